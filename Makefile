@@ -1,0 +1,124 @@
+# siamlua build. `make` builds ./siamlua and build/libsiam.a; `make test`,
+# `make sanitize`, `make bench`, `make deps`, `make CUDA=1`. Sources are
+# found by wildcard: a new .c file under host/, kernels/, bindings/ or a new
+# tests/test_*.c needs no edit here.
+
+CC ?= cc
+CUDA ?= 0
+CUDA_HOME ?= /usr/local/cuda
+NVCC ?= $(CUDA_HOME)/bin/nvcc
+SAN ?= 0
+BUILD ?= build
+
+PKG_LUA := $(shell pkg-config --exists lua5.4 2>/dev/null && echo lua5.4)
+LUA_CFLAGS := $(if $(PKG_LUA),$(shell pkg-config --cflags lua5.4),-I/usr/include/lua5.4)
+LUA_LIBS := $(if $(PKG_LUA),$(shell pkg-config --libs lua5.4),-llua5.4)
+BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
+BLAS_LIBS := $(or $(shell pkg-config --libs openblas 2>/dev/null),-lopenblas)
+HAVE_OPENMP := $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o /dev/null 2>/dev/null && echo 1)
+HAVE_BLAS := $(shell test -e /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h -o -e /usr/include/cblas.h && echo 1)
+HAVE_EDIT := $(shell test -e /usr/include/editline/readline.h && echo 1)
+
+OPT ?= -O2 -march=native
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g $(OPT) -I. -MMD -MP \
+	$(BLAS_CFLAGS) -fPIC
+LDLIBS := $(BLAS_LIBS) -lstb -lm -lpthread
+ifeq ($(HAVE_OPENMP),1)
+CFLAGS_BASE += -fopenmp
+LDLIBS += -fopenmp
+endif
+ifeq ($(HAVE_EDIT),1)
+CFLAGS_BASE += -DSIAM_HAVE_LIBEDIT
+EDIT_LIBS := -ledit
+endif
+ifeq ($(SAN),1)
+CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDLIBS += -fsanitize=address,undefined
+endif
+
+CUDA_OBJS :=
+ifeq ($(CUDA),1)
+ifeq ($(wildcard $(NVCC)),)
+$(error CUDA=1 was asked for but nvcc is not at $(NVCC); set CUDA_HOME to the CUDA toolkit)
+endif
+ifeq ($(wildcard $(CUDA_HOME)/include/cudnn.h)$(wildcard /usr/include/cudnn.h)$(wildcard /usr/include/x86_64-linux-gnu/cudnn.h),)
+$(error CUDA=1 was asked for but cudnn.h was not found under $(CUDA_HOME)/include)
+endif
+CFLAGS_BASE += -DSIAM_CUDA -I$(CUDA_HOME)/include
+NVCCFLAGS := -std=c++17 -O2 -I. -I$(CUDA_HOME)/include -DSIAM_CUDA \
+	-gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90 \
+	-Xcompiler -Wall,-Wextra,-Werror,-fPIC -MMD -MP
+LDLIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublas -lcudart -lstdc++
+CUDA_OBJS := $(patsubst %.cu,$(BUILD)/%.o,$(wildcard kernels/cuda/*.cu))
+endif
+
+CFLAGS := $(CFLAGS_BASE) $(CFLAGS_EXTRA)
+
+CORE_SRCS := $(wildcard kernels/*.c kernels/cpu/*.c host/*.c)
+BIND_SRCS := $(filter-out bindings/main.c,$(wildcard bindings/*.c))
+CORE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRCS)) $(CUDA_OBJS)
+BIND_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(BIND_SRCS))
+TEST_SRCS := $(wildcard tests/test_*.c)
+TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+TEST_SUPPORT := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/support/*.c))
+
+LIBSIAM := $(BUILD)/libsiam.a
+LIBBIND := $(BUILD)/libsiamlua.a
+SIAMLUA := $(if $(filter build,$(BUILD)),siamlua,$(BUILD)/siamlua)
+
+.PHONY: all test sanitize bench deps clean info check-cuda
+all: info $(SIAMLUA)
+
+info:
+	@echo "siamlua build: CC=$(CC) OpenBLAS=$(if $(HAVE_BLAS),yes,NO) OpenMP=$(if $(HAVE_OPENMP),yes,no) libedit=$(if $(HAVE_EDIT),yes,no) CUDA=$(if $(filter 1,$(CUDA)),yes ($(CUDA_HOME)),no) cuDNN=$(if $(filter 1,$(CUDA)),yes,no) sanitizers=$(if $(filter 1,$(SAN)),yes,no)"
+
+$(LIBSIAM): $(CORE_OBJS)
+	@mkdir -p $(dir $@)
+	ar rcs $@ $^
+
+$(LIBBIND): $(BIND_OBJS)
+	@mkdir -p $(dir $@)
+	ar rcs $@ $^
+
+$(BUILD)/bindings/%.o: bindings/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LUA_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/support/%.o: tests/support/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LUA_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/%.o: %.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCCFLAGS) -c $< -o $@
+
+$(SIAMLUA): $(BUILD)/bindings/main.o $(LIBBIND) $(LIBSIAM)
+	$(CC) $(CFLAGS) -o $@ $^ $(LUA_LIBS) $(EDIT_LIBS) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT) $(LIBBIND) $(LIBSIAM)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LUA_CFLAGS) -o $@ $< $(TEST_SUPPORT) $(LIBBIND) $(LIBSIAM) -lcmocka $(LUA_LIBS) $(LDLIBS)
+
+test: info $(TEST_BINS) $(SIAMLUA)
+	@BUILD=$(BUILD) SIAMLUA=./$(SIAMLUA) bash tests/run.sh $(TEST_BINS)
+
+sanitize:
+	$(MAKE) BUILD=build-san SAN=1 OPT="-O1" test
+
+bench: all
+	@bash scripts/bench.sh
+
+deps:
+	@bash scripts/deps.sh
+
+check-cuda:
+	$(MAKE) CUDA=1 BUILD=build-cuda all $(patsubst $(BUILD)/%,build-cuda/%,$(TEST_BINS))
+
+clean:
+	rm -rf build build-san build-cuda siamlua
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,157 @@
+/* The operator interface: every compute step of siamlua, as forward/backward
+ * pairs over plain float buffers that live on the backend's device. The CPU
+ * backend (kernels/cpu/) and the CUDA backend (kernels/cuda/) fill the same
+ * table; host code picks one table when it builds a model and never tests
+ * the device again.
+ *
+ * Conventions (llm.c order): context, outputs, saved values, inputs, sizes.
+ * Backward functions ADD into parameter gradients (dw, db, dgamma, dbeta) so
+ * that both Siamese towers accumulate into one gradient; they OVERWRITE input
+ * gradients (din). A NULL din means "not needed" (the first layer).
+ * Every function returns 0, or -1 with the message in siam_ctx_error(ctx).
+ * Semantics follow PyTorch's layers of the same name. */
+#ifndef SIAM_OPS_H
+#define SIAM_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels/augment.h"
+#include "kernels/error.h"
+
+typedef enum siam_device { SIAM_DEVICE_CPU = 0, SIAM_DEVICE_CUDA = 1 } siam_device;
+
+/* Backend state: thread count, reusable scratch memory, library handles.
+ * Created by ops->ctx_new, freed by ops->ctx_free (NULL is fine). Not shared
+ * between threads. */
+typedef struct siam_ctx siam_ctx;
+
+typedef struct siam_ctx_options {
+    int threads; /* CPU threads (0: all cores); ignored by CUDA */
+    int device_index; /* CUDA device ordinal */
+    int allow_tf32; /* CUDA linear layers may use TF32 (off by default) */
+} siam_ctx_options;
+
+typedef struct siam_ops {
+    const char *name; /* "cpu" or "cuda" */
+    siam_device device;
+
+    siam_ctx *(*ctx_new)(const siam_ctx_options *opt, siam_error *err);
+    void (*ctx_free)(siam_ctx *ctx);
+    const char *(*ctx_error)(const siam_ctx *ctx);
+
+    /* Device memory. mem_alloc returns NULL (message in ctx) on failure;
+     * memory is zero-filled. mem_free(NULL) is fine. */
+    void *(*mem_alloc)(siam_ctx *ctx, size_t bytes);
+    void (*mem_free)(siam_ctx *ctx, void *p);
+    int (*upload)(siam_ctx *ctx, void *dst_dev, const void *src_host, size_t bytes);
+    int (*download)(siam_ctx *ctx, void *dst_host, const void *src_dev, size_t bytes);
+    int (*copy)(siam_ctx *ctx, void *dst_dev, const void *src_dev, size_t bytes);
+    int (*fill)(siam_ctx *ctx, float *x, float value, size_t n);
+    int (*synchronize)(siam_ctx *ctx);
+
+    /* conv2d, valid padding, stride 1, with bias.
+     * out (N,Co,H-KH+1,W-KW+1), in (N,Ci,H,W), w (Co,Ci,KH,KW), b (Co). */
+    int (*conv2d_forward)(siam_ctx *ctx, float *out, const float *in, const float *w,
+                          const float *b, int N, int Ci, int H, int W, int Co, int KH, int KW);
+    /* din (N,Ci,H,W) or NULL; dw, db accumulate. */
+    int (*conv2d_backward)(siam_ctx *ctx, float *din, float *dw, float *db, const float *dout,
+                           const float *in, const float *w, int N, int Ci, int H, int W, int Co,
+                           int KH, int KW);
+
+    /* batchnorm2d, training mode: batch statistics, biased variance for the
+     * normalisation, running_var updated with the unbiased variance,
+     * running = (1-momentum)*running + momentum*batch. save_mean and
+     * save_invstd (C) are kept for backward. x and out are (N,C,HW). */
+    int (*batchnorm_forward_train)(siam_ctx *ctx, float *out, float *save_mean,
+                                   float *save_invstd, float *running_mean, float *running_var,
+                                   const float *in, const float *gamma, const float *beta,
+                                   int N, int C, int HW, float momentum, float eps);
+    /* eval mode: running statistics. */
+    int (*batchnorm_forward_eval)(siam_ctx *ctx, float *out, const float *in,
+                                  const float *running_mean, const float *running_var,
+                                  const float *gamma, const float *beta, int N, int C, int HW,
+                                  float eps);
+    /* Training-mode backward; din may alias nothing; dgamma, dbeta accumulate. */
+    int (*batchnorm_backward)(siam_ctx *ctx, float *din, float *dgamma, float *dbeta,
+                              const float *dout, const float *in, const float *save_mean,
+                              const float *save_invstd, const float *gamma, int N, int C, int HW);
+
+    /* ReLU over n values; backward uses the forward output (out > 0). in-place
+     * (out == in, din == dout) is allowed. */
+    int (*relu_forward)(siam_ctx *ctx, float *out, const float *in, size_t n);
+    int (*relu_backward)(siam_ctx *ctx, float *din, const float *dout, const float *out, size_t n);
+
+    /* max-pool 2x2, stride 2, floor: out (N*C, H/2, W/2). argmax holds, per
+     * output, the flat index within its (H,W) plane of the winner (first
+     * maximum in row-major order on ties, as PyTorch). */
+    int (*maxpool2_forward)(siam_ctx *ctx, float *out, int32_t *argmax, const float *in,
+                            int NC, int H, int W);
+    /* din (N*C,H,W) is overwritten (zeros where no output points). */
+    int (*maxpool2_backward)(siam_ctx *ctx, float *din, const float *dout, const int32_t *argmax,
+                             int NC, int H, int W);
+
+    /* linear: out (N,O) = in (N,I) * w^T + b, w (O,I), b (O). */
+    int (*linear_forward)(siam_ctx *ctx, float *out, const float *in, const float *w,
+                          const float *b, int N, int I, int O);
+    int (*linear_backward)(siam_ctx *ctx, float *din, float *dw, float *db, const float *dout,
+                           const float *in, const float *w, int N, int I, int O);
+
+    /* sigmoid; backward uses the output: din = dout * y * (1 - y). */
+    int (*sigmoid_forward)(siam_ctx *ctx, float *out, const float *in, size_t n);
+    int (*sigmoid_backward)(siam_ctx *ctx, float *din, const float *dout, const float *out,
+                            size_t n);
+
+    /* Siamese distance out = |a - b|; backward da = dout*sign(a-b), db = -da
+     * (sign(0) = 0, as torch.abs). */
+    int (*absdiff_forward)(siam_ctx *ctx, float *out, const float *a, const float *b, size_t n);
+    int (*absdiff_backward)(siam_ctx *ctx, float *da, float *db, const float *dout,
+                            const float *a, const float *b, size_t n);
+
+    /* Inverted dropout: element i is kept when
+     * siam_philox_uniform(seed, SIAM_STREAM_DROPOUT, offset + i) >= p, and
+     * kept values are scaled by 1/(1-p). mask (n) receives that scale or 0,
+     * and backward multiplies by it. p == 0 copies. */
+    int (*dropout_forward)(siam_ctx *ctx, float *out, float *mask, const float *in, size_t n,
+                           float p, uint64_t seed, uint64_t offset);
+    int (*dropout_backward)(siam_ctx *ctx, float *din, const float *dout, const float *mask,
+                            size_t n);
+
+    /* Binary cross-entropy on probabilities, mean over n, each log clamped at
+     * -100 (torch.nn.BCELoss). *loss_host is written on the host. */
+    int (*bce_forward)(siam_ctx *ctx, float *loss_host, const float *p, const float *y, size_t n);
+    /* dp = (p - y) / max(p(1-p), 1e-12) / n, times dloss. */
+    int (*bce_backward)(siam_ctx *ctx, float *dp, const float *p, const float *y, size_t n,
+                        float dloss);
+
+    /* Optimiser updates over one flat parameter buffer (torch.optim
+     * semantics). Adam: weight_decay is L2 added to the gradient; AdamW
+     * (decoupled != 0): p -= lr*wd*p before the update. step counts from 1. */
+    int (*adam_step)(siam_ctx *ctx, float *param, const float *grad, float *m, float *v,
+                     size_t n, float lr, float beta1, float beta2, float eps, float weight_decay,
+                     int decoupled, long step);
+    /* SGD with momentum (dampening 0): buf is the momentum buffer; on
+     * first_step buf = g (as torch when the buffer does not exist yet). */
+    int (*sgd_step)(siam_ctx *ctx, float *param, const float *grad, float *buf, size_t n,
+                    float lr, float momentum, float weight_decay, int nesterov, int first_step);
+
+    /* Batch assembly: out[i] (pixels floats) = (images[idx[i]] / 255 - mean) / std
+     * for n images of `pixels` uint8 values each. */
+    int (*gather_normalize)(siam_ctx *ctx, float *out, const uint8_t *images,
+                            const int32_t *idx, int n, int pixels, float mean, float std);
+    /* The same with augmentation: image slot i (0..n-1) of this batch draws
+     * its parameters from Philox (seed, SIAM_STREAM_AUGMENT, offset + i);
+     * bilinear sampling with edge clamping, then normalisation. aug is a
+     * host pointer. Images are H x W. */
+    int (*augment_batch)(siam_ctx *ctx, float *out, const uint8_t *images, const int32_t *idx,
+                         int n, int H, int W, const siam_augment *aug, uint64_t seed,
+                         uint64_t offset, float mean, float std);
+} siam_ops;
+
+/* The CPU backend; always present. */
+extern const siam_ops siam_ops_cpu;
+
+/* The CUDA backend when built with CUDA=1, else NULL. */
+const siam_ops *siam_ops_cuda(void);
+
+#endif
