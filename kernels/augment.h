@@ -21,4 +21,20 @@ typedef struct siam_augment {
     float contrast;       /* multiplicative jitter within 1 +- contrast */
 } siam_augment;
 
+/* The parameters drawn for one image: source coordinates of output pixel
+ * (x, y) are (m[0]*x + m[1]*y + m[2], m[3]*x + m[4]*y + m[5]); the sampled
+ * value v in [0,1] becomes v*gain + bias. */
+typedef struct siam_augment_params {
+    float m[6];
+    float gain, bias;
+} siam_augment_params;
+
+/* To be provided here as SIAM_HD (kernels/philox.h) inline functions, so the
+ * CPU and CUDA assemblers share them:
+ *   siam_augment_draw(const siam_augment *a, uint64_t seed, uint64_t slot,
+ *                     int H, int W, siam_augment_params *out);
+ *   siam_augment_pixel(const uint8_t *img, int H, int W,
+ *                      const siam_augment_params *p, int x, int y) -> float
+ * (bilinear, edge-clamped, before normalisation). */
+
 #endif
