@@ -77,7 +77,7 @@ int siam_cache_path(char *out, size_t cap, const char *dir, const siam_cache_key
                     siam_error *err)
 {
     uint64_t h = siam_hash64(SIAM_HASH64_INIT, key->source, strlen(key->source));
-    h = siam_hash64_u64(h, key->pairs_hash);
+    h = siam_hash64(h, key->set, strlen(key->set));
     h = siam_hash64_u64(h, ((uint64_t)key->height << 32) | (uint32_t)key->width);
     int n = snprintf(out, cap, "%s/images-%016llx.bin", dir, (unsigned long long)h);
     if (n < 0 || (size_t)n >= cap)

@@ -21,6 +21,8 @@
 
 /* What a cache must have been built from to be used. */
 typedef struct siam_cache_key {
+    const char *set;           /* what is cached: the resolved pairs file, or "" for
+                                * every image under source; names the file only */
     const char *source;        /* resolved image root directory */
     uint64_t pairs_hash;       /* hash of the pairs file; 0 for "every image" */
     uint64_t list_hash;        /* hash of the image names, sizes and mtimes */
@@ -32,8 +34,8 @@ typedef struct siam_cache_key {
  * $HOME/.cache/siamlua; created (with parents) when missing. */
 int siam_cache_dir(char *out, size_t cap, siam_error *err);
 
-/* dir/images-<16 hex digits>.bin, named by source, pairs hash and size (not
- * by list_hash, so a stale cache is overwritten rather than left behind). */
+/* dir/images-<16 hex digits>.bin, named by set, source and image size (not
+ * by the hashes, so a stale cache is overwritten rather than left behind). */
 int siam_cache_path(char *out, size_t cap, const char *dir, const siam_cache_key *key,
                     siam_error *err);
 
