@@ -16,7 +16,9 @@
 
 #include <stb/stb_image_write.h>
 
+#include "host/data_bench.h"
 #include "host/dataset.h"
+#include "host/lfw_find.h"
 #include "host/lfw_images.h"
 #include "host/lfw_pairs.h"
 #include "tests/support/data_fixture.h"
@@ -338,6 +340,29 @@ static void banks_are_shared_and_freed(void **state)
     assert_string_equal(e.msg, "bad image bank shape: -1 images of 3x3");
 }
 
+static void bench_runs_and_cleans_up(void **state)
+{
+    fixture *f = *state;
+    siam_data_location loc;
+    siam_data_bench b;
+    siam_error e;
+    assert_int_equal(siam_lfw_probe(&loc, f->dir, &e), 0);
+    char scratch[4300];
+    snprintf(scratch, sizeof scratch, "%s/scratch", f->dir);
+    assert_int_equal(mkdir(scratch, 0755), 0);
+    if (siam_data_bench_run(&b, &loc, scratch, 2, 1, &e) != 0)
+        fail_msg("%s", e.msg);
+    siam_load_report rep;
+    siam_pairset *ps = load(f, f->train, &rep);
+    assert_int_equal(b.set_images, ps->images->count);
+    siam_pairset_free(ps);
+    assert_int_equal(b.all_images, 36);
+    assert_int_equal(b.threads, 2);
+    assert_true(b.set_first_s > 0 && b.set_cached_s > 0 && b.all_cached_s > 0);
+    /* The scratch cache is gone: only the empty scratch directory is left. */
+    assert_int_equal(rmdir(scratch), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,6 +371,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(no_cache_and_env_cache_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(load_dir_and_people, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_inputs_name_file_and_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(bench_runs_and_cleans_up, setup, teardown),
         cmocka_unit_test(banks_are_shared_and_freed),
     };
     return cmocka_run_group_tests_name("data_load", tests, NULL, NULL);
