@@ -171,6 +171,26 @@ int siam_atomic_file_commit(siam_atomic_file *af, siam_error *err)
     return rc;
 }
 
+int siam_atomic_publish(const char *tmp_path, const char *path, siam_error *err)
+{
+    int fd = open(tmp_path, O_RDONLY);
+    if (fd < 0)
+        return siam_fail(err, "publishing %s: cannot open %s: %s", path, tmp_path,
+                         strerror(errno));
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    if (rc != 0)
+        return siam_fail(err, "publishing %s: fsync of %s: %s", path, tmp_path, strerror(e));
+    if (rename(tmp_path, path) != 0)
+        return siam_fail(err, "publishing %s: rename of %s: %s", path, tmp_path,
+                         strerror(errno));
+    char *dir = dir_of(path);
+    rc = dir ? fsync_dir(dir, err) : siam_fail(err, "publishing %s: out of memory", path);
+    free(dir);
+    return rc;
+}
+
 int siam_atomic_write(const char *path, const void *data, size_t n, siam_error *err)
 {
     siam_atomic_file *af = siam_atomic_file_begin(path, err);

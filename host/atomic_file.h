@@ -32,6 +32,11 @@ siam_atomic_file *siam_atomic_file_begin(const char *path, siam_error *err);
 int siam_atomic_file_commit(siam_atomic_file *af, siam_error *err);
 void siam_atomic_file_abort(siam_atomic_file *af);
 
+/* Publishes a complete file another program wrote (gnuplot's PNG) under its
+ * final name: fsync `tmp_path`, rename it to `path`, fsync the directory.
+ * Both names must be in the same directory. */
+int siam_atomic_publish(const char *tmp_path, const char *path, siam_error *err);
+
 /* A text file that grows by whole lines (metrics.csv, metrics.jsonl, one
  * line per epoch) and is valid on disk after every append.
  *
