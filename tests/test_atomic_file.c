@@ -204,6 +204,29 @@ static void linelog_failed_append_changes_nothing(void **state)
     siam_linelog_free(log);
 }
 
+static void publish_moves_a_finished_file(void **state)
+{
+    const char *dir = *state;
+    char tmp[256], path[256];
+    snprintf(tmp, sizeof tmp, "%s/plot.png.tmp", dir);
+    snprintf(path, sizeof path, "%s/plot.png", dir);
+    FILE *fp = fopen(tmp, "wb");
+    fputs("drawn by another program", fp);
+    fclose(fp);
+    siam_error e;
+    assert_int_equal(siam_atomic_publish(tmp, path, &e), 0);
+    size_t n;
+    char *got = slurp(path, &n);
+    assert_string_equal(got, "drawn by another program");
+    free(got);
+    assert_int_equal(count_entries(dir), 1);
+    assert_int_equal(siam_atomic_publish(tmp, path, &e), -1);
+    char want[700];
+    snprintf(want, sizeof want, "publishing %s: cannot open %s: No such file or directory",
+             path, tmp);
+    assert_string_equal(e.msg, want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -214,6 +237,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(mkdir_p_nested_existing_and_blocked, setup, teardown),
         cmocka_unit_test_setup_teardown(linelog_appends_reopens_and_truncates, setup, teardown),
         cmocka_unit_test_setup_teardown(linelog_failed_append_changes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(publish_moves_a_finished_file, setup, teardown),
     };
     return cmocka_run_group_tests_name("atomic_file", tests, NULL, NULL);
 }
