@@ -102,10 +102,10 @@ siam_atomic_file *siam_atomic_file_begin(const char *path, siam_error *err)
         free(af), free(tmp), free(final);
         return NULL;
     }
-    /* mkstemp makes 0600; results are meant to be shared like any file. */
-    mode_t mask = umask(0);
-    umask(mask);
-    if (fchmod(fd, 0666 & ~mask) != 0) {
+    /* mkstemp makes 0600; results are meant to be read by others, as a
+     * plain fopen would allow under the usual umask 022. (Reading the umask
+     * would mean setting it, a process-wide change; so fixed 0644.) */
+    if (fchmod(fd, 0644) != 0) {
         siam_fail(err, "atomic write %s: chmod of %s: %s", path, tmp, strerror(errno));
         close(fd), unlink(tmp);
         free(af), free(tmp), free(final);

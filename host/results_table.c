@@ -253,44 +253,43 @@ static void put_padded(FILE *out, const char *s, size_t width, int right)
 
 int siam_table_print(const siam_table *t, FILE *out)
 {
+    size_t *width = calloc(t->ncols ? t->ncols : 1, sizeof *width);
+    int *right = calloc(t->ncols ? t->ncols : 1, sizeof *right);
+    if (!width || !right) {
+        free(width);
+        free(right);
+        return -1;
+    }
     for (size_t c = 0; c < t->ncols; c++) {
-        size_t w = text_width(t->cols[c]);
+        width[c] = text_width(t->cols[c]);
         for (size_t r = 0; r < t->nrows; r++) {
             size_t cw = text_width(t->rows[r][c]);
-            w = cw > w ? cw : w;
+            width[c] = cw > width[c] ? cw : width[c];
         }
-        int right = col_numeric(t, c);
-        if (c)
-            fputs("  ", out);
-        put_padded(out, t->cols[c], c + 1 == t->ncols && !right ? 0 : w, right);
+        right[c] = col_numeric(t, c);
     }
-    fputc('\n', out);
-    for (size_t c = 0; c < t->ncols; c++) {
-        size_t w = text_width(t->cols[c]);
-        for (size_t r = 0; r < t->nrows; r++) {
-            size_t cw = text_width(t->rows[r][c]);
-            w = cw > w ? cw : w;
-        }
-        if (c)
-            fputs("  ", out);
-        for (size_t k = 0; k < w; k++)
-            fputc('-', out);
-    }
-    fputc('\n', out);
-    for (size_t r = 0; r < t->nrows; r++) {
+    /* Row -1 is the header, row -2 the rule under it. The last column is
+     * not padded when left-aligned, so lines carry no trailing blanks. */
+    for (long r = -1; r < (long)t->nrows; r++) {
         for (size_t c = 0; c < t->ncols; c++) {
-            size_t w = text_width(t->cols[c]);
-            for (size_t q = 0; q < t->nrows; q++) {
-                size_t cw = text_width(t->rows[q][c]);
-                w = cw > w ? cw : w;
-            }
-            int right = col_numeric(t, c);
             if (c)
                 fputs("  ", out);
-            put_padded(out, t->rows[r][c], c + 1 == t->ncols && !right ? 0 : w, right);
+            const char *cell = r < 0 ? t->cols[c] : t->rows[r][c];
+            put_padded(out, cell, c + 1 == t->ncols && !right[c] ? 0 : width[c], right[c]);
         }
         fputc('\n', out);
+        if (r == -1) {
+            for (size_t c = 0; c < t->ncols; c++) {
+                if (c)
+                    fputs("  ", out);
+                for (size_t k = 0; k < width[c]; k++)
+                    fputc('-', out);
+            }
+            fputc('\n', out);
+        }
     }
+    free(width);
+    free(right);
     return ferror(out) ? -1 : 0;
 }
 
