@@ -304,7 +304,10 @@ void siam_synth_render(uint8_t *rgb, int size, uint64_t seed, int who, int index
             float a = ca * du + sa * dv, b = -sa * du + ca * dv;
             float g = p.background + p.bg_grad * u;
             float c[3] = {g, g * 0.97f, g * 0.94f};
-            shade(c, &id, &p, a, b, px);
+            /* Outside every shape's reach only the background shows. */
+            float ra = (a / (1.3f * id.face_w + 0.1f)), rb = (b + 0.05f) / (1.15f * id.face_h + 0.05f);
+            if (ra * ra + rb * rb < 1.0f + 8.0f * px)
+                shade(c, &id, &p, a, b, px);
             float light = p.exposure * (1.0f + p.light * (lx * u + ly * v));
             int pix = y * size + x;
             if ((pix & 7) == 0)
@@ -380,7 +383,13 @@ static void *write_worker(void *arg)
         int ok = rgb != NULL;
         if (ok) {
             siam_synth_render(rgb, o->size, o->seed, who, index);
-            ok = stbi_write_png(path, o->size, o->size, 3, rgb, o->size * 3);
+            /* Stored grey with the loader's own luma, (77R + 150G + 29B) >> 8,
+             * so the bank is what loading the colour image would give, and
+             * the file is a third of the size (PNG writing dominates). */
+            size_t n = (size_t)o->size * o->size;
+            for (size_t k = 0; k < n; k++)
+                rgb[k] = (uint8_t)((77 * rgb[3 * k] + 150 * rgb[3 * k + 1] + 29 * rgb[3 * k + 2]) >> 8);
+            ok = stbi_write_png(path, o->size, o->size, 1, rgb, o->size);
         }
         if (!ok) {
             pthread_mutex_lock(&job->lock);
