@@ -101,10 +101,10 @@ static void identity_draw(identity *id, uint64_t seed, int who)
 static void pose_draw(pose *p, uint64_t seed, int who, int index)
 {
     draw d = {seed, IDX_IMAGE + (((uint64_t)who * 4096 + (uint64_t)index) << 6)};
-    p->angle = range(&d, 0, -0.20f, 0.20f);
-    p->tx = range(&d, 1, -0.07f, 0.07f);
-    p->ty = range(&d, 2, -0.07f, 0.07f);
-    p->scale = range(&d, 3, 0.90f, 1.10f);
+    p->angle = range(&d, 0, -0.15f, 0.15f);
+    p->tx = range(&d, 1, -0.05f, 0.05f);
+    p->ty = range(&d, 2, -0.05f, 0.05f);
+    p->scale = range(&d, 3, 0.92f, 1.08f);
     p->yaw = range(&d, 4, -0.25f, 0.25f);
     p->pitch = range(&d, 5, -0.04f, 0.04f);
     p->smile = range(&d, 6, -0.4f, 1.0f);
@@ -112,11 +112,11 @@ static void pose_draw(pose *p, uint64_t seed, int who, int index)
     p->eye_open = u01(&d, 9) < 0.1f ? 0.15f : range(&d, 10, 0.65f, 1.1f);
     p->brow_raise = range(&d, 11, -0.02f, 0.04f);
     p->light_dir = range(&d, 12, 0.0f, 6.2831853f);
-    p->light = range(&d, 13, 0.0f, 0.45f);
-    p->exposure = range(&d, 14, 0.70f, 1.20f);
-    p->background = range(&d, 15, 0.10f, 0.90f);
-    p->bg_grad = range(&d, 16, -0.25f, 0.25f);
-    p->noise = range(&d, 17, 0.01f, 0.05f);
+    p->light = range(&d, 13, 0.0f, 0.30f);
+    p->exposure = range(&d, 14, 0.80f, 1.15f);
+    p->background = range(&d, 15, 0.25f, 0.75f);
+    p->bg_grad = range(&d, 16, -0.15f, 0.15f);
+    p->noise = range(&d, 17, 0.01f, 0.04f);
 }
 
 /* Coverage of a shape whose signed distance (negative inside) is sd, with an
