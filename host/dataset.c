@@ -235,9 +235,8 @@ static siam_images *load_bank(const char *root, image_ref *refs, int count, cons
     siam_error cerr;
     int have_path = 0;
     if (opt->use_cache) {
-        int ok = opt->cache_dir ? (snprintf(dir, sizeof dir, "%s", opt->cache_dir), 0)
-                                : siam_cache_dir(dir, sizeof dir, &cerr);
-        if (ok == 0 && siam_cache_path(rep->cache_path, sizeof rep->cache_path, dir, &key,
+        if (siam_cache_dir(dir, sizeof dir, opt->cache_dir, &cerr) == 0 &&
+            siam_cache_path(rep->cache_path, sizeof rep->cache_path, dir, &key,
                                        &cerr) == 0)
             have_path = 1;
         else

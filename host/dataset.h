@@ -70,7 +70,7 @@ typedef struct siam_load_options {
     int height, width;     /* output size (SIAM_IMAGE_SIZE) */
     int threads;           /* decoding threads; 0: one per core */
     int use_cache;         /* read and write the cache (1) */
-    const char *cache_dir; /* NULL: $SIAMLUA_CACHE, else ~/.cache/siamlua */
+    const char *cache_dir; /* NULL: $SIAMLUA_CACHE, else ~/.cache/siamlua (created) */
 } siam_load_options;
 
 void siam_load_options_init(siam_load_options *opt);

@@ -55,11 +55,13 @@ static int mkdir_parents(char *path)
     return mkdir(path, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
-int siam_cache_dir(char *out, size_t cap, siam_error *err)
+int siam_cache_dir(char *out, size_t cap, const char *override, siam_error *err)
 {
-    const char *env = getenv("SIAMLUA_CACHE");
+    const char *env = override ? override : getenv("SIAMLUA_CACHE");
     const char *home = getenv("HOME");
     int n;
+    if (override && !*override)
+        return siam_fail(err, "empty cache directory name");
     if (env && *env)
         n = snprintf(out, cap, "%s", env);
     else if (home && *home)

@@ -248,6 +248,13 @@ static void no_cache_and_env_cache_dir(void **state)
     assert_int_equal(ps->count, 10);
     siam_pairset_free(ps);
     f->opt.use_cache = 1;
+    char made[4300];
+    snprintf(made, sizeof made, "%s/made/on/demand", f->dir);
+    f->opt.cache_dir = made;
+    ps = load(f, f->test, &rep);
+    assert_int_equal(rep.cache_written, 1);
+    assert_true(strncmp(rep.cache_path, made, strlen(made)) == 0);
+    siam_pairset_free(ps);
     f->opt.cache_dir = NULL;
     char env[4300];
     snprintf(env, sizeof env, "%s/env/cache", f->dir);
