@@ -305,7 +305,8 @@ void siam_synth_render(uint8_t *rgb, int size, uint64_t seed, int who, int index
             float g = p.background + p.bg_grad * u;
             float c[3] = {g, g * 0.97f, g * 0.94f};
             /* Outside every shape's reach only the background shows. */
-            float ra = (a / (1.3f * id.face_w + 0.1f)), rb = (b + 0.05f) / (1.15f * id.face_h + 0.05f);
+            float ra = a / (1.3f * id.face_w + 0.1f);
+            float rb = (b + 0.05f) / (1.15f * id.face_h + 0.05f);
             if (ra * ra + rb * rb < 1.0f + 8.0f * px)
                 shade(c, &id, &p, a, b, px);
             float light = p.exposure * (1.0f + p.light * (lx * u + ly * v));
@@ -388,7 +389,8 @@ static void *write_worker(void *arg)
              * the file is a third of the size (PNG writing dominates). */
             size_t n = (size_t)o->size * o->size;
             for (size_t k = 0; k < n; k++)
-                rgb[k] = (uint8_t)((77 * rgb[3 * k] + 150 * rgb[3 * k + 1] + 29 * rgb[3 * k + 2]) >> 8);
+                rgb[k] = (uint8_t)((77 * rgb[3 * k] + 150 * rgb[3 * k + 1] +
+                                    29 * rgb[3 * k + 2]) >> 8);
             ok = stbi_write_png(path, o->size, o->size, 1, rgb, o->size);
         }
         if (!ok) {

@@ -49,7 +49,9 @@ int main(int argc, char **argv)
         if (rc == 0)
             siam_data_bench_print(stdout, &b, &loc);
         double synth_s;
-        if (rc == 0 && (rc = siam_data_bench_synth(&synth_s, tmp && *tmp ? tmp : "/tmp", &err)) == 0)
+        if (rc == 0)
+            rc = siam_data_bench_synth(&synth_s, tmp && *tmp ? tmp : "/tmp", &err);
+        if (rc == 0)
             printf("%-34s %6d images %8.3f s\n", "default synthetic set written", 200 * 10,
                    synth_s);
     }
