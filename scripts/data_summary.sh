@@ -4,5 +4,7 @@
 # images and people, images per person, and the people both sets share.
 # Usage: scripts/data_summary.sh [LFW_DIR]   (else $LFW_DIR, ./data/lfw, or
 # the synthetic set, as the program finds it).
+# It runs the C entry point siam_data_summary_print through scripts/data_tool.c;
+# once the siam Lua module exposes the data sets, this becomes a siamlua call.
 set -eu
 exec bash "$(dirname "$0")/data_tool.sh" summary "$@"
