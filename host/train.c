@@ -407,7 +407,10 @@ void siam_trainer_set_state(siam_trainer *t, const siam_trainer_state *s)
     t->cfg.seed = s->seed;
     t->augment_offset = s->augment_offset;
     t->stop = s->stop_reason;
+    /* The counters come from the state; the rule stays the trainer's own. */
+    siam_early_stop_config rule = t->es.cfg;
     t->es = s->early_stop;
+    t->es.cfg = rule;
     t->has_best = s->has_best && t->best;
 }
 
@@ -556,17 +559,29 @@ static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, si
             return -1;
         t->augment_offset += 2 * (uint64_t)nb;
         const float *y = t->tr.labels + s;
-        if (siam_model_zero_grad(t->m, err) || siam_model_forward(t->m, nb, err) ||
-            siam_model_loss(t->m, nb, y, &l, err))
-            return -1;
-        if (!isfinite(l))
+        if (siam_model_zero_grad(t->m, err) || siam_model_forward(t->m, nb, err))
+            return siam_fail_wrap(err, "epoch %d, batch %d", epoch + 1, k + 1);
+        if (t->ops->download(t->ctx, t->probs, siam_model_probs(t->m), (size_t)nb * sizeof(float)))
+            return siam_fail(err, "epoch %d, batch %d: probability download: %s", epoch + 1,
+                             k + 1, t->ops->ctx_error(t->ctx));
+        /* A non-finite probability means a non-finite loss; checking here
+         * gives the same message whether or not the backend's BCE accepts
+         * NaN input. */
+        int bad = 0;
+        l = NAN;
+        for (int i = 0; i < nb; i++)
+            bad |= !isfinite(t->probs[i]);
+        if (!bad) {
+            if (siam_model_loss(t->m, nb, y, &l, err))
+                return siam_fail_wrap(err, "epoch %d, batch %d", epoch + 1, k + 1);
+            bad = !isfinite(l);
+        }
+        if (bad)
             return siam_fail(err, "non-finite loss (%s) at epoch %d, batch %d",
-                             isnan(l) ? "nan" : "inf", epoch + 1, k + 1);
+                             isinf(l) ? "inf" : "nan", epoch + 1, k + 1);
         if (siam_model_backward(t->m, nb, y, err) ||
             siam_optim_step(t->opt, siam_model_params(t->m), siam_model_grads(t->m), err))
-            return -1;
-        if (t->ops->download(t->ctx, t->probs, siam_model_probs(t->m), (size_t)nb * sizeof(float)))
-            return siam_fail(err, "training: probability download: %s", t->ops->ctx_error(t->ctx));
+            return siam_fail_wrap(err, "epoch %d, batch %d", epoch + 1, k + 1);
         for (int i = 0; i < nb; i++)
             correct += (t->probs[i] >= cfg->threshold) == (t->host_labels[s + i] >= 0.5f);
         lsum += (double)l * nb;
