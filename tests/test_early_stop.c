@@ -96,7 +96,7 @@ static void nan_never_improves_and_patience_zero(void **state)
     (void)state;
     siam_early_stop es = make("val_loss", 0, 0, 0.0);
     const double v[] = { NAN, 1.0 };
-    int imp[2];
+    int imp[3];
     assert_int_equal(feed(&es, v, 2, imp), 0); /* a NaN first epoch is a bad epoch */
     assert_int_equal(es.best_epoch, -1);
     es = make("val_loss", 0, 0, 0.0);
