@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "host/checkpoint.h"
+#include "host/metrics.h"
 #include "host/train.h"
 #include "tests/support/toy_pairs.h"
 
@@ -135,6 +136,21 @@ static void overfits_32_pairs(void **state)
     assert_true(fit[epochs - 1] == 1.0);
     assert_true(tl[epochs - 1] < tl[0]);
     assert_true(isnan(siam_trainer_history(r.t, "val_acc")[0])); /* no validation set */
+    /* Prediction in batches of the model's max (8: 4 batches) from a fresh
+     * upload agrees with the trainer's evaluation and the 100%. */
+    float probs[32], probs2[32];
+    double loss, acc;
+    assert_int_equal(siam_model_predict(r.m, s->train, NULL, 0.0f, 1.0f, probs, &err), 0);
+    assert_int_equal(siam_trainer_evaluate(r.t, s->train, &loss, &acc, probs2, &err), 0);
+    assert_memory_equal(probs, probs2, sizeof probs);
+    float y[32];
+    for (int i = 0; i < 32; i++)
+        y[i] = s->train->pairs[i].label;
+    assert_float_equal(siam_metrics_accuracy(probs, y, 32, 0.5f), 1.0, 0);
+    assert_float_equal(acc, 1.0, 0);
+    assert_float_equal(loss, siam_metrics_bce(probs, y, 32), 1e-6);
+    /* Prediction leaves the model in training mode. */
+    assert_int_equal(siam_model_training(r.m), 1);
     rig_close(&r);
 }
 
