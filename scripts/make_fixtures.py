@@ -21,9 +21,13 @@ import os
 import struct
 import sys
 
-import numpy as np
-import torch
-import torch.nn.functional as F
+try:
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+except ImportError as exc:
+    sys.exit("make_fixtures.py needs numpy and PyTorch (Debian: python3-torch); run it with "
+             "/usr/bin/python3 (%s)" % exc)
 
 MASK32 = 0xFFFFFFFF
 OPS_SEED = 7  # Philox seed of every generated ops/optim input
