@@ -50,9 +50,10 @@ void siam_train_config_default(siam_train_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->epochs = 1;
     cfg->batch_size = 16;
-    cfg->mean = 0.0f;
-    cfg->std = 1.0f;
+    cfg->mean = SIAM_DATA_MEAN; /* docs/data.md */
+    cfg->std = SIAM_DATA_STD;
     cfg->threshold = 0.5f;
+    siam_augment_defaults(&cfg->augment); /* paper settings, disabled */
     strcpy(cfg->early_stop.metric, "val_acc");
     cfg->early_stop.mode_max = 1;
     cfg->early_stop.patience = 5;

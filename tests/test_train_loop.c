@@ -322,6 +322,64 @@ static void early_stopping_inside_the_loop(void **state)
     rig_close(&r);
 }
 
+/* With augmentation the run is still a function of the seed (the same
+ * seed gives the same weights), differs from the plain run, and resumes bit
+ * for bit (the augmentation counter is checkpointed). */
+static void augmented_training_is_seeded_and_resumable(void **state)
+{
+    toyset *s = *state;
+    char path[] = "/tmp/siam_aug_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    siam_train_config tc;
+    siam_train_config_default(&tc);
+    tc.epochs = 3;
+    tc.batch_size = 8;
+    tc.seed = 4;
+    siam_augment_defaults(&tc.augment);
+    tc.augment.enabled = 1;
+    assert_non_null(siam_ops_cpu.augment_batch);
+    siam_error err;
+    rig a, b, plain, c;
+    rig_open(&a, 0.0f, 1e-3, s->train, NULL, &tc);
+    rig_open(&b, 0.0f, 1e-3, s->train, NULL, &tc);
+    assert_int_equal(siam_trainer_fit(a.t, &err), 0);
+    assert_int_equal(siam_trainer_fit(b.t, &err), 0);
+    size_t n = siam_model_numel(a.m);
+    float *pa = malloc(n * 4), *pb = malloc(n * 4);
+    assert_int_equal(siam_model_download_params(a.m, pa, &err), 0);
+    assert_int_equal(siam_model_download_params(b.m, pb, &err), 0);
+    assert_memory_equal(pa, pb, n * 4);
+    tc.augment.enabled = 0;
+    rig_open(&plain, 0.0f, 1e-3, s->train, NULL, &tc);
+    assert_int_equal(siam_trainer_fit(plain.t, &err), 0);
+    assert_int_equal(siam_model_download_params(plain.m, pb, &err), 0);
+    assert_memory_not_equal(pa, pb, n * 4);
+
+    tc.augment.enabled = 1;
+    tc.epochs = 1;
+    tc.checkpoint_path = path;
+    rig_close(&b);
+    rig_open(&b, 0.0f, 1e-3, s->train, NULL, &tc);
+    assert_int_equal(siam_trainer_fit(b.t, &err), 0);
+    tc.epochs = 3;
+    tc.checkpoint_path = NULL;
+    rig_open(&c, 0.0f, 1e-3, s->train, NULL, &tc);
+    if (siam_checkpoint_load(path, c.m, c.opt, c.t, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(siam_trainer_fit(c.t, &err), 0);
+    assert_int_equal(siam_model_download_params(c.m, pb, &err), 0);
+    assert_memory_equal(pa, pb, n * 4);
+    free(pa);
+    free(pb);
+    rig_close(&a);
+    rig_close(&b);
+    rig_close(&c);
+    rig_close(&plain);
+    unlink(path);
+}
+
 typedef struct scripted {
     const double *scores;
     float *at_epoch1; /* params after epoch index 1 */
@@ -466,6 +524,7 @@ int main(void)
         cmocka_unit_test(early_stopping_inside_the_loop),
         cmocka_unit_test(early_stopping_restores_the_best_weights),
         cmocka_unit_test(resume_is_bit_identical),
+        cmocka_unit_test(augmented_training_is_seeded_and_resumable),
     };
     return cmocka_run_group_tests_name("train_loop", tests, setup, teardown);
 }
