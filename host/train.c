@@ -604,7 +604,9 @@ static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, si
 int siam_trainer_fit(siam_trainer *t, siam_error *err)
 {
     const siam_train_config *cfg = &t->cfg;
-    t->stop = SIAM_STOP_NONE;
+    /* A run restored from a checkpoint written after early stopping
+     * fired stays stopped (and still restores its best weights below). */
+    t->stop = cfg->use_early_stop && t->es.stopped ? SIAM_STOP_EARLY : SIAM_STOP_NONE;
     while (t->epochs_done < cfg->epochs && !t->stop) {
         int e = t->epochs_done;
         if (cfg->use_steplr)

@@ -314,12 +314,27 @@ static void early_stopping_inside_the_loop(void **state)
     tc.early_stop.mode_max = 0;
     tc.early_stop.patience = 2;
     tc.early_stop.min_delta = 0.1;
+    char path[] = "/tmp/siam_es_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    tc.checkpoint_path = path;
     rig_open(&r, 0.0f, 0.0, s->train, s->val, &tc);
     assert_int_equal(siam_trainer_fit(r.t, &err), 0);
     assert_int_equal(siam_trainer_stop_reason(r.t), SIAM_STOP_EARLY);
     assert_int_equal(siam_trainer_epochs_done(r.t), 3);
     assert_int_equal(siam_trainer_early_stop(r.t)->best_epoch, 0);
     rig_close(&r);
+    /* Resuming a run that stopped early trains no further. */
+    tc.checkpoint_path = NULL;
+    rig_open(&r, 0.0f, 0.0, s->train, s->val, &tc);
+    assert_int_equal(siam_checkpoint_load(path, r.m, r.opt, r.t, &err), 0);
+    assert_int_equal(siam_trainer_fit(r.t, &err), 0);
+    assert_int_equal(siam_trainer_stop_reason(r.t), SIAM_STOP_EARLY);
+    assert_int_equal(siam_trainer_epochs_done(r.t), 3);
+    assert_int_equal(siam_optim_steps(r.opt), 12);
+    rig_close(&r);
+    unlink(path);
 }
 
 /* With augmentation the run is still a function of the seed (the same
