@@ -4,13 +4,13 @@
  * big-endian host is refused). */
 #include "host/checkpoint.h"
 
-#include <fcntl.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "host/atomic_file.h"
 
 #define FLAG_OPTIM 1u
 #define FLAG_TRAINER 2u
@@ -181,23 +181,17 @@ int siam_checkpoint_save(const char *path, siam_model *m, siam_optim *opt, siam_
     put_meta(&dry, m, opt, t, 0);
     uint64_t total = dry.bytes + arrays_bytes(m, opt, t) + 8;
 
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
     float *host = malloc((n + nb) * sizeof(float));
-    if (!tmp || !host) {
-        free(tmp);
-        free(host);
+    if (!host)
         return siam_fail(err, "checkpoint %s: out of host memory", path);
-    }
-    snprintf(tmp, plen + 16, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        int rc = siam_fail(err, "checkpoint %s: cannot create %s: %m", path, tmp);
-        free(tmp);
+    /* Temporary file, fsync, rename, fsync of the directory
+     * (host/atomic_file.h): a crash leaves the old file or the new one. */
+    siam_atomic_file *af = siam_atomic_file_begin(path, err);
+    if (!af) {
         free(host);
-        return rc;
+        return siam_fail_wrap(err, "checkpoint %s", path);
     }
-    writer w = { f, FNV_BASIS, 0, 0 };
+    writer w = { af->fp, FNV_BASIS, 0, 0 };
     put_meta(&w, m, opt, t, total);
     int rc = siam_model_download_params(m, host, err);
     const siam_ops *o = siam_model_ops(m);
@@ -223,37 +217,17 @@ int siam_checkpoint_save(const char *path, siam_model *m, siam_optim *opt, siam_
         uint64_t h = w.hash;
         put_u64(&w, h);
         if (w.failed || w.bytes != total)
-            rc = siam_fail(err, "write to %s failed after %llu of %llu bytes: %m", tmp,
+            rc = siam_fail(err, "write failed after %llu of %llu bytes: %m",
                            (unsigned long long)w.bytes, (unsigned long long)total);
     }
-    /* Data must reach the disk before the rename makes it the checkpoint,
-     * or a crash could leave a complete-looking name over a partial file. */
-    if (!rc && (fflush(f) != 0 || fsync(fileno(f)) != 0))
-        rc = siam_fail(err, "flushing %s: %m", tmp);
-    if (fclose(f) != 0 && !rc)
-        rc = siam_fail(err, "closing %s: %m", tmp);
-    if (!rc && rename(tmp, path) != 0)
-        rc = siam_fail(err, "renaming %s: %m", tmp);
-    if (rc) {
-        unlink(tmp);
-        siam_fail_wrap(err, "checkpoint %s", path);
-    } else {
-        /* Make the rename itself durable. */
-        char *dir = strdup(path);
-        if (dir) {
-            char *slash = strrchr(dir, '/');
-            const char *d = slash ? (slash == dir ? "/" : (*slash = '\0', dir)) : ".";
-            int fd = open(d, O_RDONLY);
-            if (fd >= 0) {
-                fsync(fd);
-                close(fd);
-            }
-            free(dir);
-        }
-    }
-    free(tmp);
     free(host);
-    return rc;
+    if (rc) {
+        siam_atomic_file_abort(af);
+        return siam_fail_wrap(err, "checkpoint %s", path);
+    }
+    if (siam_atomic_file_commit(af, err))
+        return siam_fail_wrap(err, "checkpoint %s", path);
+    return 0;
 }
 
 /* ---- reading ---- */
