@@ -3,10 +3,14 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
+#include <stdio.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "host/dataset.h"
+#include "host/synth.h"
 
 static void remove_cache_files(const char *dir, const char *a, const char *b)
 {
@@ -99,4 +103,29 @@ void siam_data_bench_print(FILE *f, const siam_data_bench *b, const siam_data_lo
         fprintf(f, "%-34s %6d images %8.3f s\n", "cached reload of every image", b->all_images,
                 b->all_cached_s);
     }
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+int siam_data_bench_synth(double *seconds, const char *scratch_dir, siam_error *err)
+{
+    char dir[4096];
+    if (snprintf(dir, sizeof dir, "%s/siam-synth-XXXXXX", scratch_dir) >= (int)sizeof dir ||
+        mkdtemp(dir) == NULL)
+        return siam_fail(err, "cannot create a scratch directory under %s", scratch_dir);
+    siam_synth_options o;
+    siam_synth_options_init(&o);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = siam_synth_write(dir, &o, err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    *seconds = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return rc;
 }

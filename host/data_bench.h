@@ -26,6 +26,10 @@ typedef struct siam_data_bench {
 int siam_data_bench_run(siam_data_bench *b, const siam_data_location *loc,
                         const char *scratch_dir, int threads, int all, siam_error *err);
 
+/* Seconds to write the default synthetic set (host/synth.h) into a scratch
+ * directory under scratch_dir, removed afterwards. */
+int siam_data_bench_synth(double *seconds, const char *scratch_dir, siam_error *err);
+
 void siam_data_bench_print(FILE *f, const siam_data_bench *b, const siam_data_location *loc);
 
 #endif

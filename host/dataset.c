@@ -202,9 +202,8 @@ static void ref_set_stat(image_ref *r, const struct stat *st)
 
 /* Decodes refs (or reads them from the cache) into a new bank. */
 static siam_images *load_bank(const char *root, image_ref *refs, int count, const char *set,
-                              uint64_t pairs_hash,
-                              const siam_load_options *opt, siam_load_report *rep,
-                              siam_error *err)
+                              uint64_t pairs_hash, const siam_load_options *opt,
+                              siam_load_report *rep, siam_error *err)
 {
     const char **people = malloc(sizeof *people * ((size_t)count + 1));
     const char **files = malloc(sizeof *files * ((size_t)count + 1));
@@ -228,17 +227,20 @@ static siam_images *load_bank(const char *root, image_ref *refs, int count, cons
         goto fail;
     for (int i = 0; i < count; i++)
         list_hash = siam_hash64(list_hash, im->names[i], strlen(im->names[i]));
-    siam_cache_key key = {.set = set, .source = root, .pairs_hash = pairs_hash, .list_hash = list_hash,
-                          .height = opt->height, .width = opt->width, .count = count,
+    siam_cache_key key = {.set = set,
+                          .source = root,
+                          .pairs_hash = pairs_hash,
+                          .list_hash = list_hash,
+                          .height = opt->height,
+                          .width = opt->width,
+                          .count = count,
                           .names = (const char *const *)im->names};
     char dir[PATH_MAX];
     siam_error cerr;
     int have_path = 0;
     if (opt->use_cache) {
-        int ok = opt->cache_dir ? (snprintf(dir, sizeof dir, "%s", opt->cache_dir), 0)
-                                : siam_cache_dir(dir, sizeof dir, &cerr);
-        if (ok == 0 && siam_cache_path(rep->cache_path, sizeof rep->cache_path, dir, &key,
-                                       &cerr) == 0)
+        if (siam_cache_dir(dir, sizeof dir, opt->cache_dir, &cerr) == 0 &&
+            siam_cache_path(rep->cache_path, sizeof rep->cache_path, dir, &key, &cerr) == 0)
             have_path = 1;
         else
             snprintf(rep->note, sizeof rep->note, "cache not used: %.200s", cerr.msg);

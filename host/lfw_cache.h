@@ -30,9 +30,10 @@ typedef struct siam_cache_key {
     const char *const *names;  /* count image names relative to source */
 } siam_cache_key;
 
-/* The cache directory: $SIAMLUA_CACHE when set and non-empty, else
- * $HOME/.cache/siamlua; created (with parents) when missing. */
-int siam_cache_dir(char *out, size_t cap, siam_error *err);
+/* The cache directory: `override` when non-NULL, else $SIAMLUA_CACHE when
+ * set and non-empty, else $HOME/.cache/siamlua; created (with parents) when
+ * missing. */
+int siam_cache_dir(char *out, size_t cap, const char *override, siam_error *err);
 
 /* dir/images-<16 hex digits>.bin, named by set, source and image size (not
  * by the hashes, so a stale cache is overwritten rather than left behind). */

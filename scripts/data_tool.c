@@ -48,6 +48,12 @@ int main(int argc, char **argv)
         rc = siam_data_bench_run(&b, &loc, tmp && *tmp ? tmp : "/tmp", 0, 1, &err);
         if (rc == 0)
             siam_data_bench_print(stdout, &b, &loc);
+        double synth_s;
+        if (rc == 0)
+            rc = siam_data_bench_synth(&synth_s, tmp && *tmp ? tmp : "/tmp", &err);
+        if (rc == 0)
+            printf("%-34s %6d images %8.3f s\n", "default synthetic set written", 200 * 10,
+                   synth_s);
     }
     if (rc < 0) {
         fprintf(stderr, "data_tool: %s\n", err.msg);

@@ -32,16 +32,18 @@ typedef struct lfw_state {
 
 static int setup(void **state)
 {
-    static lfw_state s; /* one per process, freed in teardown */
+    lfw_state *s = calloc(1, sizeof *s);
     siam_error e;
-    if (siam_lfw_probe(&s.loc, LFW, &e) < 0) {
-        *state = NULL;
+    assert_non_null(s);
+    *state = NULL;
+    if (siam_lfw_probe(&s->loc, LFW, &e) < 0) {
+        free(s);
         return 0;
     }
-    s.cache = siam_fixture_tmpdir();
-    siam_load_options_init(&s.opt);
-    s.opt.cache_dir = s.cache;
-    *state = &s;
+    s->cache = siam_fixture_tmpdir();
+    siam_load_options_init(&s->opt);
+    s->opt.cache_dir = s->cache;
+    *state = s;
     return 0;
 }
 
@@ -51,6 +53,7 @@ static int teardown(void **state)
     if (s) {
         siam_fixture_rmdir(s->cache);
         free(s->cache);
+        free(s);
     }
     return 0;
 }

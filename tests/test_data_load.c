@@ -21,6 +21,7 @@
 #include "host/lfw_find.h"
 #include "host/lfw_images.h"
 #include "host/lfw_pairs.h"
+#include "host/split.h"
 #include "tests/support/data_fixture.h"
 
 typedef struct fixture {
@@ -247,6 +248,13 @@ static void no_cache_and_env_cache_dir(void **state)
     assert_int_equal(ps->count, 10);
     siam_pairset_free(ps);
     f->opt.use_cache = 1;
+    char made[4300];
+    snprintf(made, sizeof made, "%s/made/on/demand", f->dir);
+    f->opt.cache_dir = made;
+    ps = load(f, f->test, &rep);
+    assert_int_equal(rep.cache_written, 1);
+    assert_true(strncmp(rep.cache_path, made, strlen(made)) == 0);
+    siam_pairset_free(ps);
     f->opt.cache_dir = NULL;
     char env[4300];
     snprintf(env, sizeof env, "%s/env/cache", f->dir);
@@ -340,6 +348,37 @@ static void banks_are_shared_and_freed(void **state)
     assert_string_equal(e.msg, "bad image bank shape: -1 images of 3x3");
 }
 
+static void view2_file_loads_with_folds(void **state)
+{
+    fixture *f = *state;
+    const char *text = "2\t1\n"
+                       "Face_0001\t1\t2\nFace_0001\t1\tFace_0002\t2\n"
+                       "Face_0003\t2\t4\nFace_0003\t1\tFace_0004\t3\n";
+    char *pairs = siam_fixture_write(f->dir, "pairs.txt", text, strlen(text));
+    siam_load_report rep;
+    siam_pairset *ps = load(f, pairs, &rep);
+    assert_int_equal(ps->folds, 2);
+    assert_int_equal(ps->count, 4);
+    assert_int_equal(ps->images->count, 7);
+    const int fold[4] = {0, 0, 1, 1};
+    const float label[4] = {1, 0, 1, 0};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(ps->pairs[i].fold, fold[i]);
+        assert_true(ps->pairs[i].label == label[i]);
+    }
+    assert_string_equal(ps->images->names[ps->pairs[3].b], "Face_0004/Face_0004_0003.png");
+    siam_pairset *tr, *te;
+    siam_error e;
+    assert_int_equal(siam_split_fold(ps, 1, &tr, &te, &e), 0);
+    assert_int_equal(te->count, 2);
+    assert_int_equal(te->pairs[0].a, ps->pairs[2].a);
+    assert_int_equal(tr->count, 2);
+    siam_pairset_free(tr);
+    siam_pairset_free(te);
+    siam_pairset_free(ps);
+    free(pairs);
+}
+
 static void bench_runs_and_cleans_up(void **state)
 {
     fixture *f = *state;
@@ -371,6 +410,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(no_cache_and_env_cache_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(load_dir_and_people, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_inputs_name_file_and_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(view2_file_loads_with_folds, setup, teardown),
         cmocka_unit_test_setup_teardown(bench_runs_and_cleans_up, setup, teardown),
         cmocka_unit_test(banks_are_shared_and_freed),
     };
