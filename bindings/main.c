@@ -126,7 +126,8 @@ static int parse_long_option(cli *c, int *i)
     }
     const char *value = eq ? eq + 1 : NULL;
     if (value == NULL) {
-        if (*i + 1 >= c->argc)
+        /* As for -e and -l, an option word is not taken as the value. */
+        if (*i + 1 >= c->argc || c->argv[*i + 1][0] == '-')
             return usage_error("'%s' needs argument", c->argv[*i]);
         value = c->argv[++*i];
     }
