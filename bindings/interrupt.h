@@ -21,8 +21,16 @@ void siam_interrupt_disarm(void);
 
 /* The stop flag: non-zero once SIGINT has arrived during an armed call.
  * C code that runs for long (host/train.h takes this pointer) polls it
- * between steps; it never writes it. The pointer is valid for the whole
- * process. */
+ * between steps, finishes the current step, flushes what it has written and
+ * returns; it never writes the flag. The pointer is valid for the whole
+ * process (signals are process-wide, so there is one flag).
+ *
+ * For bindings that run such C code: the Lua hook is set at the same moment,
+ * so the first Lua event after the C code returns (its return, or a Lua
+ * callback such as a training hook) raises "interrupted!". A binding that
+ * calls back into Lua must therefore either call through lua_pcall and treat
+ * a failure as "stop", or keep every C resource owned by a userdata (freed
+ * by __gc), so that the error unwinding through it leaks nothing. */
 volatile sig_atomic_t *siam_interrupt_flag(void);
 
 /* Clears the flag (for a caller that has handled the interruption and wants
