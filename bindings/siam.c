@@ -6,6 +6,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "bindings/api.h"
 #include "bindings/tensor.h"
 
 /* Registry key of the config table built from the command line. */
@@ -53,6 +54,7 @@ int luaopen_siam(lua_State *L)
     }
     lua_setfield(L, -2, "config");
     siam_lua_open_tensor(L);
+    siam_lua_open_api(L);
     return 1;
 }
 
