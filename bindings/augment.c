@@ -2,6 +2,8 @@
  * (bindings/augment.h). */
 #include "bindings/augment.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -27,6 +29,14 @@ static float opt_nonneg(lua_State *L, int idx, int arg, const char *key, float d
     if (!(v >= 0.0))
         siam_lua_argerrorf(L, arg, "augment option '%s' must be >= 0, got %f", key, v);
     return (float)v;
+}
+
+/* A float setting as the user wrote it (1.2, not 1.2000000476837). */
+static double shown(float f)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.7g", (double)f);
+    return strtod(buf, NULL);
 }
 
 void siam_lua_augment_read(lua_State *L, int arg, int idx, siam_augment *out)
@@ -70,10 +80,10 @@ void siam_lua_augment_read(lua_State *L, int arg, int idx, siam_augment *out)
     out->contrast = opt_prob(L, idx, arg, "contrast", out->contrast);
     if (out->scale_min <= 0.0f || out->scale_min > out->scale_max)
         siam_lua_argerrorf(L, arg, "augment needs 0 < scale_min <= scale_max, got %f and %f",
-                           (double)out->scale_min, (double)out->scale_max);
+                           shown(out->scale_min), shown(out->scale_max));
     if (out->shear >= 1.0f)
         siam_lua_argerrorf(L, arg, "augment option 'shear' must be below 1, got %f",
-                           (double)out->shear);
+                           shown(out->shear));
 }
 
 void siam_lua_augment_push(lua_State *L, const siam_augment *a)

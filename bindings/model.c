@@ -438,9 +438,10 @@ static void push_config(lua_State *L, const siam_lua_model *lm)
  * m.batch; methods otherwise. */
 static int model_index(lua_State *L)
 {
-    siam_lua_model *lm = siam_lua_checkmodel(L, 1);
+    siam_lua_box *box = siam_lua_checkbox(L, 1, SIAM_MODEL_MT);
+    siam_lua_model *lm = box->ptr;
     const char *key = lua_tostring(L, 2);
-    if (lua_type(L, 2) == LUA_TSTRING) {
+    if (lua_type(L, 2) == LUA_TSTRING && lm != NULL) {
         if (strcmp(key, "threshold") == 0)
             lua_pushnumber(L, lm->threshold);
         else if (strcmp(key, "device") == 0)

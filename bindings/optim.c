@@ -136,8 +136,9 @@ static int optim_sgd(lua_State *L)
  * opt.momentum, opt.betas, opt.bound */
 static int optim_index(lua_State *L)
 {
-    siam_lua_optim *lo = siam_lua_checkoptim(L, 1);
-    const char *key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "";
+    siam_lua_box *box = siam_lua_checkbox(L, 1, SIAM_OPTIM_MT);
+    siam_lua_optim *lo = box->ptr;
+    const char *key = lua_type(L, 2) == LUA_TSTRING && lo != NULL ? lua_tostring(L, 2) : "";
     if (strcmp(key, "lr") == 0) {
         lua_pushnumber(L, lo->o ? siam_optim_lr(lo->o) : lo->cfg.lr);
     } else if (strcmp(key, "kind") == 0) {
