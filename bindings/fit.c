@@ -91,13 +91,13 @@ static int state_stop_requested(lua_State *L)
     return stop;
 }
 
-/* The history so far as {name = {v1, v2, ...}} (val metrics only with a
- * validation set). */
-static void push_history(fit_run *r)
+/* The first n epochs of the history as {name = {v1, v2, ...}} (val
+ * metrics only with a validation set). */
+static void push_history(fit_run *r, int n)
 {
     lua_State *L = r->L;
     siam_trainer *t = r->t;
-    int n = siam_trainer_epochs_done(t), cols = siam_trainer_history_count(t);
+    int cols = siam_trainer_history_count(t);
     lua_createtable(L, 0, cols);
     for (int k = 0; k < cols; k++) {
         const char *name = siam_trainer_history_name(t, k);
@@ -241,7 +241,7 @@ static int on_event(void *user, siam_trainer *t, const siam_train_event *ev, sia
     } else {
         push_metrics(r, ev->epoch);
         lua_setfield(L, SLOT_STATE, "metrics");
-        push_history(r);
+        push_history(r, ev->epoch + 1); /* the trainer counts this epoch after the hook */
         lua_setfield(L, SLOT_STATE, "history");
         lua_pushnumber(L, seconds_since(&r->start));
         lua_setfield(L, SLOT_STATE, "seconds");
@@ -458,7 +458,7 @@ static int fit(lua_State *L)
         lua_sethook(lua_tothread(L, -1), NULL, 0, 0);
         lua_pop(L, 1);
     }
-    push_history(&r);
+    push_history(&r, siam_trainer_epochs_done(r.t));
     int hist = lua_gettop(L);
     siam_lua_setinteger(L, "epochs", siam_trainer_epochs_done(r.t));
     siam_lua_setstring(L, "stopped", stop_name(siam_trainer_stop_reason(r.t), r.interrupted));
