@@ -225,6 +225,7 @@ static int args(lua_State *L)
     luaL_checktype(L, 1, LUA_TTABLE);
     if (!lua_isnoneornil(L, 2))
         luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 2);
     lua_Integer n = luaL_len(L, 1);
     lua_newtable(L);
     int out = lua_gettop(L);

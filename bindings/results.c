@@ -108,6 +108,12 @@ static int results_add(lua_State *L)
         if (lua_type(L, -1) != LUA_TSTRING)
             return siam_lua_argerrorf(L, 2, "column names must be strings, got a %s key",
                                       luaL_typename(L, -1));
+        int vt = lua_getfield(L, 2, lua_tostring(L, -1));
+        if (vt != LUA_TNUMBER && vt != LUA_TSTRING && vt != LUA_TBOOLEAN)
+            return siam_lua_argerrorf(L, 2, "value of '%s' must be a number, string or boolean, "
+                                            "got %s",
+                                      lua_tostring(L, -2), luaL_typename(L, -1));
+        lua_pop(L, 1);
         nkeys++;
     }
     const char **names = lua_newuserdatauv(L, (nkeys + 1) * sizeof(char *), 0);
