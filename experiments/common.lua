@@ -17,13 +17,20 @@ function common.args(known, defaults)
   local all = {}
   for _, k in ipairs(known or {}) do all[#all + 1] = k end
   for _, k in ipairs(common.keys) do all[#all + 1] = k end
-  local opts = siam.args(arg or {}, all)
+  local ok, opts = pcall(siam.args, arg or {}, all)
+  if not ok then
+    -- a usage error: the message alone, no traceback
+    io.stderr:write("siamlua: ", (tostring(opts):gsub("^[^:\n]+:%d+: ", "")), "\n")
+    os.exit(1)
+  end
   for k, v in pairs(defaults or {}) do
     if opts[k] == nil then opts[k] = v end
   end
   opts.model = opts.model or "paper"
   if opts.model ~= "paper" and opts.model ~= "small" then
-    error("model=" .. tostring(opts.model) .. ": expected model=paper or model=small", 0)
+    io.stderr:write("siamlua: model=", tostring(opts.model),
+                    ": expected model=paper or model=small\n")
+    os.exit(1)
   end
   opts.seed = opts.seed or siam.config.seed
   return opts
