@@ -6,10 +6,8 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "bindings/context.h"
 #include "bindings/tensor.h"
-
-/* Registry key of the config table built from the command line. */
-#define CONFIG_KEY "siam.config"
 
 void siam_lua_config_default(siam_lua_config *cfg)
 {
@@ -45,13 +43,14 @@ int luaopen_siam(lua_State *L)
     lua_pushboolean(L, 0);
 #endif
     lua_setfield(L, -2, "has_cuda");
-    if (lua_getfield(L, LUA_REGISTRYINDEX, CONFIG_KEY) != LUA_TTABLE) {
+    if (lua_getfield(L, LUA_REGISTRYINDEX, SIAM_CONFIG_KEY) != LUA_TTABLE) {
         lua_pop(L, 1);
         siam_lua_config cfg;
         siam_lua_config_default(&cfg);
         push_config(L, &cfg);
     }
     lua_setfield(L, -2, "config");
+    siam_lua_open_context(L);
     siam_lua_open_tensor(L);
     return 1;
 }
@@ -64,7 +63,7 @@ void siam_lua_openlibs(lua_State *L, const siam_lua_config *cfg)
         cfg = &def;
     }
     push_config(L, cfg);
-    lua_setfield(L, LUA_REGISTRYINDEX, CONFIG_KEY);
+    lua_setfield(L, LUA_REGISTRYINDEX, SIAM_CONFIG_KEY);
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
     lua_pushcfunction(L, luaopen_siam);
     lua_setfield(L, -2, "siam");

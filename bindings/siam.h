@@ -10,6 +10,9 @@
 
 #define SIAM_VERSION "0.1.0"
 
+/* Registry key of the config table (siam.config is the same table). */
+#define SIAM_CONFIG_KEY "siam.config"
+
 /* What siamlua's long options set (--device, --threads, --seed, --quiet).
  * Seen from Lua as the table siam.config; later bindings read that table
  * when they run, so a script may change it before building a model. */
