@@ -4,6 +4,7 @@
 #ifndef SIAM_RNG_H
 #define SIAM_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct siam_rng {

@@ -1,0 +1,100 @@
+/* Private to the CPU backend: the context layout, its scratch and error
+ * helpers, and the siam_cpu_* functions that kernels/cpu/table.c collects
+ * into siam_ops_cpu. Host code uses the table, never these names. */
+#ifndef SIAM_CPU_H
+#define SIAM_CPU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels/ops.h"
+
+/* Upper bound on the im2col scratch of one convolution chunk: batches are cut
+ * into chunks of images so that memory stays bounded at any batch size. */
+#define SIAM_CPU_CONV_SCRATCH_BYTES ((size_t)64 << 20)
+
+struct siam_ctx {
+    int threads;
+    float *scratch;        /* grow-only; reused by every operator call */
+    size_t scratch_floats;
+    siam_error err;
+};
+
+/* Records the message in ctx and returns -1. */
+int siam_cpu_fail(siam_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* At least `floats` floats of scratch owned by ctx, valid until the next
+ * call; grows (never shrinks), so a steady training loop allocates only on
+ * its first step. NULL with the message in ctx when memory runs out. */
+float *siam_cpu_scratch(siam_ctx *ctx, size_t floats);
+
+siam_ctx *siam_cpu_ctx_new(const siam_ctx_options *opt, siam_error *err);
+void siam_cpu_ctx_free(siam_ctx *ctx);
+const char *siam_cpu_ctx_error(const siam_ctx *ctx);
+
+void *siam_cpu_mem_alloc(siam_ctx *ctx, size_t bytes);
+void siam_cpu_mem_free(siam_ctx *ctx, void *p);
+int siam_cpu_upload(siam_ctx *ctx, void *dst, const void *src, size_t bytes);
+int siam_cpu_download(siam_ctx *ctx, void *dst, const void *src, size_t bytes);
+int siam_cpu_copy(siam_ctx *ctx, void *dst, const void *src, size_t bytes);
+int siam_cpu_fill(siam_ctx *ctx, float *x, float value, size_t n);
+int siam_cpu_synchronize(siam_ctx *ctx);
+
+int siam_cpu_conv2d_forward(siam_ctx *ctx, float *out, const float *in, const float *w,
+                            const float *b, int N, int Ci, int H, int W, int Co, int KH, int KW);
+int siam_cpu_conv2d_backward(siam_ctx *ctx, float *din, float *dw, float *db, const float *dout,
+                             const float *in, const float *w, int N, int Ci, int H, int W, int Co,
+                             int KH, int KW);
+
+int siam_cpu_batchnorm_forward_train(siam_ctx *ctx, float *out, float *save_mean,
+                                     float *save_invstd, float *running_mean, float *running_var,
+                                     const float *in, const float *gamma, const float *beta, int N,
+                                     int C, int HW, float momentum, float eps);
+int siam_cpu_batchnorm_forward_eval(siam_ctx *ctx, float *out, const float *in,
+                                    const float *running_mean, const float *running_var,
+                                    const float *gamma, const float *beta, int N, int C, int HW,
+                                    float eps);
+int siam_cpu_batchnorm_backward(siam_ctx *ctx, float *din, float *dgamma, float *dbeta,
+                                const float *dout, const float *in, const float *save_mean,
+                                const float *save_invstd, const float *gamma, int N, int C, int HW);
+
+int siam_cpu_relu_forward(siam_ctx *ctx, float *out, const float *in, size_t n);
+int siam_cpu_relu_backward(siam_ctx *ctx, float *din, const float *dout, const float *out, size_t n);
+int siam_cpu_sigmoid_forward(siam_ctx *ctx, float *out, const float *in, size_t n);
+int siam_cpu_sigmoid_backward(siam_ctx *ctx, float *din, const float *dout, const float *out,
+                              size_t n);
+
+int siam_cpu_maxpool2_forward(siam_ctx *ctx, float *out, int32_t *argmax, const float *in, int NC,
+                              int H, int W);
+int siam_cpu_maxpool2_backward(siam_ctx *ctx, float *din, const float *dout, const int32_t *argmax,
+                               int NC, int H, int W);
+
+int siam_cpu_linear_forward(siam_ctx *ctx, float *out, const float *in, const float *w,
+                            const float *b, int N, int I, int O);
+int siam_cpu_linear_backward(siam_ctx *ctx, float *din, float *dw, float *db, const float *dout,
+                             const float *in, const float *w, int N, int I, int O);
+
+int siam_cpu_absdiff_forward(siam_ctx *ctx, float *out, const float *a, const float *b, size_t n);
+int siam_cpu_absdiff_backward(siam_ctx *ctx, float *da, float *db, const float *dout,
+                              const float *a, const float *b, size_t n);
+
+int siam_cpu_dropout_forward(siam_ctx *ctx, float *out, float *mask, const float *in, size_t n,
+                             float p, uint64_t seed, uint64_t offset);
+int siam_cpu_dropout_backward(siam_ctx *ctx, float *din, const float *dout, const float *mask,
+                              size_t n);
+
+int siam_cpu_bce_forward(siam_ctx *ctx, float *loss_host, const float *p, const float *y,
+                         size_t n);
+int siam_cpu_bce_backward(siam_ctx *ctx, float *dp, const float *p, const float *y, size_t n,
+                          float dloss);
+
+int siam_cpu_adam_step(siam_ctx *ctx, float *param, const float *grad, float *m, float *v,
+                       size_t n, float lr, float beta1, float beta2, float eps, float weight_decay,
+                       int decoupled, long step);
+int siam_cpu_sgd_step(siam_ctx *ctx, float *param, const float *grad, float *buf, size_t n,
+                      float lr, float momentum, float weight_decay, int nesterov, int first_step);
+
+int siam_cpu_gather_normalize(siam_ctx *ctx, float *out, const uint8_t *images,
+                              const int32_t *idx, int n, int pixels, float mean, float std);
+
+#endif
