@@ -1,7 +1,9 @@
 /* Batch assembly on the GPU from the uint8 image bank that lives on the
  * device: images picked by a device index array, scaled to [0, 1] and
- * normalised (torchvision's ToTensor + Normalize), as kernels/cpu/batch.c.
- * The step loop therefore uploads only the few indices of each batch. */
+ * normalised (torchvision's ToTensor + Normalize), as kernels/cpu/batch.c,
+ * optionally distorted first by the shared helpers of kernels/augment.h, as
+ * kernels/cpu/augment.c. The step loop uploads only the few indices of each
+ * batch. */
 #include "kernels/cuda/cuda.h"
 
 static __global__ void gather_normalize_kernel(float *out, const uint8_t *images,
@@ -37,5 +39,71 @@ int siam_cuda_gather_normalize(siam_ctx *ctx, float *out, const uint8_t *images,
     gather_normalize_kernel<<<siam_cuda_blocks(total), SIAM_CUDA_THREADS, 0, ctx->stream>>>(
         out, images, idx, n, pixels, mean, std);
     SIAM_CUDA_LAUNCH_CHECK(ctx);
+    return 0;
+}
+
+/* Images per launch along grid y (its limit is 65535). */
+#define AUGMENT_MAX_IMAGES 65535
+
+/* Grid (pixel blocks, images): each block draws its image's parameters
+ * once into shared memory (a few Philox words and a sine and cosine), then
+ * its threads sample their pixels. The draw depends only on (settings,
+ * seed, offset + slot), so it does not matter which block makes it. */
+static __global__ void augment_batch_kernel(float *out, const uint8_t *images, const int32_t *idx,
+                                            int first, int H, int W, siam_augment aug,
+                                            uint64_t seed, uint64_t offset, float mean, float std)
+{
+    __shared__ siam_augment_params p;
+    int i = first + (int)blockIdx.y;
+    if (threadIdx.x == 0)
+        siam_augment_draw(&aug, seed, offset + (uint64_t)i, H, W, &p);
+    __syncthreads();
+    size_t pixels = (size_t)H * W;
+    int32_t id = idx[i];
+    const uint8_t *src = images + (size_t)(id < 0 ? 0 : id) * pixels;
+    float *dst = out + (size_t)i * pixels;
+    for (size_t j = blockIdx.x * (size_t)blockDim.x + threadIdx.x; j < pixels;
+         j += (size_t)gridDim.x * blockDim.x) {
+        int y = (int)(j / (size_t)W), x = (int)(j % (size_t)W);
+        /* As in gather_normalize: a negative index yields NaN, not a read
+         * outside the bank. */
+        dst[j] = id < 0 ? __int_as_float(0x7fc00000)
+                        : (siam_augment_pixel(src, H, W, &p, x, y) - mean) / std;
+    }
+}
+
+int siam_cuda_augment_batch(siam_ctx *ctx, float *out, const uint8_t *images, const int32_t *idx,
+                            int n, int H, int W, const siam_augment *aug, uint64_t seed,
+                            uint64_t offset, float mean, float std)
+{
+    if (n < 0 || H < 1 || W < 1)
+        return siam_cuda_fail(ctx, "augment_batch: bad sizes n=%d H=%d W=%d", n, H, W);
+    if (!(std > 0.0f))
+        return siam_cuda_fail(ctx, "augment_batch: std must be > 0, got %g", (double)std);
+    if (n && (!out || !images || !idx))
+        return siam_cuda_fail(ctx, "augment_batch: NULL buffer");
+    if (aug && aug->enabled
+        && (!(aug->p_component >= 0.0f && aug->p_component <= 1.0f)
+            || !(aug->p_flip >= 0.0f && aug->p_flip <= 1.0f)
+            || !(aug->scale_min > 0.0f && aug->scale_min <= aug->scale_max)))
+        return siam_cuda_fail(ctx,
+                              "augment_batch: bad settings p_component=%g p_flip=%g "
+                              "scale=[%g, %g] (probabilities in [0, 1], 0 < min <= max)",
+                              (double)aug->p_component, (double)aug->p_flip,
+                              (double)aug->scale_min, (double)aug->scale_max);
+    if (n == 0)
+        return 0;
+    /* Without augmentation this is gather_normalize, bit for bit. */
+    if (aug == NULL || !aug->enabled)
+        return siam_cuda_gather_normalize(ctx, out, images, idx, n, H * W, mean, std);
+    size_t pixels = (size_t)H * W;
+    unsigned bx = siam_cuda_blocks(pixels);
+    for (int first = 0; first < n; first += AUGMENT_MAX_IMAGES) {
+        int count = n - first < AUGMENT_MAX_IMAGES ? n - first : AUGMENT_MAX_IMAGES;
+        dim3 grid(bx, (unsigned)count);
+        augment_batch_kernel<<<grid, SIAM_CUDA_THREADS, 0, ctx->stream>>>(
+            out, images, idx, first, H, W, *aug, seed, offset, mean, std);
+        SIAM_CUDA_LAUNCH_CHECK(ctx);
+    }
     return 0;
 }

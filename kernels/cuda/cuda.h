@@ -187,5 +187,8 @@ int siam_cuda_sgd_step(siam_ctx *ctx, float *param, const float *grad, float *bu
 
 int siam_cuda_gather_normalize(siam_ctx *ctx, float *out, const uint8_t *images,
                                const int32_t *idx, int n, int pixels, float mean, float std);
+int siam_cuda_augment_batch(siam_ctx *ctx, float *out, const uint8_t *images, const int32_t *idx,
+                            int n, int H, int W, const siam_augment *aug, uint64_t seed,
+                            uint64_t offset, float mean, float std);
 
 #endif

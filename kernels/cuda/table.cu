@@ -1,7 +1,6 @@
 /* The CUDA operator table: the kernels/cuda/ operators collected behind
- * the interface of kernels/ops.h. Built only with CUDA=1 (which defines SIAM_CUDA, so
- * kernels/backend.c leaves siam_ops_cuda to this file). augment_batch is
- * NULL until the shared augmentation helpers of kernels/augment.h exist. */
+ * the interface of kernels/ops.h. Built only with CUDA=1 (which defines
+ * SIAM_CUDA, so kernels/backend.c leaves siam_ops_cuda to this file). */
 #include "kernels/cuda/cuda.h"
 
 /* Positional, in the order of struct siam_ops (C++17 has no designated
@@ -42,7 +41,7 @@ static const siam_ops cuda_ops = {
     siam_cuda_adam_step,
     siam_cuda_sgd_step,
     siam_cuda_gather_normalize,
-    NULL,
+    siam_cuda_augment_batch,
 };
 
 extern "C" const siam_ops *siam_ops_cuda(void)
