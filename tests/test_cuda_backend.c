@@ -216,11 +216,15 @@ static void failed_call_reports_file_line_and_library_message(void **state)
     assert_non_null(strstr(msg, "cuda mem_alloc: cannot allocate 1152921504606846976 bytes"));
     assert_non_null(strstr(msg, "kernels/cuda/memory.cu:"));
     assert_non_null(strstr(msg, "cudaMalloc: cudaErrorMemoryAllocation"));
-    /* The context still works afterwards. */
+    /* The context still works afterwards, and the next kernel launch is not
+     * blamed for the earlier failure (the runtime's last error is cleared). */
     float one = 1.0f, back = 0.0f;
     float *d = dev_from(g, &one, 1);
     to_host(g, &back, d, 1);
     assert_true(back == 1.0f);
+    ok(g, g->ops->fill(g->ctx, d, 3.0f, 1), "fill after a failed allocation");
+    to_host(g, &back, d, 1);
+    assert_true(back == 3.0f);
     g->ops->mem_free(g->ctx, d);
     /* Bad sizes are caught before any library call, with the CPU's text. */
     assert_int_equal(g->ops->conv2d_forward(g->ctx, NULL, NULL, NULL, NULL, 1, 1, 2, 2, 1, 3, 3),

@@ -20,6 +20,11 @@ int siam_cuda_check_rt(siam_error *err, cudaError_t st, const char *file, int li
 {
     if (st == cudaSuccess)
         return 0;
+    /* The runtime also records a failed call as the thread's last error;
+     * clear it, or the next launch check (cudaGetLastError) would report
+     * this failure again against an innocent kernel. Sticky errors (a
+     * device fault) stay: every later call returns them anyway. */
+    (void)cudaGetLastError();
     return siam_fail(err, "%s:%d: %.*s: %s: %s", file, line, call_name_len(call), call,
                      cudaGetErrorName(st), cudaGetErrorString(st));
 }
