@@ -57,13 +57,23 @@ rows=()
 cuda_skipped=0
 cuda_ran=0
 if [ "$build" = "ok" ]; then
+    # Every binary once with the default batch norm (cuDNN), and the batch
+    # norm suite again with SIAM_CUDA_BATCHNORM=own (batchnorm_own.cu).
+    runs=()
     for t in build-cuda/tests/test_*; do
         case "$t" in *.d) continue ;; esac
-        [ -x "$t" ] || continue
+        [ -x "$t" ] && runs+=("$t")
+    done
+    [ -x build-cuda/tests/test_ops_batchnorm ] && runs+=("build-cuda/tests/test_ops_batchnorm:own")
+    for run in "${runs[@]}"; do
+        t=${run%%:*}
+        bn=cudnn
+        [ "$run" != "$t" ] && bn=${run##*:}
         name=$(basename "$t")
+        [ "$bn" != cudnn ] && name="$name-bn-$bn"
         log="$LOGS/$name.log"
         s0=$(date +%s)
-        CMOCKA_MESSAGE_OUTPUT=STDOUT timeout 90 "$t" >"$log" 2>&1
+        SIAM_CUDA_BATCHNORM=$bn CMOCKA_MESSAGE_OUTPUT=STDOUT timeout 90 "$t" >"$log" 2>&1
         rc=$?
         secs=$(($(date +%s) - s0))
         p=$(grep -E '^\[  PASSED  \] [0-9]+ test' "$log" | awk '{s+=$4} END {print s+0}')
@@ -118,7 +128,7 @@ if [ -f "$LOGS/test_cuda_backend.log" ]; then
 fi
 # The operator suites run a cpu group, then a cuda group (the second
 # "Running" banner); their comparison lines say "max rel diff".
-for l in "$LOGS"/test_ops_*.log; do
+for l in "$LOGS"/test_ops_*.log "$LOGS"/test_tensor.log; do
     [ -f "$l" ] || continue
     grep -q 'cuda backend cannot start' "$l" && continue
     echo

@@ -457,9 +457,9 @@ static void linear_matches_naive_reference(void **state)
         g->ops->mem_free(g->ctx, bufs[i]);
 }
 
-static void batchnorm_matches_naive_reference(void **state)
+static void batchnorm_case(gpu *g, const char *impl)
 {
-    NEED_GPU(state);
+    printf("  batch norm by %s\n", impl);
     enum { N = 3, C = 4, HW = 10 };
     const size_t n = (size_t)N * C * HW, M = (size_t)N * HW;
     /* A large eps: backward receives no eps and must use save_invstd, so a
@@ -561,6 +561,38 @@ static void batchnorm_matches_naive_reference(void **state)
     float *bufs[] = {dx, dg, dbt, drm, drv, dy, dsm, dsi, ddout, gin, gg, gbt};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         g->ops->mem_free(g->ctx, bufs[i]);
+}
+
+/* Both implementations: the context's (SIAM_CUDA_BATCHNORM as set when the
+ * test started) and the other one, in a second context. */
+static void batchnorm_matches_naive_reference(void **state)
+{
+    NEED_GPU(state);
+    const char *env = getenv("SIAM_CUDA_BATCHNORM");
+    int own = env && strcmp(env, "own") == 0;
+    batchnorm_case(g, own ? "batchnorm_own.cu" : "cuDNN");
+    char saved[32];
+    snprintf(saved, sizeof saved, "%s", env ? env : "");
+    setenv("SIAM_CUDA_BATCHNORM", own ? "cudnn" : "own", 1);
+    siam_error err = {{0}};
+    gpu other = {g->ops, g->ops->ctx_new(NULL, &err)};
+    if (env)
+        setenv("SIAM_CUDA_BATCHNORM", saved, 1);
+    else
+        unsetenv("SIAM_CUDA_BATCHNORM");
+    if (other.ctx == NULL)
+        fail_msg("second context: %s", err.msg);
+    batchnorm_case(&other, own ? "cuDNN" : "batchnorm_own.cu");
+    g->ops->ctx_free(other.ctx);
+    /* A bad setting is refused by name. */
+    setenv("SIAM_CUDA_BATCHNORM", "fast", 1);
+    assert_null(g->ops->ctx_new(NULL, &err));
+    if (env)
+        setenv("SIAM_CUDA_BATCHNORM", saved, 1);
+    else
+        unsetenv("SIAM_CUDA_BATCHNORM");
+    assert_string_equal(err.msg,
+                        "cuda ctx_new: SIAM_CUDA_BATCHNORM must be 'cudnn' or 'own', got 'fast'");
 }
 
 static void elementwise_ops_match_definitions(void **state)

@@ -2,14 +2,17 @@
  * (torch.nn.BatchNorm2d; Ioffe & Szegedy 2015, Alg. 1). The semantics match
  * kernels/cpu/batchnorm.c:
  *  - cuDNN normalises with the biased batch variance and updates the running
- *    variance with the unbiased one, as PyTorch (whose CUDA BatchNorm2d is
- *    this very cuDNN call, with exponentialAverageFactor = momentum);
+ *    variance with the unbiased one, as PyTorch, whose cuDNN path makes this
+ *    very call with exponentialAverageFactor = momentum (MXNet observed the
+ *    same: apache/mxnet#21111);
  *  - resultSaveMean / resultSaveInvVariance are the batch mean and
  *    1/sqrt(var + eps), the save_mean / save_invstd of the interface;
  *  - backward writes dgamma/dbeta into workspace and adds them, so they
  *    accumulate like every parameter gradient.
  * x is described as (N, C, HW, 1): spatial mode reduces over N, H and W, so
- * how HW splits into H and W does not matter. */
+ * how HW splits into H and W does not matter.
+ * With SIAM_CUDA_BATCHNORM=own in the environment when the context is made,
+ * the same checks lead to batchnorm_own.cu instead (the CPU's arithmetic). */
 #include "kernels/cuda/cuda.h"
 
 /* The backward interface carries no eps: with the saved statistics passed
@@ -59,6 +62,10 @@ int siam_cuda_batchnorm_forward_train(siam_ctx *ctx, float *out, float *save_mea
     if (!out || !save_mean || !save_invstd || !running_mean || !running_var || !in || !gamma
         || !beta)
         return siam_cuda_fail(ctx, "batchnorm_forward_train: NULL buffer");
+    if (ctx->bn_own)
+        return siam_cuda_bn_own_forward_train(ctx, out, save_mean, save_invstd, running_mean,
+                                              running_var, in, gamma, beta, N, C, HW, momentum,
+                                              eps);
     if (!((double)eps >= CUDNN_BN_MIN_EPSILON))
         return siam_cuda_fail(ctx, "batchnorm_forward_train: eps %g below cuDNN's minimum %g",
                               (double)eps, (double)CUDNN_BN_MIN_EPSILON);
@@ -81,6 +88,9 @@ int siam_cuda_batchnorm_forward_eval(siam_ctx *ctx, float *out, const float *in,
         return -1;
     if (!out || !in || !running_mean || !running_var || !gamma || !beta)
         return siam_cuda_fail(ctx, "batchnorm_forward_eval: NULL buffer");
+    if (ctx->bn_own)
+        return siam_cuda_bn_own_forward_eval(ctx, out, in, running_mean, running_var, gamma,
+                                             beta, N, C, HW, eps);
     if (!((double)eps >= CUDNN_BN_MIN_EPSILON))
         return siam_cuda_fail(ctx, "batchnorm_forward_eval: eps %g below cuDNN's minimum %g",
                               (double)eps, (double)CUDNN_BN_MIN_EPSILON);
@@ -103,6 +113,9 @@ int siam_cuda_batchnorm_backward(siam_ctx *ctx, float *din, float *dgamma, float
         return -1;
     if (!dgamma || !dbeta || !dout || !in || !save_mean || !save_invstd || !gamma)
         return siam_cuda_fail(ctx, "batchnorm_backward: NULL buffer");
+    if (ctx->bn_own)
+        return siam_cuda_bn_own_backward(ctx, din, dgamma, dbeta, dout, in, save_mean,
+                                         save_invstd, gamma, N, C, HW);
     /* Workspace: dgamma and dbeta of this call, then (when the caller wants
      * no din) somewhere for cuDNN to write dx, 256-byte aligned. */
     size_t params = ((2 * (size_t)C * sizeof(float)) + 255) & ~(size_t)255;

@@ -2,6 +2,7 @@
  * cuBLAS and cuDNN handles bound to it, the grow-only workspace, the small
  * buffers used to read back reductions, and the last error message. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "kernels/cuda/cuda.h"
 
@@ -37,6 +38,17 @@ siam_ctx *siam_cuda_ctx_new(const siam_ctx_options *opt, siam_error *err)
                   count, count == 1 ? "" : "s", count - 1);
         return NULL;
     }
+    /* Which batch norm: cuDNN's (default) or ours (batchnorm_own.cu, the
+     * CPU's arithmetic). Read once here, kept in the context. */
+    const char *bn = getenv("SIAM_CUDA_BATCHNORM");
+    int bn_own = 0;
+    if (bn && strcmp(bn, "own") == 0) {
+        bn_own = 1;
+    } else if (bn && *bn && strcmp(bn, "cudnn") != 0) {
+        siam_fail(err, "cuda ctx_new: SIAM_CUDA_BATCHNORM must be 'cudnn' or 'own', got '%s'",
+                  bn);
+        return NULL;
+    }
     siam_ctx *ctx = (siam_ctx *)calloc(1, sizeof *ctx);
     if (ctx == NULL) {
         siam_fail(err, "cuda ctx_new: out of host memory");
@@ -44,6 +56,7 @@ siam_ctx *siam_cuda_ctx_new(const siam_ctx_options *opt, siam_error *err)
     }
     ctx->device = device;
     ctx->allow_tf32 = allow_tf32;
+    ctx->bn_own = bn_own;
     NEW_CHECK(rt, cudaSetDevice(device));
     NEW_CHECK(rt, cudaStreamCreateWithFlags(&ctx->stream, cudaStreamNonBlocking));
     NEW_CHECK(blas, cublasCreate(&ctx->blas));

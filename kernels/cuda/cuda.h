@@ -55,6 +55,7 @@ typedef struct siam_cuda_conv_plan {
 struct siam_ctx {
     int device;
     int allow_tf32;
+    int bn_own;          /* batch norm by batchnorm_own.cu instead of cuDNN */
     cudaStream_t stream;
     cublasHandle_t blas; /* bound to stream */
     cudnnHandle_t dnn;   /* bound to stream */
@@ -145,6 +146,20 @@ int siam_cuda_batchnorm_backward(siam_ctx *ctx, float *din, float *dgamma, float
                                  const float *dout, const float *in, const float *save_mean,
                                  const float *save_invstd, const float *gamma, int N, int C,
                                  int HW);
+
+/* The batch norm of batchnorm_own.cu, called by batchnorm.cu after it has
+ * checked the arguments, when ctx->bn_own is set. */
+int siam_cuda_bn_own_forward_train(siam_ctx *ctx, float *out, float *save_mean,
+                                   float *save_invstd, float *running_mean, float *running_var,
+                                   const float *in, const float *gamma, const float *beta, int N,
+                                   int C, int HW, float momentum, float eps);
+int siam_cuda_bn_own_forward_eval(siam_ctx *ctx, float *out, const float *in,
+                                  const float *running_mean, const float *running_var,
+                                  const float *gamma, const float *beta, int N, int C, int HW,
+                                  float eps);
+int siam_cuda_bn_own_backward(siam_ctx *ctx, float *din, float *dgamma, float *dbeta,
+                              const float *dout, const float *in, const float *save_mean,
+                              const float *save_invstd, const float *gamma, int N, int C, int HW);
 
 int siam_cuda_relu_forward(siam_ctx *ctx, float *out, const float *in, size_t n);
 int siam_cuda_relu_backward(siam_ctx *ctx, float *din, const float *dout, const float *out,
