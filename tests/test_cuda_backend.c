@@ -773,6 +773,16 @@ static void gather_normalize_reads_the_device_bank(void **state)
             want[i * pixels + j] = ((double)bank[idx[i] * pixels + j] / 255.0 - mean) / std;
     to_host(g, got, dout, n * pixels);
     assert_near("gather_normalize", got, want, n * pixels, 1e-6, 1e-6);
+    /* A negative index on the device: refused with the CPU's message. */
+    const int32_t bad[n] = {1, 2, -7, -1};
+    ok(g, g->ops->upload(g->ctx, didx, bad, sizeof bad), "upload bad idx");
+    assert_int_equal(g->ops->gather_normalize(g->ctx, dout, dbank, didx, n, pixels, mean, std),
+                     -1);
+    assert_string_equal(g->ops->ctx_error(g->ctx), "gather_normalize: idx[2] = -7 is negative");
+    assert_int_equal(g->ops->augment_batch(g->ctx, dout, dbank, didx, n, 10, 30, NULL, 1, 0, mean,
+                                           std),
+                     -1);
+    assert_string_equal(g->ops->ctx_error(g->ctx), "augment_batch: idx[2] = -7 is negative");
     g->ops->mem_free(g->ctx, dbank);
     g->ops->mem_free(g->ctx, didx);
     g->ops->mem_free(g->ctx, dout);
