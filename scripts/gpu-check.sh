@@ -126,14 +126,15 @@ if [ -f "$LOGS/test_cuda_backend.log" ]; then
     echo "CUDA vs naive double references (test_cuda_backend):"
     grep -E '^  [a-z].*max \|diff\|' "$LOGS/test_cuda_backend.log" | sed 's/^/ /'
 fi
-# The operator suites run a cpu group, then a cuda group (the second
-# "Running" banner); their comparison lines say "max rel diff".
-for l in "$LOGS"/test_ops_*.log "$LOGS"/test_tensor.log; do
-    [ -f "$l" ] || continue
-    grep -q 'cuda backend cannot start' "$l" && continue
+# The operator suites (tests/support/ops_check.c) announce each group with
+# "backend cpu: ..." / "backend cuda: ..."; their comparisons say "diff".
+for l in "$LOGS"/test_*.log; do
+    case "$l" in *test_cuda_backend.log) continue ;; esac
+    grep -q '^backend cuda: ready' "$l" || continue
     echo
     echo "$(basename "$l" .log), cuda group:"
-    awk '/^\[==========\] Running/ {g++} g == 2 && /max rel diff/ {print "  " $0}' "$l" | head -40
+    awk '/^backend cuda/ {on=1; next} /^backend / {on=0} on && /diff/ {print "  " $0}' "$l" \
+        | head -60
 done
 echo
 echo "bench: $bench"

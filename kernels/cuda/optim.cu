@@ -19,8 +19,9 @@ static __global__ void adam_kernel(float *param, const float *grad, float *m, fl
         float vi = __fadd_rn(__fmul_rn(beta2, v[i]), __fmul_rn(__fmul_rn(1.0f - beta2, g), g));
         m[i] = mi;
         v[i] = vi;
+        /* addcdiv order, as torch and the CPU: p + (-step_size) * (m / denom). */
         float denom = __fadd_rn(__fdiv_rn(__fsqrt_rn(vi), bc2_sqrt), eps);
-        param[i] = __fsub_rn(p, __fdiv_rn(__fmul_rn(step_size, mi), denom));
+        param[i] = __fsub_rn(p, __fmul_rn(step_size, __fdiv_rn(mi, denom)));
     }
 }
 
