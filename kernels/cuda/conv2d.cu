@@ -203,28 +203,52 @@ static __global__ void bias_planes_kernel(float *out, const float *b, int Co, si
         out[k] += b[(k / P) % (size_t)Co];
 }
 
-/* db[c] += sum over n and p of dout (N,Co,P): one block per channel, each
- * thread summing a strided share in double, then a tree in shared memory. */
-static __global__ void bias_grad_planes_kernel(float *db, const float *dout, int N, int Co,
-                                               size_t P)
+/* The bias gradient db[c] += sum over n and p of dout (N,Co,P), in two
+ * steps so that a few channels still fill the GPU: block (s, c) sums images
+ * [s*N/S, (s+1)*N/S) of channel c in double into part[c*S + s]; then one
+ * thread per channel adds its S partial sums in order (deterministic, no
+ * atomics). */
+static __global__ void bias_grad_partial_kernel(double *part, const float *dout, int N, int Co,
+                                                size_t P, int S)
 {
-    __shared__ double part[BIAS_GRAD_THREADS];
-    int c = blockIdx.x;
-    size_t total = (size_t)N * P;
-    double s = 0.0;
-    for (size_t k = threadIdx.x; k < total; k += BIAS_GRAD_THREADS) {
-        size_t n = k / P, q = k % P;
-        s += dout[(n * Co + c) * P + q];
+    __shared__ double sum[BIAS_GRAD_THREADS];
+    int s = blockIdx.x, c = blockIdx.y;
+    int n0 = (int)((long long)s * N / S), n1 = (int)((long long)(s + 1) * N / S);
+    double v = 0.0;
+    for (int n = n0; n < n1; n++) {
+        const float *plane = dout + ((size_t)n * Co + c) * P;
+        for (size_t q = threadIdx.x; q < P; q += BIAS_GRAD_THREADS)
+            v += plane[q];
     }
-    part[threadIdx.x] = s;
+    sum[threadIdx.x] = v;
     __syncthreads();
     for (int half = BIAS_GRAD_THREADS / 2; half > 0; half /= 2) {
         if ((int)threadIdx.x < half)
-            part[threadIdx.x] += part[threadIdx.x + half];
+            sum[threadIdx.x] += sum[threadIdx.x + half];
         __syncthreads();
     }
     if (threadIdx.x == 0)
-        db[c] += (float)part[0];
+        part[(size_t)c * S + s] = sum[0];
+}
+
+static __global__ void bias_grad_finish_kernel(float *db, const double *part, int Co, int S)
+{
+    SIAM_CUDA_FOR(c, (size_t)Co) {
+        double t = 0.0;
+        for (int s = 0; s < S; s++)
+            t += part[c * S + s];
+        db[c] += (float)t;
+    }
+}
+
+/* Images per bias-gradient block: enough work per block, at most 32 blocks
+ * per channel. */
+static int bias_grad_split(int N, size_t P)
+{
+    size_t per_image = P ? P : 1;
+    size_t want = ((size_t)N * per_image + 16383) / 16384;
+    int S = (int)(want < 1 ? 1 : want > 32 ? 32 : want);
+    return S < N ? S : N;
 }
 
 int siam_cuda_conv2d_forward(siam_ctx *ctx, float *out, const float *in, const float *w,
@@ -267,15 +291,24 @@ int siam_cuda_conv2d_backward(siam_ctx *ctx, float *din, float *dw, float *db, c
     siam_cuda_conv_plan *p = plan_get(ctx, "conv2d_backward", N, Ci, H, W, Co, KH, KW);
     if (p == NULL)
         return -1;
-    size_t need = p->ws_bwd_filter;
-    if (din && p->ws_bwd_data > need)
-        need = p->ws_bwd_data;
-    void *ws = NULL;
-    if (siam_cuda_workspace(ctx, need, &ws))
-        return siam_fail_wrap(&ctx->err, "conv2d_backward");
-    const float one = 1.0f, zero = 0.0f;
+    /* Workspace: cuDNN's (the larger of the two directions), then the
+     * bias-gradient partial sums, 256-byte aligned. */
+    size_t conv_ws = p->ws_bwd_filter;
+    if (din && p->ws_bwd_data > conv_ws)
+        conv_ws = p->ws_bwd_data;
     size_t P = (size_t)(H - KH + 1) * (W - KW + 1);
-    bias_grad_planes_kernel<<<Co, BIAS_GRAD_THREADS, 0, ctx->stream>>>(db, dout, N, Co, P);
+    int S = bias_grad_split(N, P);
+    size_t part_at = (conv_ws + 255) & ~(size_t)255;
+    void *ws = NULL;
+    if (siam_cuda_workspace(ctx, part_at + (size_t)Co * S * sizeof(double), &ws))
+        return siam_fail_wrap(&ctx->err, "conv2d_backward");
+    double *part = (double *)((char *)ws + part_at);
+    const float one = 1.0f, zero = 0.0f;
+    bias_grad_partial_kernel<<<dim3((unsigned)S, (unsigned)Co), BIAS_GRAD_THREADS, 0,
+                               ctx->stream>>>(part, dout, N, Co, P, S);
+    SIAM_CUDA_LAUNCH_CHECK(ctx);
+    bias_grad_finish_kernel<<<siam_cuda_blocks((size_t)Co), SIAM_CUDA_THREADS, 0, ctx->stream>>>(
+        db, part, Co, S);
     SIAM_CUDA_LAUNCH_CHECK(ctx);
     /* beta = 1: the filter gradient accumulates (both Siamese towers). */
     SIAM_CUDNN_CHECK(ctx, cudnnSetConvolutionMathType(p->conv, p->math_bwd_filter));
