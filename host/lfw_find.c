@@ -83,7 +83,7 @@ int siam_lfw_find(siam_data_location *loc, const char *explicit_path,
     else
         siam_synth_options_init(&o);
     char cache[PATH_MAX - 64], dir[PATH_MAX];
-    if (siam_cache_dir(cache, sizeof cache, err) < 0)
+    if (siam_cache_dir(cache, sizeof cache, NULL, err) < 0)
         return siam_fail_wrap(err, "no LFW found, and no place for the synthetic set");
     snprintf(dir, sizeof dir, "%s/synthetic-%llu-%dx%d-%d", cache, (unsigned long long)o.seed,
              o.identities, o.images_per_identity, o.size);

@@ -101,10 +101,10 @@ static void identity_draw(identity *id, uint64_t seed, int who)
 static void pose_draw(pose *p, uint64_t seed, int who, int index)
 {
     draw d = {seed, IDX_IMAGE + (((uint64_t)who * 4096 + (uint64_t)index) << 6)};
-    p->angle = range(&d, 0, -0.20f, 0.20f);
-    p->tx = range(&d, 1, -0.07f, 0.07f);
-    p->ty = range(&d, 2, -0.07f, 0.07f);
-    p->scale = range(&d, 3, 0.90f, 1.10f);
+    p->angle = range(&d, 0, -0.15f, 0.15f);
+    p->tx = range(&d, 1, -0.05f, 0.05f);
+    p->ty = range(&d, 2, -0.05f, 0.05f);
+    p->scale = range(&d, 3, 0.92f, 1.08f);
     p->yaw = range(&d, 4, -0.25f, 0.25f);
     p->pitch = range(&d, 5, -0.04f, 0.04f);
     p->smile = range(&d, 6, -0.4f, 1.0f);
@@ -112,11 +112,11 @@ static void pose_draw(pose *p, uint64_t seed, int who, int index)
     p->eye_open = u01(&d, 9) < 0.1f ? 0.15f : range(&d, 10, 0.65f, 1.1f);
     p->brow_raise = range(&d, 11, -0.02f, 0.04f);
     p->light_dir = range(&d, 12, 0.0f, 6.2831853f);
-    p->light = range(&d, 13, 0.0f, 0.45f);
-    p->exposure = range(&d, 14, 0.70f, 1.20f);
-    p->background = range(&d, 15, 0.10f, 0.90f);
-    p->bg_grad = range(&d, 16, -0.25f, 0.25f);
-    p->noise = range(&d, 17, 0.01f, 0.05f);
+    p->light = range(&d, 13, 0.0f, 0.30f);
+    p->exposure = range(&d, 14, 0.80f, 1.15f);
+    p->background = range(&d, 15, 0.25f, 0.75f);
+    p->bg_grad = range(&d, 16, -0.15f, 0.15f);
+    p->noise = range(&d, 17, 0.01f, 0.04f);
 }
 
 /* Coverage of a shape whose signed distance (negative inside) is sd, with an
@@ -304,7 +304,11 @@ void siam_synth_render(uint8_t *rgb, int size, uint64_t seed, int who, int index
             float a = ca * du + sa * dv, b = -sa * du + ca * dv;
             float g = p.background + p.bg_grad * u;
             float c[3] = {g, g * 0.97f, g * 0.94f};
-            shade(c, &id, &p, a, b, px);
+            /* Outside every shape's reach only the background shows. */
+            float ra = a / (1.3f * id.face_w + 0.1f);
+            float rb = (b + 0.05f) / (1.15f * id.face_h + 0.05f);
+            if (ra * ra + rb * rb < 1.0f + 8.0f * px)
+                shade(c, &id, &p, a, b, px);
             float light = p.exposure * (1.0f + p.light * (lx * u + ly * v));
             int pix = y * size + x;
             if ((pix & 7) == 0)
@@ -380,7 +384,14 @@ static void *write_worker(void *arg)
         int ok = rgb != NULL;
         if (ok) {
             siam_synth_render(rgb, o->size, o->seed, who, index);
-            ok = stbi_write_png(path, o->size, o->size, 3, rgb, o->size * 3);
+            /* Stored grey with the loader's own luma, (77R + 150G + 29B) >> 8,
+             * so the bank is what loading the colour image would give, and
+             * the file is a third of the size (PNG writing dominates). */
+            size_t n = (size_t)o->size * o->size;
+            for (size_t k = 0; k < n; k++)
+                rgb[k] = (uint8_t)((77 * rgb[3 * k] + 150 * rgb[3 * k + 1] +
+                                    29 * rgb[3 * k + 2]) >> 8);
+            ok = stbi_write_png(path, o->size, o->size, 1, rgb, o->size);
         }
         if (!ok) {
             pthread_mutex_lock(&job->lock);
