@@ -33,7 +33,8 @@ else
     echo "nvidia-smi not found: no GPU driver on this machine" | tee "$LOGS/gpu.txt"
     HAVE_GPU=0
 fi
-grep -h 'define CUDNN_MAJOR\|define CUDNN_MINOR' /usr/local/cuda/include/cudnn_version.h 2>/dev/null \
+grep -h 'define CUDNN_MAJOR\|define CUDNN_MINOR' \
+    /usr/local/cuda/include/cudnn_version.h 2>/dev/null \
     | awk '{printf "%s=%s ", $2, $3} END {print ""}'
 /usr/local/cuda/bin/nvcc --version 2>/dev/null | tail -1
 
@@ -87,7 +88,8 @@ if [ "$build" = "ok" ]; then
         fi
         # A device group that skipped although a GPU is present means the
         # backend did not start: that is a failure of this check.
-        if grep -q 'cuda backend cannot start\|cuda backend not built\|cuda: device tests skip' "$log"; then
+        skip_re='cuda backend cannot start\|cuda backend not built\|cuda: device tests skip'
+        if grep -q "$skip_re" "$log"; then
             cuda_skipped=1
             note="$note cuda skipped"
         elif [ "$name" = test_cuda_backend ]; then
@@ -123,8 +125,8 @@ printf '%-26s %6s %6s %7s %7s\n' "test binary" "passed" "failed" "skipped" "time
 for r in "${rows[@]}"; do echo "$r"; done
 if [ -f "$LOGS/test_cuda_backend.log" ]; then
     echo
-    echo "CUDA vs naive double references (test_cuda_backend):"
-    grep -E '^  [a-z].*max \|diff\|' "$LOGS/test_cuda_backend.log" | sed 's/^/ /'
+    echo "test_cuda_backend: CUDA vs naive double references and a training step vs the CPU:"
+    grep -E '^  [a-z]' "$LOGS/test_cuda_backend.log" | sed 's/^/ /'
 fi
 # The operator suites (tests/support/ops_check.c) announce each group with
 # "backend cpu: ..." / "backend cuda: ..."; their comparisons say "diff".
