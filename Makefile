@@ -85,7 +85,7 @@ $(BUILD)/bindings/%.o: bindings/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LUA_CFLAGS) -c $< -o $@
 
-$(BUILD)/gen/lua_modules.c: $(LUA_MODS) scripts/embed_lua.sh
+$(BUILD)/gen/lua_modules.c: $(LUA_MODS) bindings/lua/siam scripts/embed_lua.sh
 	@mkdir -p $(dir $@)
 	bash scripts/embed_lua.sh $@ $(LUA_MODS)
 
