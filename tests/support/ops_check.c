@@ -25,6 +25,7 @@ static int backend_setup(void **state, const siam_ops *ops, const char *name)
         else
             b->ops = ops;
     }
+    print_message("backend %s: %s\n", name, b->ops ? "ready" : b->why);
     *state = b;
     return 0;
 }
