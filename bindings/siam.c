@@ -7,6 +7,7 @@
 #include <lualib.h>
 
 #include "bindings/context.h"
+#include "bindings/embedded.h"
 #include "bindings/tensor.h"
 
 void siam_lua_config_default(siam_lua_config *cfg)
@@ -64,6 +65,7 @@ void siam_lua_openlibs(lua_State *L, const siam_lua_config *cfg)
     }
     push_config(L, cfg);
     lua_setfield(L, LUA_REGISTRYINDEX, SIAM_CONFIG_KEY);
+    siam_lua_preload_embedded(L); /* require "siam.NAME" for the Lua-written parts */
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
     lua_pushcfunction(L, luaopen_siam);
     lua_setfield(L, -2, "siam");
