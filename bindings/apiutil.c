@@ -6,14 +6,13 @@
 
 #include <lauxlib.h>
 
+#include "bindings/siam.h"
 #include "bindings/util.h"
 
-/* bindings/siam.c keeps the config table under this registry key. */
-#define CONFIG_KEY "siam.config"
 
 static int push_config_field(lua_State *L, const char *key)
 {
-    if (lua_getfield(L, LUA_REGISTRYINDEX, CONFIG_KEY) != LUA_TTABLE) {
+    if (lua_getfield(L, LUA_REGISTRYINDEX, SIAM_CONFIG_KEY) != LUA_TTABLE) {
         lua_pop(L, 1);
         lua_pushnil(L);
         return LUA_TNIL;

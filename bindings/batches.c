@@ -9,6 +9,7 @@
 #include <lauxlib.h>
 
 #include "bindings/augment.h"
+#include "bindings/context.h"
 #include "bindings/pairset.h"
 #include "bindings/tensor.h"
 #include "bindings/util.h"
@@ -67,21 +68,35 @@ static int iter_next(lua_State *L)
     }
     int B = left < (size_t)it->size ? (int)left : it->size;
     const siam_images *im = ps->images;
-    long long shape[4] = { B, 1, im->height, im->width };
-    siam_hosttensor *a = siam_lua_newtensor(L, 4, shape);
-    siam_hosttensor *b = siam_lua_newtensor(L, 4, shape);
-    long long lshape[1] = { B };
-    siam_hosttensor *label = siam_lua_newtensor(L, 1, lshape);
     size_t px = (size_t)im->height * im->width;
+    /* Assembled on the host in a scratch block, then uploaded into tensors on
+     * the shared CPU context. */
+    float *host = lua_newuserdatauv(L, (2 * px + 1) * (size_t)B * sizeof(float), 0);
+    int scratch = lua_gettop(L);
+    float *ha = host, *hb = host + (size_t)B * px, *hl = host + 2 * (size_t)B * px;
     /* Slots as the trainer numbers them: left images then right images of
      * each batch. */
     for (int i = 0; i < B; i++)
-        fill_image(a->data + i * px, im, ps->pairs[it->order[it->pos + i]].a, it);
+        fill_image(ha + i * px, im, ps->pairs[it->order[it->pos + i]].a, it);
     for (int i = 0; i < B; i++) {
         const siam_pair *p = &ps->pairs[it->order[it->pos + i]];
-        fill_image(b->data + i * px, im, p->b, it);
-        label->data[i] = p->label;
+        fill_image(hb + i * px, im, p->b, it);
+        hl[i] = p->label;
     }
+    siam_lua_cpu_context(L);
+    int ctx = lua_gettop(L);
+    int shape[4] = { B, 1, im->height, im->width };
+    siam_tensor *a = siam_lua_newtensor(L, ctx, 4, shape);
+    siam_tensor *b = siam_lua_newtensor(L, ctx, 4, shape);
+    int lshape[1] = { B };
+    siam_tensor *label = siam_lua_newtensor(L, ctx, 1, lshape);
+    siam_error err;
+    if (siam_tensor_upload(a, ha, (size_t)B * px, &err) < 0 ||
+        siam_tensor_upload(b, hb, (size_t)B * px, &err) < 0 ||
+        siam_tensor_upload(label, hl, (size_t)B, &err) < 0)
+        return siam_lua_error(L, &err);
+    lua_remove(L, ctx);
+    lua_remove(L, scratch);
     it->pos += (size_t)B;
     return 3;
 }

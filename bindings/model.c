@@ -12,6 +12,7 @@
 #include <lauxlib.h>
 
 #include "bindings/apiutil.h"
+#include "bindings/context.h"
 #include "bindings/pairset.h"
 #include "bindings/tensor.h"
 #include "bindings/util.h"
@@ -184,14 +185,14 @@ static int model_new(lua_State *L)
 /* ---- forward -------------------------------------------------------------- */
 
 /* Tensor (B,1,H,W) or (B,H,W) of the model's size: returns B. */
-static int check_images(lua_State *L, int arg, const siam_hosttensor *t, const siam_lua_model *lm)
+static int check_images(lua_State *L, int arg, const siam_tensor *t, const siam_lua_model *lm)
 {
     int ok = (t->ndim == 4 && t->shape[1] == 1 && t->shape[2] == lm->cfg.in_h &&
               t->shape[3] == lm->cfg.in_w) ||
              (t->ndim == 3 && t->shape[1] == lm->cfg.in_h && t->shape[2] == lm->cfg.in_w);
     if (!ok) {
         char buf[128];
-        siam_hosttensor_shape_string(t, buf, sizeof buf);
+        siam_tensor_shape_str(t, buf, sizeof buf);
         siam_lua_argerrorf(L, arg, "images must be Bx1x%dx%d, got %s", lm->cfg.in_h,
                            lm->cfg.in_w, buf);
     }
@@ -223,8 +224,8 @@ static int model_forward(lua_State *L)
     if (luaL_testudata(L, 2, SIAM_TENSOR_MT) == NULL)
         return siam_lua_argerrorf(L, 2, "siam.PairSet or siam.Tensor expected, got %s",
                                   luaL_typename(L, 2));
-    siam_hosttensor *a = siam_lua_checktensor(L, 2);
-    siam_hosttensor *b = siam_lua_checktensor(L, 3);
+    siam_tensor *a = siam_lua_checktensor(L, 2);
+    siam_tensor *b = siam_lua_checktensor(L, 3);
     int B = check_images(L, 2, a, lm);
     if (check_images(L, 3, b, lm) != B)
         return siam_lua_argerrorf(L, 3, "%d images given, the first argument has %d",
@@ -233,9 +234,14 @@ static int model_forward(lua_State *L)
     const siam_ops *o = lm->be->ops;
     siam_ctx *c = lm->be->ctx;
     float *x = siam_model_input(lm->m);
+    size_t n = siam_tensor_numel(a);
+    /* The tensors may live on another backend: through the host. */
+    float *host = lua_newuserdatauv(L, 2 * n * sizeof(float), 0);
     siam_error err;
-    if (o->upload(c, x, a->data, a->numel * sizeof(float)) ||
-        o->upload(c, x + a->numel, b->data, b->numel * sizeof(float)))
+    if (siam_tensor_download(a, host, n, &err) < 0 ||
+        siam_tensor_download(b, host + n, n, &err) < 0)
+        return siam_lua_error(L, &err);
+    if (o->upload(c, x, host, 2 * n * sizeof(float)))
         return luaL_error(L, "forward: upload failed: %s", o->ctx_error(c));
     if (siam_model_forward(lm->m, B, &err) < 0)
         return siam_lua_error(L, &err);
@@ -297,14 +303,19 @@ static int model_parameter(lua_State *L)
     if (j < 0)
         return siam_lua_argerrorf(L, 2, "no parameter named '%s'", name);
     const siam_param_info *p = siam_model_param(lm->m, j);
-    long long shape[4];
-    for (int d = 0; d < p->ndim; d++)
-        shape[d] = p->shape[d];
-    siam_hosttensor *t = siam_lua_newtensor(L, p->ndim, shape);
     const siam_ops *o = lm->be->ops;
-    if (o->download(lm->be->ctx, t->data, siam_model_params(lm->m) + p->offset,
+    float *host = lua_newuserdatauv(L, p->numel * sizeof(float), 0);
+    int scratch = lua_gettop(L);
+    if (o->download(lm->be->ctx, host, siam_model_params(lm->m) + p->offset,
                     p->numel * sizeof(float)))
         return luaL_error(L, "parameter: download failed: %s", o->ctx_error(lm->be->ctx));
+    siam_lua_cpu_context(L);
+    siam_tensor *t = siam_lua_newtensor(L, -1, p->ndim, p->shape);
+    siam_error err;
+    if (siam_tensor_upload(t, host, p->numel, &err) < 0)
+        return siam_lua_error(L, &err);
+    lua_remove(L, scratch);
+    lua_remove(L, -2);
     return 1;
 }
 

@@ -7,10 +7,9 @@
 #include <lualib.h>
 
 #include "bindings/api.h"
+#include "bindings/context.h"
+#include "bindings/embedded.h"
 #include "bindings/tensor.h"
-
-/* Registry key of the config table built from the command line. */
-#define CONFIG_KEY "siam.config"
 
 void siam_lua_config_default(siam_lua_config *cfg)
 {
@@ -46,13 +45,14 @@ int luaopen_siam(lua_State *L)
     lua_pushboolean(L, 0);
 #endif
     lua_setfield(L, -2, "has_cuda");
-    if (lua_getfield(L, LUA_REGISTRYINDEX, CONFIG_KEY) != LUA_TTABLE) {
+    if (lua_getfield(L, LUA_REGISTRYINDEX, SIAM_CONFIG_KEY) != LUA_TTABLE) {
         lua_pop(L, 1);
         siam_lua_config cfg;
         siam_lua_config_default(&cfg);
         push_config(L, &cfg);
     }
     lua_setfield(L, -2, "config");
+    siam_lua_open_context(L);
     siam_lua_open_tensor(L);
     siam_lua_open_api(L);
     return 1;
@@ -66,7 +66,8 @@ void siam_lua_openlibs(lua_State *L, const siam_lua_config *cfg)
         cfg = &def;
     }
     push_config(L, cfg);
-    lua_setfield(L, LUA_REGISTRYINDEX, CONFIG_KEY);
+    lua_setfield(L, LUA_REGISTRYINDEX, SIAM_CONFIG_KEY);
+    siam_lua_preload_embedded(L); /* require "siam.NAME" for the Lua-written parts */
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
     lua_pushcfunction(L, luaopen_siam);
     lua_setfield(L, -2, "siam");

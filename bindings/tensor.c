@@ -3,30 +3,80 @@
  * computes. Not a general tensor library: heavy work stays in kernels/. */
 #include "bindings/tensor.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "bindings/util.h"
+#include "bindings/context.h"
 
-#define MAXD SIAM_HOSTTENSOR_MAX_DIMS
+#define MAXD SIAM_TENSOR_MAX_DIMS
 /* How many values __tostring shows before "...". */
 #define SHOW_VALUES 8
 
-siam_hosttensor *siam_lua_checktensor(lua_State *L, int arg)
+siam_tensor *siam_lua_checktensor(lua_State *L, int arg)
 {
     return siam_lua_checkobj(L, arg, SIAM_TENSOR_MT);
 }
 
-siam_hosttensor *siam_lua_newtensor(lua_State *L, int ndim, const long long *shape)
+siam_lua_box *siam_lua_newtensorbox(lua_State *L, int owner)
 {
+    owner = lua_absindex(L, owner);
     siam_lua_box *box = siam_lua_newbox(L, SIAM_TENSOR_MT);
+    siam_lua_setowner(L, -1, owner);
+    return box;
+}
+
+siam_tensor *siam_lua_newtensor(lua_State *L, int context, int ndim, const int *shape)
+{
+    siam_lua_context *c = siam_lua_checkcontext(L, context);
+    siam_lua_box *box = siam_lua_newtensorbox(L, context);
     siam_error err;
-    siam_hosttensor *t = siam_hosttensor_new(ndim, shape, &err);
+    siam_tensor *t = siam_tensor_new(c->ops, c->ctx, ndim, shape, &err);
     if (t == NULL)
         siam_lua_error(L, &err);
     box->ptr = t;
     return t;
+}
+
+/* A new zero tensor with the same context (owner) as the tensor at `like`. */
+static siam_tensor *new_like(lua_State *L, int like, int ndim, const int *shape)
+{
+    lua_getiuservalue(L, like, 1);
+    siam_tensor *t = siam_lua_newtensor(L, -1, ndim, shape);
+    lua_remove(L, -2);
+    return t;
+}
+
+/* The values of t readable on the host: the data itself on the CPU, else a
+ * copy in a temporary userdata left on the stack (collected like any other,
+ * so an error leaks nothing). */
+static const float *host_values(lua_State *L, const siam_tensor *t)
+{
+    if (t->device == SIAM_DEVICE_CPU)
+        return t->data;
+    size_t n = siam_tensor_numel(t);
+    float *copy = lua_newuserdatauv(L, n * sizeof *copy, 0);
+    siam_error err;
+    if (siam_tensor_download(t, copy, n, &err) != 0)
+        siam_lua_error(L, &err);
+    return copy;
+}
+
+/* Somewhere to write all of t's values on the host: the data itself on the
+ * CPU, else a temporary userdata; commit_values then uploads it. */
+static float *host_buffer(lua_State *L, const siam_tensor *t)
+{
+    if (t->device == SIAM_DEVICE_CPU)
+        return t->data;
+    return lua_newuserdatauv(L, siam_tensor_numel(t) * sizeof(float), 0);
+}
+
+static void commit_values(lua_State *L, siam_tensor *t, const float *buf)
+{
+    siam_error err;
+    if (buf != t->data && siam_tensor_upload(t, buf, siam_tensor_numel(t), &err) != 0)
+        siam_lua_error(L, &err);
 }
 
 /* ---- creation ---------------------------------------------------------- */
@@ -44,9 +94,8 @@ static const char *push_path(lua_State *L, const lua_Integer *idx, int depth)
     return lua_tostring(L, -1);
 }
 
-/* Shape of a nested table: follow first elements down to a number. The
- * table is at stack index `tab`. */
-static int nested_shape(lua_State *L, int tab, long long *shape)
+/* Shape of a nested table: follow first elements down to a number. */
+static int nested_shape(lua_State *L, int tab, int *shape)
 {
     lua_Integer idx[MAXD];
     int ndim = 0;
@@ -60,7 +109,9 @@ static int nested_shape(lua_State *L, int tab, long long *shape)
             luaL_argerror(L, 1, lua_pushfstring(L, "empty table%s%s: a tensor needs values",
                                                 ndim ? " at " : "", path));
         }
-        shape[ndim] = (long long)n;
+        if (n > INT_MAX)
+            luaL_argerror(L, 1, "table too long for a tensor");
+        shape[ndim] = (int)n;
         idx[ndim++] = 1;
         lua_rawgeti(L, -1, 1);
         lua_remove(L, -2);
@@ -71,16 +122,15 @@ static int nested_shape(lua_State *L, int tab, long long *shape)
 
 /* Copies the nested table on the top of the stack (level `depth`) into
  * data, in row-major order, checking that it is rectangular. */
-static void fill_nested(lua_State *L, const long long *shape, int ndim, int depth,
-                        lua_Integer *idx, float **data)
+static void fill_nested(lua_State *L, const int *shape, int ndim, int depth, lua_Integer *idx,
+                        float **data)
 {
     lua_Unsigned n = lua_rawlen(L, -1);
-    if ((long long)n != shape[depth]) {
+    if (n != (lua_Unsigned)shape[depth]) {
         const char *path = push_path(L, idx, depth);
-        luaL_argerror(L, 1, lua_pushfstring(L, "ragged table: %s%s has %I value%s, expected %I",
-                                            depth ? "element " : "the table", path,
-                                            (lua_Integer)n, n == 1 ? "" : "s",
-                                            (lua_Integer)shape[depth]));
+        luaL_argerror(L, 1, lua_pushfstring(L, "ragged table: element %s has %I value%s, "
+                                            "expected %d", path, (lua_Integer)n,
+                                            n == 1 ? "" : "s", shape[depth]));
     }
     for (lua_Integer i = 1; i <= (lua_Integer)n; i++) {
         idx[depth] = i;
@@ -104,23 +154,36 @@ static void fill_nested(lua_State *L, const long long *shape, int ndim, int dept
     }
 }
 
-/* siam.tensor(table): a tensor from a (nested) table of numbers. */
+/* siam.tensor(table): a CPU tensor from a (nested) table of numbers. */
 static int tensor_from_table(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
-    long long shape[MAXD];
+    int shape[MAXD];
     int ndim = nested_shape(L, 1, shape);
-    siam_hosttensor *t = siam_lua_newtensor(L, ndim, shape);
+    siam_lua_cpu_context(L);
+    siam_tensor *t = siam_lua_newtensor(L, -1, ndim, shape);
+    int result = lua_gettop(L);
+    float *buf = host_buffer(L, t);
+    float *p = buf;
     lua_Integer idx[MAXD];
-    float *p = t->data;
     lua_pushvalue(L, 1);
     fill_nested(L, shape, ndim, 0, idx, &p);
     lua_pop(L, 1);
+    commit_values(L, t, buf);
+    lua_settop(L, result);
     return 1;
 }
 
+static int check_size(lua_State *L, int arg, lua_Integer v, const char *what)
+{
+    if (v < 1 || v > INT_MAX)
+        luaL_argerror(L, arg, lua_pushfstring(L, "%s must be in [1, %d], got %I", what, INT_MAX,
+                                              v));
+    return (int)v;
+}
+
 /* The shape given as zeros(2, 3) or zeros{2, 3}. */
-static int shape_args(lua_State *L, long long *shape)
+static int shape_args(lua_State *L, int *shape)
 {
     int n;
     if (lua_type(L, 1) == LUA_TTABLE) {
@@ -133,33 +196,27 @@ static int shape_args(lua_State *L, long long *shape)
             lua_Integer v = lua_tointegerx(L, -1, &isint);
             if (!isint || lua_type(L, -1) != LUA_TNUMBER)
                 luaL_argerror(L, 1, lua_pushfstring(L, "size %d is not an integer", i + 1));
-            luaL_argcheck(L, v >= 1, 1,
-                          lua_pushfstring(L, "size %d is %I, expected at least 1", i + 1, v));
-            shape[i] = (long long)v;
-            lua_pop(L, 1);
+            shape[i] = check_size(L, 1, v, lua_pushfstring(L, "size %d", i + 1));
+            lua_pop(L, 2);
         }
         return n;
     }
     n = lua_gettop(L);
     luaL_argcheck(L, n >= 1, 1, "shape expected");
-    luaL_argcheck(L, n <= MAXD, MAXD + 1,
-                  lua_pushfstring(L, "a shape has 1 to %d sizes", MAXD));
-    for (int i = 0; i < n; i++) {
-        lua_Integer v = luaL_checkinteger(L, i + 1);
-        luaL_argcheck(L, v >= 1, i + 1,
-                      lua_pushfstring(L, "size must be at least 1, got %I", v));
-        shape[i] = (long long)v;
-    }
+    luaL_argcheck(L, n <= MAXD, MAXD + 1, lua_pushfstring(L, "a shape has 1 to %d sizes", MAXD));
+    for (int i = 0; i < n; i++)
+        shape[i] = check_size(L, i + 1, luaL_checkinteger(L, i + 1), "size");
     return n;
 }
 
 static int tensor_filled(lua_State *L, float value)
 {
-    long long shape[MAXD];
+    int shape[MAXD];
     int ndim = shape_args(L, shape);
-    siam_hosttensor *t = siam_lua_newtensor(L, ndim, shape);
-    for (size_t i = 0; i < t->numel; i++)
-        t->data[i] = value;
+    siam_lua_context *c = siam_lua_cpu_context(L);
+    siam_tensor *t = siam_lua_newtensor(L, -1, ndim, shape);
+    if (value != 0.0f && c->ops->fill(c->ctx, t->data, value, siam_tensor_numel(t)) != 0)
+        return luaL_error(L, "%s", c->ops->ctx_error(c->ctx));
     return 1;
 }
 
@@ -175,8 +232,8 @@ static int tensor_ones(lua_State *L)
 
 /* ---- element access ----------------------------------------------------- */
 
-/* Flat offset of the `ndim` indices starting at stack index `first`. */
-static size_t flat_offset(lua_State *L, const siam_hosttensor *t, int first, int given,
+/* Flat offset of the indices starting at stack index `first`. */
+static size_t flat_offset(lua_State *L, const siam_tensor *t, int first, int given,
                           const char *fname)
 {
     if (given != t->ndim)
@@ -187,38 +244,47 @@ static size_t flat_offset(lua_State *L, const siam_hosttensor *t, int first, int
         lua_Integer i = luaL_checkinteger(L, first + d);
         if (i < 1 || i > t->shape[d])
             luaL_argerror(L, first + d,
-                          lua_pushfstring(L, "index %I out of range [1, %I] for dimension %d", i,
-                                          (lua_Integer)t->shape[d], d + 1));
+                          lua_pushfstring(L, "index %I out of range [1, %d] for dimension %d", i,
+                                          t->shape[d], d + 1));
         off = off * (size_t)t->shape[d] + (size_t)(i - 1);
     }
     return off;
 }
 
+static float read_one(lua_State *L, const siam_tensor *t, size_t off)
+{
+    float v;
+    if (t->ops->download(t->ctx, &v, t->data + off, sizeof v) != 0)
+        luaL_error(L, "%s", t->ops->ctx_error(t->ctx));
+    return v;
+}
+
 static int tensor_get(lua_State *L)
 {
-    siam_hosttensor *t = siam_lua_checktensor(L, 1);
+    siam_tensor *t = siam_lua_checktensor(L, 1);
     size_t off = flat_offset(L, t, 2, lua_gettop(L) - 1, "get");
-    lua_pushnumber(L, t->data[off]);
+    lua_pushnumber(L, read_one(L, t, off));
     return 1;
 }
 
 static int tensor_set(lua_State *L)
 {
-    siam_hosttensor *t = siam_lua_checktensor(L, 1);
+    siam_tensor *t = siam_lua_checktensor(L, 1);
     int top = lua_gettop(L);
-    lua_Number v = luaL_checknumber(L, top);
+    float v = (float)luaL_checknumber(L, top);
     size_t off = flat_offset(L, t, 2, top - 2, "set");
-    t->data[off] = (float)v;
+    if (t->ops->upload(t->ctx, t->data + off, &v, sizeof v) != 0)
+        return luaL_error(L, "%s", t->ops->ctx_error(t->ctx));
     lua_settop(L, 1);
     return 1; /* the tensor, so calls chain */
 }
 
 static int tensor_shape(lua_State *L)
 {
-    siam_hosttensor *t = siam_lua_checktensor(L, 1);
+    siam_tensor *t = siam_lua_checktensor(L, 1);
     lua_createtable(L, t->ndim, 0);
     for (int d = 0; d < t->ndim; d++) {
-        lua_pushinteger(L, (lua_Integer)t->shape[d]);
+        lua_pushinteger(L, t->shape[d]);
         lua_rawseti(L, -2, d + 1);
     }
     return 1;
@@ -232,15 +298,21 @@ static int tensor_dim(lua_State *L)
 
 static int tensor_numel(lua_State *L)
 {
-    lua_pushinteger(L, (lua_Integer)siam_lua_checktensor(L, 1)->numel);
+    lua_pushinteger(L, (lua_Integer)siam_tensor_numel(siam_lua_checktensor(L, 1)));
     return 1;
 }
 
-static void push_nested(lua_State *L, const siam_hosttensor *t, int depth, const float **p)
+static int tensor_device(lua_State *L)
 {
-    lua_Integer n = (lua_Integer)t->shape[depth];
-    lua_createtable(L, (int)n, 0);
-    for (lua_Integer i = 1; i <= n; i++) {
+    lua_pushstring(L, siam_lua_checktensor(L, 1)->ops->name);
+    return 1;
+}
+
+static void push_nested(lua_State *L, const siam_tensor *t, int depth, const float **p)
+{
+    int n = t->shape[depth];
+    lua_createtable(L, n, 0);
+    for (int i = 1; i <= n; i++) {
         if (depth + 1 < t->ndim)
             push_nested(L, t, depth + 1, p);
         else
@@ -251,9 +323,9 @@ static void push_nested(lua_State *L, const siam_hosttensor *t, int depth, const
 
 static int tensor_totable(lua_State *L)
 {
-    siam_hosttensor *t = siam_lua_checktensor(L, 1);
+    siam_tensor *t = siam_lua_checktensor(L, 1);
+    const float *p = host_values(L, t);
     luaL_checkstack(L, t->ndim + 2, "tensor too deep");
-    const float *p = t->data;
     push_nested(L, t, 0, &p);
     return 1;
 }
@@ -267,26 +339,27 @@ static int tensor_index(lua_State *L)
         lua_gettable(L, lua_upvalueindex(1));
         return 1;
     }
-    siam_hosttensor *t = siam_lua_checktensor(L, 1);
+    siam_tensor *t = siam_lua_checktensor(L, 1);
     int isint = 0;
     lua_Integer i = lua_tointegerx(L, 2, &isint);
     if (!isint)
         return luaL_error(L, "tensor index must be an integer, got %s", lua_tostring(L, 2));
     if (i < 1 || i > t->shape[0])
-        return luaL_error(L, "index %I out of range [1, %I]", i, (lua_Integer)t->shape[0]);
+        return luaL_error(L, "index %I out of range [1, %d]", i, t->shape[0]);
     if (t->ndim == 1) {
-        lua_pushnumber(L, t->data[i - 1]);
+        lua_pushnumber(L, read_one(L, t, (size_t)(i - 1)));
         return 1;
     }
-    size_t row = t->numel / (size_t)t->shape[0];
-    siam_hosttensor *r = siam_lua_newtensor(L, t->ndim - 1, t->shape + 1);
-    memcpy(r->data, t->data + (size_t)(i - 1) * row, row * sizeof *r->data);
+    size_t row = siam_tensor_numel(t) / (size_t)t->shape[0];
+    siam_tensor *r = new_like(L, 1, t->ndim - 1, t->shape + 1);
+    if (t->ops->copy(t->ctx, r->data, t->data + (size_t)(i - 1) * row, row * sizeof(float)) != 0)
+        return luaL_error(L, "%s", t->ops->ctx_error(t->ctx));
     return 1;
 }
 
 static int tensor_len(lua_State *L)
 {
-    lua_pushinteger(L, (lua_Integer)siam_lua_checktensor(L, 1)->shape[0]);
+    lua_pushinteger(L, siam_lua_checktensor(L, 1)->shape[0]);
     return 1;
 }
 
@@ -294,21 +367,25 @@ static int tensor_len(lua_State *L)
 
 static int tensor_sum(lua_State *L)
 {
-    siam_hosttensor *t = siam_lua_checktensor(L, 1);
+    siam_tensor *t = siam_lua_checktensor(L, 1);
+    const float *x = host_values(L, t);
+    size_t n = siam_tensor_numel(t);
     double s = 0.0;
-    for (size_t i = 0; i < t->numel; i++)
-        s += t->data[i];
+    for (size_t i = 0; i < n; i++)
+        s += x[i];
     lua_pushnumber(L, s);
     return 1;
 }
 
 static int tensor_mean(lua_State *L)
 {
-    siam_hosttensor *t = siam_lua_checktensor(L, 1);
+    siam_tensor *t = siam_lua_checktensor(L, 1);
+    const float *x = host_values(L, t);
+    size_t n = siam_tensor_numel(t);
     double s = 0.0;
-    for (size_t i = 0; i < t->numel; i++)
-        s += t->data[i];
-    lua_pushnumber(L, s / (double)t->numel);
+    for (size_t i = 0; i < n; i++)
+        s += x[i];
+    lua_pushnumber(L, s / (double)n);
     return 1;
 }
 
@@ -316,14 +393,16 @@ static int tensor_mean(lua_State *L)
  * ties). NaN values are skipped unless all are NaN. */
 static int tensor_extreme(lua_State *L, int want_max)
 {
-    siam_hosttensor *t = siam_lua_checktensor(L, 1);
+    siam_tensor *t = siam_lua_checktensor(L, 1);
+    const float *x = host_values(L, t);
+    size_t n = siam_tensor_numel(t);
     size_t best = 0;
-    for (size_t i = 1; i < t->numel; i++) {
-        float v = t->data[i], b = t->data[best];
+    for (size_t i = 1; i < n; i++) {
+        float v = x[i], b = x[best];
         if (isnan(b) || (want_max ? v > b : v < b))
             best = isnan(v) ? best : i;
     }
-    lua_pushnumber(L, t->data[best]);
+    lua_pushnumber(L, x[best]);
     lua_pushinteger(L, (lua_Integer)best + 1);
     return 2;
 }
@@ -341,10 +420,12 @@ static int tensor_min(lua_State *L)
 /* The Euclidean (Frobenius) norm, sqrt(sum x^2). */
 static int tensor_norm(lua_State *L)
 {
-    siam_hosttensor *t = siam_lua_checktensor(L, 1);
+    siam_tensor *t = siam_lua_checktensor(L, 1);
+    const float *x = host_values(L, t);
+    size_t n = siam_tensor_numel(t);
     double s = 0.0;
-    for (size_t i = 0; i < t->numel; i++)
-        s += (double)t->data[i] * t->data[i];
+    for (size_t i = 0; i < n; i++)
+        s += (double)x[i] * x[i];
     lua_pushnumber(L, sqrt(s));
     return 1;
 }
@@ -362,40 +443,42 @@ static float apply(elementwise_op op, float a, float b)
     }
 }
 
-/* New tensor = a op b, where a or b (not both) may be a number; ib
- * is the argument that a shape mismatch is blamed on. */
+/* New tensor = a op b, where a or b (not both) may be a number; ib is the
+ * argument that a shape mismatch is blamed on. Computed on the host (this
+ * is for inspection); the result lives where the first tensor operand does. */
 static int elementwise(lua_State *L, elementwise_op op, int ia, int ib)
 {
     int a_num = lua_type(L, ia) == LUA_TNUMBER, b_num = lua_type(L, ib) == LUA_TNUMBER;
-    siam_hosttensor *a = a_num ? NULL : siam_lua_checktensor(L, ia);
-    siam_hosttensor *b = b_num ? NULL : siam_lua_checktensor(L, ib);
-    const siam_hosttensor *like = a ? a : b;
-    if (a != NULL && b != NULL) {
-        int same = a->ndim == b->ndim;
-        for (int d = 0; same && d < a->ndim; d++)
-            same = a->shape[d] == b->shape[d];
-        if (!same) {
-            char sa[128], sb[128];
-            siam_hosttensor_shape_string(a, sa, sizeof sa);
-            siam_hosttensor_shape_string(b, sb, sizeof sb);
-            return luaL_argerror(L, ib, lua_pushfstring(L, "shape mismatch: %s and %s", sa, sb));
-        }
+    siam_tensor *a = a_num ? NULL : siam_lua_checktensor(L, ia);
+    siam_tensor *b = b_num ? NULL : siam_lua_checktensor(L, ib);
+    if (a != NULL && b != NULL && !siam_tensor_same_shape(a, b)) {
+        char sa[64], sb[64];
+        return luaL_argerror(L, ib, lua_pushfstring(L, "shape mismatch: %s and %s",
+                                                    siam_tensor_shape_str(a, sa, sizeof sa),
+                                                    siam_tensor_shape_str(b, sb, sizeof sb)));
     }
     float sa = a_num ? (float)lua_tonumber(L, ia) : 0.0f;
     float sb = b_num ? (float)lua_tonumber(L, ib) : 0.0f;
-    siam_hosttensor *r = siam_lua_newtensor(L, like->ndim, like->shape);
-    for (size_t i = 0; i < r->numel; i++)
-        r->data[i] = apply(op, a ? a->data[i] : sa, b ? b->data[i] : sb);
+    const float *xa = a ? host_values(L, a) : NULL;
+    const float *xb = b ? host_values(L, b) : NULL;
+    const siam_tensor *like = a ? a : b;
+    siam_tensor *r = new_like(L, a ? ia : ib, like->ndim, like->shape);
+    int result = lua_gettop(L);
+    float *out = host_buffer(L, r);
+    size_t n = siam_tensor_numel(r);
+    for (size_t i = 0; i < n; i++)
+        out[i] = apply(op, xa ? xa[i] : sa, xb ? xb[i] : sb);
+    commit_values(L, r, out);
+    lua_settop(L, result);
     return 1;
 }
 
 /* Methods take a tensor or a number as the other operand. */
-static int method_operand(lua_State *L)
+static void method_operand(lua_State *L)
 {
     siam_lua_checktensor(L, 1);
     if (lua_type(L, 2) != LUA_TNUMBER)
         siam_lua_checktensor(L, 2);
-    return 0;
 }
 
 static int tensor_add(lua_State *L)
@@ -451,7 +534,7 @@ static int tensor_op_unm(lua_State *L)
 static int tensor_gc(lua_State *L)
 {
     siam_lua_box *box = siam_lua_checkbox(L, 1, SIAM_TENSOR_MT);
-    siam_hosttensor_free(box->ptr);
+    siam_tensor_free(box->ptr);
     box->ptr = NULL;
     return 0;
 }
@@ -459,25 +542,30 @@ static int tensor_gc(lua_State *L)
 static int tensor_tostring(lua_State *L)
 {
     siam_lua_box *box = siam_lua_checkbox(L, 1, SIAM_TENSOR_MT);
-    const siam_hosttensor *t = box->ptr;
+    const siam_tensor *t = box->ptr;
     if (t == NULL) {
         lua_pushliteral(L, SIAM_TENSOR_MT " (closed)");
         return 1;
     }
-    char shape[128];
-    siam_hosttensor_shape_string(t, shape, sizeof shape);
+    size_t n = siam_tensor_numel(t);
+    size_t shown = n < SHOW_VALUES ? n : SHOW_VALUES;
+    float head[SHOW_VALUES];
+    if (t->ops->download(t->ctx, head, t->data, shown * sizeof *head) != 0)
+        return luaL_error(L, "%s", t->ops->ctx_error(t->ctx));
+    char shape[64];
     luaL_Buffer b;
     luaL_buffinit(L, &b);
-    lua_pushfstring(L, SIAM_TENSOR_MT " %s {", shape);
+    lua_pushfstring(L, SIAM_TENSOR_MT "%s%s %s {", t->device == SIAM_DEVICE_CPU ? "" : " ",
+                    t->device == SIAM_DEVICE_CPU ? "" : t->ops->name,
+                    siam_tensor_shape_str(t, shape, sizeof shape));
     luaL_addvalue(&b);
-    size_t shown = t->numel < SHOW_VALUES ? t->numel : SHOW_VALUES;
     for (size_t i = 0; i < shown; i++) {
         char num[32];
-        snprintf(num, sizeof num, "%s%.6g", i ? ", " : "", (double)t->data[i]);
+        snprintf(num, sizeof num, "%s%.6g", i ? ", " : "", (double)head[i]);
         luaL_addstring(&b, num);
     }
-    if (shown < t->numel) {
-        lua_pushfstring(L, ", ... (%I values)", (lua_Integer)t->numel);
+    if (shown < n) {
+        lua_pushfstring(L, ", ... (%I values)", (lua_Integer)n);
         luaL_addvalue(&b);
     }
     luaL_addchar(&b, '}');
@@ -486,18 +574,18 @@ static int tensor_tostring(lua_State *L)
 }
 
 static const luaL_Reg tensor_methods[] = {
-    {"shape", tensor_shape},   {"dim", tensor_dim},     {"numel", tensor_numel},
-    {"get", tensor_get},       {"set", tensor_set},     {"totable", tensor_totable},
-    {"sum", tensor_sum},       {"mean", tensor_mean},   {"max", tensor_max},
-    {"min", tensor_min},       {"norm", tensor_norm},   {"add", tensor_add},
-    {"sub", tensor_sub},       {"mul", tensor_mul},     {"scale", tensor_scale},
-    {NULL, NULL},
+    {"shape", tensor_shape}, {"dim", tensor_dim},         {"numel", tensor_numel},
+    {"get", tensor_get},     {"set", tensor_set},         {"totable", tensor_totable},
+    {"sum", tensor_sum},     {"mean", tensor_mean},       {"max", tensor_max},
+    {"min", tensor_min},     {"norm", tensor_norm},       {"add", tensor_add},
+    {"sub", tensor_sub},     {"mul", tensor_mul},         {"scale", tensor_scale},
+    {"device", tensor_device}, {NULL, NULL},
 };
 
 static const luaL_Reg tensor_metamethods[] = {
-    {"__index", tensor_index}, {"__len", tensor_len},       {"__tostring", tensor_tostring},
-    {"__gc", tensor_gc},       {"__close", tensor_gc},      {"__add", tensor_op_add},
-    {"__sub", tensor_op_sub},  {"__mul", tensor_op_mul},    {"__unm", tensor_op_unm},
+    {"__index", tensor_index}, {"__len", tensor_len},    {"__tostring", tensor_tostring},
+    {"__gc", tensor_gc},       {"__close", tensor_gc},   {"__add", tensor_op_add},
+    {"__sub", tensor_op_sub},  {"__mul", tensor_op_mul}, {"__unm", tensor_op_unm},
     {NULL, NULL},
 };
 

@@ -22,10 +22,17 @@ void siam_lua_newclass(lua_State *L, const char *tname, const luaL_Reg *methods,
 
 siam_lua_box *siam_lua_newbox(lua_State *L, const char *tname)
 {
-    siam_lua_box *box = lua_newuserdatauv(L, sizeof *box, 0);
+    siam_lua_box *box = lua_newuserdatauv(L, sizeof *box, 1);
     box->ptr = NULL;
     luaL_setmetatable(L, tname);
     return box;
+}
+
+void siam_lua_setowner(lua_State *L, int box, int owner)
+{
+    box = lua_absindex(L, box);
+    lua_pushvalue(L, owner);
+    lua_setiuservalue(L, box, 1);
 }
 
 siam_lua_box *siam_lua_checkbox(lua_State *L, int arg, const char *tname)

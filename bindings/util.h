@@ -24,8 +24,13 @@ typedef struct siam_lua_box {
 void siam_lua_newclass(lua_State *L, const char *tname, const luaL_Reg *methods,
                        const luaL_Reg *metamethods);
 
-/* Pushes a new empty box with the metatable `tname` and returns it. */
+/* Pushes a new empty box with the metatable `tname` and returns it. The box
+ * has one user value: its owner (see siam_lua_setowner). */
 siam_lua_box *siam_lua_newbox(lua_State *L, const char *tname);
+
+/* Makes the box at `box` keep the value at `owner` alive: the context its
+ * memory belongs to, or the model a parameter view points into. */
+void siam_lua_setowner(lua_State *L, int box, int owner);
 
 /* The box at arg if it is a `tname` userdata, else a "bad argument" error
  * ("siam.Tensor expected, got number"). */

@@ -349,9 +349,15 @@ end)
 -- ---- Ctrl-C ------------------------------------------------------------------
 
 -- Starts siamlua on `code` in the background, waits (bounded) until it has
--- printed "ready", sends SIGINT, and returns stdout, stderr and status.
+-- printed "ready", sends SIGINT, and returns stdout, stderr and status. The
+-- output file is removed first: a stale "ready" would send the signal before
+-- siamlua has started (a background job starts with SIGINT ignored, so it
+-- would be lost). If siamlua has not ended 10 s after the signal it is
+-- killed, and the status says so (137).
 local function interrupt(code)
   local out, err, rc = tmp .. "/int.out", tmp .. "/int.err", tmp .. "/int.rc"
+  os.remove(out)
+  os.remove(err)
   os.remove(rc)
   local sh = string.format([[
 %s -e %s >%s 2>%s </dev/null &
@@ -361,6 +367,10 @@ while ! grep -q ready %s 2>/dev/null; do
   n=$((n + 1)); [ $n -gt 400 ] && break; sleep 0.05
 done
 kill -INT $pid
+n=0
+while kill -0 $pid 2>/dev/null; do
+  n=$((n + 1)); if [ $n -gt 200 ]; then kill -KILL $pid; break; fi; sleep 0.05
+done
 wait $pid
 echo $? >%s
 ]], SIAM, shq(code), shq(out), shq(err), shq(out), shq(rc))

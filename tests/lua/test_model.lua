@@ -116,7 +116,7 @@ test("forward on tensors equals forward on the set (eval mode)", function()
   check.eq(m.batch, 40)
   check.error("bad argument #1 to 'forward' (siam.PairSet or siam.Tensor expected, got number)",
               function() return m:forward(3) end)
-  check.error("bad argument #1 to 'forward' (images must be Bx1x32x32, got 2x3)",
+  check.error("bad argument #1 to 'forward' (images must be Bx1x32x32, got (2,3))",
               function() return m:forward(siam.zeros(2, 3), siam.zeros(2, 3)) end)
   local big = siam.model { device = "cpu", batch = 1 }
   check.error("bad argument #1 to 'forward' (the pair set's images are 32x32, the model takes 105x105)",
