@@ -73,6 +73,8 @@ static void layout(const siam_pairset *ps, const int32_t *order, int batch, int3
     }
 }
 
+static history_col *add_col(siam_trainer *t, const char *name, int rows, siam_error *err);
+
 static int check_pairs(const siam_pairset *ps, const char *what, siam_error *err)
 {
     const siam_images *im = ps->images;
@@ -278,7 +280,7 @@ siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairse
     }
     static const char *builtin[5] = { "train_loss", "train_acc", "val_loss", "val_acc", "lr" };
     for (int k = 0; k < 5; k++) {
-        if (siam_trainer_record(t, builtin[k], 0.0, err))
+        if (!add_col(t, builtin[k], 0, err))
             goto fail;
     }
     return t;
@@ -631,6 +633,7 @@ int siam_trainer_fit(siam_trainer *t, siam_error *err)
             siam_trainer_record(t, "val_acc", va, err) || siam_trainer_record(t, "lr", lr, err))
             return -1;
         ev.kind = SIAM_EVENT_EPOCH_END;
+        ev.lr = lr;
         if (call_hook(t, &ev, err))
             return -1;
         if (cfg->use_early_stop) {

@@ -247,6 +247,7 @@ static void steplr_and_hook_set_the_lr(void **state)
     assert_float_equal(lr[0], 0.5, 0);
     assert_float_equal(lr[1], 0.25, 0);
     assert_float_equal(lr[2], 0.25, 0);
+    assert_float_equal(b2.lrs[1], 0.25, 0); /* EPOCH_END reports the lr in force */
     rig_close(&r);
 }
 
