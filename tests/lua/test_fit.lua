@@ -159,8 +159,8 @@ test("argument and option errors", function()
               function() siam.fit(m, o, tr, { batch_size = 64, drop_last = true }) end)
   check.error("bad argument #4 to 'fit' (unknown augment option 'rotate')",
               function() siam.fit(m, o, tr, { augment = { rotate = 3 } }) end)
-  local big = siam.model { device = "cpu", batch = 1 }
-  check.error("bad argument #3 to 'fit' (the pair set's images are 32x32, the model takes 105x105)",
+  local big = F.model { size = 40 }
+  check.error("bad argument #3 to 'fit' (the pair set's images are 32x32, the model takes 40x40)",
               function() siam.fit(big, o, tr) end)
 end)
 

@@ -27,12 +27,16 @@ test("construction: options, defaults, tostring", function()
   check.eq(m.seed, 1)
   check.contains(tostring(m), "siam.Model(32x32, conv 4/8/8/16, fc 32, " .. expected_numel()
                  .. " parameters")
-  -- the paper's network by default: conv 6464 + 401536 + 262272 + 524544,
-  -- fc 9216*4096 + 4096, out 4097 = 38,951,745, plus 2*(64+128+128+256) BN
-  local full = siam.model { device = "cpu", batch = 1 }
-  check.eq(full.numel, 38951745 + 1152)
-  check.eq(full.init, "paper")
-  full:close()
+  -- the paper's layers by default (fc narrowed to keep the test fast): conv
+  -- 6464 + 401536 + 262272 + 524544, BN 2*(64+128+128+256), fc 9216*8 + 8,
+  -- out 8 + 1 (with fc = 4096: 38,951,745 + 1,152)
+  local paper = siam.model { device = "cpu", batch = 1, fc = 8, init = "pytorch" }
+  check.eq(paper.numel, 1194816 + 1152 + 73736 + 9)
+  check.eq(paper.config.size, 105)
+  check.eq(paper.config.kernels, { 10, 7, 4, 4 })
+  check.eq(siam.model { size = 32, channels = { 4, 8, 8, 16 }, kernels = { 5, 3, 3, 2 }, fc = 32,
+                       device = "cpu" }.init, "paper")
+  paper:close()
 end)
 
 test("errors name the option", function()
@@ -118,8 +122,8 @@ test("forward on tensors equals forward on the set (eval mode)", function()
               function() return m:forward(3) end)
   check.error("bad argument #1 to 'forward' (images must be Bx1x32x32, got (2,3))",
               function() return m:forward(siam.zeros(2, 3), siam.zeros(2, 3)) end)
-  local big = siam.model { device = "cpu", batch = 1 }
-  check.error("bad argument #1 to 'forward' (the pair set's images are 32x32, the model takes 105x105)",
+  local big = F.model { size = 40 }
+  check.error("bad argument #1 to 'forward' (the pair set's images are 32x32, the model takes 40x40)",
               function() return big:forward(testset) end)
 end)
 
