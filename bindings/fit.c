@@ -27,8 +27,9 @@
 
 enum { ARG_MODEL = 1, ARG_OPTIM = 2, ARG_TRAIN = 3, ARG_OPTS = 4 };
 
-/* Stack slots fit reserves after its arguments. */
-enum { SLOT_STATE = 5, SLOT_ERROR, SLOT_RUN, SLOT_HOOKS };
+/* Stack slots fit reserves after its arguments; the options' functions
+ * follow them. */
+enum { SLOT_STATE = 5, SLOT_ERROR, SLOT_RUN };
 
 static const char *const hook_names[] = { "on_start", "on_epoch_start", "on_batch_end",
                                           "on_epoch_end", "on_end", NULL };
@@ -270,7 +271,9 @@ static int on_event(void *user, siam_trainer *t, const siam_train_event *ev, sia
     return state_stop_requested(L);
 }
 
-/* Reads fit's options; hooks, schedule and stop go to fixed stack slots. */
+/* Reads fit's options (a table at ARG_OPTS, possibly empty). The hooks, a
+ * Lua schedule and a Lua stopping rule stay on the stack, at the indices
+ * recorded in r. */
 static void read_options(lua_State *L, fit_run *r, siam_train_config *tc, siam_lua_model *lm,
                          siam_lua_optim *lo, const siam_pairset **val, const char **ckpt)
 {
@@ -291,33 +294,29 @@ static void read_options(lua_State *L, fit_run *r, siam_train_config *tc, siam_l
     tc->drop_last = siam_lua_opt_boolean(L, ARG_OPTS, "drop_last", 0);
     *ckpt = siam_lua_opt_string(L, ARG_OPTS, "checkpoint", NULL);
     r->verbose = siam_lua_opt_boolean(L, ARG_OPTS, "verbose", !siam_lua_config_quiet(L));
-    int has_opts = lua_type(L, ARG_OPTS) == LUA_TTABLE;
-    /* Hooks: one slot each from SLOT_HOOKS on (nil when absent). */
     for (int h = 0; h < NHOOKS; h++) {
-        int type = has_opts ? lua_getfield(L, ARG_OPTS, hook_names[h]) : (lua_pushnil(L), 0);
+        int type = lua_getfield(L, ARG_OPTS, hook_names[h]);
         if (type != LUA_TNIL && type != LUA_TFUNCTION)
             siam_lua_argerrorf(L, ARG_OPTS, "option '%s' must be a function, got %s",
                                hook_names[h], luaL_typename(L, -1));
         r->hook_idx[h] = type == LUA_TFUNCTION ? lua_gettop(L) : 0;
     }
-    int type = has_opts ? lua_getfield(L, ARG_OPTS, "augment") : (lua_pushnil(L), 0);
-    (void)type;
+    lua_getfield(L, ARG_OPTS, "augment");
     siam_lua_augment_read(L, ARG_OPTS, -1, &tc->augment);
     lua_pop(L, 1);
     *val = NULL;
-    if (has_opts && lua_getfield(L, ARG_OPTS, "val") != LUA_TNIL) {
+    if (lua_getfield(L, ARG_OPTS, "val") != LUA_TNIL) {
         if (luaL_testudata(L, -1, SIAM_PAIRSET_MT) == NULL)
             siam_lua_argerrorf(L, ARG_OPTS, "option 'val' must be a siam.PairSet, got %s",
                                luaL_typename(L, -1));
-        *val = siam_lua_checkpairset(L, lua_gettop(L));
+        *val = siam_lua_checkpairset(L, -1); /* the options table keeps it alive */
         siam_lua_model_check_set(L, ARG_OPTS, lm, *val);
     }
-    lua_pop(L, has_opts ? 1 : 0);
+    lua_pop(L, 1);
     r->has_val = *val != NULL;
-    /* schedule: a siam.Schedule (StepLR in C) or a function (its slot stays). */
-    r->schedule_fn = 0;
+    /* schedule: a siam.Schedule (StepLR, run in C) or a Lua function */
     r->base_lr = lo->o ? siam_optim_lr(lo->o) : lo->cfg.lr;
-    if (has_opts && lua_getfield(L, ARG_OPTS, "schedule") != LUA_TNIL) {
+    if (lua_getfield(L, ARG_OPTS, "schedule") != LUA_TNIL) {
         const siam_steplr *s = siam_lua_toschedule(L, -1);
         if (s != NULL) {
             tc->use_steplr = 1;
@@ -330,12 +329,9 @@ static void read_options(lua_State *L, fit_run *r, siam_train_config *tc, siam_l
                                             "function, got %s",
                                luaL_typename(L, -1));
         }
-    } else if (!has_opts) {
-        lua_pushnil(L);
     }
-    /* stop: a siam.EarlyStop or a function. */
-    r->stop_fn = 0;
-    if (has_opts && lua_getfield(L, ARG_OPTS, "stop") != LUA_TNIL) {
+    /* stop: a siam.EarlyStop (run in C) or a Lua function */
+    if (lua_getfield(L, ARG_OPTS, "stop") != LUA_TNIL) {
         const siam_early_stop_config *es = siam_lua_toearlystop(L, -1);
         if (es != NULL) {
             tc->use_early_stop = 1;
@@ -351,8 +347,6 @@ static void read_options(lua_State *L, fit_run *r, siam_train_config *tc, siam_l
                                             "function, got %s",
                                luaL_typename(L, -1));
         }
-    } else if (!has_opts) {
-        lua_pushnil(L);
     }
 }
 
@@ -376,6 +370,10 @@ static int fit(lua_State *L)
     if (!lua_isnoneornil(L, ARG_OPTS))
         luaL_checktype(L, ARG_OPTS, LUA_TTABLE);
     lua_settop(L, ARG_OPTS);
+    if (lua_isnil(L, ARG_OPTS)) { /* no options: all defaults */
+        lua_newtable(L);
+        lua_replace(L, ARG_OPTS);
+    }
     siam_lua_model_check_set(L, ARG_TRAIN, lm, train);
     if (*siam_interrupt_flag())
         return luaL_error(L, "interrupted!");
