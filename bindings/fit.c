@@ -56,12 +56,44 @@ static double seconds_since(const struct timespec *t0)
     return (double)(t.tv_sec - t0->tv_sec) + 1e-9 * (double)(t.tv_nsec - t0->tv_nsec);
 }
 
+/* What a run owns, in a userdata so that any error frees it: the trainer,
+ * private copies of the pair sets (a hook may close the caller's), and the
+ * busy marks on the model and optimizer (a hook may not close or rebuild
+ * them while the trainer holds their memory). */
+typedef struct run_box {
+    siam_trainer *t;
+    siam_pairset *train, *val;
+    siam_lua_model *lm;
+    siam_lua_optim *lo;
+} run_box;
+
+static void run_close(run_box *rb)
+{
+    siam_trainer_free(rb->t);
+    siam_pairset_free(rb->train);
+    siam_pairset_free(rb->val);
+    if (rb->lm != NULL)
+        rb->lm->busy = 0;
+    if (rb->lo != NULL)
+        rb->lo->busy = 0;
+    memset(rb, 0, sizeof *rb);
+}
+
 static int run_gc(lua_State *L)
 {
-    siam_lua_box *box = luaL_checkudata(L, 1, RUN_MT);
-    siam_trainer_free(box->ptr);
-    box->ptr = NULL;
+    run_close(luaL_checkudata(L, 1, RUN_MT));
     return 0;
+}
+
+/* A copy of ps sharing its image bank. */
+static siam_pairset *copy_set(const siam_pairset *ps, siam_error *err)
+{
+    siam_pairset *c = siam_pairset_new(ps->images, ps->count, ps->source, err);
+    if (c != NULL) {
+        memcpy(c->pairs, ps->pairs, ps->count * sizeof *ps->pairs);
+        c->folds = ps->folds;
+    }
+    return c;
 }
 
 /* Calls the function at stack index fn with the state table; leaves its
@@ -375,12 +407,15 @@ static int fit(lua_State *L)
         lua_replace(L, ARG_OPTS);
     }
     siam_lua_model_check_set(L, ARG_TRAIN, lm, train);
+    if (lm->busy || lo->busy)
+        return luaL_error(L, "fit: this %s is already being trained (fit called from a hook)",
+                          lm->busy ? "model" : "optimizer");
     if (*siam_interrupt_flag())
         return luaL_error(L, "interrupted!");
     lua_newtable(L); /* SLOT_STATE */
     lua_pushnil(L);  /* SLOT_ERROR */
-    siam_lua_box *box = lua_newuserdatauv(L, sizeof *box, 0); /* SLOT_RUN */
-    box->ptr = NULL;
+    run_box *box = lua_newuserdatauv(L, sizeof *box, 0); /* SLOT_RUN */
+    memset(box, 0, sizeof *box);
     luaL_setmetatable(L, RUN_MT);
     fit_run r;
     memset(&r, 0, sizeof r);
@@ -400,10 +435,18 @@ static int fit(lua_State *L)
     tc.stop_flag = siam_interrupt_flag();
     tc.checkpoint_path = ckpt;
     siam_error err;
-    box->ptr = siam_trainer_new(lm->m, opt, train, val, &tc, &err);
-    if (box->ptr == NULL)
+    if ((box->train = copy_set(train, &err)) == NULL ||
+        (val != NULL && (box->val = copy_set(val, &err)) == NULL))
         return siam_lua_error(L, &err);
-    r.t = box->ptr;
+    box->t = siam_trainer_new(lm->m, opt, box->train, box->val, &tc, &err);
+    if (box->t == NULL) {
+        run_close(box);
+        return siam_lua_error(L, &err);
+    }
+    r.t = box->t;
+    box->lm = lm;
+    box->lo = lo;
+    lm->busy = lo->busy = 1;
     /* The state table every hook receives. */
     lua_pushvalue(L, ARG_MODEL);
     lua_setfield(L, SLOT_STATE, "model");
@@ -435,14 +478,12 @@ static int fit(lua_State *L)
     if (rc == 0 && !state_stop_requested(L)) {
         rc = siam_trainer_fit(r.t, &err);
         if (rc < 0 && !r.failed) {
-            siam_trainer_free(box->ptr);
-            box->ptr = NULL;
+            run_close(box);
             return siam_lua_error(L, &err);
         }
     }
     if (r.failed) {
-        siam_trainer_free(box->ptr);
-        box->ptr = NULL;
+        run_close(box);
         lua_pushvalue(L, SLOT_ERROR);
         return lua_error(L);
     }
@@ -472,13 +513,11 @@ static int fit(lua_State *L)
     lua_setfield(L, SLOT_STATE, "history");
     if (r.hook_idx[H_END] && !r.interrupted && call_lua(&r, r.hook_idx[H_END], 0) < 0 &&
         r.failed) {
-        siam_trainer_free(box->ptr);
-        box->ptr = NULL;
+        run_close(box);
         lua_pushvalue(L, SLOT_ERROR);
         return lua_error(L);
     }
-    siam_trainer_free(box->ptr);
-    box->ptr = NULL;
+    run_close(box);
     lua_settop(L, hist);
     return 1;
 }

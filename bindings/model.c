@@ -42,7 +42,10 @@ static void lua_model_free(siam_lua_model *lm)
 static int model_gc(lua_State *L)
 {
     siam_lua_box *box = siam_lua_checkbox(L, 1, SIAM_MODEL_MT);
-    lua_model_free(box->ptr);
+    siam_lua_model *lm = box->ptr;
+    if (lm != NULL && lm->busy) /* only m:close() can get here during fit */
+        return luaL_error(L, "siam.Model: cannot close the model fit is training");
+    lua_model_free(lm);
     box->ptr = NULL;
     return 0;
 }
@@ -75,6 +78,10 @@ void siam_lua_model_reserve(lua_State *L, siam_lua_model *lm, int batch)
 {
     if (batch <= siam_model_max_batch(lm->m))
         return;
+    if (lm->busy)
+        luaL_error(L, "siam.Model: a batch of %d is larger than the %d the model was built for, "
+                      "and fit is training it (it cannot be rebuilt now)",
+                   batch, siam_model_max_batch(lm->m));
     siam_error err;
     siam_model *bigger = siam_model_new(lm->be->ops, lm->be->ctx, &lm->cfg, batch, &err);
     if (bigger == NULL)

@@ -21,6 +21,7 @@ typedef struct siam_lua_model {
     siam_init_kind init;
     uint64_t seed;
     double threshold; /* a pair is a match when p >= threshold */
+    int busy;         /* fit is training it: close and rebuild are refused */
 } siam_lua_model;
 
 /* Adds model and load to the module table on the top of the stack and

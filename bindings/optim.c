@@ -20,6 +20,8 @@ static int optim_gc(lua_State *L)
 {
     siam_lua_box *box = siam_lua_checkbox(L, 1, SIAM_OPTIM_MT);
     siam_lua_optim *lo = box->ptr;
+    if (lo != NULL && lo->busy) /* only opt:close() can get here during fit */
+        return luaL_error(L, "siam.Optimizer: cannot close the optimizer fit is using");
     if (lo != NULL) {
         siam_optim_free(lo->o);
         siam_backend_release(lo->be);

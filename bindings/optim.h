@@ -14,6 +14,7 @@ typedef struct siam_lua_optim {
     siam_optim_config cfg;
     siam_optim *o;    /* NULL until bound */
     siam_backend *be; /* the bound model's backend (one reference) */
+    int busy;         /* fit is using it: close is refused */
 } siam_lua_optim;
 
 /* Adds siam.optim (adam, adamw, sgd) to the module table on the top of the

@@ -181,6 +181,33 @@ test("checkpoint option writes a model siam.load reads", function()
   os.remove(path .. ".meta")
 end)
 
+test("hooks cannot pull the model, optimizer or sets from under fit", function()
+  local sub = tr:take(16)
+  local m, o = F.model(), siam.optim.adam()
+  check.error("siam.Model: cannot close the model fit is training", function()
+    siam.fit(m, o, tr, { on_batch_end = function(s) s.model:close() end })
+  end)
+  check.error("siam.Optimizer: cannot close the optimizer fit is using", function()
+    siam.fit(m, o, tr, { on_epoch_start = function(s) s.optimizer:close() end })
+  end)
+  check.error_match("a batch of 40 is larger than the 32 the model was built for, and fit is "
+                    .. "training it", function()
+    siam.fit(m, o, tr, { on_epoch_end = function(s)
+      for a, b in tr:batches { size = 40 } do s.model:forward(a, b) end
+    end })
+  end)
+  check.error("fit: this model is already being trained (fit called from a hook)", function()
+    siam.fit(m, o, tr, { on_start = function(s) siam.fit(s.model, siam.optim.adam(), tr) end })
+  end)
+  -- closing the caller's set is harmless: fit trains on its own copy
+  local h = siam.fit(m, o, sub, { epochs = 2, batch_size = 8,
+                                  on_batch_end = function(s) s.train:close() end })
+  check.eq(h.epochs, 2)
+  -- after fit, the model and optimizer can be closed
+  m:close()
+  o:close()
+end)
+
 test("Ctrl-C stops after the current batch; fit returns; a later fit refuses", function()
   local batches = 0
   local h = siam.fit(F.model(), siam.optim.adam(), tr, { epochs = 3, batch_size = 8,
