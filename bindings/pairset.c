@@ -26,14 +26,6 @@ siam_pairset *siam_lua_checkpairset(lua_State *L, int arg)
     return siam_lua_checkobj(L, arg, SIAM_PAIRSET_MT);
 }
 
-void siam_lua_pushpairset(lua_State *L, siam_pairset *ps)
-{
-    /* Raising here (out of memory) would leak ps: take the box first. */
-    lua_checkstack(L, 2);
-    siam_lua_box *box = siam_lua_newbox(L, SIAM_PAIRSET_MT);
-    box->ptr = ps;
-}
-
 /* ---- loading -------------------------------------------------------------- */
 
 /* Load options shared by load, find and synthetic: size, cache, threads. */

@@ -17,7 +17,4 @@ void siam_lua_open_data(lua_State *L);
 /* The pair set at arg; a "bad argument" error when it is not an open one. */
 siam_pairset *siam_lua_checkpairset(lua_State *L, int arg);
 
-/* Pushes a PairSet owning ps (freed by its __gc). ps may not be NULL. */
-void siam_lua_pushpairset(lua_State *L, siam_pairset *ps);
-
 #endif
