@@ -7,6 +7,8 @@
 #include <lualib.h>
 
 #include "bindings/context.h"
+#include "bindings/embedded.h"
+#include "bindings/results.h"
 #include "bindings/tensor.h"
 
 void siam_lua_config_default(siam_lua_config *cfg)
@@ -52,6 +54,7 @@ int luaopen_siam(lua_State *L)
     lua_setfield(L, -2, "config");
     siam_lua_open_context(L);
     siam_lua_open_tensor(L);
+    siam_lua_open_results(L);
     return 1;
 }
 
@@ -68,6 +71,7 @@ void siam_lua_openlibs(lua_State *L, const siam_lua_config *cfg)
     lua_pushcfunction(L, luaopen_siam);
     lua_setfield(L, -2, "siam");
     lua_pop(L, 1);
+    siam_lua_preload_embedded(L);
     luaL_requiref(L, "siam", luaopen_siam, 1);
     lua_pop(L, 1);
 }
