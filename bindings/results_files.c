@@ -3,9 +3,12 @@
  * are in results_plots.c and results_table.c. */
 #include "bindings/results.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <lauxlib.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bindings/util.h"
 #include "host/atomic_file.h"
@@ -245,6 +248,53 @@ static const luaL_Reg progress_meta[] = {
     {"__gc", progress_gc}, {"__close", progress_gc}, {NULL, NULL},
 };
 
+/* siam.io.clock() -> monotonic seconds (for train times; os.clock is CPU
+ * time, which counts every BLAS thread). */
+static int io_clock(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec * 1e-9);
+    return 1;
+}
+
+/* siam.io.list(dir) -> sorted list of entry names (no "." or "..") |
+ * nil, message. Lua has no directory listing; run folders and grid merges
+ * need one. */
+static int io_list(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    DIR *d = opendir(path);
+    if (d == NULL) {
+        luaL_pushfail(L);
+        lua_pushfstring(L, "%s: %s", path, strerror(errno));
+        return 2;
+    }
+    lua_newtable(L);
+    lua_Integer n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        lua_pushstring(L, e->d_name);
+        lua_rawseti(L, -2, ++n);
+    }
+    closedir(d);
+    lua_getglobal(L, "table");
+    lua_getfield(L, -1, "sort");
+    lua_pushvalue(L, -3);
+    lua_call(L, 1, 0);
+    lua_pop(L, 1);
+    return 1;
+}
+
+/* siam.io.isatty() -> whether stdout is a terminal */
+static int io_isatty(lua_State *L)
+{
+    lua_pushboolean(L, siam_progress_mode_for(stdout, 0) == SIAM_PROGRESS_BAR);
+    return 1;
+}
+
 /* ---- shards ---- */
 
 static void push_shard(lua_State *L, const siam_shard *s)
@@ -318,6 +368,9 @@ static const luaL_Reg files_functions[] = {
     {"shard", io_shard},
     {"shard_from_env", io_shard_from_env},
     {"shard_owns", io_shard_owns},
+    {"clock", io_clock},
+    {"list", io_list},
+    {"isatty", io_isatty},
     {NULL, NULL},
 };
 

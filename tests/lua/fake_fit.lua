@@ -1,0 +1,69 @@
+-- A stand-in for siam.fit in the results tests: it calls the hooks in the
+-- order and with the state fields of the documented contract (on_start,
+-- on_epoch_start, on_batch_end, on_epoch_end, on_end; state.stop ends
+-- training), with losses that follow a fixed formula of the configuration,
+-- so run folders and grid tables can be checked exactly and in milliseconds.
+-- The model is a table with parameters() and save(path).
+local fake = {}
+
+function fake.model(seed)
+  local m = { seed = seed or 0, saves = 0 }
+  function m:parameters() return { ["conv1.weight"] = { 0.5, -0.25, 1.0, 0.0, 0.125 } } end
+  function m:save(path)
+    self.saves = self.saves + 1
+    assert(siam.io.atomic_write(path, "fake checkpoint " .. self.saves .. "\n"))
+  end
+  return m
+end
+
+-- Epoch e of a configuration: loss falls as lr * e grows; validation
+-- accuracy peaks at epoch `peak` (cfg.peak, default: the last).
+function fake.metrics(cfg, e)
+  local lr = cfg.lr or 0.01
+  local peak = cfg.peak or cfg.epochs
+  return {
+    train_loss = 1 / (1 + lr * 100 * e),
+    val_loss = 1 / (1 + lr * 80 * e) + (e > peak and 0.01 * (e - peak) or 0),
+    train_acc = 0.5 + 0.04 * e,
+    val_acc = 0.5 + 0.03 * math.min(e, peak) + lr - 0.001 * (cfg.batch or 0),
+  }
+end
+
+-- fit(model, cfg, opts): opts.hooks as for siam.fit; cfg.epochs epochs of
+-- cfg.batches (3) batches. cfg.nan_at: the loss is NaN from that epoch on.
+-- on_epoch_hook(e) (optional) runs after each epoch's hooks (tests kill the
+-- process from there).
+function fake.fit(model, cfg, opts, after_epoch)
+  local h = opts.hooks or {}
+  local state = { epochs = cfg.epochs, model = model, batches = cfg.batches or 3 }
+  if h.on_start then h.on_start(state) end
+  for e = 1, cfg.epochs do
+    state.epoch = e
+    if h.on_epoch_start then h.on_epoch_start(state) end
+    local m = fake.metrics(cfg, e)
+    if cfg.nan_at and e >= cfg.nan_at then m.train_loss, m.val_loss = 0 / 0, 0 / 0 end
+    for b = 1, state.batches do
+      state.batch, state.loss = b, m.train_loss
+      if h.on_batch_end then h.on_batch_end(state) end
+    end
+    state.lr = cfg.lr
+    state.metrics = m
+    if h.on_epoch_end then h.on_epoch_end(state) end
+    if after_epoch then after_epoch(e) end
+    if state.stop then state.stopped_early = true break end
+  end
+  if h.on_end then h.on_end(state) end
+  return state
+end
+
+-- An evaluation table shaped like siam.evaluate's.
+function fake.evaluate(cfg)
+  local acc = fake.metrics(cfg, cfg.peak or cfg.epochs).val_acc - 0.02
+  return {
+    loss = 0.4, accuracy = acc, auc = 0.75, threshold = 0.5, eer = 0.3,
+    confusion = { tp = 40, fp = 10, tn = 38, fn = 12 },
+    roc = { fpr = { 0, 0.2, 0.5, 1 }, tpr = { 0, 0.6, 0.8, 1 } },
+  }
+end
+
+return fake
