@@ -236,9 +236,20 @@ function Run:epoch(row, model)
     end
   end
   self:info(string.format("epoch %d: %s", row.epoch, table.concat(parts, " ")))
-  if self.want_plots and self:plotter() then
-    self:plot("training", "training", self.experiment .. "/" .. self.id, self.rows)
+  -- Redrawn during training at most every PLOT_INTERVAL seconds (gnuplot
+  -- costs tens of milliseconds; tiny epochs would spend most time there),
+  -- and always at the end (finish).
+  if self.want_plots and sio.clock() - (self.plotted_at or -math.huge) >= Run.PLOT_INTERVAL then
+    self:plot_training()
   end
+end
+
+Run.PLOT_INTERVAL = 10
+
+function Run:plot_training()
+  if #self.rows == 0 then return end
+  self.plotted_at = sio.clock()
+  self:plot("training", "training", self.experiment .. "/" .. self.id, self.rows)
 end
 
 -- The model's parameters as (name, tensor) pairs, when it has a
@@ -389,6 +400,7 @@ end
 function Run:finish(opts)
   opts = opts or {}
   local ev = opts.test
+  self:plot_training()
   local summary = {
     status = opts.status or self.status or "done",
     epochs = #self.rows,
