@@ -65,6 +65,17 @@ static int table_add(lua_State *L)
     luaL_checktype(L, 2, LUA_TTABLE);
     if (!lua_isnoneornil(L, 3))
         luaL_checktype(L, 3, LUA_TTABLE);
+    /* Every value is checked first, so a refused row adds nothing. */
+    lua_pushnil(L);
+    while (lua_next(L, 2) != 0) {
+        if (lua_type(L, -2) != LUA_TSTRING)
+            return luaL_error(L, "bad argument #2 to 'add' (keys must be strings)");
+        int t = lua_type(L, -1);
+        if (t != LUA_TNUMBER && t != LUA_TSTRING && t != LUA_TBOOLEAN)
+            return luaL_error(L, "value of column '%s' must be a number, string or boolean, "
+                              "got %s", lua_tostring(L, -2), luaL_typename(L, -1));
+        lua_pop(L, 1);
+    }
     siam_error err;
     long row = siam_table_add_row(t, &err);
     if (row < 0)
@@ -83,8 +94,6 @@ static int table_add(lua_State *L)
     }
     lua_pushnil(L);
     while (lua_next(L, 2) != 0) {
-        if (lua_type(L, -2) != LUA_TSTRING)
-            return luaL_error(L, "bad argument #2 to 'add' (keys must be strings)");
         const char *key = lua_tostring(L, -2);
         if (siam_table_get(t, (size_t)row, key) == NULL)
             set_cell(L, t, (size_t)row, key);
