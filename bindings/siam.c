@@ -67,11 +67,11 @@ void siam_lua_openlibs(lua_State *L, const siam_lua_config *cfg)
     }
     push_config(L, cfg);
     lua_setfield(L, LUA_REGISTRYINDEX, SIAM_CONFIG_KEY);
+    siam_lua_preload_embedded(L); /* require "siam.NAME" for the Lua-written parts */
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
     lua_pushcfunction(L, luaopen_siam);
     lua_setfield(L, -2, "siam");
     lua_pop(L, 1);
-    siam_lua_preload_embedded(L);
     luaL_requiref(L, "siam", luaopen_siam, 1);
     lua_pop(L, 1);
 }

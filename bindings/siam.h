@@ -27,8 +27,8 @@ typedef struct siam_lua_config {
 void siam_lua_config_default(siam_lua_config *cfg);
 
 /* Opens the siam module in L: stores cfg (NULL: the defaults) as the config
- * table, registers luaopen_siam in package.preload, requires it and sets the
- * global `siam`. Call after luaL_openlibs. Raises a Lua error on failure
+ * table, registers the embedded Lua modules (siam.NAME) and luaopen_siam in
+ * package.preload, requires siam and sets the global `siam`. Call after luaL_openlibs. Raises a Lua error on failure
  * (out of memory), so call it in protected mode. */
 void siam_lua_openlibs(lua_State *L, const siam_lua_config *cfg);
 
