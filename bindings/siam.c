@@ -8,7 +8,7 @@
 
 #include "bindings/context.h"
 #include "bindings/embedded.h"
-#include "bindings/results.h"
+#include "bindings/runio.h"
 #include "bindings/tensor.h"
 
 void siam_lua_config_default(siam_lua_config *cfg)
@@ -54,7 +54,7 @@ int luaopen_siam(lua_State *L)
     lua_setfield(L, -2, "config");
     siam_lua_open_context(L);
     siam_lua_open_tensor(L);
-    siam_lua_open_results(L);
+    siam_lua_open_io(L);
     return 1;
 }
 

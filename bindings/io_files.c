@@ -1,7 +1,7 @@
 /* siam.io, files part: mkdir -p, atomic writes, the per-epoch line log,
  * log.txt, the progress bar and grid shards. Plots, TensorBoard and tables
- * are in results_plots.c and results_table.c. */
-#include "bindings/results.h"
+ * are in io_plots.c and io_table.c. */
+#include "bindings/runio.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -374,7 +374,7 @@ static const luaL_Reg files_functions[] = {
     {NULL, NULL},
 };
 
-void siam_lua_open_results_files(lua_State *L)
+void siam_lua_open_io_files(lua_State *L)
 {
     siam_lua_newclass(L, SIAM_LINELOG_MT, linelog_methods, linelog_meta);
     siam_lua_newclass(L, SIAM_RUNLOG_MT, runlog_methods, runlog_meta);
@@ -382,11 +382,11 @@ void siam_lua_open_results_files(lua_State *L)
     luaL_setfuncs(L, files_functions, 0);
 }
 
-void siam_lua_open_results(lua_State *L)
+void siam_lua_open_io(lua_State *L)
 {
     lua_newtable(L);
-    siam_lua_open_results_files(L);
-    siam_lua_open_results_plots(L);
-    siam_lua_open_results_table(L);
+    siam_lua_open_io_files(L);
+    siam_lua_open_io_plots(L);
+    siam_lua_open_io_table(L);
     lua_setfield(L, -2, "io");
 }

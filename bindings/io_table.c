@@ -1,7 +1,7 @@
 /* siam.io, tables part: siam.Table over host/results_table.h (rows of key ->
  * text, sorted by a metric, printed, written as CSV/Markdown, read back from
  * CSV for merging grid shards). */
-#include "bindings/results.h"
+#include "bindings/runio.h"
 
 #include <lauxlib.h>
 #include <stdio.h>
@@ -280,7 +280,7 @@ static const luaL_Reg table_meta[] = {
     {"__gc", table_gc}, {"__close", table_gc}, {NULL, NULL},
 };
 
-void siam_lua_open_results_table(lua_State *L)
+void siam_lua_open_io_table(lua_State *L)
 {
     siam_lua_newclass(L, SIAM_TABLE_MT, table_methods, table_meta);
     lua_pushcfunction(L, table_new);

@@ -1,9 +1,10 @@
 /* The siam.io table: Lua access to the C writers of run results (host/
  * atomic_file.h, run_log.h, progress.h, shard.h, tfevents.h, plot.h,
  * image_sheet.h, results_table.h). The run-folder and grid logic that uses
- * them is Lua (bindings/lua/siam/run.lua, gridrun.lua). */
-#ifndef SIAM_BINDINGS_RESULTS_H
-#define SIAM_BINDINGS_RESULTS_H
+ * them is Lua (bindings/lua/siam/run.lua, gridrun.lua). Not siam.results
+ * (the API's result table for scripts). */
+#ifndef SIAM_BINDINGS_RUNIO_H
+#define SIAM_BINDINGS_RUNIO_H
 
 #include <lua.h>
 
@@ -16,11 +17,11 @@
 
 /* Sets siam.io on the module table on the top of the stack (one call for
  * bindings/siam.c) and creates the metatables. */
-void siam_lua_open_results(lua_State *L);
+void siam_lua_open_io(lua_State *L);
 
 /* The parts, each filling the siam.io table on the top of the stack. */
-void siam_lua_open_results_files(lua_State *L);
-void siam_lua_open_results_plots(lua_State *L);
-void siam_lua_open_results_table(lua_State *L);
+void siam_lua_open_io_files(lua_State *L);
+void siam_lua_open_io_plots(lua_State *L);
+void siam_lua_open_io_table(lua_State *L);
 
 #endif

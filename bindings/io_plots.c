@@ -1,7 +1,7 @@
 /* siam.io, pictures part: gnuplot plots (siam.Plotter), TensorBoard event
  * files (siam.TFEvents) and the image sheet of face pairs. Scratch arrays are
  * Lua userdata, so an argument error half-way leaks nothing. */
-#include "bindings/results.h"
+#include "bindings/runio.h"
 
 #include <lauxlib.h>
 #include <math.h>
@@ -486,7 +486,7 @@ static const luaL_Reg plots_functions[] = {
     {NULL, NULL},
 };
 
-void siam_lua_open_results_plots(lua_State *L)
+void siam_lua_open_io_plots(lua_State *L)
 {
     siam_lua_newclass(L, SIAM_PLOTTER_MT, plotter_methods, plotter_meta);
     siam_lua_newclass(L, SIAM_TFEVENTS_MT, tfevents_methods, tfevents_meta);
