@@ -29,31 +29,36 @@ function fake.metrics(cfg, e)
   }
 end
 
--- fit(model, cfg, opts): opts.hooks as for siam.fit; cfg.epochs epochs of
--- cfg.batches (3) batches. cfg.nan_at: the loss is NaN from that epoch on.
--- on_epoch_hook(e) (optional) runs after each epoch's hooks (tests kill the
--- process from there).
-function fake.fit(model, cfg, opts, after_epoch)
-  local h = opts.hooks or {}
-  local state = { epochs = cfg.epochs, model = model, batches = cfg.batches or 3 }
-  if h.on_start then h.on_start(state) end
+-- fit(model, optimizer, cfg, opts), called like siam.fit(model, optimizer,
+-- train, opts) with the configuration in place of the training set: hooks
+-- are opts.on_*; cfg.epochs epochs of cfg.batches (3) batches. cfg.nan_at:
+-- NaN losses from that epoch on; cfg.interrupt_at: returns at the end of
+-- that epoch with stopped = "interrupted" and no on_end, as siam.fit does
+-- after Ctrl-C. opts.after_epoch(e) (tests kill the process from there).
+function fake.fit(model, _, cfg, opts)
+  local state = { epochs = cfg.epochs, model = model, batches = cfg.batches or 3,
+                  metrics = {}, history = {} }
+  if opts.on_start then opts.on_start(state) end
+  local stopped = "completed"
   for e = 1, cfg.epochs do
     state.epoch = e
-    if h.on_epoch_start then h.on_epoch_start(state) end
+    state.lr = cfg.lr
+    if opts.on_epoch_start then opts.on_epoch_start(state) end
     local m = fake.metrics(cfg, e)
     if cfg.nan_at and e >= cfg.nan_at then m.train_loss, m.val_loss = 0 / 0, 0 / 0 end
     for b = 1, state.batches do
       state.batch, state.loss = b, m.train_loss
-      if h.on_batch_end then h.on_batch_end(state) end
+      if opts.on_batch_end then opts.on_batch_end(state) end
     end
-    state.lr = cfg.lr
+    m.lr = cfg.lr
     state.metrics = m
-    if h.on_epoch_end then h.on_epoch_end(state) end
-    if after_epoch then after_epoch(e) end
-    if state.stop then state.stopped_early = true break end
+    if opts.on_epoch_end then opts.on_epoch_end(state) end
+    if opts.after_epoch then opts.after_epoch(e) end
+    if cfg.interrupt_at == e then return { stopped = "interrupted", epochs = e } end
+    if state.stop then stopped = "requested" break end
   end
-  if h.on_end then h.on_end(state) end
-  return state
+  if opts.on_end then opts.on_end(state) end
+  return { stopped = stopped, epochs = state.epoch }
 end
 
 -- An evaluation table shaped like siam.evaluate's.

@@ -4,7 +4,8 @@
 -- Every start of a configuration is appended to ROOT/starts.log. With
 -- KILL_AT=k the process SIGKILLs itself during configuration k's second
 -- epoch, the first time only (ROOT/killed records that it happened).
--- With FAIL_ID=id that configuration raises an error.
+-- With FAIL_ID=id that configuration raises an error; with INTERRUPT_ID=id
+-- its fit returns as after Ctrl-C (the first time only).
 local here = arg[0]:match("^(.*)/[^/]*$") or "."
 local fake = dofile(here .. "/fake_fit.lua")
 local gridrun = require "siam.gridrun"
@@ -42,12 +43,17 @@ gridrun.run{
     log:close()
     if run.id == fail_id then error("boom in " .. run.id) end
     local model = fake.model(cfg.seed)
-    fake.fit(model, cfg, { hooks = run:hooks() }, function(e)
+    run.fit_function = fake.fit
+    if run.id == os.getenv("INTERRUPT_ID") and not io.open(root .. "/interrupted") then
+      io.open(root .. "/interrupted", "w"):close()
+      cfg = setmetatable({ interrupt_at = 1 }, { __index = cfg })
+    end
+    run:fit(model, nil, cfg, { epochs = cfg.epochs, after_epoch = function(e)
       if kill_at and n == kill_at and e == 2 and not io.open(root .. "/killed") then
         io.open(root .. "/killed", "w"):close()
         os.execute("kill -KILL " .. pid())
       end
-    end)
+    end })
     return { test = fake.evaluate(cfg) }
   end,
 }

@@ -27,8 +27,11 @@ end
 
 local function train(root, cfg, id, extra)
   local run = Run.new{ experiment = "exp", id = id, root = root, config = cfg, progress = false }
+  run.fit_function = fake.fit
   local model = fake.model(cfg.seed)
-  fake.fit(model, cfg, { hooks = run:hooks(extra) })
+  local opts = { epochs = cfg.epochs }
+  for k, v in pairs(extra or {}) do opts[k] = v end
+  run:fit(model, nil, cfg, opts)
   return run, run:finish{ test = fake.evaluate(cfg) }, model
 end
 
@@ -102,6 +105,27 @@ test("user hooks run after the run's and can stop training", function()
   check.eq(#lines(read(run.dir .. "/metrics.csv")), 3)
 end)
 
+test("fit_options keeps the caller's options and hooks, and silences fit's own lines", function()
+  local root = tmpdir()
+  local run = Run.new{ experiment = "exp", id = "opts", root = root, progress = false }
+  local mine = function() end
+  local o = run:fit_options{ epochs = 4, on_end = mine }
+  check.eq(o.epochs, 4)
+  check.eq(o.verbose, false)
+  check.eq(type(o.on_epoch_end), "function")
+  check.truthy(o.on_end ~= mine, "on_end chained")
+  check.eq(run:fit_options{ verbose = true }.verbose, true)
+  run:close()
+end)
+
+test("an interrupted fit marks the run interrupted", function()
+  local root = tmpdir()
+  local run, summary = train(root, { lr = 0.001, epochs = 4, interrupt_at = 2, seed = 1 }, "int")
+  check.eq(run.interrupted, true)
+  check.eq(summary.status, "interrupted")
+  check.eq(summary.epochs, 2)
+end)
+
 test("a NaN loss gives status NaN", function()
   local root = tmpdir()
   local _, summary = train(root, { lr = 0.001, epochs = 3, nan_at = 2, seed = 1 }, "nan")
@@ -113,7 +137,7 @@ test("running the same id again starts the folder over", function()
   train(root, { lr = 0.001, epochs = 3, seed = 1 }, "again")
   local run = Run.new{ experiment = "exp", id = "again", root = root, progress = false }
   local model = fake.model(1)
-  fake.fit(model, { lr = 0.001, epochs = 2, seed = 1 }, { hooks = run:hooks() })
+  fake.fit(model, nil, { lr = 0.001, epochs = 2, seed = 1 }, run:fit_options{})
   run:finish{}
   check.eq(#lines(read(run.dir .. "/metrics.csv")), 3, "two epochs, not five")
   check.eq(read(run.dir .. "/test.json"), nil, "the old test.json is gone")

@@ -111,6 +111,13 @@ local function run_one(opts, cfg, id)
                        tensorboard = opts.tensorboard }
   local ok, ret = xpcall(opts.train, debug.traceback, cfg, run)
   local summary
+  if ok and run.interrupted then
+    -- fit stopped on Ctrl-C and returned: keep the folder unfinished so
+    -- the next run of the grid trains this configuration again.
+    run:warn("interrupted: this configuration will run again")
+    run:close()
+    error("interrupted!", 0)
+  end
   if ok then
     if run.summary then
       summary = run.summary

@@ -6,8 +6,10 @@
 --
 --   local Run = require "siam.run"
 --   local run = Run.new{experiment = "seed_best", config = cfg}
---   siam.fit(model, opt, train, {epochs = 25, val = val, hooks = run:hooks()})
+--   run:fit(model, opt, train, {epochs = 25, val = val})   -- siam.fit + hooks
 --   run:finish{test = siam.evaluate(model, test)}
+-- or, keeping the call to siam.fit in the script:
+--   siam.fit(model, opt, train, run:fit_options{epochs = 25, val = val})
 local siam = require "siam"
 local json = require "siam.json"
 
@@ -314,18 +316,22 @@ local function epoch_row(state)
     if row[k] == nil and type(state[k]) == "number" then row[k] = state[k] end
   end
   if row.train_loss == nil and type(state.loss) == "number" then row.train_loss = state.loss end
+  if type(state.seconds) == "number" then row.time = state.seconds end
   row.epoch = math.tointeger(state.epoch)
   return row
 end
 Run.epoch_row = epoch_row
 
--- The hooks for siam.fit, in the torchnet style. `user` (optional) holds
--- the caller's own hooks, called after the run's with the same state.
+local HOOKS = { "on_start", "on_epoch_start", "on_batch_end", "on_epoch_end", "on_end" }
+
+-- The hooks for siam.fit, in the torchnet style: a table with on_start,
+-- on_epoch_start, on_batch_end, on_epoch_end and on_end. `user` (optional)
+-- holds the caller's own hooks, called after the run's with the same state.
 function Run:hooks(user)
   user = user or {}
   local run = self
   local quiet = siam.config and siam.config.quiet
-  if run.want_progress and not quiet then run.progress = sio.progress() end
+  if run.want_progress and not quiet and not run.progress then run.progress = sio.progress() end
   local function chain(name, f)
     return function(state)
       f(state)
@@ -337,7 +343,6 @@ function Run:hooks(user)
       run:info(string.format("training: %s epochs", tostring(state.epochs or "?")))
     end),
     on_epoch_start = chain("on_epoch_start", function(state)
-      run.batch_loss, run.batch_n = 0, 0
       if run.progress then
         local e = math.tointeger(state.epoch) or (#run.rows + 1)
         local n = math.tointeger(state.epochs) or e
@@ -366,6 +371,38 @@ function Run:hooks(user)
       if run.progress then run.progress:close() run.progress = nil end
     end),
   }
+end
+
+-- siam.fit's options with the run's hooks added: the caller's own on_*
+-- functions in `opts` still run, after the run's. fit's own per-epoch line
+-- is turned off (verbose = false) unless asked for, since the run prints
+-- its progress.
+function Run:fit_options(opts)
+  opts = opts or {}
+  local out, user = {}, {}
+  for k, v in pairs(opts) do out[k] = v end
+  for _, h in ipairs(HOOKS) do user[h] = opts[h] end
+  for h, f in pairs(self:hooks(user)) do out[h] = f end
+  if out.verbose == nil then out.verbose = false end
+  return out
+end
+
+-- Trains through siam.fit (or self.fit_function, for tests) with the run's
+-- hooks and returns fit's history. What fit says about how it stopped sets
+-- the status: "early"/"requested" -> early-stopped; "interrupted" (Ctrl-C)
+-- -> run.interrupted, so that a grid does not count the run as finished.
+function Run:fit(model, optimizer, train, opts)
+  local fit = self.fit_function or siam.fit
+  local h = fit(model, optimizer, train, self:fit_options(opts))
+  local stopped = type(h) == "table" and h.stopped
+  if stopped == "early" or stopped == "requested" then
+    self.status = "early-stopped"
+  elseif stopped == "interrupted" then
+    self.status = "interrupted"
+    self.interrupted = true
+    self:warn("interrupted (Ctrl-C) after " .. #self.rows .. " epochs")
+  end
+  return h
 end
 
 -- The ROC points of an evaluation: ev.roc = {fpr={...}, tpr={...}} or a
