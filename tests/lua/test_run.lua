@@ -32,7 +32,9 @@ local function train(root, cfg, id, extra)
   local opts = { epochs = cfg.epochs }
   for k, v in pairs(extra or {}) do opts[k] = v end
   run:fit(model, nil, cfg, opts)
-  return run, run:finish{ test = fake.evaluate(cfg) }, model
+  local face = string.rep("\90", 105 * 105)
+  local sheet = { { label = "TP most sure", pairs = { { a = face, b = face, prob = 0.97 } } } }
+  return run, run:finish{ test = fake.evaluate(cfg), sheet = sheet }, model
 end
 
 test("a run folder holds config, metrics, log, checkpoint, test, events and plots", function()
@@ -77,6 +79,7 @@ test("a run folder holds config, metrics, log, checkpoint, test, events and plot
   local events = 0
   for _, n in ipairs(names) do if n:match("^events%.out%.tfevents%.%d+%..+%.%d+$") then events = events + 1 end end
   check.eq(events, 1, "one event file")
+  check.eq(read(dir .. "/plots/pairs.png"):sub(1, 4), "\137PNG")
   for _, n in ipairs{ "training.dat", "training.gp", "confusion.dat", "confusion.gp", "roc.dat", "roc.gp" } do
     check.truthy(read(dir .. "/plots/" .. n), n)
   end
@@ -201,6 +204,7 @@ test("the event file written from Lua decodes with protoc", function()
   check.contains(all, 'tag: "lr"')
   check.contains(all, 'tag: "weights/conv1.weight"')
   check.contains(all, 'tag: "acc/test"')
+  check.contains(all, 'tag: "pairs/sheet"')
   local found = false
   for block in all:gmatch("step: 1\n.-\n}") do
     if block:find('tag: "acc/val"', 1, true) then

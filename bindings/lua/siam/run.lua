@@ -474,6 +474,13 @@ function Run:finish(opts)
     local ok, err = pcall(sio.image_sheet, join(self.plot_dir, "pairs.png"), opts.sheet,
                           opts.sheet_height or 105, opts.sheet_width or 105)
     if not ok then self:warn("pairs.png not written: " .. tostring(err)) end
+    local f = ok and self.tb and io.open(join(self.plot_dir, "pairs.png"), "rb")
+    if f then
+      local png = f:read("a")
+      f:close()
+      local w, h = string.unpack(">I4>I4", png, 17) -- the PNG IHDR chunk
+      self.tb:image("pairs/sheet", summary.best_epoch or 0, png, h, w, 1)
+    end
   end
   if opts.message then self:write_log(summary.status == "failed" and "error" or "info", opts.message) end
   self:info(string.format("run %s: %s", summary.status, self.dir))
