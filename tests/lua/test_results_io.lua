@@ -4,10 +4,15 @@
 -- image_sheet,results_table}.c.
 local sio = siam.io
 
+-- A fresh folder per test; the previous test's is removed then (the last
+-- one stays, to look at when a test fails).
+local last_tmp
 local function tmpdir()
+  if last_tmp then os.execute("rm -rf '" .. last_tmp .. "'") end
   local p = os.tmpname()
   os.remove(p)
-  assert(sio.mkdir_p(p))
+  assert(siam.io.mkdir_p(p))
+  last_tmp = p
   return p
 end
 

@@ -4,10 +4,15 @@
 local Run = require "siam.run"
 local fake = dofile(harness.dir .. "/fake_fit.lua")
 
+-- A fresh folder per test; the previous test's is removed then (the last
+-- one stays, to look at when a test fails).
+local last_tmp
 local function tmpdir()
+  if last_tmp then os.execute("rm -rf '" .. last_tmp .. "'") end
   local p = os.tmpname()
   os.remove(p)
   assert(siam.io.mkdir_p(p))
+  last_tmp = p
   return p
 end
 
@@ -147,6 +152,21 @@ test("running the same id again starts the folder over", function()
   local events = 0
   for _, n in ipairs(siam.io.list(run.dir)) do if n:match("^events%.out") then events = events + 1 end end
   check.eq(events, 1)
+end)
+
+test("the ROC curve from probabilities and labels", function()
+  -- probs 0.9(1) 0.8(0) 0.8(1) 0.3(0) 0.1(1): the tie at 0.8 moves in one step
+  local fpr, tpr = Run.roc_curve({ 0.9, 0.8, 0.8, 0.3, 0.1 }, { 1, 0, 1, 0, 1 })
+  check.eq(fpr, { 0, 0, 0.5, 1, 1 })
+  check.eq(tpr, { 0, 1 / 3, 2 / 3, 2 / 3, 1 })
+  check.eq(Run.roc_curve({ 0.5 }, { 1 }), nil, "one class only")
+  local root = tmpdir()
+  local run = Run.new{ experiment = "exp", id = "roc", root = root, progress = false }
+  run:finish{ test = { accuracy = 0.6, auc = 0.5, probs = { 0.9, 0.8, 0.8, 0.3, 0.1 } },
+              labels = { 1, 0, 1, 0, 1 } }
+  local dat = read(run.dir .. "/plots/roc.dat")
+  check.truthy(dat, "roc.dat written")
+  check.contains(dat, "0.5")
 end)
 
 test("Run.new checks its options", function()

@@ -418,6 +418,34 @@ local function roc_points(roc)
   return nil
 end
 
+-- The ROC curve of probabilities against 0/1 labels: thresholds from high
+-- to low, one point per distinct probability (ties move together), from
+-- (0, 0) to (1, 1) (Fawcett 2006, "An introduction to ROC analysis", alg. 1).
+local function roc_curve(probs, labels)
+  local n = #probs
+  if n == 0 or #labels ~= n then return nil end
+  local order = {}
+  for i = 1, n do order[i] = i end
+  table.sort(order, function(a, b)
+    if probs[a] ~= probs[b] then return probs[a] > probs[b] end
+    return a < b
+  end)
+  local pos, neg = 0, 0
+  for i = 1, n do if labels[i] >= 0.5 then pos = pos + 1 else neg = neg + 1 end end
+  if pos == 0 or neg == 0 then return nil end
+  local fpr, tpr = { 0 }, { 0 }
+  local tp, fp = 0, 0
+  for k, i in ipairs(order) do
+    if labels[i] >= 0.5 then tp = tp + 1 else fp = fp + 1 end
+    local nxt = order[k + 1]
+    if not nxt or probs[nxt] ~= probs[i] then
+      fpr[#fpr + 1], tpr[#tpr + 1] = fp / neg, tp / pos
+    end
+  end
+  return fpr, tpr
+end
+Run.roc_curve = roc_curve
+
 local function confusion_counts(ev)
   local c = ev.confusion or ev
   if type(c) ~= "table" then return nil end
@@ -431,9 +459,11 @@ end
 
 -- Ends the run: writes test.json and the test plots, picks the status and
 -- returns the run's summary (one row of a grid table).
--- opts: test = an evaluation table (loss, accuracy, auc, threshold,
--- confusion, roc, ...), status = override ("failed", ...), sheet = rows
--- for siam.io.image_sheet (faces of the best and worst pairs), message.
+-- opts: test = an evaluation table (siam.evaluate's: loss, accuracy, auc,
+-- threshold, confusion, probs; or roc = {fpr=, tpr=}), labels = the test
+-- pairs' 0/1 labels (with test.probs they give the ROC curve), status =
+-- override ("failed", ...), sheet = rows for siam.io.image_sheet (faces of
+-- the best and worst pairs), message.
 function Run:finish(opts)
   opts = opts or {}
   local ev = opts.test
@@ -460,6 +490,10 @@ function Run:finish(opts)
     local c = confusion_counts(ev)
     if c then self:plot("confusion", "confusion", "test confusion " .. self.id, c) end
     local fpr, tpr = roc_points(ev.roc)
+    local labels = opts.labels or ev.labels
+    if not fpr and type(ev.probs) == "table" and type(labels) == "table" then
+      fpr, tpr = roc_curve(ev.probs, labels)
+    end
     if fpr and ev.auc then self:plot("roc", "roc", "test ROC " .. self.id, fpr, tpr, ev.auc) end
     if self.tb then
       local step = summary.best_epoch or 0
