@@ -8,7 +8,12 @@ local fake = {}
 
 function fake.model(seed)
   local m = { seed = seed or 0, saves = 0 }
-  function m:parameters() return { ["conv1.weight"] = { 0.5, -0.25, 1.0, 0.0, 0.125 } } end
+  -- as siam.Model: a list of {name, norm, grad_norm}, values by name
+  function m:parameters() return { { name = "conv1.weight", norm = 1.5, grad_norm = 0.25 } } end
+  function m:parameter(name)
+    assert(name == "conv1.weight")
+    return { 0.5, -0.25, 1.0, 0.0, 0.125 }
+  end
   function m:save(path)
     self.saves = self.saves + 1
     assert(siam.io.atomic_write(path, "fake checkpoint " .. self.saves .. "\n"))

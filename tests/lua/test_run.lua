@@ -223,6 +223,8 @@ test("the event file written from Lua decodes with protoc", function()
   check.contains(all, 'tag: "acc/val"')
   check.contains(all, 'tag: "lr"')
   check.contains(all, 'tag: "weights/conv1.weight"')
+  check.contains(all, 'tag: "norm/conv1.weight"')
+  check.contains(all, 'tag: "grad_norm/conv1.weight"')
   check.contains(all, 'tag: "acc/test"')
   check.contains(all, 'tag: "pairs/sheet"')
   local found = false

@@ -254,8 +254,10 @@ function Run:plot_training()
   self:plot("training", "training", self.experiment .. "/" .. self.id, self.rows)
 end
 
--- The model's parameters as (name, tensor) pairs, when it has a
--- parameters() method; nothing otherwise.
+-- The model's parameters as {name, tensor, norm, grad_norm} when it has a
+-- parameters() method: siam.Model's gives {name, norm, grad_norm, ...} per
+-- parameter and m:parameter(name) the values; a list of tensors or a
+-- name -> tensor table also works. Nothing otherwise.
 local function parameters(model)
   if type(model) ~= "userdata" and type(model) ~= "table" then return {} end
   local ok, f = pcall(function() return model.parameters end)
@@ -264,17 +266,29 @@ local function parameters(model)
   if not ok2 or type(params) ~= "table" then return {} end
   local out = {}
   for k, t in pairs(params) do
-    local name = type(k) == "string" and k or (type(t) == "table" and t.name) or ("p" .. tostring(k))
-    local tensor = type(t) == "table" and (t.tensor or t.value) or t
-    out[#out + 1] = { name = name, tensor = tensor }
+    local p = { name = type(k) == "string" and k or ("p" .. tostring(k)), tensor = t }
+    if type(t) == "table" and t.name then
+      p = { name = t.name, norm = t.norm, grad_norm = t.grad_norm, tensor = t.tensor }
+      if p.tensor == nil and type(model.parameter) == "function" then
+        p.fetch = function() return model:parameter(t.name) end
+      end
+    end
+    out[#out + 1] = p
   end
   table.sort(out, function(a, b) return a.name < b.name end)
   return out
 end
 
+-- Per parameter: a histogram of its values and, when known, the norms of
+-- the values and of the last gradient as scalars.
 function Run:histograms(model, step)
   for _, p in ipairs(parameters(model)) do
-    local ok, err = pcall(self.tb.histogram, self.tb, "weights/" .. p.name, step, p.tensor)
+    if type(p.norm) == "number" then self.tb:scalar("norm/" .. p.name, step, p.norm) end
+    if type(p.grad_norm) == "number" then self.tb:scalar("grad_norm/" .. p.name, step, p.grad_norm) end
+    local ok, err = pcall(function()
+      local values = p.tensor or (p.fetch and p.fetch())
+      if values ~= nil then self.tb:histogram("weights/" .. p.name, step, values) end
+    end)
     if not ok then
       self:warn("no weight histograms: " .. tostring(err))
       self.want_hist = false
