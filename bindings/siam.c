@@ -6,6 +6,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "bindings/api.h"
 #include "bindings/context.h"
 #include "bindings/embedded.h"
 #include "bindings/runio.h"
@@ -54,6 +55,7 @@ int luaopen_siam(lua_State *L)
     lua_setfield(L, -2, "config");
     siam_lua_open_context(L);
     siam_lua_open_tensor(L);
+    siam_lua_open_api(L);
     siam_lua_open_io(L);
     return 1;
 }
