@@ -460,6 +460,13 @@ local function roc_curve(probs, labels)
 end
 Run.roc_curve = roc_curve
 
+-- The 0/1 labels of a siam.PairSet, in pair order (set:pair(i).label).
+function Run.labels_of(set)
+  local labels = {}
+  for i = 1, #set do labels[i] = set:pair(i).label end
+  return labels
+end
+
 local function confusion_counts(ev)
   local c = ev.confusion or ev
   if type(c) ~= "table" then return nil end
@@ -475,7 +482,8 @@ end
 -- returns the run's summary (one row of a grid table).
 -- opts: test = an evaluation table (siam.evaluate's: loss, accuracy, auc,
 -- threshold, confusion, probs; or roc = {fpr=, tpr=}), labels = the test
--- pairs' 0/1 labels (with test.probs they give the ROC curve), status =
+-- pairs' 0/1 labels or set = the test siam.PairSet (with test.probs they
+-- give the ROC curve), status =
 -- override ("failed", ...), sheet = rows for siam.io.image_sheet (faces of
 -- the best and worst pairs), message.
 function Run:finish(opts)
@@ -505,6 +513,7 @@ function Run:finish(opts)
     if c then self:plot("confusion", "confusion", "test confusion " .. self.id, c) end
     local fpr, tpr = roc_points(ev.roc)
     local labels = opts.labels or ev.labels
+    if not labels and opts.set then labels = Run.labels_of(opts.set) end
     if not fpr and type(ev.probs) == "table" and type(labels) == "table" then
       fpr, tpr = roc_curve(ev.probs, labels)
     end
