@@ -10,6 +10,8 @@
 --   gridrun.run{experiment = "grid", configs = siam.grid{...},
 --               params = {"batch", "lr"}, args = arg,
 --               train = function(cfg, run) ... return {test = ev} end}
+-- train(cfg, run) trains (run:fit) and returns {test = siam.evaluate(...),
+-- set = test_set} (what run:finish takes), or calls run:finish itself.
 local siam = require "siam"
 local Run = require "siam.run"
 local json = require "siam.json"
@@ -125,7 +127,8 @@ local function run_one(opts, cfg, id)
       ret = type(ret) == "table" and ret or {}
       local test = ret.test
       if test == nil and (ret.accuracy or ret.loss) then test = ret end
-      summary = run:finish{ test = test, status = ret.status, sheet = ret.sheet }
+      summary = run:finish{ test = test, status = ret.status, sheet = ret.sheet, set = ret.set,
+                            labels = ret.labels }
     end
   else
     local msg = tostring(ret)
