@@ -9,6 +9,7 @@
 #include "bindings/api.h"
 #include "bindings/context.h"
 #include "bindings/embedded.h"
+#include "bindings/runio.h"
 #include "bindings/tensor.h"
 
 void siam_lua_config_default(siam_lua_config *cfg)
@@ -55,6 +56,7 @@ int luaopen_siam(lua_State *L)
     siam_lua_open_context(L);
     siam_lua_open_tensor(L);
     siam_lua_open_api(L);
+    siam_lua_open_io(L);
     return 1;
 }
 

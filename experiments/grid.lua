@@ -3,15 +3,22 @@
 -- Adam with StepLR(5, 0.95) and early stopping (patience 5 on val_acc), on a
 -- 20% validation split of the training pairs. Runs are ranked by validation
 -- accuracy; test accuracy is reported beside it (selection never sees it).
--- The table is rewritten after every run, so an interrupted search keeps
--- what it finished (Ctrl-C stops the current run after its batch).
+-- Each configuration gets a run folder results/<out>/<id>/ (siam.gridrun,
+-- docs/logging.md); finished ones are skipped when the grid runs again, so
+-- Ctrl-C or a crash loses only the configuration in progress. --shard i/n
+-- (or a Slurm job array) runs a slice; scripts/merge_grid.lua merges them.
 --
 -- Choose a subset on the command line (a value or a comma list per key):
 --   siamlua experiments/grid.lua batch=32 lr=0.005 epochs=2
 --   siamlua experiments/grid.lua model=small subset=600 epochs=3 l2=0 dropout=0,0.2
--- Output: results/grid.csv and results/grid.md (out=NAME for another name).
+--   siamlua experiments/grid.lua --shard 2/4 epochs=15
+-- Output: results/grid/grid.csv, grid.md, plots/ and one folder per run
+-- (out=NAME for another name).
 local dir = arg[0]:match("^(.*)/[^/]*$") or "."
 local common = dofile(dir .. "/common.lua")
+local gridrun = require "siam.gridrun"
+local gargs = gridrun.parse_args(arg) -- takes --shard and --retry-failed out
+arg = setmetatable(gargs.rest, { __index = arg })
 
 local keys = { "batch", "lr", "l2", "epochs", "dropout" }
 local opts = common.args({ "batch", "lr", "l2", "epochs", "dropout", "out", "patience" },
@@ -34,48 +41,21 @@ print(string.format("grid: %d configuration%s", #configs, #configs == 1 and "" o
 local train, test = common.data(opts)
 local tr, val = train:split { val = 0.2, seed = opts.seed }
 
-local columns = { "id" }
-for _, k in ipairs(keys) do columns[#columns + 1] = k end
-for _, k in ipairs { "val_acc", "test_acc", "val_loss", "test_loss", "train_loss", "auc",
-                     "epochs_run", "stopped", "seconds" } do
-  columns[#columns + 1] = k
-end
-local results = siam.results.new(columns)
-local csv, md = common.out(opts.out .. ".csv"), common.out(opts.out .. ".md")
-
-local function save()
-  results:sort("val_acc", true)
-  results:write_csv(csv)
-  results:write_markdown(md)
-end
-
-for _, c in ipairs(configs) do
-  print(string.format("[%d/%d] %s  batch=%d lr=%g l2=%g epochs=%d dropout=%g", c.index, #configs,
-                      c.id, c.batch, c.lr, c.l2, c.epochs, c.dropout))
-  local model = common.model(opts, { dropout = c.dropout })
-  local opt = siam.optim.adam { lr = c.lr, weight_decay = c.l2 }
-  local h = siam.fit(model, opt, tr, {
-    epochs = c.epochs, batch_size = c.batch, val = val, seed = opts.seed,
-    schedule = siam.schedule.step { step_size = 5, gamma = 0.95 },
-    stop = siam.stop.early { monitor = "val_acc", patience = opts.patience, restore_best = true },
-  })
-  local row = { id = c.id, stopped = h.stopped, epochs_run = h.epochs, seconds = h.seconds }
-  for _, k in ipairs(keys) do row[k] = c[k] end
-  if h.epochs > 0 then
-    local v, t = siam.evaluate(model, val), siam.evaluate(model, test)
-    row.val_acc, row.val_loss, row.test_acc, row.test_loss = v.accuracy, v.loss, t.accuracy, t.loss
-    row.train_loss, row.auc = h.train_loss[h.best_epoch or h.epochs], t.auc
-  end
-  results:add(row)
-  save()
-  model:close()
-  opt:close()
-  if h.stopped == "interrupted" then
-    print("interrupted: the table holds the runs so far")
-    break
-  end
-end
-
-print()
-results:print()
-print("\nwritten: " .. csv .. ", " .. md)
+for _, c in ipairs(configs) do c.seed = opts.seed end
+gridrun.run{
+  experiment = opts.out, configs = configs, params = keys, metric = "val_acc",
+  shard = gargs.shard, retry_failed = gargs.retry_failed,
+  train = function(c, run)
+    local model = common.model(opts, { dropout = c.dropout })
+    local opt = siam.optim.adam { lr = c.lr, weight_decay = c.l2 }
+    run:fit(model, opt, tr, {
+      epochs = c.epochs, batch_size = c.batch, val = val, seed = opts.seed,
+      schedule = siam.schedule.step { step_size = 5, gamma = 0.95 },
+      stop = siam.stop.early { monitor = "val_acc", patience = opts.patience, restore_best = true },
+    })
+    local t = #run.rows > 0 and siam.evaluate(model, test) or nil
+    model:close()
+    opt:close()
+    return { test = t, set = test }
+  end,
+}
