@@ -1,0 +1,462 @@
+/* The Siamese twin CNN: parameter table, buffers, forward, BCE loss and
+ * backward through both towers. Initialisation is in model_init.c. Device
+ * memory is touched only through the ops table. */
+#include "host/model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct siam_model {
+    const siam_ops *ops;
+    siam_ctx *ctx;
+    siam_model_config cfg;
+    int sizes[8];           /* conv k output (h, w) */
+    int max_batch;
+    int training;
+    uint64_t drop_seed, drop_offset;
+
+    siam_param_info params[SIAM_MODEL_NPARAMS];
+    siam_param_info bufs[SIAM_MODEL_NBUFFERS];
+    size_t nparams, nbufs;
+
+    float *flat;            /* one allocation: params (n) then grads (n) */
+    float *runstats;        /* BN running statistics (nbufs) */
+
+    /* Activations for 2*max_batch images, allocated once. */
+    float *x;               /* (2B, 1, H, W) */
+    float *conv[4];         /* conv k output, BN input */
+    float *bn[4];           /* BN output, ReLU applied in place */
+    float *pool[3];         /* max-pool output */
+    int32_t *argmax[3];
+    float *save_mean[4], *save_invstd[4];
+    float *fc;              /* (2B, U) pre-sigmoid */
+    float *emb;             /* (2B, U) sigmoid: the embeddings */
+    float *dist;            /* (B, U) |e1 - e2| */
+    float *drop;            /* (B, U) after dropout */
+    float *mask;            /* (B, U) dropout scales */
+    float *logit;           /* (B) */
+    float *prob;            /* (B) */
+    float *dprob, *dlogit;  /* (B) */
+    float *g[2];            /* ping-pong gradient scratch, largest activation */
+    int last_forward_training; /* whether the saved activations are usable by backward */
+    int last_B;
+};
+
+void siam_model_config_default(siam_model_config *cfg)
+{
+    static const int ch[4] = { 64, 128, 128, 256 }, k[4] = { 10, 7, 4, 4 };
+    memset(cfg, 0, sizeof *cfg);
+    cfg->in_h = cfg->in_w = 105;
+    memcpy(cfg->channels, ch, sizeof ch);
+    memcpy(cfg->kernels, k, sizeof k);
+    cfg->fc_units = 4096;
+    cfg->dropout = 0.0f;
+    cfg->bn_momentum = 0.1f;
+    cfg->bn_eps = 1e-5f;
+}
+
+int siam_model_config_check(const siam_model_config *cfg, int sizes[8], siam_error *err)
+{
+    int h = cfg->in_h, w = cfg->in_w;
+    if (h <= 0 || w <= 0)
+        return siam_fail(err, "model config: input size %dx%d must be positive", h, w);
+    if (cfg->fc_units <= 0)
+        return siam_fail(err, "model config: fc_units %d must be positive", cfg->fc_units);
+    if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
+        return siam_fail(err, "model config: dropout %g must be in [0, 1)", (double)cfg->dropout);
+    if (!(cfg->bn_eps > 0.0f) || !(cfg->bn_momentum >= 0.0f && cfg->bn_momentum <= 1.0f))
+        return siam_fail(err, "model config: bn_eps %g / bn_momentum %g out of range",
+                         (double)cfg->bn_eps, (double)cfg->bn_momentum);
+    for (int k = 0; k < 4; k++) {
+        if (cfg->channels[k] <= 0 || cfg->kernels[k] <= 0)
+            return siam_fail(err, "model config: conv%d has %d channels, kernel %d", k + 1,
+                             cfg->channels[k], cfg->kernels[k]);
+        int oh = h - cfg->kernels[k] + 1, ow = w - cfg->kernels[k] + 1;
+        if (oh <= 0 || ow <= 0)
+            return siam_fail(err, "model config: conv%d kernel %d does not fit its %dx%d input",
+                             k + 1, cfg->kernels[k], h, w);
+        if (sizes) {
+            sizes[2 * k] = oh;
+            sizes[2 * k + 1] = ow;
+        }
+        if (k < 3) {
+            h = oh / 2;
+            w = ow / 2;
+            if (h <= 0 || w <= 0)
+                return siam_fail(err, "model config: pooling after conv%d leaves %dx%d", k + 1,
+                                 h, w);
+        }
+    }
+    return 0;
+}
+
+static void param_set(siam_param_info *p, const char *layer, const char *what, int ndim,
+                      const int *shape, int fan_in, siam_param_role role, size_t *offset)
+{
+    snprintf(p->name, sizeof p->name, "%s.%s", layer, what);
+    p->ndim = ndim;
+    p->numel = 1;
+    for (int i = 0; i < 4; i++) {
+        p->shape[i] = i < ndim ? shape[i] : 0;
+        if (i < ndim)
+            p->numel *= (size_t)shape[i];
+    }
+    p->fan_in = fan_in;
+    p->role = role;
+    p->offset = *offset;
+    *offset += p->numel;
+}
+
+static void build_tables(siam_model *m)
+{
+    const siam_model_config *c = &m->cfg;
+    size_t off = 0, boff = 0;
+    int j = 0, cin = 1;
+    for (int k = 0; k < 4; k++) {
+        char conv[8], bn[8];
+        snprintf(conv, sizeof conv, "conv%d", k + 1);
+        snprintf(bn, sizeof bn, "bn%d", k + 1);
+        int co = c->channels[k], kk = c->kernels[k];
+        int ws[4] = { co, cin, kk, kk }, bs[1] = { co };
+        int fan = cin * kk * kk;
+        param_set(&m->params[j++], conv, "weight", 4, ws, fan, SIAM_ROLE_CONV_WEIGHT, &off);
+        param_set(&m->params[j++], conv, "bias", 1, bs, fan, SIAM_ROLE_CONV_BIAS, &off);
+        param_set(&m->params[j++], bn, "weight", 1, bs, 0, SIAM_ROLE_BN_WEIGHT, &off);
+        param_set(&m->params[j++], bn, "bias", 1, bs, 0, SIAM_ROLE_BN_BIAS, &off);
+        param_set(&m->bufs[2 * k], bn, "running_mean", 1, bs, 0, SIAM_ROLE_BN_BIAS, &boff);
+        param_set(&m->bufs[2 * k + 1], bn, "running_var", 1, bs, 0, SIAM_ROLE_BN_WEIGHT,
+                  &boff);
+        cin = co;
+    }
+    int flat = c->channels[3] * m->sizes[6] * m->sizes[7];
+    int U = c->fc_units;
+    int fw[2] = { U, flat }, fb[1] = { U }, ow[2] = { 1, U }, ob[1] = { 1 };
+    param_set(&m->params[j++], "fc", "weight", 2, fw, flat, SIAM_ROLE_FC_WEIGHT, &off);
+    param_set(&m->params[j++], "fc", "bias", 1, fb, flat, SIAM_ROLE_FC_BIAS, &off);
+    param_set(&m->params[j++], "out", "weight", 2, ow, U, SIAM_ROLE_FC_WEIGHT, &off);
+    param_set(&m->params[j++], "out", "bias", 1, ob, U, SIAM_ROLE_FC_BIAS, &off);
+    m->nparams = off;
+    m->nbufs = boff;
+}
+
+static void *dev_alloc(siam_model *m, size_t bytes, int *failed)
+{
+    if (*failed)
+        return NULL;
+    void *p = m->ops->mem_alloc(m->ctx, bytes);
+    if (!p)
+        *failed = 1;
+    return p;
+}
+
+siam_model *siam_model_new(const siam_ops *ops, siam_ctx *ctx, const siam_model_config *cfg,
+                           int max_batch, siam_error *err)
+{
+    int sizes[8];
+    if (siam_model_config_check(cfg, sizes, err))
+        return NULL;
+    if (max_batch <= 0) {
+        siam_fail(err, "model: max_batch %d must be positive", max_batch);
+        return NULL;
+    }
+    siam_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        siam_fail(err, "model: out of host memory");
+        return NULL;
+    }
+    m->ops = ops;
+    m->ctx = ctx;
+    m->cfg = *cfg;
+    memcpy(m->sizes, sizes, sizeof sizes);
+    m->max_batch = max_batch;
+    m->training = 1;
+    build_tables(m);
+
+    size_t N = 2 * (size_t)max_batch, B = (size_t)max_batch, U = (size_t)cfg->fc_units;
+    size_t f = sizeof(float), largest = U;
+    int failed = 0;
+    m->flat = dev_alloc(m, 2 * m->nparams * f, &failed);
+    m->runstats = dev_alloc(m, m->nbufs * f, &failed);
+    m->x = dev_alloc(m, N * (size_t)cfg->in_h * cfg->in_w * f, &failed);
+    for (int k = 0; k < 4; k++) {
+        size_t C = (size_t)cfg->channels[k];
+        size_t per = C * (size_t)sizes[2 * k] * sizes[2 * k + 1];
+        if (per > largest)
+            largest = per;
+        m->conv[k] = dev_alloc(m, N * per * f, &failed);
+        m->bn[k] = dev_alloc(m, N * per * f, &failed);
+        m->save_mean[k] = dev_alloc(m, C * f, &failed);
+        m->save_invstd[k] = dev_alloc(m, C * f, &failed);
+        if (k < 3) {
+            size_t pp = C * (size_t)(sizes[2 * k] / 2) * (sizes[2 * k + 1] / 2);
+            m->pool[k] = dev_alloc(m, N * pp * f, &failed);
+            m->argmax[k] = dev_alloc(m, N * pp * sizeof(int32_t), &failed);
+        }
+    }
+    m->fc = dev_alloc(m, N * U * f, &failed);
+    m->emb = dev_alloc(m, N * U * f, &failed);
+    m->dist = dev_alloc(m, B * U * f, &failed);
+    m->drop = dev_alloc(m, B * U * f, &failed);
+    m->mask = dev_alloc(m, B * U * f, &failed);
+    m->logit = dev_alloc(m, B * f, &failed);
+    m->prob = dev_alloc(m, B * f, &failed);
+    m->dprob = dev_alloc(m, B * f, &failed);
+    m->dlogit = dev_alloc(m, B * f, &failed);
+    m->g[0] = dev_alloc(m, N * largest * f, &failed);
+    m->g[1] = dev_alloc(m, N * largest * f, &failed);
+    if (failed) {
+        siam_fail(err, "model: device allocation failed (max_batch %d): %s", max_batch,
+                  ops->ctx_error(ctx));
+        siam_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void siam_model_free(siam_model *m)
+{
+    if (!m)
+        return;
+    const siam_ops *o = m->ops;
+    siam_ctx *c = m->ctx;
+    o->mem_free(c, m->flat);
+    o->mem_free(c, m->runstats);
+    o->mem_free(c, m->x);
+    for (int k = 0; k < 4; k++) {
+        o->mem_free(c, m->conv[k]);
+        o->mem_free(c, m->bn[k]);
+        o->mem_free(c, m->save_mean[k]);
+        o->mem_free(c, m->save_invstd[k]);
+        if (k < 3) {
+            o->mem_free(c, m->pool[k]);
+            o->mem_free(c, m->argmax[k]);
+        }
+    }
+    float *rest[] = { m->fc, m->emb, m->dist, m->drop, m->mask, m->logit,
+                      m->prob, m->dprob, m->dlogit, m->g[0], m->g[1] };
+    for (size_t i = 0; i < sizeof rest / sizeof rest[0]; i++)
+        o->mem_free(c, rest[i]);
+    free(m);
+}
+
+const siam_model_config *siam_model_config_of(const siam_model *m) { return &m->cfg; }
+int siam_model_max_batch(const siam_model *m) { return m->max_batch; }
+const siam_ops *siam_model_ops(const siam_model *m) { return m->ops; }
+siam_ctx *siam_model_ctx(const siam_model *m) { return m->ctx; }
+int siam_model_param_count(const siam_model *m) { (void)m; return SIAM_MODEL_NPARAMS; }
+size_t siam_model_numel(const siam_model *m) { return m->nparams; }
+size_t siam_model_buffer_numel(const siam_model *m) { return m->nbufs; }
+float *siam_model_params(siam_model *m) { return m->flat; }
+float *siam_model_grads(siam_model *m) { return m->flat + m->nparams; }
+float *siam_model_buffers(siam_model *m) { return m->runstats; }
+float *siam_model_input(siam_model *m) { return m->x; }
+const float *siam_model_probs(const siam_model *m) { return m->prob; }
+void siam_model_set_training(siam_model *m, int training) { m->training = training != 0; }
+int siam_model_training(const siam_model *m) { return m->training; }
+
+const siam_param_info *siam_model_param(const siam_model *m, int j)
+{
+    return j >= 0 && j < SIAM_MODEL_NPARAMS ? &m->params[j] : NULL;
+}
+
+const siam_param_info *siam_model_buffer(const siam_model *m, int j)
+{
+    return j >= 0 && j < SIAM_MODEL_NBUFFERS ? &m->bufs[j] : NULL;
+}
+
+int siam_model_param_find(const siam_model *m, const char *name)
+{
+    for (int j = 0; j < SIAM_MODEL_NPARAMS; j++)
+        if (strcmp(m->params[j].name, name) == 0)
+            return j;
+    return -1;
+}
+
+void siam_model_set_dropout_state(siam_model *m, uint64_t seed, uint64_t offset)
+{
+    m->drop_seed = seed;
+    m->drop_offset = offset;
+}
+
+void siam_model_dropout_state(const siam_model *m, uint64_t *seed, uint64_t *offset)
+{
+    *seed = m->drop_seed;
+    *offset = m->drop_offset;
+}
+
+/* Wraps a failed op with the layer it belongs to and the backend message. */
+static int op_fail(siam_model *m, siam_error *err, const char *what)
+{
+    return siam_fail(err, "model %s: %s", what, m->ops->ctx_error(m->ctx));
+}
+
+#define P(j) (m->flat + m->params[j].offset)
+#define G(j) (m->flat + m->nparams + m->params[j].offset)
+#define RS(j) (m->runstats + m->bufs[j].offset)
+
+int siam_model_forward(siam_model *m, int B, siam_error *err)
+{
+    if (B <= 0 || B > m->max_batch)
+        return siam_fail(err, "model forward: batch %d outside 1..%d", B, m->max_batch);
+    const siam_ops *o = m->ops;
+    siam_ctx *c = m->ctx;
+    const siam_model_config *cfg = &m->cfg;
+    int N = 2 * B, h = cfg->in_h, w = cfg->in_w, cin = 1;
+    const float *in = m->x;
+    static const char *names[4] = { "conv1", "conv2", "conv3", "conv4" };
+    for (int k = 0; k < 4; k++) {
+        int co = cfg->channels[k], kk = cfg->kernels[k];
+        int oh = m->sizes[2 * k], ow = m->sizes[2 * k + 1], hw = oh * ow;
+        size_t n = (size_t)N * co * hw;
+        if (o->conv2d_forward(c, m->conv[k], in, P(4 * k), P(4 * k + 1), N, cin, h, w, co, kk,
+                              kk))
+            return op_fail(m, err, names[k]);
+        int rc = m->training
+            ? o->batchnorm_forward_train(c, m->bn[k], m->save_mean[k], m->save_invstd[k],
+                                         RS(2 * k), RS(2 * k + 1), m->conv[k], P(4 * k + 2),
+                                         P(4 * k + 3), N, co, hw, cfg->bn_momentum, cfg->bn_eps)
+            : o->batchnorm_forward_eval(c, m->bn[k], m->conv[k], RS(2 * k), RS(2 * k + 1),
+                                        P(4 * k + 2), P(4 * k + 3), N, co, hw, cfg->bn_eps);
+        if (rc)
+            return op_fail(m, err, "batchnorm");
+        if (o->relu_forward(c, m->bn[k], m->bn[k], n))
+            return op_fail(m, err, "relu");
+        if (k < 3) {
+            if (o->maxpool2_forward(c, m->pool[k], m->argmax[k], m->bn[k], N * co, oh, ow))
+                return op_fail(m, err, "maxpool");
+            in = m->pool[k];
+            h = oh / 2;
+            w = ow / 2;
+        } else {
+            in = m->bn[k];
+            h = oh;
+            w = ow;
+        }
+        cin = co;
+    }
+    int flat = cin * h * w, U = cfg->fc_units;
+    size_t nu = (size_t)B * U;
+    if (o->linear_forward(c, m->fc, in, P(16), P(17), N, flat, U))
+        return op_fail(m, err, "fc");
+    if (o->sigmoid_forward(c, m->emb, m->fc, 2 * nu))
+        return op_fail(m, err, "fc sigmoid");
+    if (o->absdiff_forward(c, m->dist, m->emb, m->emb + nu, nu))
+        return op_fail(m, err, "distance");
+    const float *head = m->dist;
+    if (m->training) {
+        if (cfg->dropout > 0.0f) {
+            if (o->dropout_forward(c, m->drop, m->mask, m->dist, nu, cfg->dropout, m->drop_seed,
+                                   m->drop_offset))
+                return op_fail(m, err, "dropout");
+            head = m->drop;
+        }
+        m->drop_offset += nu;
+    }
+    if (o->linear_forward(c, m->logit, head, P(18), P(19), B, U, 1))
+        return op_fail(m, err, "out");
+    if (o->sigmoid_forward(c, m->prob, m->logit, (size_t)B))
+        return op_fail(m, err, "out sigmoid");
+    m->last_forward_training = m->training;
+    m->last_B = B;
+    return 0;
+}
+
+int siam_model_loss(siam_model *m, int B, const float *labels_dev, float *loss, siam_error *err)
+{
+    if (B != m->last_B)
+        return siam_fail(err, "model loss: batch %d differs from the last forward's %d", B,
+                         m->last_B);
+    if (m->ops->bce_forward(m->ctx, loss, m->prob, labels_dev, (size_t)B))
+        return op_fail(m, err, "loss");
+    return 0;
+}
+
+int siam_model_zero_grad(siam_model *m, siam_error *err)
+{
+    if (m->ops->fill(m->ctx, m->flat + m->nparams, 0.0f, m->nparams))
+        return op_fail(m, err, "zero_grad");
+    return 0;
+}
+
+int siam_model_backward(siam_model *m, int B, const float *labels_dev, siam_error *err)
+{
+    if (!m->last_forward_training || B != m->last_B)
+        return siam_fail(err, "model backward: needs a training-mode forward of batch %d "
+                              "(last: batch %d, %s mode)", B, m->last_B,
+                         m->last_forward_training ? "training" : "eval");
+    const siam_ops *o = m->ops;
+    siam_ctx *c = m->ctx;
+    const siam_model_config *cfg = &m->cfg;
+    int N = 2 * B, U = cfg->fc_units;
+    size_t nu = (size_t)B * U;
+    float *g0 = m->g[0], *g1 = m->g[1];
+
+    if (o->bce_backward(c, m->dprob, m->prob, labels_dev, (size_t)B, 1.0f))
+        return op_fail(m, err, "loss backward");
+    if (o->sigmoid_backward(c, m->dlogit, m->dprob, m->prob, (size_t)B))
+        return op_fail(m, err, "out sigmoid backward");
+    int dropped = cfg->dropout > 0.0f;
+    const float *head = dropped ? m->drop : m->dist;
+    /* dhead -> g0; through dropout into g1 when there is one. */
+    if (o->linear_backward(c, g0, G(18), G(19), m->dlogit, head, P(18), B, U, 1))
+        return op_fail(m, err, "out backward");
+    float *ddist = g0;
+    if (dropped) {
+        if (o->dropout_backward(c, g1, g0, m->mask, nu))
+            return op_fail(m, err, "dropout backward");
+        ddist = g1;
+    }
+    float *demb = dropped ? g0 : g1;
+    if (o->absdiff_backward(c, demb, demb + nu, ddist, m->emb, m->emb + nu, nu))
+        return op_fail(m, err, "distance backward");
+    float *dfc = demb == g0 ? g1 : g0;
+    if (o->sigmoid_backward(c, dfc, demb, m->emb, 2 * nu))
+        return op_fail(m, err, "fc sigmoid backward");
+    int flat = cfg->channels[3] * m->sizes[6] * m->sizes[7];
+    float *cur = demb; /* receives d(conv4 block output) */
+    if (o->linear_backward(c, cur, G(16), G(17), dfc, m->bn[3], P(16), N, flat, U))
+        return op_fail(m, err, "fc backward");
+    float *other = cur == g0 ? g1 : g0;
+    for (int k = 3; k >= 0; k--) {
+        int co = cfg->channels[k], kk = cfg->kernels[k];
+        int oh = m->sizes[2 * k], ow = m->sizes[2 * k + 1], hw = oh * ow;
+        size_t n = (size_t)N * co * hw;
+        float *t;
+        if (k < 3) {
+            /* cur holds d(pool output); spread it back over the plane. */
+            if (o->maxpool2_backward(c, other, cur, m->argmax[k], N * co, oh, ow))
+                return op_fail(m, err, "maxpool backward");
+            t = cur; cur = other; other = t;
+        }
+        if (o->relu_backward(c, cur, cur, m->bn[k], n))
+            return op_fail(m, err, "relu backward");
+        if (o->batchnorm_backward(c, other, G(4 * k + 2), G(4 * k + 3), cur, m->conv[k],
+                                  m->save_mean[k], m->save_invstd[k], P(4 * k + 2), N, co, hw))
+            return op_fail(m, err, "batchnorm backward");
+        t = cur; cur = other; other = t;
+        int cin = k == 0 ? 1 : cfg->channels[k - 1];
+        int h = k == 0 ? cfg->in_h : m->sizes[2 * (k - 1)] / 2;
+        int w = k == 0 ? cfg->in_w : m->sizes[2 * (k - 1) + 1] / 2;
+        const float *in = k == 0 ? m->x : m->pool[k - 1];
+        if (o->conv2d_backward(c, k == 0 ? NULL : other, G(4 * k), G(4 * k + 1), cur, in,
+                               P(4 * k), N, cin, h, w, co, kk, kk))
+            return op_fail(m, err, "conv backward");
+        t = cur; cur = other; other = t;
+    }
+    return 0;
+}
+
+int siam_model_download_params(siam_model *m, float *host, siam_error *err)
+{
+    if (m->ops->download(m->ctx, host, m->flat, m->nparams * sizeof(float)))
+        return op_fail(m, err, "download");
+    return 0;
+}
+
+int siam_model_upload_params(siam_model *m, const float *host, siam_error *err)
+{
+    if (m->ops->upload(m->ctx, m->flat, host, m->nparams * sizeof(float)))
+        return op_fail(m, err, "upload");
+    return 0;
+}

@@ -1,0 +1,140 @@
+/* The Siamese twin CNN (Koch et al. 2015; seed report Part 3): one tower of
+ * four conv blocks and a sigmoid fully-connected layer, shared by both images
+ * of a pair, and a head |e1 - e2| -> dropout -> linear -> sigmoid.
+ * This file holds the parameter layout, initialisation, forward, loss and
+ * backward; optimizers, training and checkpoints live in their own files.
+ *
+ * All tensor memory lives on the backend's device and is reached only
+ * through the ops table (kernels/ops.h), so the same code drives the CPU and
+ * CUDA backends. */
+#ifndef SIAM_MODEL_H
+#define SIAM_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels/error.h"
+#include "kernels/ops.h"
+
+/* Sizes of the network. siam_model_config_default gives the paper's
+ * (105x105 input, 64/128/128/256 channels, kernels 10/7/4/4, 4096 units);
+ * smaller configurations exist for fast tests and keep every layer type. */
+typedef struct siam_model_config {
+    int in_h, in_w;        /* input image size (1 channel) */
+    int channels[4];       /* output channels of conv1..conv4 */
+    int kernels[4];        /* square kernel size of conv1..conv4 */
+    int fc_units;          /* width of fc (the embedding) */
+    float dropout;         /* head dropout probability p */
+    float bn_momentum;     /* PyTorch BatchNorm2d momentum (0.1) */
+    float bn_eps;          /* PyTorch BatchNorm2d eps (1e-5) */
+} siam_model_config;
+
+void siam_model_config_default(siam_model_config *cfg);
+/* Checks that every layer has a positive output size; fills the derived
+ * spatial sizes when `sizes` is non-NULL: sizes[k] is the conv k output side
+ * pair (h, w) as sizes[2k], sizes[2k+1]. */
+int siam_model_config_check(const siam_model_config *cfg, int sizes[8], siam_error *err);
+
+typedef enum siam_init_kind {
+    SIAM_INIT_PAPER = 0,   /* Koch et al. 2015, Section 3.1 */
+    SIAM_INIT_PYTORCH = 1, /* PyTorch Conv2d/Linear defaults */
+    SIAM_INIT_CROSSCHECK = 2 /* the cross-check spec's fixed weights */
+} siam_init_kind;
+
+/* Parses "paper", "pytorch" or "crosscheck"; -1 with a message otherwise. */
+int siam_init_kind_parse(const char *name, siam_init_kind *out, siam_error *err);
+
+typedef enum siam_param_role {
+    SIAM_ROLE_CONV_WEIGHT, SIAM_ROLE_CONV_BIAS, SIAM_ROLE_BN_WEIGHT, SIAM_ROLE_BN_BIAS,
+    SIAM_ROLE_FC_WEIGHT, SIAM_ROLE_FC_BIAS
+} siam_param_role;
+
+/* One row of the parameter table: a named tensor at `offset` floats into the
+ * flat parameter buffer (and, with the same offset, into the gradient and
+ * every optimizer moment). */
+typedef struct siam_param_info {
+    char name[32];         /* PyTorch state_dict name, e.g. "conv1.weight" */
+    size_t offset;
+    size_t numel;
+    int ndim;
+    int shape[4];
+    int fan_in;            /* Ci*KH*KW or I, for initialisation */
+    siam_param_role role;
+} siam_param_info;
+
+#define SIAM_MODEL_NPARAMS 20  /* conv1..4, bn1..4, fc, out: weight and bias each */
+#define SIAM_MODEL_NBUFFERS 8  /* bn1..4 running_mean, running_var */
+
+typedef struct siam_model siam_model;
+
+/* New model for at most `max_batch` pairs per forward (buffers for 2*max_batch
+ * images are allocated once and reused). `ops` and `ctx` are borrowed and
+ * must outlive the model. Parameters start at zero: call siam_model_init. */
+siam_model *siam_model_new(const siam_ops *ops, siam_ctx *ctx, const siam_model_config *cfg,
+                           int max_batch, siam_error *err);
+void siam_model_free(siam_model *m);
+
+const siam_model_config *siam_model_config_of(const siam_model *m);
+int siam_model_max_batch(const siam_model *m);
+const siam_ops *siam_model_ops(const siam_model *m);
+siam_ctx *siam_model_ctx(const siam_model *m);
+
+/* Parameter table, in PyTorch state_dict order. */
+int siam_model_param_count(const siam_model *m);
+const siam_param_info *siam_model_param(const siam_model *m, int j);
+/* -1 when no parameter has that name. */
+int siam_model_param_find(const siam_model *m, const char *name);
+size_t siam_model_numel(const siam_model *m);
+/* BN running statistics: buffer j (0..7) is bn(j/2+1).running_mean for even
+ * j and running_var for odd j; sizes follow the channels. */
+size_t siam_model_buffer_numel(const siam_model *m);
+const siam_param_info *siam_model_buffer(const siam_model *m, int j);
+
+/* Device pointers (owned by the model): the flat parameters, their
+ * gradients (same layout), the BN running statistics, the input batch
+ * (2B,1,H,W: rows 0..B-1 left images, B..2B-1 right) and the probabilities
+ * (B) of the last forward. */
+float *siam_model_params(siam_model *m);
+float *siam_model_grads(siam_model *m);
+float *siam_model_buffers(siam_model *m);
+float *siam_model_input(siam_model *m);
+const float *siam_model_probs(const siam_model *m);
+
+/* Seeded initialisation of every parameter; BN weight 1, bias 0, running
+ * mean 0, running var 1. Paper: conv W ~ N(0, 1e-2), conv b ~ N(0.5, 1e-2),
+ * fc W ~ N(0, 2e-1), fc b ~ N(0.5, 1e-2) (standard deviations). PyTorch:
+ * U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases (kaiming-uniform
+ * with a = sqrt(5) reduces to that bound). Values are drawn from Philox
+ * stream SIAM_STREAM_INIT under `seed`, tensor j using counters from j<<40.
+ * Crosscheck: the shared cross-check spec (seed 1234 fixed there, stream
+ * 100 + j; `seed` is used in place of 1234). */
+int siam_model_init(siam_model *m, siam_init_kind kind, uint64_t seed, siam_error *err);
+
+/* Training mode (batch statistics, dropout) or evaluation mode (running
+ * statistics, no dropout). A new model is in training mode. */
+void siam_model_set_training(siam_model *m, int training);
+int siam_model_training(const siam_model *m);
+
+/* Dropout masks of training forwards come from Philox (seed,
+ * SIAM_STREAM_DROPOUT, offset + i); each training forward advances offset by
+ * B * fc_units. Saved in checkpoints. */
+void siam_model_set_dropout_state(siam_model *m, uint64_t seed, uint64_t offset);
+void siam_model_dropout_state(const siam_model *m, uint64_t *seed, uint64_t *offset);
+
+/* Forward of B pairs (B <= max_batch) from the input buffer; probabilities
+ * stay on the device (siam_model_probs). */
+int siam_model_forward(siam_model *m, int B, siam_error *err);
+/* Mean binary cross-entropy of the last forward against labels_dev (B,
+ * device), written to *loss on the host. */
+int siam_model_loss(siam_model *m, int B, const float *labels_dev, float *loss, siam_error *err);
+/* Backward of mean BCE of the last (training-mode) forward: ADDS into the
+ * gradients; both towers accumulate into the same parameters. Zero them
+ * first with siam_model_zero_grad. */
+int siam_model_backward(siam_model *m, int B, const float *labels_dev, siam_error *err);
+int siam_model_zero_grad(siam_model *m, siam_error *err);
+
+/* Host copies of parameters / buffers (for tests, checkpoints). */
+int siam_model_download_params(siam_model *m, float *host, siam_error *err);
+int siam_model_upload_params(siam_model *m, const float *host, siam_error *err);
+
+#endif
