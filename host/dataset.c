@@ -1,0 +1,584 @@
+/* Image banks and pair sets (host/dataset.h), and the loaders that fill them
+ * from a pairs file or a whole image directory through the cache
+ * (host/lfw_cache.h) and the parallel decoder (host/lfw_images.h). */
+#include "host/dataset.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "host/hash.h"
+#include "host/lfw_cache.h"
+#include "host/lfw_images.h"
+#include "host/lfw_pairs.h"
+
+siam_images *siam_images_new(int count, int height, int width, const char *root,
+                             siam_error *err)
+{
+    if (count < 0 || height <= 0 || width <= 0) {
+        siam_fail(err, "bad image bank shape: %d images of %dx%d", count, width, height);
+        return NULL;
+    }
+    siam_images *im = calloc(1, sizeof *im);
+    if (im == NULL)
+        goto oom;
+    im->refcount = 1;
+    im->count = count;
+    im->height = height;
+    im->width = width;
+    im->pixels = calloc((size_t)count * height * width + 1, 1);
+    im->names = calloc((size_t)count + 1, sizeof *im->names);
+    im->people = calloc((size_t)count + 1, sizeof *im->people);
+    im->root = strdup(root ? root : "");
+    if (!im->pixels || !im->names || !im->people || !im->root)
+        goto oom;
+    return im;
+oom:
+    siam_fail(err, "out of memory for %d images of %dx%d", count, width, height);
+    siam_images_release(im);
+    return NULL;
+}
+
+void siam_images_retain(siam_images *im)
+{
+    if (im)
+        im->refcount++;
+}
+
+void siam_images_release(siam_images *im)
+{
+    if (im == NULL || --im->refcount > 0)
+        return;
+    /* people[0] starts the one block that holds every name string. */
+    if (im->people)
+        free(im->people[0]);
+    free(im->people);
+    free(im->names);
+    free(im->pixels);
+    free(im->root);
+    free(im);
+}
+
+int siam_images_set_names(siam_images *im, const char *const *people, const char *const *files,
+                          siam_error *err)
+{
+    size_t total = 0;
+    for (int i = 0; i < im->count; i++)
+        total += 2 * strlen(people[i]) + strlen(files[i]) + 3;
+    char *block = malloc(total + 1);
+    if (block == NULL)
+        return siam_fail(err, "out of memory for the names of %d images", im->count);
+    if (im->people)
+        free(im->people[0]);
+    char *q = block;
+    for (int i = 0; i < im->count; i++) {
+        size_t np = strlen(people[i]), nf = strlen(files[i]);
+        im->people[i] = q;
+        memcpy(q, people[i], np + 1);
+        q += np + 1;
+        im->names[i] = q;
+        memcpy(q, people[i], np);
+        q[np] = '/';
+        memcpy(q + np + 1, files[i], nf + 1);
+        q += np + nf + 2;
+    }
+    if (im->count == 0)
+        im->people[0] = block;
+    return 0;
+}
+
+int siam_images_person_ids(const siam_images *im, int32_t *out, siam_error *err)
+{
+    int32_t *order = malloc(sizeof *order * ((size_t)im->count + 1));
+    if (order == NULL)
+        return siam_fail(err, "out of memory numbering %d images", im->count);
+    /* Banks are sorted by name, so one person's images are adjacent; fall
+     * back to a search for banks built in another order. */
+    int people = 0;
+    for (int i = 0; i < im->count; i++) {
+        int found = -1;
+        if (i > 0 && strcmp(im->people[i], im->people[i - 1]) == 0)
+            found = out[i - 1];
+        for (int p = 0; found < 0 && p < people; p++)
+            if (strcmp(im->people[order[p]], im->people[i]) == 0)
+                found = p;
+        if (found < 0) {
+            order[people] = i;
+            found = people++;
+        }
+        out[i] = found;
+    }
+    free(order);
+    return people;
+}
+
+siam_pairset *siam_pairset_new(siam_images *images, size_t count, const char *source,
+                               siam_error *err)
+{
+    siam_pairset *ps = calloc(1, sizeof *ps);
+    if (ps == NULL || (ps->pairs = calloc(count + 1, sizeof *ps->pairs)) == NULL ||
+        (ps->source = strdup(source ? source : "")) == NULL) {
+        siam_fail(err, "out of memory for a set of %zu pairs", count);
+        siam_pairset_free(ps);
+        return NULL;
+    }
+    ps->count = count;
+    ps->folds = 1;
+    ps->images = images;
+    siam_images_retain(images);
+    return ps;
+}
+
+void siam_pairset_free(siam_pairset *ps)
+{
+    if (ps == NULL)
+        return;
+    siam_images_release(ps->images);
+    free(ps->pairs);
+    free(ps->source);
+    free(ps);
+}
+
+void siam_load_options_init(siam_load_options *opt)
+{
+    opt->height = SIAM_IMAGE_SIZE;
+    opt->width = SIAM_IMAGE_SIZE;
+    opt->threads = 0;
+    opt->use_cache = 1;
+    opt->cache_dir = NULL;
+}
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* One image to load: person directory, file name, where it is, and what the
+ * cache key records about it. */
+typedef struct image_ref {
+    char *person;
+    char *file;
+    char *path;
+    long long size, mtime_s, mtime_ns;
+    int line; /* first pairs-file line naming it (0 for a directory scan) */
+    int num;
+} image_ref;
+
+static void refs_free(image_ref *r, size_t n)
+{
+    for (size_t i = 0; r && i < n; i++) {
+        free(r[i].file);
+        free(r[i].path);
+        free(r[i].person);
+    }
+    free(r);
+}
+
+static int ref_set_path(image_ref *r, const char *root, siam_error *err)
+{
+    size_t n = strlen(root) + strlen(r->person) + strlen(r->file) + 3;
+    free(r->path);
+    r->path = malloc(n);
+    if (r->path == NULL)
+        return siam_fail(err, "out of memory");
+    snprintf(r->path, n, "%s/%s/%s", root, r->person, r->file);
+    return 0;
+}
+
+static void ref_set_stat(image_ref *r, const struct stat *st)
+{
+    r->size = st->st_size;
+    r->mtime_s = st->st_mtim.tv_sec;
+    r->mtime_ns = st->st_mtim.tv_nsec;
+}
+
+/* Decodes refs (or reads them from the cache) into a new bank. */
+static siam_images *load_bank(const char *root, image_ref *refs, int count, uint64_t pairs_hash,
+                              const siam_load_options *opt, siam_load_report *rep,
+                              siam_error *err)
+{
+    const char **people = malloc(sizeof *people * ((size_t)count + 1));
+    const char **files = malloc(sizeof *files * ((size_t)count + 1));
+    const char **paths = malloc(sizeof *paths * ((size_t)count + 1));
+    siam_images *im = siam_images_new(count, opt->height, opt->width, root, err);
+    if (!people || !files || !paths || !im) {
+        if (im)
+            siam_fail(err, "out of memory listing %d images", count);
+        goto fail;
+    }
+    uint64_t list_hash = SIAM_HASH64_INIT;
+    for (int i = 0; i < count; i++) {
+        people[i] = refs[i].person;
+        files[i] = refs[i].file;
+        paths[i] = refs[i].path;
+        uint64_t stamp[3] = {(uint64_t)refs[i].size, (uint64_t)refs[i].mtime_s,
+                             (uint64_t)refs[i].mtime_ns};
+        list_hash = siam_hash64(list_hash, stamp, sizeof stamp);
+    }
+    if (siam_images_set_names(im, people, files, err) < 0)
+        goto fail;
+    for (int i = 0; i < count; i++)
+        list_hash = siam_hash64(list_hash, im->names[i], strlen(im->names[i]));
+    siam_cache_key key = {.source = root, .pairs_hash = pairs_hash, .list_hash = list_hash,
+                          .height = opt->height, .width = opt->width, .count = count,
+                          .names = (const char *const *)im->names};
+    char dir[PATH_MAX];
+    siam_error cerr;
+    int have_path = 0;
+    if (opt->use_cache) {
+        int ok = opt->cache_dir ? (snprintf(dir, sizeof dir, "%s", opt->cache_dir), 0)
+                                : siam_cache_dir(dir, sizeof dir, &cerr);
+        if (ok == 0 && siam_cache_path(rep->cache_path, sizeof rep->cache_path, dir, &key,
+                                       &cerr) == 0)
+            have_path = 1;
+        else
+            snprintf(rep->note, sizeof rep->note, "cache not used: %.200s", cerr.msg);
+    }
+    if (have_path) {
+        char why[200];
+        if (siam_cache_read(rep->cache_path, &key, im->pixels, why, sizeof why)) {
+            rep->from_cache = 1;
+            goto done;
+        }
+        snprintf(rep->note, sizeof rep->note, "cache rebuilt (%s)", why);
+    }
+    if (siam_image_decode_all(im->pixels, opt->height, opt->width, paths, count, opt->threads,
+                              err) < 0)
+        goto fail;
+    rep->decoded = count;
+    if (have_path) {
+        if (siam_cache_write(rep->cache_path, &key, im->pixels, &cerr) == 0)
+            rep->cache_written = 1;
+        else
+            snprintf(rep->note, sizeof rep->note, "cache not written: %.200s", cerr.msg);
+    }
+done:
+    free(people);
+    free(files);
+    free(paths);
+    return im;
+fail:
+    free(people);
+    free(files);
+    free(paths);
+    siam_images_release(im);
+    return NULL;
+}
+
+static int cmp_ref(const void *pa, const void *pb)
+{
+    const image_ref *a = pa, *b = pb;
+    int c = strcmp(a->person, b->person);
+    if (c)
+        return c;
+    if (a->num != b->num)
+        return a->num < b->num ? -1 : 1;
+    return strcmp(a->file ? a->file : "", b->file ? b->file : "");
+}
+
+static int find_ref(const image_ref *refs, int n, const char *person, int num)
+{
+    int lo = 0, hi = n - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        int c = strcmp(refs[mid].person, person);
+        if (c == 0)
+            c = refs[mid].num < num ? -1 : refs[mid].num > num;
+        if (c == 0)
+            return mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
+}
+
+/* The distinct images a pair list names, sorted, each with its file found
+ * (.jpg, else .png) and stat'ed. */
+static image_ref *pair_refs(const siam_pair_list *pl, const char *root, int *count,
+                            siam_error *err)
+{
+    size_t n = 2 * pl->count;
+    image_ref *refs = calloc(n + 1, sizeof *refs);
+    if (refs == NULL) {
+        siam_fail(err, "out of memory for %zu image references", n);
+        return NULL;
+    }
+    for (size_t i = 0; i < pl->count; i++) {
+        const siam_pair_entry *e = &pl->entries[i];
+        refs[2 * i] = (image_ref){.person = (char *)e->name_a, .num = e->num_a, .line = e->line};
+        refs[2 * i + 1] =
+            (image_ref){.person = (char *)e->name_b, .num = e->num_b, .line = e->line};
+    }
+    qsort(refs, n, sizeof *refs, cmp_ref);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m > 0 && strcmp(refs[m - 1].person, refs[i].person) == 0 &&
+            refs[m - 1].num == refs[i].num) {
+            if (refs[i].line < refs[m - 1].line)
+                refs[m - 1].line = refs[i].line;
+            continue;
+        }
+        refs[m++] = refs[i];
+    }
+    /* From here each ref owns its strings (refs_free frees them). */
+    for (size_t i = 0; i < m; i++)
+        refs[i].person = strdup(refs[i].person);
+    for (size_t i = m; i < n; i++)
+        refs[i].person = NULL;
+    for (size_t i = 0; i < m; i++) {
+        image_ref *r = &refs[i];
+        size_t fl = strlen(r->person) + 16;
+        r->file = malloc(fl);
+        if (r->person == NULL || r->file == NULL) {
+            siam_fail(err, "out of memory");
+            goto fail;
+        }
+        struct stat st;
+        snprintf(r->file, fl, "%s_%04d.jpg", r->person, r->num);
+        if (ref_set_path(r, root, err) < 0)
+            goto fail;
+        if (stat(r->path, &st) < 0) {
+            snprintf(r->file, fl, "%s_%04d.png", r->person, r->num);
+            if (ref_set_path(r, root, err) < 0)
+                goto fail;
+            if (stat(r->path, &st) < 0) {
+                siam_fail(err, "%s:%d: missing image %s/%s/%s_%04d.jpg", pl->path, r->line,
+                          root, r->person, r->person, r->num);
+                goto fail;
+            }
+        }
+        if (!S_ISREG(st.st_mode)) {
+            siam_fail(err, "%s:%d: %s is not a regular file", pl->path, r->line, r->path);
+            goto fail;
+        }
+        ref_set_stat(r, &st);
+    }
+    *count = (int)m;
+    return refs;
+fail:
+    refs_free(refs, n);
+    return NULL;
+}
+
+static int resolve_root(char *out, const char *image_root, siam_error *err)
+{
+    if (realpath(image_root, out) == NULL)
+        return siam_fail(err, "image directory %s: %s", image_root, strerror(errno));
+    struct stat st;
+    if (stat(out, &st) < 0 || !S_ISDIR(st.st_mode))
+        return siam_fail(err, "image directory %s: not a directory", image_root);
+    return 0;
+}
+
+static void start_load(siam_load_options *o, const siam_load_options *opt, siam_load_report *rep)
+{
+    if (opt)
+        *o = *opt;
+    else
+        siam_load_options_init(o);
+    memset(rep, 0, sizeof *rep);
+}
+
+siam_pairset *siam_pairset_load(const char *pairs_path, const char *image_root,
+                                const siam_load_options *opt, siam_load_report *rep,
+                                siam_error *err)
+{
+    double t0 = now_seconds();
+    siam_load_options o;
+    siam_load_report local;
+    if (rep == NULL)
+        rep = &local;
+    start_load(&o, opt, rep);
+    char root[PATH_MAX];
+    if (resolve_root(root, image_root, err) < 0)
+        return NULL;
+    siam_pair_list *pl = siam_pair_list_read(pairs_path, err);
+    if (pl == NULL)
+        return NULL;
+    int count = 0;
+    siam_pairset *ps = NULL;
+    image_ref *refs = pair_refs(pl, root, &count, err);
+    siam_images *im = refs ? load_bank(root, refs, count, pl->hash, &o, rep, err) : NULL;
+    if (im)
+        ps = siam_pairset_new(im, pl->count, pairs_path, err);
+    if (ps) {
+        ps->folds = pl->folds;
+        for (size_t i = 0; i < pl->count; i++) {
+            const siam_pair_entry *e = &pl->entries[i];
+            ps->pairs[i].a = find_ref(refs, count, e->name_a, e->num_a);
+            ps->pairs[i].b = find_ref(refs, count, e->name_b, e->num_b);
+            ps->pairs[i].label = (float)e->label;
+            ps->pairs[i].fold = e->fold;
+        }
+    }
+    siam_images_release(im);
+    refs_free(refs, 2 * pl->count);
+    siam_pair_list_free(pl);
+    rep->seconds = now_seconds() - t0;
+    return ps;
+}
+
+static int is_image_name(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    return name[0] != '.' && dot &&
+           (strcasecmp(dot, ".jpg") == 0 || strcasecmp(dot, ".jpeg") == 0 ||
+            strcasecmp(dot, ".png") == 0);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted entry names of a directory accepted by keep(). */
+static char **list_dir(const char *path, int (*keep)(const char *dir, const char *name),
+                       size_t *n, siam_error *err)
+{
+    DIR *d = opendir(path);
+    if (d == NULL) {
+        siam_fail(err, "cannot read directory %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 16, len = 0;
+    char **v = malloc(cap * sizeof *v);
+    struct dirent *de;
+    while (v && (de = readdir(d)) != NULL) {
+        if (!keep(path, de->d_name))
+            continue;
+        if (len == cap) {
+            char **w = realloc(v, 2 * cap * sizeof *v);
+            if (w == NULL) {
+                for (size_t i = 0; i < len; i++)
+                    free(v[i]);
+                free(v);
+                v = NULL;
+                break;
+            }
+            v = w;
+            cap *= 2;
+        }
+        if ((v[len] = strdup(de->d_name)) != NULL)
+            len++;
+    }
+    closedir(d);
+    if (v == NULL) {
+        siam_fail(err, "out of memory listing %s", path);
+        return NULL;
+    }
+    qsort(v, len, sizeof *v, cmp_str);
+    *n = len;
+    return v;
+}
+
+static int keep_person_dir(const char *dir, const char *name)
+{
+    if (name[0] == '.')
+        return 0;
+    char p[PATH_MAX];
+    struct stat st;
+    if (snprintf(p, sizeof p, "%s/%s", dir, name) >= (int)sizeof p)
+        return 0;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int keep_image_file(const char *dir, const char *name)
+{
+    (void)dir;
+    return is_image_name(name);
+}
+
+static void strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+siam_images *siam_images_load_dir(const char *image_root, const siam_load_options *opt,
+                                  siam_load_report *rep, siam_error *err)
+{
+    double t0 = now_seconds();
+    siam_load_options o;
+    siam_load_report local;
+    if (rep == NULL)
+        rep = &local;
+    start_load(&o, opt, rep);
+    char root[PATH_MAX];
+    if (resolve_root(root, image_root, err) < 0)
+        return NULL;
+    size_t np = 0, count = 0, cap = 1024;
+    char **people = list_dir(root, keep_person_dir, &np, err);
+    image_ref *refs = calloc(cap, sizeof *refs);
+    siam_images *im = NULL;
+    if (people == NULL || refs == NULL) {
+        if (people)
+            siam_fail(err, "out of memory listing %s", root);
+        goto done;
+    }
+    for (size_t p = 0; p < np; p++) {
+        char dir[PATH_MAX];
+        if (snprintf(dir, sizeof dir, "%s/%s", root, people[p]) >= (int)sizeof dir) {
+            siam_fail(err, "path too long: %s/%s", root, people[p]);
+            goto done;
+        }
+        size_t nf = 0;
+        char **files = list_dir(dir, keep_image_file, &nf, err);
+        if (files == NULL)
+            goto done;
+        for (size_t f = 0; f < nf; f++) {
+            if (count == cap) {
+                image_ref *w = realloc(refs, 2 * cap * sizeof *refs);
+                if (w == NULL) {
+                    strv_free(files, nf);
+                    siam_fail(err, "out of memory listing %s", root);
+                    goto done;
+                }
+                memset(w + cap, 0, cap * sizeof *w);
+                refs = w;
+                cap *= 2;
+            }
+            image_ref *r = &refs[count++];
+            r->person = strdup(people[p]);
+            r->file = files[f];
+            files[f] = NULL;
+            struct stat st;
+            if (r->person == NULL || ref_set_path(r, root, err) < 0) {
+                strv_free(files, nf);
+                siam_fail(err, "out of memory listing %s", root);
+                goto done;
+            }
+            if (stat(r->path, &st) < 0) {
+                strv_free(files, nf);
+                siam_fail(err, "%s: %s", r->path, strerror(errno));
+                goto done;
+            }
+            ref_set_stat(r, &st);
+        }
+        strv_free(files, nf);
+    }
+    if (count == 0) {
+        siam_fail(err, "no images (Name/*.jpg, *.png) under %s", root);
+        goto done;
+    }
+    if (count > INT_MAX / 2) {
+        siam_fail(err, "too many images under %s", root);
+        goto done;
+    }
+    im = load_bank(root, refs, (int)count, 0, &o, rep, err);
+done:
+    strv_free(people, np);
+    refs_free(refs, count);
+    rep->seconds = now_seconds() - t0;
+    return im;
+}

@@ -1,0 +1,17 @@
+/* A fast 64-bit hash for recognising inputs (pairs files, image lists) and
+ * checking cache bodies. Not cryptographic: it detects accidents, not
+ * attacks. */
+#ifndef SIAM_HASH_H
+#define SIAM_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIAM_HASH64_INIT 0xcbf29ce484222325ull
+
+/* Continues hash h over len bytes. A chain of calls hashes the sequence of
+ * pieces (each piece's length counts), not their concatenation. */
+uint64_t siam_hash64(uint64_t h, const void *data, size_t len);
+uint64_t siam_hash64_u64(uint64_t h, uint64_t v);
+
+#endif

@@ -1,0 +1,51 @@
+/* The binary cache of a decoded image bank, so that a set is decoded once per
+ * machine. One file per (image root, pairs file, image size); its header
+ * records what it was built from and is checked field by field, its body is
+ * checksummed, and anything that does not match exactly is a miss (the
+ * caller decodes again and rewrites the file). Writes are atomic: a
+ * temporary file in the same directory, fsync, rename.
+ *
+ * Layout (native endianness, which the magic pins down):
+ *   "SIAMIMG\x01" | u32 version, height, width, count | u64 pairs_hash,
+ *   list_hash, source_len, names_len | source bytes | names, each
+ *   NUL-terminated | count*height*width pixels | u64 checksum of all before. */
+#ifndef SIAM_LFW_CACHE_H
+#define SIAM_LFW_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels/error.h"
+
+#define SIAM_CACHE_VERSION 1u
+
+/* What a cache must have been built from to be used. */
+typedef struct siam_cache_key {
+    const char *source;        /* resolved image root directory */
+    uint64_t pairs_hash;       /* hash of the pairs file; 0 for "every image" */
+    uint64_t list_hash;        /* hash of the image names, sizes and mtimes */
+    int height, width, count;
+    const char *const *names;  /* count image names relative to source */
+} siam_cache_key;
+
+/* The cache directory: $SIAMLUA_CACHE when set and non-empty, else
+ * $HOME/.cache/siamlua; created (with parents) when missing. */
+int siam_cache_dir(char *out, size_t cap, siam_error *err);
+
+/* dir/images-<16 hex digits>.bin, named by source, pairs hash and size (not
+ * by list_hash, so a stale cache is overwritten rather than left behind). */
+int siam_cache_path(char *out, size_t cap, const char *dir, const siam_cache_key *key,
+                    siam_error *err);
+
+/* 1: the file matches key and pixels (count*height*width) are filled;
+ * 0: miss, with the reason in `why` ("no cache file", "stale: ...",
+ * "truncated: ...", "corrupt: ..."). Never trusts a partial match. */
+int siam_cache_read(const char *path, const siam_cache_key *key, uint8_t *pixels, char *why,
+                    size_t why_cap);
+
+/* Writes the cache atomically; -1 with the reason in err (the caller may go on
+ * without a cache). */
+int siam_cache_write(const char *path, const siam_cache_key *key, const uint8_t *pixels,
+                     siam_error *err);
+
+#endif

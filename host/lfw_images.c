@@ -1,0 +1,155 @@
+/* Decoding (stb_image) and the parallel decode of an image list. Threads take
+ * images from a shared atomic counter, so a slow file does not stall the
+ * others; no state outside the call's own job structure. */
+#include "host/lfw_images.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <stb/stb_image.h>
+
+#include "host/resize.h"
+
+/* Largest accepted source side: far above LFW's 250, small enough that a
+ * corrupt header cannot make stb allocate gigabytes. */
+#define MAX_SIDE 8192
+
+/* JPEG entropy data cannot contain FF D9 (0xFF is byte-stuffed), so a file
+ * without the end-of-image marker near its end was cut short. stb_image
+ * itself pads a truncated JPEG with zeros and reports success. */
+static int jpeg_has_end_marker(const unsigned char *b, size_t len)
+{
+    size_t from = len > 1024 ? len - 1024 : 0;
+    for (size_t i = len - 1; i > from; i--)
+        if (b[i] == 0xD9 && b[i - 1] == 0xFF)
+            return 1;
+    return 0;
+}
+
+int siam_image_decode_memory(uint8_t *out, int H, int W, const unsigned char *bytes, size_t len,
+                             const char *name, siam_error *err)
+{
+    if (len == 0)
+        return siam_fail(err, "%s: empty file (0 bytes), not an image", name);
+    if (len > 0x7fffffff)
+        return siam_fail(err, "%s: file too large for an image (%zu bytes)", name, len);
+    int w, h, c;
+    if (!stbi_info_from_memory(bytes, (int)len, &w, &h, &c))
+        return siam_fail(err, "%s: not a readable image (%s)", name, stbi_failure_reason());
+    if (w <= 0 || h <= 0 || w > MAX_SIDE || h > MAX_SIDE)
+        return siam_fail(err, "%s: image size %dx%d out of range (1..%d)", name, w, h, MAX_SIDE);
+    if (len >= 2 && bytes[0] == 0xFF && bytes[1] == 0xD8 && !jpeg_has_end_marker(bytes, len))
+        return siam_fail(err, "%s: truncated JPEG (no end-of-image marker)", name);
+    unsigned char *grey = stbi_load_from_memory(bytes, (int)len, &w, &h, &c, 1);
+    if (grey == NULL)
+        return siam_fail(err, "%s: corrupt image (%s)", name, stbi_failure_reason());
+    int rc = siam_resize_u8(out, H, W, grey, h, w, err);
+    stbi_image_free(grey);
+    if (rc < 0)
+        return siam_fail_wrap(err, "%s", name);
+    return 0;
+}
+
+int siam_image_decode_file(uint8_t *out, int H, int W, const char *path, siam_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return siam_fail(err, "%s: cannot open image: %s", path, strerror(errno));
+    size_t cap = 1 << 16, len = 0;
+    unsigned char *buf = malloc(cap);
+    while (buf) {
+        len += fread(buf + len, 1, cap - len, f);
+        if (len < cap)
+            break;
+        unsigned char *bigger = realloc(buf, cap * 2);
+        if (bigger == NULL) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = bigger;
+        cap *= 2;
+    }
+    int read_error = ferror(f);
+    fclose(f);
+    if (buf == NULL)
+        return siam_fail(err, "%s: out of memory reading the image", path);
+    int rc = read_error ? siam_fail(err, "%s: read error", path)
+                        : siam_image_decode_memory(out, H, W, buf, len, path, err);
+    free(buf);
+    return rc;
+}
+
+typedef struct decode_job {
+    uint8_t *pixels;
+    int H, W;
+    const char *const *paths;
+    int count;
+    atomic_int next;
+    atomic_int first_bad; /* lowest failing index, count when none */
+    pthread_mutex_t lock;
+    siam_error err;       /* message of first_bad, under lock */
+} decode_job;
+
+static void *decode_worker(void *arg)
+{
+    decode_job *job = arg;
+    siam_error e;
+    for (;;) {
+        int i = atomic_fetch_add(&job->next, 1);
+        /* Images past a known failure are not needed: stop early. */
+        if (i >= job->count || i > atomic_load(&job->first_bad))
+            break;
+        uint8_t *out = job->pixels + (size_t)i * job->H * job->W;
+        if (siam_image_decode_file(out, job->H, job->W, job->paths[i], &e) < 0) {
+            pthread_mutex_lock(&job->lock);
+            if (i < atomic_load(&job->first_bad)) {
+                atomic_store(&job->first_bad, i);
+                job->err = e;
+            }
+            pthread_mutex_unlock(&job->lock);
+        }
+    }
+    return NULL;
+}
+
+int siam_image_decode_all(uint8_t *pixels, int H, int W, const char *const *paths, int count,
+                          int threads, siam_error *err)
+{
+    if (count <= 0)
+        return 0;
+    if (threads <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (int)n : 1;
+    }
+    if (threads > count)
+        threads = count;
+    if (threads > 64)
+        threads = 64;
+    decode_job job = {.pixels = pixels, .H = H, .W = W, .paths = paths, .count = count};
+    atomic_init(&job.next, 0);
+    atomic_init(&job.first_bad, count);
+    pthread_mutex_init(&job.lock, NULL);
+    pthread_t tid[64];
+    int started = 0;
+    for (int t = 1; t < threads; t++) {
+        if (pthread_create(&tid[started], NULL, decode_worker, &job) != 0)
+            break; /* fewer threads is slower, not wrong */
+        started++;
+    }
+    decode_worker(&job);
+    for (int t = 0; t < started; t++)
+        pthread_join(tid[t], NULL);
+    pthread_mutex_destroy(&job.lock);
+    if (atomic_load(&job.first_bad) < count) {
+        if (err)
+            *err = job.err;
+        return -1;
+    }
+    return 0;
+}
