@@ -85,11 +85,14 @@ static void dft_forward(const dft_mats *m, const fft_dims *d, int v0, int vb, fl
 {
     int H = d->H;
     size_t bt = (size_t)vb * T;
-    for (int c = 0; c < 2; c++)
-        for (int h = 0; h < Hin; h++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, vb, T, Win, 1.0f,
-                        m->G[c] + (size_t)v0 * d->W, d->W, x + (size_t)h * rs, xs, 0.0f,
-                        Y + ((size_t)c * Hin + h) * bt, T);
+#pragma omp parallel for schedule(dynamic)
+    for (int ch = 0; ch < 2 * Hin; ch++) {
+        int c = ch / Hin, h = ch % Hin;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, vb, T, Win, 1.0f,
+                    m->G[c] + (size_t)v0 * d->W, d->W, x + (size_t)h * rs, xs, 0.0f,
+                    Y + ((size_t)c * Hin + h) * bt, T);
+    }
+#pragma omp parallel for schedule(dynamic)
     for (int vv = 0; vv < vb; vv++)
         for (int c = 0; c < 2; c++)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 2 * H, T, Hin, 1.0f,
@@ -106,13 +109,16 @@ static void dft_inverse_add(const dft_mats *m, const fft_dims *d, int v0, int vb
 {
     int H = d->H;
     size_t bt = (size_t)vb * T;
-    for (int vv = 0; vv < vb; vv++)
-        for (int c = 0; c < 2; c++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Hx, T, 2 * H, 1.0f,
+#pragma omp parallel for schedule(dynamic)
+    for (int vc = 0; vc < 2 * vb; vc++) {
+        int vv = vc / 2, c = vc % 2;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Hx, T, 2 * H, 1.0f,
                         m->Fi + (size_t)c * H * 2 * H, 2 * H, S + (size_t)vv * T, (int)bt, 0.0f,
                         Q + (size_t)c * Hx * bt + (size_t)vv * T, (int)bt);
-    for (int c = 0; c < 2; c++)
-        for (int yy = 0; yy < Hx; yy++)
+    }
+#pragma omp parallel for schedule(dynamic)
+    for (int yy = 0; yy < Hx; yy++)
+        for (int c = 0; c < 2; c++)
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, Wx, vb, 1.0f,
                         Q + ((size_t)c * Hx + yy) * bt, T, m->Gi[c] + (size_t)v0 * d->W, d->W,
                         1.0f, y + (size_t)yy * rs, ys);
@@ -140,6 +146,7 @@ static void cprod_run(const cprod *p, int nf, float *Z, const float *A, const fl
     /* (ar + i ai)(br + i bi) with the conjugated operand's imaginary sign
      * flipped: sa = -1 conjugates A, sb = -1 conjugates B. */
     float sa = p->mode == 2 ? -1.0f : 1.0f, sb = p->mode == 0 ? -1.0f : 1.0f;
+#pragma omp parallel for schedule(dynamic)
     for (int f = 0; f < nf; f++) {
         const float *ar = A + f * ta, *ai = ar + oa, *br = B + f * tb, *bi = br + ob;
         float *zr = Z + f * tz, *zi = zr + oz;
@@ -234,6 +241,7 @@ int siam_cpu_conv2d_fft_forward_blocks(siam_ctx *ctx, float *out, const float *i
             out[(size_t)t * plane + p] = b[t % Co];
 
     cprod pf = {0, N, Co, Ci};
+    openblas_set_num_threads(1);
     for (int v0 = 0; v0 < d.V; v0 += vb) {
         int nb = d.V - v0 < vb ? d.V - v0 : vb;
         dft_forward(&m, &d, v0, nb, Si, Y, in, Ti, H, W, H * W, W);
@@ -241,6 +249,7 @@ int siam_cpu_conv2d_fft_forward_blocks(siam_ctx *ctx, float *out, const float *i
         cprod_run(&pf, H * nb, So, Si, Sw);
         dft_inverse_add(&m, &d, v0, nb, out, (int)plane, d.OW, So, Q, To, d.OH, d.OW);
     }
+    openblas_set_num_threads(ctx->threads);
     return 0;
 }
 
@@ -289,6 +298,7 @@ int siam_cpu_conv2d_fft_backward_blocks(siam_ctx *ctx, float *din, float *dw, fl
     if (din)
         memset(din, 0, (size_t)Ti * H * W * sizeof(float));
     cprod pw = {2, Co, Ci, N}, pd = {1, N, Ci, Co};
+    openblas_set_num_threads(1);
     for (int v0 = 0; v0 < d.V; v0 += vb) {
         int nb = d.V - v0 < vb ? d.V - v0 : vb;
         dft_forward(&m, &d, v0, nb, Sd, Y, dout, To, d.OH, d.OW, (int)plane, d.OW);
@@ -301,6 +311,7 @@ int siam_cpu_conv2d_fft_backward_blocks(siam_ctx *ctx, float *din, float *dw, fl
             dft_inverse_add(&m, &d, v0, nb, din, H * W, W, Sx, Q, Ti, H, W);
         }
     }
+    openblas_set_num_threads(ctx->threads);
     return 0;
 }
 
