@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "kernels/cpu/conv2d_fft.h"
+#include "kernels/cpu/conv2d_select.h"
 #include "kernels/ops.h"
 #include "kernels/philox.h"
 
@@ -213,6 +214,61 @@ static void fft_rejects_bad_sizes(void **state)
     siam_ops_cpu.ctx_free(ctx);
 }
 
+static void pick_follows_the_measurements(void **state)
+{
+    (void)state;
+    assert_int_equal(siam_cpu_conv2d_pick(1, 105, 105, 64, 10, 10), SIAM_CONV_DIRECT);
+    assert_int_equal(siam_cpu_conv2d_pick(64, 48, 48, 128, 7, 7), SIAM_CONV_FFT);
+    assert_int_equal(siam_cpu_conv2d_pick(128, 21, 21, 128, 4, 4), SIAM_CONV_FFT);
+    assert_int_equal(siam_cpu_conv2d_pick(128, 9, 9, 256, 4, 4), SIAM_CONV_DIRECT);
+    siam_conv_algo a = SIAM_CONV_DIRECT;
+    siam_error err;
+    assert_int_equal(siam_conv_algo_parse("fft", &a, &err), 0);
+    assert_int_equal(a, SIAM_CONV_FFT);
+    assert_string_equal(siam_conv_algo_name(a), "fft");
+    assert_int_equal(siam_conv_algo_parse("winograd", &a, &err), -1);
+    assert_string_equal(err.msg, "conv algorithm must be \"direct\" or \"fft\", got \"winograd\"");
+}
+
+/* The fast table dispatches per layer: its result is bit-identical to the
+ * path that siam_cpu_conv2d_pick names, for an FFT layer and a direct one. */
+static void fast_table_dispatches_by_shape(void **state)
+{
+    (void)state;
+    siam_ops fast, fft;
+    siam_ops_cpu_fast_init(&fast, 1, SIAM_CONV_DIRECT);
+    siam_ops_cpu_fast_init(&fft, 0, SIAM_CONV_FFT);
+    assert_ptr_equal(fft.conv2d_forward, siam_cpu_conv2d_fft_forward);
+    siam_error err;
+    siam_ctx *ctx = fast.ctx_new(&(siam_ctx_options){.threads = 1}, &err);
+    assert_non_null(ctx);
+    const shape sh[2] = {{1, 16, 20, 20, 16, 4, 4}, {1, 16, 9, 9, 16, 4, 4}};
+    for (int k = 0; k < 2; k++) {
+        const shape *s = &sh[k];
+        int OH = s->H - s->KH + 1;
+        size_t nin = (size_t)s->Ci * s->H * s->W, nw = (size_t)s->Co * s->Ci * s->KH * s->KW;
+        size_t nout = (size_t)s->Co * OH * OH;
+        float *in = malloc(nin * 4), *w = malloc(nw * 4), *b = calloc(s->Co, 4);
+        float *o1 = malloc(nout * 4), *o2 = malloc(nout * 4);
+        fill(in, nin, 5, 0, 1);
+        fill(w, nw, 6, -0.1f, 0.1f);
+        assert_int_equal(fast.conv2d_forward(ctx, o1, in, w, b, 1, s->Ci, s->H, s->W, s->Co,
+                                             s->KH, s->KW),
+                         0);
+        const siam_ops *want = siam_cpu_conv2d_pick(s->Ci, s->H, s->W, s->Co, s->KH, s->KW)
+                                       == SIAM_CONV_FFT
+                                   ? &fft
+                                   : &siam_ops_cpu;
+        assert_int_equal(k == 0, want == &fft);
+        assert_int_equal(want->conv2d_forward(ctx, o2, in, w, b, 1, s->Ci, s->H, s->W, s->Co,
+                                              s->KH, s->KW),
+                         0);
+        assert_memory_equal(o1, o2, nout * 4);
+        free(in), free(w), free(b), free(o1), free(o2);
+    }
+    fast.ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,6 +277,8 @@ int main(void)
         cmocka_unit_test(seed_conv2_shape),
         cmocka_unit_test(seed_conv3_shape),
         cmocka_unit_test(fft_rejects_bad_sizes),
+        cmocka_unit_test(pick_follows_the_measurements),
+        cmocka_unit_test(fast_table_dispatches_by_shape),
     };
     return cmocka_run_group_tests_name("conv_fast", tests, NULL, NULL);
 }

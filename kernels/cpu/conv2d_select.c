@@ -24,14 +24,16 @@ const char *siam_conv_algo_name(siam_conv_algo a)
 
 siam_conv_algo siam_cpu_conv2d_pick(int Ci, int H, int W, int Co, int KH, int KW)
 {
-    (void)H, (void)W;
-    /* The Fourier path's cost is dominated by its per-frequency channel
-     * products (Ci*Co per frequency) and its dense DFT passes (H and W per
-     * point); direct convolution costs Ci*Co*KH*KW per output point. It
-     * wins only when the kernel is large and both channel counts are wide:
-     * measured on the seed model (docs/perf.md), conv2 (64->128, 7x7) gains
-     * and conv1 (1 input channel) and the 4x4 layers lose. */
-    if (Ci >= 16 && Co >= 16 && KH * KW >= 25)
+    /* Direct convolution costs Ci*Co*KH*KW multiply-adds per output point;
+     * the Fourier path costs Ci*Co per frequency of the whole H x W input
+     * plus dense DFT passes per channel. So it needs wide channels (the
+     * products dominate), a kernel of 16 taps or more, and an output that
+     * is not tiny next to the input it transforms. Measured on the seed
+     * model (docs/perf.md): conv2 (64->128, 7x7 on 48x48) and conv3
+     * (128->128, 4x4 on 21x21) gain; conv1 (one input channel) and conv4
+     * (4x4 on 9x9, 6x6 output) lose. */
+    long outputs = (long)(H - KH + 1) * (W - KW + 1);
+    if (Ci >= 16 && Co >= 16 && KH * KW >= 16 && outputs >= 256)
         return SIAM_CONV_FFT;
     return SIAM_CONV_DIRECT;
 }
