@@ -201,9 +201,9 @@ static void ref_set_stat(image_ref *r, const struct stat *st)
 }
 
 /* Decodes refs (or reads them from the cache) into a new bank. */
-static siam_images *load_bank(const char *root, image_ref *refs, int count, uint64_t pairs_hash,
-                              const siam_load_options *opt, siam_load_report *rep,
-                              siam_error *err)
+static siam_images *load_bank(const char *root, image_ref *refs, int count, const char *set,
+                              uint64_t pairs_hash, const siam_load_options *opt,
+                              siam_load_report *rep, siam_error *err)
 {
     const char **people = malloc(sizeof *people * ((size_t)count + 1));
     const char **files = malloc(sizeof *files * ((size_t)count + 1));
@@ -227,17 +227,20 @@ static siam_images *load_bank(const char *root, image_ref *refs, int count, uint
         goto fail;
     for (int i = 0; i < count; i++)
         list_hash = siam_hash64(list_hash, im->names[i], strlen(im->names[i]));
-    siam_cache_key key = {.source = root, .pairs_hash = pairs_hash, .list_hash = list_hash,
-                          .height = opt->height, .width = opt->width, .count = count,
+    siam_cache_key key = {.set = set,
+                          .source = root,
+                          .pairs_hash = pairs_hash,
+                          .list_hash = list_hash,
+                          .height = opt->height,
+                          .width = opt->width,
+                          .count = count,
                           .names = (const char *const *)im->names};
     char dir[PATH_MAX];
     siam_error cerr;
     int have_path = 0;
     if (opt->use_cache) {
-        int ok = opt->cache_dir ? (snprintf(dir, sizeof dir, "%s", opt->cache_dir), 0)
-                                : siam_cache_dir(dir, sizeof dir, &cerr);
-        if (ok == 0 && siam_cache_path(rep->cache_path, sizeof rep->cache_path, dir, &key,
-                                       &cerr) == 0)
+        if (siam_cache_dir(dir, sizeof dir, opt->cache_dir, &cerr) == 0 &&
+            siam_cache_path(rep->cache_path, sizeof rep->cache_path, dir, &key, &cerr) == 0)
             have_path = 1;
         else
             snprintf(rep->note, sizeof rep->note, "cache not used: %.200s", cerr.msg);
@@ -408,7 +411,10 @@ siam_pairset *siam_pairset_load(const char *pairs_path, const char *image_root,
     int count = 0;
     siam_pairset *ps = NULL;
     image_ref *refs = pair_refs(pl, root, &count, err);
-    siam_images *im = refs ? load_bank(root, refs, count, pl->hash, &o, rep, err) : NULL;
+    char set[PATH_MAX];
+    if (realpath(pairs_path, set) == NULL)
+        snprintf(set, sizeof set, "%s", pairs_path);
+    siam_images *im = refs ? load_bank(root, refs, count, set, pl->hash, &o, rep, err) : NULL;
     if (im)
         ps = siam_pairset_new(im, pl->count, pairs_path, err);
     if (ps) {
@@ -575,7 +581,7 @@ siam_images *siam_images_load_dir(const char *image_root, const siam_load_option
         siam_fail(err, "too many images under %s", root);
         goto done;
     }
-    im = load_bank(root, refs, (int)count, 0, &o, rep, err);
+    im = load_bank(root, refs, (int)count, "", 0, &o, rep, err);
 done:
     strv_free(people, np);
     refs_free(refs, count);

@@ -70,7 +70,7 @@ typedef struct siam_load_options {
     int height, width;     /* output size (SIAM_IMAGE_SIZE) */
     int threads;           /* decoding threads; 0: one per core */
     int use_cache;         /* read and write the cache (1) */
-    const char *cache_dir; /* NULL: $SIAMLUA_CACHE, else ~/.cache/siamlua */
+    const char *cache_dir; /* NULL: $SIAMLUA_CACHE, else ~/.cache/siamlua (created) */
 } siam_load_options;
 
 void siam_load_options_init(siam_load_options *opt);
@@ -87,15 +87,15 @@ typedef struct siam_load_report {
 
 /* Loads a View 1 or View 2 pairs file over the images in image_root
  * (root/Name/Name_0001.jpg, or .png when no .jpg exists). Each distinct image
- * is decoded once; the bank is in sorted name order. Returns a new set (free
+ * is decoded once; the bank is sorted by person name (strcmp), then number. Returns a new set (free
  * with siam_pairset_free) or NULL with "file:line: ..." in err. opt and rep
  * may be NULL. */
 siam_pairset *siam_pairset_load(const char *pairs_path, const char *image_root,
                                 const siam_load_options *opt, siam_load_report *rep,
                                 siam_error *err);
 
-/* Loads every image under image_root (root/Name/<file>.jpg|.jpeg|.png), in
- * sorted order. Returns a bank the caller releases, or NULL. */
+/* Loads every image under image_root (root/Name/<file>.jpg|.jpeg|.png),
+ * sorted by person name, then file name (strcmp). Returns a bank the caller releases, or NULL. */
 siam_images *siam_images_load_dir(const char *image_root, const siam_load_options *opt,
                                   siam_load_report *rep, siam_error *err);
 

@@ -55,11 +55,13 @@ static int mkdir_parents(char *path)
     return mkdir(path, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
-int siam_cache_dir(char *out, size_t cap, siam_error *err)
+int siam_cache_dir(char *out, size_t cap, const char *override, siam_error *err)
 {
-    const char *env = getenv("SIAMLUA_CACHE");
+    const char *env = override ? override : getenv("SIAMLUA_CACHE");
     const char *home = getenv("HOME");
     int n;
+    if (override && !*override)
+        return siam_fail(err, "empty cache directory name");
     if (env && *env)
         n = snprintf(out, cap, "%s", env);
     else if (home && *home)
@@ -77,7 +79,7 @@ int siam_cache_path(char *out, size_t cap, const char *dir, const siam_cache_key
                     siam_error *err)
 {
     uint64_t h = siam_hash64(SIAM_HASH64_INIT, key->source, strlen(key->source));
-    h = siam_hash64_u64(h, key->pairs_hash);
+    h = siam_hash64(h, key->set, strlen(key->set));
     h = siam_hash64_u64(h, ((uint64_t)key->height << 32) | (uint32_t)key->width);
     int n = snprintf(out, cap, "%s/images-%016llx.bin", dir, (unsigned long long)h);
     if (n < 0 || (size_t)n >= cap)
@@ -85,10 +87,10 @@ int siam_cache_path(char *out, size_t cap, const char *dir, const siam_cache_key
     return 0;
 }
 
-static int miss(char *why, size_t cap, const char *fmt, const char *detail)
+static int miss(char *why, size_t cap, const char *reason)
 {
     if (why && cap)
-        snprintf(why, cap, fmt, detail);
+        snprintf(why, cap, "%s", reason);
     return 0;
 }
 
@@ -102,7 +104,7 @@ int siam_cache_read(const char *path, const siam_cache_key *key, uint8_t *pixels
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL)
-        return miss(why, why_cap, "no cache file%s", "");
+        return miss(why, why_cap, "no cache file");
     struct stat st;
     cache_header want, got;
     header_fill(&want, key);
@@ -111,78 +113,79 @@ int siam_cache_read(const char *path, const siam_cache_key *key, uint8_t *pixels
     char *strings = NULL;
     int hit = 0;
     if (fstat(fileno(f), &st) < 0 || st.st_size == 0) {
-        miss(why, why_cap, "corrupt: empty cache file%s", "");
+        miss(why, why_cap, "corrupt: empty cache file");
         goto done;
     }
     if (!read_exact(f, &got, sizeof got)) {
-        miss(why, why_cap, "truncated: shorter than its header%s", "");
+        miss(why, why_cap, "truncated: shorter than its header");
         goto done;
     }
     if (memcmp(got.magic, MAGIC, sizeof MAGIC) != 0) {
-        miss(why, why_cap, "corrupt: not a siamlua image cache (bad magic)%s", "");
+        miss(why, why_cap, "corrupt: not a siamlua image cache (bad magic)");
         goto done;
     }
     if (got.version != want.version) {
-        miss(why, why_cap, "stale: cache format version differs%s", "");
+        miss(why, why_cap, "stale: cache format version differs");
         goto done;
     }
     if (got.height != want.height || got.width != want.width) {
-        miss(why, why_cap, "stale: built for another image size%s", "");
+        miss(why, why_cap, "stale: built for another image size");
         goto done;
     }
     if (got.pairs_hash != want.pairs_hash) {
-        miss(why, why_cap, "stale: the pairs file changed%s", "");
+        miss(why, why_cap, "stale: the pairs file changed");
         goto done;
     }
     if (got.list_hash != want.list_hash || got.count != want.count ||
         got.names_len != want.names_len) {
-        miss(why, why_cap, "stale: the image files changed (names, sizes or times)%s", "");
+        miss(why, why_cap, "stale: the image files changed (names, sizes or times)");
         goto done;
     }
     if (got.source_len != want.source_len) {
-        miss(why, why_cap, "stale: built from another directory%s", "");
+        miss(why, why_cap, "stale: built from another directory");
         goto done;
     }
     if ((uint64_t)st.st_size != size) {
         char d[96];
-        snprintf(d, sizeof d, "%lld bytes, expected %llu", (long long)st.st_size,
+        snprintf(d, sizeof d, "%s: %lld bytes, expected %llu",
+                 (uint64_t)st.st_size < size ? "truncated" : "corrupt", (long long)st.st_size,
                  (unsigned long long)size);
-        miss(why, why_cap, (uint64_t)st.st_size < size ? "truncated: %s" : "corrupt: %s", d);
+        miss(why, why_cap, d);
         goto done;
     }
     strings = malloc(want.source_len + want.names_len + 1);
     if (strings == NULL) {
-        miss(why, why_cap, "out of memory reading the cache%s", "");
+        miss(why, why_cap, "out of memory reading the cache");
         goto done;
     }
     if (!read_exact(f, strings, want.source_len + want.names_len) ||
         !read_exact(f, pixels, pix)) {
-        miss(why, why_cap, "truncated: read failed%s", "");
+        miss(why, why_cap, "truncated: read failed");
         goto done;
     }
     if (memcmp(strings, key->source, want.source_len) != 0) {
-        miss(why, why_cap, "stale: built from another directory%s", "");
+        miss(why, why_cap, "stale: built from another directory");
         goto done;
     }
     const char *p = strings + want.source_len;
     for (int i = 0; i < key->count; i++) {
         size_t n = strlen(key->names[i]) + 1;
         if (memcmp(p, key->names[i], n) != 0) {
-            miss(why, why_cap, "stale: the image list differs%s", "");
+            miss(why, why_cap, "stale: the image list differs");
             goto done;
         }
         p += n;
     }
     uint64_t sum;
     if (!read_exact(f, &sum, sizeof sum)) {
-        miss(why, why_cap, "truncated: no checksum%s", "");
+        miss(why, why_cap, "truncated: no checksum");
         goto done;
     }
     uint64_t h = siam_hash64(SIAM_HASH64_INIT, &got, sizeof got);
     h = siam_hash64(h, strings, want.source_len + want.names_len);
     h = siam_hash64(h, pixels, pix);
     if (h != sum) {
-        miss(why, why_cap, "corrupt: checksum mismatch%s", "");
+        miss(why, why_cap, "corrupt: checksum mismatch");
         goto done;
     }
     hit = 1;

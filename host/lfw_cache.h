@@ -21,6 +21,8 @@
 
 /* What a cache must have been built from to be used. */
 typedef struct siam_cache_key {
+    const char *set;           /* what is cached: the resolved pairs file, or "" for
+                                * every image under source; names the file only */
     const char *source;        /* resolved image root directory */
     uint64_t pairs_hash;       /* hash of the pairs file; 0 for "every image" */
     uint64_t list_hash;        /* hash of the image names, sizes and mtimes */
@@ -28,12 +30,13 @@ typedef struct siam_cache_key {
     const char *const *names;  /* count image names relative to source */
 } siam_cache_key;
 
-/* The cache directory: $SIAMLUA_CACHE when set and non-empty, else
- * $HOME/.cache/siamlua; created (with parents) when missing. */
-int siam_cache_dir(char *out, size_t cap, siam_error *err);
+/* The cache directory: `override` when non-NULL, else $SIAMLUA_CACHE when
+ * set and non-empty, else $HOME/.cache/siamlua; created (with parents) when
+ * missing. */
+int siam_cache_dir(char *out, size_t cap, const char *override, siam_error *err);
 
-/* dir/images-<16 hex digits>.bin, named by source, pairs hash and size (not
- * by list_hash, so a stale cache is overwritten rather than left behind). */
+/* dir/images-<16 hex digits>.bin, named by set, source and image size (not
+ * by the hashes, so a stale cache is overwritten rather than left behind). */
 int siam_cache_path(char *out, size_t cap, const char *dir, const siam_cache_key *key,
                     siam_error *err);
 

@@ -75,11 +75,11 @@ int siam_image_decode_file(uint8_t *out, int H, int W, const char *path, siam_er
         buf = bigger;
         cap *= 2;
     }
-    int read_error = ferror(f);
+    int read_error = ferror(f) ? errno : 0;
     fclose(f);
     if (buf == NULL)
         return siam_fail(err, "%s: out of memory reading the image", path);
-    int rc = read_error ? siam_fail(err, "%s: read error", path)
+    int rc = read_error ? siam_fail(err, "%s: cannot read image: %s", path, strerror(read_error))
                         : siam_image_decode_memory(out, H, W, buf, len, path, err);
     free(buf);
     return rc;

@@ -114,7 +114,7 @@ static void build_tables(siam_model *m)
     size_t off = 0, boff = 0;
     int j = 0, cin = 1;
     for (int k = 0; k < 4; k++) {
-        char conv[8], bn[8];
+        char conv[16], bn[16];
         snprintf(conv, sizeof conv, "conv%d", k + 1);
         snprintf(bn, sizeof bn, "bn%d", k + 1);
         int co = c->channels[k], kk = c->kernels[k];

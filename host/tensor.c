@@ -2,7 +2,7 @@
  * no arithmetic lives here (that is the operators' job). */
 #include "host/tensor.h"
 
-#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 

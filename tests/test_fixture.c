@@ -199,6 +199,51 @@ static void rejects_duplicate_names(void **state)
     expect_failure(&s, "F: tensor name 'xy' appears twice (0 and 1)");
 }
 
+/* The Philox of scripts/make_fixtures.py against kernels/philox.h: every
+ * input of ops.bin that is both stored and described by NAME.philox must
+ * regenerate bit for bit. */
+static void regenerates_stored_inputs_exactly(void **state)
+{
+    (void)state;
+    siam_error e = {{0}};
+    siam_fixture *fx = siam_fixture_load("tests/fixtures/ops.bin", &e);
+    if (!fx)
+        fail_msg("%s", e.msg);
+    int checked = 0;
+    size_t values = 0;
+    for (size_t i = 0; i < siam_fixture_count(fx); i++) {
+        const siam_fixture_tensor *d = siam_fixture_at(fx, i);
+        size_t len = strlen(d->name);
+        if (len < 8 || strcmp(d->name + len - 7, ".philox") != 0)
+            continue;
+        char base[256];
+        snprintf(base, sizeof base, "%.*s", (int)(len - 7), d->name);
+        const siam_fixture_tensor *t = siam_fixture_get(fx, base, NULL);
+        if (!t)
+            continue;
+        float *g = siam_fixture_philox(fx, base, t->numel, &e);
+        if (!g)
+            fail_msg("%s", e.msg);
+        assert_memory_equal(g, t->data, t->numel * sizeof(float));
+        free(g);
+        checked++;
+        values += t->numel;
+    }
+    print_message("regenerated %d stored inputs (%zu values) bit for bit\n", checked, values);
+    assert_true(checked >= 20);
+
+    float *in = siam_fixture_input(fx, "conv_c1.in", 2 * 105 * 105, &e);
+    assert_non_null(in);
+    free(in);
+    assert_null(siam_fixture_input(fx, "nothing", 3, &e));
+    assert_string_equal(e.msg, "tests/fixtures/ops.bin: no tensor named 'nothing' nor "
+                               "'nothing.philox'");
+    assert_null(siam_fixture_input(fx, "conv_small.in", 3, &e));
+    assert_string_equal(e.msg, "tests/fixtures/ops.bin: tensor 'conv_small.in' holds 252 "
+                               "values, expected 3");
+    siam_fixture_free(fx);
+}
+
 static void reports_missing_file(void **state)
 {
     (void)state;
@@ -216,6 +261,7 @@ int main(void)
         cmocka_unit_test(rejects_corrupt_headers),
         cmocka_unit_test(rejects_duplicate_names),
         cmocka_unit_test(reports_missing_file),
+        cmocka_unit_test(regenerates_stored_inputs_exactly),
     };
     return cmocka_run_group_tests_name("fixture", tests, NULL, NULL);
 }

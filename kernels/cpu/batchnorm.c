@@ -49,13 +49,14 @@ int siam_cpu_batchnorm_forward_train(siam_ctx *ctx, float *out, float *save_mean
         }
         double var = ss / (double)M;
         double invstd = 1.0 / sqrt(var + (double)eps);
-        float a = (float)(gamma[c] * invstd);
-        float s = (float)(beta[c] - mean * gamma[c] * invstd);
+        /* (x - mean) in double: folding the mean into a float shift
+         * (x*a + s) cancels badly when |mean| >> std. */
+        double a = gamma[c] * invstd;
         for (int n = 0; n < N; n++) {
             const float *x = in + ((size_t)n * C + c) * HW;
             float *y = out + ((size_t)n * C + c) * HW;
             for (int i = 0; i < HW; i++)
-                y[i] = x[i] * a + s;
+                y[i] = (float)((x[i] - mean) * a + beta[c]);
         }
         save_mean[c] = (float)mean;
         save_invstd[c] = (float)invstd;
@@ -79,12 +80,11 @@ int siam_cpu_batchnorm_forward_eval(siam_ctx *ctx, float *out, const float *in,
     for (int nc = 0; nc < N * C; nc++) {
         int c = nc % C;
         double invstd = 1.0 / sqrt((double)running_var[c] + (double)eps);
-        float a = (float)(gamma[c] * invstd);
-        float s = (float)(beta[c] - running_mean[c] * gamma[c] * invstd);
+        double a = gamma[c] * invstd, mean = running_mean[c];
         const float *x = in + (size_t)nc * HW;
         float *y = out + (size_t)nc * HW;
         for (int i = 0; i < HW; i++)
-            y[i] = x[i] * a + s;
+            y[i] = (float)((x[i] - mean) * a + beta[c]);
     }
     return 0;
 }

@@ -96,5 +96,8 @@ int siam_cpu_sgd_step(siam_ctx *ctx, float *param, const float *grad, float *buf
 
 int siam_cpu_gather_normalize(siam_ctx *ctx, float *out, const uint8_t *images,
                               const int32_t *idx, int n, int pixels, float mean, float std);
+int siam_cpu_augment_batch(siam_ctx *ctx, float *out, const uint8_t *images, const int32_t *idx,
+                           int n, int H, int W, const siam_augment *aug, uint64_t seed,
+                           uint64_t offset, float mean, float std);
 
 #endif

@@ -31,7 +31,8 @@ int siam_cpu_adam_step(siam_ctx *ctx, float *param, const float *grad, float *m,
         float vi = beta2 * v[i] + (1.0f - beta2) * g * g;
         m[i] = mi;
         v[i] = vi;
-        param[i] = p - step_size * mi / (sqrtf(vi) / bc2_sqrt + eps);
+        /* addcdiv order, as torch: p + (-step_size) * (m / denom). */
+        param[i] = p - step_size * (mi / (sqrtf(vi) / bc2_sqrt + eps));
     }
     return 0;
 }

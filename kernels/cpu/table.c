@@ -36,6 +36,5 @@ const siam_ops siam_ops_cpu = {
     .adam_step = siam_cpu_adam_step,
     .sgd_step = siam_cpu_sgd_step,
     .gather_normalize = siam_cpu_gather_normalize,
-    /* Filled by the augmentation work (kernels/cpu/augment.c). */
-    .augment_batch = NULL,
+    .augment_batch = siam_cpu_augment_batch,
 };

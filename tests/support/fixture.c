@@ -3,6 +3,8 @@
  * truncated or corrupt file gives a message instead of a wild read. */
 #include "tests/support/fixture.h"
 
+#include "kernels/philox.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,4 +234,62 @@ const float *siam_fixture_data(const siam_fixture *fx, const char *name, size_t 
         return NULL;
     }
     return t->data;
+}
+
+float *siam_fixture_philox(const siam_fixture *fx, const char *name, size_t numel,
+                           siam_error *err)
+{
+    char dname[512];
+    if ((size_t)snprintf(dname, sizeof dname, "%s.philox", name) >= sizeof dname) {
+        siam_fail(err, "%s: tensor name '%.40s...' too long", fx->path, name);
+        return NULL;
+    }
+    const float *d = siam_fixture_data(fx, dname, 4, err);
+    if (!d)
+        return NULL;
+    /* seed and stream are small integers, exact in float32. */
+    if (!(d[0] >= 0 && d[0] < 16777216.0f && d[1] >= 0 && d[1] < 16777216.0f)) {
+        siam_fail(err, "%s: '%s' has seed %g and stream %g, not small integers", fx->path,
+                  dname, (double)d[0], (double)d[1]);
+        return NULL;
+    }
+    uint64_t seed = (uint64_t)d[0], stream = (uint64_t)d[1];
+    float lo = d[2], range = d[3] - d[2];
+    float *out = malloc(numel ? numel * sizeof *out : 1);
+    if (!out) {
+        siam_fail(err, "%s: out of memory for %zu floats of '%s'", fx->path, numel, name);
+        return NULL;
+    }
+    for (size_t i = 0; i < numel; i++)
+        out[i] = lo + range * siam_philox_uniform(seed, stream, i);
+    return out;
+}
+
+float *siam_fixture_input(const siam_fixture *fx, const char *name, size_t numel,
+                          siam_error *err)
+{
+    for (size_t i = 0; i < fx->count; i++) {
+        const siam_fixture_tensor *t = &fx->tensors[i];
+        if (strcmp(t->name, name) != 0)
+            continue;
+        if (t->numel != numel) {
+            siam_fail(err, "%s: tensor '%s' holds %zu values, expected %zu", fx->path, name,
+                      t->numel, numel);
+            return NULL;
+        }
+        float *out = malloc(numel ? numel * sizeof *out : 1);
+        if (!out) {
+            siam_fail(err, "%s: out of memory for %zu floats of '%s'", fx->path, numel, name);
+            return NULL;
+        }
+        memcpy(out, t->data, numel * sizeof *out);
+        return out;
+    }
+    char dname[512];
+    snprintf(dname, sizeof dname, "%s.philox", name);
+    if (!siam_fixture_get(fx, dname, NULL)) {
+        siam_fail(err, "%s: no tensor named '%s' nor '%s.philox'", fx->path, name, name);
+        return NULL;
+    }
+    return siam_fixture_philox(fx, name, numel, err);
 }

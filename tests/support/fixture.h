@@ -49,4 +49,16 @@ const siam_fixture_tensor *siam_fixture_get(const siam_fixture *fx, const char *
 const float *siam_fixture_data(const siam_fixture *fx, const char *name, size_t numel,
                                siam_error *err);
 
+/* A fresh copy of input `name` (numel floats; the caller frees it): the
+ * stored tensor when present, else regenerated from `name.philox`. NULL with
+ * a message when neither exists or the size disagrees. */
+float *siam_fixture_input(const siam_fixture *fx, const char *name, size_t numel,
+                          siam_error *err);
+
+/* Regenerates `name` from its descriptor `name.philox` = [seed, stream, lo,
+ * hi] alone: element i = lo + (hi - lo) * siam_philox_uniform(seed, stream,
+ * i) in float32, as scripts/make_fixtures.py computes it. Caller frees. */
+float *siam_fixture_philox(const siam_fixture *fx, const char *name, size_t numel,
+                           siam_error *err);
+
 #endif

@@ -1,0 +1,660 @@
+/* The training loop, validation and prediction (host/train.h). */
+#include "host/train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/checkpoint.h"
+#include "kernels/philox.h"
+#include "kernels/rng.h"
+
+/* A pair set laid out for the device: per batch of `batch` pairs (the last
+ * may be shorter), the left image indices, then the right ones, so that a
+ * batch of nb pairs is one gather of 2*nb images at idx + 2*start. */
+typedef struct dev_pairs {
+    int32_t *idx;       /* device, 2*n */
+    float *labels;      /* device, n */
+    size_t n;
+} dev_pairs;
+
+typedef struct history_col {
+    char name[32];
+    double *v;          /* capacity cfg.epochs */
+} history_col;
+
+struct siam_trainer {
+    siam_model *m;
+    siam_optim *opt;
+    const siam_ops *ops;
+    siam_ctx *ctx;
+    const siam_pairset *train, *val;
+    siam_train_config cfg;
+    uint8_t *train_images, *val_images; /* device; val_images may alias */
+    dev_pairs tr, va;
+    int32_t *host_idx, *perm;
+    float *host_labels, *probs;
+    int epochs_done;
+    uint64_t augment_offset;
+    siam_stop_reason stop;
+    siam_early_stop es;
+    float *best;        /* device: params then BN buffers */
+    int has_best;
+    history_col cols[SIAM_HISTORY_MAX_METRICS];
+    int ncols;
+};
+
+void siam_train_config_default(siam_train_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->epochs = 1;
+    cfg->batch_size = 16;
+    cfg->mean = SIAM_DATA_MEAN; /* docs/data.md */
+    cfg->std = SIAM_DATA_STD;
+    cfg->threshold = 0.5f;
+    siam_augment_defaults(&cfg->augment); /* paper settings, disabled */
+    strcpy(cfg->early_stop.metric, "val_acc");
+    cfg->early_stop.mode_max = 1;
+    cfg->early_stop.patience = 5;
+}
+
+static void layout(const siam_pairset *ps, const int32_t *order, int batch, int32_t *idx,
+                   float *labels)
+{
+    size_t n = ps->count;
+    for (size_t s = 0; s < n; s += (size_t)batch) {
+        size_t nb = n - s < (size_t)batch ? n - s : (size_t)batch;
+        for (size_t i = 0; i < nb; i++) {
+            const siam_pair *p = &ps->pairs[order ? (size_t)order[s + i] : s + i];
+            idx[2 * s + i] = p->a;
+            idx[2 * s + nb + i] = p->b;
+            labels[s + i] = p->label;
+        }
+    }
+}
+
+static history_col *add_col(siam_trainer *t, const char *name, int rows, siam_error *err);
+
+static int check_pairs(const siam_pairset *ps, const char *what, siam_error *err)
+{
+    const siam_images *im = ps->images;
+    if (!im || !im->pixels)
+        return siam_fail(err, "%s set has no image bank", what);
+    for (size_t i = 0; i < ps->count; i++) {
+        const siam_pair *p = &ps->pairs[i];
+        if (p->a < 0 || p->a >= im->count || p->b < 0 || p->b >= im->count)
+            return siam_fail(err, "%s pair %zu indexes images %d, %d outside 0..%d", what, i,
+                             (int)p->a, (int)p->b, im->count - 1);
+    }
+    return 0;
+}
+
+uint8_t *siam_images_to_device(const siam_ops *ops, siam_ctx *ctx, const siam_images *im,
+                               siam_error *err)
+{
+    size_t bytes = (size_t)im->count * im->height * im->width;
+    uint8_t *d = ops->mem_alloc(ctx, bytes ? bytes : 1);
+    if (!d) {
+        siam_fail(err, "image bank: device allocation of %zu bytes failed: %s", bytes,
+                  ops->ctx_error(ctx));
+        return NULL;
+    }
+    if (bytes && ops->upload(ctx, d, im->pixels, bytes)) {
+        siam_fail(err, "image bank: upload failed: %s", ops->ctx_error(ctx));
+        ops->mem_free(ctx, d);
+        return NULL;
+    }
+    return d;
+}
+
+static int dev_pairs_alloc(const siam_ops *o, siam_ctx *c, dev_pairs *d, size_t n,
+                           siam_error *err)
+{
+    d->n = n;
+    d->idx = o->mem_alloc(c, (2 * n + 1) * sizeof(int32_t));
+    d->labels = o->mem_alloc(c, (n + 1) * sizeof(float));
+    if (!d->idx || !d->labels)
+        return siam_fail(err, "trainer: device allocation for %zu pairs failed: %s", n,
+                         o->ctx_error(c));
+    return 0;
+}
+
+static int dev_pairs_upload(const siam_ops *o, siam_ctx *c, dev_pairs *d, const int32_t *idx,
+                            const float *labels, siam_error *err)
+{
+    if (o->upload(c, d->idx, idx, 2 * d->n * sizeof(int32_t)) ||
+        o->upload(c, d->labels, labels, d->n * sizeof(float)))
+        return siam_fail(err, "trainer: upload of the pair order failed: %s", o->ctx_error(c));
+    return 0;
+}
+
+static void dev_pairs_free(const siam_ops *o, siam_ctx *c, dev_pairs *d)
+{
+    o->mem_free(c, d->idx);
+    o->mem_free(c, d->labels);
+}
+
+/* Fills the model input with batch [start, start+nb) of a laid-out set. */
+static int assemble(siam_model *m, const uint8_t *images, const int32_t *idx_dev, size_t start,
+                    int nb, float mean, float std, const siam_augment *aug, uint64_t seed,
+                    uint64_t aug_offset, siam_error *err)
+{
+    const siam_ops *o = siam_model_ops(m);
+    siam_ctx *c = siam_model_ctx(m);
+    const siam_model_config *mc = siam_model_config_of(m);
+    const int32_t *idx = idx_dev + 2 * start;
+    int rc = aug && aug->enabled && o->augment_batch
+        ? o->augment_batch(c, siam_model_input(m), images, idx, 2 * nb, mc->in_h, mc->in_w, aug,
+                           seed, aug_offset, mean, std)
+        : o->gather_normalize(c, siam_model_input(m), images, idx, 2 * nb,
+                              mc->in_h * mc->in_w, mean, std);
+    if (rc)
+        return siam_fail(err, "batch assembly at pair %zu: %s", start, o->ctx_error(c));
+    return 0;
+}
+
+/* Eval-mode pass over a laid-out set: mean loss (may be NULL) and the
+ * probabilities of every pair. */
+static int eval_pass(siam_model *m, const uint8_t *images, const dev_pairs *d, float mean,
+                     float std, double *loss, float *probs, siam_error *err)
+{
+    const siam_ops *o = siam_model_ops(m);
+    siam_ctx *c = siam_model_ctx(m);
+    int was_training = siam_model_training(m), batch = siam_model_max_batch(m);
+    siam_model_set_training(m, 0);
+    double lsum = 0.0;
+    int rc = 0;
+    for (size_t s = 0; s < d->n && rc == 0; s += (size_t)batch) {
+        int nb = d->n - s < (size_t)batch ? (int)(d->n - s) : batch;
+        float l = 0.0f;
+        rc = assemble(m, images, d->idx, s, nb, mean, std, NULL, 0, 0, err);
+        if (!rc)
+            rc = siam_model_forward(m, nb, err);
+        if (!rc)
+            rc = siam_model_loss(m, nb, d->labels + s, &l, err);
+        if (!rc && o->download(c, probs + s, siam_model_probs(m), (size_t)nb * sizeof(float)))
+            rc = siam_fail(err, "evaluation: probability download: %s", o->ctx_error(c));
+        lsum += (double)l * nb;
+    }
+    siam_model_set_training(m, was_training);
+    if (rc)
+        return rc;
+    if (loss)
+        *loss = d->n ? lsum / (double)d->n : NAN;
+    return 0;
+}
+
+static double accuracy_of(const siam_pairset *ps, const float *probs, float thr)
+{
+    size_t correct = 0;
+    for (size_t i = 0; i < ps->count; i++)
+        correct += (probs[i] >= thr) == (ps->pairs[i].label >= 0.5f);
+    return ps->count ? (double)correct / (double)ps->count : NAN;
+}
+
+siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairset *train,
+                               const siam_pairset *val, const siam_train_config *cfg,
+                               siam_error *err)
+{
+    const siam_model_config *mc = siam_model_config_of(m);
+    if (cfg->batch_size <= 0 || cfg->batch_size > siam_model_max_batch(m)) {
+        siam_fail(err, "trainer: batch_size %d outside 1..%d (the model's max batch)",
+                  cfg->batch_size, siam_model_max_batch(m));
+        return NULL;
+    }
+    if (cfg->epochs < 0 || !(cfg->std > 0.0f)) {
+        siam_fail(err, "trainer: epochs %d / std %g invalid", cfg->epochs, (double)cfg->std);
+        return NULL;
+    }
+    if (!train || train->count == 0) {
+        siam_fail(err, "trainer: the training set is empty");
+        return NULL;
+    }
+    if (cfg->drop_last && train->count < (size_t)cfg->batch_size) {
+        siam_fail(err, "trainer: drop_last with %zu pairs and batch %d leaves no batch",
+                  train->count, cfg->batch_size);
+        return NULL;
+    }
+    const siam_pairset *sets[2] = { train, val };
+    for (int k = 0; k < 2; k++) {
+        if (!sets[k])
+            continue;
+        const char *what = k ? "validation" : "training";
+        if (check_pairs(sets[k], what, err))
+            return NULL;
+        if (sets[k]->images->height != mc->in_h || sets[k]->images->width != mc->in_w) {
+            siam_fail(err, "trainer: %s images are %dx%d, the model takes %dx%d", what,
+                      sets[k]->images->height, sets[k]->images->width, mc->in_h, mc->in_w);
+            return NULL;
+        }
+    }
+    siam_trainer *t = calloc(1, sizeof *t);
+    if (!t) {
+        siam_fail(err, "trainer: out of host memory");
+        return NULL;
+    }
+    t->m = m;
+    t->opt = opt;
+    t->ops = siam_model_ops(m);
+    t->ctx = siam_model_ctx(m);
+    t->train = train;
+    t->val = val;
+    t->cfg = *cfg;
+    t->cfg.checkpoint_path = NULL; /* the borrowed string is copied below */
+    size_t nmax = train->count > (val ? val->count : 0) ? train->count : val->count;
+    t->host_idx = malloc(2 * nmax * sizeof(int32_t));
+    t->perm = malloc(train->count * sizeof(int32_t));
+    t->host_labels = malloc(nmax * sizeof(float));
+    t->probs = malloc(nmax * sizeof(float));
+    char *path = cfg->checkpoint_path ? strdup(cfg->checkpoint_path) : NULL;
+    t->cfg.checkpoint_path = path;
+    if (!t->host_idx || !t->perm || !t->host_labels || !t->probs ||
+        (cfg->checkpoint_path && !path)) {
+        siam_fail(err, "trainer: out of host memory for %zu pairs", nmax);
+        goto fail;
+    }
+    if (cfg->use_early_stop && siam_early_stop_init(&t->es, &cfg->early_stop, err))
+        goto fail;
+    if (!(t->train_images = siam_images_to_device(t->ops, t->ctx, train->images, err)))
+        goto fail;
+    if (dev_pairs_alloc(t->ops, t->ctx, &t->tr, train->count, err))
+        goto fail;
+    if (val) {
+        if (val->images == train->images)
+            t->val_images = t->train_images;
+        else if (!(t->val_images = siam_images_to_device(t->ops, t->ctx, val->images, err)))
+            goto fail;
+        if (dev_pairs_alloc(t->ops, t->ctx, &t->va, val->count, err))
+            goto fail;
+        layout(val, NULL, siam_model_max_batch(m), t->host_idx, t->host_labels);
+        if (dev_pairs_upload(t->ops, t->ctx, &t->va, t->host_idx, t->host_labels, err))
+            goto fail;
+    }
+    if (cfg->use_early_stop && cfg->early_stop.restore_best) {
+        size_t nb = siam_model_numel(m) + siam_model_buffer_numel(m);
+        if (!(t->best = t->ops->mem_alloc(t->ctx, nb * sizeof(float)))) {
+            siam_fail(err, "trainer: device allocation of the best-weights copy failed: %s",
+                      t->ops->ctx_error(t->ctx));
+            goto fail;
+        }
+    }
+    static const char *builtin[5] = { "train_loss", "train_acc", "val_loss", "val_acc", "lr" };
+    for (int k = 0; k < 5; k++) {
+        if (!add_col(t, builtin[k], 0, err))
+            goto fail;
+    }
+    return t;
+fail:
+    siam_trainer_free(t);
+    return NULL;
+}
+
+void siam_trainer_free(siam_trainer *t)
+{
+    if (!t)
+        return;
+    if (t->val_images != t->train_images)
+        t->ops->mem_free(t->ctx, t->val_images);
+    t->ops->mem_free(t->ctx, t->train_images);
+    dev_pairs_free(t->ops, t->ctx, &t->tr);
+    dev_pairs_free(t->ops, t->ctx, &t->va);
+    t->ops->mem_free(t->ctx, t->best);
+    for (int k = 0; k < t->ncols; k++)
+        free(t->cols[k].v);
+    free((char *)t->cfg.checkpoint_path);
+    free(t->host_idx);
+    free(t->perm);
+    free(t->host_labels);
+    free(t->probs);
+    free(t);
+}
+
+siam_stop_reason siam_trainer_stop_reason(const siam_trainer *t) { return t->stop; }
+int siam_trainer_epochs_done(const siam_trainer *t) { return t->epochs_done; }
+siam_model *siam_trainer_model(siam_trainer *t) { return t->m; }
+siam_optim *siam_trainer_optim(siam_trainer *t) { return t->opt; }
+const siam_train_config *siam_trainer_config(const siam_trainer *t) { return &t->cfg; }
+const siam_early_stop *siam_trainer_early_stop(const siam_trainer *t) { return &t->es; }
+int siam_trainer_history_count(const siam_trainer *t) { return t->ncols; }
+
+const char *siam_trainer_history_name(const siam_trainer *t, int k)
+{
+    return k >= 0 && k < t->ncols ? t->cols[k].name : NULL;
+}
+
+static history_col *find_col(const siam_trainer *t, const char *name)
+{
+    for (int k = 0; k < t->ncols; k++)
+        if (strcmp(t->cols[k].name, name) == 0)
+            return (history_col *)&t->cols[k];
+    return NULL;
+}
+
+/* Room for every epoch of the configuration (and for a loaded history). */
+static int col_capacity(const siam_trainer *t) { return t->cfg.epochs > 0 ? t->cfg.epochs : 1; }
+
+static history_col *add_col(siam_trainer *t, const char *name, int rows, siam_error *err)
+{
+    if (t->ncols == SIAM_HISTORY_MAX_METRICS) {
+        siam_fail(err, "history: more than %d metrics (adding '%s')",
+                  SIAM_HISTORY_MAX_METRICS, name);
+        return NULL;
+    }
+    if (strlen(name) >= sizeof t->cols[0].name) {
+        siam_fail(err, "history: metric name '%s' longer than %zu bytes", name,
+                  sizeof t->cols[0].name - 1);
+        return NULL;
+    }
+    int cap = rows > col_capacity(t) ? rows : col_capacity(t);
+    history_col *c = &t->cols[t->ncols];
+    c->v = malloc((size_t)cap * sizeof(double));
+    if (!c->v) {
+        siam_fail(err, "history: out of memory");
+        return NULL;
+    }
+    for (int i = 0; i < cap; i++)
+        c->v[i] = NAN;
+    strcpy(c->name, name);
+    t->ncols++;
+    return c;
+}
+
+int siam_trainer_record(siam_trainer *t, const char *name, double value, siam_error *err)
+{
+    history_col *c = find_col(t, name);
+    if (!c && !(c = add_col(t, name, 0, err)))
+        return -1;
+    if (t->epochs_done < col_capacity(t))
+        c->v[t->epochs_done] = value;
+    return 0;
+}
+
+const double *siam_trainer_history(const siam_trainer *t, const char *name)
+{
+    history_col *c = find_col(t, name);
+    return c ? c->v : NULL;
+}
+
+int siam_trainer_history_set(siam_trainer *t, int count, const char *const *names,
+                             const double *const *values, int rows, siam_error *err)
+{
+    if (rows > col_capacity(t))
+        return siam_fail(err, "history: %d epochs recorded, the run has %d", rows,
+                         t->cfg.epochs);
+    for (int k = 0; k < t->ncols; k++)
+        free(t->cols[k].v);
+    t->ncols = 0;
+    for (int k = 0; k < count; k++) {
+        history_col *c = add_col(t, names[k], rows, err);
+        if (!c)
+            return -1;
+        memcpy(c->v, values[k], (size_t)rows * sizeof(double));
+    }
+    return 0;
+}
+
+void siam_trainer_get_state(const siam_trainer *t, siam_trainer_state *s)
+{
+    s->epochs_done = t->epochs_done;
+    s->seed = t->cfg.seed;
+    s->augment_offset = t->augment_offset;
+    s->stop_reason = t->stop;
+    s->early_stop = t->es;
+    s->has_best = t->has_best;
+}
+
+void siam_trainer_set_state(siam_trainer *t, const siam_trainer_state *s)
+{
+    t->epochs_done = s->epochs_done;
+    t->cfg.seed = s->seed;
+    t->augment_offset = s->augment_offset;
+    t->stop = s->stop_reason;
+    /* The counters come from the state; the rule stays the trainer's own. */
+    siam_early_stop_config rule = t->es.cfg;
+    t->es = s->early_stop;
+    t->es.cfg = rule;
+    t->has_best = s->has_best && t->best;
+}
+
+static int best_copy(siam_trainer *t, int to_model, siam_error *err)
+{
+    size_t n = siam_model_numel(t->m), nb = siam_model_buffer_numel(t->m);
+    float *p = siam_model_params(t->m), *b = siam_model_buffers(t->m);
+    int rc = to_model
+        ? t->ops->copy(t->ctx, p, t->best, n * sizeof(float)) ||
+              t->ops->copy(t->ctx, b, t->best + n, nb * sizeof(float))
+        : t->ops->copy(t->ctx, t->best, p, n * sizeof(float)) ||
+              t->ops->copy(t->ctx, t->best + n, b, nb * sizeof(float));
+    if (rc)
+        return siam_fail(err, "trainer: best-weights copy failed: %s", t->ops->ctx_error(t->ctx));
+    return 0;
+}
+
+int siam_trainer_best_download(siam_trainer *t, float *host, siam_error *err)
+{
+    if (!t->best)
+        return siam_fail(err, "trainer: no best-weights copy (restore_best is off)");
+    size_t n = siam_model_numel(t->m) + siam_model_buffer_numel(t->m);
+    if (t->ops->download(t->ctx, host, t->best, n * sizeof(float)))
+        return siam_fail(err, "trainer: best-weights download: %s", t->ops->ctx_error(t->ctx));
+    return 0;
+}
+
+int siam_trainer_best_upload(siam_trainer *t, const float *host, siam_error *err)
+{
+    if (!t->best)
+        return siam_fail(err, "trainer: no best-weights copy (restore_best is off)");
+    size_t n = siam_model_numel(t->m) + siam_model_buffer_numel(t->m);
+    if (t->ops->upload(t->ctx, t->best, host, n * sizeof(float)))
+        return siam_fail(err, "trainer: best-weights upload: %s", t->ops->ctx_error(t->ctx));
+    t->has_best = 1;
+    return 0;
+}
+
+int siam_trainer_evaluate(siam_trainer *t, const siam_pairset *ps, double *loss, double *acc,
+                          float *probs, siam_error *err)
+{
+    const uint8_t *images;
+    if (ps->images == t->train->images)
+        images = t->train_images;
+    else if (t->val && ps->images == t->val->images)
+        images = t->val_images;
+    else
+        return siam_fail(err, "evaluate: the pair set's images are not the trainer's");
+    if (check_pairs(ps, "evaluation", err))
+        return -1;
+    float *out = probs ? probs : malloc((ps->count + 1) * sizeof(float));
+    int32_t *idx = malloc((2 * ps->count + 1) * sizeof(int32_t));
+    float *labels = malloc((ps->count + 1) * sizeof(float));
+    dev_pairs d = { 0 };
+    int rc = 0;
+    if (!out || !idx || !labels)
+        rc = siam_fail(err, "evaluate: out of host memory for %zu pairs", ps->count);
+    if (!rc)
+        rc = dev_pairs_alloc(t->ops, t->ctx, &d, ps->count, err);
+    if (!rc) {
+        layout(ps, NULL, siam_model_max_batch(t->m), idx, labels);
+        rc = dev_pairs_upload(t->ops, t->ctx, &d, idx, labels, err);
+    }
+    if (!rc)
+        rc = eval_pass(t->m, images, &d, t->cfg.mean, t->cfg.std, loss, out, err);
+    if (!rc && acc)
+        *acc = accuracy_of(ps, out, t->cfg.threshold);
+    dev_pairs_free(t->ops, t->ctx, &d);
+    if (out != probs)
+        free(out);
+    free(idx);
+    free(labels);
+    return rc;
+}
+
+int siam_model_predict(siam_model *m, const siam_pairset *ps, const uint8_t *images_dev,
+                       float mean, float std, float *probs, siam_error *err)
+{
+    const siam_ops *o = siam_model_ops(m);
+    siam_ctx *c = siam_model_ctx(m);
+    if (check_pairs(ps, "prediction", err))
+        return -1;
+    uint8_t *own = NULL;
+    if (!images_dev && !(images_dev = own = siam_images_to_device(o, c, ps->images, err)))
+        return -1;
+    int32_t *idx = malloc((2 * ps->count + 1) * sizeof(int32_t));
+    float *labels = malloc((ps->count + 1) * sizeof(float));
+    dev_pairs d = { 0 };
+    int rc = 0;
+    if (!idx || !labels)
+        rc = siam_fail(err, "predict: out of host memory for %zu pairs", ps->count);
+    if (!rc)
+        rc = dev_pairs_alloc(o, c, &d, ps->count, err);
+    if (!rc) {
+        layout(ps, NULL, siam_model_max_batch(m), idx, labels);
+        rc = dev_pairs_upload(o, c, &d, idx, labels, err);
+    }
+    if (!rc)
+        rc = eval_pass(m, images_dev, &d, mean, std, NULL, probs, err);
+    dev_pairs_free(o, c, &d);
+    o->mem_free(c, own);
+    free(idx);
+    free(labels);
+    return rc;
+}
+
+static int call_hook(siam_trainer *t, siam_train_event *ev, siam_error *err)
+{
+    if (!t->cfg.hook)
+        return 0;
+    int rc = t->cfg.hook(t->cfg.hook_user, t, ev, err);
+    if (rc < 0)
+        return siam_fail_wrap(err, "training hook at epoch %d", ev->epoch + 1);
+    if (rc > 0)
+        t->stop = SIAM_STOP_HOOK;
+    return 0;
+}
+
+/* One epoch of training; sets t->stop on a signal/hook stop. */
+static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, siam_error *err)
+{
+    const siam_train_config *cfg = &t->cfg;
+    size_t n = t->train->count;
+    int bs = cfg->batch_size;
+    /* The order is a function of (seed, epoch) alone: each epoch draws
+     * from its own counter range, so a resumed run shuffles identically. */
+    siam_rng r;
+    siam_rng_init(&r, cfg->seed, SIAM_STREAM_SHUFFLE);
+    r.offset = (uint64_t)epoch << 32;
+    for (size_t i = 0; i < n; i++)
+        t->perm[i] = (int32_t)i;
+    siam_rng_shuffle_i32(&r, t->perm, n);
+    layout(t->train, t->perm, bs, t->host_idx, t->host_labels);
+    if (dev_pairs_upload(t->ops, t->ctx, &t->tr, t->host_idx, t->host_labels, err))
+        return -1;
+    int batches = (int)(cfg->drop_last ? n / (size_t)bs : (n + (size_t)bs - 1) / (size_t)bs);
+    siam_model_set_training(t->m, 1);
+    double lsum = 0.0;
+    size_t correct = 0, seen = 0;
+    for (int k = 0; k < batches; k++) {
+        size_t s = (size_t)k * bs;
+        int nb = n - s < (size_t)bs ? (int)(n - s) : bs;
+        float l;
+        if (assemble(t->m, t->train_images, t->tr.idx, s, nb, cfg->mean, cfg->std,
+                     &cfg->augment, cfg->seed, t->augment_offset, err))
+            return -1;
+        t->augment_offset += 2 * (uint64_t)nb;
+        const float *y = t->tr.labels + s;
+        if (siam_model_zero_grad(t->m, err) || siam_model_forward(t->m, nb, err))
+            return siam_fail_wrap(err, "epoch %d, batch %d", epoch + 1, k + 1);
+        if (t->ops->download(t->ctx, t->probs, siam_model_probs(t->m), (size_t)nb * sizeof(float)))
+            return siam_fail(err, "epoch %d, batch %d: probability download: %s", epoch + 1,
+                             k + 1, t->ops->ctx_error(t->ctx));
+        /* A non-finite probability means a non-finite loss; checking here
+         * gives the same message whether or not the backend's BCE accepts
+         * NaN input. */
+        int bad = 0;
+        l = NAN;
+        for (int i = 0; i < nb; i++)
+            bad |= !isfinite(t->probs[i]);
+        if (!bad) {
+            if (siam_model_loss(t->m, nb, y, &l, err))
+                return siam_fail_wrap(err, "epoch %d, batch %d", epoch + 1, k + 1);
+            bad = !isfinite(l);
+        }
+        if (bad)
+            return siam_fail(err, "non-finite loss (%s) at epoch %d, batch %d",
+                             isinf(l) ? "inf" : "nan", epoch + 1, k + 1);
+        if (siam_model_backward(t->m, nb, y, err) ||
+            siam_optim_step(t->opt, siam_model_params(t->m), siam_model_grads(t->m), err))
+            return siam_fail_wrap(err, "epoch %d, batch %d", epoch + 1, k + 1);
+        for (int i = 0; i < nb; i++)
+            correct += (t->probs[i] >= cfg->threshold) == (t->host_labels[s + i] >= 0.5f);
+        lsum += (double)l * nb;
+        seen += (size_t)nb;
+        siam_train_event ev = { SIAM_EVENT_BATCH_END, epoch, k, batches, nb, l,
+                                siam_optim_lr(t->opt) };
+        if (call_hook(t, &ev, err))
+            return -1;
+        if (cfg->stop_flag && *cfg->stop_flag)
+            t->stop = SIAM_STOP_SIGNAL;
+        if (t->stop)
+            return 0;
+    }
+    *loss = lsum / (double)seen;
+    *acc = (double)correct / (double)seen;
+    return 0;
+}
+
+int siam_trainer_fit(siam_trainer *t, siam_error *err)
+{
+    const siam_train_config *cfg = &t->cfg;
+    /* A run restored from a checkpoint written after early stopping
+     * fired stays stopped (and still restores its best weights below). */
+    t->stop = cfg->use_early_stop && t->es.stopped ? SIAM_STOP_EARLY : SIAM_STOP_NONE;
+    while (t->epochs_done < cfg->epochs && !t->stop) {
+        int e = t->epochs_done;
+        if (cfg->use_steplr)
+            siam_optim_set_lr(t->opt, siam_steplr_lr(&cfg->steplr, e));
+        siam_train_event ev = { SIAM_EVENT_EPOCH_BEGIN, e, 0, 0, 0, 0.0, siam_optim_lr(t->opt) };
+        if (call_hook(t, &ev, err))
+            return -1;
+        if (t->stop)
+            break;
+        double lr = siam_optim_lr(t->opt), tl = NAN, ta = NAN, vl = NAN, va = NAN;
+        if (train_epoch(t, e, &tl, &ta, err))
+            return -1;
+        if (t->stop == SIAM_STOP_SIGNAL || (t->stop == SIAM_STOP_HOOK && isnan(tl)))
+            break; /* interrupted mid-epoch: nothing of it is recorded */
+        if (t->val) {
+            if (eval_pass(t->m, t->val_images, &t->va, cfg->mean, cfg->std, &vl, t->probs, err))
+                return -1;
+            va = accuracy_of(t->val, t->probs, cfg->threshold);
+        }
+        if (siam_trainer_record(t, "train_loss", tl, err) ||
+            siam_trainer_record(t, "train_acc", ta, err) ||
+            siam_trainer_record(t, "val_loss", vl, err) ||
+            siam_trainer_record(t, "val_acc", va, err) || siam_trainer_record(t, "lr", lr, err))
+            return -1;
+        ev.kind = SIAM_EVENT_EPOCH_END;
+        ev.lr = lr;
+        if (call_hook(t, &ev, err))
+            return -1;
+        if (cfg->use_early_stop) {
+            const double *h = siam_trainer_history(t, cfg->early_stop.metric);
+            if (!h)
+                return siam_fail(err, "early stopping: metric '%s' was not recorded in epoch %d",
+                                 cfg->early_stop.metric, e + 1);
+            if (siam_early_stop_update(&t->es, e, h[e]) && t->best) {
+                if (best_copy(t, 0, err))
+                    return -1;
+                t->has_best = 1;
+            }
+            if (t->es.stopped)
+                t->stop = SIAM_STOP_EARLY;
+        }
+        t->epochs_done++;
+        if (cfg->checkpoint_path && siam_checkpoint_save(cfg->checkpoint_path, t->m, t->opt, t, err))
+            return siam_fail_wrap(err, "after epoch %d", e + 1);
+    }
+    if (t->best && t->has_best && t->es.best_epoch != t->epochs_done - 1 &&
+        t->stop != SIAM_STOP_SIGNAL)
+        return best_copy(t, 1, err);
+    return 0;
+}

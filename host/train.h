@@ -1,0 +1,139 @@
+/* The training loop: epochs over seeded shuffled mini-batches of a pair
+ * set, validation, learning-rate schedule, early stopping, a hook for a
+ * driver (the Lua layer) and a stop flag for signal handlers; and
+ * prediction over a pair set in batches. The image bank is uploaded to the
+ * device once; per epoch the shuffled image-index order and labels are
+ * uploaded once; batches are assembled on the device. Only the scalar loss
+ * and the batch probabilities come back to the host. */
+#ifndef SIAM_TRAIN_H
+#define SIAM_TRAIN_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "host/dataset.h"
+#include "host/early_stop.h"
+#include "host/model.h"
+#include "host/optim.h"
+#include "host/schedule.h"
+#include "kernels/augment.h"
+
+typedef struct siam_trainer siam_trainer;
+
+typedef enum siam_train_event_kind {
+    SIAM_EVENT_EPOCH_BEGIN = 0, /* before the first batch; the hook may set the lr */
+    SIAM_EVENT_BATCH_END = 1,   /* after each optimizer step */
+    SIAM_EVENT_EPOCH_END = 2    /* after validation and recording; the hook may record
+                                 * more metrics, early stopping runs after it */
+} siam_train_event_kind;
+
+typedef struct siam_train_event {
+    siam_train_event_kind kind;
+    int epoch;                  /* 0-based */
+    int batch;                  /* 0-based (BATCH_END) */
+    int batches;                /* batches in this epoch */
+    int batch_size;             /* pairs in this batch (BATCH_END) */
+    double loss;                /* this batch's mean loss (BATCH_END) */
+    double lr;                  /* learning rate in use */
+} siam_train_event;
+
+/* Returns 0 to continue, 1 to stop training after this event (the epoch is
+ * finished first when the event is EPOCH_END), -1 to fail with a message in
+ * err. */
+typedef int (*siam_train_hook)(void *user, siam_trainer *t, const siam_train_event *ev,
+                               siam_error *err);
+
+typedef struct siam_train_config {
+    int epochs;                 /* total epochs (a resumed run continues up to this) */
+    int batch_size;             /* pairs per batch, <= the model's max_batch */
+    int drop_last;              /* 0: keep the last partial batch (default) */
+    uint64_t seed;              /* shuffle and augmentation seed */
+    float mean, std;            /* normalisation of x/255 (defaults 0, 1) */
+    float threshold;            /* accuracy threshold (0.5) */
+    siam_augment augment;       /* used when augment.enabled and the op exists */
+    int use_steplr;             /* lr = steplr(epoch) at each epoch start */
+    siam_steplr steplr;
+    int use_early_stop;
+    siam_early_stop_config early_stop;
+    siam_train_hook hook;       /* may be NULL */
+    void *hook_user;
+    volatile sig_atomic_t *stop_flag; /* checked after each batch; may be NULL */
+    const char *checkpoint_path;      /* written after every epoch when non-NULL */
+} siam_train_config;
+
+void siam_train_config_default(siam_train_config *cfg);
+
+typedef enum siam_stop_reason {
+    SIAM_STOP_NONE = 0,         /* not stopped yet / all epochs ran */
+    SIAM_STOP_EARLY = 1,        /* early stopping's patience ran out */
+    SIAM_STOP_SIGNAL = 2,       /* *stop_flag was set (mid-epoch: that epoch is lost) */
+    SIAM_STOP_HOOK = 3          /* the hook returned 1 */
+} siam_stop_reason;
+
+/* New trainer over borrowed objects: the model, optimizer and pair sets
+ * must outlive it (val may be NULL: no validation, val metrics NaN). The
+ * image banks are uploaded here. */
+siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairset *train,
+                               const siam_pairset *val, const siam_train_config *cfg,
+                               siam_error *err);
+void siam_trainer_free(siam_trainer *t);
+
+/* Runs epochs from epochs_done up to cfg->epochs, or until a stop. When
+ * restore_best is set the best epoch's weights are restored at the end.
+ * Fails with "non-finite loss (nan) at epoch E, batch K" (1-based numbers)
+ * on a NaN/Inf batch loss. */
+int siam_trainer_fit(siam_trainer *t, siam_error *err);
+
+siam_stop_reason siam_trainer_stop_reason(const siam_trainer *t);
+int siam_trainer_epochs_done(const siam_trainer *t);
+siam_model *siam_trainer_model(siam_trainer *t);
+siam_optim *siam_trainer_optim(siam_trainer *t);
+const siam_train_config *siam_trainer_config(const siam_trainer *t);
+const siam_early_stop *siam_trainer_early_stop(const siam_trainer *t);
+
+/* Metric history, one value per completed epoch. The trainer records
+ * train_loss, train_acc, val_loss, val_acc and lr; the hook may record more
+ * for the current epoch at EPOCH_END. */
+#define SIAM_HISTORY_MAX_METRICS 16
+int siam_trainer_record(siam_trainer *t, const char *name, double value, siam_error *err);
+/* Values of `name` (count = epochs_done) or NULL when never recorded. */
+const double *siam_trainer_history(const siam_trainer *t, const char *name);
+int siam_trainer_history_count(const siam_trainer *t);
+const char *siam_trainer_history_name(const siam_trainer *t, int k);
+
+/* Mean loss and accuracy of the model (eval mode) over a pair set whose
+ * images are those of the trainer's train or val set. probs may be NULL or
+ * hold ps->count values. */
+int siam_trainer_evaluate(siam_trainer *t, const siam_pairset *ps, double *loss, double *acc,
+                          float *probs, siam_error *err);
+
+/* Everything the checkpoint needs beyond model and optimizer. */
+typedef struct siam_trainer_state {
+    int epochs_done;
+    uint64_t seed;              /* shuffle/augmentation seed (cfg.seed) */
+    uint64_t augment_offset;
+    siam_stop_reason stop_reason;
+    siam_early_stop early_stop;
+    int has_best;               /* a best-weights snapshot exists */
+} siam_trainer_state;
+void siam_trainer_get_state(const siam_trainer *t, siam_trainer_state *s);
+void siam_trainer_set_state(siam_trainer *t, const siam_trainer_state *s);
+/* The best-weights snapshot (params then BN buffers; numel + buffer_numel
+ * floats) on the host. */
+int siam_trainer_best_download(siam_trainer *t, float *host, siam_error *err);
+int siam_trainer_best_upload(siam_trainer *t, const float *host, siam_error *err);
+/* Replaces the whole history (count columns, rows values each). */
+int siam_trainer_history_set(siam_trainer *t, int count, const char *const *names,
+                             const double *const *values, int rows, siam_error *err);
+
+/* Device copy of an image bank (count*H*W bytes); free with ops->mem_free. */
+uint8_t *siam_images_to_device(const siam_ops *ops, siam_ctx *ctx, const siam_images *im,
+                               siam_error *err);
+/* Probabilities of every pair of ps (eval mode, batches of the model's
+ * max_batch) into probs (ps->count). images_dev: the bank on the device, or
+ * NULL to upload it for this call. */
+int siam_model_predict(siam_model *m, const siam_pairset *ps, const uint8_t *images_dev,
+                       float mean, float std, float *probs, siam_error *err);
+
+#endif

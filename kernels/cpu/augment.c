@@ -1,0 +1,46 @@
+/* Batch assembly with augmentation on the CPU: per image slot, parameters
+ * from siam_augment_draw and pixels from siam_augment_pixel (kernels/
+ * augment.h, shared with CUDA), then the normalisation of gather_normalize.
+ * With aug NULL or disabled it is exactly gather_normalize. */
+#include "kernels/cpu/cpu.h"
+
+int siam_cpu_augment_batch(siam_ctx *ctx, float *out, const uint8_t *images, const int32_t *idx,
+                           int n, int H, int W, const siam_augment *aug, uint64_t seed,
+                           uint64_t offset, float mean, float std)
+{
+    if (n < 0 || H < 1 || W < 1)
+        return siam_cpu_fail(ctx, "augment_batch: bad sizes n=%d H=%d W=%d", n, H, W);
+    if (!(std > 0.0f))
+        return siam_cpu_fail(ctx, "augment_batch: std must be > 0, got %g", (double)std);
+    if (n && (!out || !images || !idx))
+        return siam_cpu_fail(ctx, "augment_batch: NULL buffer");
+    for (int i = 0; i < n; i++)
+        if (idx[i] < 0)
+            return siam_cpu_fail(ctx, "augment_batch: idx[%d] = %d is negative", i, idx[i]);
+    if (aug && aug->enabled &&
+        (!(aug->p_component >= 0.0f && aug->p_component <= 1.0f) ||
+         !(aug->p_flip >= 0.0f && aug->p_flip <= 1.0f) ||
+         !(aug->scale_min > 0.0f && aug->scale_min <= aug->scale_max)))
+        return siam_cpu_fail(ctx,
+                             "augment_batch: bad settings p_component=%g p_flip=%g "
+                             "scale=[%g, %g] (probabilities in [0, 1], 0 < min <= max)",
+                             (double)aug->p_component, (double)aug->p_flip,
+                             (double)aug->scale_min, (double)aug->scale_max);
+    size_t pixels = (size_t)H * W;
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < n; i++) {
+        const uint8_t *src = images + (size_t)idx[i] * pixels;
+        float *dst = out + (size_t)i * pixels;
+        if (aug == NULL || !aug->enabled) {
+            for (size_t j = 0; j < pixels; j++)
+                dst[j] = ((float)src[j] / 255.0f - mean) / std;
+            continue;
+        }
+        siam_augment_params p;
+        siam_augment_draw(aug, seed, offset + (uint64_t)i, H, W, &p);
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++)
+                dst[(size_t)y * W + x] = (siam_augment_pixel(src, H, W, &p, x, y) - mean) / std;
+    }
+    return 0;
+}

@@ -1,0 +1,236 @@
+/* Image decoding and resizing: luma of known colours, the area filter against
+ * a double-precision reference, other sizes, the parallel decoder, and clear
+ * errors (no crash) for empty, truncated, corrupt and non-image files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <stb/stb_image_write.h>
+
+#include "host/lfw_images.h"
+#include "host/resize.h"
+#include "tests/support/data_fixture.h"
+
+typedef struct membuf {
+    unsigned char b[1 << 16];
+    int n;
+} membuf;
+
+static void put(void *ctx, void *data, int n)
+{
+    membuf *m = ctx;
+    assert_true(m->n + n <= (int)sizeof m->b);
+    memcpy(m->b + m->n, data, (size_t)n);
+    m->n += n;
+}
+
+static void pattern_rgb(unsigned char *rgb, int w, int h)
+{
+    for (int i = 0; i < w * h * 3; i++)
+        rgb[i] = (unsigned char)((i * 7 + i / 97) & 255);
+}
+
+/* Pure colours in four quadrants: stb's luma is (77 R + 150 G + 29 B) >> 8. */
+static void rgb_png_gives_luma(void **state)
+{
+    (void)state;
+    const unsigned char colour[4][3] = {{255, 0, 0}, {0, 255, 0}, {0, 0, 255}, {255, 255, 255}};
+    const int luma[4] = {76, 149, 28, 255};
+    unsigned char rgb[4 * 4 * 3];
+    for (int y = 0; y < 4; y++)
+        for (int x = 0; x < 4; x++)
+            memcpy(rgb + (y * 4 + x) * 3, colour[(y / 2) * 2 + x / 2], 3);
+    membuf m = {.n = 0};
+    assert_true(stbi_write_png_to_func(put, &m, 4, 4, 3, rgb, 12));
+    uint8_t out[16];
+    siam_error e;
+    assert_int_equal(siam_image_decode_memory(out, 4, 4, m.b, (size_t)m.n, "q.png", &e), 0);
+    for (int y = 0; y < 4; y++)
+        for (int x = 0; x < 4; x++)
+            assert_int_equal(out[y * 4 + x], luma[(y / 2) * 2 + x / 2]);
+}
+
+static void area_filter_matches_reference(void **state)
+{
+    (void)state;
+    /* 4x4 -> 2x2: each output is the mean of a 2x2 block. */
+    const uint8_t a[16] = {0, 4, 8, 12, 8, 4, 100, 200, 1, 1, 50, 50, 1, 1, 50, 54};
+    uint8_t o[4];
+    siam_error e;
+    assert_int_equal(siam_resize_u8(o, 2, 2, a, 4, 4, &e), 0);
+    assert_int_equal(o[0], 4);
+    assert_int_equal(o[1], 80);
+    assert_int_equal(o[2], 1);
+    assert_int_equal(o[3], 51);
+    /* 250 -> 105 on a random image against the exact-area formula in double:
+     * output (i, j) = sum over source pixels of overlap area / s^2. */
+    enum { S = 250, D = 105 };
+    uint8_t *src = malloc(S * S), *dst = malloc(D * D);
+    assert_non_null(src);
+    assert_non_null(dst);
+    for (int i = 0; i < S * S; i++)
+        src[i] = (uint8_t)((i * 2654435761u) >> 24);
+    assert_int_equal(siam_resize_u8(dst, D, D, src, S, S, &e), 0);
+    double s = (double)S / D;
+    int worst = 0;
+    for (int i = 0; i < D; i++) {
+        for (int j = 0; j < D; j++) {
+            double acc = 0;
+            for (int y = 0; y < S; y++) {
+                double oy = fmin(y + 1, (i + 1) * s) - fmax(y, i * s);
+                if (oy <= 0)
+                    continue;
+                for (int x = 0; x < S; x++) {
+                    double ox = fmin(x + 1, (j + 1) * s) - fmax(x, j * s);
+                    if (ox > 0)
+                        acc += ox * oy * src[y * S + x];
+                }
+            }
+            int d = abs((int)dst[i * D + j] - (int)lround(acc / (s * s)));
+            worst = d > worst ? d : worst;
+        }
+    }
+    /* Rounding of values within float error of .5 may differ by one. */
+    assert_true(worst <= 1);
+    free(src);
+    free(dst);
+}
+
+static void other_sizes_and_copies(void **state)
+{
+    (void)state;
+    siam_error e;
+    uint8_t flat[300 * 200];
+    memset(flat, 77, sizeof flat);
+    uint8_t out[105 * 105];
+    /* Shrinking and growing a flat image keep it flat. */
+    assert_int_equal(siam_resize_u8(out, 105, 105, flat, 200, 300, &e), 0);
+    for (int i = 0; i < 105 * 105; i++)
+        assert_int_equal(out[i], 77);
+    assert_int_equal(siam_resize_u8(out, 105, 105, flat, 60, 80, &e), 0);
+    for (int i = 0; i < 105 * 105; i++)
+        assert_int_equal(out[i], 77);
+    /* Equal sizes copy exactly. */
+    uint8_t src[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, cp[9];
+    assert_int_equal(siam_resize_u8(cp, 3, 3, src, 3, 3, &e), 0);
+    assert_memory_equal(cp, src, 9);
+    /* Growing interpolates: a 0/255 step gets values in between (nearest
+     * neighbour would give only 0 and 255). */
+    uint8_t step[4] = {0, 255, 0, 255}, up[2 * 8];
+    assert_int_equal(siam_resize_u8(up, 2, 8, step, 2, 2, &e), 0);
+    int between = 0;
+    for (int i = 0; i < 16; i++)
+        between += up[i] > 20 && up[i] < 235;
+    assert_true(between >= 4);
+    assert_int_equal(siam_resize_u8(out, 0, 5, src, 3, 3, &e), -1);
+    assert_string_equal(e.msg, "cannot resize 3x3 to 5x0");
+}
+
+static void expect_decode_error(const unsigned char *b, size_t n, const char *msg)
+{
+    uint8_t out[105 * 105];
+    siam_error e = {{0}};
+    assert_int_equal(siam_image_decode_memory(out, 105, 105, b, n, "img", &e), -1);
+    assert_string_equal(e.msg, msg);
+}
+
+static void bad_bytes_give_clear_errors(void **state)
+{
+    (void)state;
+    unsigned char rgb[64 * 64 * 3];
+    pattern_rgb(rgb, 64, 64);
+    membuf jpg = {.n = 0}, png = {.n = 0};
+    assert_true(stbi_write_jpg_to_func(put, &jpg, 64, 64, 3, rgb, 90));
+    assert_true(stbi_write_png_to_func(put, &png, 64, 64, 3, rgb, 64 * 3));
+    uint8_t out[105 * 105];
+    siam_error e;
+    assert_int_equal(siam_image_decode_memory(out, 105, 105, jpg.b, (size_t)jpg.n, "j", &e), 0);
+    assert_int_equal(siam_image_decode_memory(out, 105, 105, png.b, (size_t)png.n, "p", &e), 0);
+
+    expect_decode_error(jpg.b, 0, "img: empty file (0 bytes), not an image");
+    expect_decode_error((const unsigned char *)"hello, world\n", 13,
+                        "img: not a readable image (unknown image type)");
+    /* stb_image would pad a cut JPEG with grey and call it a success. */
+    for (int cut = 400; cut < jpg.n - 2; cut += 700)
+        expect_decode_error(jpg.b, (size_t)cut, "img: truncated JPEG (no end-of-image marker)");
+    expect_decode_error(png.b, (size_t)png.n / 2, "img: corrupt image (outofdata)");
+    unsigned char bad[1 << 16];
+    memcpy(bad, jpg.b, (size_t)jpg.n);
+    memset(bad + 2, 0x41, 30);
+    expect_decode_error(bad, (size_t)jpg.n, "img: not a readable image (unknown image type)");
+    /* Every prefix of both files, and random byte damage, fails cleanly or
+     * decodes: never a crash (run under the sanitizers by make sanitize). */
+    for (int n = 1; n < png.n; n += 7)
+        siam_image_decode_memory(out, 105, 105, png.b, (size_t)n, "p", &e);
+    for (int k = 0; k < 64; k++) {
+        memcpy(bad, jpg.b, (size_t)jpg.n);
+        for (int i = 0; i < 8; i++)
+            bad[(k * 131 + i * 977) % jpg.n] ^= (unsigned char)(0x5a + k);
+        siam_image_decode_memory(out, 105, 105, bad, (size_t)jpg.n, "j", &e);
+    }
+}
+
+static void files_and_parallel_decode(void **state)
+{
+    (void)state;
+    char *dir = siam_fixture_tmpdir();
+    unsigned char rgb[40 * 30 * 3];
+    pattern_rgb(rgb, 40, 30);
+    membuf png = {.n = 0};
+    assert_true(stbi_write_png_to_func(put, &png, 40, 30, 3, rgb, 40 * 3));
+    char *good = siam_fixture_write(dir, "good.png", png.b, (size_t)png.n);
+    char *empty = siam_fixture_write(dir, "empty.jpg", "", 0);
+    char *text = siam_fixture_write(dir, "text.jpg", "not an image", 12);
+    char missing[4200];
+    snprintf(missing, sizeof missing, "%s/missing.jpg", dir);
+    uint8_t one[20 * 20];
+    siam_error e;
+    assert_int_equal(siam_image_decode_file(one, 20, 20, good, &e), 0);
+
+    /* The parallel decoder gives the same pixels as one-by-one decoding. */
+    const char *paths[6] = {good, good, good, good, good, good};
+    uint8_t many[6 * 20 * 20];
+    assert_int_equal(siam_image_decode_all(many, 20, 20, paths, 6, 2, &e), 0);
+    for (int i = 0; i < 6; i++)
+        assert_memory_equal(many + i * 400, one, 400);
+
+    /* The lowest failing index is reported, whatever the thread timing. */
+    const char *mixed[6] = {good, good, text, good, empty, good};
+    assert_int_equal(siam_image_decode_all(many, 20, 20, mixed, 6, 2, &e), -1);
+    char want[4400];
+    snprintf(want, sizeof want, "%s: not a readable image (unknown image type)", text);
+    assert_string_equal(e.msg, want);
+    assert_int_equal(siam_image_decode_file(one, 20, 20, empty, &e), -1);
+    snprintf(want, sizeof want, "%s: empty file (0 bytes), not an image", empty);
+    assert_string_equal(e.msg, want);
+    assert_int_equal(siam_image_decode_file(one, 20, 20, missing, &e), -1);
+    snprintf(want, sizeof want, "%s: cannot open image: No such file or directory", missing);
+    assert_string_equal(e.msg, want);
+    assert_int_equal(siam_image_decode_file(one, 20, 20, dir, &e), -1);
+    snprintf(want, sizeof want, "%s: cannot read image: Is a directory", dir);
+    assert_string_equal(e.msg, want);
+
+    siam_fixture_rmdir(dir);
+    free(good);
+    free(empty);
+    free(text);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(rgb_png_gives_luma),
+        cmocka_unit_test(area_filter_matches_reference),
+        cmocka_unit_test(other_sizes_and_copies),
+        cmocka_unit_test(bad_bytes_give_clear_errors),
+        cmocka_unit_test(files_and_parallel_decode),
+    };
+    return cmocka_run_group_tests_name("data_images", tests, NULL, NULL);
+}

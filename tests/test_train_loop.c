@@ -1,0 +1,546 @@
+/* The training loop on a small configuration and a synthetic pair set:
+ * overfitting 32 pairs, batching (drop_last), the StepLR and hook-set
+ * learning rates, the stop flag, the NaN stop, early stopping inside the
+ * loop, and resume-from-checkpoint == uninterrupted, bit for bit. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host/checkpoint.h"
+#include "host/metrics.h"
+#include "host/train.h"
+#include "tests/support/toy_pairs.h"
+
+enum { SIDE = 32, MAXB = 8 };
+
+typedef struct rig {
+    siam_ctx *ctx;
+    siam_model *m;
+    siam_optim *opt;
+    siam_trainer *t;
+} rig;
+
+static void small_config(siam_model_config *cfg, float dropout)
+{
+    siam_model_config_default(cfg);
+    cfg->in_h = cfg->in_w = SIDE;
+    int ch[4] = { 4, 8, 8, 16 }, k[4] = { 5, 3, 3, 2 };
+    memcpy(cfg->channels, ch, sizeof ch);
+    memcpy(cfg->kernels, k, sizeof k);
+    cfg->fc_units = 32;
+    cfg->dropout = dropout;
+}
+
+static void rig_open(rig *r, float dropout, double lr, const siam_pairset *train,
+                     const siam_pairset *val, const siam_train_config *tc)
+{
+    siam_error err;
+    siam_ctx_options o = { .threads = 1 };
+    r->ctx = siam_ops_cpu.ctx_new(&o, &err);
+    assert_non_null(r->ctx);
+    siam_model_config cfg;
+    small_config(&cfg, dropout);
+    r->m = siam_model_new(&siam_ops_cpu, r->ctx, &cfg, MAXB, &err);
+    if (!r->m)
+        fail_msg("%s", err.msg);
+    assert_int_equal(siam_model_init(r->m, SIAM_INIT_PYTORCH, 21, &err), 0);
+    siam_model_set_dropout_state(r->m, 77, 0);
+    siam_optim_config oc;
+    siam_optim_config_default(&oc, SIAM_OPTIM_ADAM);
+    oc.lr = lr;
+    r->opt = siam_optim_new(&siam_ops_cpu, r->ctx, &oc, siam_model_numel(r->m), &err);
+    assert_non_null(r->opt);
+    r->t = siam_trainer_new(r->m, r->opt, train, val, tc, &err);
+    if (!r->t)
+        fail_msg("%s", err.msg);
+}
+
+static void rig_close(rig *r)
+{
+    siam_trainer_free(r->t);
+    siam_optim_free(r->opt);
+    siam_model_free(r->m);
+    siam_ops_cpu.ctx_free(r->ctx);
+}
+
+typedef struct toyset {
+    siam_toy toy;
+    siam_pairset *train, *val;
+} toyset;
+
+static int setup(void **state)
+{
+    toyset *s = calloc(1, sizeof *s);
+    if (siam_toy_images(&s->toy, 8, 4, SIDE, SIDE, 3))
+        return -1;
+    s->train = siam_toy_pairs(&s->toy, 32, 1);
+    s->val = siam_toy_pairs(&s->toy, 12, 2);
+    *state = s;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    toyset *s = *state;
+    siam_toy_pairs_free(s->train);
+    siam_toy_pairs_free(s->val);
+    siam_toy_free(&s->toy);
+    free(s);
+    return 0;
+}
+
+/* Hook for the overfit test: after each epoch, the eval-mode accuracy over
+ * the training pairs; stop once it is 1. */
+static int overfit_hook(void *user, siam_trainer *t, const siam_train_event *ev, siam_error *err)
+{
+    if (ev->kind != SIAM_EVENT_EPOCH_END)
+        return 0;
+    const siam_pairset *train = user;
+    double loss, acc;
+    if (siam_trainer_evaluate(t, train, &loss, &acc, NULL, err))
+        return -1;
+    if (siam_trainer_record(t, "fit_acc", acc, err))
+        return -1;
+    return acc == 1.0;
+}
+
+static void overfits_32_pairs(void **state)
+{
+    toyset *s = *state;
+    siam_train_config tc;
+    siam_train_config_default(&tc);
+    tc.epochs = 60; /* 240 steps at most */
+    tc.batch_size = 8;
+    tc.seed = 5;
+    tc.hook = overfit_hook;
+    tc.hook_user = s->train;
+    rig r;
+    rig_open(&r, 0.0f, 1e-3, s->train, NULL, &tc);
+    siam_error err;
+    if (siam_trainer_fit(r.t, &err))
+        fail_msg("%s", err.msg);
+    int epochs = siam_trainer_epochs_done(r.t);
+    const double *fit = siam_trainer_history(r.t, "fit_acc");
+    const double *tl = siam_trainer_history(r.t, "train_loss");
+    printf("100%% training accuracy after %d epochs (%d steps); train loss %.4f -> %.4f\n",
+           epochs, epochs * 4, tl[0], tl[epochs - 1]);
+    assert_int_equal(siam_trainer_stop_reason(r.t), SIAM_STOP_HOOK);
+    assert_true(fit[epochs - 1] == 1.0);
+    assert_true(tl[epochs - 1] < tl[0]);
+    assert_true(isnan(siam_trainer_history(r.t, "val_acc")[0])); /* no validation set */
+    /* Prediction in batches of the model's max (8: 4 batches) from a fresh
+     * upload agrees with the trainer's evaluation and the 100%. */
+    float probs[32], probs2[32];
+    double loss, acc;
+    assert_int_equal(siam_model_predict(r.m, s->train, NULL, 0.0f, 1.0f, probs, &err), 0);
+    assert_int_equal(siam_trainer_evaluate(r.t, s->train, &loss, &acc, probs2, &err), 0);
+    assert_memory_equal(probs, probs2, sizeof probs);
+    float y[32];
+    for (int i = 0; i < 32; i++)
+        y[i] = s->train->pairs[i].label;
+    assert_float_equal(siam_metrics_accuracy(probs, y, 32, 0.5f), 1.0, 0);
+    assert_float_equal(acc, 1.0, 0);
+    assert_float_equal(loss, siam_metrics_bce(probs, y, 32), 1e-6);
+    /* Prediction leaves the model in training mode. */
+    assert_int_equal(siam_model_training(r.m), 1);
+    rig_close(&r);
+}
+
+typedef struct batch_log {
+    int sizes[16];
+    int n;
+    int epoch_begins;
+    double lrs[8];
+    volatile sig_atomic_t *flag;
+    int flag_after;
+    double set_lr;
+} batch_log;
+
+static int log_hook(void *user, siam_trainer *t, const siam_train_event *ev, siam_error *err)
+{
+    (void)err;
+    batch_log *b = user;
+    if (ev->kind == SIAM_EVENT_EPOCH_BEGIN) {
+        if (b->set_lr > 0.0 && ev->epoch == 1)
+            siam_optim_set_lr(siam_trainer_optim(t), b->set_lr);
+        b->epoch_begins++;
+    }
+    if (ev->kind == SIAM_EVENT_BATCH_END) {
+        if (b->n < 16)
+            b->sizes[b->n] = ev->batch_size;
+        b->n++;
+        if (b->flag && b->n == b->flag_after)
+            *b->flag = 1;
+    }
+    if (ev->kind == SIAM_EVENT_EPOCH_END && ev->epoch < 8)
+        b->lrs[ev->epoch] = ev->lr;
+    return 0;
+}
+
+static void batches_keep_or_drop_the_last(void **state)
+{
+    toyset *s = *state;
+    siam_pairset sub = *s->val; /* 12 pairs: batches 5, 5, 2 or 5, 5 */
+    for (int drop = 0; drop < 2; drop++) {
+        batch_log b = { 0 };
+        siam_train_config tc;
+        siam_train_config_default(&tc);
+        tc.batch_size = 5;
+        tc.drop_last = drop;
+        tc.hook = log_hook;
+        tc.hook_user = &b;
+        rig r;
+        rig_open(&r, 0.0f, 1e-3, &sub, NULL, &tc);
+        siam_error err;
+        assert_int_equal(siam_trainer_fit(r.t, &err), 0);
+        assert_int_equal(b.n, drop ? 2 : 3);
+        assert_int_equal(b.sizes[0], 5);
+        assert_int_equal(b.sizes[1], 5);
+        if (!drop)
+            assert_int_equal(b.sizes[2], 2);
+        rig_close(&r);
+    }
+}
+
+static void steplr_and_hook_set_the_lr(void **state)
+{
+    toyset *s = *state;
+    siam_pairset sub = *s->val;
+    sub.count = 4;
+    batch_log b = { 0 };
+    siam_train_config tc;
+    siam_train_config_default(&tc);
+    tc.epochs = 5;
+    tc.batch_size = 4;
+    tc.use_steplr = 1;
+    tc.steplr = (siam_steplr){ .base_lr = 0.01, .step_size = 2, .gamma = 0.5 };
+    tc.hook = log_hook;
+    tc.hook_user = &b;
+    rig r;
+    rig_open(&r, 0.0f, 123.0, &sub, NULL, &tc);
+    siam_error err;
+    assert_int_equal(siam_trainer_fit(r.t, &err), 0);
+    const double want[5] = { 0.01, 0.01, 0.005, 0.005, 0.0025 };
+    const double *lr = siam_trainer_history(r.t, "lr");
+    for (int e = 0; e < 5; e++) {
+        assert_float_equal(lr[e], want[e], 1e-15);
+        assert_float_equal(b.lrs[e], want[e], 1e-15);
+    }
+    rig_close(&r);
+
+    /* Without a schedule, a hook sets the lr at EPOCH_BEGIN and it sticks. */
+    batch_log b2 = { .set_lr = 0.25 };
+    tc.use_steplr = 0;
+    tc.epochs = 3;
+    tc.hook_user = &b2;
+    rig_open(&r, 0.0f, 0.5, &sub, NULL, &tc);
+    assert_int_equal(siam_trainer_fit(r.t, &err), 0);
+    lr = siam_trainer_history(r.t, "lr");
+    assert_float_equal(lr[0], 0.5, 0);
+    assert_float_equal(lr[1], 0.25, 0);
+    assert_float_equal(lr[2], 0.25, 0);
+    assert_float_equal(b2.lrs[1], 0.25, 0); /* EPOCH_END reports the lr in force */
+    rig_close(&r);
+}
+
+static void stop_flag_ends_training_at_a_batch(void **state)
+{
+    toyset *s = *state;
+    volatile sig_atomic_t flag = 0;
+    batch_log b = { .flag = &flag, .flag_after = 6 };
+    siam_train_config tc;
+    siam_train_config_default(&tc);
+    tc.epochs = 4;
+    tc.batch_size = 8; /* 4 batches per epoch: stops in the 2nd epoch */
+    tc.stop_flag = &flag;
+    tc.hook = log_hook;
+    tc.hook_user = &b;
+    rig r;
+    rig_open(&r, 0.0f, 1e-3, s->train, NULL, &tc);
+    siam_error err;
+    assert_int_equal(siam_trainer_fit(r.t, &err), 0);
+    assert_int_equal(siam_trainer_stop_reason(r.t), SIAM_STOP_SIGNAL);
+    assert_int_equal(b.n, 6);
+    assert_int_equal(siam_trainer_epochs_done(r.t), 1);
+    assert_int_equal(siam_optim_steps(r.opt), 6);
+    rig_close(&r);
+}
+
+static void nan_loss_names_epoch_and_batch(void **state)
+{
+    toyset *s = *state;
+    siam_train_config tc;
+    siam_train_config_default(&tc);
+    tc.epochs = 2;
+    tc.batch_size = 8;
+    rig r;
+    rig_open(&r, 0.0f, 1e-3, s->train, NULL, &tc);
+    siam_error err;
+    /* A NaN in out.bias makes every probability NaN. */
+    const siam_param_info *ob = siam_model_param(r.m, siam_model_param_find(r.m, "out.bias"));
+    float nan = NAN;
+    assert_int_equal(siam_ops_cpu.upload(r.ctx, siam_model_params(r.m) + ob->offset, &nan, 4), 0);
+    assert_int_equal(siam_trainer_fit(r.t, &err), -1);
+    assert_string_equal(err.msg, "non-finite loss (nan) at epoch 1, batch 1");
+    rig_close(&r);
+}
+
+static void early_stopping_inside_the_loop(void **state)
+{
+    toyset *s = *state;
+    siam_train_config tc;
+    siam_train_config_default(&tc);
+    tc.epochs = 30;
+    tc.batch_size = 8;
+    tc.use_early_stop = 1;
+    strcpy(tc.early_stop.metric, "nonexistent");
+    rig r;
+    rig_open(&r, 0.0f, 1e-3, s->train, s->val, &tc);
+    siam_error err;
+    assert_int_equal(siam_trainer_fit(r.t, &err), -1);
+    assert_string_equal(err.msg, "early stopping: metric 'nonexistent' was not recorded in epoch 1");
+    rig_close(&r);
+
+    /* lr 0 freezes the weights: val_loss never improves after epoch 1, so
+     * patience 2 stops after epoch 3 with the best at epoch 0. */
+    strcpy(tc.early_stop.metric, "val_loss");
+    tc.early_stop.mode_max = 0;
+    tc.early_stop.patience = 2;
+    tc.early_stop.min_delta = 0.1;
+    char path[] = "/tmp/siam_es_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    tc.checkpoint_path = path;
+    rig_open(&r, 0.0f, 0.0, s->train, s->val, &tc);
+    assert_int_equal(siam_trainer_fit(r.t, &err), 0);
+    assert_int_equal(siam_trainer_stop_reason(r.t), SIAM_STOP_EARLY);
+    assert_int_equal(siam_trainer_epochs_done(r.t), 3);
+    assert_int_equal(siam_trainer_early_stop(r.t)->best_epoch, 0);
+    rig_close(&r);
+    /* Resuming a run that stopped early trains no further. */
+    tc.checkpoint_path = NULL;
+    rig_open(&r, 0.0f, 0.0, s->train, s->val, &tc);
+    assert_int_equal(siam_checkpoint_load(path, r.m, r.opt, r.t, &err), 0);
+    assert_int_equal(siam_trainer_fit(r.t, &err), 0);
+    assert_int_equal(siam_trainer_stop_reason(r.t), SIAM_STOP_EARLY);
+    assert_int_equal(siam_trainer_epochs_done(r.t), 3);
+    assert_int_equal(siam_optim_steps(r.opt), 12);
+    rig_close(&r);
+    unlink(path);
+}
+
+/* With augmentation the run is still a function of the seed (the same
+ * seed gives the same weights), differs from the plain run, and resumes bit
+ * for bit (the augmentation counter is checkpointed). */
+static void augmented_training_is_seeded_and_resumable(void **state)
+{
+    toyset *s = *state;
+    char path[] = "/tmp/siam_aug_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    siam_train_config tc;
+    siam_train_config_default(&tc);
+    tc.epochs = 3;
+    tc.batch_size = 8;
+    tc.seed = 4;
+    siam_augment_defaults(&tc.augment);
+    tc.augment.enabled = 1;
+    assert_non_null(siam_ops_cpu.augment_batch);
+    siam_error err;
+    rig a, b, plain, c;
+    rig_open(&a, 0.0f, 1e-3, s->train, NULL, &tc);
+    rig_open(&b, 0.0f, 1e-3, s->train, NULL, &tc);
+    assert_int_equal(siam_trainer_fit(a.t, &err), 0);
+    assert_int_equal(siam_trainer_fit(b.t, &err), 0);
+    size_t n = siam_model_numel(a.m);
+    float *pa = malloc(n * 4), *pb = malloc(n * 4);
+    assert_int_equal(siam_model_download_params(a.m, pa, &err), 0);
+    assert_int_equal(siam_model_download_params(b.m, pb, &err), 0);
+    assert_memory_equal(pa, pb, n * 4);
+    tc.augment.enabled = 0;
+    rig_open(&plain, 0.0f, 1e-3, s->train, NULL, &tc);
+    assert_int_equal(siam_trainer_fit(plain.t, &err), 0);
+    assert_int_equal(siam_model_download_params(plain.m, pb, &err), 0);
+    assert_memory_not_equal(pa, pb, n * 4);
+
+    tc.augment.enabled = 1;
+    tc.epochs = 1;
+    tc.checkpoint_path = path;
+    rig_close(&b);
+    rig_open(&b, 0.0f, 1e-3, s->train, NULL, &tc);
+    assert_int_equal(siam_trainer_fit(b.t, &err), 0);
+    tc.epochs = 3;
+    tc.checkpoint_path = NULL;
+    rig_open(&c, 0.0f, 1e-3, s->train, NULL, &tc);
+    if (siam_checkpoint_load(path, c.m, c.opt, c.t, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(siam_trainer_fit(c.t, &err), 0);
+    assert_int_equal(siam_model_download_params(c.m, pb, &err), 0);
+    assert_memory_equal(pa, pb, n * 4);
+    free(pa);
+    free(pb);
+    rig_close(&a);
+    rig_close(&b);
+    rig_close(&c);
+    rig_close(&plain);
+    unlink(path);
+}
+
+typedef struct scripted {
+    const double *scores;
+    float *at_epoch1; /* params after epoch index 1 */
+} scripted;
+
+/* Records a scripted "score" metric and keeps the weights of epoch 1. */
+static int score_hook(void *user, siam_trainer *t, const siam_train_event *ev, siam_error *err)
+{
+    scripted *sc = user;
+    if (ev->kind != SIAM_EVENT_EPOCH_END)
+        return 0;
+    if (ev->epoch == 1 && siam_model_download_params(siam_trainer_model(t), sc->at_epoch1, err))
+        return -1;
+    return siam_trainer_record(t, "score", sc->scores[ev->epoch], err);
+}
+
+static void early_stopping_restores_the_best_weights(void **state)
+{
+    toyset *s = *state;
+    const double scores[6] = { 1.0, 3.0, 2.0, 3.05, 2.5, 9.0 };
+    siam_train_config tc;
+    siam_train_config_default(&tc);
+    tc.epochs = 6;
+    tc.batch_size = 8;
+    tc.use_early_stop = 1;
+    strcpy(tc.early_stop.metric, "score");
+    tc.early_stop.mode_max = 1;
+    tc.early_stop.patience = 3;
+    tc.early_stop.min_delta = 0.1; /* 3.05 is not an improvement on 3.0 */
+    tc.early_stop.restore_best = 1;
+    rig r;
+    rig_open(&r, 0.0f, 1e-3, s->train, NULL, &tc);
+    size_t n = siam_model_numel(r.m);
+    scripted sc = { scores, malloc(n * sizeof(float)) };
+    siam_trainer_free(r.t);
+    tc.hook = score_hook;
+    tc.hook_user = &sc;
+    siam_error err;
+    r.t = siam_trainer_new(r.m, r.opt, s->train, NULL, &tc, &err);
+    assert_non_null(r.t);
+    assert_int_equal(siam_trainer_fit(r.t, &err), 0);
+    assert_int_equal(siam_trainer_stop_reason(r.t), SIAM_STOP_EARLY);
+    assert_int_equal(siam_trainer_epochs_done(r.t), 5); /* epochs 2, 3, 4 without improvement */
+    assert_int_equal(siam_trainer_early_stop(r.t)->best_epoch, 1);
+    float *now = malloc(n * sizeof(float));
+    assert_int_equal(siam_model_download_params(r.m, now, &err), 0);
+    assert_memory_equal(now, sc.at_epoch1, n * sizeof(float));
+    assert_int_equal(siam_optim_steps(r.opt), 20); /* training did go on past epoch 1 */
+    free(now);
+    free(sc.at_epoch1);
+    rig_close(&r);
+}
+
+/* Final parameters and BN statistics of a run. */
+static float *snapshot(rig *r, size_t *n)
+{
+    size_t np = siam_model_numel(r->m), nb = siam_model_buffer_numel(r->m);
+    float *v = malloc((np + nb) * sizeof *v);
+    siam_error err;
+    assert_int_equal(siam_model_download_params(r->m, v, &err), 0);
+    assert_int_equal(siam_ops_cpu.download(r->ctx, v + np, siam_model_buffers(r->m), nb * 4), 0);
+    *n = np + nb;
+    return v;
+}
+
+static void resume_is_bit_identical(void **state)
+{
+    toyset *s = *state;
+    char path[] = "/tmp/siam_resume_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    siam_train_config tc;
+    siam_train_config_default(&tc);
+    tc.epochs = 4;
+    tc.batch_size = 6; /* 32 pairs: a partial last batch of 2 */
+    tc.seed = 9;
+    tc.use_steplr = 1;
+    tc.steplr = (siam_steplr){ .base_lr = 2e-3, .step_size = 1, .gamma = 0.7 };
+    tc.use_early_stop = 1;
+    strcpy(tc.early_stop.metric, "train_loss");
+    tc.early_stop.mode_max = 0;
+    tc.early_stop.patience = 10;
+    tc.early_stop.restore_best = 1;
+    siam_error err;
+
+    rig a;
+    rig_open(&a, 0.3f, 2e-3, s->train, s->val, &tc);
+    assert_int_equal(siam_trainer_fit(a.t, &err), 0);
+    size_t n;
+    float *want = snapshot(&a, &n);
+
+    /* Two epochs with a checkpoint after each ... */
+    tc.epochs = 2;
+    tc.checkpoint_path = path;
+    rig b;
+    rig_open(&b, 0.3f, 2e-3, s->train, s->val, &tc);
+    if (siam_trainer_fit(b.t, &err))
+        fail_msg("%s", err.msg);
+    rig_close(&b);
+    /* ... then a fresh process-equivalent: new objects, differently
+     * initialised, everything taken from the file. */
+    tc.epochs = 4;
+    tc.checkpoint_path = NULL;
+    tc.seed = 12345;
+    rig c;
+    rig_open(&c, 0.3f, 2e-3, s->train, s->val, &tc);
+    assert_int_equal(siam_model_init(c.m, SIAM_INIT_PAPER, 99, &err), 0);
+    if (siam_checkpoint_load(path, c.m, c.opt, c.t, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(siam_trainer_epochs_done(c.t), 2);
+    assert_int_equal(siam_trainer_fit(c.t, &err), 0);
+    float *got = snapshot(&c, &n);
+    assert_memory_equal(got, want, n * sizeof *got);
+    for (int e = 0; e < 4; e++) {
+        const char *names[3] = { "train_loss", "val_loss", "val_acc" };
+        for (int k = 0; k < 3; k++)
+            assert_memory_equal(&siam_trainer_history(c.t, names[k])[e],
+                                &siam_trainer_history(a.t, names[k])[e], sizeof(double));
+    }
+    assert_int_equal(siam_optim_steps(c.opt), 24);
+    assert_int_equal(siam_optim_steps(a.opt), 24);
+    /* The loss fell every epoch, so the best (restored) weights are the
+     * last epoch's: the comparison above is of trained, not restored-early,
+     * weights. */
+    assert_int_equal(siam_trainer_early_stop(a.t)->best_epoch, 3);
+    free(want);
+    free(got);
+    rig_close(&a);
+    rig_close(&c);
+    unlink(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(overfits_32_pairs),
+        cmocka_unit_test(batches_keep_or_drop_the_last),
+        cmocka_unit_test(steplr_and_hook_set_the_lr),
+        cmocka_unit_test(stop_flag_ends_training_at_a_batch),
+        cmocka_unit_test(nan_loss_names_epoch_and_batch),
+        cmocka_unit_test(early_stopping_inside_the_loop),
+        cmocka_unit_test(early_stopping_restores_the_best_weights),
+        cmocka_unit_test(resume_is_bit_identical),
+        cmocka_unit_test(augmented_training_is_seeded_and_resumable),
+    };
+    return cmocka_run_group_tests_name("train_loop", tests, setup, teardown);
+}
