@@ -101,7 +101,7 @@ static double rel_err(const float *a, const double *r, size_t n)
 
 /* Runs fft (with at most vb_max frequency columns per block) and the direct
  * table path on shape s and checks both against the double reference. */
-static void check_shape(const shape *s, int vb_max)
+static void check_shape(const shape *s, int vb_max, int images_max)
 {
     int OH = s->H - s->KH + 1, OW = s->W - s->KW + 1;
     size_t nin = (size_t)s->N * s->Ci * s->H * s->W, nw = (size_t)s->Co * s->Ci * s->KH * s->KW;
@@ -129,7 +129,7 @@ static void check_shape(const shape *s, int vb_max)
                                                     s->Co, s->KH, s->KW)
                       : siam_cpu_conv2d_fft_forward_blocks(ctx, out, in, w, b, s->N, s->Ci,
                                                            s->H, s->W, s->Co, s->KH, s->KW,
-                                                           vb_max);
+                                                           vb_max, images_max);
         assert_int_equal(rc, 0);
         /* Backward must overwrite din and add into dw, db: start from
          * garbage in din and from 0.5 in dw, db. */
@@ -143,7 +143,7 @@ static void check_shape(const shape *s, int vb_max)
                                                  s->W, s->Co, s->KH, s->KW)
                   : siam_cpu_conv2d_fft_backward_blocks(ctx, din, dw, db, dout, in, w, s->N,
                                                         s->Ci, s->H, s->W, s->Co, s->KH, s->KW,
-                                                        vb_max);
+                                                        vb_max, images_max);
         assert_int_equal(rc, 0);
         for (size_t i = 0; i < nw; i++)
             dw[i] -= 0.5f;
@@ -151,10 +151,10 @@ static void check_shape(const shape *s, int vb_max)
             db[i] -= 0.5f;
         double e_out = rel_err(out, rout, nout), e_din = rel_err(din, rdin, nin);
         double e_dw = rel_err(dw, rdw, nw), e_db = rel_err(db, rdb, s->Co);
-        printf("conv %dx%dx%dx%d -> %d k%dx%d blocks<=%d %s: rel err out %.2e din %.2e dw %.2e "
-               "db %.2e\n",
-               s->N, s->Ci, s->H, s->W, s->Co, s->KH, s->KW, vb_max, name, e_out, e_din, e_dw,
-               e_db);
+        printf("conv %dx%dx%dx%d -> %d k%dx%d blocks<=%d chunks<=%d %s: rel err out %.2e din "
+               "%.2e dw %.2e db %.2e\n",
+               s->N, s->Ci, s->H, s->W, s->Co, s->KH, s->KW, vb_max, images_max, name, e_out,
+               e_din, e_dw, e_db);
         assert_true(e_out <= TOL);
         assert_true(e_din <= TOL);
         assert_true(e_dw <= TOL);
@@ -172,28 +172,31 @@ static void small_odd_shapes_all_blockings(void **state)
     const shape s1 = {3, 3, 9, 12, 5, 4, 3};
     const shape s2 = {2, 4, 11, 7, 3, 2, 5};
     for (int vb = 1; vb <= 7; vb += 2) {
-        check_shape(&s1, vb);
-        check_shape(&s2, vb);
+        check_shape(&s1, vb, 0);
+        check_shape(&s2, vb, 0);
     }
+    /* Image chunks of 1 and 2 (the last one short) over 3 images. */
+    check_shape(&s1, 0, 1);
+    check_shape(&s1, 2, 2);
 }
 
 static void seed_conv1_shape(void **state)
 {
     (void)state;
-    check_shape(&(shape){2, 1, 105, 105, 64, 10, 10}, 0);
+    check_shape(&(shape){2, 1, 105, 105, 64, 10, 10}, 0, 0);
 }
 
 static void seed_conv2_shape(void **state)
 {
     (void)state;
-    check_shape(&(shape){2, 64, 48, 48, 128, 7, 7}, 0);
-    check_shape(&(shape){2, 64, 48, 48, 128, 7, 7}, 4);
+    check_shape(&(shape){2, 64, 48, 48, 128, 7, 7}, 0, 0);
+    check_shape(&(shape){2, 64, 48, 48, 128, 7, 7}, 4, 1);
 }
 
 static void seed_conv3_shape(void **state)
 {
     (void)state;
-    check_shape(&(shape){2, 128, 21, 21, 128, 4, 4}, 0);
+    check_shape(&(shape){2, 128, 21, 21, 128, 4, 4}, 0, 0);
 }
 
 static void fft_rejects_bad_sizes(void **state)

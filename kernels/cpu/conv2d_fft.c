@@ -209,9 +209,45 @@ static size_t max3(size_t a, size_t b, size_t c)
     return m > c ? m : c;
 }
 
+/* Scratch floats per frequency column for a chunk of nc images. */
+static size_t fwd_per_v(const fft_dims *d, int nc)
+{
+    size_t Ti = (size_t)nc * d->Ci, Tw = (size_t)d->Co * d->Ci, To = (size_t)nc * d->Co;
+    return 2 * (size_t)d->H * (Ti + Tw + To)
+           + 2 * max3((size_t)d->H * Ti, (size_t)d->KH * Tw, (size_t)d->OH * To);
+}
+
+static size_t bwd_per_v(const fft_dims *d, int nc, int has_din)
+{
+    size_t Ti = (size_t)nc * d->Ci, Tw = (size_t)d->Co * d->Ci, To = (size_t)nc * d->Co;
+    size_t tx = has_din && Ti > Tw ? Ti : Tw;
+    return 2 * (size_t)d->H * (Ti + (has_din ? Tw : 0) + To + tx)
+           + 2 * max3((size_t)d->H * Ti, (size_t)d->KH * Tw, (size_t)d->OH * To);
+}
+
+/* Images per chunk: the whole batch when a block of SIAM_FFT_MIN_BLOCK
+ * frequency columns fits the budget, else halved until it does (or one
+ * image). Narrow blocks make the last inverse pass a GEMM with a tiny inner
+ * dimension, which is bound by memory traffic on the output; recomputing
+ * the filter spectrum per chunk is cheaper. images_max > 0 caps it. */
+#define SIAM_FFT_MIN_BLOCK 8
+static int fft_images(const fft_dims *d, int has_din, int backward, int images_max)
+{
+    size_t budget = SIAM_CPU_FFT_SCRATCH_BYTES / sizeof(float), fixed = dft_mats_floats(d);
+    size_t want = (size_t)(d->V < SIAM_FFT_MIN_BLOCK ? d->V : SIAM_FFT_MIN_BLOCK);
+    int nc = images_max > 0 && images_max < d->N ? images_max : d->N;
+    while (nc > 1) {
+        size_t pv = backward ? bwd_per_v(d, nc, has_din) : fwd_per_v(d, nc);
+        if (fixed + pv * want <= budget)
+            break;
+        nc = (nc + 1) / 2;
+    }
+    return nc;
+}
+
 int siam_cpu_conv2d_fft_forward_blocks(siam_ctx *ctx, float *out, const float *in,
                                        const float *w, const float *b, int N, int Ci, int H, int W,
-                                       int Co, int KH, int KW, int vb_max)
+                                       int Co, int KH, int KW, int vb_max, int images_max)
 {
     fft_dims d;
     if (fft_check(ctx, "conv2d_fft_forward", &d, N, Ci, H, W, Co, KH, KW))
@@ -220,34 +256,38 @@ int siam_cpu_conv2d_fft_forward_blocks(siam_ctx *ctx, float *out, const float *i
         return 0;
     if (!out || !in || !w || !b)
         return siam_cpu_fail(ctx, "conv2d_fft_forward: NULL buffer");
-    int Ti = N * Ci, Tw = Co * Ci, To = N * Co;
-    size_t h2 = 2 * (size_t)H;
-    size_t per_v = h2 * ((size_t)Ti + Tw + To)
-                   + 2 * max3((size_t)H * Ti, (size_t)KH * Tw, (size_t)d.OH * To);
+    int nc = fft_images(&d, 0, 0, images_max);
+    size_t per_v = fwd_per_v(&d, nc);
     int vb = fft_block(&d, per_v, vb_max);
     float *mem = siam_cpu_scratch(ctx, dft_mats_floats(&d) + per_v * vb);
     if (mem == NULL)
         return siam_fail_wrap(&ctx->err, "conv2d_fft_forward");
     dft_mats m;
     dft_mats_fill(&m, mem, &d);
+    int Tw = Co * Ci;
+    size_t h2 = 2 * (size_t)H, plane = (size_t)d.OH * d.OW;
     float *Si = mem + dft_mats_floats(&d);
-    float *Sw = Si + h2 * vb * Ti, *So = Sw + h2 * vb * Tw, *Y = So + h2 * vb * To;
+    float *Sw = Si + h2 * vb * nc * Ci, *So = Sw + h2 * vb * Tw, *Y = So + h2 * vb * nc * Co;
     float *Q = Y; /* the row-pass scratch is free again by the inverse */
 
-    size_t plane = (size_t)d.OH * d.OW;
 #pragma omp parallel for schedule(static)
-    for (int t = 0; t < To; t++)
+    for (int t = 0; t < N * Co; t++)
         for (size_t p = 0; p < plane; p++)
             out[(size_t)t * plane + p] = b[t % Co];
 
-    cprod pf = {0, N, Co, Ci};
     openblas_set_num_threads(1);
-    for (int v0 = 0; v0 < d.V; v0 += vb) {
-        int nb = d.V - v0 < vb ? d.V - v0 : vb;
-        dft_forward(&m, &d, v0, nb, Si, Y, in, Ti, H, W, H * W, W);
-        dft_forward(&m, &d, v0, nb, Sw, Y, w, Tw, KH, KW, KH * KW, KW);
-        cprod_run(&pf, H * nb, So, Si, Sw);
-        dft_inverse_add(&m, &d, v0, nb, out, (int)plane, d.OW, So, Q, To, d.OH, d.OW);
+    for (int n0 = 0; n0 < N; n0 += nc) {
+        int n = N - n0 < nc ? N - n0 : nc, Ti = n * Ci, To = n * Co;
+        const float *x = in + (size_t)n0 * Ci * H * W;
+        float *y = out + (size_t)n0 * Co * plane;
+        cprod pf = {0, n, Co, Ci};
+        for (int v0 = 0; v0 < d.V; v0 += vb) {
+            int nb = d.V - v0 < vb ? d.V - v0 : vb;
+            dft_forward(&m, &d, v0, nb, Si, Y, x, Ti, H, W, H * W, W);
+            dft_forward(&m, &d, v0, nb, Sw, Y, w, Tw, KH, KW, KH * KW, KW);
+            cprod_run(&pf, H * nb, So, Si, Sw);
+            dft_inverse_add(&m, &d, v0, nb, y, (int)plane, d.OW, So, Q, To, d.OH, d.OW);
+        }
     }
     openblas_set_num_threads(ctx->threads);
     return 0;
@@ -255,7 +295,8 @@ int siam_cpu_conv2d_fft_forward_blocks(siam_ctx *ctx, float *out, const float *i
 
 int siam_cpu_conv2d_fft_backward_blocks(siam_ctx *ctx, float *din, float *dw, float *db,
                                         const float *dout, const float *in, const float *w, int N,
-                                        int Ci, int H, int W, int Co, int KH, int KW, int vb_max)
+                                        int Ci, int H, int W, int Co, int KH, int KW, int vb_max,
+                                        int images_max)
 {
     fft_dims d;
     if (fft_check(ctx, "conv2d_fft_backward", &d, N, Ci, H, W, Co, KH, KW))
@@ -279,36 +320,42 @@ int siam_cpu_conv2d_fft_backward_blocks(siam_ctx *ctx, float *din, float *dw, fl
         db[co] += (float)s;
     }
 
-    int Ti = N * Ci, Tw = Co * Ci, To = N * Co;
-    size_t h2 = 2 * (size_t)H;
-    size_t tx = (size_t)(din && Ti > Tw ? Ti : Tw);
-    size_t per_v = h2 * ((size_t)Ti + (din ? Tw : 0) + To + tx)
-                   + 2 * max3((size_t)H * Ti, (size_t)KH * Tw, (size_t)d.OH * To);
+    int has_din = din != NULL;
+    int nc = fft_images(&d, has_din, 1, images_max);
+    size_t per_v = bwd_per_v(&d, nc, has_din);
     int vb = fft_block(&d, per_v, vb_max);
     float *mem = siam_cpu_scratch(ctx, dft_mats_floats(&d) + per_v * vb);
     if (mem == NULL)
         return siam_fail_wrap(&ctx->err, "conv2d_fft_backward");
     dft_mats m;
     dft_mats_fill(&m, mem, &d);
+    int Tw = Co * Ci;
+    size_t h2 = 2 * (size_t)H, Tim = (size_t)nc * Ci;
+    size_t tx = has_din && Tim > (size_t)Tw ? Tim : (size_t)Tw;
     float *Si = mem + dft_mats_floats(&d);
-    float *Sd = Si + h2 * vb * Ti, *Sx = Sd + h2 * vb * To, *Sw = Sx + h2 * vb * tx;
-    float *Y = Sw + (din ? h2 * vb * Tw : 0);
+    float *Sd = Si + h2 * vb * Tim, *Sx = Sd + h2 * vb * nc * Co, *Sw = Sx + h2 * vb * tx;
+    float *Y = Sw + (has_din ? h2 * vb * Tw : 0);
     float *Q = Y;
 
     if (din)
-        memset(din, 0, (size_t)Ti * H * W * sizeof(float));
-    cprod pw = {2, Co, Ci, N}, pd = {1, N, Ci, Co};
+        memset(din, 0, (size_t)N * Ci * H * W * sizeof(float));
     openblas_set_num_threads(1);
-    for (int v0 = 0; v0 < d.V; v0 += vb) {
-        int nb = d.V - v0 < vb ? d.V - v0 : vb;
-        dft_forward(&m, &d, v0, nb, Sd, Y, dout, To, d.OH, d.OW, (int)plane, d.OW);
-        dft_forward(&m, &d, v0, nb, Si, Y, in, Ti, H, W, H * W, W);
-        cprod_run(&pw, H * nb, Sx, Sd, Si);
-        dft_inverse_add(&m, &d, v0, nb, dw, KH * KW, KW, Sx, Q, Tw, KH, KW);
-        if (din) {
-            dft_forward(&m, &d, v0, nb, Sw, Y, w, Tw, KH, KW, KH * KW, KW);
-            cprod_run(&pd, H * nb, Sx, Sd, Sw);
-            dft_inverse_add(&m, &d, v0, nb, din, H * W, W, Sx, Q, Ti, H, W);
+    for (int n0 = 0; n0 < N; n0 += nc) {
+        int n = N - n0 < nc ? N - n0 : nc, Ti = n * Ci, To = n * Co;
+        const float *x = in + (size_t)n0 * Ci * H * W, *g = dout + (size_t)n0 * Co * plane;
+        float *dx = din ? din + (size_t)n0 * Ci * H * W : NULL;
+        cprod pw = {2, Co, Ci, n}, pd = {1, n, Ci, Co};
+        for (int v0 = 0; v0 < d.V; v0 += vb) {
+            int nb = d.V - v0 < vb ? d.V - v0 : vb;
+            dft_forward(&m, &d, v0, nb, Sd, Y, g, To, d.OH, d.OW, (int)plane, d.OW);
+            dft_forward(&m, &d, v0, nb, Si, Y, x, Ti, H, W, H * W, W);
+            cprod_run(&pw, H * nb, Sx, Sd, Si);
+            dft_inverse_add(&m, &d, v0, nb, dw, KH * KW, KW, Sx, Q, Tw, KH, KW);
+            if (dx) {
+                dft_forward(&m, &d, v0, nb, Sw, Y, w, Tw, KH, KW, KH * KW, KW);
+                cprod_run(&pd, H * nb, Sx, Sd, Sw);
+                dft_inverse_add(&m, &d, v0, nb, dx, H * W, W, Sx, Q, Ti, H, W);
+            }
         }
     }
     openblas_set_num_threads(ctx->threads);
@@ -319,7 +366,7 @@ int siam_cpu_conv2d_fft_forward(siam_ctx *ctx, float *out, const float *in, cons
                                 const float *b, int N, int Ci, int H, int W, int Co, int KH,
                                 int KW)
 {
-    return siam_cpu_conv2d_fft_forward_blocks(ctx, out, in, w, b, N, Ci, H, W, Co, KH, KW, 0);
+    return siam_cpu_conv2d_fft_forward_blocks(ctx, out, in, w, b, N, Ci, H, W, Co, KH, KW, 0, 0);
 }
 
 int siam_cpu_conv2d_fft_backward(siam_ctx *ctx, float *din, float *dw, float *db,
@@ -327,5 +374,5 @@ int siam_cpu_conv2d_fft_backward(siam_ctx *ctx, float *din, float *dw, float *db
                                  int H, int W, int Co, int KH, int KW)
 {
     return siam_cpu_conv2d_fft_backward_blocks(ctx, din, dw, db, dout, in, w, N, Ci, H, W, Co, KH,
-                                               KW, 0);
+                                               KW, 0, 0);
 }

@@ -39,15 +39,15 @@ int siam_cpu_conv2d_fft_backward(siam_ctx *ctx, float *din, float *dw, float *db
                                  const float *dout, const float *in, const float *w, int N, int Ci,
                                  int H, int W, int Co, int KH, int KW);
 
-/* The same with at most vb_max frequency columns per block (0: as many as
- * the scratch budget allows). Smaller blocks use less scratch and more,
- * smaller GEMM calls; the result does not depend on the blocking beyond
- * float rounding. */
+/* The same with at most vb_max frequency columns per block and at most
+ * images_max images per chunk (0: as the scratch budget decides). Smaller
+ * blocks and chunks use less scratch and more, smaller GEMM calls; the
+ * result does not depend on them beyond float rounding. */
 int siam_cpu_conv2d_fft_forward_blocks(siam_ctx *ctx, float *out, const float *in,
                                        const float *w, const float *b, int N, int Ci, int H, int W,
-                                       int Co, int KH, int KW, int vb_max);
+                                       int Co, int KH, int KW, int vb_max, int images_max);
 int siam_cpu_conv2d_fft_backward_blocks(siam_ctx *ctx, float *din, float *dw, float *db,
                                         const float *dout, const float *in, const float *w, int N,
-                                        int Ci, int H, int W, int Co, int KH, int KW, int vb_max);
+                                        int Ci, int H, int W, int Co, int KH, int KW, int vb_max, int images_max);
 
 #endif
