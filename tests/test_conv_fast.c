@@ -2,8 +2,9 @@
  * compared with a naive double-precision convolution and with the direct
  * im2col path of siam_ops_cpu, forward and both backwards, at the seed
  * model's real layer shapes (conv1 1->64 10x10 on 105x105, conv2 64->128
- * 7x7 on 48x48, conv3 128->128 4x4 on 21x21) with 2 images, and at small odd
- * shapes with forced frequency blocking.
+ * 7x7 on 48x48, conv3 128->128 4x4 on 21x21, conv4 128->256 4x4 on 9x9)
+ * with 2 images, and at small odd shapes with forced frequency blocks and
+ * image chunks.
  *
  * Tolerance: max |fast - reference| <= 2e-5 * max |reference| per output
  * tensor (forward out, din, dw, db). Float rounding of the two DFT passes
@@ -193,10 +194,11 @@ static void seed_conv2_shape(void **state)
     check_shape(&(shape){2, 64, 48, 48, 128, 7, 7}, 4, 1);
 }
 
-static void seed_conv3_shape(void **state)
+static void seed_conv3_conv4_shapes(void **state)
 {
     (void)state;
     check_shape(&(shape){2, 128, 21, 21, 128, 4, 4}, 0, 0);
+    check_shape(&(shape){2, 128, 9, 9, 256, 4, 4}, 0, 0);
 }
 
 static void fft_rejects_bad_sizes(void **state)
@@ -223,7 +225,8 @@ static void pick_follows_the_measurements(void **state)
     assert_int_equal(siam_cpu_conv2d_pick(1, 105, 105, 64, 10, 10), SIAM_CONV_DIRECT);
     assert_int_equal(siam_cpu_conv2d_pick(64, 48, 48, 128, 7, 7), SIAM_CONV_FFT);
     assert_int_equal(siam_cpu_conv2d_pick(128, 21, 21, 128, 4, 4), SIAM_CONV_FFT);
-    assert_int_equal(siam_cpu_conv2d_pick(128, 9, 9, 256, 4, 4), SIAM_CONV_DIRECT);
+    assert_int_equal(siam_cpu_conv2d_pick(128, 9, 9, 256, 4, 4), SIAM_CONV_FFT);
+    assert_int_equal(siam_cpu_conv2d_pick(64, 20, 20, 64, 3, 3), SIAM_CONV_DIRECT);
     siam_conv_algo a = SIAM_CONV_DIRECT;
     siam_error err;
     assert_int_equal(siam_conv_algo_parse("fft", &a, &err), 0);
@@ -245,7 +248,7 @@ static void fast_table_dispatches_by_shape(void **state)
     siam_error err;
     siam_ctx *ctx = fast.ctx_new(&(siam_ctx_options){.threads = 1}, &err);
     assert_non_null(ctx);
-    const shape sh[2] = {{1, 16, 20, 20, 16, 4, 4}, {1, 16, 9, 9, 16, 4, 4}};
+    const shape sh[2] = {{1, 16, 20, 20, 16, 4, 4}, {1, 16, 9, 9, 16, 3, 3}};
     for (int k = 0; k < 2; k++) {
         const shape *s = &sh[k];
         int OH = s->H - s->KH + 1;
@@ -278,7 +281,7 @@ int main(void)
         cmocka_unit_test(small_odd_shapes_all_blockings),
         cmocka_unit_test(seed_conv1_shape),
         cmocka_unit_test(seed_conv2_shape),
-        cmocka_unit_test(seed_conv3_shape),
+        cmocka_unit_test(seed_conv3_conv4_shapes),
         cmocka_unit_test(fft_rejects_bad_sizes),
         cmocka_unit_test(pick_follows_the_measurements),
         cmocka_unit_test(fast_table_dispatches_by_shape),

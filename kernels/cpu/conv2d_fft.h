@@ -3,8 +3,9 @@
  * siam_ops.conv2d_forward / conv2d_backward, so a model can pick it per
  * layer. It pays off where the kernel is large and both channel counts are
  * wide (the seed's conv2: 64->128, 7x7 on 48x48, about 8x fewer
- * floating-point operations than direct convolution); it loses on conv1
- * (one input channel: the transforms dominate) and on the 4x4 layers.
+ * floating-point operations than direct convolution) and, by measurement,
+ * on the 4x4 layers conv3/conv4; it loses on conv1 (one input channel: the
+ * transforms dominate).
  *
  * Method. Valid cross-correlation out = in (*) w becomes, per frequency f of
  * an H x W real 2-D DFT, OUT_f = IN_f * conj(W_f) summed over input
