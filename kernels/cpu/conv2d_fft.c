@@ -113,8 +113,8 @@ static void dft_inverse_add(const dft_mats *m, const fft_dims *d, int v0, int vb
     for (int vc = 0; vc < 2 * vb; vc++) {
         int vv = vc / 2, c = vc % 2;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Hx, T, 2 * H, 1.0f,
-                        m->Fi + (size_t)c * H * 2 * H, 2 * H, S + (size_t)vv * T, (int)bt, 0.0f,
-                        Q + (size_t)c * Hx * bt + (size_t)vv * T, (int)bt);
+                    m->Fi + (size_t)c * H * 2 * H, 2 * H, S + (size_t)vv * T, (int)bt, 0.0f,
+                    Q + (size_t)c * Hx * bt + (size_t)vv * T, (int)bt);
     }
 #pragma omp parallel for schedule(dynamic)
     for (int yy = 0; yy < Hx; yy++)
@@ -275,6 +275,10 @@ int siam_cpu_conv2d_fft_forward_blocks(siam_ctx *ctx, float *out, const float *i
         for (size_t p = 0; p < plane; p++)
             out[(size_t)t * plane + p] = b[t % Co];
 
+    /* Thousands of small GEMMs: OpenMP splits the loops around them and each
+     * call runs on its calling thread. OpenBLAS's own workers, woken per
+     * call, spent their time spinning and yielding (docs/perf.md). The
+     * context's thread count is restored before returning. */
     openblas_set_num_threads(1);
     for (int n0 = 0; n0 < N; n0 += nc) {
         int n = N - n0 < nc ? N - n0 : nc, Ti = n * Ci, To = n * Co;
@@ -339,7 +343,7 @@ int siam_cpu_conv2d_fft_backward_blocks(siam_ctx *ctx, float *din, float *dw, fl
 
     if (din)
         memset(din, 0, (size_t)N * Ci * H * W * sizeof(float));
-    openblas_set_num_threads(1);
+    openblas_set_num_threads(1); /* as in the forward */
     for (int n0 = 0; n0 < N; n0 += nc) {
         int n = N - n0 < nc ? N - n0 : nc, Ti = n * Ci, To = n * Co;
         const float *x = in + (size_t)n0 * Ci * H * W, *g = dout + (size_t)n0 * Co * plane;

@@ -20,7 +20,9 @@
  * SIAM_CPU_FFT_SCRATCH_BYTES whatever the batch size.
  *
  * Scratch lives in the context (siam_cpu_scratch); nothing is kept between
- * calls. Results equal the direct path up to float rounding: the tests
+ * calls. Work is split by OpenMP with OpenBLAS set to one thread for the
+ * duration of a call (that setting is process-wide in OpenBLAS; the
+ * context's thread count is restored on return). Results equal the direct path up to float rounding: the tests
  * (tests/test_conv_fast.c) bound the difference at the model's shapes. */
 #ifndef SIAM_CPU_CONV2D_FFT_H
 #define SIAM_CPU_CONV2D_FFT_H
