@@ -280,17 +280,19 @@ int siam_cpu_conv2d_fft_forward_blocks(siam_ctx *ctx, float *out, const float *i
      * call, spent their time spinning and yielding (docs/perf.md). The
      * context's thread count is restored before returning. */
     openblas_set_num_threads(1);
-    for (int n0 = 0; n0 < N; n0 += nc) {
-        int n = N - n0 < nc ? N - n0 : nc, Ti = n * Ci, To = n * Co;
-        const float *x = in + (size_t)n0 * Ci * H * W;
-        float *y = out + (size_t)n0 * Co * plane;
-        cprod pf = {0, n, Co, Ci};
-        for (int v0 = 0; v0 < d.V; v0 += vb) {
-            int nb = d.V - v0 < vb ? d.V - v0 : vb;
-            dft_forward(&m, &d, v0, nb, Si, Y, x, Ti, H, W, H * W, W);
-            dft_forward(&m, &d, v0, nb, Sw, Y, w, Tw, KH, KW, KH * KW, KW);
+    /* Blocks outside, image chunks inside: the filter spectrum of a block is
+     * computed once for all chunks. */
+    for (int v0 = 0; v0 < d.V; v0 += vb) {
+        int nb = d.V - v0 < vb ? d.V - v0 : vb;
+        dft_forward(&m, &d, v0, nb, Sw, Y, w, Tw, KH, KW, KH * KW, KW);
+        for (int n0 = 0; n0 < N; n0 += nc) {
+            int n = N - n0 < nc ? N - n0 : nc;
+            cprod pf = {0, n, Co, Ci};
+            dft_forward(&m, &d, v0, nb, Si, Y, in + (size_t)n0 * Ci * H * W, n * Ci, H, W,
+                        H * W, W);
             cprod_run(&pf, H * nb, So, Si, Sw);
-            dft_inverse_add(&m, &d, v0, nb, y, (int)plane, d.OW, So, Q, To, d.OH, d.OW);
+            dft_inverse_add(&m, &d, v0, nb, out + (size_t)n0 * Co * plane, (int)plane, d.OW,
+                            So, Q, n * Co, d.OH, d.OW);
         }
     }
     openblas_set_num_threads(ctx->threads);
@@ -344,21 +346,22 @@ int siam_cpu_conv2d_fft_backward_blocks(siam_ctx *ctx, float *din, float *dw, fl
     if (din)
         memset(din, 0, (size_t)N * Ci * H * W * sizeof(float));
     openblas_set_num_threads(1); /* as in the forward */
-    for (int n0 = 0; n0 < N; n0 += nc) {
-        int n = N - n0 < nc ? N - n0 : nc, Ti = n * Ci, To = n * Co;
-        const float *x = in + (size_t)n0 * Ci * H * W, *g = dout + (size_t)n0 * Co * plane;
-        float *dx = din ? din + (size_t)n0 * Ci * H * W : NULL;
-        cprod pw = {2, Co, Ci, n}, pd = {1, n, Ci, Co};
-        for (int v0 = 0; v0 < d.V; v0 += vb) {
-            int nb = d.V - v0 < vb ? d.V - v0 : vb;
-            dft_forward(&m, &d, v0, nb, Sd, Y, g, To, d.OH, d.OW, (int)plane, d.OW);
-            dft_forward(&m, &d, v0, nb, Si, Y, x, Ti, H, W, H * W, W);
+    for (int v0 = 0; v0 < d.V; v0 += vb) {
+        int nb = d.V - v0 < vb ? d.V - v0 : vb;
+        if (din)
+            dft_forward(&m, &d, v0, nb, Sw, Y, w, Tw, KH, KW, KH * KW, KW);
+        for (int n0 = 0; n0 < N; n0 += nc) {
+            int n = N - n0 < nc ? N - n0 : nc, Ti = n * Ci, To = n * Co;
+            cprod pw = {2, Co, Ci, n}, pd = {1, n, Ci, Co};
+            dft_forward(&m, &d, v0, nb, Sd, Y, dout + (size_t)n0 * Co * plane, To, d.OH, d.OW,
+                        (int)plane, d.OW);
+            dft_forward(&m, &d, v0, nb, Si, Y, in + (size_t)n0 * Ci * H * W, Ti, H, W, H * W, W);
             cprod_run(&pw, H * nb, Sx, Sd, Si);
             dft_inverse_add(&m, &d, v0, nb, dw, KH * KW, KW, Sx, Q, Tw, KH, KW);
-            if (dx) {
-                dft_forward(&m, &d, v0, nb, Sw, Y, w, Tw, KH, KW, KH * KW, KW);
+            if (din) {
                 cprod_run(&pd, H * nb, Sx, Sd, Sw);
-                dft_inverse_add(&m, &d, v0, nb, dx, H * W, W, Sx, Q, Ti, H, W);
+                dft_inverse_add(&m, &d, v0, nb, din + (size_t)n0 * Ci * H * W, H * W, W, Sx, Q,
+                                Ti, H, W);
             }
         }
     }
