@@ -57,7 +57,8 @@ CFLAGS := $(CFLAGS_BASE) $(CFLAGS_EXTRA)
 CORE_SRCS := $(wildcard kernels/*.c kernels/cpu/*.c host/*.c)
 BIND_SRCS := $(filter-out bindings/main.c,$(wildcard bindings/*.c))
 CORE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRCS)) $(CUDA_OBJS)
-BIND_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(BIND_SRCS))
+BIND_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(BIND_SRCS)) $(BUILD)/gen/lua_modules.o
+LUA_MODS := $(sort $(wildcard bindings/lua/siam/*.lua))
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/support/*.c))
@@ -82,6 +83,13 @@ $(LIBBIND): $(BIND_OBJS)
 
 $(BUILD)/bindings/%.o: bindings/%.c
 	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LUA_CFLAGS) -c $< -o $@
+
+$(BUILD)/gen/lua_modules.c: $(LUA_MODS) bindings/lua/siam scripts/embed_lua.sh
+	@mkdir -p $(dir $@)
+	bash scripts/embed_lua.sh $@ $(LUA_MODS)
+
+$(BUILD)/gen/lua_modules.o: $(BUILD)/gen/lua_modules.c
 	$(CC) $(CFLAGS) $(LUA_CFLAGS) -c $< -o $@
 
 $(BUILD)/tests/support/%.o: tests/support/%.c

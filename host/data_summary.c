@@ -123,7 +123,7 @@ static int print_one(FILE *f, const siam_pairset *ps, siam_error *err)
             s.mismatched);
     fprintf(f,
             "  %d distinct images of %d people; images per person: min %d, median %d, "
-            "mean %.2f, max %d; %d people with one image\n",
+            "mean %.2f, max %d; %d with a single image\n",
             s.images, s.people, s.per_person_min, s.per_person_median, s.per_person_mean,
             s.per_person_max, s.people_one_image);
     return 0;

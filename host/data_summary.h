@@ -24,7 +24,8 @@ int siam_data_people_overlap(const siam_pairset *a, const siam_pairset *b, siam_
 
 /* Prints the summary of a, of b when non-NULL, and their overlap:
  *   <source>: 2200 pairs (1100 matched, 1100 mismatched)
- *     3443 distinct images of 2132 people; images per person: min 1, median 1, mean 1.61, max 23
+ *     3443 distinct images of 2132 people; images per person: min 1, median 1,
+ *     mean 1.61, max 8; 1328 with a single image   (one line when printed)
  *   people in both sets: 0 */
 int siam_data_summary_print(FILE *f, const siam_pairset *a, const siam_pairset *b,
                             siam_error *err);

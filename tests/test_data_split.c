@@ -266,10 +266,10 @@ static void summary_counts_and_print(void **state)
     assert_string_equal(buf,
                         "a.txt: 4 pairs (2 matched, 2 mismatched)\n"
                         "  6 distinct images of 3 people; images per person: min 1, median 2, "
-                        "mean 2.00, max 3; 1 people with one image\n"
+                        "mean 2.00, max 3; 1 with a single image\n"
                         "b.txt: 1 pairs (0 matched, 1 mismatched)\n"
                         "  2 distinct images of 2 people; images per person: min 1, median 1, "
-                        "mean 1.00, max 1; 2 people with one image\n"
+                        "mean 1.00, max 1; 2 with a single image\n"
                         "people in both sets: 1\n");
     siam_pairset_free(a);
     siam_pairset_free(b);

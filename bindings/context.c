@@ -1,0 +1,80 @@
+/* siam.Context userdata: creation, the shared CPU context, and freeing. */
+#include "bindings/context.h"
+
+#include <lauxlib.h>
+
+#include "bindings/siam.h"
+#include "bindings/util.h"
+
+/* Registry key of the shared CPU context. */
+#define CPU_CONTEXT_KEY "siam.cpu_context"
+
+static int context_gc(lua_State *L)
+{
+    siam_lua_context *c = luaL_checkudata(L, 1, SIAM_CONTEXT_MT);
+    if (c->ctx != NULL)
+        c->ops->ctx_free(c->ctx);
+    c->ctx = NULL;
+    return 0;
+}
+
+static int context_tostring(lua_State *L)
+{
+    siam_lua_context *c = luaL_checkudata(L, 1, SIAM_CONTEXT_MT);
+    if (c->ctx == NULL)
+        lua_pushliteral(L, SIAM_CONTEXT_MT " (closed)");
+    else
+        lua_pushfstring(L, SIAM_CONTEXT_MT " %s", c->ops->name);
+    return 1;
+}
+
+siam_lua_context *siam_lua_checkcontext(lua_State *L, int arg)
+{
+    siam_lua_context *c = luaL_checkudata(L, arg, SIAM_CONTEXT_MT);
+    if (c->ctx == NULL)
+        luaL_argerror(L, arg, SIAM_CONTEXT_MT " is closed");
+    return c;
+}
+
+siam_lua_context *siam_lua_newcontext(lua_State *L, const siam_ops *ops,
+                                      const siam_ctx_options *opt)
+{
+    siam_lua_context *c = lua_newuserdatauv(L, sizeof *c, 0);
+    c->ops = ops;
+    c->ctx = NULL;
+    luaL_setmetatable(L, SIAM_CONTEXT_MT);
+    siam_error err;
+    c->ctx = ops->ctx_new(opt, &err);
+    if (c->ctx == NULL)
+        siam_lua_error(L, &err);
+    return c;
+}
+
+siam_lua_context *siam_lua_cpu_context(lua_State *L)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, CPU_CONTEXT_KEY) == LUA_TUSERDATA)
+        return siam_lua_checkcontext(L, -1);
+    lua_pop(L, 1);
+    siam_ctx_options opt = {0};
+    if (lua_getfield(L, LUA_REGISTRYINDEX, SIAM_CONFIG_KEY) == LUA_TTABLE) {
+        lua_getfield(L, -1, "threads");
+        opt.threads = (int)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    siam_lua_context *c = siam_lua_newcontext(L, &siam_ops_cpu, &opt);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, CPU_CONTEXT_KEY);
+    return c;
+}
+
+void siam_lua_open_context(lua_State *L)
+{
+    static const luaL_Reg meta[] = {
+        {"__gc", context_gc},
+        {"__close", context_gc},
+        {"__tostring", context_tostring},
+        {NULL, NULL},
+    };
+    siam_lua_newclass(L, SIAM_CONTEXT_MT, NULL, meta);
+}

@@ -1,0 +1,34 @@
+/* siam.Context: a backend (ops table) and its context as a Lua userdata.
+ * Tensors (and later models) made on a context hold a reference to it in
+ * their user value, so it is freed after them. */
+#ifndef SIAM_BINDINGS_CONTEXT_H
+#define SIAM_BINDINGS_CONTEXT_H
+
+#include <lua.h>
+
+#include "kernels/ops.h"
+
+#define SIAM_CONTEXT_MT "siam.Context"
+
+typedef struct siam_lua_context {
+    const siam_ops *ops; /* borrowed: a static table */
+    siam_ctx *ctx;       /* owned; NULL once closed */
+} siam_lua_context;
+
+/* Creates the metatable. */
+void siam_lua_open_context(lua_State *L);
+
+/* Pushes a new context on `ops` and returns it. Raises a Lua error when the
+ * backend cannot make one. */
+siam_lua_context *siam_lua_newcontext(lua_State *L, const siam_ops *ops,
+                                      const siam_ctx_options *opt);
+
+/* Pushes the Lua state's shared CPU context, made on first use with
+ * siam.config.threads threads and kept in the registry. Tensors built from
+ * Lua tables live there. */
+siam_lua_context *siam_lua_cpu_context(lua_State *L);
+
+/* The open context at arg, or a "bad argument" error. */
+siam_lua_context *siam_lua_checkcontext(lua_State *L, int arg);
+
+#endif

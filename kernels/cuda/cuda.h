@@ -1,0 +1,209 @@
+/* Private to the CUDA backend: the context layout (stream, cuBLAS and cuDNN
+ * handles, workspace, per-shape convolution plans), the status check macros
+ * and the siam_cuda_* functions that kernels/cuda/table.cu collects into the
+ * table returned by siam_ops_cuda(). Host code uses the table, never these
+ * names. Compiled by nvcc only (C++17). */
+#ifndef SIAM_CUDA_H
+#define SIAM_CUDA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <cudnn.h>
+
+/* The SIAM_HD helpers get C++ linkage (they are inline); the rest of the
+ * interface is C, compiled by the C compiler in kernels/ and host/. */
+#include "kernels/augment.h"
+#include "kernels/philox.h"
+extern "C" {
+#include "kernels/error.h"
+#include "kernels/ops.h"
+}
+
+/* Threads per block for the elementwise kernels, and the most blocks one
+ * launch uses: grid-stride loops cover the rest, so any n fits. */
+#define SIAM_CUDA_THREADS 256
+#define SIAM_CUDA_MAX_BLOCKS 32768
+
+/* Grid-stride loop over [0, n) in a kernel launched with siam_cuda_blocks. */
+#define SIAM_CUDA_FOR(i, n)                                                               \
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < (n);               \
+         i += (size_t)gridDim.x * blockDim.x)
+
+/* A convolution algorithm needing more workspace than this is skipped in
+ * favour of the next one cuDNN proposes. */
+#define SIAM_CUDA_WORKSPACE_LIMIT ((size_t)1 << 30)
+
+/* One convolution shape: its descriptors and the algorithms chosen for it,
+ * found the first time the shape is seen and reused for every later call.
+ * math_* is the cuDNN math type each algorithm was proposed with; the
+ * convolution descriptor is set to it before each call. */
+typedef struct siam_cuda_conv_plan {
+    int N, Ci, H, W, Co, KH, KW;
+    cudnnTensorDescriptor_t x, y;
+    cudnnFilterDescriptor_t w;
+    cudnnConvolutionDescriptor_t conv;
+    cudnnConvolutionFwdAlgo_t fwd;
+    cudnnConvolutionBwdDataAlgo_t bwd_data;
+    cudnnConvolutionBwdFilterAlgo_t bwd_filter;
+    cudnnMathType_t math_fwd, math_bwd_data, math_bwd_filter;
+    size_t ws_fwd, ws_bwd_data, ws_bwd_filter;
+} siam_cuda_conv_plan;
+
+struct siam_ctx {
+    int device;
+    int allow_tf32;
+    int bn_own;          /* batch norm by batchnorm_own.cu instead of cuDNN */
+    cudaStream_t stream;
+    cublasHandle_t blas; /* bound to stream */
+    cudnnHandle_t dnn;   /* bound to stream */
+    cudnnTensorDescriptor_t bn_x, bn_param; /* reset by each batchnorm call */
+    void *ws;            /* the one workspace: grow-only, reused by every op */
+    size_t ws_bytes;
+    void *dev_scalars;   /* SIAM_CUDA_SCALAR_BYTES of device memory for reductions */
+    void *host_scalars;  /* the same size of pinned host memory to read them back */
+    siam_cuda_conv_plan *plans;
+    int nplans, cap_plans;
+    siam_error err;
+};
+
+#define SIAM_CUDA_SCALAR_BYTES 64
+
+/* Status checks. Each records "file:line: call: NAME: message" in err and
+ * returns -1, or returns 0 on success. */
+int siam_cuda_check_rt(siam_error *err, cudaError_t st, const char *file, int line,
+                       const char *call);
+int siam_cuda_check_blas(siam_error *err, cublasStatus_t st, const char *file, int line,
+                         const char *call);
+int siam_cuda_check_dnn(siam_error *err, cudnnStatus_t st, const char *file, int line,
+                        const char *call);
+
+/* The macros used after every runtime, cuBLAS and cuDNN call and after every
+ * kernel launch inside an operator: on failure the message goes to the
+ * context and the operator returns -1. */
+#define SIAM_CUDA_CHECK(ctx, call)                                                        \
+    do {                                                                                  \
+        if (siam_cuda_check_rt(&(ctx)->err, (call), __FILE__, __LINE__, #call))           \
+            return -1;                                                                    \
+    } while (0)
+#define SIAM_CUBLAS_CHECK(ctx, call)                                                      \
+    do {                                                                                  \
+        if (siam_cuda_check_blas(&(ctx)->err, (call), __FILE__, __LINE__, #call))         \
+            return -1;                                                                    \
+    } while (0)
+#define SIAM_CUDNN_CHECK(ctx, call)                                                       \
+    do {                                                                                  \
+        if (siam_cuda_check_dnn(&(ctx)->err, (call), __FILE__, __LINE__, #call))          \
+            return -1;                                                                    \
+    } while (0)
+/* A launch reports configuration errors at once and faults later; this
+ * catches the first kind here, the second at the next synchronising call. */
+#define SIAM_CUDA_LAUNCH_CHECK(ctx) SIAM_CUDA_CHECK(ctx, cudaGetLastError())
+
+/* Records the message in ctx and returns -1. */
+int siam_cuda_fail(siam_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Blocks for an elementwise launch over n values (n > 0). */
+unsigned siam_cuda_blocks(size_t n);
+
+/* At least `bytes` of device workspace owned by ctx, valid until the next
+ * call that asks for workspace; grows (never shrinks). *out may be NULL when
+ * bytes is 0. Returns 0, or -1 with the message in ctx. */
+int siam_cuda_workspace(siam_ctx *ctx, size_t bytes, void **out);
+
+/* Releases the descriptors of every convolution plan (ctx_free). */
+void siam_cuda_conv_plans_free(siam_ctx *ctx);
+
+siam_ctx *siam_cuda_ctx_new(const siam_ctx_options *opt, siam_error *err);
+void siam_cuda_ctx_free(siam_ctx *ctx);
+const char *siam_cuda_ctx_error(const siam_ctx *ctx);
+
+void *siam_cuda_mem_alloc(siam_ctx *ctx, size_t bytes);
+void siam_cuda_mem_free(siam_ctx *ctx, void *p);
+int siam_cuda_upload(siam_ctx *ctx, void *dst, const void *src, size_t bytes);
+int siam_cuda_download(siam_ctx *ctx, void *dst, const void *src, size_t bytes);
+int siam_cuda_copy(siam_ctx *ctx, void *dst, const void *src, size_t bytes);
+int siam_cuda_fill(siam_ctx *ctx, float *x, float value, size_t n);
+int siam_cuda_synchronize(siam_ctx *ctx);
+
+int siam_cuda_conv2d_forward(siam_ctx *ctx, float *out, const float *in, const float *w,
+                             const float *b, int N, int Ci, int H, int W, int Co, int KH, int KW);
+int siam_cuda_conv2d_backward(siam_ctx *ctx, float *din, float *dw, float *db, const float *dout,
+                              const float *in, const float *w, int N, int Ci, int H, int W, int Co,
+                              int KH, int KW);
+
+int siam_cuda_batchnorm_forward_train(siam_ctx *ctx, float *out, float *save_mean,
+                                      float *save_invstd, float *running_mean, float *running_var,
+                                      const float *in, const float *gamma, const float *beta,
+                                      int N, int C, int HW, float momentum, float eps);
+int siam_cuda_batchnorm_forward_eval(siam_ctx *ctx, float *out, const float *in,
+                                     const float *running_mean, const float *running_var,
+                                     const float *gamma, const float *beta, int N, int C, int HW,
+                                     float eps);
+int siam_cuda_batchnorm_backward(siam_ctx *ctx, float *din, float *dgamma, float *dbeta,
+                                 const float *dout, const float *in, const float *save_mean,
+                                 const float *save_invstd, const float *gamma, int N, int C,
+                                 int HW);
+
+/* The batch norm of batchnorm_own.cu, called by batchnorm.cu after it has
+ * checked the arguments, when ctx->bn_own is set. */
+int siam_cuda_bn_own_forward_train(siam_ctx *ctx, float *out, float *save_mean,
+                                   float *save_invstd, float *running_mean, float *running_var,
+                                   const float *in, const float *gamma, const float *beta, int N,
+                                   int C, int HW, float momentum, float eps);
+int siam_cuda_bn_own_forward_eval(siam_ctx *ctx, float *out, const float *in,
+                                  const float *running_mean, const float *running_var,
+                                  const float *gamma, const float *beta, int N, int C, int HW,
+                                  float eps);
+int siam_cuda_bn_own_backward(siam_ctx *ctx, float *din, float *dgamma, float *dbeta,
+                              const float *dout, const float *in, const float *save_mean,
+                              const float *save_invstd, const float *gamma, int N, int C, int HW);
+
+int siam_cuda_relu_forward(siam_ctx *ctx, float *out, const float *in, size_t n);
+int siam_cuda_relu_backward(siam_ctx *ctx, float *din, const float *dout, const float *out,
+                            size_t n);
+int siam_cuda_sigmoid_forward(siam_ctx *ctx, float *out, const float *in, size_t n);
+int siam_cuda_sigmoid_backward(siam_ctx *ctx, float *din, const float *dout, const float *out,
+                               size_t n);
+
+int siam_cuda_maxpool2_forward(siam_ctx *ctx, float *out, int32_t *argmax, const float *in, int NC,
+                               int H, int W);
+int siam_cuda_maxpool2_backward(siam_ctx *ctx, float *din, const float *dout,
+                                const int32_t *argmax, int NC, int H, int W);
+
+int siam_cuda_linear_forward(siam_ctx *ctx, float *out, const float *in, const float *w,
+                             const float *b, int N, int I, int O);
+int siam_cuda_linear_backward(siam_ctx *ctx, float *din, float *dw, float *db, const float *dout,
+                              const float *in, const float *w, int N, int I, int O);
+
+int siam_cuda_absdiff_forward(siam_ctx *ctx, float *out, const float *a, const float *b,
+                              size_t n);
+int siam_cuda_absdiff_backward(siam_ctx *ctx, float *da, float *db, const float *dout,
+                               const float *a, const float *b, size_t n);
+
+int siam_cuda_dropout_forward(siam_ctx *ctx, float *out, float *mask, const float *in, size_t n,
+                              float p, uint64_t seed, uint64_t offset);
+int siam_cuda_dropout_backward(siam_ctx *ctx, float *din, const float *dout, const float *mask,
+                               size_t n);
+
+int siam_cuda_bce_forward(siam_ctx *ctx, float *loss_host, const float *p, const float *y,
+                          size_t n);
+int siam_cuda_bce_backward(siam_ctx *ctx, float *dp, const float *p, const float *y, size_t n,
+                           float dloss);
+
+int siam_cuda_adam_step(siam_ctx *ctx, float *param, const float *grad, float *m, float *v,
+                        size_t n, float lr, float beta1, float beta2, float eps,
+                        float weight_decay, int decoupled, long step);
+int siam_cuda_sgd_step(siam_ctx *ctx, float *param, const float *grad, float *buf, size_t n,
+                       float lr, float momentum, float weight_decay, int nesterov,
+                       int first_step);
+
+int siam_cuda_gather_normalize(siam_ctx *ctx, float *out, const uint8_t *images,
+                               const int32_t *idx, int n, int pixels, float mean, float std);
+int siam_cuda_augment_batch(siam_ctx *ctx, float *out, const uint8_t *images, const int32_t *idx,
+                            int n, int H, int W, const siam_augment *aug, uint64_t seed,
+                            uint64_t offset, float mean, float std);
+
+#endif

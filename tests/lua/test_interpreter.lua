@@ -1,0 +1,398 @@
+-- siamlua as a Lua interpreter: the behaviour it shares with Debian's lua5.4
+-- (same script, same stdout, same exit status, same stderr once the leading
+-- program name is removed), then what is siamlua's own: long options, the
+-- REPL on a pseudo-terminal (util-linux `script`), and Ctrl-C.
+
+local function shq(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+local SIAM = harness.interpreter
+if SIAM:sub(1, 1) ~= "/" then SIAM = os.getenv("PWD") .. "/" .. SIAM end
+SIAM = shq(SIAM)
+local LUA = "lua5.4"
+
+local function has_command(name)
+  return os.execute("command -v " .. name .. " >/dev/null 2>&1") == true
+end
+
+local HAVE_LUA = has_command(LUA)
+-- script(1) needs a working pseudo-terminal, which some containers lack.
+local HAVE_SCRIPT = has_command("script")
+  and os.execute("script -qec true /dev/null </dev/null >/dev/null 2>&1") == true
+
+local tmp = os.tmpname()
+os.remove(tmp)
+assert(os.execute("mkdir -p " .. shq(tmp)))
+
+local function write(name, text)
+  local path = tmp .. "/" .. name
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+  return path
+end
+
+local function slurp(path)
+  local f = io.open(path, "rb")
+  if not f then return "" end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- Runs a shell command line with stdin from `input` (a string; nil means
+-- /dev/null); returns stdout, stderr and the exit status.
+local function run(cmdline, input)
+  local out, err = tmp .. "/stdout", tmp .. "/stderr"
+  local from = input and shq(write("stdin", input)) or "/dev/null"
+  local _, how, code = os.execute(string.format("%s >%s 2>%s <%s", cmdline, shq(out),
+                                                shq(err), from))
+  if how == "signal" then code = 128 + code end
+  return slurp(out), slurp(err), code
+end
+
+-- The same arguments to both interpreters (env: "VAR=value ..." prefix).
+local function both(args, input, env)
+  env = env and (env .. " ") or ""
+  local so, se, sc = run(env .. SIAM .. " " .. args, input)
+  local lo, le, lc = run(env .. LUA .. " " .. args, input)
+  return { out = so, err = se, code = sc }, { out = lo, err = le, code = lc }
+end
+
+-- Error lines start with the program name: "siamlua: " versus "lua5.4: ".
+local function unprefix(s, name)
+  return (("\n" .. s):gsub("\n" .. name:gsub("%p", "%%%0") .. ": ", "\nPROG: ")):sub(2)
+end
+
+local function same(args, input, env)
+  if not HAVE_LUA then skip(LUA .. " is not installed") end
+  local s, l = both(args, input, env)
+  check.eq(s.out, l.out, "stdout of " .. args)
+  check.eq(s.code, l.code, "exit status of " .. args)
+  check.eq(unprefix(s.err, "siamlua"), unprefix(l.err, LUA), "stderr of " .. args)
+  return s, l
+end
+
+-- A script that prints what it was given: arg (all but the program name at
+-- the lowest index) and `...`.
+local show_args = write("show_args.lua", [[
+local lo = 0
+while arg[lo - 1] do lo = lo - 1 end
+for i = lo + 1, #arg do print("arg[" .. i .. "]", arg[i]) end
+print("#arg", #arg, "select", select("#", ...), ...)
+]])
+
+-- ---- shared with lua5.4 ----------------------------------------------------
+
+test("-e runs code, several in order", function()
+  local s = same([[-e 'print(1 + 1, "x")' -e 'print(2^10)']])
+  check.eq(s.out, "2\tx\n1024.0\n")
+end)
+
+test("-e with the code attached (-eCODE)", function()
+  local s = same([[-e'print(7)']])
+  check.eq(s.out, "7\n")
+end)
+
+test("script with arguments: arg table and ...", function()
+  local s = same(shq(show_args) .. " a 'b c' 3")
+  check.eq(s.out, "arg[0]\t" .. show_args .. "\narg[1]\ta\narg[2]\tb c\narg[3]\t3\n" ..
+                  "#arg\t3\tselect\t3\ta\tb c\t3\n")
+end)
+
+test("interpreter options take negative arg indices", function()
+  local s = same("-e 'x=1' -W " .. shq(show_args) .. " z")
+  check.eq(s.out, "arg[-3]\t-e\narg[-2]\tx=1\narg[-1]\t-W\narg[0]\t" .. show_args ..
+                  "\narg[1]\tz\n#arg\t1\tselect\t1\tz\n")
+end)
+
+test("-- ends the options: later dashes go to the script", function()
+  local s = same("-- " .. shq(show_args) .. " -e -v")
+  check.contains(s.out, "arg[1]\t-e\narg[2]\t-v\n")
+end)
+
+test("- runs stdin with arguments", function()
+  local s = same("- one two", "print('from stdin', ...) print(arg[0])")
+  check.eq(s.out, "from stdin\tone\ttwo\n-\n")
+end)
+
+test("no arguments and stdin not a terminal: stdin is the script", function()
+  local s = same("", "print('piped', select('#', ...))")
+  check.eq(s.out, "piped\t0\n")
+  same("--", "print('after dashes')")
+end)
+
+test("#! first line is skipped", function()
+  local path = write("shebang.lua", "#!/usr/bin/env siamlua\nprint('shebang ok', ...)\n")
+  local s = same(shq(path) .. " q")
+  check.eq(s.out, "shebang ok\tq\n")
+end)
+
+test("-l mod and -l g=mod", function()
+  write("siamtestmod.lua", "return { value = 42 }\n")
+  local env = "LUA_PATH=" .. shq(tmp .. "/?.lua")
+  local s = same([[-l siamtestmod -e 'print(siamtestmod.value)']], nil, env)
+  check.eq(s.out, "42\n")
+  s = same([[-l m=siamtestmod -e 'print(m.value, siamtestmod)']], nil, env)
+  check.eq(s.out, "42\tnil\n")
+end)
+
+test("-l of a missing module fails with the search list", function()
+  local s = same("-l siam_no_such_module_x")
+  check.eq(s.code, 1)
+  check.contains(s.err, "siamlua: module 'siam_no_such_module_x' not found:")
+end)
+
+test("runtime error: exit 1, message and traceback on stderr", function()
+  local s = same([[-e 'error("boom")']])
+  check.eq(s.code, 1)
+  check.eq(s.out, "")
+  check.eq(s.err, "siamlua: (command line):1: boom\nstack traceback:\n" ..
+                  "\t[C]: in function 'error'\n\t(command line):1: in main chunk\n\t[C]: in ?\n")
+end)
+
+test("runtime error in a script names the functions", function()
+  local path = write("deep.lua", "local function inner() error('deep') end\n" ..
+                                 "local function outer() inner() end\nouter()\n")
+  local s = same(shq(path))
+  check.eq(s.code, 1)
+  check.contains(s.err, "siamlua: " .. path .. ":1: deep\nstack traceback:")
+  check.contains(s.err, "in upvalue 'inner'")
+end)
+
+test("non-string error objects", function()
+  local s = same([[-e 'error({})']])
+  check.contains(s.err, "siamlua: (error object is a table value)\nstack traceback:")
+  s = same([[-e 'error()']])
+  check.contains(s.err, "siamlua: (error object is a nil value)")
+  s = same([[-e 'error(setmetatable({}, {__tostring = function() return "custom" end}))']])
+  check.eq(s.err, "siamlua: custom\n")
+end)
+
+test("syntax error and missing file: exit 1, no traceback", function()
+  local s = same([[-e 'x =']])
+  check.eq(s.err, "siamlua: (command line):1: unexpected symbol near <eof>\n")
+  s = same(shq(tmp .. "/missing.lua"))
+  check.eq(s.err, "siamlua: cannot open " .. tmp .. "/missing.lua: No such file or directory\n")
+  check.eq(s.code, 1)
+  local bad = write("bad.lua", "print(1)\nlocal = 2\n")
+  s = same(shq(bad))
+  check.eq(s.code, 1)
+  check.eq(s.out, "")
+end)
+
+test("os.exit status passes through", function()
+  local s = same([[-e 'os.exit(3)']])
+  check.eq(s.code, 3)
+  s = same([[-e 'os.exit(false)']])
+  check.eq(s.code, 1)
+  s = same([[-e 'io.write("partial") os.exit(true, true)']])
+  check.eq({ s.out, s.code }, { "partial", 0 })
+end)
+
+test("LUA_INIT runs first; LUA_INIT_5_4 takes precedence", function()
+  local s = same([[-e 'print("main")']], nil, [[LUA_INIT='print("init")']])
+  check.eq(s.out, "init\nmain\n")
+  s = same([[-e 'print("main")']], nil, [[LUA_INIT='print("old")' LUA_INIT_5_4='print("new")']])
+  check.eq(s.out, "new\nmain\n")
+  local f = write("init.lua", "print('init file')\n")
+  s = same([[-e 'print("main")']], nil, "LUA_INIT=@" .. shq(f))
+  check.eq(s.out, "init file\nmain\n")
+  s = same([[-e 'print("main")']], nil, [[LUA_INIT='error("in init")']])
+  check.eq({ s.out, s.code }, { "", 1 })
+  check.contains(s.err, "siamlua: LUA_INIT:1: in init")
+end)
+
+test("-E ignores LUA_INIT and LUA_PATH", function()
+  local s = same([[-E -e 'print("main")']], nil, [[LUA_INIT='print("init")']])
+  check.eq(s.out, "main\n")
+  s = same([[-E -e 'print(package.path)']], nil, [[LUA_PATH='/nowhere/?.lua']])
+  check.truthy(s.out ~= "/nowhere/?.lua\n", "-E: default path")
+  s = same([[-e 'print(package.path)']], nil, [[LUA_PATH='/nowhere/?.lua']])
+  check.eq(s.out, "/nowhere/?.lua\n")
+end)
+
+test("-W turns warnings on", function()
+  local s = same([[-W -e 'warn("careful")']])
+  check.eq(s.err, "Lua warning: careful\n")
+  s = same([[-e 'warn("careful")']])
+  check.eq(s.err, "")
+end)
+
+-- -v: lua5.4 prints "Lua 5.4.4  Copyright ..."; siamlua prints its name and
+-- version, two spaces, then exactly that line.
+test("-v shows the version (siamlua prefixes its own)", function()
+  if not HAVE_LUA then skip(LUA .. " is not installed") end
+  local s, l = both("-v")
+  check.eq(s.out, "siamlua " .. siam.version .. "  " .. l.out)
+  check.eq({ s.code, s.err }, { 0, "" })
+  s, l = both([[-v -e 'print(1)']])
+  check.eq(s.out, "siamlua " .. siam.version .. "  " .. l.out:gsub("\n1\n$", "") .. "\n1\n")
+end)
+
+test("usage errors: exit 1, same first line", function()
+  if not HAVE_LUA then skip(LUA .. " is not installed") end
+  for _, args in ipairs { "-x", "-e", "-l", "-ix", "-vv", "-e -v", "--x" } do
+    local s, l = both(args)
+    check.eq({ s.code, s.out }, { 1, "" }, args)
+    local sfirst = s.err:match("^[^\n]*\n[^\n]*")
+    local lfirst = l.err:match("^[^\n]*\n[^\n]*")
+    check.eq(unprefix(sfirst, "siamlua"):gsub("siamlua", "PROG"),
+             (unprefix(lfirst, LUA):gsub("lua5.4", "PROG")), args)
+  end
+end)
+
+test("flags are all checked before any code runs", function()
+  local out, err, code = run(SIAM .. [[ -e 'print("ran")' -x]])
+  check.eq({ out, code }, { "", 1 })
+  check.contains(err, "siamlua: unrecognized option '-x'\n")
+  out, _, code = run(SIAM .. [[ -e 'print("ran")' --threads many]])
+  check.eq({ out, code }, { "", 1 })
+end)
+
+test("-i with stdin not a terminal: prompts on stdout, no line editing", function()
+  local out, err, code = run(SIAM .. " --quiet -i", 'x = 1 +\n2\nx * 3\nerror("oops")\n' ..
+                                                 'print("after")\n=x\n_PROMPT = "P: "\n1, nil\n')
+  check.eq(code, 0)
+  check.eq(out, "> >> > 9\n> > after\n> 3\n> P: 1\tnil\nP: \n")
+  check.eq(err, "stdin:1: oops\nstack traceback:\n\t[C]: in function 'error'\n" ..
+                "\tstdin:1: in main chunk\n\t[C]: in ?\n")
+end)
+
+-- ---- siamlua's own options -------------------------------------------------
+
+test("long options fill siam.config", function()
+  local out, err, code = run(SIAM .. [[ --device cpu --threads 3 --seed 42 --quiet ]] ..
+    [[-e 'local c = siam.config print(c.device, c.threads, c.seed, c.quiet)']])
+  check.eq({ out, err, code }, { "cpu\t3\t42\ttrue\n", "", 0 })
+  out = run(SIAM .. [[ --device=auto --seed=7 -e 'print(siam.config.device, siam.config.seed)']])
+  check.eq(out, "auto\t7\n")
+  out = run(SIAM .. [[ -e 'print(siam.config.device, siam.config.threads, siam.config.quiet)']])
+  check.eq(out, "auto\t0\tfalse\n")
+end)
+
+test("long options are interpreter arguments; after the script they are the script's", function()
+  local out = run(SIAM .. " --seed 5 " .. shq(show_args) .. " --seed 6")
+  check.eq(out, "arg[-2]\t--seed\narg[-1]\t5\narg[0]\t" .. show_args ..
+                "\narg[1]\t--seed\narg[2]\t6\n#arg\t2\tselect\t2\t--seed\t6\n")
+end)
+
+test("bad long options: message, usage, exit 1", function()
+  local cases = {
+    { "--device gpu", "siamlua: bad value 'gpu' for --device (expected cpu, cuda or auto)" },
+    { "--threads=-1", "siamlua: bad value '-1' for --threads (expected an integer 0..4096)" },
+    { "--threads -1", "siamlua: '--threads' needs argument" },
+    { "--threads=", "siamlua: bad value '' for --threads (expected an integer 0..4096)" },
+    { "--threads 4097", "siamlua: bad value '4097' for --threads (expected an integer 0..4096)" },
+    { "--seed x", "siamlua: bad value 'x' for --seed (expected a non-negative integer)" },
+    { "--seed 99999999999999999999",
+      "siamlua: bad value '99999999999999999999' for --seed (expected a non-negative integer)" },
+    { "--seed", "siamlua: '--seed' needs argument" },
+    { "--quiet=1", "siamlua: option '--quiet=1' takes no value" },
+    { "--frobnicate", "siamlua: unrecognized option '--frobnicate'" },
+  }
+  if not siam.has_cuda then
+    cases[#cases + 1] = { "--device cuda",
+      "siamlua: --device cuda: this siamlua was built without CUDA (make CUDA=1)" }
+  end
+  for _, c in ipairs(cases) do
+    local out, err, code = run(SIAM .. " " .. c[1] .. [[ -e 'print("ran")']])
+    check.eq({ out, code }, { "", 1 }, c[1])
+    check.eq(err:match("^[^\n]*"), c[2], c[1])
+    check.contains(err, "\nusage: siamlua [options] [script [args]]\n", c[1])
+  end
+end)
+
+test("--help and --version print and exit 0 without running code", function()
+  local out, err, code = run(SIAM .. [[ --help -e 'print("ran")']])
+  check.eq({ err, code }, { "", 0 })
+  check.eq(out:match("^[^\n]*"), "usage: siamlua [options] [script [args]]")
+  check.contains(out, "  --device D   cpu, cuda or auto")
+  check.truthy(not out:find("ran\n"), "no code ran")
+  out, err, code = run(SIAM .. " --version")
+  check.eq({ out, err, code }, { "siamlua " .. siam.version .. "  Lua 5.4.4  Copyright (C) " ..
+                                 "1994-2022 Lua.org, PUC-Rio\n", "", 0 })
+end)
+
+-- ---- the REPL on a pseudo-terminal -----------------------------------------
+
+-- Feeds `input` to siamlua through util-linux script(1), which gives it a
+-- terminal, so libedit is used. The terminal echoes the typed lines, so the
+-- checks look for substrings.
+local function repl(args, input)
+  if not HAVE_SCRIPT then skip("script(1) from util-linux is missing or has no pty") end
+  local cmd = "TERM=dumb script -qec " .. shq(SIAM .. " " .. args) .. " /dev/null"
+  local out, _, code = run(cmd, input)
+  return out:gsub("\r", ""), code
+end
+
+test("REPL: banner, prompts, values, continuation lines, errors", function()
+  local out, code = repl("", 'x = 1 +\n2\nx * 3\nprint("hi")\nerror("oops")\n"still here"\n')
+  check.eq(code, 0)
+  check.contains(out, "siamlua " .. siam.version .. "  Lua 5.4.4")
+  check.contains(out, "\n>> 2\n")
+  check.contains(out, "> x * 3\n9\n")
+  check.contains(out, "\nhi\n")
+  check.contains(out, "stdin:1: oops\nstack traceback:")
+  check.contains(out, "still here\n")
+  check.truthy(not out:find("siamlua: stdin"), "REPL errors carry no program prefix")
+end)
+
+test("REPL: --quiet drops the banner; siam is loaded", function()
+  local out = repl("--quiet", "siam.zeros(2, 2):numel()\nsiam.config.quiet\n")
+  check.truthy(not out:find("Copyright"), "no banner")
+  check.contains(out, "\n4\n")
+  check.contains(out, "\ntrue\n")
+end)
+
+-- ---- Ctrl-C ------------------------------------------------------------------
+
+-- Starts siamlua on `code` in the background, waits (bounded) until it has
+-- printed "ready", sends SIGINT, and returns stdout, stderr and status. The
+-- output file is removed first: a stale "ready" would send the signal before
+-- siamlua has started (a background job starts with SIGINT ignored, so it
+-- would be lost). If siamlua has not ended 10 s after the signal it is
+-- killed, and the status says so (137).
+local function interrupt(code)
+  local out, err, rc = tmp .. "/int.out", tmp .. "/int.err", tmp .. "/int.rc"
+  os.remove(out)
+  os.remove(err)
+  os.remove(rc)
+  local sh = string.format([[
+%s -e %s >%s 2>%s </dev/null &
+pid=$!
+n=0
+while ! grep -q ready %s 2>/dev/null; do
+  n=$((n + 1)); [ $n -gt 400 ] && break; sleep 0.05
+done
+kill -INT $pid
+n=0
+while kill -0 $pid 2>/dev/null; do
+  n=$((n + 1)); if [ $n -gt 200 ]; then kill -KILL $pid; break; fi; sleep 0.05
+done
+wait $pid
+echo $? >%s
+]], SIAM, shq(code), shq(out), shq(err), shq(out), shq(rc))
+  os.execute(sh)
+  return slurp(out), slurp(err), tonumber(slurp(rc))
+end
+
+test("Ctrl-C stops a looping script: exit 1, interrupted! on stderr", function()
+  local out, err, code = interrupt('print("ready") io.stdout:flush() while true do end')
+  check.eq(out, "ready\n")
+  check.eq(code, 1)
+  check.contains(err, "siamlua: interrupted!\nstack traceback:")
+end)
+
+test("Ctrl-C is an ordinary error that pcall can catch", function()
+  local out, err, code = interrupt('print("ready") io.stdout:flush() ' ..
+    'local ok, e = pcall(function() while true do end end) print(ok, e) print("after")')
+  check.eq(code, 0)
+  check.eq(err, "")
+  check.truthy(out:find("^ready\nfalse\t[^\n]*interrupted!\nafter\n$"), "got: " .. out)
+end)
+
+test("cleanup", function()
+  os.execute("rm -rf " .. shq(tmp))
+end)
