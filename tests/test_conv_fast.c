@@ -275,6 +275,36 @@ static void fast_table_dispatches_by_shape(void **state)
     fast.ctx_free(ctx);
 }
 
+/* The static tables equal siam_ops_cpu in every entry but the convolutions
+ * (so an operator added to the CPU table and not to them is caught). */
+static void static_tables_match_the_cpu_table(void **state)
+{
+    (void)state;
+    assert_ptr_equal(siam_ops_cpu_conv_table(0, SIAM_CONV_DIRECT), &siam_ops_cpu);
+    const siam_ops *t[2] = {siam_ops_cpu_conv_table(1, SIAM_CONV_DIRECT),
+                            siam_ops_cpu_conv_table(0, SIAM_CONV_FFT)};
+    assert_ptr_equal(t[0]->conv2d_forward, siam_cpu_conv2d_auto_forward);
+    assert_ptr_equal(t[1]->conv2d_backward, siam_cpu_conv2d_fft_backward);
+    for (int k = 0; k < 2; k++) {
+        siam_ops a, b; /* zeroed first so that padding compares equal */
+        memset(&a, 0, sizeof a);
+        memset(&b, 0, sizeof b);
+        a = *t[k];
+        siam_ops_cpu_fast_init(&b, k == 0, SIAM_CONV_FFT);
+        assert_memory_equal(&a, &b, sizeof a);
+    }
+    int automatic = -1;
+    siam_conv_algo algo = SIAM_CONV_FFT;
+    siam_error err;
+    assert_int_equal(siam_conv_choice_parse("auto", &automatic, &algo, &err), 0);
+    assert_int_equal(automatic, 1);
+    assert_int_equal(siam_conv_choice_parse("fft", &automatic, &algo, &err), 0);
+    assert_int_equal(automatic, 0);
+    assert_int_equal(algo, SIAM_CONV_FFT);
+    assert_int_equal(siam_conv_choice_parse("fast", &automatic, &algo, &err), -1);
+    assert_string_equal(err.msg, "conv must be \"auto\", \"direct\" or \"fft\", got \"fast\"");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -285,6 +315,7 @@ int main(void)
         cmocka_unit_test(fft_rejects_bad_sizes),
         cmocka_unit_test(pick_follows_the_measurements),
         cmocka_unit_test(fast_table_dispatches_by_shape),
+        cmocka_unit_test(static_tables_match_the_cpu_table),
     };
     return cmocka_run_group_tests_name("conv_fast", tests, NULL, NULL);
 }

@@ -68,3 +68,78 @@ void siam_ops_cpu_fast_init(siam_ops *ops, int automatic, siam_conv_algo algo)
         ops->conv2d_backward = siam_cpu_conv2d_fft_backward;
     }
 }
+
+/* Static copies of siam_ops_cpu with other convolution entries, for callers
+ * that keep a pointer to a table (the Lua context). C cannot initialise
+ * one constant from another, so the entries are listed again;
+ * tests/test_conv_fast.c checks that every non-conv entry equals
+ * siam_ops_cpu's, so an entry added there and not here is caught. */
+#define SIAM_CPU_COMMON_ENTRIES                                                                   \
+    .device = SIAM_DEVICE_CPU,                                                                    \
+    .ctx_new = siam_cpu_ctx_new,                                                                  \
+    .ctx_free = siam_cpu_ctx_free,                                                                \
+    .ctx_error = siam_cpu_ctx_error,                                                              \
+    .mem_alloc = siam_cpu_mem_alloc,                                                              \
+    .mem_free = siam_cpu_mem_free,                                                                \
+    .upload = siam_cpu_upload,                                                                    \
+    .download = siam_cpu_download,                                                                \
+    .copy = siam_cpu_copy,                                                                        \
+    .fill = siam_cpu_fill,                                                                        \
+    .synchronize = siam_cpu_synchronize,                                                          \
+    .batchnorm_forward_train = siam_cpu_batchnorm_forward_train,                                  \
+    .batchnorm_forward_eval = siam_cpu_batchnorm_forward_eval,                                    \
+    .batchnorm_backward = siam_cpu_batchnorm_backward,                                            \
+    .relu_forward = siam_cpu_relu_forward,                                                        \
+    .relu_backward = siam_cpu_relu_backward,                                                      \
+    .maxpool2_forward = siam_cpu_maxpool2_forward,                                                \
+    .maxpool2_backward = siam_cpu_maxpool2_backward,                                              \
+    .linear_forward = siam_cpu_linear_forward,                                                    \
+    .linear_backward = siam_cpu_linear_backward,                                                  \
+    .sigmoid_forward = siam_cpu_sigmoid_forward,                                                  \
+    .sigmoid_backward = siam_cpu_sigmoid_backward,                                                \
+    .absdiff_forward = siam_cpu_absdiff_forward,                                                  \
+    .absdiff_backward = siam_cpu_absdiff_backward,                                                \
+    .dropout_forward = siam_cpu_dropout_forward,                                                  \
+    .dropout_backward = siam_cpu_dropout_backward,                                                \
+    .bce_forward = siam_cpu_bce_forward,                                                          \
+    .bce_backward = siam_cpu_bce_backward,                                                        \
+    .adam_step = siam_cpu_adam_step,                                                              \
+    .sgd_step = siam_cpu_sgd_step,                                                                \
+    .gather_normalize = siam_cpu_gather_normalize,                                                \
+    .augment_batch = siam_cpu_augment_batch
+
+static const siam_ops cpu_auto_table = {
+    .name = "cpu",
+    SIAM_CPU_COMMON_ENTRIES,
+    .conv2d_forward = siam_cpu_conv2d_auto_forward,
+    .conv2d_backward = siam_cpu_conv2d_auto_backward,
+};
+
+static const siam_ops cpu_fft_table = {
+    .name = "cpu",
+    SIAM_CPU_COMMON_ENTRIES,
+    .conv2d_forward = siam_cpu_conv2d_fft_forward,
+    .conv2d_backward = siam_cpu_conv2d_fft_backward,
+};
+
+const siam_ops *siam_ops_cpu_conv_table(int automatic, siam_conv_algo algo)
+{
+    if (automatic)
+        return &cpu_auto_table;
+    return algo == SIAM_CONV_FFT ? &cpu_fft_table : &siam_ops_cpu;
+}
+
+int siam_conv_choice_parse(const char *name, int *automatic, siam_conv_algo *algo,
+                           siam_error *err)
+{
+    if (name && strcmp(name, "auto") == 0) {
+        *automatic = 1;
+        *algo = SIAM_CONV_DIRECT;
+        return 0;
+    }
+    *automatic = 0;
+    if (name && siam_conv_algo_parse(name, algo, NULL) == 0)
+        return 0;
+    return siam_fail(err, "conv must be \"auto\", \"direct\" or \"fft\", got \"%s\"",
+                     name ? name : "(null)");
+}

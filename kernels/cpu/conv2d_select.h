@@ -31,4 +31,14 @@ int siam_cpu_conv2d_auto_backward(siam_ctx *ctx, float *din, float *dw, float *d
  * the per-layer choice of siam_cpu_conv2d_pick (algo is then ignored). */
 void siam_ops_cpu_fast_init(siam_ops *ops, int automatic, siam_conv_algo algo);
 
+/* The same choice as a static table that outlives every caller: automatic
+ * gives the per-layer table, else SIAM_CONV_FFT the all-FFT table and
+ * SIAM_CONV_DIRECT &siam_ops_cpu itself. */
+const siam_ops *siam_ops_cpu_conv_table(int automatic, siam_conv_algo algo);
+
+/* "auto", "direct" or "fft" into (automatic, algo); -1 with a message
+ * otherwise. */
+int siam_conv_choice_parse(const char *name, int *automatic, siam_conv_algo *algo,
+                           siam_error *err);
+
 #endif
