@@ -96,6 +96,15 @@ static siam_pairset *copy_set(const siam_pairset *ps, siam_error *err)
     return c;
 }
 
+/* The error on the top of the stack is the "interrupted!" that Ctrl-C
+ * raises in Lua code (interrupt.h), not an error of the callback. */
+static int is_interruption(lua_State *L)
+{
+    const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    size_t n = msg ? strlen(msg) : 0;
+    return *siam_interrupt_flag() && n >= 12 && strcmp(msg + n - 12, "interrupted!") == 0;
+}
+
 /* Calls the function at stack index fn with the state table; leaves its
  * first result on the stack. Returns 0, or -1 after keeping the error (or
  * noting an interruption). */
@@ -106,8 +115,8 @@ static int call_lua(fit_run *r, int fn, int nres)
     lua_pushvalue(L, SLOT_STATE);
     if (lua_pcall(L, 1, nres, 0) == LUA_OK)
         return 0;
-    if (*siam_interrupt_flag()) {
-        r->interrupted = 1; /* "interrupted!" raised inside the callback */
+    if (is_interruption(L)) {
+        r->interrupted = 1;
         lua_pop(L, 1);
         return -1;
     }
@@ -227,7 +236,7 @@ static int on_event(void *user, siam_trainer *t, const siam_train_event *ev, sia
             lua_pushinteger(L, ev->epoch + 1);
             lua_pushnumber(L, r->base_lr);
             if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
-                if (*siam_interrupt_flag()) {
+                if (is_interruption(L)) {
                     r->interrupted = 1;
                     lua_settop(L, top);
                     return 1;
@@ -511,8 +520,7 @@ static int fit(lua_State *L)
     }
     lua_pushvalue(L, hist);
     lua_setfield(L, SLOT_STATE, "history");
-    if (r.hook_idx[H_END] && !r.interrupted && call_lua(&r, r.hook_idx[H_END], 0) < 0 &&
-        r.failed) {
+    if (r.hook_idx[H_END] && call_lua(&r, r.hook_idx[H_END], 0) < 0 && r.failed) {
         run_close(box);
         lua_pushvalue(L, SLOT_ERROR);
         return lua_error(L);

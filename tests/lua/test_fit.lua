@@ -209,8 +209,9 @@ test("hooks cannot pull the model, optimizer or sets from under fit", function()
 end)
 
 test("Ctrl-C stops after the current batch; fit returns; a later fit refuses", function()
-  local batches = 0
+  local batches, ended = 0, nil
   local h = siam.fit(F.model(), siam.optim.adam(), tr, { epochs = 3, batch_size = 8,
+    on_end = function(s) ended = s.history.stopped end,
     on_batch_end = function(s)
       batches = batches + 1
       if batches == 3 then
@@ -219,6 +220,7 @@ test("Ctrl-C stops after the current batch; fit returns; a later fit refuses", f
       end
     end })
   check.eq(h.stopped, "interrupted")
+  check.eq(ended, "interrupted") -- on_end still runs, to close files and the like
   check.eq(h.epochs, 0)
   check.truthy(batches == 3 or batches == 4, "stopped at batch " .. batches)
   check.error("interrupted!", function()
