@@ -52,14 +52,15 @@ test("run:fit trains through siam.fit and fills the run folder", function()
   check.contains(read(run.dir .. "/test.json"), string.format('"tp":%d', ev.confusion.tp))
   check.truthy(read(run.dir .. "/plots/roc.dat"), "ROC from the probabilities and the set's labels")
   -- The sheet of the test set: 8 rows of 32-pixel faces (+24 text, 8
-  -- margin), 3 cells of 2 faces + 2 gap + 8 margin after the label column;
+  -- margin); a 160-pixel label column, then 3 cells of 8 margin + 94 (the
+  -- probability text with its margins, wider than 2 faces + 2 gap = 66);
   -- the same bytes as siam.io.sheet draws from the set and probabilities,
   -- whose cells test_sheet.lua and test_pairset_sheet.c check pixel by pixel.
   local png = read(run.dir .. "/plots/sheet.png")
   check.eq(png:sub(1, 8), "\137PNG\r\n\26\n")
   local w, h = string.unpack(">I4>I4", png, 17)
   check.eq(h, 8 + 8 * (32 + 24 + 8))
-  check.truthy(w - 3 * (2 * 32 + 2 + 8) > 8 + 100, "label column and 3 cells: width " .. w)
+  check.eq(w, 160 + 3 * (94 + 8))
   local again = root .. "/again.png"
   local rows, h2, w2 = siam.io.sheet(testset, ev.probs, again, { threshold = ev.threshold })
   check.eq({ h2, w2 }, { h, w })

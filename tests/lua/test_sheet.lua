@@ -78,10 +78,11 @@ test("siam.io.sheet: the chosen pairs, the layout's size, the same PNG as compos
   check.eq(ph, h)
   check.eq(pw, w)
   -- image_sheet.c: 8 rows of (face + 24 text) pixels with 8-pixel margins;
-  -- 2 cells of (2 faces + 2 gap) + 8 after a label column.
+  -- a label column (8 + "TP least sure", 2 x 72 pixels, + 8), then 2 cells
+  -- each 8 + the wider of 2 faces + 2 gap (82) and "p=0.000" + margins
+  -- (2 x 39 + 16 = 94).
   check.eq(h, 8 + 8 * (F + 24 + 8))
-  local left = w - 2 * (2 * F + 2 + 8)
-  check.truthy(left > 8 + 100, "room for the row labels: " .. left)
+  check.eq(w, 8 + 144 + 8 + 2 * (94 + 8))
   -- The same sheet composed in Lua from set:images: identical bytes.
   local by_hand = {}
   for r, row in ipairs(rows) do
@@ -115,7 +116,7 @@ test("siam.io.sheet: defaults and argument errors", function()
   local rows, h, w = sio.sheet(set, probs, dir .. "/d.png")
   check.eq(#rows, 8)
   check.eq(h, 8 + 8 * (F + 24 + 8))
-  check.eq(w - 3 * (2 * F + 2 + 8) > 8 + 100, true, "three cells per row by default")
+  check.eq(w, 8 + 144 + 8 + 3 * (94 + 8), "three cells per row by default")
   check.error("bad argument #1 to 'sheet' (siam.PairSet expected, got table)",
               sheet, {}, probs, dir .. "/e.png")
   check.error("bad argument #2 (list of 5 numbers expected, got 2)",
