@@ -103,6 +103,8 @@ static void put_arch(writer *w, siam_model *m)
     put_f32(w, c->dropout);
     put_f32(w, c->bn_momentum);
     put_f32(w, c->bn_eps);
+    put_u32(w, (uint32_t)c->embed_act); /* version 2 */
+    put_u32(w, c->head);
     put_u64(w, siam_model_numel(m));
     put_u64(w, siam_model_buffer_numel(m));
 }
@@ -279,7 +281,7 @@ static float get_f32(reader *r)
 }
 
 /* Compares the file's architecture block with the model's. */
-static int check_arch(reader *r, siam_model *m, siam_error *err)
+static int check_arch(reader *r, uint32_t version, siam_model *m, siam_error *err)
 {
     const siam_model_config *c = siam_model_config_of(m);
     static const char *names[4] = { "conv1", "conv2", "conv3", "conv4" };
@@ -308,6 +310,16 @@ static int check_arch(reader *r, siam_model *m, siam_error *err)
     (void)get_f32(r);
     (void)get_f32(r);
     (void)get_f32(r);
+    /* Version 1 files predate the options: they hold the paper's head. */
+    uint32_t act = version >= 2 ? get_u32(r) : SIAM_EMBED_SIGMOID;
+    uint32_t head = version >= 2 ? get_u32(r) : SIAM_HEAD_L1;
+    if (act != (uint32_t)c->embed_act)
+        return siam_fail(err, "architecture mismatch: embedding activation %s in the file, %s "
+                              "in the model", siam_embed_act_name((int)act),
+                         siam_embed_act_name(c->embed_act));
+    if (head != c->head)
+        return siam_fail(err, "architecture mismatch: distance head 0x%x in the file, 0x%x in "
+                              "the model (0 is the paper's l1)", head, c->head);
     uint64_t n = get_u64(r), nb = get_u64(r);
     if (n != siam_model_numel(m) || nb != siam_model_buffer_numel(m))
         return siam_fail(err, "architecture mismatch: %llu parameters and %llu BN values in the "
@@ -318,6 +330,7 @@ static int check_arch(reader *r, siam_model *m, siam_error *err)
 }
 
 typedef struct loaded_meta {
+    uint32_t version;
     uint32_t flags;
     uint64_t dseed, doff;
     uint32_t opt_kind, nmoments;
@@ -342,7 +355,7 @@ static void meta_free(loaded_meta *lm)
 static int read_meta(reader *r, loaded_meta *lm, siam_model *m, siam_optim *opt,
                      siam_trainer *t, uint64_t size, siam_error *err)
 {
-    if (check_arch(r, m, err))
+    if (check_arch(r, lm->version, m, err))
         return -1;
     lm->dseed = get_u64(r);
     lm->doff = get_u64(r);
@@ -400,7 +413,8 @@ static int read_meta(reader *r, loaded_meta *lm, siam_model *m, siam_optim *opt,
 }
 
 /* Header checks that need no model: magic, version, size, checksum. */
-static int check_file(FILE *f, uint64_t size, uint32_t *flags, siam_error *err)
+static int check_file(FILE *f, uint64_t size, uint32_t *version_out, uint32_t *flags,
+                      siam_error *err)
 {
     unsigned char head[HEADER_BYTES];
     size_t got = fread(head, 1, sizeof head, f);
@@ -414,9 +428,11 @@ static int check_file(FILE *f, uint64_t size, uint32_t *flags, siam_error *err)
     uint32_t version = get_u32(&r);
     *flags = get_u32(&r);
     uint64_t total = get_u64(&r);
-    if (version != SIAM_CHECKPOINT_VERSION)
-        return siam_fail(err, "format version %u is not supported (this build reads version %u)",
-                         version, SIAM_CHECKPOINT_VERSION);
+    if (version < SIAM_CHECKPOINT_VERSION_MIN || version > SIAM_CHECKPOINT_VERSION)
+        return siam_fail(err, "format version %u is not supported (this build reads versions "
+                              "%u to %u)", version, SIAM_CHECKPOINT_VERSION_MIN,
+                         SIAM_CHECKPOINT_VERSION);
+    *version_out = version;
     if (size < total)
         return siam_fail(err, "truncated: %llu bytes, the header says %llu",
                          (unsigned long long)size, (unsigned long long)total);
@@ -496,7 +512,7 @@ int siam_checkpoint_load(const char *path, siam_model *m, siam_optim *opt, siam_
     reader r = { f, 0 };
     int rc = fstat(fileno(f), &st) != 0 ? siam_fail(err, "cannot stat: %m") : 0;
     if (!rc)
-        rc = check_file(f, (uint64_t)st.st_size, &lm.flags, err);
+        rc = check_file(f, (uint64_t)st.st_size, &lm.version, &lm.flags, err);
     if (!rc)
         rc = read_meta(&r, &lm, m, opt, t, (uint64_t)st.st_size, err);
     if (!rc && t) {
