@@ -14,6 +14,7 @@
 
 #define FLAG_OPTIM 1u
 #define FLAG_TRAINER 2u
+#define FLAG_WAVG 4u /* a weight average (host/weight_avg.h) after the best weights */
 #define HEADER_BYTES 24 /* magic, version, flags, total size */
 
 /* FNV-1a 64 (Fowler, Noll, Vo): offset basis and prime from the reference. */
@@ -113,7 +114,8 @@ static void put_arch(writer *w, siam_model *m)
 static void put_meta(writer *w, siam_model *m, siam_optim *opt, siam_trainer *t,
                      uint64_t total)
 {
-    uint32_t flags = (opt ? FLAG_OPTIM : 0) | (t ? FLAG_TRAINER : 0);
+    siam_wavg *wa = t ? siam_trainer_wavg(t) : NULL;
+    uint32_t flags = (opt ? FLAG_OPTIM : 0) | (t ? FLAG_TRAINER : 0) | (wa ? FLAG_WAVG : 0);
     put(w, SIAM_CHECKPOINT_MAGIC, 8);
     put_u32(w, SIAM_CHECKPOINT_VERSION);
     put_u32(w, flags);
@@ -155,6 +157,10 @@ static void put_meta(writer *w, siam_model *m, siam_optim *opt, siam_trainer *t,
                 put_f64(w, v[e]);
         }
     }
+    if (wa) {
+        put_u32(w, (uint32_t)siam_wavg_config_of(wa)->kind);
+        put_u64(w, siam_wavg_count(wa));
+    }
 }
 
 static uint64_t arrays_bytes(siam_model *m, siam_optim *opt, siam_trainer *t)
@@ -167,6 +173,8 @@ static uint64_t arrays_bytes(siam_model *m, siam_optim *opt, siam_trainer *t)
         siam_trainer_state s;
         siam_trainer_get_state(t, &s);
         if (s.has_best)
+            floats += n + nb;
+        if (siam_trainer_wavg(t))
             floats += n + nb;
     }
     return floats * 4;
@@ -211,6 +219,11 @@ int siam_checkpoint_save(const char *path, siam_model *m, siam_optim *opt, siam_
         siam_trainer_get_state(t, &s);
         if (s.has_best) {
             rc = siam_trainer_best_download(t, host, err);
+            if (!rc)
+                put(&w, host, (n + nb) * 4);
+        }
+        if (!rc && siam_trainer_wavg(t)) {
+            rc = siam_wavg_download(siam_trainer_wavg(t), host, err);
             if (!rc)
                 put(&w, host, (n + nb) * 4);
         }
@@ -337,6 +350,8 @@ typedef struct loaded_meta {
     double lr;
     uint64_t steps;
     siam_trainer_state ts;
+    uint32_t wavg_kind;
+    uint64_t wavg_count;
     int cols, rows;
     char *names[SIAM_HISTORY_MAX_METRICS];
     double *values[SIAM_HISTORY_MAX_METRICS];
@@ -407,6 +422,16 @@ static int read_meta(reader *r, loaded_meta *lm, siam_model *m, siam_optim *opt,
                 lm->values[k][e] = get_f64(r);
         }
     }
+    if (lm->flags & FLAG_WAVG) {
+        lm->wavg_kind = get_u32(r);
+        lm->wavg_count = get_u64(r);
+    }
+    siam_wavg *wa = t ? siam_trainer_wavg(t) : NULL;
+    if (wa && !(lm->flags & FLAG_WAVG))
+        return siam_fail(err, "the file has no weight average (the trainer keeps one)");
+    if (wa && lm->wavg_kind != (uint32_t)siam_wavg_config_of(wa)->kind)
+        return siam_fail(err, "weight averaging mismatch: kind %u in the file, %d in the trainer",
+                         lm->wavg_kind, (int)siam_wavg_config_of(wa)->kind);
     if (r->failed)
         return siam_fail(err, "unexpected end of file in the metadata");
     return 0;
@@ -439,7 +464,7 @@ static int check_file(FILE *f, uint64_t size, uint32_t *version_out, uint32_t *f
     if (size > total)
         return siam_fail(err, "%llu unexpected bytes after the declared end (%llu bytes)",
                          (unsigned long long)(size - total), (unsigned long long)total);
-    if (*flags & ~(FLAG_OPTIM | FLAG_TRAINER))
+    if (*flags & ~(FLAG_OPTIM | FLAG_TRAINER | FLAG_WAVG))
         return siam_fail(err, "unknown section flags 0x%x", *flags);
     uint64_t h = FNV_BASIS, left = total - 8;
     unsigned char buf[1 << 16];
@@ -490,6 +515,14 @@ static int load_arrays(reader *r, const loaded_meta *lm, siam_model *m, siam_opt
             if (r->failed)
                 return siam_fail(err, "unexpected end of file in the best weights");
             if (siam_trainer_best_upload(t, host, err))
+                return -1;
+        }
+        siam_wavg *wa = siam_trainer_wavg(t);
+        if (wa) {
+            get(r, host, (n + nb) * 4);
+            if (r->failed)
+                return siam_fail(err, "unexpected end of file in the weight average");
+            if (siam_wavg_upload(wa, host, lm->wavg_count, err))
                 return -1;
         }
         siam_trainer_set_state(t, &lm->ts);
