@@ -76,10 +76,10 @@ static int setup(void **state)
     s->named = siam_images_new(PEOPLE * PER, SIDE, SIDE, "", &err);
     memcpy(s->named->pixels, s->toy.images.pixels, (size_t)PEOPLE * PER * SIDE * SIDE);
     const char *who[PEOPLE * PER], *files[PEOPLE * PER];
-    char names[PEOPLE * PER][2][16];
+    char names[PEOPLE * PER][2][32];
     for (int i = 0; i < PEOPLE * PER; i++) {
-        snprintf(names[i][0], 16, "P%d", i / PER);
-        snprintf(names[i][1], 16, "P%d_%04d.png", i / PER, i % PER + 1);
+        snprintf(names[i][0], 32, "P%d", i / PER);
+        snprintf(names[i][1], 32, "P%d_%04d.png", i / PER, i % PER + 1);
         who[i] = names[i][0];
         files[i] = names[i][1];
     }
