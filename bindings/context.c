@@ -5,6 +5,7 @@
 
 #include "bindings/siam.h"
 #include "bindings/util.h"
+#include "kernels/cpu/conv2d_select.h"
 
 /* Registry key of the shared CPU context. */
 #define CPU_CONTEXT_KEY "siam.cpu_context"
@@ -56,13 +57,26 @@ siam_lua_context *siam_lua_cpu_context(lua_State *L)
         return siam_lua_checkcontext(L, -1);
     lua_pop(L, 1);
     siam_ctx_options opt = {0};
+    const siam_ops *ops = &siam_ops_cpu;
     if (lua_getfield(L, LUA_REGISTRYINDEX, SIAM_CONFIG_KEY) == LUA_TTABLE) {
         lua_getfield(L, -1, "threads");
         opt.threads = (int)lua_tointeger(L, -1);
         lua_pop(L, 1);
+        /* siam.config.conv: "direct" (default), "fft" or "auto" (per-layer
+         * choice, kernels/cpu/conv2d_select.h); read when the CPU context
+         * is first created. */
+        if (lua_getfield(L, -1, "conv") != LUA_TNIL) {
+            int automatic;
+            siam_conv_algo algo;
+            siam_error err;
+            if (siam_conv_choice_parse(lua_tostring(L, -1), &automatic, &algo, &err))
+                luaL_error(L, "siam.config.%s", err.msg);
+            ops = siam_ops_cpu_conv_table(automatic, algo);
+        }
+        lua_pop(L, 1);
     }
     lua_pop(L, 1);
-    siam_lua_context *c = siam_lua_newcontext(L, &siam_ops_cpu, &opt);
+    siam_lua_context *c = siam_lua_newcontext(L, ops, &opt);
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, CPU_CONTEXT_KEY);
     return c;

@@ -6,8 +6,10 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "bindings/api.h"
 #include "bindings/context.h"
 #include "bindings/embedded.h"
+#include "bindings/runio.h"
 #include "bindings/tensor.h"
 
 void siam_lua_config_default(siam_lua_config *cfg)
@@ -53,6 +55,8 @@ int luaopen_siam(lua_State *L)
     lua_setfield(L, -2, "config");
     siam_lua_open_context(L);
     siam_lua_open_tensor(L);
+    siam_lua_open_api(L);
+    siam_lua_open_io(L);
     return 1;
 }
 

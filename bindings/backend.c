@@ -1,0 +1,65 @@
+/* Backend selection and reference counting (bindings/backend.h). */
+#include "bindings/backend.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+siam_backend *siam_backend_open(const char *device, int threads, siam_error *err)
+{
+    int want_cuda = strcmp(device, "cuda") == 0, want_auto = strcmp(device, "auto") == 0;
+    if (!want_cuda && !want_auto && strcmp(device, "cpu") != 0) {
+        siam_fail(err, "unknown device '%s' (expected 'cpu', 'cuda' or 'auto')", device);
+        return NULL;
+    }
+    siam_backend *b = calloc(1, sizeof *b);
+    if (b == NULL) {
+        siam_fail(err, "out of memory");
+        return NULL;
+    }
+    siam_ctx_options opt = { .threads = threads, .device_index = 0, .allow_tf32 = 0 };
+    if (want_cuda || want_auto) {
+        const siam_ops *cuda = siam_ops_cuda();
+        if (cuda == NULL && want_cuda) {
+            siam_fail(err, "device 'cuda': this siamlua was built without CUDA (make CUDA=1)");
+            free(b);
+            return NULL;
+        }
+        if (cuda != NULL) {
+            siam_error cerr;
+            b->ctx = cuda->ctx_new(&opt, &cerr);
+            if (b->ctx != NULL) {
+                b->ops = cuda;
+                strcpy(b->device, "cuda");
+            } else if (want_cuda) {
+                siam_fail(err, "device 'cuda': %s", cerr.msg);
+                free(b);
+                return NULL;
+            }
+        }
+    }
+    if (b->ctx == NULL) {
+        b->ctx = siam_ops_cpu.ctx_new(&opt, err);
+        if (b->ctx == NULL) {
+            free(b);
+            return NULL;
+        }
+        b->ops = &siam_ops_cpu;
+        strcpy(b->device, "cpu");
+    }
+    b->refs = 1;
+    return b;
+}
+
+void siam_backend_retain(siam_backend *b)
+{
+    b->refs++;
+}
+
+void siam_backend_release(siam_backend *b)
+{
+    if (b == NULL || --b->refs > 0)
+        return;
+    b->ops->ctx_free(b->ctx);
+    free(b);
+}

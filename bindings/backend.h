@@ -1,0 +1,26 @@
+/* A compute backend (ops table + context) shared by the objects built on it:
+ * a model and the optimizers bound to it hold one reference each, so the
+ * context outlives every buffer allocated in it, whatever order Lua's
+ * collector finalises them in. Lua-free. */
+#ifndef SIAM_BINDINGS_BACKEND_H
+#define SIAM_BINDINGS_BACKEND_H
+
+#include "kernels/error.h"
+#include "kernels/ops.h"
+
+typedef struct siam_backend {
+    int refs;
+    const siam_ops *ops;
+    siam_ctx *ctx;
+    char device[8]; /* "cpu" or "cuda": what "auto" resolved to */
+} siam_backend;
+
+/* Opens "cpu", "cuda" or "auto" (CUDA when this build has it and a device
+ * answers, else the CPU) with `threads` CPU threads (0: all cores). Returns
+ * a backend with one reference, or NULL with the reason in err. */
+siam_backend *siam_backend_open(const char *device, int threads, siam_error *err);
+void siam_backend_retain(siam_backend *b);
+/* Drops one reference; the last frees the context. NULL is fine. */
+void siam_backend_release(siam_backend *b);
+
+#endif

@@ -1,0 +1,144 @@
+/* siam.evaluate (bindings/evaluate.h). Metric definitions:
+ * docs/training.md, "Metrics". */
+#include "bindings/evaluate.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "bindings/apiutil.h"
+#include "bindings/model.h"
+#include "bindings/pairset.h"
+#include "bindings/util.h"
+#include "host/metrics.h"
+
+typedef struct ranked {
+    double confidence; /* |p - threshold| */
+    size_t index;
+} ranked;
+
+/* Most confident first; ties by pair order, so the result is stable. */
+static int by_confidence(const void *x, const void *y)
+{
+    const ranked *a = x, *b = y;
+    if (a->confidence != b->confidence)
+        return a->confidence > b->confidence ? -1 : 1;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+static void push_example(lua_State *L, const siam_pairset *ps, const float *probs, size_t i)
+{
+    const siam_pair *p = &ps->pairs[i];
+    lua_createtable(L, 0, 5);
+    siam_lua_setinteger(L, "index", (lua_Integer)i + 1);
+    siam_lua_setstring(L, "a", ps->images->names[p->a]);
+    siam_lua_setstring(L, "b", ps->images->names[p->b]);
+    siam_lua_setnumber(L, "p", probs[i]);
+    siam_lua_setinteger(L, "label", p->label >= 0.5f);
+}
+
+/* Pushes {best = {...}, worst = {...}} for the pairs of one outcome. For a
+ * correct outcome (tp, tn) the best are the most confident; for an error
+ * (fp, fn) the worst are the most confident. */
+static void push_outcome(lua_State *L, const siam_pairset *ps, const float *probs, ranked *r,
+                         size_t n, int correct, int k)
+{
+    qsort(r, n, sizeof *r, by_confidence);
+    size_t shown = n < (size_t)k ? n : (size_t)k;
+    lua_createtable(L, 0, 3);
+    siam_lua_setinteger(L, "count", (lua_Integer)n);
+    for (int side = 0; side < 2; side++) { /* 0: most confident, 1: least */
+        lua_createtable(L, (int)shown, 0);
+        for (size_t j = 0; j < shown; j++) {
+            size_t at = side == 0 ? j : n - 1 - j;
+            push_example(L, ps, probs, r[at].index);
+            lua_rawseti(L, -2, (lua_Integer)j + 1);
+        }
+        lua_setfield(L, -2, (side == 0) == (correct != 0) ? "best" : "worst");
+    }
+}
+
+/* siam.evaluate(model, set[, {threshold=model.threshold, examples=3}]) */
+static int evaluate(lua_State *L)
+{
+    static const char *const keys[] = { "threshold", "examples", NULL };
+    siam_lua_model *lm = siam_lua_checkmodel(L, 1);
+    siam_pairset *ps = siam_lua_checkpairset(L, 2);
+    siam_lua_opts_check(L, 3, keys);
+    double thr = siam_lua_opt_number(L, 3, "threshold", lm->threshold);
+    if (!(thr >= 0.0 && thr <= 1.0))
+        return siam_lua_argerrorf(L, 3, "option 'threshold' must be in [0, 1], got %f", thr);
+    int k = (int)siam_lua_opt_integer(L, 3, "examples", 3, 0, 1000000);
+    siam_lua_model_check_set(L, 2, lm, ps);
+    size_t n = ps->count;
+    float *probs = lua_newuserdatauv(L, 2 * n * sizeof(float), 0);
+    float *labels = probs + n;
+    ranked *r = lua_newuserdatauv(L, n * sizeof *r, 0);
+    siam_lua_model_predict(L, lm, ps, probs);
+    for (size_t i = 0; i < n; i++)
+        labels[i] = ps->pairs[i].label;
+    float t = (float)thr;
+    siam_confusion c;
+    siam_metrics_confusion(&c, probs, labels, n, t);
+    lua_createtable(L, 0, 16);
+    int res = lua_gettop(L);
+    siam_lua_setinteger(L, "n", (lua_Integer)n);
+    siam_lua_setnumber(L, "loss", siam_metrics_bce(probs, labels, n));
+    siam_lua_setnumber(L, "accuracy", siam_metrics_accuracy(probs, labels, n, t));
+    siam_lua_setnumber(L, "threshold", t);
+    lua_createtable(L, 0, 4);
+    siam_lua_setinteger(L, "tp", (lua_Integer)c.tp);
+    siam_lua_setinteger(L, "fp", (lua_Integer)c.fp);
+    siam_lua_setinteger(L, "tn", (lua_Integer)c.tn);
+    siam_lua_setinteger(L, "fn", (lua_Integer)c.fn);
+    lua_setfield(L, res, "confusion");
+    siam_error err;
+    double auc, eer, best_acc;
+    float eer_thr, best_thr;
+    /* AUC, EER and the best threshold need both classes; with one they are
+     * absent (nil) rather than an error. */
+    if (c.tp + c.fn > 0 && c.fp + c.tn > 0) {
+        if (siam_metrics_auc(&auc, probs, labels, n, &err) < 0 ||
+            siam_metrics_eer(&eer, &eer_thr, probs, labels, n, &err) < 0 ||
+            siam_metrics_best_threshold(&best_thr, &best_acc, probs, labels, n, &err) < 0)
+            return siam_lua_error(L, &err);
+        siam_lua_setnumber(L, "auc", auc);
+        siam_lua_setnumber(L, "eer", eer);
+        siam_lua_setnumber(L, "eer_threshold", eer_thr);
+        siam_lua_setnumber(L, "best_threshold", best_thr);
+        siam_lua_setnumber(L, "best_accuracy", best_acc);
+    }
+    lua_createtable(L, 0, 4);
+    static const char *const outcome[4] = { "tp", "fp", "tn", "fn" };
+    for (int o = 0; o < 4; o++) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) {
+            int pred = probs[i] >= t, truth = labels[i] >= 0.5f;
+            int which = pred ? (truth ? 0 : 1) : (truth ? 3 : 2);
+            if (which == o) {
+                r[m].confidence = fabs((double)probs[i] - (double)t);
+                r[m].index = i;
+                m++;
+            }
+        }
+        push_outcome(L, ps, probs, r, m, o == 0 || o == 2, k);
+        lua_setfield(L, -2, outcome[o]);
+    }
+    lua_setfield(L, res, "examples");
+    lua_createtable(L, (int)n, 0);
+    for (size_t i = 0; i < n; i++) {
+        lua_pushnumber(L, probs[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, res, "probs");
+    lua_settop(L, res);
+    return 1;
+}
+
+void siam_lua_open_evaluate(lua_State *L)
+{
+    lua_pushcfunction(L, evaluate);
+    lua_setfield(L, -2, "evaluate");
+}

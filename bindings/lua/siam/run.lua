@@ -1,0 +1,557 @@
+-- siam.run: the folder of one training run, results/<experiment>/<run-id>/,
+-- filled through siam.fit's hooks: config.lua, metrics.csv/.jsonl (one row
+-- per epoch, replaced atomically), log.txt, best.ckpt, test.json, plots/,
+-- TensorBoard events, and the progress bar. The C writers are siam.io;
+-- this file decides what goes where and when. See docs/logging.md.
+--
+--   local Run = require "siam.run"
+--   local run = Run.new{experiment = "seed_best", config = cfg}
+--   run:fit(model, opt, train, {epochs = 25, val = val})   -- siam.fit + hooks
+--   run:finish{test = siam.evaluate(model, test)}
+-- or, keeping the call to siam.fit in the script:
+--   siam.fit(model, opt, train, run:fit_options{epochs = 25, val = val})
+local siam = require "siam"
+local json = require "siam.json"
+
+local sio = siam.io
+local Run = {}
+Run.__index = Run
+
+-- Column order of metrics.csv; keys not listed follow in sorted order.
+local FIRST_COLUMNS = { "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "time" }
+
+local function join(...) return table.concat({ ... }, "/") end
+
+local function exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() return true end
+  return false
+end
+
+-- A Lua literal for a configuration value: sorted keys, numbers that read
+-- back exactly, so config.lua reloads to the same table.
+local function serialize(v, indent)
+  indent = indent or ""
+  local t = type(v)
+  if t == "string" then return string.format("%q", v) end
+  if t == "number" then
+    if math.type(v) == "integer" then return tostring(v) end
+    if v ~= v then return "0/0" end
+    if v == math.huge then return "math.huge" end
+    if v == -math.huge then return "-math.huge" end
+    local short = string.format("%.15g", v)
+    if tonumber(short) == v then return short end
+    return string.format("%.17g", v)
+  end
+  if t == "boolean" or t == "nil" then return tostring(v) end
+  if t ~= "table" then return string.format("%q", tostring(v)) end
+  local keys = {}
+  for k, x in pairs(v) do
+    local tx = type(x)
+    if tx ~= "function" and tx ~= "userdata" and tx ~= "thread" then keys[#keys + 1] = k end
+  end
+  table.sort(keys, function(a, b)
+    if type(a) == type(b) then return a < b end
+    return type(a) == "number"
+  end)
+  local inner = indent .. "  "
+  local parts = {}
+  for _, k in ipairs(keys) do
+    local key
+    if type(k) == "string" and k:match("^[%a_][%w_]*$") then key = k
+    else key = "[" .. serialize(k) .. "]" end
+    parts[#parts + 1] = inner .. key .. " = " .. serialize(v[k], inner)
+  end
+  if #parts == 0 then return "{}" end
+  return "{\n" .. table.concat(parts, ",\n") .. ",\n" .. indent .. "}"
+end
+Run.serialize = serialize
+
+-- Where the gnuplot templates are: $SIAM_PLOTS, ./scripts/plots, or
+-- scripts/plots next to the siamlua binary.
+local function template_dir()
+  local env = os.getenv("SIAM_PLOTS")
+  if env and env ~= "" then return env end
+  if exists("scripts/plots/training.gp") then return "scripts/plots" end
+  local i = 0
+  while arg and arg[i - 1] do i = i - 1 end
+  local exe = arg and arg[i]
+  local dir = exe and exe:match("^(.*)/[^/]*$")
+  if dir and exists(join(dir, "scripts/plots/training.gp")) then return join(dir, "scripts/plots") end
+  return nil
+end
+
+local function run_id()
+  return os.date("!%Y%m%d-%H%M%S")
+end
+
+-- Run.new{experiment=, id=, root="results", config={}, monitor="val_acc",
+--         mode="max", tensorboard=true, plots=true, progress=true,
+--         checkpoint=true, histograms=true}
+function Run.new(opts)
+  if type(opts) ~= "table" then
+    error("bad argument #1 to 'new' (table expected, got " .. type(opts) .. ")", 2)
+  end
+  local known = { experiment = 1, id = 1, root = 1, config = 1, monitor = 1, mode = 1,
+                  tensorboard = 1, plots = 1, progress = 1, checkpoint = 1, histograms = 1 }
+  for k in pairs(opts) do
+    if not known[k] then error("bad argument #1 to 'new' (unknown option '" .. tostring(k) .. "')", 2) end
+  end
+  if type(opts.experiment) ~= "string" or not opts.experiment:match("^[%w_.%-]+$") then
+    error("bad argument #1 to 'new' (experiment must be a name of letters, digits, '_', '.', '-')", 2)
+  end
+  local id = opts.id or run_id()
+  if type(id) ~= "string" or not id:match("^[%w_.%-=,+]+$") or id:match("^%.") then
+    error("bad argument #1 to 'new' (id must be a folder name, got " .. tostring(id) .. ")", 2)
+  end
+  local mode = opts.mode or "max"
+  if mode ~= "max" and mode ~= "min" then
+    error("bad argument #1 to 'new' (mode must be 'max' or 'min')", 2)
+  end
+  local self = setmetatable({
+    experiment = opts.experiment, id = id, root = opts.root or "results",
+    config = opts.config or {}, monitor = opts.monitor or "val_acc", mode = mode,
+    rows = {}, columns = nil, best = nil, status = nil, notes = {},
+    want_tb = opts.tensorboard ~= false, want_plots = opts.plots ~= false,
+    want_progress = opts.progress ~= false, want_ckpt = opts.checkpoint ~= false,
+    want_hist = opts.histograms ~= false,
+  }, Run)
+  self.dir = join(self.root, self.experiment, self.id)
+  self.plot_dir = join(self.dir, "plots")
+  assert(sio.mkdir_p(self.plot_dir))
+  self.log = assert(sio.runlog(join(self.dir, "log.txt"), "info"))
+  -- A folder left by an interrupted attempt starts over: its rows and event
+  -- files belong to a run that did not finish.
+  for _, name in ipairs(assert(sio.list(self.dir))) do
+    if name:match("^events%.out%.tfevents%.") or name == "test.json" or name == "best.ckpt" then
+      os.remove(join(self.dir, name))
+    end
+  end
+  self.csv = assert(sio.linelog(join(self.dir, "metrics.csv")))
+  self.jsonl = assert(sio.linelog(join(self.dir, "metrics.jsonl")))
+  if self.csv:lines() > 0 then
+    self:warn("previous attempt did not finish; starting this run again")
+  end
+  self.csv:truncate(0)
+  self.jsonl:truncate(0)
+  assert(sio.atomic_write(join(self.dir, "config.lua"), "return " .. serialize(self.config) .. "\n"))
+  if self.want_tb then
+    local w, err = sio.tfevents(self.dir)
+    if w then self.tb = w else self:warn("no TensorBoard events: " .. err) end
+  end
+  self.t0 = sio.clock()
+  self:info(string.format("run %s/%s in %s", self.experiment, self.id, self.dir))
+  return self
+end
+
+function Run:write_log(level, msg) self.log:write(level, msg) end
+function Run:info(msg) self.log:write("info", msg) end
+function Run:warn(msg) self.log:write("warn", msg) end
+function Run:error(msg) self.log:write("error", msg) end
+function Run:debug(msg) self.log:write("debug", msg) end
+
+function Run:plotter()
+  if self._plotter == nil then
+    local dir = template_dir()
+    local p, err
+    if dir then p, err = sio.plotter(dir) else err = "scripts/plots not found (set SIAM_PLOTS)" end
+    if not p then self:warn("no plots: " .. err) end
+    self._plotter = p or false
+  end
+  return self._plotter or nil
+end
+
+-- Draws one plot and logs the outcome; gnuplot's absence is noted once.
+function Run:plot(kind, ...)
+  if not self.want_plots then return nil end
+  local p = self:plotter()
+  if not p then return nil end
+  local ok, status, notice = pcall(p[kind], p, self.plot_dir, ...)
+  if not ok then
+    self:warn("plot " .. kind .. " failed: " .. tostring(status))
+    return nil
+  end
+  if notice then self:warn(notice) end
+  return status
+end
+
+local function tag_for(key)
+  local split, what = key:match("^(%a+)_(loss)$")
+  if not split then split, what = key:match("^(%a+)_(acc)$") end
+  if split then return what .. "/" .. split end
+  return key
+end
+
+local function better(mode, a, b)
+  if b == nil then return true end
+  if mode == "max" then return a > b end
+  return a < b
+end
+
+-- Records one finished epoch: row is a table of numbers with at least
+-- `epoch`. Called by the on_epoch_end hook, or directly by a custom loop.
+function Run:epoch(row, model)
+  assert(type(row) == "table" and math.type(row.epoch) == "integer",
+         "epoch row must have an integer 'epoch'")
+  row.time = row.time or (sio.clock() - self.t0)
+  if not self.columns then
+    local seen, cols = {}, {}
+    for _, k in ipairs(FIRST_COLUMNS) do
+      if row[k] ~= nil then cols[#cols + 1] = k seen[k] = true end
+    end
+    local rest = {}
+    for k, v in pairs(row) do
+      if not seen[k] and type(v) == "number" then rest[#rest + 1] = k end
+    end
+    table.sort(rest)
+    for _, k in ipairs(rest) do cols[#cols + 1] = k end
+    self.columns = cols
+    self.csv:append(table.concat(cols, ","))
+  end
+  local cells = {}
+  for i, k in ipairs(self.columns) do
+    local v = row[k]
+    if v == nil then cells[i] = ""
+    elseif math.type(v) == "integer" then cells[i] = tostring(v)
+    else cells[i] = string.format("%.6g", v) end
+  end
+  self.csv:append(table.concat(cells, ","))
+  self.jsonl:append(json.encode(row))
+  self.rows[#self.rows + 1] = row
+  if self.tb then
+    for k, v in pairs(row) do
+      if k ~= "epoch" and k ~= "time" and type(v) == "number" then
+        self.tb:scalar(tag_for(k), row.epoch, v)
+      end
+    end
+    if self.want_hist and model then self:histograms(model, row.epoch) end
+  end
+  local v = row[self.monitor]
+  if type(v) == "number" and v == v and better(self.mode, v, self.best and self.best.value) then
+    self.best = { epoch = row.epoch, value = v, row = row }
+    if self.want_ckpt and model then self:checkpoint(model) end
+  end
+  local parts = {}
+  for _, k in ipairs(self.columns) do
+    if k ~= "epoch" and k ~= "time" and row[k] ~= nil then
+      parts[#parts + 1] = string.format("%s=%.4g", k, row[k])
+    end
+  end
+  self:info(string.format("epoch %d: %s", row.epoch, table.concat(parts, " ")))
+  -- Redrawn during training at most every PLOT_INTERVAL seconds (gnuplot
+  -- costs tens of milliseconds; tiny epochs would spend most time there),
+  -- and always at the end (finish).
+  if self.want_plots and sio.clock() - (self.plotted_at or -math.huge) >= Run.PLOT_INTERVAL then
+    self:plot_training()
+  end
+end
+
+Run.PLOT_INTERVAL = 10
+
+function Run:plot_training()
+  if #self.rows == 0 then return end
+  self.plotted_at = sio.clock()
+  self:plot("training", "training", self.experiment .. "/" .. self.id, self.rows)
+end
+
+-- The model's parameters as {name, tensor, norm, grad_norm} when it has a
+-- parameters() method: siam.Model's gives {name, norm, grad_norm, ...} per
+-- parameter and m:parameter(name) the values; a list of tensors or a
+-- name -> tensor table also works. Nothing otherwise.
+local function parameters(model)
+  if type(model) ~= "userdata" and type(model) ~= "table" then return {} end
+  local ok, f = pcall(function() return model.parameters end)
+  if not ok or type(f) ~= "function" then return {} end
+  local ok2, params = pcall(f, model)
+  if not ok2 or type(params) ~= "table" then return {} end
+  local out = {}
+  for k, t in pairs(params) do
+    local p = { name = type(k) == "string" and k or ("p" .. tostring(k)), tensor = t }
+    if type(t) == "table" and t.name then
+      p = { name = t.name, norm = t.norm, grad_norm = t.grad_norm, tensor = t.tensor }
+      if p.tensor == nil and type(model.parameter) == "function" then
+        p.fetch = function() return model:parameter(t.name) end
+      end
+    end
+    out[#out + 1] = p
+  end
+  table.sort(out, function(a, b) return a.name < b.name end)
+  return out
+end
+
+-- Per parameter: a histogram of its values and, when known, the norms of
+-- the values and of the last gradient as scalars.
+function Run:histograms(model, step)
+  for _, p in ipairs(parameters(model)) do
+    if type(p.norm) == "number" then self.tb:scalar("norm/" .. p.name, step, p.norm) end
+    if type(p.grad_norm) == "number" then self.tb:scalar("grad_norm/" .. p.name, step, p.grad_norm) end
+    local ok, err = pcall(function()
+      local values = p.tensor or (p.fetch and p.fetch())
+      if values ~= nil then self.tb:histogram("weights/" .. p.name, step, values) end
+    end)
+    if not ok then
+      self:warn("no weight histograms: " .. tostring(err))
+      self.want_hist = false
+      return
+    end
+  end
+end
+
+-- Saves the best model so far to best.ckpt (the model's save writes
+-- atomically, host/checkpoint.h).
+function Run:checkpoint(model)
+  local ok, f = pcall(function() return model.save end)
+  if not ok or type(f) ~= "function" then
+    self:warn("model has no save method: no best.ckpt")
+    self.want_ckpt = false
+    return
+  end
+  local ok2, err = pcall(f, model, join(self.dir, "best.ckpt"))
+  if not ok2 then self:warn("best.ckpt not written: " .. tostring(err)) end
+end
+
+-- The numbers of one epoch out of a fit state: state.metrics may be the
+-- latest row, a list of rows, or a table of lists (metric -> per-epoch
+-- values); loose fields (state.lr, state.val_acc, ...) fill the gaps.
+local function epoch_row(state)
+  local row = {}
+  local m = state.metrics
+  if type(m) == "table" then
+    local src = m
+    if #m > 0 and type(m[#m]) == "table" then src = m[#m] end
+    for k, v in pairs(src) do
+      if type(k) == "string" then
+        if type(v) == "number" then row[k] = v
+        elseif type(v) == "table" and type(v[#v]) == "number" then row[k] = v[#v] end
+      end
+    end
+  end
+  for _, k in ipairs{ "train_loss", "train_acc", "val_loss", "val_acc", "lr" } do
+    if row[k] == nil and type(state[k]) == "number" then row[k] = state[k] end
+  end
+  if row.train_loss == nil and type(state.loss) == "number" then row.train_loss = state.loss end
+  if type(state.seconds) == "number" then row.time = state.seconds end
+  row.epoch = math.tointeger(state.epoch)
+  return row
+end
+Run.epoch_row = epoch_row
+
+local HOOKS = { "on_start", "on_epoch_start", "on_batch_end", "on_epoch_end", "on_end" }
+
+-- The hooks for siam.fit, in the torchnet style: a table with on_start,
+-- on_epoch_start, on_batch_end, on_epoch_end and on_end. `user` (optional)
+-- holds the caller's own hooks, called after the run's with the same state.
+function Run:hooks(user)
+  user = user or {}
+  local run = self
+  local quiet = siam.config and siam.config.quiet
+  if run.want_progress and not quiet and not run.progress then run.progress = sio.progress() end
+  local function chain(name, f)
+    return function(state)
+      f(state)
+      if user[name] then return user[name](state) end
+    end
+  end
+  return {
+    on_start = chain("on_start", function(state)
+      run:info(string.format("training: %s epochs", tostring(state.epochs or "?")))
+    end),
+    on_epoch_start = chain("on_epoch_start", function(state)
+      if run.progress then
+        local e = math.tointeger(state.epoch) or (#run.rows + 1)
+        local n = math.tointeger(state.epochs) or e
+        run.progress:epoch_begin(e, math.max(n, e), math.tointeger(state.batches) or 0)
+      end
+    end),
+    on_batch_end = chain("on_batch_end", function(state)
+      if run.progress and type(state.loss) == "number" then run.progress:step(1, state.loss) end
+    end),
+    on_epoch_end = chain("on_epoch_end", function(state)
+      local row = epoch_row(state)
+      row.epoch = row.epoch or (#run.rows + 1)
+      if run.progress then
+        local extra = {}
+        for _, k in ipairs{ "val_loss", "val_acc" } do
+          if row[k] then extra[#extra + 1] = string.format("%s=%.4g", k, row[k]) end
+        end
+        run.progress:epoch_end(table.concat(extra, " "))
+      end
+      run:epoch(row, state.model)
+    end),
+    on_end = chain("on_end", function(state)
+      if state.stopped_early or state.early_stopped then run.status = "early-stopped" end
+      run:info(string.format("training ended after %d epochs (%.1f s)", #run.rows,
+                             sio.clock() - run.t0))
+      if run.progress then run.progress:close() run.progress = nil end
+    end),
+  }
+end
+
+-- siam.fit's options with the run's hooks added: the caller's own on_*
+-- functions in `opts` still run, after the run's. fit's own per-epoch line
+-- is turned off (verbose = false) unless asked for, since the run prints
+-- its progress.
+function Run:fit_options(opts)
+  opts = opts or {}
+  local out, user = {}, {}
+  for k, v in pairs(opts) do out[k] = v end
+  for _, h in ipairs(HOOKS) do user[h] = opts[h] end
+  for h, f in pairs(self:hooks(user)) do out[h] = f end
+  if out.verbose == nil then out.verbose = false end
+  return out
+end
+
+-- Trains through siam.fit (or self.fit_function, for tests) with the run's
+-- hooks and returns fit's history. What fit says about how it stopped sets
+-- the status: "early"/"requested" -> early-stopped; "interrupted" (Ctrl-C)
+-- -> run.interrupted, so that a grid does not count the run as finished.
+function Run:fit(model, optimizer, train, opts)
+  local fit = self.fit_function or siam.fit
+  local h = fit(model, optimizer, train, self:fit_options(opts))
+  local stopped = type(h) == "table" and h.stopped
+  if stopped == "early" or stopped == "requested" then
+    self.status = "early-stopped"
+  elseif stopped == "interrupted" then
+    self.status = "interrupted"
+    self.interrupted = true
+    self:warn("interrupted (Ctrl-C) after " .. #self.rows .. " epochs")
+  end
+  return h
+end
+
+-- The ROC points of an evaluation: ev.roc = {fpr={...}, tpr={...}} or a
+-- list of {fpr, tpr} pairs.
+local function roc_points(roc)
+  if type(roc) ~= "table" then return nil end
+  if type(roc.fpr) == "table" and type(roc.tpr) == "table" then return roc.fpr, roc.tpr end
+  if type(roc[1]) == "table" then
+    local f, t = {}, {}
+    for i, p in ipairs(roc) do f[i] = p[1] or p.fpr; t[i] = p[2] or p.tpr end
+    return f, t
+  end
+  return nil
+end
+
+-- The ROC curve of probabilities against 0/1 labels: thresholds from high
+-- to low, one point per distinct probability (ties move together), from
+-- (0, 0) to (1, 1) (Fawcett 2006, "An introduction to ROC analysis", alg. 1).
+local function roc_curve(probs, labels)
+  local n = #probs
+  if n == 0 or #labels ~= n then return nil end
+  local order = {}
+  for i = 1, n do order[i] = i end
+  table.sort(order, function(a, b)
+    if probs[a] ~= probs[b] then return probs[a] > probs[b] end
+    return a < b
+  end)
+  local pos, neg = 0, 0
+  for i = 1, n do if labels[i] >= 0.5 then pos = pos + 1 else neg = neg + 1 end end
+  if pos == 0 or neg == 0 then return nil end
+  local fpr, tpr = { 0 }, { 0 }
+  local tp, fp = 0, 0
+  for k, i in ipairs(order) do
+    if labels[i] >= 0.5 then tp = tp + 1 else fp = fp + 1 end
+    local nxt = order[k + 1]
+    if not nxt or probs[nxt] ~= probs[i] then
+      fpr[#fpr + 1], tpr[#tpr + 1] = fp / neg, tp / pos
+    end
+  end
+  return fpr, tpr
+end
+Run.roc_curve = roc_curve
+
+-- The 0/1 labels of a siam.PairSet, in pair order (set:pair(i).label).
+function Run.labels_of(set)
+  local labels = {}
+  for i = 1, #set do labels[i] = set:pair(i).label end
+  return labels
+end
+
+local function confusion_counts(ev)
+  local c = ev.confusion or ev
+  if type(c) ~= "table" then return nil end
+  if c.tp and c.fp and c.tn and c.fn then return { tp = c.tp, fp = c.fp, tn = c.tn, fn = c.fn } end
+  -- {{tn, fp}, {fn, tp}}: rows are the truth (different, same).
+  if type(c[1]) == "table" and type(c[2]) == "table" then
+    return { tn = c[1][1], fp = c[1][2], fn = c[2][1], tp = c[2][2] }
+  end
+  return nil
+end
+
+-- Ends the run: writes test.json and the test plots, picks the status and
+-- returns the run's summary (one row of a grid table).
+-- opts: test = an evaluation table (siam.evaluate's: loss, accuracy, auc,
+-- threshold, confusion, probs; or roc = {fpr=, tpr=}), labels = the test
+-- pairs' 0/1 labels or set = the test siam.PairSet (with test.probs they
+-- give the ROC curve), status =
+-- override ("failed", ...), sheet = rows for siam.io.image_sheet (faces of
+-- the best and worst pairs), message.
+function Run:finish(opts)
+  opts = opts or {}
+  local ev = opts.test
+  self:plot_training()
+  local summary = {
+    status = opts.status or self.status or "done",
+    epochs = #self.rows,
+    best_epoch = self.best and self.best.epoch or (#self.rows > 0 and self.rows[#self.rows].epoch or nil),
+    train_time = sio.clock() - self.t0,
+  }
+  local best = self.best and self.best.row or self.rows[#self.rows] or {}
+  summary.val_loss, summary.val_acc = best.val_loss, best.val_acc
+  for _, r in ipairs(self.rows) do
+    for _, k in ipairs{ "train_loss", "val_loss" } do
+      if type(r[k]) == "number" and r[k] ~= r[k] then summary.status = "NaN" end
+    end
+  end
+  if type(ev) == "table" then
+    assert(sio.atomic_write(join(self.dir, "test.json"), json.encode(ev) .. "\n"))
+    summary.test_loss = ev.loss
+    summary.test_acc = ev.accuracy or ev.acc
+    summary.auc = ev.auc
+    summary.threshold = ev.threshold
+    local c = confusion_counts(ev)
+    if c then self:plot("confusion", "confusion", "test confusion " .. self.id, c) end
+    local fpr, tpr = roc_points(ev.roc)
+    local labels = opts.labels or ev.labels
+    if not labels and opts.set then labels = Run.labels_of(opts.set) end
+    if not fpr and type(ev.probs) == "table" and type(labels) == "table" then
+      fpr, tpr = roc_curve(ev.probs, labels)
+    end
+    if fpr and ev.auc then self:plot("roc", "roc", "test ROC " .. self.id, fpr, tpr, ev.auc) end
+    if self.tb then
+      local step = summary.best_epoch or 0
+      for k, v in pairs{ loss = ev.loss, acc = summary.test_acc, auc = ev.auc } do
+        if type(v) == "number" then self.tb:scalar(k .. "/test", step, v) end
+      end
+    end
+    self:info(string.format("test: loss=%s acc=%s auc=%s threshold=%s", tostring(ev.loss),
+                            tostring(summary.test_acc), tostring(ev.auc), tostring(ev.threshold)))
+  end
+  if opts.sheet then
+    local ok, err = pcall(sio.image_sheet, join(self.plot_dir, "pairs.png"), opts.sheet,
+                          opts.sheet_height or 105, opts.sheet_width or 105)
+    if not ok then self:warn("pairs.png not written: " .. tostring(err)) end
+    local f = ok and self.tb and io.open(join(self.plot_dir, "pairs.png"), "rb")
+    if f then
+      local png = f:read("a")
+      f:close()
+      local w, h = string.unpack(">I4>I4", png, 17) -- the PNG IHDR chunk
+      self.tb:image("pairs/sheet", summary.best_epoch or 0, png, h, w, 1)
+    end
+  end
+  if opts.message then self:write_log(summary.status == "failed" and "error" or "info", opts.message) end
+  self:info(string.format("run %s: %s", summary.status, self.dir))
+  self:close()
+  self.summary = summary
+  return summary
+end
+
+function Run:close()
+  if self.progress then self.progress:close() self.progress = nil end
+  if self.tb then self.tb:close() self.tb = nil end
+  self.csv:close()
+  self.jsonl:close()
+  self.log:close()
+end
+
+return Run

@@ -1,0 +1,85 @@
+/* siam.Schedule: StepLR (torch.optim.lr_scheduler.StepLR) settings,
+ * callable from Lua to see the learning rate of an epoch. */
+#include "bindings/schedule.h"
+
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "bindings/util.h"
+
+const siam_steplr *siam_lua_toschedule(lua_State *L, int idx)
+{
+    return luaL_testudata(L, idx, SIAM_SCHEDULE_MT);
+}
+
+/* siam.schedule.step{step_size=, gamma=0.1} */
+static int schedule_step(lua_State *L)
+{
+    static const char *const keys[] = { "step_size", "gamma", NULL };
+    luaL_checktype(L, 1, LUA_TTABLE);
+    siam_lua_opts_check(L, 1, keys);
+    lua_getfield(L, 1, "step_size");
+    int missing = lua_isnil(L, -1);
+    lua_pop(L, 1);
+    if (missing)
+        return luaL_argerror(L, 1, "option 'step_size' is required");
+    int step = (int)siam_lua_opt_integer(L, 1, "step_size", 1, 1, 1 << 30);
+    double gamma = siam_lua_opt_number(L, 1, "gamma", 0.1);
+    if (!(gamma > 0.0))
+        return luaL_argerror(L, 1, lua_pushfstring(L, "option 'gamma' must be > 0, got %f",
+                                                   gamma));
+    siam_steplr *s = lua_newuserdatauv(L, sizeof *s, 0);
+    s->base_lr = 0.0;
+    s->step_size = step;
+    s->gamma = gamma;
+    luaL_setmetatable(L, SIAM_SCHEDULE_MT);
+    return 1;
+}
+
+/* s(epoch, base_lr) -> lr, epoch counted from 1 as in fit. */
+static int schedule_call(lua_State *L)
+{
+    siam_steplr s = *(siam_steplr *)luaL_checkudata(L, 1, SIAM_SCHEDULE_MT);
+    lua_Integer epoch = luaL_checkinteger(L, 2);
+    luaL_argcheck(L, epoch >= 1, 2, "epochs count from 1");
+    s.base_lr = luaL_checknumber(L, 3);
+    lua_pushnumber(L, siam_steplr_lr(&s, (int)(epoch - 1)));
+    return 1;
+}
+
+static int schedule_index(lua_State *L)
+{
+    siam_steplr *s = luaL_checkudata(L, 1, SIAM_SCHEDULE_MT);
+    const char *key = luaL_checkstring(L, 2);
+    if (strcmp(key, "step_size") == 0)
+        lua_pushinteger(L, s->step_size);
+    else if (strcmp(key, "gamma") == 0)
+        lua_pushnumber(L, s->gamma);
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
+static int schedule_tostring(lua_State *L)
+{
+    siam_steplr *s = luaL_checkudata(L, 1, SIAM_SCHEDULE_MT);
+    lua_pushfstring(L, "siam.Schedule(step, step_size %d, gamma %f)", s->step_size, s->gamma);
+    return 1;
+}
+
+void siam_lua_open_schedule(lua_State *L)
+{
+    static const luaL_Reg meta[] = { { "__call", schedule_call },
+                                     { "__tostring", schedule_tostring }, { NULL, NULL } };
+    siam_lua_newclass(L, SIAM_SCHEDULE_MT, NULL, meta);
+    /* Fields (step_size, gamma) instead of the empty methods table. */
+    luaL_getmetatable(L, SIAM_SCHEDULE_MT);
+    lua_pushcfunction(L, schedule_index);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushcfunction(L, schedule_step);
+    lua_setfield(L, -2, "step");
+    lua_setfield(L, -2, "schedule");
+}

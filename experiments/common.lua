@@ -1,0 +1,79 @@
+-- Shared by the experiment scripts (loaded with dofile, next to them):
+-- command-line arguments, the data (LFW when found, else the synthetic set,
+-- saying which) and the two model configurations.
+--
+-- Every script takes key=value arguments, for example
+--   siamlua experiments/seed_best.lua epochs=2 model=small subset=400
+-- Common keys: model=paper|small (paper: Koch et al.'s network at 105x105,
+-- the seed's; small: a reduced network at 48x48 for quick CPU runs),
+-- subset=N (train on N pairs of the training set), seed=N, lfw=DIR.
+local common = {}
+
+common.keys = { "model", "subset", "seed", "lfw" }
+
+-- The script's arguments: `known` lists its own keys (common.keys are
+-- added); `defaults` fills the keys not given.
+function common.args(known, defaults)
+  local all = {}
+  for _, k in ipairs(known or {}) do all[#all + 1] = k end
+  for _, k in ipairs(common.keys) do all[#all + 1] = k end
+  local ok, opts = pcall(siam.args, arg or {}, all)
+  if not ok then
+    -- a usage error: the message alone, no traceback
+    io.stderr:write("siamlua: ", (tostring(opts):gsub("^[^:\n]+:%d+: ", "")), "\n")
+    os.exit(1)
+  end
+  for k, v in pairs(defaults or {}) do
+    if opts[k] == nil then opts[k] = v end
+  end
+  opts.model = opts.model or "paper"
+  if opts.model ~= "paper" and opts.model ~= "small" then
+    io.stderr:write("siamlua: model=", tostring(opts.model),
+                    ": expected model=paper or model=small\n")
+    os.exit(1)
+  end
+  opts.seed = opts.seed or siam.config.seed
+  return opts
+end
+
+local configs = {
+  paper = { size = 105 },
+  small = { size = 48, channels = { 16, 32, 32, 64 }, kernels = { 7, 5, 3, 3 }, fc = 128,
+            init = "pytorch" },
+}
+
+-- The image side the configuration takes.
+function common.size(opts)
+  return configs[opts.model].size
+end
+
+-- A model of the chosen configuration; extra options (dropout, seed) win.
+function common.model(opts, extra)
+  local o = { seed = opts.seed }
+  for k, v in pairs(configs[opts.model]) do o[k] = v end
+  for k, v in pairs(extra or {}) do o[k] = v end
+  return siam.model(o)
+end
+
+-- LFW View 1 (train, test) when found, else the synthetic set; find prints
+-- which on stderr. With subset=N the training set is cut to N pairs
+-- (stratified, seeded).
+function common.data(opts)
+  local train, test, info = siam.data.find { path = opts.lfw, size = common.size(opts),
+                                             quiet = false }
+  if opts.subset and opts.subset < #train then
+    train = train:take(opts.subset, opts.seed)
+  end
+  print(string.format("data: %s, %d training pairs, %d test pairs, %dx%d images",
+                      info.synthetic and "synthetic set" or "LFW", #train, #test,
+                      common.size(opts), common.size(opts)))
+  return train, test, info
+end
+
+-- "results/<name>" with the directory created.
+function common.out(name)
+  os.execute("mkdir -p results")
+  return "results/" .. name
+end
+
+return common

@@ -1,0 +1,48 @@
+-- The README's first run: a reduced Siamese network trained for a few epochs
+-- on the synthetic faces (or a subset of LFW when it is found), then
+-- evaluated on the test pairs. A few minutes on 2 CPU cores.
+--   siamlua experiments/quickstart.lua            (defaults: epochs=4)
+--   siamlua experiments/quickstart.lua epochs=2 subset=600
+local dir = arg[0]:match("^(.*)/[^/]*$") or "."
+local common = dofile(dir .. "/common.lua")
+
+local opts = common.args({ "epochs", "batch", "lr" }, { model = "small", epochs = 4 })
+local train, test, info = common.data(opts)
+if not info.synthetic and not opts.subset then
+  train = train:take(800, opts.seed) -- LFW: a subset keeps the run short
+  print("LFW found: training on a subset of 800 pairs (subset=N to change)")
+end
+local tr, val = train:split { val = 0.2, seed = opts.seed }
+
+local model = common.model(opts)
+local optimizer = siam.optim.adam { lr = opts.lr or 0.001 }
+print(model)
+print(string.format("training on %d pairs, validating on %d", #tr, #val))
+
+local history = siam.fit(model, optimizer, tr, {
+  epochs = opts.epochs,
+  batch_size = opts.batch or 32,
+  val = val,
+  seed = opts.seed,
+})
+
+local table = siam.results.new { "set", "pairs", "accuracy", "loss", "auc", "eer" }
+local function row(name, set)
+  local e = siam.evaluate(model, set)
+  table:add { set = name, pairs = #set, accuracy = e.accuracy, loss = e.loss, auc = e.auc,
+              eer = e.eer }
+  return e
+end
+row("train", tr)
+row("val", val)
+local e = row("test", test)
+print()
+table:print()
+print()
+print(string.format("test accuracy %.3f at threshold %.2f (chance: 0.5); %d epochs in %.0f s%s",
+                    e.accuracy, e.threshold, history.epochs, history.seconds,
+                    history.stopped == "interrupted" and " (interrupted)" or ""))
+local path = common.out("quickstart.ckpt")
+model:save(path)
+print("model saved to " .. path .. "; try: siamlua scripts/verify.lua " .. path
+      .. " a.jpg b.jpg")

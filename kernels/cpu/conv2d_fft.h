@@ -1,0 +1,56 @@
+/* Fourier-domain conv2d for the CPU backend: an alternative to the im2col
+ * path of kernels/cpu/conv2d.c with the SAME signatures as
+ * siam_ops.conv2d_forward / conv2d_backward, so a model can pick it per
+ * layer. It pays off where the kernel is large and both channel counts are
+ * wide (the seed's conv2: 64->128, 7x7 on 48x48, about 8x fewer
+ * floating-point operations than direct convolution) and, by measurement,
+ * on the 4x4 layers conv3/conv4; it loses on conv1 (one input channel: the
+ * transforms dominate).
+ *
+ * Method. Valid cross-correlation out = in (*) w becomes, per frequency f of
+ * an H x W real 2-D DFT, OUT_f = IN_f * conj(W_f) summed over input
+ * channels (the correlation theorem); backward data is DOUT_f * W_f summed
+ * over output channels (convolution theorem) and backward filter is
+ * conj(DOUT_f) * IN_f summed over images. The transform size equals the
+ * input size: with valid padding, no output index that is kept wraps
+ * around (see conv2d_fft.c). The DFTs are computed as dense matrix products
+ * by SGEMM (a DFT is a matrix; two 1-D passes give the 2-D transform), and
+ * the per-frequency channel sums are real SGEMMs on split real/imaginary
+ * planes. Frequencies are processed in blocks so the scratch stays within
+ * SIAM_CPU_FFT_SCRATCH_BYTES whatever the batch size.
+ *
+ * Scratch lives in the context (siam_cpu_scratch); nothing is kept between
+ * calls. Work is split by OpenMP with OpenBLAS set to one thread for the
+ * duration of a call (that setting is process-wide in OpenBLAS; the
+ * context's thread count is restored on return). Results equal the direct path up to float rounding: the tests
+ * (tests/test_conv_fast.c) bound the difference at the model's shapes. */
+#ifndef SIAM_CPU_CONV2D_FFT_H
+#define SIAM_CPU_CONV2D_FFT_H
+
+#include "kernels/ops.h"
+
+/* Bound on the Fourier-domain scratch of one call (spectra of one block of
+ * frequencies plus the twiddle matrices). */
+#define SIAM_CPU_FFT_SCRATCH_BYTES ((size_t)96 << 20)
+
+/* out (N,Co,H-KH+1,W-KW+1), in (N,Ci,H,W), w (Co,Ci,KH,KW), b (Co). */
+int siam_cpu_conv2d_fft_forward(siam_ctx *ctx, float *out, const float *in, const float *w,
+                                const float *b, int N, int Ci, int H, int W, int Co, int KH,
+                                int KW);
+/* din (N,Ci,H,W) or NULL is overwritten; dw, db accumulate. */
+int siam_cpu_conv2d_fft_backward(siam_ctx *ctx, float *din, float *dw, float *db,
+                                 const float *dout, const float *in, const float *w, int N, int Ci,
+                                 int H, int W, int Co, int KH, int KW);
+
+/* The same with at most vb_max frequency columns per block and at most
+ * images_max images per chunk (0: as the scratch budget decides). Smaller
+ * blocks and chunks use less scratch and more, smaller GEMM calls; the
+ * result does not depend on them beyond float rounding. */
+int siam_cpu_conv2d_fft_forward_blocks(siam_ctx *ctx, float *out, const float *in,
+                                       const float *w, const float *b, int N, int Ci, int H, int W,
+                                       int Co, int KH, int KW, int vb_max, int images_max);
+int siam_cpu_conv2d_fft_backward_blocks(siam_ctx *ctx, float *din, float *dw, float *db,
+                                        const float *dout, const float *in, const float *w, int N,
+                                        int Ci, int H, int W, int Co, int KH, int KW, int vb_max, int images_max);
+
+#endif

@@ -1,0 +1,223 @@
+/* siamlua side of `make bench` (scripts/bench.sh): one measurement per run,
+ * so that each run's peak RSS is its own. Not a test (no test_ prefix, not
+ * run by `make test`).
+ *   bench_model train B     training pairs/s at batch B (Adam, BCE)
+ *   bench_model infer B     inference pairs/s at batch B (eval mode)
+ *   bench_model layers B    forward+backward seconds of each conv layer,
+ *                           direct and fft, at batch B pairs (2B images);
+ *                           --layer K for one layer, --conv to pick one path
+ *   bench_model load PAIRS ROOT   LFW decode rate (images/s, no cache)
+ * Options before the mode: --threads T (0: all cores), --conv
+ * direct|fft|auto (default auto), --steps S, --warmup W.
+ * Prints `siamlua: key=value` lines. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "host/dataset.h"
+#include "host/model.h"
+#include "host/optim.h"
+#include "kernels/cpu/conv2d_fft.h"
+#include "kernels/cpu/conv2d_select.h"
+#include "kernels/ops.h"
+#include "kernels/philox.h"
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static double rss_mib(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_maxrss / 1024.0;
+}
+
+static int die(const char *what, const char *msg)
+{
+    fprintf(stderr, "bench_model: %s: %s\n", what, msg);
+    return 1;
+}
+
+/* Random input pixels in [0,1) and alternating labels, uploaded once. */
+static int fill_batch(const siam_ops *o, siam_ctx *c, siam_model *m, float *labels_dev, int B)
+{
+    size_t n = (size_t)2 * B * 105 * 105;
+    float *x = malloc(n * sizeof(float)), y[1024];
+    if (!x || B > 1024)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        x[i] = siam_philox_uniform(9, 1, i);
+    for (int i = 0; i < B; i++)
+        y[i] = (float)(i % 2);
+    int rc = o->upload(c, siam_model_input(m), x, n * sizeof(float))
+             || (labels_dev && o->upload(c, labels_dev, y, (size_t)B * sizeof(float)));
+    free(x);
+    return rc ? -1 : 0;
+}
+
+static int run_model(const siam_ops *o, siam_ctx *c, int train, int B, int steps, int warmup)
+{
+    siam_error err;
+    siam_model_config cfg;
+    siam_model_config_default(&cfg);
+    cfg.dropout = 0.0f;
+    siam_model *m = siam_model_new(o, c, &cfg, B, &err);
+    if (!m)
+        return die("model", err.msg);
+    if (siam_model_init(m, SIAM_INIT_PYTORCH, 1, &err))
+        return die("init", err.msg);
+    float *labels = o->mem_alloc(c, (size_t)B * sizeof(float));
+    siam_optim_config oc;
+    siam_optim_config_default(&oc, SIAM_OPTIM_ADAM);
+    oc.lr = 1e-4;
+    siam_optim *opt = train ? siam_optim_new(o, c, &oc, siam_model_numel(m), &err) : NULL;
+    if (!labels || (train && !opt) || fill_batch(o, c, m, labels, B))
+        return die("setup", err.msg);
+    siam_model_set_training(m, train);
+    double t0 = 0, loss_sum = 0;
+    for (int i = 0; i < warmup + steps; i++) {
+        if (i == warmup)
+            t0 = now();
+        float loss = 0;
+        if (train) {
+            if (siam_model_zero_grad(m, &err) || siam_model_forward(m, B, &err)
+                || siam_model_loss(m, B, labels, &loss, &err)
+                || siam_model_backward(m, B, labels, &err)
+                || siam_optim_step(opt, siam_model_params(m), siam_model_grads(m), &err))
+                return die("train step", err.msg);
+            loss_sum += loss;
+        } else if (siam_model_forward(m, B, &err) || o->synchronize(c)) {
+            return die("forward", err.msg);
+        }
+    }
+    double dt = now() - t0;
+    printf("siamlua: %s%d=%.2f\n", train ? "train" : "infer", B, (double)B * steps / dt);
+    if (train)
+        printf("siamlua: mean_loss=%.4f\n", loss_sum / (warmup + steps));
+    printf("siamlua: rss_mib=%.0f\n", rss_mib());
+    siam_optim_free(opt);
+    o->mem_free(c, labels);
+    siam_model_free(m);
+    return 0;
+}
+
+typedef int (*conv_fwd)(siam_ctx *, float *, const float *, const float *, const float *, int, int,
+                        int, int, int, int, int);
+typedef int (*conv_bwd)(siam_ctx *, float *, float *, float *, const float *, const float *,
+                        const float *, int, int, int, int, int, int, int);
+
+static int run_layers(siam_ctx *c, int B, int steps, int only, int algo_mask)
+{
+    static const int L[4][5] = {
+        {1, 105, 64, 10, 0}, {64, 48, 128, 7, 1}, {128, 21, 128, 4, 1}, {128, 9, 256, 4, 1}};
+    int N = 2 * B;
+    for (int k = 0; k < 4; k++) {
+        if (only && only != k + 1)
+            continue;
+        int Ci = L[k][0], H = L[k][1], Co = L[k][2], K = L[k][3], OH = H - K + 1;
+        size_t nin = (size_t)N * Ci * H * H, nout = (size_t)N * Co * OH * OH;
+        size_t nw = (size_t)Co * Ci * K * K;
+        float *in = calloc(nin, 4), *din = calloc(nin, 4), *out = calloc(nout, 4);
+        float *w = calloc(nw, 4), *dw = calloc(nw, 4), *b = calloc(Co, 4), *db = calloc(Co, 4);
+        if (!in || !din || !out || !w || !dw || !b || !db)
+            return die("layers", "out of memory");
+        for (size_t i = 0; i < nin; i++)
+            in[i] = siam_philox_uniform(3, 1, i);
+        for (size_t i = 0; i < nw; i++)
+            w[i] = 0.05f * (siam_philox_uniform(3, 2, i) - 0.5f);
+        for (int a = 0; a < 2; a++) {
+            if (!(algo_mask & (1 << a)))
+                continue;
+            conv_fwd f = a ? siam_cpu_conv2d_fft_forward : siam_ops_cpu.conv2d_forward;
+            conv_bwd g = a ? siam_cpu_conv2d_fft_backward : siam_ops_cpu.conv2d_backward;
+            double tf = 0, tb = 0;
+            for (int s = 0; s <= steps; s++) {
+                double t0 = now();
+                if (f(c, out, in, w, b, N, Ci, H, H, Co, K, K))
+                    return die("layers fwd", siam_ops_cpu.ctx_error(c));
+                double t1 = now();
+                if (g(c, L[k][4] ? din : NULL, dw, db, out, in, w, N, Ci, H, H, Co, K, K))
+                    return die("layers bwd", siam_ops_cpu.ctx_error(c));
+                if (s > 0) /* the first call grows the scratch */
+                    tf += t1 - t0, tb += now() - t1;
+            }
+            printf("siamlua: layer=conv%d algo=%s fwd_ms=%.1f bwd_ms=%.1f total_ms=%.1f\n", k + 1,
+                   a ? "fft" : "direct", 1e3 * tf / steps, 1e3 * tb / steps,
+                   1e3 * (tf + tb) / steps);
+            fflush(stdout);
+        }
+        free(in), free(din), free(out), free(w), free(dw), free(b), free(db);
+    }
+    return 0;
+}
+
+static int run_load(const char *pairs, const char *root, int threads)
+{
+    siam_error err;
+    siam_load_options opt;
+    siam_load_options_init(&opt);
+    opt.threads = threads;
+    opt.use_cache = 0;
+    siam_load_report rep;
+    double t0 = now();
+    siam_pairset *ps = siam_pairset_load(pairs, root, &opt, &rep, &err);
+    double dt = now() - t0;
+    if (!ps)
+        return die("load", err.msg);
+    printf("siamlua: load=%.1f images=%d seconds=%.2f\n", ps->images->count / dt,
+           ps->images->count, dt);
+    siam_pairset_free(ps);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int threads = 0, steps = 5, warmup = 2, automatic = 1, only = 0, i = 1;
+    siam_conv_algo algo = SIAM_CONV_DIRECT;
+    siam_error err;
+    for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
+        if (strcmp(argv[i], "--threads") == 0)
+            threads = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--steps") == 0)
+            steps = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--layer") == 0)
+            only = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--warmup") == 0)
+            warmup = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--conv") == 0) {
+            automatic = strcmp(argv[i + 1], "auto") == 0;
+            if (!automatic && siam_conv_algo_parse(argv[i + 1], &algo, &err))
+                return die("--conv", err.msg);
+        } else
+            return die("option", argv[i]);
+    }
+    if (i + 1 >= argc || steps < 1)
+        return die("usage", "bench_model [--threads T] [--conv direct|fft|auto] [--steps S] "
+                            "[--warmup W] train|infer|layers B | load PAIRS ROOT");
+    const char *mode = argv[i];
+    if (strcmp(mode, "load") == 0)
+        return i + 2 < argc ? run_load(argv[i + 1], argv[i + 2], threads)
+                            : die("usage", "load PAIRS ROOT");
+    int B = atoi(argv[i + 1]);
+    siam_ops ops;
+    siam_ops_cpu_fast_init(&ops, automatic, algo);
+    siam_ctx *c = ops.ctx_new(&(siam_ctx_options){.threads = threads}, &err);
+    if (!c)
+        return die("ctx", err.msg);
+    printf("siamlua: conv=%s\n", automatic ? "auto" : siam_conv_algo_name(algo));
+    int rc;
+    if (strcmp(mode, "layers") == 0)
+        rc = run_layers(c, B, steps, only, automatic ? 3 : 1 << algo);
+    else if (strcmp(mode, "train") == 0 || strcmp(mode, "infer") == 0)
+        rc = run_model(&ops, c, mode[0] == 't', B, steps, warmup);
+    else
+        rc = die("mode", mode);
+    ops.ctx_free(c);
+    return rc;
+}

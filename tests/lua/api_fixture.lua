@@ -1,0 +1,46 @@
+-- Shared by the API tests (loaded with dofile, not a test file itself): a
+-- small synthetic set in a private cache directory and a reduced model
+-- configuration, so that a training step costs milliseconds.
+local fixture = {}
+
+-- One thread: the machine is shared, and a tiny model gains nothing from more.
+siam.config.threads = 1
+siam.config.quiet = true
+
+local dir = os.getenv("SIAM_TEST_CACHE")
+if not dir or dir == "" then
+  dir = os.tmpname()
+  os.remove(dir)
+end
+fixture.cache = dir
+
+-- 24 people x 4 images, 32x32; 40 + 40 train pairs, 20 + 20 test pairs.
+function fixture.sets()
+  return siam.data.synthetic { identities = 24, images = 4, size = 32, train_pairs = 40,
+                               test_pairs = 20, cache = dir }
+end
+
+fixture.small = { size = 32, channels = { 4, 8, 8, 16 }, kernels = { 5, 3, 3, 2 }, fc = 32,
+                  init = "pytorch", seed = 1, device = "cpu" }
+
+function fixture.model(extra)
+  local o = {}
+  for k, v in pairs(fixture.small) do o[k] = v end
+  for k, v in pairs(extra or {}) do o[k] = v end
+  return siam.model(o)
+end
+
+-- Removes the private cache directory (call from the last test).
+function fixture.cleanup()
+  if not os.getenv("SIAM_TEST_CACHE") then
+    os.execute("rm -rf '" .. dir .. "'")
+  end
+end
+
+function fixture.tmpfile(suffix)
+  local p = os.tmpname()
+  os.remove(p)
+  return p .. (suffix or "")
+end
+
+return fixture

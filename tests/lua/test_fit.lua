@@ -1,0 +1,231 @@
+-- siam.fit: history, hooks and the state table, schedules and stopping
+-- rules in C and in Lua, custom metrics, errors raised in hooks, option
+-- errors, the checkpoint option, and Ctrl-C (last: it leaves the flag set).
+local F = dofile(harness.dir .. "/api_fixture.lua")
+local train, testset = F.sets()
+local tr, va = train:split { val = 0.25, seed = 1 }
+
+test("training learns: the loss falls and the set is fitted", function()
+  local m = F.model()
+  local opt = siam.optim.adam { lr = 0.003 }
+  local h = siam.fit(m, opt, tr, { epochs = 12, batch_size = 8, val = va, seed = 3 })
+  check.eq(h.epochs, 12)
+  check.eq(h.stopped, "completed")
+  check.eq(#h.train_loss, 12)
+  check.eq(#h.val_acc, 12)
+  check.truthy(h.train_loss[12] < 0.8 * h.train_loss[1],
+               string.format("loss %.4f -> %.4f", h.train_loss[1], h.train_loss[12]))
+  check.truthy(h.train_acc[12] >= 0.75, "train accuracy " .. h.train_acc[12])
+  check.eq(opt.steps, 12 * 8) -- 60 pairs in batches of 8: 8 steps per epoch
+  check.truthy(type(h.seconds) == "number" and h.seconds >= 0, "seconds")
+  -- no validation set: no val metrics
+  local h2 = siam.fit(F.model(), siam.optim.adam(), tr, { epochs = 1, batch_size = 8 })
+  check.eq(h2.val_acc, nil)
+  check.eq(#h2.train_acc, 1)
+end)
+
+test("the same seeds give the same run", function()
+  local function run()
+    local h = siam.fit(F.model(), siam.optim.adam { lr = 0.003 }, tr,
+                       { epochs = 2, batch_size = 8, seed = 9 })
+    return h.train_loss
+  end
+  check.eq(run(), run())
+end)
+
+test("hooks: calls, order and the state table", function()
+  local log = {}
+  local function note(what) return function(s) log[#log + 1] = what .. s.epoch end end
+  local seen
+  local h = siam.fit(F.model(), siam.optim.sgd { lr = 0.01 }, tr, {
+    epochs = 2, batch_size = 32, val = va,
+    on_start = note("start"), on_epoch_start = note("es"), on_end = note("end"),
+    on_batch_end = function(s)
+      log[#log + 1] = string.format("b%d.%d/%d:%d", s.epoch, s.batch, s.batches, s.batch_size)
+      check.truthy(s.loss > 0, "loss")
+      check.eq(s.lr, 0.01)
+    end,
+    on_epoch_end = function(s)
+      log[#log + 1] = "ee" .. s.epoch
+      seen = s
+      check.eq(#s.history.train_loss, s.epoch)
+      check.eq(s.metrics.train_loss, s.history.train_loss[s.epoch])
+      check.truthy(s.metrics.val_acc >= 0 and s.metrics.val_acc <= 1, "val_acc")
+    end,
+  })
+  check.eq(log, { "start0", "es1", "b1.1/2:32", "b1.2/2:28", "ee1", "es2", "b2.1/2:32",
+                  "b2.2/2:28", "ee2", "end2" })
+  check.eq(seen.epochs, 2)
+  check.truthy(seen.train == tr and seen.val == va, "sets in the state")
+  check.eq(getmetatable(seen.model).__name, "siam.Model")
+  check.eq(getmetatable(seen.optimizer).__name, "siam.Optimizer")
+  check.eq(seen.history, h)
+end)
+
+test("state.stop ends training; a mid-epoch stop records nothing of that epoch", function()
+  local h = siam.fit(F.model(), siam.optim.adam(), tr, { epochs = 5, batch_size = 8,
+    on_epoch_end = function(s) if s.epoch == 2 then s.stop = true end end })
+  check.eq(h.epochs, 2)
+  check.eq(h.stopped, "requested")
+  local batches = 0
+  h = siam.fit(F.model(), siam.optim.adam(), tr, { epochs = 5, batch_size = 8,
+    on_batch_end = function(s) batches = batches + 1; if s.batch == 3 then s.stop = true end end })
+  check.eq(batches, 3)
+  check.eq(h.epochs, 0)
+  check.eq(h.train_loss, {})
+  h = siam.fit(F.model(), siam.optim.adam(), tr, { epochs = 5,
+    on_start = function(s) s.stop = true end })
+  check.eq(h.epochs, 0)
+end)
+
+test("a Lua stopping rule sees the metrics and stops after that epoch", function()
+  local h = siam.fit(F.model(), siam.optim.adam(), tr, { epochs = 6, batch_size = 16, val = va,
+    stop = function(s) return s.epoch >= 3 and s.metrics.val_loss == s.metrics.val_loss end })
+  check.eq(h.epochs, 3)
+  check.eq(h.stopped, "requested")
+end)
+
+test("a Lua schedule sets the lr of each epoch", function()
+  local opt = siam.optim.adam { lr = 0.01 }
+  local h = siam.fit(F.model(), opt, tr, { epochs = 4, batch_size = 32,
+    schedule = function(epoch, base) return base / epoch end })
+  check.eq(h.lr, { 0.01, 0.005, 0.01 / 3, 0.0025 })
+  check.error("schedule returned -1.0 for epoch 1 (a learning rate >= 0 expected)", function()
+    siam.fit(F.model(), siam.optim.adam(), tr, { schedule = function() return -1.0 end })
+  end)
+  check.error("schedule returned nil for epoch 1 (a learning rate >= 0 expected)", function()
+    siam.fit(F.model(), siam.optim.adam(), tr, { schedule = function() end })
+  end)
+end)
+
+test("StepLR from siam.schedule.step starts from the optimizer's lr", function()
+  local h = siam.fit(F.model(), siam.optim.adam { lr = 0.008 }, tr, { epochs = 5, batch_size = 32,
+    schedule = siam.schedule.step { step_size = 2, gamma = 0.5 } })
+  check.eq(h.lr, { 0.008, 0.008, 0.004, 0.004, 0.002 })
+end)
+
+test("early stopping on a custom metric; best epoch and restore", function()
+  -- score rises for two epochs, then falls: with patience 2 the run stops
+  -- after epoch 4 and the best epoch is 2
+  local scores = { 0.5, 0.7, 0.6, 0.65, 0.9, 0.9 }
+  local h = siam.fit(F.model(), siam.optim.adam(), tr, { epochs = 6, batch_size = 32,
+    on_epoch_end = function(s) s.metrics.score = scores[s.epoch] end,
+    stop = siam.stop.early { monitor = "score", mode = "max", patience = 2, restore_best = true } })
+  check.eq(h.epochs, 4)
+  check.eq(h.stopped, "early")
+  check.eq(h.best_epoch, 2)
+  check.eq(h.best, 0.7)
+  check.eq(h.score, { 0.5, 0.7, 0.6, 0.65 })
+  check.error("bad argument #4 to 'fit' (early stopping monitors 'val_acc' but no 'val' set was given)",
+              function() siam.fit(F.model(), siam.optim.adam(), tr, { stop = siam.stop.early() }) end)
+  check.error("early stopping: metric 'nothing' was not recorded in epoch 1", function()
+    siam.fit(F.model(), siam.optim.adam(), tr, { stop = siam.stop.early { monitor = "nothing" } })
+  end)
+end)
+
+test("an error in a hook is raised by fit, unchanged", function()
+  check.error("boom", function()
+    siam.fit(F.model(), siam.optim.adam(), tr, { epochs = 2,
+      on_batch_end = function(s) if s.batch == 2 then error("boom", 0) end end })
+  end)
+  local ok, e = pcall(siam.fit, F.model(), siam.optim.adam(), tr,
+                      { on_end = function() error({ code = 7 }) end })
+  check.eq(ok, false)
+  check.eq(e, { code = 7 })
+end)
+
+test("argument and option errors", function()
+  local m, o = F.model(), siam.optim.adam()
+  check.error("bad argument #1 to 'fit' (siam.Model expected, got no value)", function() siam.fit() end)
+  check.error("bad argument #2 to 'fit' (siam.Optimizer expected, got siam.Model)",
+              function() siam.fit(m, m, tr) end)
+  check.error("bad argument #3 to 'fit' (siam.PairSet expected, got table)",
+              function() siam.fit(m, o, {}) end)
+  check.error("bad argument #4 to 'fit' (table expected, got number)",
+              function() siam.fit(m, o, tr, 5) end)
+  check.error("bad argument #4 to 'fit' (unknown option 'epoch'; did you mean 'epochs'?)",
+              function() siam.fit(m, o, tr, { epoch = 2 }) end)
+  check.error("bad argument #4 to 'fit' (option 'epochs' must be in [1, 1000000], got 0)",
+              function() siam.fit(m, o, tr, { epochs = 0 }) end)
+  check.error("bad argument #4 to 'fit' (option 'on_end' must be a function, got string)",
+              function() siam.fit(m, o, tr, { on_end = "x" }) end)
+  check.error("bad argument #4 to 'fit' (option 'val' must be a siam.PairSet, got table)",
+              function() siam.fit(m, o, tr, { val = {} }) end)
+  check.error("bad argument #4 to 'fit' (option 'schedule' must be a siam.Schedule or a function, got number)",
+              function() siam.fit(m, o, tr, { schedule = 0.1 }) end)
+  check.error("bad argument #4 to 'fit' (option 'stop' must be a siam.EarlyStop or a function, got boolean)",
+              function() siam.fit(m, o, tr, { stop = true }) end)
+  check.error("bad argument #4 to 'fit' (drop_last with 60 pairs and batch_size 64 leaves no batch)",
+              function() siam.fit(m, o, tr, { batch_size = 64, drop_last = true }) end)
+  check.error("bad argument #4 to 'fit' (unknown augment option 'rotate')",
+              function() siam.fit(m, o, tr, { augment = { rotate = 3 } }) end)
+  local big = F.model { size = 40 }
+  check.error("bad argument #3 to 'fit' (the pair set's images are 32x32, the model takes 40x40)",
+              function() siam.fit(big, o, tr) end)
+end)
+
+test("augmentation and dropout train too", function()
+  local h = siam.fit(F.model { dropout = 0.3 }, siam.optim.adam(), tr,
+                     { epochs = 2, batch_size = 16, augment = true })
+  check.eq(h.epochs, 2)
+  check.truthy(h.train_loss[2] == h.train_loss[2], "finite loss")
+end)
+
+test("checkpoint option writes a model siam.load reads", function()
+  local path = F.tmpfile(".ckpt")
+  local m = F.model()
+  siam.fit(m, siam.optim.adam(), tr, { epochs = 2, batch_size = 16, checkpoint = path })
+  local m2 = siam.load(path)
+  check.eq(m2:forward(testset), m:forward(testset))
+  os.remove(path)
+  os.remove(path .. ".meta")
+end)
+
+test("hooks cannot pull the model, optimizer or sets from under fit", function()
+  local sub = tr:take(16)
+  local m, o = F.model(), siam.optim.adam()
+  check.error("siam.Model: cannot close the model fit is training", function()
+    siam.fit(m, o, tr, { on_batch_end = function(s) s.model:close() end })
+  end)
+  check.error("siam.Optimizer: cannot close the optimizer fit is using", function()
+    siam.fit(m, o, tr, { on_epoch_start = function(s) s.optimizer:close() end })
+  end)
+  check.error_match("a batch of 40 is larger than the 32 the model was built for, and fit is "
+                    .. "training it", function()
+    siam.fit(m, o, tr, { on_epoch_end = function(s)
+      for a, b in tr:batches { size = 40 } do s.model:forward(a, b) end
+    end })
+  end)
+  check.error("fit: this model is already being trained (fit called from a hook)", function()
+    siam.fit(m, o, tr, { on_start = function(s) siam.fit(s.model, siam.optim.adam(), tr) end })
+  end)
+  -- closing the caller's set is harmless: fit trains on its own copy
+  local h = siam.fit(m, o, sub, { epochs = 2, batch_size = 8,
+                                  on_batch_end = function(s) s.train:close() end })
+  check.eq(h.epochs, 2)
+  -- after fit, the model and optimizer can be closed
+  m:close()
+  o:close()
+end)
+
+test("Ctrl-C stops after the current batch; fit returns; a later fit refuses", function()
+  local batches, ended = 0, nil
+  local h = siam.fit(F.model(), siam.optim.adam(), tr, { epochs = 3, batch_size = 8,
+    on_end = function(s) ended = s.history.stopped end,
+    on_batch_end = function(s)
+      batches = batches + 1
+      if batches == 3 then
+        local p = io.popen("kill -INT $PPID")
+        p:close()
+      end
+    end })
+  check.eq(h.stopped, "interrupted")
+  check.eq(ended, "interrupted") -- on_end still runs, to close files and the like
+  check.eq(h.epochs, 0)
+  check.truthy(batches == 3 or batches == 4, "stopped at batch " .. batches)
+  check.error("interrupted!", function()
+    siam.fit(F.model(), siam.optim.adam(), tr, { epochs = 1 })
+  end)
+end)
+
+test("cleanup", F.cleanup)

@@ -1,0 +1,103 @@
+-- siam.optim (adam, adamw, sgd), siam.schedule.step and siam.stop.early:
+-- defaults, the lr property, binding to a model, and every error.
+local F = dofile(harness.dir .. "/api_fixture.lua")
+
+test("adam, adamw, sgd: torch.optim defaults", function()
+  local a = siam.optim.adam()
+  check.eq(a.kind, "adam")
+  check.eq(a.lr, 0.001)
+  check.eq(a.betas, { 0.9, 0.999 })
+  check.eq(a.eps, 1e-8)
+  check.eq(a.weight_decay, 0.0)
+  check.eq(a.steps, 0)
+  check.eq(a.bound, false)
+  local w = siam.optim.adamw { lr = 0.01 }
+  check.eq(w.kind, "adamw")
+  check.eq(w.weight_decay, 0.01)
+  local s = siam.optim.sgd { momentum = 0.9, nesterov = true }
+  check.eq(s.kind, "sgd")
+  check.eq(s.lr, 0.01)
+  check.eq(s.momentum, 0.9)
+  check.eq(s.nesterov, true)
+  check.eq(s.betas, nil)
+  check.eq(tostring(a), "siam.Optimizer(adam, lr 0.001, betas (0.9, 0.999), eps 1e-08, weight_decay 0.0)")
+  check.eq(tostring(s), "siam.Optimizer(sgd, lr 0.01, momentum 0.9, nesterov on, weight_decay 0.0)")
+end)
+
+test("lr is readable and settable, before and after binding", function()
+  local o = siam.optim.adam { lr = 0.005 }
+  o.lr = 0.002
+  check.eq(o.lr, 0.002)
+  local m = F.model()
+  local train = F.sets()
+  siam.fit(m, o, train:take(8), { epochs = 1, batch_size = 8 })
+  check.eq(o.bound, true)
+  check.eq(o.steps, 1)
+  check.eq(o.lr, 0.002)
+  o.lr = 0.0005
+  check.eq(o.lr, 0.0005)
+  check.error("siam.Optimizer: lr must be a finite number >= 0, got -1.0", function() o.lr = -1 end)
+  check.error("siam.Optimizer: lr must be a number, got string", function() o.lr = "x" end)
+  check.error("siam.Optimizer: field 'steps' cannot be set (only 'lr')", function() o.steps = 0 end)
+  -- bound to m: another model is refused
+  check.error("bad argument #2 to 'fit' (this optimizer is bound to another model (make one "
+              .. "optimizer per model))",
+              function() return siam.fit(F.model(), o, train:take(8), { epochs = 1 }) end)
+end)
+
+test("constructor errors", function()
+  check.error("bad argument #1 to 'adam' (option 'lr' must be > 0, got 0.0)",
+              function() return siam.optim.adam { lr = 0 } end)
+  check.error("bad argument #1 to 'adam' (option 'betas' must be a table of 2 numbers)",
+              function() return siam.optim.adam { betas = { 0.9 } } end)
+  check.error("bad argument #1 to 'adamw' (option 'betas' values must be in [0, 1), got 1.0)",
+              function() return siam.optim.adamw { betas = { 0.9, 1 } } end)
+  check.error("bad argument #1 to 'sgd' (nesterov needs momentum > 0)",
+              function() return siam.optim.sgd { nesterov = true } end)
+  check.error("bad argument #1 to 'sgd' (unknown option 'betas')",
+              function() return siam.optim.sgd { betas = { 0.9, 0.99 } } end)
+  check.error("bad argument #1 to 'sgd' (option 'weight_decay' must be >= 0, got -1.0)",
+              function() return siam.optim.sgd { weight_decay = -1 } end)
+  check.error("bad argument #1 to 'adam' (table expected, got number)",
+              function() return siam.optim.adam(3) end)
+end)
+
+test("StepLR: lr = base * gamma^floor((epoch-1)/step_size)", function()
+  local s = siam.schedule.step { step_size = 2, gamma = 0.5 }
+  check.eq(s.step_size, 2)
+  check.eq(s.gamma, 0.5)
+  check.eq(s(1, 0.1), 0.1)
+  check.eq(s(2, 0.1), 0.1)
+  check.eq(s(3, 0.1), 0.05)
+  check.eq(s(5, 0.1), 0.025)
+  check.eq(siam.schedule.step { step_size = 5 }.gamma, 0.1)
+  check.eq(tostring(s), "siam.Schedule(step, step_size 2, gamma 0.5)")
+  check.error("bad argument #1 to 'step' (option 'step_size' is required)",
+              function() return siam.schedule.step {} end)
+  check.error("bad argument #1 to 'step' (option 'step_size' must be in [1, 1073741824], got 0)",
+              function() return siam.schedule.step { step_size = 0 } end)
+  check.error("bad argument #1 to 'step' (option 'gamma' must be > 0, got 0.0)",
+              function() return siam.schedule.step { step_size = 1, gamma = 0 } end)
+  check.error("bad argument #2 to 's' (epochs count from 1)", function() return s(0, 1) end)
+end)
+
+test("early stopping settings: defaults and mode from the metric", function()
+  local e = siam.stop.early()
+  check.eq(e.monitor, "val_acc")
+  check.eq(e.mode, "max")
+  check.eq(e.patience, 5)
+  check.eq(e.min_delta, 0.0)
+  check.eq(e.restore_best, false)
+  check.eq(siam.stop.early { monitor = "val_loss" }.mode, "min")
+  check.eq(siam.stop.early { monitor = "val_loss", mode = "max" }.mode, "max")
+  check.eq(tostring(siam.stop.early { patience = 2, restore_best = true }),
+           "siam.EarlyStop(val_acc max, patience 2, min_delta 0.0, restore best)")
+  check.error("bad argument #1 to 'early' (option 'mode' must be one of 'min', 'max', got 'up')",
+              function() return siam.stop.early { mode = "up" } end)
+  check.error("bad argument #1 to 'early' (option 'patience' must be in [0, 1073741824], got -1)",
+              function() return siam.stop.early { patience = -1 } end)
+  check.error("bad argument #1 to 'early' (unknown option 'metric')",
+              function() return siam.stop.early { metric = "val_acc" } end)
+end)
+
+test("cleanup", F.cleanup)

@@ -1,0 +1,94 @@
+-- siam.results: rows, column order, sorting, the text, CSV and Markdown
+-- writers (exact bytes), reading CSV back, errors.
+local function slurp(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function tmp(suffix)
+  local p = os.tmpname()
+  os.remove(p)
+  return p .. suffix
+end
+
+local function table3()
+  local r = siam.results.new { "id", "batch" }
+  r:add { id = "aa", batch = 16, val_acc = 0.61, lr = 0.001 }
+  r:add { id = "bb", batch = 32, val_acc = 0.7, lr = 0.005 }
+  r:add { id = "cc", batch = 16, val_acc = 0 / 0, lr = 0.005, note = "diverged, nan" }
+  return r
+end
+
+test("rows and column order: declared first, then by name", function()
+  local r = table3()
+  check.eq(#r, 3)
+  check.eq(r:columns(), { "id", "batch", "lr", "val_acc", "note" })
+  check.eq(r:get(2, "val_acc"), "0.7")
+  check.eq(r:get(1, "batch"), "16")
+  check.eq(r:get(3, "val_acc"), "nan")
+  check.eq(r:get(1, "note"), nil)
+  check.eq(tostring(r), "siam.Results(3 rows, 5 columns)")
+end)
+
+test("sort: numeric, descending, non-numbers last, rank column", function()
+  local r = table3()
+  check.truthy(r:sort("val_acc", true) == r, "sort returns the table")
+  check.eq(r:get(1, "id"), "bb")
+  check.eq(r:get(2, "id"), "aa")
+  check.eq(r:get(3, "id"), "cc")
+  check.eq(r:get(1, "rank"), "1")
+  check.eq(r:columns()[1], "rank")
+  r:sort("val_acc")
+  check.eq(r:get(1, "id"), "aa")
+  check.eq(r:get(3, "id"), "cc")
+end)
+
+test("CSV and Markdown, byte for byte; CSV reads back", function()
+  local r = table3():sort("val_acc", true)
+  local csv, md = tmp(".csv"), tmp(".md")
+  r:write_csv(csv)
+  r:write_markdown(md)
+  check.eq(slurp(csv), "rank,id,batch,lr,val_acc,note\n"
+                       .. "1,bb,32,0.005,0.7,\n"
+                       .. "2,aa,16,0.001,0.61,\n"
+                       .. "3,cc,16,0.005,nan,\"diverged, nan\"\n")
+  check.eq(slurp(md), "| rank | id | batch | lr | val_acc | note |\n"
+                      .. "| ---: | --- | ---: | ---: | ---: | --- |\n"
+                      .. "| 1 | bb | 32 | 0.005 | 0.7 |  |\n"
+                      .. "| 2 | aa | 16 | 0.001 | 0.61 |  |\n"
+                      .. "| 3 | cc | 16 | 0.005 | nan | diverged, nan |\n")
+  local back = siam.results.load(csv)
+  check.eq(#back, 3)
+  check.eq(back:columns(), r:columns())
+  check.eq(back:get(3, "note"), "diverged, nan")
+  os.remove(csv)
+  os.remove(md)
+end)
+
+test("print writes the aligned text table to stdout", function()
+  local r = siam.results.new()
+  r:add { a = 1, b = "x" }
+  local txt = tmp(".txt")
+  r:write_text(txt)
+  check.eq(slurp(txt), "a  b\n-  -\n1  x\n")
+  os.remove(txt)
+  r:print()
+end)
+
+test("errors", function()
+  local r = siam.results.new()
+  check.error("bad argument #1 to 'add' (table expected, got number)", function() r:add(3) end)
+  check.error("bad argument #1 to 'add' (column names must be strings, got a number key)",
+              function() r:add { 1 } end)
+  check.error("bad argument #1 to 'add' (value of 'x' must be a number, string or boolean, got table)",
+              function() r:add { x = {} } end)
+  r:add { x = 1 }
+  check.error("bad argument #1 to 'sort' (no column named 'y')", function() r:sort("y") end)
+  check.error("bad argument #1 to 'get' (row 5 out of range [1, 1])", function() r:get(5, "x") end)
+  check.error_match("/no/such/dir/r%.csv", function() r:write_csv("/no/such/dir/r.csv") end)
+  check.error_match("/no/such%.csv", function() siam.results.load("/no/such.csv") end)
+  check.error("bad argument #1 to 'new' (column 1 must be a name, got number)",
+              function() siam.results.new { 1 } end)
+end)

@@ -1,0 +1,239 @@
+-- siam.run: the run folder a training run leaves, filled through the fit
+-- hooks (driven here by fake_fit.lua, which follows siam.fit's hook
+-- contract), and the TensorBoard file decoded by protoc.
+local Run = require "siam.run"
+local fake = dofile(harness.dir .. "/fake_fit.lua")
+
+-- A fresh folder per test; the previous test's is removed then (the last
+-- one stays, to look at when a test fails).
+local last_tmp
+local function tmpdir()
+  if last_tmp then os.execute("rm -rf '" .. last_tmp .. "'") end
+  local p = os.tmpname()
+  os.remove(p)
+  assert(siam.io.mkdir_p(p))
+  last_tmp = p
+  return p
+end
+
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function lines(s)
+  local out = {}
+  for l in s:gmatch("([^\n]*)\n") do out[#out + 1] = l end
+  return out
+end
+
+local function train(root, cfg, id, extra)
+  local run = Run.new{ experiment = "exp", id = id, root = root, config = cfg, progress = false }
+  run.fit_function = fake.fit
+  local model = fake.model(cfg.seed)
+  local opts = { epochs = cfg.epochs }
+  for k, v in pairs(extra or {}) do opts[k] = v end
+  run:fit(model, nil, cfg, opts)
+  local face = string.rep("\90", 105 * 105)
+  local sheet = { { label = "TP most sure", pairs = { { a = face, b = face, prob = 0.97 } } } }
+  return run, run:finish{ test = fake.evaluate(cfg), sheet = sheet }, model
+end
+
+test("a run folder holds config, metrics, log, checkpoint, test, events and plots", function()
+  local root = tmpdir()
+  local cfg = { lr = 0.005, epochs = 3, batch = 16, seed = 7, peak = 2 }
+  local run, summary, model = train(root, cfg, "r1")
+  local dir = root .. "/exp/r1"
+  check.eq(run.dir, dir)
+  -- config.lua reloads to the same table
+  check.eq(dofile(dir .. "/config.lua"), cfg)
+  local csv = lines(read(dir .. "/metrics.csv"))
+  check.eq(#csv, 4, "header + 3 epochs")
+  check.eq(csv[1], "epoch,train_loss,train_acc,val_loss,val_acc,lr,time")
+  local m2 = fake.metrics(cfg, 2)
+  local c = {}
+  for x in (csv[3] .. ","):gmatch("([^,]*),") do c[#c + 1] = x end
+  check.eq(c[1], "2")
+  check.near(tonumber(c[2]), m2.train_loss, 1e-6)
+  check.near(tonumber(c[5]), m2.val_acc, 1e-6)
+  check.eq(c[6], "0.005")
+  local js = lines(read(dir .. "/metrics.jsonl"))
+  check.eq(#js, 3)
+  check.contains(js[1], '"epoch":1,')
+  check.contains(js[3], '"lr":0.005,')
+  -- val_acc peaks at epoch 2: that is the best epoch, saved once
+  check.eq(summary.best_epoch, 2)
+  check.eq(summary.status, "done")
+  check.near(summary.val_acc, m2.val_acc, 1e-12)
+  check.eq(model.saves, 2, "saved at epochs 1 and 2, not 3")
+  check.eq(read(dir .. "/best.ckpt"), "fake checkpoint 2\n")
+  local test = read(dir .. "/test.json")
+  check.contains(test, '"confusion":{"fn":12,"fp":10,"tn":38,"tp":40}')
+  check.contains(test, '"auc":0.75')
+  local log = lines(read(dir .. "/log.txt"))
+  check.truthy(log[1]:match("^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d%.%d%d%dZ INFO  run exp/r1 in "),
+               "first log line: " .. log[1])
+  local epoch_lines = 0
+  for _, l in ipairs(log) do if l:find("INFO  epoch %d: train_loss=") then epoch_lines = epoch_lines + 1 end end
+  check.eq(epoch_lines, 3)
+  check.contains(log[#log], "INFO  run done: ")
+  local names = siam.io.list(dir)
+  local events = 0
+  for _, n in ipairs(names) do if n:match("^events%.out%.tfevents%.%d+%..+%.%d+$") then events = events + 1 end end
+  check.eq(events, 1, "one event file")
+  check.eq(read(dir .. "/plots/pairs.png"):sub(1, 4), "\137PNG")
+  for _, n in ipairs{ "training.dat", "training.gp", "confusion.dat", "confusion.gp", "roc.dat", "roc.gp" } do
+    check.truthy(read(dir .. "/plots/" .. n), n)
+  end
+  local dat = read(dir .. "/plots/confusion.dat")
+  check.contains(dat, "40")
+  if run._plotter and run._plotter:has_gnuplot() then
+    for _, n in ipairs{ "training.png", "confusion.png", "roc.png" } do
+      check.eq(read(dir .. "/plots/" .. n):sub(1, 8), "\137PNG\r\n\26\n", n)
+    end
+  end
+end)
+
+test("user hooks run after the run's and can stop training", function()
+  local root = tmpdir()
+  local cfg = { lr = 0.001, epochs = 5, seed = 1 }
+  local seen = {}
+  local run, summary = train(root, cfg, "stop", {
+    on_epoch_end = function(state)
+      seen[#seen + 1] = state.epoch
+      if state.epoch == 2 then state.stop = true end
+    end,
+  })
+  check.eq(seen, { 1, 2 })
+  check.eq(summary.status, "early-stopped")
+  check.eq(summary.epochs, 2)
+  check.eq(#lines(read(run.dir .. "/metrics.csv")), 3)
+end)
+
+test("fit_options keeps the caller's options and hooks, and silences fit's own lines", function()
+  local root = tmpdir()
+  local run = Run.new{ experiment = "exp", id = "opts", root = root, progress = false }
+  local mine = function() end
+  local o = run:fit_options{ epochs = 4, on_end = mine }
+  check.eq(o.epochs, 4)
+  check.eq(o.verbose, false)
+  check.eq(type(o.on_epoch_end), "function")
+  check.truthy(o.on_end ~= mine, "on_end chained")
+  check.eq(run:fit_options{ verbose = true }.verbose, true)
+  run:close()
+end)
+
+test("an interrupted fit marks the run interrupted", function()
+  local root = tmpdir()
+  local run, summary = train(root, { lr = 0.001, epochs = 4, interrupt_at = 2, seed = 1 }, "int")
+  check.eq(run.interrupted, true)
+  check.eq(summary.status, "interrupted")
+  check.eq(summary.epochs, 2)
+end)
+
+test("a NaN loss gives status NaN", function()
+  local root = tmpdir()
+  local _, summary = train(root, { lr = 0.001, epochs = 3, nan_at = 2, seed = 1 }, "nan")
+  check.eq(summary.status, "NaN")
+end)
+
+test("running the same id again starts the folder over", function()
+  local root = tmpdir()
+  train(root, { lr = 0.001, epochs = 3, seed = 1 }, "again")
+  local run = Run.new{ experiment = "exp", id = "again", root = root, progress = false }
+  local model = fake.model(1)
+  fake.fit(model, nil, { lr = 0.001, epochs = 2, seed = 1 }, run:fit_options{})
+  run:finish{}
+  check.eq(#lines(read(run.dir .. "/metrics.csv")), 3, "two epochs, not five")
+  check.eq(read(run.dir .. "/test.json"), nil, "the old test.json is gone")
+  local events = 0
+  for _, n in ipairs(siam.io.list(run.dir)) do if n:match("^events%.out") then events = events + 1 end end
+  check.eq(events, 1)
+end)
+
+test("the ROC curve from probabilities and labels", function()
+  -- probs 0.9(1) 0.8(0) 0.8(1) 0.3(0) 0.1(1): the tie at 0.8 moves in one step
+  local fpr, tpr = Run.roc_curve({ 0.9, 0.8, 0.8, 0.3, 0.1 }, { 1, 0, 1, 0, 1 })
+  check.eq(fpr, { 0, 0, 0.5, 1, 1 })
+  check.eq(tpr, { 0, 1 / 3, 2 / 3, 2 / 3, 1 })
+  check.eq(Run.roc_curve({ 0.5 }, { 1 }), nil, "one class only")
+  local root = tmpdir()
+  local run = Run.new{ experiment = "exp", id = "roc", root = root, progress = false }
+  run:finish{ test = { accuracy = 0.6, auc = 0.5, probs = { 0.9, 0.8, 0.8, 0.3, 0.1 } },
+              labels = { 1, 0, 1, 0, 1 } }
+  local dat = read(run.dir .. "/plots/roc.dat")
+  check.truthy(dat, "roc.dat written")
+  check.contains(dat, "0.5")
+end)
+
+test("Run.new checks its options", function()
+  check.error("bad argument #1 to 'new' (table expected, got nil)", Run.new)
+  check.error("bad argument #1 to 'new' (unknown option 'epxeriment')", Run.new, { epxeriment = "x" })
+  check.error("bad argument #1 to 'new' (experiment must be a name of letters, digits, '_', '.', '-')",
+              Run.new, { experiment = "a/b" })
+  check.error("bad argument #1 to 'new' (id must be a folder name, got ../x)", Run.new,
+              { experiment = "a", id = "../x" })
+  check.error("bad argument #1 to 'new' (mode must be 'max' or 'min')", Run.new,
+              { experiment = "a", mode = "up" })
+end)
+
+-- TFRecords of a file: list of payload strings; checks the framing lengths.
+local function records(data)
+  local out, pos = {}, 1
+  while pos <= #data do
+    local len = string.unpack("<I8", data, pos)
+    out[#out + 1] = data:sub(pos + 12, pos + 12 + len - 1)
+    pos = pos + 12 + len + 4
+  end
+  check.eq(pos, #data + 1, "records fill the file exactly")
+  return out
+end
+
+test("the event file written from Lua decodes with protoc", function()
+  if not os.execute("protoc --version >/dev/null 2>&1") then
+    skip("protoc not found (Debian: protobuf-compiler)")
+  end
+  local root = tmpdir()
+  local cfg = { lr = 0.005, epochs = 2, seed = 7 }
+  local run = train(root, cfg, "tb")
+  local file
+  for _, n in ipairs(siam.io.list(run.dir)) do if n:match("^events") then file = run.dir .. "/" .. n end end
+  local recs = records(read(file))
+  local proto = harness.dir .. "/../data"
+  local function decode(payload)
+    local tmp = os.tmpname()
+    local f = assert(io.open(tmp, "wb")) f:write(payload) f:close()
+    local p = io.popen("protoc --proto_path=" .. proto .. " --decode=siamtest.Event " .. proto ..
+                       "/event.proto < " .. tmp .. " 2>&1")
+    local out = p:read("a")
+    p:close()
+    os.remove(tmp)
+    return out
+  end
+  check.contains(decode(recs[1]), 'file_version: "brain.Event:2"')
+  local text = {}
+  for i = 2, #recs do text[#text + 1] = decode(recs[i]) end
+  local all = table.concat(text, "\n")
+  local m1 = fake.metrics(cfg, 1)
+  -- one scalar event per metric per epoch, plus one histogram per epoch
+  check.contains(all, 'tag: "loss/train"')
+  check.contains(all, 'tag: "acc/val"')
+  check.contains(all, 'tag: "lr"')
+  check.contains(all, 'tag: "weights/conv1.weight"')
+  check.contains(all, 'tag: "norm/conv1.weight"')
+  check.contains(all, 'tag: "grad_norm/conv1.weight"')
+  check.contains(all, 'tag: "acc/test"')
+  check.contains(all, 'tag: "pairs/sheet"')
+  local found = false
+  for block in all:gmatch("step: 1\n.-\n}") do
+    if block:find('tag: "acc/val"', 1, true) then
+      local v = tonumber(block:match("simple_value: ([%d%.e%-]+)"))
+      check.near(v, m1.val_acc, 1e-6, "acc/val at step 1 (float32)")
+      found = true
+    end
+  end
+  check.truthy(found, "acc/val at step 1")
+end)

@@ -1,0 +1,97 @@
+-- scripts/verify.lua end to end (probability, decision, exit status, the
+-- error for each kind of bad input) and the experiment scripts' argument
+-- checking, each run as its own siamlua process.
+local F = dofile(harness.dir .. "/api_fixture.lua")
+local train, testset, info = F.sets()
+local SIAM = harness.interpreter
+
+local function shq(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+-- Runs siamlua with the words; returns stdout, stderr, exit status.
+local function run(...)
+  local out, err = F.tmpfile(".out"), F.tmpfile(".err")
+  local words = {}
+  for i, w in ipairs { ... } do words[i] = shq(w) end
+  local cmd = string.format("%s %s >%s 2>%s </dev/null", shq(SIAM), table.concat(words, " "),
+                            shq(out), shq(err))
+  local _, _, code = os.execute(cmd)
+  local function slurp(p)
+    local f = io.open(p, "rb")
+    local s = f and f:read("a") or ""
+    if f then f:close() end
+    os.remove(p)
+    return s
+  end
+  return slurp(out), slurp(err), code
+end
+
+local model = F.model()
+siam.fit(model, siam.optim.adam { lr = 0.003 }, train, { epochs = 2, batch_size = 16 })
+local ckpt = F.tmpfile(".ckpt")
+model.threshold = 0.5
+model:save(ckpt)
+local probs = model:forward(testset)
+
+test("verify prints the probability and the decision at the model's threshold", function()
+  for _, i in ipairs { 1, 40 } do
+    local p = testset:pair(i)
+    local out, err, code = run("scripts/verify.lua", ckpt, info.images .. "/" .. p.a,
+                               info.images .. "/" .. p.b)
+    check.eq(err, "")
+    local shown = tonumber(out:match("^match probability: (%d%.%d+)\n"))
+    check.near(shown, probs[i], 5e-5)
+    local same = probs[i] >= 0.5
+    check.contains(out, "decision: " .. (same and "same person" or "different people")
+                   .. " (threshold 0.50)\n")
+    check.eq(code, same and 0 or 1)
+  end
+end)
+
+test("the threshold comes from the .meta file beside the checkpoint", function()
+  local p = testset:pair(1)
+  local m2 = siam.load(ckpt)
+  m2.threshold = 1
+  local path = F.tmpfile(".ckpt")
+  m2:save(path)
+  local out, _, code = run("scripts/verify.lua", path, info.images .. "/" .. p.a,
+                           info.images .. "/" .. p.b)
+  check.contains(out, "decision: different people (threshold 1.00)")
+  check.eq(code, 1)
+  os.remove(path)
+  os.remove(path .. ".meta")
+end)
+
+test("verify: clear errors, exit status 2", function()
+  local img = info.images .. "/" .. testset:pair(1).a
+  local _, err, code = run("scripts/verify.lua", "/no/model.ckpt", img, img)
+  check.eq(err, "verify: /no/model.ckpt: No such file or directory\n")
+  check.eq(code, 2)
+  _, err, code = run("scripts/verify.lua", ckpt, img, "/no/b.jpg")
+  check.eq(err, "verify: /no/b.jpg: No such file or directory\n")
+  check.eq(code, 2)
+  _, err = run("scripts/verify.lua", ckpt, img, harness.dir)
+  check.eq(err, "verify: " .. harness.dir .. ": is a directory\n")
+  _, err = run("scripts/verify.lua", ckpt, img, "tests/lua/harness.lua")
+  check.eq(err, "verify: tests/lua/harness.lua: not a readable image (unknown image type)\n")
+  _, err = run("scripts/verify.lua", img, img, img)
+  check.eq(err, "verify: checkpoint " .. img .. ": not a siamlua checkpoint (bad magic)\n")
+  _, err, code = run("scripts/verify.lua", ckpt)
+  check.eq(err, "usage: siamlua scripts/verify.lua model.ckpt image_a image_b\n")
+  check.eq(code, 2)
+end)
+
+test("experiment scripts reject unknown arguments before any work", function()
+  for _, s in ipairs { "grid", "seed_best", "custom_stop", "schedule", "hooks", "quickstart" } do
+    local _, err, code = run("experiments/" .. s .. ".lua", "bacth=3")
+    check.contains(err, "siamlua: unknown argument 'bacth' (known: ", s)
+    check.eq(code, 1)
+  end
+  local _, err = run("experiments/grid.lua", "model=huge")
+  check.contains(err, "siamlua: model=huge: expected model=paper or model=small")
+end)
+
+test("cleanup", function()
+  os.remove(ckpt)
+  os.remove(ckpt .. ".meta")
+  F.cleanup()
+end)
