@@ -6,10 +6,12 @@
 --   siamlua experiments/seed_best.lua epochs=2 model=small subset=400
 -- Common keys: model=paper|small (paper: Koch et al.'s network at 105x105,
 -- the seed's; small: a reduced network at 48x48 for quick CPU runs),
--- subset=N (train on N pairs of the training set), seed=N, lfw=DIR.
+-- subset=N (train on N pairs of the training set), seed=N, lfw=DIR,
+-- data=tiny (a 24-person synthetic set, for smoke tests), cache=DIR (where
+-- the synthetic set and image caches go), results=DIR (default results).
 local common = {}
 
-common.keys = { "model", "subset", "seed", "lfw" }
+common.keys = { "model", "subset", "seed", "lfw", "data", "cache", "results" }
 
 -- The script's arguments: `known` lists its own keys (common.keys are
 -- added); `defaults` fills the keys not given.
@@ -32,7 +34,12 @@ function common.args(known, defaults)
                     ": expected model=paper or model=small\n")
     os.exit(1)
   end
+  if opts.data ~= nil and opts.data ~= "tiny" then
+    io.stderr:write("siamlua: data=", tostring(opts.data), ": expected data=tiny or no data key\n")
+    os.exit(1)
+  end
   opts.seed = opts.seed or siam.config.seed
+  common.results = opts.results or "results"
   return opts
 end
 
@@ -59,8 +66,15 @@ end
 -- which on stderr. With subset=N the training set is cut to N pairs
 -- (stratified, seeded).
 function common.data(opts)
-  local train, test, info = siam.data.find { path = opts.lfw, size = common.size(opts),
-                                             quiet = false }
+  local train, test, info
+  if opts.data == "tiny" then
+    train, test, info = siam.data.synthetic { identities = 24, images = 4, train_pairs = 40,
+                                              test_pairs = 20, size = common.size(opts),
+                                              cache = opts.cache, quiet = false }
+  else
+    train, test, info = siam.data.find { path = opts.lfw, size = common.size(opts),
+                                         cache = opts.cache, quiet = false }
+  end
   if opts.subset and opts.subset < #train then
     train = train:take(opts.subset, opts.seed)
   end
@@ -70,10 +84,11 @@ function common.data(opts)
   return train, test, info
 end
 
--- "results/<name>" with the directory created.
+-- "<results dir>/<name>" with the directory created.
 function common.out(name)
-  os.execute("mkdir -p results")
-  return "results/" .. name
+  local dir = common.results or "results"
+  os.execute("mkdir -p '" .. dir:gsub("'", "'\\''") .. "'")
+  return dir .. "/" .. name
 end
 
 return common

@@ -43,7 +43,8 @@ local tr, val = train:split { val = 0.2, seed = opts.seed }
 
 for _, c in ipairs(configs) do c.seed = opts.seed end
 gridrun.run{
-  experiment = opts.out, configs = configs, params = keys, metric = "val_acc",
+  experiment = opts.out, root = common.results, configs = configs, params = keys,
+  metric = "val_acc",
   shard = gargs.shard, retry_failed = gargs.retry_failed,
   train = function(c, run)
     local model = common.model(opts, { dropout = c.dropout })

@@ -186,3 +186,7 @@ test("plot arguments are checked", function()
   check.eq(ok, nil)
   check.contains(err, "/nonexistent/plots")
 end)
+
+test("cleanup", function()
+  if last_tmp then os.execute("rm -rf '" .. last_tmp .. "'") end
+end)

@@ -237,3 +237,7 @@ test("the event file written from Lua decodes with protoc", function()
   end
   check.truthy(found, "acc/val at step 1")
 end)
+
+test("cleanup", function()
+  if last_tmp then os.execute("rm -rf '" .. last_tmp .. "'") end
+end)
