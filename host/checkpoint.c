@@ -14,6 +14,7 @@
 
 #define FLAG_OPTIM 1u
 #define FLAG_TRAINER 2u
+#define FLAG_WAVG 4u /* a weight average (host/weight_avg.h) after the best weights */
 #define HEADER_BYTES 24 /* magic, version, flags, total size */
 
 /* FNV-1a 64 (Fowler, Noll, Vo): offset basis and prime from the reference. */
@@ -103,6 +104,8 @@ static void put_arch(writer *w, siam_model *m)
     put_f32(w, c->dropout);
     put_f32(w, c->bn_momentum);
     put_f32(w, c->bn_eps);
+    put_u32(w, (uint32_t)c->embed_act); /* version 2 */
+    put_u32(w, c->head);
     put_u64(w, siam_model_numel(m));
     put_u64(w, siam_model_buffer_numel(m));
 }
@@ -111,7 +114,8 @@ static void put_arch(writer *w, siam_model *m)
 static void put_meta(writer *w, siam_model *m, siam_optim *opt, siam_trainer *t,
                      uint64_t total)
 {
-    uint32_t flags = (opt ? FLAG_OPTIM : 0) | (t ? FLAG_TRAINER : 0);
+    siam_wavg *wa = t ? siam_trainer_wavg(t) : NULL;
+    uint32_t flags = (opt ? FLAG_OPTIM : 0) | (t ? FLAG_TRAINER : 0) | (wa ? FLAG_WAVG : 0);
     put(w, SIAM_CHECKPOINT_MAGIC, 8);
     put_u32(w, SIAM_CHECKPOINT_VERSION);
     put_u32(w, flags);
@@ -153,6 +157,10 @@ static void put_meta(writer *w, siam_model *m, siam_optim *opt, siam_trainer *t,
                 put_f64(w, v[e]);
         }
     }
+    if (wa) {
+        put_u32(w, (uint32_t)siam_wavg_config_of(wa)->kind);
+        put_u64(w, siam_wavg_count(wa));
+    }
 }
 
 static uint64_t arrays_bytes(siam_model *m, siam_optim *opt, siam_trainer *t)
@@ -165,6 +173,8 @@ static uint64_t arrays_bytes(siam_model *m, siam_optim *opt, siam_trainer *t)
         siam_trainer_state s;
         siam_trainer_get_state(t, &s);
         if (s.has_best)
+            floats += n + nb;
+        if (siam_trainer_wavg(t))
             floats += n + nb;
     }
     return floats * 4;
@@ -209,6 +219,11 @@ int siam_checkpoint_save(const char *path, siam_model *m, siam_optim *opt, siam_
         siam_trainer_get_state(t, &s);
         if (s.has_best) {
             rc = siam_trainer_best_download(t, host, err);
+            if (!rc)
+                put(&w, host, (n + nb) * 4);
+        }
+        if (!rc && siam_trainer_wavg(t)) {
+            rc = siam_wavg_download(siam_trainer_wavg(t), host, err);
             if (!rc)
                 put(&w, host, (n + nb) * 4);
         }
@@ -279,7 +294,7 @@ static float get_f32(reader *r)
 }
 
 /* Compares the file's architecture block with the model's. */
-static int check_arch(reader *r, siam_model *m, siam_error *err)
+static int check_arch(reader *r, uint32_t version, siam_model *m, siam_error *err)
 {
     const siam_model_config *c = siam_model_config_of(m);
     static const char *names[4] = { "conv1", "conv2", "conv3", "conv4" };
@@ -308,6 +323,16 @@ static int check_arch(reader *r, siam_model *m, siam_error *err)
     (void)get_f32(r);
     (void)get_f32(r);
     (void)get_f32(r);
+    /* Version 1 files predate the options: they hold the paper's head. */
+    uint32_t act = version >= 2 ? get_u32(r) : SIAM_EMBED_SIGMOID;
+    uint32_t head = version >= 2 ? get_u32(r) : SIAM_HEAD_L1;
+    if (act != (uint32_t)c->embed_act)
+        return siam_fail(err, "architecture mismatch: embedding activation %s in the file, %s "
+                              "in the model", siam_embed_act_name((int)act),
+                         siam_embed_act_name(c->embed_act));
+    if (head != c->head)
+        return siam_fail(err, "architecture mismatch: distance head 0x%x in the file, 0x%x in "
+                              "the model (0 is the paper's l1)", head, c->head);
     uint64_t n = get_u64(r), nb = get_u64(r);
     if (n != siam_model_numel(m) || nb != siam_model_buffer_numel(m))
         return siam_fail(err, "architecture mismatch: %llu parameters and %llu BN values in the "
@@ -318,12 +343,15 @@ static int check_arch(reader *r, siam_model *m, siam_error *err)
 }
 
 typedef struct loaded_meta {
+    uint32_t version;
     uint32_t flags;
     uint64_t dseed, doff;
     uint32_t opt_kind, nmoments;
     double lr;
     uint64_t steps;
     siam_trainer_state ts;
+    uint32_t wavg_kind;
+    uint64_t wavg_count;
     int cols, rows;
     char *names[SIAM_HISTORY_MAX_METRICS];
     double *values[SIAM_HISTORY_MAX_METRICS];
@@ -342,7 +370,7 @@ static void meta_free(loaded_meta *lm)
 static int read_meta(reader *r, loaded_meta *lm, siam_model *m, siam_optim *opt,
                      siam_trainer *t, uint64_t size, siam_error *err)
 {
-    if (check_arch(r, m, err))
+    if (check_arch(r, lm->version, m, err))
         return -1;
     lm->dseed = get_u64(r);
     lm->doff = get_u64(r);
@@ -394,13 +422,24 @@ static int read_meta(reader *r, loaded_meta *lm, siam_model *m, siam_optim *opt,
                 lm->values[k][e] = get_f64(r);
         }
     }
+    if (lm->flags & FLAG_WAVG) {
+        lm->wavg_kind = get_u32(r);
+        lm->wavg_count = get_u64(r);
+    }
+    siam_wavg *wa = t ? siam_trainer_wavg(t) : NULL;
+    if (wa && !(lm->flags & FLAG_WAVG))
+        return siam_fail(err, "the file has no weight average (the trainer keeps one)");
+    if (wa && lm->wavg_kind != (uint32_t)siam_wavg_config_of(wa)->kind)
+        return siam_fail(err, "weight averaging mismatch: kind %u in the file, %d in the trainer",
+                         lm->wavg_kind, (int)siam_wavg_config_of(wa)->kind);
     if (r->failed)
         return siam_fail(err, "unexpected end of file in the metadata");
     return 0;
 }
 
 /* Header checks that need no model: magic, version, size, checksum. */
-static int check_file(FILE *f, uint64_t size, uint32_t *flags, siam_error *err)
+static int check_file(FILE *f, uint64_t size, uint32_t *version_out, uint32_t *flags,
+                      siam_error *err)
 {
     unsigned char head[HEADER_BYTES];
     size_t got = fread(head, 1, sizeof head, f);
@@ -414,16 +453,18 @@ static int check_file(FILE *f, uint64_t size, uint32_t *flags, siam_error *err)
     uint32_t version = get_u32(&r);
     *flags = get_u32(&r);
     uint64_t total = get_u64(&r);
-    if (version != SIAM_CHECKPOINT_VERSION)
-        return siam_fail(err, "format version %u is not supported (this build reads version %u)",
-                         version, SIAM_CHECKPOINT_VERSION);
+    if (version < SIAM_CHECKPOINT_VERSION_MIN || version > SIAM_CHECKPOINT_VERSION)
+        return siam_fail(err, "format version %u is not supported (this build reads versions "
+                              "%u to %u)", version, SIAM_CHECKPOINT_VERSION_MIN,
+                         SIAM_CHECKPOINT_VERSION);
+    *version_out = version;
     if (size < total)
         return siam_fail(err, "truncated: %llu bytes, the header says %llu",
                          (unsigned long long)size, (unsigned long long)total);
     if (size > total)
         return siam_fail(err, "%llu unexpected bytes after the declared end (%llu bytes)",
                          (unsigned long long)(size - total), (unsigned long long)total);
-    if (*flags & ~(FLAG_OPTIM | FLAG_TRAINER))
+    if (*flags & ~(FLAG_OPTIM | FLAG_TRAINER | FLAG_WAVG))
         return siam_fail(err, "unknown section flags 0x%x", *flags);
     uint64_t h = FNV_BASIS, left = total - 8;
     unsigned char buf[1 << 16];
@@ -476,6 +517,14 @@ static int load_arrays(reader *r, const loaded_meta *lm, siam_model *m, siam_opt
             if (siam_trainer_best_upload(t, host, err))
                 return -1;
         }
+        siam_wavg *wa = siam_trainer_wavg(t);
+        if (wa) {
+            get(r, host, (n + nb) * 4);
+            if (r->failed)
+                return siam_fail(err, "unexpected end of file in the weight average");
+            if (siam_wavg_upload(wa, host, lm->wavg_count, err))
+                return -1;
+        }
         siam_trainer_set_state(t, &lm->ts);
     }
     return 0;
@@ -496,7 +545,7 @@ int siam_checkpoint_load(const char *path, siam_model *m, siam_optim *opt, siam_
     reader r = { f, 0 };
     int rc = fstat(fileno(f), &st) != 0 ? siam_fail(err, "cannot stat: %m") : 0;
     if (!rc)
-        rc = check_file(f, (uint64_t)st.st_size, &lm.flags, err);
+        rc = check_file(f, (uint64_t)st.st_size, &lm.version, &lm.flags, err);
     if (!rc)
         rc = read_meta(&r, &lm, m, opt, t, (uint64_t)st.st_size, err);
     if (!rc && t) {

@@ -12,7 +12,10 @@
 #include "kernels/error.h"
 
 #define SIAM_CHECKPOINT_MAGIC "SIAMCKPT"
-#define SIAM_CHECKPOINT_VERSION 1u
+/* Version 2 added the embedding activation and distance head to the
+ * architecture block; version 1 files (the paper's network) still load. */
+#define SIAM_CHECKPOINT_VERSION 2u
+#define SIAM_CHECKPOINT_VERSION_MIN 1u
 
 /* Saves the model and, when non-NULL, the optimizer and the trainer's
  * state. */

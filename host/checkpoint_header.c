@@ -8,8 +8,10 @@
 
 #include "host/checkpoint.h"
 
-/* 8 magic + 4 version + 4 sections + 8 size + 11 u32 + 3 f32 */
+/* 8 magic + 4 version + 4 sections + 8 size + 11 u32 + 3 f32; version 2
+ * adds u32 embed_act and head */
 #define HEADER_BYTES (8 + 4 + 4 + 8 + 11 * 4 + 3 * 4)
+#define HEADER_BYTES_V2 (HEADER_BYTES + 2 * 4)
 
 static uint32_t get_u32(const unsigned char *p)
 {
@@ -26,7 +28,7 @@ static float get_f32(const unsigned char *p)
 
 int siam_checkpoint_read_header(const char *path, siam_checkpoint_header *h, siam_error *err)
 {
-    unsigned char buf[HEADER_BYTES];
+    unsigned char buf[HEADER_BYTES_V2];
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return siam_fail(err, "checkpoint %s: cannot open: %s", path, strerror(errno));
@@ -34,16 +36,17 @@ int siam_checkpoint_read_header(const char *path, siam_checkpoint_header *h, sia
     fclose(f);
     if (got < 8 || memcmp(buf, SIAM_CHECKPOINT_MAGIC, 8) != 0)
         return siam_fail(err, "checkpoint %s: not a siamlua checkpoint (bad magic)", path);
-    if (got < sizeof buf)
-        return siam_fail(err, "checkpoint %s: truncated: %zu bytes, shorter than the header",
-                         path, got);
     const unsigned char *p = buf + 8;
-    h->version = get_u32(p);
-    if (h->version != SIAM_CHECKPOINT_VERSION)
+    h->version = got >= 12 ? get_u32(p) : 0;
+    if (got >= 12 &&
+        (h->version < SIAM_CHECKPOINT_VERSION_MIN || h->version > SIAM_CHECKPOINT_VERSION))
         return siam_fail(err,
                          "checkpoint %s: format version %u is not supported (this build reads "
-                         "version %u)",
-                         path, h->version, SIAM_CHECKPOINT_VERSION);
+                         "versions %u to %u)",
+                         path, h->version, SIAM_CHECKPOINT_VERSION_MIN, SIAM_CHECKPOINT_VERSION);
+    if (got < (h->version >= 2 ? HEADER_BYTES_V2 : HEADER_BYTES))
+        return siam_fail(err, "checkpoint %s: truncated: %zu bytes, shorter than the header",
+                         path, got);
     h->sections = get_u32(p + 4);
     h->size = (uint64_t)get_u32(p + 8) | (uint64_t)get_u32(p + 12) << 32;
     p += 16;
@@ -59,6 +62,10 @@ int siam_checkpoint_read_header(const char *path, siam_checkpoint_header *h, sia
     c->dropout = get_f32(p + 44);
     c->bn_momentum = get_f32(p + 48);
     c->bn_eps = get_f32(p + 52);
+    if (h->version >= 2) { /* version 1 files hold the paper's head */
+        c->embed_act = (int)get_u32(p + 56);
+        c->head = get_u32(p + 60);
+    }
     if (siam_model_config_check(c, NULL, err) < 0)
         return siam_fail_wrap(err, "checkpoint %s: architecture", path);
     return 0;

@@ -152,6 +152,7 @@ void siam_load_options_init(siam_load_options *opt)
     opt->threads = 0;
     opt->use_cache = 1;
     opt->cache_dir = NULL;
+    opt->all_of_people = 0;
 }
 
 static double now_seconds(void)
@@ -373,6 +374,105 @@ fail:
     return NULL;
 }
 
+static char **list_dir(const char *path, int (*keep)(const char *dir, const char *name),
+                       size_t *n, siam_error *err);
+static int keep_image_file(const char *dir, const char *name);
+static void strv_free(char **v, size_t n);
+
+/* The image number of "Person_0042.jpg" (or .png) for `person`, or -1 for
+ * any other name: only files named as LFW names them join the bank. */
+static int person_image_number(const char *person, const char *file)
+{
+    size_t np = strlen(person);
+    if (strncmp(file, person, np) != 0 || file[np] != '_')
+        return -1;
+    const char *d = file + np + 1;
+    int num = 0, digits = 0;
+    while (*d >= '0' && *d <= '9' && digits < 9) {
+        num = num * 10 + (*d++ - '0');
+        digits++;
+    }
+    if (digits == 0 || num <= 0 || (strcmp(d, ".jpg") != 0 && strcmp(d, ".png") != 0))
+        return -1;
+    return num;
+}
+
+/* all_of_people: adds to the m sorted, distinct refs every other image of
+ * their people found in root/Person/; returns the new array (sorted again)
+ * and count, or NULL (refs then freed). */
+static image_ref *add_people_refs(image_ref *refs, int *count, const char *root, siam_error *err)
+{
+    int m = *count, cap = m + 64;
+    image_ref *all = realloc(refs, (size_t)cap * sizeof *all);
+    if (!all) {
+        siam_fail(err, "out of memory");
+        refs_free(refs, (size_t)m);
+        return NULL;
+    }
+    refs = all;
+    int n = m;
+    for (int i = 0; i < m; i++) {
+        if (i > 0 && strcmp(refs[i].person, refs[i - 1].person) == 0)
+            continue;
+        const char *person = refs[i].person;
+        char dir[PATH_MAX];
+        size_t nf = 0;
+        if (snprintf(dir, sizeof dir, "%s/%s", root, person) >= (int)sizeof dir) {
+            siam_fail(err, "path too long: %s/%s", root, person);
+            goto fail;
+        }
+        char **files = list_dir(dir, keep_image_file, &nf, err);
+        if (!files)
+            goto fail;
+        for (size_t f = 0; f < nf; f++) {
+            int num = person_image_number(person, files[f]);
+            if (num < 0 || find_ref(refs, m, person, num) >= 0)
+                continue;
+            /* .jpg wins when both exist, as for the pairs' own images */
+            int dup = 0;
+            for (int j = m; j < n && !dup; j++)
+                dup = refs[j].num == num && strcmp(refs[j].person, person) == 0;
+            if (dup)
+                continue;
+            if (n == cap) {
+                image_ref *w = realloc(refs, 2 * (size_t)cap * sizeof *w);
+                if (!w) {
+                    strv_free(files, nf);
+                    siam_fail(err, "out of memory");
+                    goto fail;
+                }
+                refs = w;
+                cap *= 2;
+            }
+            image_ref *r = &refs[n];
+            memset(r, 0, sizeof *r);
+            r->num = num;
+            r->person = strdup(person);
+            r->file = strdup(files[f]);
+            n++;
+            struct stat st;
+            if (!r->person || !r->file || ref_set_path(r, root, err) < 0) {
+                strv_free(files, nf);
+                siam_fail(err, "out of memory");
+                goto fail;
+            }
+            if (stat(r->path, &st) < 0 || !S_ISREG(st.st_mode)) {
+                strv_free(files, nf);
+                siam_fail(err, "%s is not a regular file", r->path);
+                goto fail;
+            }
+            ref_set_stat(r, &st);
+        }
+        strv_free(files, nf);
+    }
+    qsort(refs, (size_t)n, sizeof *refs, cmp_ref);
+    *count = n;
+    return refs;
+fail:
+    refs_free(refs, (size_t)n);
+    return NULL;
+}
+
 static int resolve_root(char *out, const char *image_root, siam_error *err)
 {
     if (realpath(image_root, out) == NULL)
@@ -411,9 +511,16 @@ siam_pairset *siam_pairset_load(const char *pairs_path, const char *image_root,
     int count = 0;
     siam_pairset *ps = NULL;
     image_ref *refs = pair_refs(pl, root, &count, err);
-    char set[PATH_MAX];
+    size_t nrefs = 2 * pl->count; /* entries refs_free must visit */
+    if (refs && o.all_of_people) {
+        refs = add_people_refs(refs, &count, root, err);
+        nrefs = (size_t)count;
+    }
+    char set[PATH_MAX + 16];
     if (realpath(pairs_path, set) == NULL)
         snprintf(set, sizeof set, "%s", pairs_path);
+    if (o.all_of_people) /* another bank for the same pairs file: its own cache file */
+        strcat(set, "#all-of-people");
     siam_images *im = refs ? load_bank(root, refs, count, set, pl->hash, &o, rep, err) : NULL;
     if (im)
         ps = siam_pairset_new(im, pl->count, pairs_path, err);
@@ -428,7 +535,7 @@ siam_pairset *siam_pairset_load(const char *pairs_path, const char *image_root,
         }
     }
     siam_images_release(im);
-    refs_free(refs, 2 * pl->count);
+    refs_free(refs, nrefs);
     siam_pair_list_free(pl);
     rep->seconds = now_seconds() - t0;
     return ps;

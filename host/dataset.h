@@ -71,6 +71,9 @@ typedef struct siam_load_options {
     int threads;           /* decoding threads; 0: one per core */
     int use_cache;         /* read and write the cache (1) */
     const char *cache_dir; /* NULL: $SIAMLUA_CACHE, else ~/.cache/siamlua (created) */
+    int all_of_people;     /* siam_pairset_load: the bank also holds every other image
+                            * (root/Name/Name_NNNN.jpg|.png) of each person the pairs
+                            * name, for drawing more pairs (host/pair_sampler.h); 0 */
 } siam_load_options;
 
 void siam_load_options_init(siam_load_options *opt);

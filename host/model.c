@@ -32,9 +32,9 @@ struct siam_model {
     float *save_mean[4], *save_invstd[4];
     float *fc;              /* (2B, U) pre-sigmoid */
     float *emb;             /* (2B, U) sigmoid: the embeddings */
-    float *dist;            /* (B, U) |e1 - e2| */
-    float *drop;            /* (B, U) after dropout */
-    float *mask;            /* (B, U) dropout scales */
+    float *dist;            /* (B, F) head features: |e1 - e2| (F = U) or pair features */
+    float *drop;            /* (B, F) after dropout */
+    float *mask;            /* (B, F) dropout scales */
     float *logit;           /* (B) */
     float *prob;            /* (B) */
     float *dprob, *dlogit;  /* (B) */
@@ -65,6 +65,12 @@ int siam_model_config_check(const siam_model_config *cfg, int sizes[8], siam_err
         return siam_fail(err, "model config: fc_units %d must be positive", cfg->fc_units);
     if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
         return siam_fail(err, "model config: dropout %g must be in [0, 1)", (double)cfg->dropout);
+    if (cfg->embed_act < SIAM_EMBED_SIGMOID || cfg->embed_act > SIAM_EMBED_RELU)
+        return siam_fail(err, "model config: embed_act %d is not 0 (sigmoid), 1 (none) or "
+                              "2 (relu)", cfg->embed_act);
+    if (cfg->head & ~SIAM_PAIRFEAT_ALL)
+        return siam_fail(err, "model config: head 0x%x has bits outside 0x%x", cfg->head,
+                         SIAM_PAIRFEAT_ALL);
     if (!(cfg->bn_eps > 0.0f) || !(cfg->bn_momentum >= 0.0f && cfg->bn_momentum <= 1.0f))
         return siam_fail(err, "model config: bn_eps %g / bn_momentum %g out of range",
                          (double)cfg->bn_eps, (double)cfg->bn_momentum);
@@ -89,6 +95,61 @@ int siam_model_config_check(const siam_model_config *cfg, int sizes[8], siam_err
         }
     }
     return 0;
+}
+
+int siam_embed_act_parse(const char *name, siam_embed_act *out, siam_error *err)
+{
+    static const char *names[3] = { "sigmoid", "none", "relu" };
+    for (int k = 0; k < 3; k++)
+        if (strcmp(name, names[k]) == 0) {
+            *out = (siam_embed_act)k;
+            return 0;
+        }
+    return siam_fail(err, "unknown embedding activation '%s' (sigmoid, none, relu)", name);
+}
+
+const char *siam_embed_act_name(int act)
+{
+    static const char *names[3] = { "sigmoid", "none", "relu" };
+    return act >= 0 && act < 3 ? names[act] : "?";
+}
+
+int siam_head_parse(const char *name, unsigned *out, siam_error *err)
+{
+    static const char *blocks[4] = { "abs", "sq", "prod", "cos" };
+    if (strcmp(name, "l1") == 0) {
+        *out = SIAM_HEAD_L1;
+        return 0;
+    }
+    if (strcmp(name, "rich") == 0) {
+        *out = SIAM_HEAD_RICH;
+        return 0;
+    }
+    unsigned mask = 0;
+    const char *p = name;
+    for (;;) {
+        size_t len = strcspn(p, "+");
+        int found = -1;
+        for (int k = 0; k < 4; k++)
+            if (strlen(blocks[k]) == len && strncmp(p, blocks[k], len) == 0)
+                found = k;
+        if (found < 0 || (mask & (1u << found)))
+            return siam_fail(err, "unknown distance head '%s' (l1, rich, or blocks joined by "
+                                  "'+' from abs, sq, prod, cos, each once)", name);
+        mask |= 1u << found;
+        p += len;
+        if (*p == '\0')
+            break;
+        p++; /* past '+': a block must follow */
+    }
+    *out = mask;
+    return 0;
+}
+
+int siam_model_head_width(const siam_model_config *cfg)
+{
+    return cfg->head == SIAM_HEAD_L1 ? cfg->fc_units
+                                     : siam_pairfeat_width(cfg->head, cfg->fc_units);
 }
 
 static void param_set(siam_param_info *p, const char *layer, const char *what, int ndim,
@@ -130,12 +191,12 @@ static void build_tables(siam_model *m)
         cin = co;
     }
     int flat = c->channels[3] * m->sizes[6] * m->sizes[7];
-    int U = c->fc_units;
-    int fw[2] = { U, flat }, fb[1] = { U }, ow[2] = { 1, U }, ob[1] = { 1 };
+    int U = c->fc_units, F = siam_model_head_width(c);
+    int fw[2] = { U, flat }, fb[1] = { U }, ow[2] = { 1, F }, ob[1] = { 1 };
     param_set(&m->params[j++], "fc", "weight", 2, fw, flat, SIAM_ROLE_FC_WEIGHT, &off);
     param_set(&m->params[j++], "fc", "bias", 1, fb, flat, SIAM_ROLE_FC_BIAS, &off);
-    param_set(&m->params[j++], "out", "weight", 2, ow, U, SIAM_ROLE_FC_WEIGHT, &off);
-    param_set(&m->params[j++], "out", "bias", 1, ob, U, SIAM_ROLE_FC_BIAS, &off);
+    param_set(&m->params[j++], "out", "weight", 2, ow, F, SIAM_ROLE_FC_WEIGHT, &off);
+    param_set(&m->params[j++], "out", "bias", 1, ob, F, SIAM_ROLE_FC_BIAS, &off);
     m->nparams = off;
     m->nbufs = boff;
 }
@@ -174,7 +235,9 @@ siam_model *siam_model_new(const siam_ops *ops, siam_ctx *ctx, const siam_model_
     build_tables(m);
 
     size_t N = 2 * (size_t)max_batch, B = (size_t)max_batch, U = (size_t)cfg->fc_units;
-    size_t f = sizeof(float), largest = U;
+    size_t F = (size_t)siam_model_head_width(cfg);
+    /* The gradient scratch also carries d(head features), B x F <= N x F. */
+    size_t f = sizeof(float), largest = U > F ? U : F;
     int failed = 0;
     m->flat = dev_alloc(m, 2 * m->nparams * f, &failed);
     m->runstats = dev_alloc(m, m->nbufs * f, &failed);
@@ -196,9 +259,9 @@ siam_model *siam_model_new(const siam_ops *ops, siam_ctx *ctx, const siam_model_
     }
     m->fc = dev_alloc(m, N * U * f, &failed);
     m->emb = dev_alloc(m, N * U * f, &failed);
-    m->dist = dev_alloc(m, B * U * f, &failed);
-    m->drop = dev_alloc(m, B * U * f, &failed);
-    m->mask = dev_alloc(m, B * U * f, &failed);
+    m->dist = dev_alloc(m, B * F * f, &failed);
+    m->drop = dev_alloc(m, B * F * f, &failed);
+    m->mask = dev_alloc(m, B * F * f, &failed);
     m->logit = dev_alloc(m, B * f, &failed);
     m->prob = dev_alloc(m, B * f, &failed);
     m->dprob = dev_alloc(m, B * f, &failed);
@@ -335,25 +398,31 @@ int siam_model_forward(siam_model *m, int B, siam_error *err)
         }
         cin = co;
     }
-    int flat = cin * h * w, U = cfg->fc_units;
-    size_t nu = (size_t)B * U;
+    int flat = cin * h * w, U = cfg->fc_units, F = siam_model_head_width(cfg);
+    size_t nu = (size_t)B * U, nf = (size_t)B * F;
     if (o->linear_forward(c, m->fc, in, P(16), P(17), N, flat, U))
         return op_fail(m, err, "fc");
-    if (o->sigmoid_forward(c, m->emb, m->fc, 2 * nu))
-        return op_fail(m, err, "fc sigmoid");
-    if (o->absdiff_forward(c, m->dist, m->emb, m->emb + nu, nu))
+    int rc = cfg->embed_act == SIAM_EMBED_SIGMOID ? o->sigmoid_forward(c, m->emb, m->fc, 2 * nu)
+           : cfg->embed_act == SIAM_EMBED_RELU   ? o->relu_forward(c, m->emb, m->fc, 2 * nu)
+                                                 : o->copy(c, m->emb, m->fc, 2 * nu * sizeof(float));
+    if (rc)
+        return op_fail(m, err, "fc activation");
+    rc = cfg->head == SIAM_HEAD_L1
+        ? o->absdiff_forward(c, m->dist, m->emb, m->emb + nu, nu)
+        : o->pair_features_forward(c, m->dist, m->emb, m->emb + nu, B, U, cfg->head);
+    if (rc)
         return op_fail(m, err, "distance");
     const float *head = m->dist;
     if (m->training) {
         if (cfg->dropout > 0.0f) {
-            if (o->dropout_forward(c, m->drop, m->mask, m->dist, nu, cfg->dropout, m->drop_seed,
+            if (o->dropout_forward(c, m->drop, m->mask, m->dist, nf, cfg->dropout, m->drop_seed,
                                    m->drop_offset))
                 return op_fail(m, err, "dropout");
             head = m->drop;
         }
-        m->drop_offset += nu;
+        m->drop_offset += nf;
     }
-    if (o->linear_forward(c, m->logit, head, P(18), P(19), B, U, 1))
+    if (o->linear_forward(c, m->logit, head, P(18), P(19), B, F, 1))
         return op_fail(m, err, "out");
     if (o->sigmoid_forward(c, m->prob, m->logit, (size_t)B))
         return op_fail(m, err, "out sigmoid");
@@ -388,8 +457,8 @@ int siam_model_backward(siam_model *m, int B, const float *labels_dev, siam_erro
     const siam_ops *o = m->ops;
     siam_ctx *c = m->ctx;
     const siam_model_config *cfg = &m->cfg;
-    int N = 2 * B, U = cfg->fc_units;
-    size_t nu = (size_t)B * U;
+    int N = 2 * B, U = cfg->fc_units, F = siam_model_head_width(cfg);
+    size_t nu = (size_t)B * U, nf = (size_t)B * F;
     float *g0 = m->g[0], *g1 = m->g[1];
 
     if (o->bce_backward(c, m->dprob, m->prob, labels_dev, (size_t)B, 1.0f))
@@ -399,22 +468,30 @@ int siam_model_backward(siam_model *m, int B, const float *labels_dev, siam_erro
     int dropped = cfg->dropout > 0.0f;
     const float *head = dropped ? m->drop : m->dist;
     /* dhead -> g0; through dropout into g1 when there is one. */
-    if (o->linear_backward(c, g0, G(18), G(19), m->dlogit, head, P(18), B, U, 1))
+    if (o->linear_backward(c, g0, G(18), G(19), m->dlogit, head, P(18), B, F, 1))
         return op_fail(m, err, "out backward");
     float *ddist = g0;
     if (dropped) {
-        if (o->dropout_backward(c, g1, g0, m->mask, nu))
+        if (o->dropout_backward(c, g1, g0, m->mask, nf))
             return op_fail(m, err, "dropout backward");
         ddist = g1;
     }
     float *demb = dropped ? g0 : g1;
-    if (o->absdiff_backward(c, demb, demb + nu, ddist, m->emb, m->emb + nu, nu))
+    int rc = cfg->head == SIAM_HEAD_L1
+        ? o->absdiff_backward(c, demb, demb + nu, ddist, m->emb, m->emb + nu, nu)
+        : o->pair_features_backward(c, demb, demb + nu, ddist, m->emb, m->emb + nu, B, U,
+                                    cfg->head);
+    if (rc)
         return op_fail(m, err, "distance backward");
-    float *dfc = demb == g0 ? g1 : g0;
-    if (o->sigmoid_backward(c, dfc, demb, m->emb, 2 * nu))
-        return op_fail(m, err, "fc sigmoid backward");
+    /* Without an activation d(fc) is d(embedding) itself. */
+    float *dfc = cfg->embed_act == SIAM_EMBED_NONE ? demb : demb == g0 ? g1 : g0;
+    rc = cfg->embed_act == SIAM_EMBED_SIGMOID ? o->sigmoid_backward(c, dfc, demb, m->emb, 2 * nu)
+       : cfg->embed_act == SIAM_EMBED_RELU   ? o->relu_backward(c, dfc, demb, m->emb, 2 * nu)
+                                             : 0;
+    if (rc)
+        return op_fail(m, err, "fc activation backward");
     int flat = cfg->channels[3] * m->sizes[6] * m->sizes[7];
-    float *cur = demb; /* receives d(conv4 block output) */
+    float *cur = dfc == g0 ? g1 : g0; /* receives d(conv4 block output) */
     if (o->linear_backward(c, cur, G(16), G(17), dfc, m->bn[3], P(16), N, flat, U))
         return op_fail(m, err, "fc backward");
     float *other = cur == g0 ? g1 : g0;

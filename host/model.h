@@ -1,6 +1,8 @@
 /* The Siamese twin CNN (Koch et al. 2015; seed report Part 3): one tower of
  * four conv blocks and a sigmoid fully-connected layer, shared by both images
- * of a pair, and a head |e1 - e2| -> dropout -> linear -> sigmoid.
+ * of a pair, and a head |e1 - e2| -> dropout -> linear -> sigmoid. Options
+ * (zero = the paper): the embedding's width (fc_units) and activation, and
+ * richer distance heads.
  * This file holds the parameter layout, initialisation, forward, loss and
  * backward; optimizers, training and checkpoints live in their own files.
  *
@@ -27,7 +29,33 @@ typedef struct siam_model_config {
     float dropout;         /* head dropout probability p */
     float bn_momentum;     /* PyTorch BatchNorm2d momentum (0.1) */
     float bn_eps;          /* PyTorch BatchNorm2d eps (1e-5) */
+    /* Options beyond the paper; zero is the paper's network. */
+    int embed_act;         /* siam_embed_act of the fc output (the embedding) */
+    unsigned head;         /* 0: |e1 - e2| (SIAM_HEAD_L1); else the SIAM_PAIRFEAT_* blocks
+                            * of kernels/ops.h concatenated, e.g. SIAM_HEAD_RICH */
 } siam_model_config;
+
+/* Activation of the embedding. The paper's is the sigmoid. */
+typedef enum siam_embed_act {
+    SIAM_EMBED_SIGMOID = 0,
+    SIAM_EMBED_NONE = 1,   /* the fc output itself */
+    SIAM_EMBED_RELU = 2
+} siam_embed_act;
+
+/* Distance heads: |e1 - e2| -> dropout -> out (the paper), or a
+ * concatenation of pair features -> dropout -> out. */
+#define SIAM_HEAD_L1 0u
+#define SIAM_HEAD_RICH (SIAM_PAIRFEAT_ABS | SIAM_PAIRFEAT_SQ | SIAM_PAIRFEAT_COS)
+
+/* "sigmoid", "none", "relu"; -1 with a message otherwise. */
+int siam_embed_act_parse(const char *name, siam_embed_act *out, siam_error *err);
+const char *siam_embed_act_name(int act);
+/* "l1" (the paper), "rich" (|a-b|, (a-b)^2, cosine), or blocks joined by
+ * '+' from "abs", "sq", "prod", "cos" (e.g. "abs+prod"; "abs" alone is the
+ * l1 head through the pair-feature op). -1 with a message otherwise. */
+int siam_head_parse(const char *name, unsigned *out, siam_error *err);
+/* Width of the head's feature vector (the out layer's input). */
+int siam_model_head_width(const siam_model_config *cfg);
 
 void siam_model_config_default(siam_model_config *cfg);
 /* Checks that every layer has a positive output size; fills the derived

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "host/checkpoint.h"
+#include "host/metrics.h"
 #include "kernels/philox.h"
 #include "kernels/rng.h"
 
@@ -42,6 +43,9 @@ struct siam_trainer {
     int has_best;
     history_col cols[SIAM_HISTORY_MAX_METRICS];
     int ncols;
+    siam_wavg *wavg;    /* NULL unless cfg.wavg.kind is set */
+    siam_pairset *epoch_set; /* the sampler's pairs of the current epoch (cfg.sampler) */
+    float *val_labels;  /* host, val->count (threshold_from_val) */
 };
 
 void siam_train_config_default(siam_train_config *cfg)
@@ -53,6 +57,7 @@ void siam_train_config_default(siam_train_config *cfg)
     cfg->std = SIAM_DATA_STD;
     cfg->threshold = 0.5f;
     siam_augment_defaults(&cfg->augment); /* paper settings, disabled */
+    siam_wavg_config_default(&cfg->wavg);
     strcpy(cfg->early_stop.metric, "val_acc");
     cfg->early_stop.mode_max = 1;
     cfg->early_stop.patience = 5;
@@ -241,9 +246,19 @@ siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairse
     t->val = val;
     t->cfg = *cfg;
     t->cfg.checkpoint_path = NULL; /* the borrowed string is copied below */
-    size_t nmax = train->count > (val ? val->count : 0) ? train->count : val->count;
+    if (cfg->sampler && siam_pair_sampler_base(cfg->sampler)->images != train->images) {
+        siam_fail(err, "trainer: the pair sampler draws from another image bank than the "
+                       "training set's");
+        goto fail;
+    }
+    /* With a sampler every epoch trains on its pairs (a fixed count). */
+    size_t ntrain = cfg->sampler ? siam_pair_sampler_count(cfg->sampler) : train->count;
+    size_t nmax = ntrain > (val ? val->count : 0) ? ntrain : val->count;
+    if (cfg->sampler &&
+        !(t->epoch_set = siam_pairset_new(train->images, ntrain, "pair sampler", err)))
+        goto fail;
     t->host_idx = malloc(2 * nmax * sizeof(int32_t));
-    t->perm = malloc(train->count * sizeof(int32_t));
+    t->perm = malloc((ntrain + 1) * sizeof(int32_t));
     t->host_labels = malloc(nmax * sizeof(float));
     t->probs = malloc(nmax * sizeof(float));
     char *path = cfg->checkpoint_path ? strdup(cfg->checkpoint_path) : NULL;
@@ -257,8 +272,18 @@ siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairse
         goto fail;
     if (!(t->train_images = siam_images_to_device(t->ops, t->ctx, train->images, err)))
         goto fail;
-    if (dev_pairs_alloc(t->ops, t->ctx, &t->tr, train->count, err))
+    if (dev_pairs_alloc(t->ops, t->ctx, &t->tr, ntrain, err))
         goto fail;
+    if (cfg->wavg.kind != SIAM_WAVG_OFF && !(t->wavg = siam_wavg_new(m, &cfg->wavg, err)))
+        goto fail;
+    if (cfg->threshold_from_val && val) {
+        if (!(t->val_labels = malloc((val->count + 1) * sizeof(float)))) {
+            siam_fail(err, "trainer: out of host memory for %zu labels", val->count);
+            goto fail;
+        }
+        for (size_t i = 0; i < val->count; i++)
+            t->val_labels[i] = val->pairs[i].label;
+    }
     if (val) {
         if (val->images == train->images)
             t->val_images = t->train_images;
@@ -299,6 +324,9 @@ void siam_trainer_free(siam_trainer *t)
     dev_pairs_free(t->ops, t->ctx, &t->tr);
     dev_pairs_free(t->ops, t->ctx, &t->va);
     t->ops->mem_free(t->ctx, t->best);
+    siam_wavg_free(t->wavg);
+    siam_pairset_free(t->epoch_set);
+    free(t->val_labels);
     for (int k = 0; k < t->ncols; k++)
         free(t->cols[k].v);
     free((char *)t->cfg.checkpoint_path);
@@ -316,6 +344,7 @@ siam_optim *siam_trainer_optim(siam_trainer *t) { return t->opt; }
 const siam_train_config *siam_trainer_config(const siam_trainer *t) { return &t->cfg; }
 const siam_early_stop *siam_trainer_early_stop(const siam_trainer *t) { return &t->es; }
 int siam_trainer_history_count(const siam_trainer *t) { return t->ncols; }
+siam_wavg *siam_trainer_wavg(siam_trainer *t) { return t->wavg; }
 
 const char *siam_trainer_history_name(const siam_trainer *t, int k)
 {
@@ -373,6 +402,16 @@ const double *siam_trainer_history(const siam_trainer *t, const char *name)
 {
     history_col *c = find_col(t, name);
     return c ? c->v : NULL;
+}
+
+float siam_trainer_threshold(const siam_trainer *t)
+{
+    const double *h = t->cfg.threshold_from_val ? siam_trainer_history(t, "val_threshold") : NULL;
+    if (!h || t->epochs_done == 0)
+        return t->cfg.threshold;
+    int e = t->has_best && t->es.best_epoch >= 0 && t->es.best_epoch < t->epochs_done
+        ? t->es.best_epoch : t->epochs_done - 1;
+    return isnan(h[e]) ? t->cfg.threshold : (float)h[e];
 }
 
 int siam_trainer_history_set(siam_trainer *t, int count, const char *const *names,
@@ -479,7 +518,7 @@ int siam_trainer_evaluate(siam_trainer *t, const siam_pairset *ps, double *loss,
     if (!rc)
         rc = eval_pass(t->m, images, &d, t->cfg.mean, t->cfg.std, loss, out, err);
     if (!rc && acc)
-        *acc = accuracy_of(ps, out, t->cfg.threshold);
+        *acc = accuracy_of(ps, out, siam_trainer_threshold(t));
     dev_pairs_free(t->ops, t->ctx, &d);
     if (out != probs)
         free(out);
@@ -535,7 +574,13 @@ static int call_hook(siam_trainer *t, siam_train_event *ev, siam_error *err)
 static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, siam_error *err)
 {
     const siam_train_config *cfg = &t->cfg;
-    size_t n = t->train->count;
+    const siam_pairset *set = t->train;
+    if (cfg->sampler) {
+        if (siam_pair_sampler_epoch(cfg->sampler, epoch, t->epoch_set->pairs, err))
+            return -1;
+        set = t->epoch_set;
+    }
+    size_t n = set->count;
     int bs = cfg->batch_size;
     /* The order is a function of (seed, epoch) alone: each epoch draws
      * from its own counter range, so a resumed run shuffles identically. */
@@ -545,7 +590,7 @@ static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, si
     for (size_t i = 0; i < n; i++)
         t->perm[i] = (int32_t)i;
     siam_rng_shuffle_i32(&r, t->perm, n);
-    layout(t->train, t->perm, bs, t->host_idx, t->host_labels);
+    layout(set, t->perm, bs, t->host_idx, t->host_labels);
     if (dev_pairs_upload(t->ops, t->ctx, &t->tr, t->host_idx, t->host_labels, err))
         return -1;
     int batches = (int)(cfg->drop_last ? n / (size_t)bs : (n + (size_t)bs - 1) / (size_t)bs);
@@ -584,6 +629,9 @@ static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, si
         if (siam_model_backward(t->m, nb, y, err) ||
             siam_optim_step(t->opt, siam_model_params(t->m), siam_model_grads(t->m), err))
             return siam_fail_wrap(err, "epoch %d, batch %d", epoch + 1, k + 1);
+        if (t->wavg && cfg->wavg.kind == SIAM_WAVG_EMA && epoch >= cfg->wavg.start_epoch &&
+            siam_wavg_update(t->wavg, err))
+            return siam_fail_wrap(err, "epoch %d, batch %d", epoch + 1, k + 1);
         for (int i = 0; i < nb; i++)
             correct += (t->probs[i] >= cfg->threshold) == (t->host_labels[s + i] >= 0.5f);
         lsum += (double)l * nb;
@@ -602,6 +650,52 @@ static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, si
     return 0;
 }
 
+/* Validation, the epoch's history, the EPOCH_END hook and early stopping
+ * of epoch e. */
+static int epoch_end(siam_trainer *t, siam_train_event *ev, int e, double lr, double tl,
+                     double ta, siam_error *err)
+{
+    const siam_train_config *cfg = &t->cfg;
+    double vl = NAN, va = NAN;
+    if (t->val) {
+        if (eval_pass(t->m, t->val_images, &t->va, cfg->mean, cfg->std, &vl, t->probs, err))
+            return -1;
+        va = accuracy_of(t->val, t->probs, cfg->threshold);
+        if (cfg->threshold_from_val) {
+            float thr;
+            double best;
+            if (siam_metrics_best_threshold(&thr, &best, t->probs, t->val_labels,
+                                            t->val->count, err) ||
+                siam_trainer_record(t, "val_threshold", thr, err) ||
+                siam_trainer_record(t, "val_acc_at_threshold", best, err))
+                return -1;
+        }
+    }
+    if (siam_trainer_record(t, "train_loss", tl, err) ||
+        siam_trainer_record(t, "train_acc", ta, err) ||
+        siam_trainer_record(t, "val_loss", vl, err) ||
+        siam_trainer_record(t, "val_acc", va, err) || siam_trainer_record(t, "lr", lr, err))
+        return -1;
+    ev->kind = SIAM_EVENT_EPOCH_END;
+    ev->lr = lr;
+    if (call_hook(t, ev, err))
+        return -1;
+    if (cfg->use_early_stop) {
+        const double *h = siam_trainer_history(t, cfg->early_stop.metric);
+        if (!h)
+            return siam_fail(err, "early stopping: metric '%s' was not recorded in epoch %d",
+                             cfg->early_stop.metric, e + 1);
+        if (siam_early_stop_update(&t->es, e, h[e]) && t->best) {
+            if (best_copy(t, 0, err))
+                return -1;
+            t->has_best = 1;
+        }
+        if (t->es.stopped)
+            t->stop = SIAM_STOP_EARLY;
+    }
+    return 0;
+}
+
 int siam_trainer_fit(siam_trainer *t, siam_error *err)
 {
     const siam_train_config *cfg = &t->cfg;
@@ -617,44 +711,33 @@ int siam_trainer_fit(siam_trainer *t, siam_error *err)
             return -1;
         if (t->stop)
             break;
-        double lr = siam_optim_lr(t->opt), tl = NAN, ta = NAN, vl = NAN, va = NAN;
+        double lr = siam_optim_lr(t->opt), tl = NAN, ta = NAN;
         if (train_epoch(t, e, &tl, &ta, err))
             return -1;
         if (t->stop == SIAM_STOP_SIGNAL || (t->stop == SIAM_STOP_HOOK && isnan(tl)))
             break; /* interrupted mid-epoch: nothing of it is recorded */
-        if (t->val) {
-            if (eval_pass(t->m, t->val_images, &t->va, cfg->mean, cfg->std, &vl, t->probs, err))
-                return -1;
-            va = accuracy_of(t->val, t->probs, cfg->threshold);
-        }
-        if (siam_trainer_record(t, "train_loss", tl, err) ||
-            siam_trainer_record(t, "train_acc", ta, err) ||
-            siam_trainer_record(t, "val_loss", vl, err) ||
-            siam_trainer_record(t, "val_acc", va, err) || siam_trainer_record(t, "lr", lr, err))
+        if (t->wavg && cfg->wavg.kind == SIAM_WAVG_SWA && e >= cfg->wavg.start_epoch &&
+            siam_wavg_update(t->wavg, err))
+            return siam_fail_wrap(err, "epoch %d", e + 1);
+        /* From validation to the best-weights copy the model holds the
+         * average, so that both see the weights that will be used. */
+        int swapped = t->wavg && siam_wavg_count(t->wavg) > 0;
+        if (swapped && siam_wavg_swap(t->wavg, err))
             return -1;
-        ev.kind = SIAM_EVENT_EPOCH_END;
-        ev.lr = lr;
-        if (call_hook(t, &ev, err))
+        int rc = epoch_end(t, &ev, e, lr, tl, ta, err);
+        if (swapped && siam_wavg_swap(t->wavg, rc ? NULL : err))
+            rc = -1;
+        if (rc)
             return -1;
-        if (cfg->use_early_stop) {
-            const double *h = siam_trainer_history(t, cfg->early_stop.metric);
-            if (!h)
-                return siam_fail(err, "early stopping: metric '%s' was not recorded in epoch %d",
-                                 cfg->early_stop.metric, e + 1);
-            if (siam_early_stop_update(&t->es, e, h[e]) && t->best) {
-                if (best_copy(t, 0, err))
-                    return -1;
-                t->has_best = 1;
-            }
-            if (t->es.stopped)
-                t->stop = SIAM_STOP_EARLY;
-        }
         t->epochs_done++;
         if (cfg->checkpoint_path && siam_checkpoint_save(cfg->checkpoint_path, t->m, t->opt, t, err))
             return siam_fail_wrap(err, "after epoch %d", e + 1);
     }
-    if (t->best && t->has_best && t->es.best_epoch != t->epochs_done - 1 &&
-        t->stop != SIAM_STOP_SIGNAL)
+    if (t->stop == SIAM_STOP_SIGNAL)
+        return 0;
+    if (t->best && t->has_best && t->es.best_epoch != t->epochs_done - 1)
         return best_copy(t, 1, err);
+    if (t->wavg && siam_wavg_count(t->wavg) > 0)
+        return siam_wavg_apply(t->wavg, err);
     return 0;
 }

@@ -16,7 +16,9 @@
 #include "host/early_stop.h"
 #include "host/model.h"
 #include "host/optim.h"
+#include "host/pair_sampler.h"
 #include "host/schedule.h"
+#include "host/weight_avg.h"
 #include "kernels/augment.h"
 
 typedef struct siam_trainer siam_trainer;
@@ -60,6 +62,14 @@ typedef struct siam_train_config {
     void *hook_user;
     volatile sig_atomic_t *stop_flag; /* checked after each batch; may be NULL */
     const char *checkpoint_path;      /* written after every epoch when non-NULL */
+    /* Options beyond the seed's loop; zero (as set by the default) is off. */
+    siam_wavg_config wavg;      /* weight averaging: validation, and the model after fit,
+                                 * use the average (docs/training.md) */
+    int threshold_from_val;     /* record val_threshold (best-accuracy threshold on the
+                                 * validation set) each epoch; siam_trainer_evaluate then
+                                 * uses it instead of `threshold` */
+    const siam_pair_sampler *sampler; /* borrowed: each epoch trains on its pairs for that
+                                       * epoch instead of the training set's (same bank) */
 } siam_train_config;
 
 void siam_train_config_default(siam_train_config *cfg);
@@ -101,6 +111,13 @@ int siam_trainer_record(siam_trainer *t, const char *name, double value, siam_er
 const double *siam_trainer_history(const siam_trainer *t, const char *name);
 int siam_trainer_history_count(const siam_trainer *t);
 const char *siam_trainer_history_name(const siam_trainer *t, int k);
+
+/* The decision threshold siam_trainer_evaluate applies: cfg.threshold, or
+ * with threshold_from_val the val_threshold recorded for the best epoch
+ * (early stopping with restore_best) or else the last epoch. */
+float siam_trainer_threshold(const siam_trainer *t);
+/* The weight average, or NULL when averaging is off. */
+siam_wavg *siam_trainer_wavg(siam_trainer *t);
 
 /* Mean loss and accuracy of the model (eval mode) over a pair set whose
  * images are those of the trainer's train or val set. probs may be NULL or

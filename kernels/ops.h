@@ -146,7 +146,43 @@ typedef struct siam_ops {
     int (*augment_batch)(siam_ctx *ctx, float *out, const uint8_t *images, const int32_t *idx,
                          int n, int H, int W, const siam_augment *aug, uint64_t seed,
                          uint64_t offset, float mean, float std);
+
+    /* Members below were added after the first table; copies of a table
+     * (struct assignment) pick them up, positional tables list them last. */
+
+    /* Siamese head features beyond the paper's |a - b| (SIAM_PAIRFEAT_*
+     * bits in `mask`): for each of B rows of a, b (B,U), out (B,F) holds the
+     * selected blocks in this order: |a-b| (U), (a-b)^2 (U), a*b (U),
+     * cos(a,b) (1) = a.b / max(|a| |b|, SIAM_PAIRFEAT_EPS). F is
+     * siam_pairfeat_width(mask, U). */
+    int (*pair_features_forward)(siam_ctx *ctx, float *out, const float *a, const float *b,
+                                 int B, int U, unsigned mask);
+    /* da, db (B,U) are overwritten from dout (B,F). Derivatives: sign(a-b)
+     * (sign(0) = 0), 2(a-b), b and a, and for the cosine
+     * b/(|a||b|) - cos a/|a|^2 (the denominator taken as constant where the
+     * clamp is active). */
+    int (*pair_features_backward)(siam_ctx *ctx, float *da, float *db, const float *dout,
+                                  const float *a, const float *b, int B, int U, unsigned mask);
+    /* y = (1 - w) y + w x over n values, 0 <= w <= 1 (exact at w = 0 and 1):
+     * an exponential moving average with w = 1 - decay, a running mean of
+     * k+1 terms with w = 1/(k+1). */
+    int (*lerp)(siam_ctx *ctx, float *y, const float *x, size_t n, float w);
 } siam_ops;
+
+#define SIAM_PAIRFEAT_ABS 1u
+#define SIAM_PAIRFEAT_SQ 2u
+#define SIAM_PAIRFEAT_PROD 4u
+#define SIAM_PAIRFEAT_COS 8u
+#define SIAM_PAIRFEAT_ALL 15u
+#define SIAM_PAIRFEAT_EPS 1e-8f
+
+/* Width F of a pair-feature row of embeddings of U values. */
+static inline int siam_pairfeat_width(unsigned mask, int U)
+{
+    return U * (int)(((mask & SIAM_PAIRFEAT_ABS) != 0) + ((mask & SIAM_PAIRFEAT_SQ) != 0) +
+                     ((mask & SIAM_PAIRFEAT_PROD) != 0)) +
+           ((mask & SIAM_PAIRFEAT_COS) != 0);
+}
 
 /* The CPU backend; always present. */
 extern const siam_ops siam_ops_cpu;

@@ -172,7 +172,8 @@ static void cut_100(unsigned char *b, long *n) { (void)b; *n -= 100; }
 static void cut_to_5(unsigned char *b, long *n) { (void)b; *n = 5; }
 static void flip_middle(unsigned char *b, long *n) { b[*n / 2] ^= 0x10; }
 static void bad_magic(unsigned char *b, long *n) { (void)n; b[3] = 'X'; }
-static void version_2(unsigned char *b, long *n) { (void)n; b[8] = 2; }
+static void version_3(unsigned char *b, long *n) { (void)n; b[8] = 3; }
+static void version_0(unsigned char *b, long *n) { (void)n; b[8] = 0; }
 static void append_3(unsigned char *b, long *n) { memset(b + *n, 0, 3); *n += 3; }
 
 /* Saves a fresh checkpoint, damages it, and checks the load fails with
@@ -228,7 +229,10 @@ static void each_corruption_is_refused(void **state)
     damaged(s, cut_to_5, "truncated: 5 bytes, shorter than the 24-byte header", 0);
     damaged(s, flip_middle, "checksum mismatch (file corrupted): stored ", 1);
     damaged(s, bad_magic, "not a siamlua checkpoint (bad magic)", 0);
-    damaged(s, version_2, "format version 2 is not supported (this build reads version 1)", 0);
+    damaged(s, version_3, "format version 3 is not supported (this build reads versions 1 to 2)",
+            0);
+    damaged(s, version_0, "format version 0 is not supported (this build reads versions 1 to 2)",
+            0);
     damaged(s, append_3, "3 unexpected bytes after the declared end", 1);
 }
 
@@ -278,12 +282,92 @@ static void mismatches_are_refused(void **state)
     siam_model_free(a);
 }
 
+/* A version 2 file turned into the version 1 layout (no embedding
+ * activation and head words at bytes 80..87, version 1, size and checksum
+ * redone): what the previous build wrote for the same model. */
+static void to_version_1(unsigned char *b, long *n)
+{
+    memmove(b + 80, b + 88, (size_t)(*n - 88));
+    *n -= 8;
+    b[8] = 1;
+    uint64_t total = (uint64_t)*n, h = 14695981039346656037ull; /* FNV-1a 64 basis */
+    for (int i = 0; i < 8; i++)
+        b[16 + i] = (unsigned char)(total >> (8 * i));
+    for (long i = 0; i < *n - 8; i++) {
+        h ^= b[i];
+        h *= 1099511628211ull;
+    }
+    for (int i = 0; i < 8; i++)
+        b[*n - 8 + i] = (unsigned char)(h >> (8 * i));
+}
+
+static siam_model *model_with(suite *s, int embed_act, unsigned head, uint64_t seed)
+{
+    siam_model_config cfg;
+    config(&cfg, 4);
+    cfg.embed_act = embed_act;
+    cfg.head = head;
+    siam_error err;
+    siam_model *m = siam_model_new(&siam_ops_cpu, s->ctx, &cfg, 2, &err);
+    if (!m)
+        fail_msg("%s", err.msg);
+    assert_int_equal(siam_model_init(m, SIAM_INIT_PAPER, seed, &err), 0);
+    return m;
+}
+
+/* Version 1 files load (as the paper's head); the options round-trip and
+ * a model with other options is refused before anything changes. */
+static void architecture_options(void **state)
+{
+    suite *s = *state;
+    siam_error err;
+    char want[512];
+    siam_model *a = model_new(s, 4, 1), *b = model_new(s, 4, 2);
+    assert_int_equal(siam_checkpoint_save(s->path, a, NULL, NULL, &err), 0);
+    edit_file(s->path, to_version_1);
+    if (siam_checkpoint_load(s->path, b, NULL, NULL, &err))
+        fail_msg("%s", err.msg);
+    size_t na, nb;
+    float *va = host_state(s, a, NULL, &na), *vb = host_state(s, b, NULL, &nb);
+    assert_memory_equal(va, vb, na * 4);
+    free(va);
+    free(vb);
+    /* A version 1 file holds the paper's head: a rich-head model is refused. */
+    siam_model *rich = model_with(s, SIAM_EMBED_RELU, SIAM_HEAD_RICH, 3);
+    assert_int_equal(siam_checkpoint_load(s->path, rich, NULL, NULL, &err), -1);
+    snprintf(want, sizeof want, "checkpoint %s: architecture mismatch: embedding activation "
+                                "sigmoid in the file, relu in the model", s->path);
+    assert_string_equal(err.msg, want);
+
+    siam_model *rich2 = model_with(s, SIAM_EMBED_RELU, SIAM_HEAD_RICH, 4);
+    assert_int_equal(siam_checkpoint_save(s->path, rich, NULL, NULL, &err), 0);
+    if (siam_checkpoint_load(s->path, rich2, NULL, NULL, &err))
+        fail_msg("%s", err.msg);
+    va = host_state(s, rich, NULL, &na);
+    vb = host_state(s, rich2, NULL, &nb);
+    assert_int_equal(na, nb);
+    assert_memory_equal(va, vb, na * 4);
+    free(va);
+    free(vb);
+    siam_model *l1 = model_with(s, SIAM_EMBED_RELU, SIAM_HEAD_L1, 5);
+    assert_int_equal(siam_checkpoint_load(s->path, l1, NULL, NULL, &err), -1);
+    snprintf(want, sizeof want, "checkpoint %s: architecture mismatch: distance head 0xb in the "
+                                "file, 0x0 in the model (0 is the paper's l1)", s->path);
+    assert_string_equal(err.msg, want);
+    siam_model_free(a);
+    siam_model_free(b);
+    siam_model_free(rich);
+    siam_model_free(rich2);
+    siam_model_free(l1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(round_trip_restores_everything),
         cmocka_unit_test(each_corruption_is_refused),
         cmocka_unit_test(mismatches_are_refused),
+        cmocka_unit_test(architecture_options),
     };
     return cmocka_run_group_tests_name("checkpoint", tests, setup, teardown);
 }

@@ -45,6 +45,8 @@ static void reads_the_saved_architecture(void **state)
     cfg.dropout = 0.25f;
     cfg.bn_momentum = 0.2f;
     cfg.bn_eps = 1e-3f;
+    cfg.embed_act = SIAM_EMBED_RELU; /* format version 2 */
+    cfg.head = SIAM_HEAD_RICH;
     siam_model *m = siam_model_new(&siam_ops_cpu, ctx, &cfg, 2, &err);
     assert_non_null(m);
     assert_int_equal(siam_model_init(m, SIAM_INIT_PYTORCH, 3, &err), 0);
@@ -69,6 +71,8 @@ static void reads_the_saved_architecture(void **state)
     assert_true(h.config.dropout == 0.25f);
     assert_true(h.config.bn_momentum == 0.2f);
     assert_true(h.config.bn_eps == 1e-3f);
+    assert_int_equal(h.config.embed_act, SIAM_EMBED_RELU);
+    assert_int_equal(h.config.head, SIAM_HEAD_RICH);
 
     /* A model built from the header takes the checkpoint. */
     siam_model *m2 = siam_model_new(&siam_ops_cpu, ctx, &h.config, 1, &err);
@@ -116,7 +120,8 @@ static void bad_files_fail_with_the_reason(void **state)
     write_bytes(path, buf, sizeof buf);
     assert_int_equal(siam_checkpoint_read_header(path, &h, &err), -1);
     snprintf(want, sizeof want,
-             "checkpoint %s: format version 9 is not supported (this build reads version 1)",
+             "checkpoint %s: format version 9 is not supported (this build reads versions 1 "
+             "to 2)",
              path);
     assert_string_equal(err.msg, want);
 

@@ -2,7 +2,8 @@
  * finite differences of a double-precision reference forward, on a reduced-size
  * configuration (every layer type: four conv+BN+ReLU blocks, three pools,
  * fc+sigmoid, |e1-e2|, dropout, out+sigmoid, BCE) on a batch of 3 pairs, so
- * both towers contribute to every weight gradient. The paper-size model is
+ * both towers contribute to every weight gradient; then again for every
+ * embedding activation and distance head variant (model.h options). The paper-size model is
  * checked against PyTorch in test_model_torch.c. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +22,22 @@
 
 enum { B = 3 };
 
+/* One architecture option set; the first is the paper's network. */
+typedef struct variant {
+    const char *name;
+    int embed_act;
+    unsigned head;
+} variant;
+
+static const variant variants[] = {
+    { "paper: sigmoid, l1", SIAM_EMBED_SIGMOID, SIAM_HEAD_L1 },
+    { "sigmoid, rich", SIAM_EMBED_SIGMOID, SIAM_HEAD_RICH },
+    { "none, abs+sq+prod+cos", SIAM_EMBED_NONE, SIAM_PAIRFEAT_ALL },
+    { "relu, rich", SIAM_EMBED_RELU, SIAM_HEAD_RICH },
+    { "none, l1", SIAM_EMBED_NONE, SIAM_HEAD_L1 },
+    { "relu, prod+cos", SIAM_EMBED_RELU, SIAM_PAIRFEAT_PROD | SIAM_PAIRFEAT_COS },
+};
+
 typedef struct fixture {
     siam_ctx *ctx;
     siam_model *m;
@@ -30,6 +47,8 @@ typedef struct fixture {
 
 static int setup(void **state)
 {
+    const variant *v = *state ? *state : &variants[0];
+    printf("variant: %s\n", v->name);
     fixture *f = calloc(1, sizeof *f);
     siam_error err;
     siam_ctx_options opt = { .threads = 1 };
@@ -44,6 +63,8 @@ static int setup(void **state)
     memcpy(cfg.kernels, k, sizeof k);
     cfg.fc_units = 6;
     cfg.dropout = 0.3f;
+    cfg.embed_act = v->embed_act;
+    cfg.head = v->head;
     f->m = siam_model_new(&siam_ops_cpu, f->ctx, &cfg, B, &err);
     if (!f->m)
         fail_msg("%s", err.msg);
@@ -176,24 +197,46 @@ static double ref_loss(ref *r, const double *pd)
         }
         cin = co;
     }
-    int I = cin * h * w, U = c->fc_units;
+    int I = cin * h * w, U = c->fc_units, F = siam_model_head_width(c);
     double *e = r->b; /* (N, U) embeddings */
     for (int n = 0; n < N; n++)
         for (int u = 0; u < U; u++) {
             double s = RP(17)[u];
             for (int i = 0; i < I; i++)
                 s += RP(16)[(size_t)u * I + i] * r->a[(size_t)n * I + i];
-            e[n * U + u] = 1.0 / (1.0 + exp(-s));
+            e[n * U + u] = c->embed_act == SIAM_EMBED_SIGMOID ? 1.0 / (1.0 + exp(-s))
+                         : c->embed_act == SIAM_EMBED_RELU    ? fmax(s, 0.0)
+                                                              : s;
         }
-    double loss = 0.0;
+    double loss = 0.0, feat[64];
+    unsigned head = c->head == SIAM_HEAD_L1 ? SIAM_PAIRFEAT_ABS : c->head;
     for (int n = 0; n < B; n++) {
-        double z = RP(19)[0];
+        const double *e1 = e + n * U, *e2 = e + (B + n) * U;
+        double dot = 0.0, n1 = 0.0, n2 = 0.0;
+        int k = 0;
+        for (int blk = 0; blk < 3; blk++) {
+            if (!(head & (1u << blk)))
+                continue;
+            for (int u = 0; u < U; u++) {
+                double d = e1[u] - e2[u];
+                feat[k++] = blk == 0 ? fabs(d) : blk == 1 ? d * d : e1[u] * e2[u];
+            }
+        }
         for (int u = 0; u < U; u++) {
-            size_t i = (size_t)n * U + u;
+            dot += e1[u] * e2[u];
+            n1 += e1[u] * e1[u];
+            n2 += e2[u] * e2[u];
+        }
+        if (head & SIAM_PAIRFEAT_COS)
+            feat[k++] = dot / fmax(sqrt(n1) * sqrt(n2), SIAM_PAIRFEAT_EPS);
+        assert_int_equal(k, F);
+        double z = RP(19)[0];
+        for (int j = 0; j < F; j++) {
+            size_t i = (size_t)n * F + j;
             /* Inverted dropout with the mask loss_at's state draws. */
             double keep = siam_philox_uniform(3, SIAM_STREAM_DROPOUT, 1000 + i) >= c->dropout
                 ? 1.0 / (1.0 - c->dropout) : 0.0;
-            z += RP(18)[u] * fabs(e[n * U + u] - e[(B + n) * U + u]) * keep;
+            z += RP(18)[j] * feat[j] * keep;
         }
         double p = 1.0 / (1.0 + exp(-z));
         loss -= y[n] ? fmax(log(p), -100.0) : fmax(log1p(-p), -100.0);
@@ -338,12 +381,71 @@ static void backward_refuses_eval_forward(void **state)
     assert_string_equal(err.msg, "model forward: batch 4 outside 1..3");
 }
 
+/* The option parsers and the configuration check. */
+static void options_parse_and_check(void **state)
+{
+    (void)state;
+    siam_error err;
+    unsigned head = 99;
+    siam_embed_act act;
+    assert_int_equal(siam_head_parse("l1", &head, &err), 0);
+    assert_int_equal(head, SIAM_HEAD_L1);
+    assert_int_equal(siam_head_parse("rich", &head, &err), 0);
+    assert_int_equal(head, SIAM_PAIRFEAT_ABS | SIAM_PAIRFEAT_SQ | SIAM_PAIRFEAT_COS);
+    assert_int_equal(siam_head_parse("cos+abs+prod", &head, &err), 0);
+    assert_int_equal(head, SIAM_PAIRFEAT_ABS | SIAM_PAIRFEAT_PROD | SIAM_PAIRFEAT_COS);
+    static const char *bad[] = { "", "abs+", "abs+abs", "l2", "+sq" };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        assert_int_equal(siam_head_parse(bad[k], &head, &err), -1);
+        char want[160];
+        snprintf(want, sizeof want, "unknown distance head '%s' (l1, rich, or blocks joined by "
+                 "'+' from abs, sq, prod, cos, each once)", bad[k]);
+        assert_string_equal(err.msg, want);
+    }
+    assert_int_equal(siam_embed_act_parse("relu", &act, &err), 0);
+    assert_int_equal(act, SIAM_EMBED_RELU);
+    assert_int_equal(siam_embed_act_parse("tanh", &act, &err), -1);
+    assert_string_equal(err.msg, "unknown embedding activation 'tanh' (sigmoid, none, relu)");
+    assert_string_equal(siam_embed_act_name(SIAM_EMBED_NONE), "none");
+    siam_model_config cfg;
+    siam_model_config_default(&cfg);
+    assert_int_equal(cfg.embed_act, 0);
+    assert_int_equal(cfg.head, 0);
+    assert_int_equal(siam_model_head_width(&cfg), 4096);
+    cfg.fc_units = 512;
+    cfg.head = SIAM_HEAD_RICH;
+    assert_int_equal(siam_model_head_width(&cfg), 2 * 512 + 1);
+    cfg.head = 16;
+    assert_int_equal(siam_model_config_check(&cfg, NULL, &err), -1);
+    assert_string_equal(err.msg, "model config: head 0x10 has bits outside 0xf");
+    cfg.head = 0;
+    cfg.embed_act = 3;
+    assert_int_equal(siam_model_config_check(&cfg, NULL, &err), -1);
+    assert_string_equal(err.msg, "model config: embed_act 3 is not 0 (sigmoid), 1 (none) or "
+                                 "2 (relu)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gradients_match_finite_differences),
         cmocka_unit_test(backward_accumulates),
         cmocka_unit_test(backward_refuses_eval_forward),
+        cmocka_unit_test(options_parse_and_check),
     };
-    return cmocka_run_group_tests_name("model_grad", tests, setup, teardown);
+    int failed = cmocka_run_group_tests_name("model_grad", tests, setup, teardown);
+    /* Every option variant: the whole-model gradient check again, with
+     * the out layer's parameter table following the head width. */
+    for (size_t v = 1; v < sizeof variants / sizeof variants[0]; v++) {
+        const struct CMUnitTest vt[] = {
+            cmocka_unit_test_prestate_setup_teardown(gradients_match_finite_differences, setup,
+                                                     teardown, (void *)&variants[v]),
+            cmocka_unit_test_prestate_setup_teardown(backward_accumulates, setup, teardown,
+                                                     (void *)&variants[v]),
+        };
+        char name[80];
+        snprintf(name, sizeof name, "model_grad %s", variants[v].name);
+        failed += _cmocka_run_group_tests(name, vt, 2, NULL, NULL);
+    }
+    return failed;
 }

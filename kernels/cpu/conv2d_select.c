@@ -106,7 +106,10 @@ void siam_ops_cpu_fast_init(siam_ops *ops, int automatic, siam_conv_algo algo)
     .adam_step = siam_cpu_adam_step,                                                              \
     .sgd_step = siam_cpu_sgd_step,                                                                \
     .gather_normalize = siam_cpu_gather_normalize,                                                \
-    .augment_batch = siam_cpu_augment_batch
+    .augment_batch = siam_cpu_augment_batch,                                                      \
+    .pair_features_forward = siam_cpu_pair_features_forward,                                      \
+    .pair_features_backward = siam_cpu_pair_features_backward,                                    \
+    .lerp = siam_cpu_lerp
 
 static const siam_ops cpu_auto_table = {
     .name = "cpu",

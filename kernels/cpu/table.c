@@ -37,4 +37,7 @@ const siam_ops siam_ops_cpu = {
     .sgd_step = siam_cpu_sgd_step,
     .gather_normalize = siam_cpu_gather_normalize,
     .augment_batch = siam_cpu_augment_batch,
+    .pair_features_forward = siam_cpu_pair_features_forward,
+    .pair_features_backward = siam_cpu_pair_features_backward,
+    .lerp = siam_cpu_lerp,
 };

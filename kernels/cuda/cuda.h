@@ -183,6 +183,13 @@ int siam_cuda_absdiff_forward(siam_ctx *ctx, float *out, const float *a, const f
 int siam_cuda_absdiff_backward(siam_ctx *ctx, float *da, float *db, const float *dout,
                                const float *a, const float *b, size_t n);
 
+int siam_cuda_pair_features_forward(siam_ctx *ctx, float *out, const float *a, const float *b,
+                                  int B, int U, unsigned mask);
+int siam_cuda_pair_features_backward(siam_ctx *ctx, float *da, float *db, const float *dout,
+                                   const float *a, const float *b, int B, int U,
+                                   unsigned mask);
+int siam_cuda_lerp(siam_ctx *ctx, float *y, const float *x, size_t n, float w);
+
 int siam_cuda_dropout_forward(siam_ctx *ctx, float *out, float *mask, const float *in, size_t n,
                               float p, uint64_t seed, uint64_t offset);
 int siam_cuda_dropout_backward(siam_ctx *ctx, float *din, const float *dout, const float *mask,

@@ -42,6 +42,9 @@ static const siam_ops cuda_ops = {
     siam_cuda_sgd_step,
     siam_cuda_gather_normalize,
     siam_cuda_augment_batch,
+    siam_cuda_pair_features_forward,
+    siam_cuda_pair_features_backward,
+    siam_cuda_lerp,
 };
 
 extern "C" const siam_ops *siam_ops_cuda(void)
