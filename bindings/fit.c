@@ -14,6 +14,7 @@
 
 #include "bindings/apiutil.h"
 #include "bindings/augment.h"
+#include "bindings/fit_accuracy.h"
 #include "bindings/interrupt.h"
 #include "bindings/model.h"
 #include "bindings/optim.h"
@@ -63,6 +64,7 @@ static double seconds_since(const struct timespec *t0)
 typedef struct run_box {
     siam_trainer *t;
     siam_pairset *train, *val;
+    siam_pair_sampler *sampler;
     siam_lua_model *lm;
     siam_lua_optim *lo;
 } run_box;
@@ -70,6 +72,7 @@ typedef struct run_box {
 static void run_close(run_box *rb)
 {
     siam_trainer_free(rb->t);
+    siam_pair_sampler_free(rb->sampler); /* before the sets it borrows */
     siam_pairset_free(rb->train);
     siam_pairset_free(rb->val);
     if (rb->lm != NULL)
@@ -169,7 +172,8 @@ static void push_metrics(fit_run *r, int e)
 static int is_builtin_metric(const char *name)
 {
     static const char *const builtin[] = { "train_loss", "train_acc", "val_loss", "val_acc",
-                                           "lr", NULL };
+                                           "lr", "val_threshold", "val_acc_at_threshold",
+                                           NULL };
     for (int i = 0; builtin[i]; i++)
         if (strcmp(name, builtin[i]) == 0)
             return 1;
@@ -316,22 +320,19 @@ static int on_event(void *user, siam_trainer *t, const siam_train_event *ev, sia
  * Lua schedule and a Lua stopping rule stay on the stack, at the indices
  * recorded in r. */
 static void read_options(lua_State *L, fit_run *r, siam_train_config *tc, siam_lua_model *lm,
-                         siam_lua_optim *lo, const siam_pairset **val, const char **ckpt)
+                         siam_lua_optim *lo, const siam_pairset **val, const char **ckpt,
+                         siam_lua_sampling *sampling)
 {
     static const char *const keys[] = {
         "epochs", "batch_size", "val", "schedule", "stop", "augment", "seed", "threshold",
         "drop_last", "checkpoint", "verbose", "on_start", "on_epoch_start", "on_batch_end",
-        "on_epoch_end", "on_end", NULL
+        "on_epoch_end", "on_end", "average", "sample_pairs", NULL
     };
     siam_train_config_default(tc);
     siam_lua_opts_check(L, ARG_OPTS, keys);
     tc->epochs = (int)siam_lua_opt_integer(L, ARG_OPTS, "epochs", 1, 1, 1000000);
     tc->batch_size = (int)siam_lua_opt_integer(L, ARG_OPTS, "batch_size", 32, 1, 65536);
     tc->seed = siam_lua_opt_seed(L, ARG_OPTS, "seed");
-    double thr = siam_lua_opt_number(L, ARG_OPTS, "threshold", lm->threshold);
-    if (!(thr >= 0.0 && thr <= 1.0))
-        siam_lua_argerrorf(L, ARG_OPTS, "option 'threshold' must be in [0, 1], got %f", thr);
-    tc->threshold = (float)thr;
     tc->drop_last = siam_lua_opt_boolean(L, ARG_OPTS, "drop_last", 0);
     *ckpt = siam_lua_opt_string(L, ARG_OPTS, "checkpoint", NULL);
     r->verbose = siam_lua_opt_boolean(L, ARG_OPTS, "verbose", !siam_lua_config_quiet(L));
@@ -355,6 +356,7 @@ static void read_options(lua_State *L, fit_run *r, siam_train_config *tc, siam_l
     }
     lua_pop(L, 1);
     r->has_val = *val != NULL;
+    siam_lua_fit_accuracy_read(L, ARG_OPTS, lm->threshold, r->has_val, tc, sampling);
     /* schedule: a siam.Schedule (StepLR, run in C) or a Lua function */
     r->base_lr = lo->o ? siam_optim_lr(lo->o) : lo->cfg.lr;
     if (lua_getfield(L, ARG_OPTS, "schedule") != LUA_TNIL) {
@@ -432,7 +434,8 @@ static int fit(lua_State *L)
     siam_train_config tc;
     const siam_pairset *val;
     const char *ckpt;
-    read_options(L, &r, &tc, lm, lo, &val, &ckpt);
+    siam_lua_sampling sampling;
+    read_options(L, &r, &tc, lm, lo, &val, &ckpt, &sampling);
     if (tc.drop_last && train->count < (size_t)tc.batch_size)
         return siam_lua_argerrorf(L, ARG_OPTS, "drop_last with %I pairs and batch_size %d "
                                                "leaves no batch",
@@ -447,6 +450,19 @@ static int fit(lua_State *L)
     if ((box->train = copy_set(train, &err)) == NULL ||
         (val != NULL && (box->val = copy_set(val, &err)) == NULL))
         return siam_lua_error(L, &err);
+    if (sampling.use) {
+        box->sampler = siam_pair_sampler_new(box->train, box->val, &sampling.cfg, &err);
+        if (box->sampler == NULL) {
+            run_close(box);
+            return siam_lua_error(L, &err);
+        }
+        tc.sampler = box->sampler;
+        if (tc.drop_last && siam_pair_sampler_count(box->sampler) < (size_t)tc.batch_size)
+            return siam_lua_argerrorf(L, ARG_OPTS, "drop_last with %I pairs and batch_size %d "
+                                                   "leaves no batch",
+                                      (lua_Integer)siam_pair_sampler_count(box->sampler),
+                                      tc.batch_size);
+    }
     box->t = siam_trainer_new(lm->m, opt, box->train, box->val, &tc, &err);
     if (box->t == NULL) {
         run_close(box);
@@ -506,8 +522,12 @@ static int fit(lua_State *L)
         lua_sethook(lua_tothread(L, -1), NULL, 0, 0);
         lua_pop(L, 1);
     }
+    /* The threshold chosen on validation becomes the model's. */
+    if (tc.threshold_from_val && siam_trainer_epochs_done(r.t) > 0)
+        lm->threshold = siam_trainer_threshold(r.t);
     push_history(&r, siam_trainer_epochs_done(r.t));
     int hist = lua_gettop(L);
+    siam_lua_setnumber(L, "threshold", siam_trainer_threshold(r.t));
     siam_lua_setinteger(L, "epochs", siam_trainer_epochs_done(r.t));
     siam_lua_setstring(L, "stopped", stop_name(siam_trainer_stop_reason(r.t), r.interrupted));
     siam_lua_setnumber(L, "seconds", seconds_since(&r.start));

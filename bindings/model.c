@@ -150,7 +150,8 @@ static void opt_int4(lua_State *L, int arg, const char *key, int *out)
 static int model_new(lua_State *L)
 {
     static const char *const keys[] = { "init", "dropout", "seed", "device", "size", "channels",
-                                         "kernels", "fc", "threshold", "batch", NULL };
+                                         "kernels", "fc", "threshold", "batch", "head", "embed",
+                                         NULL };
     static const char *const devices[] = { "cpu", "cuda", "auto", NULL };
     siam_lua_opts_check(L, 1, keys);
     int init = siam_lua_opt_choice(L, 1, "init", 0, init_names);
@@ -175,6 +176,13 @@ static int model_new(lua_State *L)
     cfg.fc_units = (int)siam_lua_opt_integer(L, 1, "fc", cfg.fc_units, 1, 1 << 20);
     cfg.dropout = (float)dropout;
     siam_error err;
+    const char *head = siam_lua_opt_string(L, 1, "head", "l1");
+    if (siam_head_parse(head, &cfg.head, &err) < 0)
+        return siam_lua_argerrorf(L, 1, "option 'head': %s", err.msg);
+    siam_embed_act act;
+    if (siam_embed_act_parse(siam_lua_opt_string(L, 1, "embed", "sigmoid"), &act, &err) < 0)
+        return siam_lua_argerrorf(L, 1, "option 'embed': %s", err.msg);
+    cfg.embed_act = (int)act;
     if (siam_model_config_check(&cfg, NULL, &err) < 0)
         return luaL_argerror(L, 1, err.msg);
     siam_lua_model *lm = push_empty_model(L, devices[dev]);
@@ -431,10 +439,32 @@ static int model_load(lua_State *L)
 
 /* ---- properties ----------------------------------------------------------- */
 
+/* The name siam_head_parse reads back as `head`: "l1", "rich", or the
+ * blocks joined by '+'. */
+static void push_head_name(lua_State *L, unsigned head)
+{
+    static const char *const blocks[4] = { "abs", "sq", "prod", "cos" };
+    if (head == SIAM_HEAD_L1 || head == SIAM_HEAD_RICH) {
+        lua_pushstring(L, head == SIAM_HEAD_L1 ? "l1" : "rich");
+        return;
+    }
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    int first = 1;
+    for (int k = 0; k < 4; k++)
+        if (head & (1u << k)) {
+            if (!first)
+                luaL_addchar(&b, '+');
+            luaL_addstring(&b, blocks[k]);
+            first = 0;
+        }
+    luaL_pushresult(&b);
+}
+
 static void push_config(lua_State *L, const siam_lua_model *lm)
 {
     const siam_model_config *c = &lm->cfg;
-    lua_createtable(L, 0, 6);
+    lua_createtable(L, 0, 8);
     siam_lua_setinteger(L, "size", c->in_h);
     lua_createtable(L, 4, 0);
     for (int k = 0; k < 4; k++) {
@@ -450,6 +480,9 @@ static void push_config(lua_State *L, const siam_lua_model *lm)
     lua_setfield(L, -2, "kernels");
     siam_lua_setinteger(L, "fc", c->fc_units);
     siam_lua_setnumber(L, "dropout", c->dropout);
+    push_head_name(L, c->head);
+    lua_setfield(L, -2, "head");
+    siam_lua_setstring(L, "embed", siam_embed_act_name(c->embed_act));
 }
 
 /* m.threshold, m.device, m.init, m.seed, m.numel, m.training, m.config,

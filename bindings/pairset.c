@@ -28,7 +28,8 @@ siam_pairset *siam_lua_checkpairset(lua_State *L, int arg)
 
 /* ---- loading -------------------------------------------------------------- */
 
-/* Load options shared by load, find and synthetic: size, cache, threads. */
+/* Load options shared by load, find and synthetic: size, cache, threads,
+ * all_of_people. */
 static void read_load_options(lua_State *L, int arg, siam_load_options *lo)
 {
     siam_load_options_init(lo);
@@ -37,6 +38,7 @@ static void read_load_options(lua_State *L, int arg, siam_load_options *lo)
     lo->threads = (int)siam_lua_config_integer(L, "threads", 0);
     if (lo->threads < 0)
         lo->threads = 0;
+    lo->all_of_people = siam_lua_opt_boolean(L, arg, "all_of_people", 0);
     if (lua_type(L, arg) == LUA_TTABLE) {
         int type = lua_getfield(L, arg, "cache");
         if (type == LUA_TBOOLEAN)
@@ -67,7 +69,7 @@ static void push_loaded(lua_State *L, const char *pairs, const char *image_root,
 static int data_load(lua_State *L)
 {
     static const char *const keys[] = { "root", "pairs", "images", "view", "size", "cache",
-                                         NULL };
+                                         "all_of_people", NULL };
     luaL_checktype(L, 1, LUA_TTABLE);
     siam_lua_opts_check(L, 1, keys);
     const char *root = siam_lua_opt_string(L, 1, "root", NULL);
@@ -155,7 +157,8 @@ static void read_synth_options(lua_State *L, int arg, siam_synth_options *so)
  * (View 1) and a table saying where they came from. */
 static int data_find(lua_State *L)
 {
-    static const char *const keys[] = { "path", "size", "cache", "synthetic", "quiet", NULL };
+    static const char *const keys[] = { "path", "size", "cache", "synthetic", "quiet",
+                                         "all_of_people", NULL };
     siam_lua_opts_check(L, 1, keys);
     const char *path = siam_lua_opt_string(L, 1, "path", NULL);
     int quiet = siam_lua_opt_boolean(L, 1, "quiet", siam_lua_config_quiet(L));
@@ -193,7 +196,10 @@ static int data_find(lua_State *L)
  * into the cache directory on first use; returns train, test, info. */
 static int data_synthetic(lua_State *L)
 {
-    siam_lua_opts_check(L, 1, synth_keys);
+    static const char *const keys[] = { "seed", "identities", "images", "test_identities",
+                                         "train_pairs", "test_pairs", "size", "cache", "quiet",
+                                         "all_of_people", NULL };
+    siam_lua_opts_check(L, 1, keys);
     siam_synth_options so;
     read_synth_options(L, 1, &so);
     int quiet = siam_lua_opt_boolean(L, 1, "quiet", 1);
