@@ -64,16 +64,20 @@ end
 
 -- LFW View 1 (train, test) when found, else the synthetic set; find prints
 -- which on stderr. With subset=N the training set is cut to N pairs
--- (stratified, seeded).
-function common.data(opts)
+-- (stratified, seeded). load.all_of_people = true also puts every other
+-- image of the pairs' people in the banks (for sample_pairs).
+function common.data(opts, load)
   local train, test, info
+  local all = load and load.all_of_people or false
   if opts.data == "tiny" then
     train, test, info = siam.data.synthetic { identities = 24, images = 4, train_pairs = 40,
                                               test_pairs = 20, size = common.size(opts),
-                                              cache = opts.cache, quiet = false }
+                                              cache = opts.cache, quiet = false,
+                                              all_of_people = all }
   else
     train, test, info = siam.data.find { path = opts.lfw, size = common.size(opts),
-                                         cache = opts.cache, quiet = false }
+                                         cache = opts.cache, quiet = false,
+                                         all_of_people = all }
   end
   if opts.subset and opts.subset < #train then
     train = train:take(opts.subset, opts.seed)

@@ -81,7 +81,8 @@ test("verify: clear errors, exit status 2", function()
 end)
 
 test("experiment scripts reject unknown arguments before any work", function()
-  for _, s in ipairs { "grid", "seed_best", "custom_stop", "schedule", "hooks", "quickstart" } do
+  for _, s in ipairs { "grid", "seed_best", "custom_stop", "schedule", "hooks", "quickstart",
+                       "best" } do
     local _, err, code = run("experiments/" .. s .. ".lua", "bacth=3")
     check.contains(err, "siamlua: unknown argument 'bacth' (known: ", s)
     check.eq(code, 1)
@@ -125,6 +126,12 @@ test("every experiment runs end to end on a tiny synthetic set", function()
   check.truthy(first:find("^1,conv1%.weight,784,"), "first row " .. first)
   out = exp("quickstart", "epochs=1")
   check.contains(out, "test accuracy ")
+  out = exp("best", "epochs=2", "extra=40", "patience=5")
+  check.truthy(out:find("test accuracy: %d%.%d+\n"), "best reports test accuracy")
+  local thr = tonumber(out:match("validation threshold: (%d%.%d+)\n"))
+  m = siam.load(res .. "/best.ckpt")
+  check.eq(m.config.head, "rich")
+  check.near(m.threshold, thr, 5e-5, "the saved threshold is the validation one")
   os.execute("rm -rf " .. shq(res))
 end)
 
