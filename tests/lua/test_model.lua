@@ -19,7 +19,7 @@ test("construction: options, defaults, tostring", function()
   local m = F.model()
   check.eq(m.numel, expected_numel())
   check.eq(m.config, { size = 32, channels = { 4, 8, 8, 16 }, kernels = { 5, 3, 3, 2 }, fc = 32,
-                       dropout = 0.0 })
+                       dropout = 0.0, head = "l1", embed = "sigmoid" })
   check.eq(m.init, "pytorch")
   check.eq(m.device, "cpu")
   check.eq(m.threshold, 0.5)
