@@ -25,6 +25,7 @@ try:
     import numpy as np
     import torch
     import torch.nn.functional as F
+    from siamese_torch import Siamese
 except ImportError as exc:
     sys.exit("make_fixtures.py needs numpy and PyTorch (Debian: python3-torch); run it with "
              "/usr/bin/python3 (%s)" % exc)
@@ -419,39 +420,6 @@ def make_optim(path):
 
 
 # ----------------------------------------------------------------- model --
-
-class Siamese(torch.nn.Module):
-    """The model of /work/spec-crosscheck.md (Koch et al. 2015 tower with
-    batch norm), layers registered in state_dict order."""
-
-    def __init__(self):
-        super().__init__()
-        nn = torch.nn
-        self.conv1 = nn.Conv2d(1, 64, 10)
-        self.bn1 = nn.BatchNorm2d(64)
-        self.conv2 = nn.Conv2d(64, 128, 7)
-        self.bn2 = nn.BatchNorm2d(128)
-        self.conv3 = nn.Conv2d(128, 128, 4)
-        self.bn3 = nn.BatchNorm2d(128)
-        self.conv4 = nn.Conv2d(128, 256, 4)
-        self.bn4 = nn.BatchNorm2d(256)
-        self.fc = nn.Linear(9216, 4096)
-        self.out = nn.Linear(4096, 1)
-
-    def tower(self, x):
-        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)
-        x = F.max_pool2d(F.relu(self.bn2(self.conv2(x))), 2)
-        x = F.max_pool2d(F.relu(self.bn3(self.conv3(x))), 2)
-        x = F.relu(self.bn4(self.conv4(x)))
-        return torch.sigmoid(self.fc(torch.flatten(x, 1)))
-
-    def forward(self, x):
-        # x holds 2B images: rows 0..B-1 left, B..2B-1 right, one tower pass
-        # so that batch norm sees all 2B together. Dropout p = 0 is omitted.
-        B = x.shape[0] // 2
-        e = self.tower(x)
-        return torch.sigmoid(self.out(torch.abs(e[:B] - e[B:]))).squeeze(1)
-
 
 def make_model(path):
     seed, B = 1234, 4
