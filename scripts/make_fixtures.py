@@ -189,22 +189,31 @@ def t(a, grad=False):
 
 # ------------------------------------------------------------------- ops --
 
-def conv_case(fx, name, N, Ci, H, W, Co, KH, KW, store, k):
-    """conv2d valid/stride 1: forward, then backward of sum(out * dout)."""
-    Ho, Wo = H - KH + 1, W - KW + 1
-    bound = 1.0 / math.sqrt(Ci * KH * KW)
-    fx.put(name + ".dims", [N, Ci, H, W, Co, KH, KW])
-    x = t(fx.gen(name + ".in", (N, Ci, H, W), -1, 1, store), True)
-    w = t(fx.gen(name + ".w", (Co, Ci, KH, KW), -bound, bound, store), True)
-    b = t(fx.gen(name + ".b", (Co,), -bound, bound, store), True)
-    dout = t(fx.gen(name + ".dout", (N, Co, Ho, Wo), -1, 1, store))
-    out = F.conv2d(x, w, b)
+def weighted_case(fx, name, layer, shapes, bound, store, k):
+    """A layer with weights and a bias (conv2d, linear): in, w, b and dout of
+    shapes (in, w, out), w and b uniform in +-bound; forward, then backward of
+    sum(out * dout). A tensor is sampled when not stored whole and larger
+    than 8192 values."""
+    x_shape, w_shape, out_shape = shapes
+    x = t(fx.gen(name + ".in", x_shape, -1, 1, store), True)
+    w = t(fx.gen(name + ".w", w_shape, -bound, bound, store), True)
+    b = t(fx.gen(name + ".b", w_shape[:1], -bound, bound, store), True)
+    dout = t(fx.gen(name + ".dout", out_shape, -1, 1, store))
+    out = layer(x, w, b)
     out.backward(dout)
     for key, val in (("out", out), ("din", x.grad), ("dw", w.grad), ("db", b.grad)):
         if store or val.numel() <= 8192:
             fx.put(name + "." + key, val)
         else:
             fx.put_sampled(name + "." + key, val, k)
+
+
+def conv_case(fx, name, N, Ci, H, W, Co, KH, KW, store, k):
+    """conv2d valid/stride 1."""
+    Ho, Wo = H - KH + 1, W - KW + 1
+    fx.put(name + ".dims", [N, Ci, H, W, Co, KH, KW])
+    weighted_case(fx, name, F.conv2d, ((N, Ci, H, W), (Co, Ci, KH, KW), (N, Co, Ho, Wo)),
+                  1.0 / math.sqrt(Ci * KH * KW), store, k)
 
 
 def batchnorm_case(fx, name, N, C, H, W, lo, hi, store, k):
@@ -273,19 +282,8 @@ def maxpool_case(fx):
 
 
 def linear_case(fx, name, N, I, O, store, k):
-    bound = 1.0 / math.sqrt(I)
     fx.put(name + ".dims", [N, I, O])
-    x = t(fx.gen(name + ".in", (N, I), -1, 1, store), True)
-    w = t(fx.gen(name + ".w", (O, I), -bound, bound, store), True)
-    b = t(fx.gen(name + ".b", (O,), -bound, bound, store), True)
-    dout = t(fx.gen(name + ".dout", (N, O), -1, 1, store))
-    out = F.linear(x, w, b)
-    out.backward(dout)
-    for key, val in (("out", out), ("din", x.grad), ("dw", w.grad), ("db", b.grad)):
-        if store or val.numel() <= 8192:
-            fx.put(name + "." + key, val)
-        else:
-            fx.put_sampled(name + "." + key, val, k)
+    weighted_case(fx, name, F.linear, ((N, I), (O, I), (N, O)), 1.0 / math.sqrt(I), store, k)
 
 
 def elementwise_cases(fx):
