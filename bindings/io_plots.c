@@ -6,12 +6,17 @@
 #include <lauxlib.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "bindings/apiutil.h"
+#include "bindings/pairset.h"
 #include "bindings/tensor.h"
 #include "bindings/util.h"
 #include "host/image_sheet.h"
+#include "host/pairset_sheet.h"
 #include "host/plot.h"
+#include "host/png.h"
 #include "host/tfevents.h"
 
 /* Registry key: set once the "gnuplot not found" notice has been printed,
@@ -438,6 +443,29 @@ static int io_image_sheet(lua_State *L)
     return 0;
 }
 
+/* Pushes the list of the eight sheet rows, each {label="TP most sure",
+ * indices={i, ...}} (1-based; -1 entries of out, blank cells, left out). */
+static void push_picks(lua_State *L, const int *out, int k)
+{
+    lua_createtable(L, SIAM_SHEET_ROWS, 0);
+    for (int r = 0; r < SIAM_SHEET_ROWS; r++) {
+        lua_createtable(L, 0, 2);
+        lua_pushstring(L, siam_sheet_row_label(r));
+        lua_setfield(L, -2, "label");
+        lua_newtable(L);
+        int j = 0;
+        for (int c = 0; c < k; c++) {
+            int idx = out[r * k + c];
+            if (idx >= 0) {
+                lua_pushinteger(L, idx + 1);
+                lua_rawseti(L, -2, ++j);
+            }
+        }
+        lua_setfield(L, -2, "indices");
+        lua_rawseti(L, -2, r + 1);
+    }
+}
+
 /* siam.io.sheet_pick(probs, labels, threshold, k) -> list of the eight
  * rows, each {label="TP most sure", indices={i, ...}} (1-based; categories
  * with fewer than k pairs have shorter lists). */
@@ -458,24 +486,46 @@ static int io_sheet_pick(lua_State *L)
     siam_error err;
     if (siam_sheet_pick(out, pf, pf + n, n, (float)threshold, (int)k, &err) != 0)
         return siam_lua_error(L, &err);
-    lua_createtable(L, SIAM_SHEET_ROWS, 0);
-    for (int r = 0; r < SIAM_SHEET_ROWS; r++) {
-        lua_createtable(L, 0, 2);
-        lua_pushstring(L, siam_sheet_row_label(r));
-        lua_setfield(L, -2, "label");
-        lua_newtable(L);
-        int j = 0;
-        for (lua_Integer c = 0; c < k; c++) {
-            int idx = out[r * k + c];
-            if (idx >= 0) {
-                lua_pushinteger(L, idx + 1);
-                lua_rawseti(L, -2, ++j);
-            }
-        }
-        lua_setfield(L, -2, "indices");
-        lua_rawseti(L, -2, r + 1);
-    }
+    push_picks(L, out, (int)k);
     return 1;
+}
+
+/* siam.io.sheet(set, probs, path[, {threshold=0.5, per_kind=3}]) -> rows,
+ * height, width: writes the sheet of a siam.PairSet's evaluation (probs[i]
+ * for pair i, e.g. siam.evaluate's probs) as a grey PNG, the faces taken in
+ * C from the set's image bank. rows is what sheet_pick returns; height and
+ * width are the PNG's. */
+static int io_sheet(lua_State *L)
+{
+    static const char *const keys[] = {"threshold", "per_kind", NULL};
+    lua_settop(L, 4); /* scratch arrays go above the options */
+    siam_pairset *ps = siam_lua_checkpairset(L, 1);
+    size_t n;
+    double *prob = check_numbers(L, 2, (lua_Integer)ps->count, &n);
+    const char *path = luaL_checkstring(L, 3);
+    siam_lua_opts_check(L, 4, keys);
+    lua_Number threshold = siam_lua_opt_number(L, 4, "threshold", 0.5);
+    if (!(threshold >= 0.0 && threshold <= 1.0))
+        return siam_lua_argerrorf(L, 4, "option 'threshold' must be in [0, 1], got %f",
+                                  threshold);
+    int k = (int)siam_lua_opt_integer(L, 4, "per_kind", 3, 1, SIAM_PAIRSET_SHEET_MAX_PER_KIND);
+    float *pf = lua_newuserdatauv(L, (n > 0 ? n : 1) * sizeof *pf, 0);
+    for (size_t i = 0; i < n; i++)
+        pf[i] = (float)prob[i];
+    int *out = lua_newuserdatauv(L, (size_t)(SIAM_SHEET_ROWS * k) * sizeof *out, 0);
+    siam_error err;
+    uint8_t *img;
+    int h, w;
+    if (siam_pairset_sheet_render(&img, &h, &w, out, ps, pf, n, (float)threshold, k, &err) != 0)
+        return siam_lua_error(L, &err);
+    int rc = siam_png_write(path, img, h, w, 1, &err);
+    free(img);
+    if (rc != 0)
+        return siam_lua_error(L, &err);
+    push_picks(L, out, k);
+    lua_pushinteger(L, h);
+    lua_pushinteger(L, w);
+    return 3;
 }
 
 static const luaL_Reg plots_functions[] = {
@@ -483,6 +533,7 @@ static const luaL_Reg plots_functions[] = {
     {"tfevents", tfevents_open},
     {"image_sheet", io_image_sheet},
     {"sheet_pick", io_sheet_pick},
+    {"sheet", io_sheet},
     {NULL, NULL},
 };
 

@@ -372,6 +372,26 @@ static int set_pair(lua_State *L)
     return 1;
 }
 
+/* set:images(i) -> a, b, height, width: the two faces of pair i as strings
+ * of height*width grey bytes (row-major), the form siam.io.image_sheet
+ * takes. */
+static int set_images(lua_State *L)
+{
+    siam_pairset *ps = siam_lua_checkpairset(L, 1);
+    lua_Integer i = luaL_checkinteger(L, 2);
+    if (i < 1 || (lua_Unsigned)i > ps->count)
+        return siam_lua_argerrorf(L, 2, "pair index %I out of range [1, %I]", i,
+                                  (lua_Integer)ps->count);
+    const siam_pair *p = &ps->pairs[i - 1];
+    const siam_images *im = ps->images;
+    size_t face = (size_t)im->height * (size_t)im->width;
+    lua_pushlstring(L, (const char *)im->pixels + (size_t)p->a * face, face);
+    lua_pushlstring(L, (const char *)im->pixels + (size_t)p->b * face, face);
+    lua_pushinteger(L, im->height);
+    lua_pushinteger(L, im->width);
+    return 4;
+}
+
 /* set:info() -> {pairs, matched, mismatched, folds, images, height, width, source} */
 static int set_info(lua_State *L)
 {
@@ -513,7 +533,8 @@ static int set_summary(lua_State *L)
 }
 
 static const luaL_Reg set_methods[] = {
-    { "pair", set_pair },     { "info", set_info },   { "split", set_split },
+    { "pair", set_pair },     { "images", set_images }, { "info", set_info },
+    { "split", set_split },
     { "take", set_take },     { "folds", set_folds }, { "fold", set_fold },
     { "summary", set_summary }, { "batches", siam_lua_set_batches }, { "close", set_gc },
     { NULL, NULL }

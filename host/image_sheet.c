@@ -83,7 +83,11 @@ int siam_image_sheet_render(uint8_t **out, int *out_h, int *out_w,
         label_w = tw > label_w ? tw : label_w;
     }
     const int text_h = TEXT_LINE * SIAM_SHEET_TEXT_SCALE;
-    const int cell_w = 2 * width + GAP, cell_h = height + text_h;
+    /* Small faces (the 32-pixel test sets) are narrower than their
+     * probability text; the cell widens so texts never run together, and
+     * the faces are centred in it. */
+    const int pair_w = 2 * width + GAP, prob_w = text_width("p=0.000") + 2 * MARGIN;
+    const int cell_w = pair_w > prob_w ? pair_w : prob_w, cell_h = height + text_h;
     const int left = MARGIN + label_w + (label_w ? MARGIN : 0);
     const int W = left + cols * (cell_w + MARGIN);
     const int H = MARGIN + rows * (cell_h + MARGIN);
@@ -99,10 +103,11 @@ int siam_image_sheet_render(uint8_t **out, int *out_h, int *out_w,
             const siam_sheet_pair *p = &pairs[r * cols + c];
             if (!p->a || !p->b)
                 continue;
-            int x = left + c * (cell_w + MARGIN);
+            int x = left + c * (cell_w + MARGIN), fx = x + (cell_w - pair_w) / 2;
             for (int yy = 0; yy < height; yy++) {
-                memcpy(img + (size_t)(y + yy) * W + x, p->a + (size_t)yy * width, (size_t)width);
-                memcpy(img + (size_t)(y + yy) * W + x + width + GAP, p->b + (size_t)yy * width,
+                memcpy(img + (size_t)(y + yy) * W + fx, p->a + (size_t)yy * width,
+                       (size_t)width);
+                memcpy(img + (size_t)(y + yy) * W + fx + width + GAP, p->b + (size_t)yy * width,
                        (size_t)width);
             }
             char label[32];

@@ -127,10 +127,41 @@ static void pick_orders_each_category(void **state)
     assert_string_equal(siam_sheet_row_label(99), "?");
 }
 
+/* Faces narrower than "p=0.000" (39 pixels at scale 1, 78 at 2): cells
+ * widen to the text plus a margin each side, faces centred, and no text
+ * reaches the gutters between cells. */
+static void small_faces_widen_cells(void **state)
+{
+    (void)state;
+    enum { S = 12, TEXT_W = 2 * 39 + 2 * M, PAIR_W = 2 * S + 2 };
+    uint8_t a[S * S], b[S * S];
+    memset(a, 50, sizeof a);
+    memset(b, 150, sizeof b);
+    siam_sheet_pair pairs[2] = {{a, b, 0.888f}, {b, a, 0.111f}};
+    uint8_t *img;
+    int H, W;
+    siam_error e;
+    assert_int_equal(siam_image_sheet_render(&img, &H, &W, pairs, 1, 2, NULL, S, S, &e), 0);
+    assert_int_equal(W, M + 2 * (TEXT_W + M));
+    assert_int_equal(H, M + S + 24 + M);
+    for (int c = 0; c < 2; c++) {
+        int x = M + c * (TEXT_W + M), fx = x + (TEXT_W - PAIR_W) / 2;
+        assert_int_equal(count_value(img, W, fx, M, S, S, c == 0 ? 50 : 150), S * S);
+        assert_int_equal(count_value(img, W, fx + S + 2, M, S, S, c == 0 ? 150 : 50), S * S);
+        assert_int_equal(count_value(img, W, x, M, fx - x, S, 255), (fx - x) * S);
+        assert_true(count_value(img, W, x, M + S, TEXT_W, 24, 0) > 50);
+        /* the gutter after the cell: white from top to bottom */
+        assert_int_equal(count_value(img, W, x + TEXT_W, 0, M, H, 255), M * H);
+    }
+    assert_int_equal(count_value(img, W, 0, 0, M, H, 255), M * H);
+    free(img);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(layout_faces_and_text),
+        cmocka_unit_test(small_faces_widen_cells),
         cmocka_unit_test(pick_orders_each_category),
     };
     return cmocka_run_group_tests_name("image_sheet", tests, NULL, NULL);

@@ -84,7 +84,7 @@ test("a run folder holds config, metrics, log, checkpoint, test, events and plot
   local events = 0
   for _, n in ipairs(names) do if n:match("^events%.out%.tfevents%.%d+%..+%.%d+$") then events = events + 1 end end
   check.eq(events, 1, "one event file")
-  check.eq(read(dir .. "/plots/pairs.png"):sub(1, 4), "\137PNG")
+  check.eq(read(dir .. "/plots/sheet.png"):sub(1, 4), "\137PNG")
   for _, n in ipairs{ "training.dat", "training.gp", "confusion.dat", "confusion.gp", "roc.dat", "roc.gp" } do
     check.truthy(read(dir .. "/plots/" .. n), n)
   end

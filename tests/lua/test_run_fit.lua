@@ -51,6 +51,21 @@ test("run:fit trains through siam.fit and fills the run folder", function()
   check.truthy(#read(run.dir .. "/best.ckpt") > 1000, "best.ckpt from model:save")
   check.contains(read(run.dir .. "/test.json"), string.format('"tp":%d', ev.confusion.tp))
   check.truthy(read(run.dir .. "/plots/roc.dat"), "ROC from the probabilities and the set's labels")
+  -- The sheet of the test set: 8 rows of 32-pixel faces (+24 text, 8
+  -- margin); a 160-pixel label column, then 3 cells of 8 margin + 94 (the
+  -- probability text with its margins, wider than 2 faces + 2 gap = 66);
+  -- the same bytes as siam.io.sheet draws from the set and probabilities,
+  -- whose cells test_sheet.lua and test_pairset_sheet.c check pixel by pixel.
+  local png = read(run.dir .. "/plots/sheet.png")
+  check.eq(png:sub(1, 8), "\137PNG\r\n\26\n")
+  local w, h = string.unpack(">I4>I4", png, 17)
+  check.eq(h, 8 + 8 * (32 + 24 + 8))
+  check.eq(w, 160 + 3 * (94 + 8))
+  local again = root .. "/again.png"
+  local rows, h2, w2 = siam.io.sheet(testset, ev.probs, again, { threshold = ev.threshold })
+  check.eq({ h2, w2 }, { h, w })
+  check.truthy(read(again) == png, "sheet.png is the test set's sheet at the evaluation's threshold")
+  check.eq(rows, siam.io.sheet_pick(ev.probs, Run.labels_of(testset), ev.threshold, 3))
   local events
   for _, n in ipairs(siam.io.list(run.dir)) do
     if n:match("^events") then events = read(run.dir .. "/" .. n) end
@@ -58,6 +73,7 @@ test("run:fit trains through siam.fit and fills the run folder", function()
   -- (plain find: the event file is binary, not for an error message)
   check.truthy(events:find("weights/conv1.weight", 1, true), "histogram of a real parameter")
   check.truthy(events:find("grad_norm/fc.weight", 1, true), "gradient norm of a real parameter")
+  check.truthy(events:find("pairs/sheet", 1, true), "the sheet as a TensorBoard image")
   m:close()
   opt:close()
 end)

@@ -485,7 +485,9 @@ end
 -- pairs' 0/1 labels or set = the test siam.PairSet (with test.probs they
 -- give the ROC curve), status =
 -- override ("failed", ...), sheet = rows for siam.io.image_sheet (faces of
--- the best and worst pairs), message.
+-- the best and worst pairs, given by hand; without it the sheet is drawn
+-- from set and test.probs), sheet_per_kind = pairs per sheet row (3),
+-- message.
 function Run:finish(opts)
   opts = opts or {}
   local ev = opts.test
@@ -527,23 +529,41 @@ function Run:finish(opts)
     self:info(string.format("test: loss=%s acc=%s auc=%s threshold=%s", tostring(ev.loss),
                             tostring(summary.test_acc), tostring(ev.auc), tostring(ev.threshold)))
   end
-  if opts.sheet then
-    local ok, err = pcall(sio.image_sheet, join(self.plot_dir, "pairs.png"), opts.sheet,
-                          opts.sheet_height or 105, opts.sheet_width or 105)
-    if not ok then self:warn("pairs.png not written: " .. tostring(err)) end
-    local f = ok and self.tb and io.open(join(self.plot_dir, "pairs.png"), "rb")
-    if f then
-      local png = f:read("a")
-      f:close()
-      local w, h = string.unpack(">I4>I4", png, 17) -- the PNG IHDR chunk
-      self.tb:image("pairs/sheet", summary.best_epoch or 0, png, h, w, 1)
-    end
-  end
+  self:write_sheet(opts, type(ev) == "table" and ev or nil, summary.best_epoch or 0)
   if opts.message then self:write_log(summary.status == "failed" and "error" or "info", opts.message) end
   self:info(string.format("run %s: %s", summary.status, self.dir))
   self:close()
   self.summary = summary
   return summary
+end
+
+-- Writes plots/sheet.png: opts.sheet's rows when given, else the most and
+-- least confident TP/FP/TN/FN pairs of the test set (opts.set with ev.probs
+-- at ev.threshold, faces composed in C), and adds it to TensorBoard. A
+-- failure is a warning: the run's numbers matter more than its picture.
+function Run:write_sheet(opts, ev, step)
+  local path = join(self.plot_dir, "sheet.png")
+  local ok, err
+  if opts.sheet then
+    ok, err = pcall(sio.image_sheet, path, opts.sheet, opts.sheet_height or 105,
+                    opts.sheet_width or 105)
+  elseif opts.set and ev and type(ev.probs) == "table" then
+    ok, err = pcall(sio.sheet, opts.set, ev.probs, path,
+                    { threshold = ev.threshold or 0.5, per_kind = opts.sheet_per_kind or 3 })
+  else
+    return
+  end
+  if not ok then
+    self:warn("sheet.png not written: " .. tostring(err))
+    return
+  end
+  local f = self.tb and io.open(path, "rb")
+  if f then
+    local png = f:read("a")
+    f:close()
+    local w, h = string.unpack(">I4>I4", png, 17) -- the PNG IHDR chunk
+    self.tb:image("pairs/sheet", step, png, h, w, 1)
+  end
 end
 
 function Run:close()
