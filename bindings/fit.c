@@ -136,9 +136,10 @@ static int state_stop_requested(lua_State *L)
     return stop;
 }
 
-/* The first n epochs of the history as {name = {v1, v2, ...}} (val
- * metrics only with a validation set). */
-static void push_history(fit_run *r, int n)
+/* The history columns as a table {name = ...} (val metrics only with a
+ * validation set): each column's first n values as an array when epoch < 0,
+ * else its value at the 0-based epoch (state.metrics). */
+static void push_history_columns(fit_run *r, int n, int epoch)
 {
     lua_State *L = r->L;
     siam_trainer *t = r->t;
@@ -148,25 +149,24 @@ static void push_history(fit_run *r, int n)
         const char *name = siam_trainer_history_name(t, k);
         if (!r->has_val && strncmp(name, "val_", 4) == 0)
             continue;
-        siam_lua_pushdoubles(L, siam_trainer_history(t, name), (size_t)n);
+        if (epoch < 0)
+            siam_lua_pushdoubles(L, siam_trainer_history(t, name), (size_t)n);
+        else
+            lua_pushnumber(L, siam_trainer_history(t, name)[epoch]);
         lua_setfield(L, -2, name);
     }
+}
+
+/* The first n epochs of the history. */
+static void push_history(fit_run *r, int n)
+{
+    push_history_columns(r, n, -1);
 }
 
 /* state.metrics: the values of the epoch just recorded (0-based e). */
 static void push_metrics(fit_run *r, int e)
 {
-    lua_State *L = r->L;
-    siam_trainer *t = r->t;
-    int cols = siam_trainer_history_count(t);
-    lua_createtable(L, 0, cols);
-    for (int k = 0; k < cols; k++) {
-        const char *name = siam_trainer_history_name(t, k);
-        if (!r->has_val && strncmp(name, "val_", 4) == 0)
-            continue;
-        lua_pushnumber(L, siam_trainer_history(t, name)[e]);
-        lua_setfield(L, -2, name);
-    }
+    push_history_columns(r, 0, e);
 }
 
 static int is_builtin_metric(const char *name)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bindings/results.h"
 #include "bindings/util.h"
 #include "host/results_table.h"
 
@@ -144,13 +145,7 @@ static int table_rows(lua_State *L)
 /* t:columns() -> list of column names in order */
 static int table_columns(lua_State *L)
 {
-    siam_table *t = check_table(L);
-    size_t n = siam_table_cols(t);
-    lua_createtable(L, (int)n, 0);
-    for (size_t c = 0; c < n; c++) {
-        lua_pushstring(L, siam_table_col_name(t, c));
-        lua_rawseti(L, -2, (lua_Integer)c + 1);
-    }
+    siam_lua_push_table_columns(L, check_table(L));
     return 1;
 }
 

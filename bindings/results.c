@@ -224,16 +224,20 @@ static int results_get(lua_State *L)
     return 1;
 }
 
-/* r:columns() -> the column names in order */
-static int results_columns(lua_State *L)
+void siam_lua_push_table_columns(lua_State *L, const siam_table *t)
 {
-    siam_table *t = check_results(L, 1);
     size_t n = siam_table_cols(t);
     lua_createtable(L, (int)n, 0);
     for (size_t c = 0; c < n; c++) {
         lua_pushstring(L, siam_table_col_name(t, c));
         lua_rawseti(L, -2, (lua_Integer)c + 1);
     }
+}
+
+/* r:columns() -> the column names in order */
+static int results_columns(lua_State *L)
+{
+    siam_lua_push_table_columns(L, check_results(L, 1));
     return 1;
 }
 

@@ -70,16 +70,13 @@ static int schedule_tostring(lua_State *L)
 
 void siam_lua_open_schedule(lua_State *L)
 {
+    /* __index is a function, over the empty methods table: fields
+     * (step_size, gamma), no methods. */
     static const luaL_Reg meta[] = { { "__call", schedule_call },
-                                     { "__tostring", schedule_tostring }, { NULL, NULL } };
+                                     { "__tostring", schedule_tostring },
+                                     { "__index", schedule_index }, { NULL, NULL } };
+    static const luaL_Reg funcs[] = { { "step", schedule_step }, { NULL, NULL } };
     siam_lua_newclass(L, SIAM_SCHEDULE_MT, NULL, meta);
-    /* Fields (step_size, gamma) instead of the empty methods table. */
-    luaL_getmetatable(L, SIAM_SCHEDULE_MT);
-    lua_pushcfunction(L, schedule_index);
-    lua_setfield(L, -2, "__index");
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_pushcfunction(L, schedule_step);
-    lua_setfield(L, -2, "step");
+    luaL_newlib(L, funcs);
     lua_setfield(L, -2, "schedule");
 }

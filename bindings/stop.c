@@ -75,14 +75,11 @@ static int stop_tostring(lua_State *L)
 
 void siam_lua_open_stop(lua_State *L)
 {
-    static const luaL_Reg meta[] = { { "__tostring", stop_tostring }, { NULL, NULL } };
+    /* __index is a function: fields (monitor, mode, ...), no methods. */
+    static const luaL_Reg meta[] = { { "__tostring", stop_tostring }, { "__index", stop_index },
+                                     { NULL, NULL } };
+    static const luaL_Reg funcs[] = { { "early", stop_early }, { NULL, NULL } };
     siam_lua_newclass(L, SIAM_EARLYSTOP_MT, NULL, meta);
-    luaL_getmetatable(L, SIAM_EARLYSTOP_MT);
-    lua_pushcfunction(L, stop_index);
-    lua_setfield(L, -2, "__index");
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_pushcfunction(L, stop_early);
-    lua_setfield(L, -2, "early");
+    luaL_newlib(L, funcs);
     lua_setfield(L, -2, "stop");
 }

@@ -365,7 +365,8 @@ static int tensor_len(lua_State *L)
 
 /* ---- reductions (accumulated in double) -------------------------------- */
 
-static int tensor_sum(lua_State *L)
+/* The sum of the values of the tensor at argument 1; *numel gets their count. */
+static double values_sum(lua_State *L, size_t *numel)
 {
     siam_tensor *t = siam_lua_checktensor(L, 1);
     const float *x = host_values(L, t);
@@ -373,18 +374,21 @@ static int tensor_sum(lua_State *L)
     double s = 0.0;
     for (size_t i = 0; i < n; i++)
         s += x[i];
-    lua_pushnumber(L, s);
+    *numel = n;
+    return s;
+}
+
+static int tensor_sum(lua_State *L)
+{
+    size_t n;
+    lua_pushnumber(L, values_sum(L, &n));
     return 1;
 }
 
 static int tensor_mean(lua_State *L)
 {
-    siam_tensor *t = siam_lua_checktensor(L, 1);
-    const float *x = host_values(L, t);
-    size_t n = siam_tensor_numel(t);
-    double s = 0.0;
-    for (size_t i = 0; i < n; i++)
-        s += x[i];
+    size_t n;
+    double s = values_sum(L, &n);
     lua_pushnumber(L, s / (double)n);
     return 1;
 }

@@ -13,6 +13,7 @@
 
 #include <stb/stb_image.h>
 
+#include "host/read_stream.h"
 #include "host/resize.h"
 
 /* Largest accepted source side: far above LFW's 250, small enough that a
@@ -60,22 +61,10 @@ int siam_image_decode_file(uint8_t *out, int H, int W, const char *path, siam_er
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return siam_fail(err, "%s: cannot open image: %s", path, strerror(errno));
-    size_t cap = 1 << 16, len = 0;
-    unsigned char *buf = malloc(cap);
-    while (buf) {
-        len += fread(buf + len, 1, cap - len, f);
-        if (len < cap)
-            break;
-        unsigned char *bigger = realloc(buf, cap * 2);
-        if (bigger == NULL) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = bigger;
-        cap *= 2;
-    }
-    int read_error = ferror(f) ? errno : 0;
+    size_t len;
+    int read_failed;
+    unsigned char *buf = siam_read_stream(f, &len, &read_failed);
+    int read_error = read_failed ? errno : 0;
     fclose(f);
     if (buf == NULL)
         return siam_fail(err, "%s: out of memory reading the image", path);

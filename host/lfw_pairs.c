@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "host/hash.h"
+#include "host/read_stream.h"
 
 /* Longest excerpt of a bad line quoted in a message. */
 #define QUOTE_MAX 160
@@ -258,23 +259,9 @@ siam_pair_list *siam_pair_list_read(const char *path, siam_error *err)
         siam_fail(err, "%s: cannot open pairs file: %s", path, strerror(errno));
         return NULL;
     }
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (len < cap)
-            break;
-        char *bigger = realloc(buf, cap * 2);
-        if (bigger == NULL) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = bigger;
-        cap *= 2;
-    }
-    int read_error = ferror(f);
+    size_t len;
+    int read_error;
+    char *buf = siam_read_stream(f, &len, &read_error);
     fclose(f);
     if (buf == NULL) {
         siam_fail(err, "%s: out of memory reading the pairs file", path);

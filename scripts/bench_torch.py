@@ -14,38 +14,10 @@ import time
 try:
     import torch
     import torch.nn as nn
+    from siamese_torch import Siamese
 except ImportError:
     print("peer: not installed")
     sys.exit(0)
-
-
-class Tower(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 64, 10)
-        self.bn1 = nn.BatchNorm2d(64)
-        self.conv2 = nn.Conv2d(64, 128, 7)
-        self.bn2 = nn.BatchNorm2d(128)
-        self.conv3 = nn.Conv2d(128, 128, 4)
-        self.bn3 = nn.BatchNorm2d(128)
-        self.conv4 = nn.Conv2d(128, 256, 4)
-        self.bn4 = nn.BatchNorm2d(256)
-        self.fc = nn.Linear(9216, 4096)
-        self.out = nn.Linear(4096, 1)
-
-    def embed(self, x):
-        f = torch.nn.functional
-        x = f.max_pool2d(f.relu(self.bn1(self.conv1(x))), 2)
-        x = f.max_pool2d(f.relu(self.bn2(self.conv2(x))), 2)
-        x = f.max_pool2d(f.relu(self.bn3(self.conv3(x))), 2)
-        x = f.relu(self.bn4(self.conv4(x)))
-        return torch.sigmoid(self.fc(x.flatten(1)))
-
-    def forward(self, x):
-        # x is (2B,1,105,105): rows 0..B-1 left, B..2B-1 right, one BN batch.
-        e = self.embed(x)
-        b = x.shape[0] // 2
-        return torch.sigmoid(self.out(torch.abs(e[:b] - e[b:]))).squeeze(1)
 
 
 def train_rate(model, opt, loss_fn, batch, steps, warmup):
@@ -82,7 +54,7 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = Tower()
+    model = Siamese()
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
     loss_fn = nn.BCELoss()
     print(f"peer: torch={torch.__version__} threads={torch.get_num_threads()} "

@@ -25,6 +25,7 @@ try:
     import numpy as np
     import torch
     import torch.nn.functional as F
+    from siamese_torch import Siamese
 except ImportError as exc:
     sys.exit("make_fixtures.py needs numpy and PyTorch (Debian: python3-torch); run it with "
              "/usr/bin/python3 (%s)" % exc)
@@ -188,22 +189,31 @@ def t(a, grad=False):
 
 # ------------------------------------------------------------------- ops --
 
-def conv_case(fx, name, N, Ci, H, W, Co, KH, KW, store, k):
-    """conv2d valid/stride 1: forward, then backward of sum(out * dout)."""
-    Ho, Wo = H - KH + 1, W - KW + 1
-    bound = 1.0 / math.sqrt(Ci * KH * KW)
-    fx.put(name + ".dims", [N, Ci, H, W, Co, KH, KW])
-    x = t(fx.gen(name + ".in", (N, Ci, H, W), -1, 1, store), True)
-    w = t(fx.gen(name + ".w", (Co, Ci, KH, KW), -bound, bound, store), True)
-    b = t(fx.gen(name + ".b", (Co,), -bound, bound, store), True)
-    dout = t(fx.gen(name + ".dout", (N, Co, Ho, Wo), -1, 1, store))
-    out = F.conv2d(x, w, b)
+def weighted_case(fx, name, layer, shapes, bound, store, k):
+    """A layer with weights and a bias (conv2d, linear): in, w, b and dout of
+    shapes (in, w, out), w and b uniform in +-bound; forward, then backward of
+    sum(out * dout). A tensor is sampled when not stored whole and larger
+    than 8192 values."""
+    x_shape, w_shape, out_shape = shapes
+    x = t(fx.gen(name + ".in", x_shape, -1, 1, store), True)
+    w = t(fx.gen(name + ".w", w_shape, -bound, bound, store), True)
+    b = t(fx.gen(name + ".b", w_shape[:1], -bound, bound, store), True)
+    dout = t(fx.gen(name + ".dout", out_shape, -1, 1, store))
+    out = layer(x, w, b)
     out.backward(dout)
     for key, val in (("out", out), ("din", x.grad), ("dw", w.grad), ("db", b.grad)):
         if store or val.numel() <= 8192:
             fx.put(name + "." + key, val)
         else:
             fx.put_sampled(name + "." + key, val, k)
+
+
+def conv_case(fx, name, N, Ci, H, W, Co, KH, KW, store, k):
+    """conv2d valid/stride 1."""
+    Ho, Wo = H - KH + 1, W - KW + 1
+    fx.put(name + ".dims", [N, Ci, H, W, Co, KH, KW])
+    weighted_case(fx, name, F.conv2d, ((N, Ci, H, W), (Co, Ci, KH, KW), (N, Co, Ho, Wo)),
+                  1.0 / math.sqrt(Ci * KH * KW), store, k)
 
 
 def batchnorm_case(fx, name, N, C, H, W, lo, hi, store, k):
@@ -272,19 +282,8 @@ def maxpool_case(fx):
 
 
 def linear_case(fx, name, N, I, O, store, k):
-    bound = 1.0 / math.sqrt(I)
     fx.put(name + ".dims", [N, I, O])
-    x = t(fx.gen(name + ".in", (N, I), -1, 1, store), True)
-    w = t(fx.gen(name + ".w", (O, I), -bound, bound, store), True)
-    b = t(fx.gen(name + ".b", (O,), -bound, bound, store), True)
-    dout = t(fx.gen(name + ".dout", (N, O), -1, 1, store))
-    out = F.linear(x, w, b)
-    out.backward(dout)
-    for key, val in (("out", out), ("din", x.grad), ("dw", w.grad), ("db", b.grad)):
-        if store or val.numel() <= 8192:
-            fx.put(name + "." + key, val)
-        else:
-            fx.put_sampled(name + "." + key, val, k)
+    weighted_case(fx, name, F.linear, ((N, I), (O, I), (N, O)), 1.0 / math.sqrt(I), store, k)
 
 
 def elementwise_cases(fx):
@@ -419,39 +418,6 @@ def make_optim(path):
 
 
 # ----------------------------------------------------------------- model --
-
-class Siamese(torch.nn.Module):
-    """The model of /work/spec-crosscheck.md (Koch et al. 2015 tower with
-    batch norm), layers registered in state_dict order."""
-
-    def __init__(self):
-        super().__init__()
-        nn = torch.nn
-        self.conv1 = nn.Conv2d(1, 64, 10)
-        self.bn1 = nn.BatchNorm2d(64)
-        self.conv2 = nn.Conv2d(64, 128, 7)
-        self.bn2 = nn.BatchNorm2d(128)
-        self.conv3 = nn.Conv2d(128, 128, 4)
-        self.bn3 = nn.BatchNorm2d(128)
-        self.conv4 = nn.Conv2d(128, 256, 4)
-        self.bn4 = nn.BatchNorm2d(256)
-        self.fc = nn.Linear(9216, 4096)
-        self.out = nn.Linear(4096, 1)
-
-    def tower(self, x):
-        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)
-        x = F.max_pool2d(F.relu(self.bn2(self.conv2(x))), 2)
-        x = F.max_pool2d(F.relu(self.bn3(self.conv3(x))), 2)
-        x = F.relu(self.bn4(self.conv4(x)))
-        return torch.sigmoid(self.fc(torch.flatten(x, 1)))
-
-    def forward(self, x):
-        # x holds 2B images: rows 0..B-1 left, B..2B-1 right, one tower pass
-        # so that batch norm sees all 2B together. Dropout p = 0 is omitted.
-        B = x.shape[0] // 2
-        e = self.tower(x)
-        return torch.sigmoid(self.out(torch.abs(e[:B] - e[B:]))).squeeze(1)
-
 
 def make_model(path):
     seed, B = 1234, 4

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "host/atomic_file.h"
+#include "tests/support/tmpdir.h"
 
 static char *slurp(const char *path, size_t *n)
 {
@@ -36,24 +37,6 @@ static int count_entries(const char *dir)
         n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
     closedir(d);
     return n;
-}
-
-static int setup(void **state)
-{
-    char *dir = strdup("/tmp/siam_atomic_XXXXXX");
-    if (!mkdtemp(dir))
-        return -1;
-    *state = dir;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", (char *)*state);
-    int rc = system(cmd);
-    free(*state);
-    return rc == 0 ? 0 : -1;
 }
 
 static void write_then_replace_leaves_only_the_file(void **state)
@@ -230,14 +213,13 @@ static void publish_moves_a_finished_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(write_then_replace_leaves_only_the_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(write_into_missing_dir_names_path_and_errno, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(abort_keeps_old_content, setup, teardown),
-        cmocka_unit_test_setup_teardown(mkdir_p_nested_existing_and_blocked, setup, teardown),
-        cmocka_unit_test_setup_teardown(linelog_appends_reopens_and_truncates, setup, teardown),
-        cmocka_unit_test_setup_teardown(linelog_failed_append_changes_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(publish_moves_a_finished_file, setup, teardown),
+        SIAM_TMPDIR_TEST(write_then_replace_leaves_only_the_file),
+        SIAM_TMPDIR_TEST(write_into_missing_dir_names_path_and_errno),
+        SIAM_TMPDIR_TEST(abort_keeps_old_content),
+        SIAM_TMPDIR_TEST(mkdir_p_nested_existing_and_blocked),
+        SIAM_TMPDIR_TEST(linelog_appends_reopens_and_truncates),
+        SIAM_TMPDIR_TEST(linelog_failed_append_changes_nothing),
+        SIAM_TMPDIR_TEST(publish_moves_a_finished_file),
     };
     return cmocka_run_group_tests_name("atomic_file", tests, NULL, NULL);
 }

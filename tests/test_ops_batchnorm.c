@@ -39,6 +39,47 @@ static void bn_data_free(bn_data *d)
     free(d->in), free(d->gamma), free(d->beta), free(d->dout);
 }
 
+/* bn_data on the device with room for every output of a training step
+ * (allocations start zeroed). */
+typedef struct bn_dev {
+    float *in, *g, *b, *out, *sm, *si, *rm, *rv, *dout, *din, *dg, *dbt;
+} bn_dev;
+
+static bn_dev bn_dev_put(const siam_check_backend *be, const bn_data *d)
+{
+    size_t c = (size_t)d->C;
+    bn_dev v;
+    v.in = siam_check_put(be, d->in, d->n), v.g = siam_check_put(be, d->gamma, c);
+    v.b = siam_check_put(be, d->beta, c), v.out = siam_check_alloc(be, d->n);
+    v.sm = siam_check_alloc(be, c), v.si = siam_check_alloc(be, c);
+    v.rm = siam_check_alloc(be, c), v.rv = siam_check_alloc(be, c);
+    v.dout = siam_check_put(be, d->dout, d->n), v.din = siam_check_alloc(be, d->n);
+    v.dg = siam_check_alloc(be, c), v.dbt = siam_check_alloc(be, c);
+    return v;
+}
+
+/* Train forward, then backward (adding into dg and dbt). */
+static void bn_dev_train_step(const siam_check_backend *be, const bn_data *d, bn_dev *v)
+{
+    siam_check_ok(be,
+                  be->ops->batchnorm_forward_train(be->ctx, v->out, v->sm, v->si, v->rm, v->rv,
+                                                   v->in, v->g, v->b, d->N, d->C, d->HW,
+                                                   BN_MOMENTUM, BN_EPS),
+                  "batchnorm_forward_train");
+    siam_check_ok(be,
+                  be->ops->batchnorm_backward(be->ctx, v->din, v->dg, v->dbt, v->dout, v->in,
+                                              v->sm, v->si, v->g, d->N, d->C, d->HW),
+                  "batchnorm_backward");
+}
+
+static void bn_dev_free(const siam_check_backend *be, bn_dev *v)
+{
+    float *bufs[] = {v->in, v->g, v->b, v->out, v->sm, v->si, v->rm, v->rv,
+                     v->dout, v->din, v->dg, v->dbt};
+    for (size_t k = 0; k < sizeof bufs / sizeof bufs[0]; k++)
+        siam_check_free(be, bufs[k]);
+}
+
 /* Train forward + running statistics + backward against the double
  * references. Running stats start at (0.5, 2.0), dgamma/dbeta at 0.25. */
 static void bn_case(const siam_check_backend *be, int N, int C, int HW, float lo, float hi,
@@ -47,25 +88,13 @@ static void bn_case(const siam_check_backend *be, int N, int C, int HW, float lo
     bn_data d;
     bn_data_make(&d, N, C, HW, lo, hi);
     size_t c = (size_t)C;
-    float *in_ = siam_check_put(be, d.in, d.n), *g_ = siam_check_put(be, d.gamma, c);
-    float *b_ = siam_check_put(be, d.beta, c), *out_ = siam_check_alloc(be, d.n);
-    float *sm_ = siam_check_alloc(be, c), *si_ = siam_check_alloc(be, c);
-    float *rm_ = siam_check_alloc(be, c), *rv_ = siam_check_alloc(be, c);
-    float *dout_ = siam_check_put(be, d.dout, d.n), *din_ = siam_check_alloc(be, d.n);
-    float *dg_ = siam_check_alloc(be, c), *dbt_ = siam_check_alloc(be, c);
-    siam_check_ok(be, be->ops->fill(be->ctx, rm_, 0.5f, c), "fill");
-    siam_check_ok(be, be->ops->fill(be->ctx, rv_, 2.0f, c), "fill");
-    siam_check_ok(be, be->ops->fill(be->ctx, dg_, 0.25f, c), "fill");
-    siam_check_ok(be, be->ops->fill(be->ctx, dbt_, 0.25f, c), "fill");
-    siam_check_ok(be, be->ops->fill(be->ctx, din_, NAN, d.n), "fill");
-    siam_check_ok(be,
-                  be->ops->batchnorm_forward_train(be->ctx, out_, sm_, si_, rm_, rv_, in_, g_, b_,
-                                                   N, C, HW, BN_MOMENTUM, BN_EPS),
-                  "batchnorm_forward_train");
-    siam_check_ok(be,
-                  be->ops->batchnorm_backward(be->ctx, din_, dg_, dbt_, dout_, in_, sm_, si_, g_,
-                                              N, C, HW),
-                  "batchnorm_backward");
+    bn_dev v = bn_dev_put(be, &d);
+    siam_check_ok(be, be->ops->fill(be->ctx, v.rm, 0.5f, c), "fill");
+    siam_check_ok(be, be->ops->fill(be->ctx, v.rv, 2.0f, c), "fill");
+    siam_check_ok(be, be->ops->fill(be->ctx, v.dg, 0.25f, c), "fill");
+    siam_check_ok(be, be->ops->fill(be->ctx, v.dbt, 0.25f, c), "fill");
+    siam_check_ok(be, be->ops->fill(be->ctx, v.din, NAN, d.n), "fill");
+    bn_dev_train_step(be, &d, &v);
 
     double *in = siam_check_widen(d.in, d.n), *gamma = siam_check_widen(d.gamma, c);
     double *beta = siam_check_widen(d.beta, c), *g = siam_check_widen(d.dout, d.n);
@@ -76,15 +105,15 @@ static void bn_case(const siam_check_backend *be, int N, int C, int HW, float lo
     char what[96];
     siam_ref_bn_train(want, mean, var, in, gamma, beta, N, C, HW, BN_EPS);
 
-    siam_check_get(be, got, out_, d.n);
+    siam_check_get(be, got, v.out, d.n);
     snprintf(what, sizeof what, "%s out", label);
     siam_check_close(what, got, want, d.n, BN_TOL);
-    siam_check_get(be, got, sm_, c);
+    siam_check_get(be, got, v.sm, c);
     snprintf(what, sizeof what, "%s save_mean", label);
     siam_check_close(what, got, mean, c, BN_TOL);
     for (size_t k = 0; k < c; k++)
         wc[k] = 1.0 / sqrt(var[k] + BN_EPS);
-    siam_check_get(be, got, si_, c);
+    siam_check_get(be, got, v.si, c);
     snprintf(what, sizeof what, "%s save_invstd", label);
     siam_check_close(what, got, wc, c, BN_TOL);
     /* torch.nn.BatchNorm2d: running = 0.9 running + 0.1 batch, with the
@@ -92,35 +121,33 @@ static void bn_case(const siam_check_backend *be, int N, int C, int HW, float lo
     double M = (double)N * HW;
     for (size_t k = 0; k < c; k++)
         wc[k] = 0.9 * 0.5 + 0.1 * mean[k];
-    siam_check_get(be, got, rm_, c);
+    siam_check_get(be, got, v.rm, c);
     snprintf(what, sizeof what, "%s running_mean", label);
     siam_check_close(what, got, wc, c, BN_TOL);
     for (size_t k = 0; k < c; k++)
         wc[k] = 0.9 * 2.0 + 0.1 * var[k] * M / (M - 1.0);
-    siam_check_get(be, got, rv_, c);
+    siam_check_get(be, got, v.rv, c);
     snprintf(what, sizeof what, "%s running_var (unbiased)", label);
     siam_check_close(what, got, wc, c, BN_TOL);
 
     siam_ref_bn_backward(want, dgam, dbet, g, in, gamma, N, C, HW, BN_EPS);
-    siam_check_get(be, got, din_, d.n);
+    siam_check_get(be, got, v.din, d.n);
     snprintf(what, sizeof what, "%s din", label);
     /* din is a difference of O(1) terms that nearly cancel (its mean and its
      * correlation with xhat are zero): allow more relative rounding. */
     siam_check_close(what, got, want, d.n, 1e-4);
     for (size_t k = 0; k < c; k++)
         dgam[k] += 0.25, dbet[k] += 0.25;
-    siam_check_get(be, got, dg_, c);
+    siam_check_get(be, got, v.dg, c);
     snprintf(what, sizeof what, "%s dgamma (+0.25 before)", label);
     siam_check_close(what, got, dgam, c, dgamma_tol);
-    siam_check_get(be, got, dbt_, c);
+    siam_check_get(be, got, v.dbt, c);
     snprintf(what, sizeof what, "%s dbeta (+0.25 before)", label);
     siam_check_close(what, got, dbet, c, BN_TOL);
 
     free(in), free(gamma), free(beta), free(g), free(want), free(mean), free(var), free(wc);
     free(dgam), free(dbet), free(got);
-    float *bufs[] = {in_, g_, b_, out_, sm_, si_, rm_, rv_, dout_, din_, dg_, dbt_};
-    for (size_t k = 0; k < sizeof bufs / sizeof bufs[0]; k++)
-        siam_check_free(be, bufs[k]);
+    bn_dev_free(be, &v);
     bn_data_free(&d);
 }
 
@@ -185,42 +212,28 @@ static void bn_backward_finite_differences(void **state)
     siam_check_fd(bn_fd_loss, &f, x, c, 1e-6, gb);
     free(x);
 
-    float *in_ = siam_check_put(be, d.in, d.n), *g_ = siam_check_put(be, d.gamma, c);
-    float *b_ = siam_check_put(be, d.beta, c), *out_ = siam_check_alloc(be, d.n);
-    float *sm_ = siam_check_alloc(be, c), *si_ = siam_check_alloc(be, c);
-    float *rm_ = siam_check_alloc(be, c), *rv_ = siam_check_alloc(be, c);
-    float *dout_ = siam_check_put(be, d.dout, d.n), *din_ = siam_check_alloc(be, d.n);
-    float *dg_ = siam_check_alloc(be, c), *dbt_ = siam_check_alloc(be, c);
-    siam_check_ok(be,
-                  be->ops->batchnorm_forward_train(be->ctx, out_, sm_, si_, rm_, rv_, in_, g_, b_,
-                                                   d.N, d.C, d.HW, BN_MOMENTUM, BN_EPS),
-                  "batchnorm_forward_train");
-    siam_check_ok(be,
-                  be->ops->batchnorm_backward(be->ctx, din_, dg_, dbt_, dout_, in_, sm_, si_, g_,
-                                              d.N, d.C, d.HW),
-                  "batchnorm_backward");
+    bn_dev v = bn_dev_put(be, &d);
+    bn_dev_train_step(be, &d, &v);
     float *got = siam_check_floats(d.n);
-    siam_check_get(be, got, din_, d.n);
+    siam_check_get(be, got, v.din, d.n);
     siam_check_close("bn fd din", got, gin, d.n, 1e-4);
-    siam_check_get(be, got, dg_, c);
+    siam_check_get(be, got, v.dg, c);
     siam_check_close("bn fd dgamma", got, gg, c, 1e-5);
-    siam_check_get(be, got, dbt_, c);
+    siam_check_get(be, got, v.dbt, c);
     siam_check_close("bn fd dbeta", got, gb, c, 1e-5);
     /* din == NULL still accumulates the parameter gradients. */
     siam_check_ok(be,
-                  be->ops->batchnorm_backward(be->ctx, NULL, dg_, dbt_, dout_, in_, sm_, si_, g_,
-                                              d.N, d.C, d.HW),
+                  be->ops->batchnorm_backward(be->ctx, NULL, v.dg, v.dbt, v.dout, v.in, v.sm,
+                                              v.si, v.g, d.N, d.C, d.HW),
                   "batchnorm_backward din=NULL");
     for (size_t k = 0; k < c; k++)
         gg[k] *= 2.0;
-    siam_check_get(be, got, dg_, c);
+    siam_check_get(be, got, v.dg, c);
     siam_check_close("bn dgamma accumulates over two calls", got, gg, c, 1e-5);
 
     free(got), free(gin), free(gg), free(gb), free(f.in), free(f.gamma), free(f.beta);
     free(f.g), free(f.out);
-    float *bufs[] = {in_, g_, b_, out_, sm_, si_, rm_, rv_, dout_, din_, dg_, dbt_};
-    for (size_t k = 0; k < sizeof bufs / sizeof bufs[0]; k++)
-        siam_check_free(be, bufs[k]);
+    bn_dev_free(be, &v);
     bn_data_free(&d);
 }
 

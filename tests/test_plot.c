@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "host/plot.h"
+#include "tests/support/tmpdir.h"
 
 static char *slurp(const char *dir, const char *file, size_t *n)
 {
@@ -65,24 +66,6 @@ static void assert_png(const char *dir, const char *file, unsigned w, unsigned h
     assert_int_equal(gw, w);
     assert_int_equal(gh, h);
     free(png);
-}
-
-static int setup(void **state)
-{
-    char *dir = strdup("/tmp/siam_plot_XXXXXX");
-    if (!mkdtemp(dir))
-        return -1;
-    *state = dir;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", (char *)*state);
-    int rc = system(cmd);
-    free(*state);
-    return rc == 0 ? 0 : -1;
 }
 
 static void data_files_hold_the_numbers(void **state)
@@ -250,10 +233,10 @@ static void gnuplot_error_is_returned(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(data_files_hold_the_numbers, setup, teardown),
-        cmocka_unit_test_setup_teardown(bad_inputs_are_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(missing_gnuplot_reported_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(gnuplot_error_is_returned, setup, teardown),
+        SIAM_TMPDIR_TEST(data_files_hold_the_numbers),
+        SIAM_TMPDIR_TEST(bad_inputs_are_named),
+        SIAM_TMPDIR_TEST(missing_gnuplot_reported_once),
+        SIAM_TMPDIR_TEST(gnuplot_error_is_returned),
     };
     return cmocka_run_group_tests_name("plot", tests, NULL, NULL);
 }

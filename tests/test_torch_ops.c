@@ -149,6 +149,14 @@ static double compare_dev(const bench *b, const char *name, const float *dev, si
     return r;
 }
 
+/* The n integer settings "<c>.dims" of case c. */
+static void case_dims(const bench *b, const char *c, int *d, size_t n)
+{
+    char name[128];
+    snprintf(name, sizeof name, "%s.dims", c);
+    dims_of(b, name, d, n);
+}
+
 /* Device copy of input "<c>.<suffix>". */
 static float *case_input(const bench *b, const char *c, const char *suffix, size_t n)
 {
@@ -165,38 +173,65 @@ static void case_compare(const bench *b, const char *c, const char *suffix, cons
     compare_dev(b, name, dev, n, tol);
 }
 
+/* A layer with weights and a bias (conv2d, linear): the case's in, w, b and
+ * dout on the device, and room for out, din, dw and db. */
+typedef struct weighted_bufs {
+    size_t nin, nw, nb, nout;
+    float *in, *w, *bias, *dout, *out, *din, *dw, *db;
+} weighted_bufs;
+
+static weighted_bufs weighted_open(const bench *b, const char *c, size_t nin, size_t nw,
+                                   size_t nb, size_t nout)
+{
+    weighted_bufs l = {.nin = nin, .nw = nw, .nb = nb, .nout = nout};
+    l.in = case_input(b, c, "in", nin);
+    l.w = case_input(b, c, "w", nw);
+    l.bias = case_input(b, c, "b", nb);
+    l.dout = case_input(b, c, "dout", nout);
+    l.out = siam_check_alloc(b->be, nout);
+    l.din = siam_check_alloc(b->be, nin);
+    l.dw = siam_check_alloc(b->be, nw);
+    l.db = siam_check_alloc(b->be, nb);
+    return l;
+}
+
+/* After the backward pass: din, dw and db against the fixture. */
+static void weighted_compare_grads(const bench *b, const char *c, const weighted_bufs *l)
+{
+    case_compare(b, c, "din", l->din, l->nin, TOL_GEMM_BWD * b->factor);
+    case_compare(b, c, "dw", l->dw, l->nw, TOL_GEMM_BWD * b->factor);
+    case_compare(b, c, "db", l->db, l->nb, TOL_GEMM_BWD * b->factor);
+}
+
+static void weighted_close(const bench *b, const weighted_bufs *l)
+{
+    float *bufs[] = {l->in, l->w, l->bias, l->dout, l->out, l->din, l->dw, l->db};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        siam_check_free(b->be, bufs[i]);
+}
+
 static void conv_case(void **state, const char *c)
 {
     bench b = bench_open(state);
     const siam_ops *ops = b.be->ops;
-    char n[128];
     int d[7];
-    snprintf(n, sizeof n, "%s.dims", c);
-    dims_of(&b, n, d, 7);
+    case_dims(&b, c, d, 7);
     int N = d[0], Ci = d[1], H = d[2], W = d[3], Co = d[4], KH = d[5], KW = d[6];
     size_t nin = (size_t)N * Ci * H * W, nw = (size_t)Co * Ci * KH * KW;
     size_t nout = (size_t)N * Co * (H - KH + 1) * (W - KW + 1);
-    float *in = case_input(&b, c, "in", nin);
-    float *w = case_input(&b, c, "w", nw);
-    float *bias = case_input(&b, c, "b", (size_t)Co);
-    float *dout = case_input(&b, c, "dout", nout);
-    float *out = siam_check_alloc(b.be, nout), *din = siam_check_alloc(b.be, nin);
-    float *dw = siam_check_alloc(b.be, nw), *db = siam_check_alloc(b.be, (size_t)Co);
+    weighted_bufs l = weighted_open(&b, c, nin, nw, (size_t)Co, nout);
 
-    siam_check_ok(b.be, ops->conv2d_forward(b.be->ctx, out, in, w, bias, N, Ci, H, W, Co, KH, KW),
-                  "conv2d_forward");
-    case_compare(&b, c, "out", out, nout, TOL_GEMM_FWD * b.factor);
     siam_check_ok(b.be,
-                  ops->conv2d_backward(b.be->ctx, din, dw, db, dout, in, w, N, Ci, H, W, Co, KH,
-                                       KW),
+                  ops->conv2d_forward(b.be->ctx, l.out, l.in, l.w, l.bias, N, Ci, H, W, Co, KH,
+                                      KW),
+                  "conv2d_forward");
+    case_compare(&b, c, "out", l.out, nout, TOL_GEMM_FWD * b.factor);
+    siam_check_ok(b.be,
+                  ops->conv2d_backward(b.be->ctx, l.din, l.dw, l.db, l.dout, l.in, l.w, N, Ci, H,
+                                       W, Co, KH, KW),
                   "conv2d_backward");
-    case_compare(&b, c, "din", din, nin, TOL_GEMM_BWD * b.factor);
-    case_compare(&b, c, "dw", dw, nw, TOL_GEMM_BWD * b.factor);
-    case_compare(&b, c, "db", db, (size_t)Co, TOL_GEMM_BWD * b.factor);
-
-    float *bufs[] = {in, w, bias, dout, out, din, dw, db};
-    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
-        siam_check_free(b.be, bufs[i]);
+    weighted_compare_grads(&b, c, &l);
+    weighted_close(&b, &l);
     siam_fixture_free(b.fx);
 }
 
@@ -221,8 +256,7 @@ static void batchnorm_case(void **state, const char *c)
     const siam_ops *ops = b.be->ops;
     char n[128];
     int d[3];
-    snprintf(n, sizeof n, "%s.dims", c);
-    dims_of(&b, n, d, 3);
+    case_dims(&b, c, d, 3);
     int N = d[0], C = d[1], HW = d[2];
     size_t nx = (size_t)N * C * HW, nc = (size_t)C;
     snprintf(n, sizeof n, "%s.hyper", c);
@@ -317,29 +351,19 @@ static void linear_case(void **state, const char *c)
 {
     bench b = bench_open(state);
     const siam_ops *ops = b.be->ops;
-    char n[128];
     int d[3];
-    snprintf(n, sizeof n, "%s.dims", c);
-    dims_of(&b, n, d, 3);
+    case_dims(&b, c, d, 3);
     int N = d[0], I = d[1], O = d[2];
     size_t nin = (size_t)N * I, nw = (size_t)O * I, nout = (size_t)N * O;
-    float *in = case_input(&b, c, "in", nin);
-    float *w = case_input(&b, c, "w", nw);
-    float *bias = case_input(&b, c, "b", (size_t)O);
-    float *dout = case_input(&b, c, "dout", nout);
-    float *out = siam_check_alloc(b.be, nout), *din = siam_check_alloc(b.be, nin);
-    float *dw = siam_check_alloc(b.be, nw), *db = siam_check_alloc(b.be, (size_t)O);
-    siam_check_ok(b.be, ops->linear_forward(b.be->ctx, out, in, w, bias, N, I, O),
+    weighted_bufs l = weighted_open(&b, c, nin, nw, (size_t)O, nout);
+    siam_check_ok(b.be, ops->linear_forward(b.be->ctx, l.out, l.in, l.w, l.bias, N, I, O),
                   "linear_forward");
-    case_compare(&b, c, "out", out, nout, TOL_GEMM_FWD * b.factor);
-    siam_check_ok(b.be, ops->linear_backward(b.be->ctx, din, dw, db, dout, in, w, N, I, O),
+    case_compare(&b, c, "out", l.out, nout, TOL_GEMM_FWD * b.factor);
+    siam_check_ok(b.be,
+                  ops->linear_backward(b.be->ctx, l.din, l.dw, l.db, l.dout, l.in, l.w, N, I, O),
                   "linear_backward");
-    case_compare(&b, c, "din", din, nin, TOL_GEMM_BWD * b.factor);
-    case_compare(&b, c, "dw", dw, nw, TOL_GEMM_BWD * b.factor);
-    case_compare(&b, c, "db", db, (size_t)O, TOL_GEMM_BWD * b.factor);
-    float *bufs[] = {in, w, bias, dout, out, din, dw, db};
-    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
-        siam_check_free(b.be, bufs[i]);
+    weighted_compare_grads(&b, c, &l);
+    weighted_close(&b, &l);
     siam_fixture_free(b.fx);
 }
 
@@ -362,33 +386,42 @@ static size_t numel_of(const bench *b, const char *name)
     return t->numel;
 }
 
+/* An activation y = f(x) whose gradient is computed from y: fixture tensors
+ * "<name>.in", ".dout", ".out" and ".din". */
+typedef int (*activation_fwd)(siam_ctx *ctx, float *out, const float *in, size_t n);
+typedef int (*activation_bwd)(siam_ctx *ctx, float *din, const float *dout, const float *out,
+                              size_t n);
+
+static void activation_case(const bench *b, const char *name, activation_fwd fwd,
+                            activation_bwd bwd, double tol)
+{
+    char t[128], fn[128];
+    snprintf(t, sizeof t, "%s.in", name);
+    size_t n = numel_of(b, t);
+    float *x = dev_input(b, t, n);
+    snprintf(t, sizeof t, "%s.dout", name);
+    float *dout = dev_input(b, t, n);
+    float *y = siam_check_alloc(b->be, n), *dx = siam_check_alloc(b->be, n);
+    snprintf(fn, sizeof fn, "%s_forward", name);
+    siam_check_ok(b->be, fwd(b->be->ctx, y, x, n), fn);
+    snprintf(t, sizeof t, "%s.out", name);
+    compare_dev(b, t, y, n, tol);
+    snprintf(fn, sizeof fn, "%s_backward", name);
+    siam_check_ok(b->be, bwd(b->be->ctx, dx, dout, y, n), fn);
+    snprintf(t, sizeof t, "%s.din", name);
+    compare_dev(b, t, dx, n, tol);
+    float *bufs[] = {x, dout, y, dx};
+    for (size_t i = 0; i < 4; i++)
+        siam_check_free(b->be, bufs[i]);
+}
+
 static void sigmoid_and_relu(void **state)
 {
     bench b = bench_open(state);
     const siam_ops *ops = b.be->ops;
-    size_t n = numel_of(&b, "sigmoid.in");
-    float *x = dev_input(&b, "sigmoid.in", n), *dout = dev_input(&b, "sigmoid.dout", n);
-    float *y = siam_check_alloc(b.be, n), *dx = siam_check_alloc(b.be, n);
-    siam_check_ok(b.be, ops->sigmoid_forward(b.be->ctx, y, x, n), "sigmoid_forward");
-    compare_dev(&b, "sigmoid.out", y, n, TOL_ELEMENTWISE * b.factor);
-    siam_check_ok(b.be, ops->sigmoid_backward(b.be->ctx, dx, dout, y, n), "sigmoid_backward");
-    compare_dev(&b, "sigmoid.din", dx, n, TOL_ELEMENTWISE * b.factor);
-    float *bufs[] = {x, dout, y, dx};
-    for (size_t i = 0; i < 4; i++)
-        siam_check_free(b.be, bufs[i]);
-
-    n = numel_of(&b, "relu.in");
-    x = dev_input(&b, "relu.in", n);
-    dout = dev_input(&b, "relu.dout", n);
-    y = siam_check_alloc(b.be, n);
-    dx = siam_check_alloc(b.be, n);
-    siam_check_ok(b.be, ops->relu_forward(b.be->ctx, y, x, n), "relu_forward");
-    compare_dev(&b, "relu.out", y, n, TOL_EXACT);
-    siam_check_ok(b.be, ops->relu_backward(b.be->ctx, dx, dout, y, n), "relu_backward");
-    compare_dev(&b, "relu.din", dx, n, TOL_EXACT);
-    float *bufs2[] = {x, dout, y, dx};
-    for (size_t i = 0; i < 4; i++)
-        siam_check_free(b.be, bufs2[i]);
+    activation_case(&b, "sigmoid", ops->sigmoid_forward, ops->sigmoid_backward,
+                    TOL_ELEMENTWISE * b.factor);
+    activation_case(&b, "relu", ops->relu_forward, ops->relu_backward, TOL_EXACT);
     siam_fixture_free(b.fx);
 }
 
@@ -531,8 +564,7 @@ static void fixture_conv_matches_double(void **state)
         const char *c = cases[i];
         char n[128];
         int d[7];
-        snprintf(n, sizeof n, "%s.dims", c);
-        dims_of(&b, n, d, 7);
+        case_dims(&b, c, d, 7);
         conv_ref r = {.s = {d[0], d[1], d[2], d[3], d[4], d[5], d[6]}};
         size_t nin = (size_t)d[0] * d[1] * d[2] * d[3], nw = (size_t)d[4] * d[1] * d[5] * d[6];
         size_t nout = (size_t)d[0] * d[4] * (d[2] - d[5] + 1) * (d[3] - d[6] + 1);
@@ -582,8 +614,7 @@ static void fixture_batchnorm_matches_double(void **state)
         const char *c = cases[i];
         char n[128];
         int d[3];
-        snprintf(n, sizeof n, "%s.dims", c);
-        dims_of(&b, n, d, 3);
+        case_dims(&b, c, d, 3);
         int N = d[0], C = d[1], HW = d[2];
         size_t nx = (size_t)N * C * HW;
         snprintf(n, sizeof n, "%s.hyper", c);
@@ -650,8 +681,7 @@ static void fixture_linear_matches_double(void **state)
         const char *c = cases[i];
         char n[128];
         int d[3];
-        snprintf(n, sizeof n, "%s.dims", c);
-        dims_of(&b, n, d, 3);
+        case_dims(&b, c, d, 3);
         int N = d[0], I = d[1], O = d[2];
         double *in = widen_input(&b, c, "in", (size_t)N * I);
         double *w = widen_input(&b, c, "w", (size_t)O * I);

@@ -14,14 +14,36 @@ typedef struct conv_dims {
     size_t P; /* output pixels per image: OH*OW */
 } conv_dims;
 
-static int conv_check(siam_ctx *ctx, const char *fn, conv_dims *d, int N, int Ci, int H, int W,
-                      int Co, int KH, int KW)
+int siam_cpu_conv2d_check_sizes(siam_ctx *ctx, const char *fn, int N, int Ci, int H, int W,
+                                int Co, int KH, int KW)
 {
     if (N < 0 || Ci < 1 || Co < 1 || KH < 1 || KW < 1)
         return siam_cpu_fail(ctx, "%s: bad sizes N=%d Ci=%d Co=%d kernel %dx%d", fn, N, Ci, Co,
                              KH, KW);
     if (H < KH || W < KW)
         return siam_cpu_fail(ctx, "%s: kernel %dx%d larger than input %dx%d", fn, KH, KW, H, W);
+    return 0;
+}
+
+void siam_cpu_conv2d_bias_grad(float *db, const float *dout, int N, int Co, size_t P)
+{
+#pragma omp parallel for schedule(static)
+    for (int co = 0; co < Co; co++) {
+        double s = 0.0;
+        for (int n = 0; n < N; n++) {
+            const float *g = dout + ((size_t)n * Co + co) * P;
+            for (size_t p = 0; p < P; p++)
+                s += g[p];
+        }
+        db[co] += (float)s;
+    }
+}
+
+static int conv_check(siam_ctx *ctx, const char *fn, conv_dims *d, int N, int Ci, int H, int W,
+                      int Co, int KH, int KW)
+{
+    if (siam_cpu_conv2d_check_sizes(ctx, fn, N, Ci, H, W, Co, KH, KW))
+        return -1;
     d->N = N, d->Ci = Ci, d->H = H, d->W = W, d->Co = Co, d->KH = KH, d->KW = KW;
     d->OH = H - KH + 1;
     d->OW = W - KW + 1;
@@ -137,17 +159,7 @@ int siam_cpu_conv2d_backward(siam_ctx *ctx, float *din, float *dw, float *db, co
     if (!dw || !db || !dout || !in || !w)
         return siam_cpu_fail(ctx, "conv2d_backward: NULL buffer");
 
-    /* db[co] += sum over images and pixels of dout (double: up to 10^6 terms). */
-#pragma omp parallel for schedule(static)
-    for (int co = 0; co < Co; co++) {
-        double s = 0.0;
-        for (int n = 0; n < N; n++) {
-            const float *g = dout + ((size_t)n * Co + co) * d.P;
-            for (size_t p = 0; p < d.P; p++)
-                s += g[p];
-        }
-        db[co] += (float)s;
-    }
+    siam_cpu_conv2d_bias_grad(db, dout, N, Co, d.P);
 
     int nb = conv_chunk(&d);
     size_t col_floats = (size_t)d.K * nb * d.P;

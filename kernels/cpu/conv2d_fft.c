@@ -175,11 +175,8 @@ static void cprod_run(const cprod *p, int nf, float *Z, const float *A, const fl
 static int fft_check(siam_ctx *ctx, const char *fn, fft_dims *d, int N, int Ci, int H, int W,
                      int Co, int KH, int KW)
 {
-    if (N < 0 || Ci < 1 || Co < 1 || KH < 1 || KW < 1)
-        return siam_cpu_fail(ctx, "%s: bad sizes N=%d Ci=%d Co=%d kernel %dx%d", fn, N, Ci, Co,
-                             KH, KW);
-    if (H < KH || W < KW)
-        return siam_cpu_fail(ctx, "%s: kernel %dx%d larger than input %dx%d", fn, KH, KW, H, W);
+    if (siam_cpu_conv2d_check_sizes(ctx, fn, N, Ci, H, W, Co, KH, KW))
+        return -1;
     d->N = N, d->Ci = Ci, d->H = H, d->W = W, d->Co = Co, d->KH = KH, d->KW = KW;
     d->OH = H - KH + 1;
     d->OW = W - KW + 1;
@@ -313,18 +310,7 @@ int siam_cpu_conv2d_fft_backward_blocks(siam_ctx *ctx, float *din, float *dw, fl
         return siam_cpu_fail(ctx, "conv2d_fft_backward: NULL buffer");
     size_t plane = (size_t)d.OH * d.OW;
 
-    /* db[co] += sum of dout over images and pixels, in double as the
-     * direct path. */
-#pragma omp parallel for schedule(static)
-    for (int co = 0; co < Co; co++) {
-        double s = 0.0;
-        for (int n = 0; n < N; n++) {
-            const float *g = dout + ((size_t)n * Co + co) * plane;
-            for (size_t p = 0; p < plane; p++)
-                s += g[p];
-        }
-        db[co] += (float)s;
-    }
+    siam_cpu_conv2d_bias_grad(db, dout, N, Co, plane);
 
     int has_din = din != NULL;
     int nc = fft_images(&d, has_din, 1, images_max);

@@ -40,6 +40,15 @@ int siam_cpu_copy(siam_ctx *ctx, void *dst, const void *src, size_t bytes);
 int siam_cpu_fill(siam_ctx *ctx, float *x, float value, size_t n);
 int siam_cpu_synchronize(siam_ctx *ctx);
 
+/* The size checks shared by the im2col and the FFT convolutions (valid
+ * padding, stride 1): 0, or -1 with the message in ctx naming fn. */
+int siam_cpu_conv2d_check_sizes(siam_ctx *ctx, const char *fn, int N, int Ci, int H, int W,
+                                int Co, int KH, int KW);
+
+/* db[co] += sum of dout (N, Co, P) over images and pixels, summed in double
+ * (up to 10^6 terms); shared by both convolutions' backward passes. */
+void siam_cpu_conv2d_bias_grad(float *db, const float *dout, int N, int Co, size_t P);
+
 int siam_cpu_conv2d_forward(siam_ctx *ctx, float *out, const float *in, const float *w,
                             const float *b, int N, int Ci, int H, int W, int Co, int KH, int KW);
 int siam_cpu_conv2d_backward(siam_ctx *ctx, float *din, float *dw, float *db, const float *dout,

@@ -1,25 +1,8 @@
 -- siam.gridrun: a grid that survives. Each case runs tests/lua/grid_tiny.lua
 -- (eight configurations, fake training) as its own siamlua process, so that
 -- a SIGKILL really ends a process, then inspects the folders and tables.
--- A fresh folder per test; the previous test's is removed then (the last
--- one stays, to look at when a test fails).
-local last_tmp
-local function tmpdir()
-  if last_tmp then os.execute("rm -rf '" .. last_tmp .. "'") end
-  local p = os.tmpname()
-  os.remove(p)
-  assert(siam.io.mkdir_p(p))
-  last_tmp = p
-  return p
-end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local support = dofile(harness.dir .. "/support.lua")
+local tmpdir, read = support.tmpdir, support.read
 
 local function lines(s)
   local out = {}

@@ -4,25 +4,8 @@
 -- image_sheet,results_table}.c.
 local sio = siam.io
 
--- A fresh folder per test; the previous test's is removed then (the last
--- one stays, to look at when a test fails).
-local last_tmp
-local function tmpdir()
-  if last_tmp then os.execute("rm -rf '" .. last_tmp .. "'") end
-  local p = os.tmpname()
-  os.remove(p)
-  assert(siam.io.mkdir_p(p))
-  last_tmp = p
-  return p
-end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local support = dofile(harness.dir .. "/support.lua")
+local tmpdir, read = support.tmpdir, support.read
 
 local function sh(cmd)
   local p = io.popen(cmd .. " 2>&1")
