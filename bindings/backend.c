@@ -5,8 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-siam_backend *siam_backend_open(const char *device, int threads, siam_error *err)
+siam_backend *siam_backend_open(const char *device, int threads, const siam_ops *cpu_ops,
+                                siam_error *err)
 {
+    if (cpu_ops == NULL)
+        cpu_ops = &siam_ops_cpu;
     int want_cuda = strcmp(device, "cuda") == 0, want_auto = strcmp(device, "auto") == 0;
     if (!want_cuda && !want_auto && strcmp(device, "cpu") != 0) {
         siam_fail(err, "unknown device '%s' (expected 'cpu', 'cuda' or 'auto')", device);
@@ -39,12 +42,12 @@ siam_backend *siam_backend_open(const char *device, int threads, siam_error *err
         }
     }
     if (b->ctx == NULL) {
-        b->ctx = siam_ops_cpu.ctx_new(&opt, err);
+        b->ctx = cpu_ops->ctx_new(&opt, err);
         if (b->ctx == NULL) {
             free(b);
             return NULL;
         }
-        b->ops = &siam_ops_cpu;
+        b->ops = cpu_ops;
         strcpy(b->device, "cpu");
     }
     b->refs = 1;

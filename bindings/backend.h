@@ -16,9 +16,12 @@ typedef struct siam_backend {
 } siam_backend;
 
 /* Opens "cpu", "cuda" or "auto" (CUDA when this build has it and a device
- * answers, else the CPU) with `threads` CPU threads (0: all cores). Returns
- * a backend with one reference, or NULL with the reason in err. */
-siam_backend *siam_backend_open(const char *device, int threads, siam_error *err);
+ * answers, else the CPU) with `threads` CPU threads (0: all cores). The CPU
+ * side uses `cpu_ops` (a table with siam_ops_cpu's semantics, such as the
+ * per-layer convolution choice; NULL: siam_ops_cpu). Returns a backend with
+ * one reference, or NULL with the reason in err. */
+siam_backend *siam_backend_open(const char *device, int threads, const siam_ops *cpu_ops,
+                                siam_error *err);
 void siam_backend_retain(siam_backend *b);
 /* Drops one reference; the last frees the context. NULL is fine. */
 void siam_backend_release(siam_backend *b);

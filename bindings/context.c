@@ -51,20 +51,12 @@ siam_lua_context *siam_lua_newcontext(lua_State *L, const siam_ops *ops,
     return c;
 }
 
-siam_lua_context *siam_lua_cpu_context(lua_State *L)
+const siam_ops *siam_lua_cpu_ops(lua_State *L)
 {
-    if (lua_getfield(L, LUA_REGISTRYINDEX, CPU_CONTEXT_KEY) == LUA_TUSERDATA)
-        return siam_lua_checkcontext(L, -1);
-    lua_pop(L, 1);
-    siam_ctx_options opt = {0};
     const siam_ops *ops = &siam_ops_cpu;
     if (lua_getfield(L, LUA_REGISTRYINDEX, SIAM_CONFIG_KEY) == LUA_TTABLE) {
-        lua_getfield(L, -1, "threads");
-        opt.threads = (int)lua_tointeger(L, -1);
-        lua_pop(L, 1);
         /* siam.config.conv: "direct" (default), "fft" or "auto" (per-layer
-         * choice, kernels/cpu/conv2d_select.h); read when the CPU context
-         * is first created. */
+         * choice, kernels/cpu/conv2d_select.h). */
         if (lua_getfield(L, -1, "conv") != LUA_TNIL) {
             int automatic;
             siam_conv_algo algo;
@@ -73,6 +65,22 @@ siam_lua_context *siam_lua_cpu_context(lua_State *L)
                 luaL_error(L, "siam.config.%s", err.msg);
             ops = siam_ops_cpu_conv_table(automatic, algo);
         }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return ops;
+}
+
+siam_lua_context *siam_lua_cpu_context(lua_State *L)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, CPU_CONTEXT_KEY) == LUA_TUSERDATA)
+        return siam_lua_checkcontext(L, -1);
+    lua_pop(L, 1);
+    siam_ctx_options opt = {0};
+    const siam_ops *ops = siam_lua_cpu_ops(L);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, SIAM_CONFIG_KEY) == LUA_TTABLE) {
+        lua_getfield(L, -1, "threads");
+        opt.threads = (int)lua_tointeger(L, -1);
         lua_pop(L, 1);
     }
     lua_pop(L, 1);

@@ -53,6 +53,7 @@ static int model_gc(lua_State *L)
 /* Pushes a new box holding an empty siam_lua_model on backend `device`. */
 static siam_lua_model *push_empty_model(lua_State *L, const char *device)
 {
+    const siam_ops *cpu_ops = siam_lua_cpu_ops(L); /* may raise: before any allocation */
     siam_lua_box *box = siam_lua_newbox(L, SIAM_MODEL_MT);
     siam_lua_model *lm = calloc(1, sizeof *lm);
     if (lm == NULL)
@@ -60,7 +61,8 @@ static siam_lua_model *push_empty_model(lua_State *L, const char *device)
     box->ptr = lm;
     lm->threshold = 0.5;
     siam_error err;
-    lm->be = siam_backend_open(device, (int)siam_lua_config_integer(L, "threads", 0), &err);
+    lm->be = siam_backend_open(device, (int)siam_lua_config_integer(L, "threads", 0),
+                               cpu_ops, &err);
     if (lm->be == NULL)
         siam_lua_error(L, &err);
     return lm;

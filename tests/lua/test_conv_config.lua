@@ -13,3 +13,33 @@ test("siam.config.conv = 'auto' gives a working CPU context", function()
   local t = siam.tensor { { 1, 2 }, { 3, 4 } }
   check.eq(t:totable(), { { 1.0, 2.0 }, { 3.0, 4.0 } })
 end)
+
+-- Models read siam.config.conv too (each model opens its own backend).
+local F = dofile(harness.dir .. "/api_fixture.lua")
+
+test("a model is refused a bad siam.config.conv before it allocates anything", function()
+  siam.config.conv = "winograd"
+  check.error_match('siam%.config%.conv must be "auto", "direct" or "fft", got "winograd"',
+    function() return F.model() end)
+  siam.config.conv = nil
+end)
+
+test("a model on the Fourier convolution predicts what the direct one does", function()
+  local train = F.sets()
+  siam.config.conv = "direct"
+  local direct = F.model():forward(train)
+  siam.config.conv = "fft"
+  local fft = F.model():forward(train)
+  siam.config.conv = nil
+  check.eq(#fft, #direct)
+  local worst, differ = 0, false
+  for i = 1, #direct do
+    worst = math.max(worst, math.abs(fft[i] - direct[i]))
+    if fft[i] ~= direct[i] then differ = true end
+  end
+  -- Same function, other rounding: close, and not bit-identical unless the
+  -- model ignored the setting.
+  check.truthy(worst < 1e-5, "largest difference " .. worst)
+  check.truthy(differ, "the fft model computed exactly what the direct one did")
+  F.cleanup()
+end)
