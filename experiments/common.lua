@@ -88,8 +88,10 @@ function common.data(opts, load)
   return train, test, info
 end
 
--- "<results dir>/<name>" with the directory created.
+-- "<results dir>/<name>" with the directory created; a name that is already
+-- an absolute path is used as it is (its directory must exist).
 function common.out(name)
+  if name:sub(1, 1) == "/" then return name end
   local dir = common.results or "results"
   os.execute("mkdir -p '" .. dir:gsub("'", "'\\''") .. "'")
   return dir .. "/" .. name
