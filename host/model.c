@@ -1,47 +1,12 @@
 /* The Siamese twin CNN: parameter table, buffers, forward, BCE loss and
- * backward through both towers. Initialisation is in model_init.c. Device
- * memory is touched only through the ops table. */
-#include "host/model.h"
+ * backward through the head; the conv tower's passes are in model_tower.c,
+ * initialisation in model_init.c. Device memory is touched only through
+ * the ops table. */
+#include "host/model_priv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct siam_model {
-    const siam_ops *ops;
-    siam_ctx *ctx;
-    siam_model_config cfg;
-    int sizes[8];           /* conv k output (h, w) */
-    int max_batch;
-    int training;
-    uint64_t drop_seed, drop_offset;
-
-    siam_param_info params[SIAM_MODEL_NPARAMS];
-    siam_param_info bufs[SIAM_MODEL_NBUFFERS];
-    size_t nparams, nbufs;
-
-    float *flat;            /* one allocation: params (n) then grads (n) */
-    float *runstats;        /* BN running statistics (nbufs) */
-
-    /* Activations for 2*max_batch images, allocated once. */
-    float *x;               /* (2B, 1, H, W) */
-    float *conv[4];         /* conv k output, BN input */
-    float *bn[4];           /* BN output, ReLU applied in place */
-    float *pool[3];         /* max-pool output */
-    int32_t *argmax[3];
-    float *save_mean[4], *save_invstd[4];
-    float *fc;              /* (2B, U) pre-sigmoid */
-    float *emb;             /* (2B, U) sigmoid: the embeddings */
-    float *dist;            /* (B, F) head features: |e1 - e2| (F = U) or pair features */
-    float *drop;            /* (B, F) after dropout */
-    float *mask;            /* (B, F) dropout scales */
-    float *logit;           /* (B) */
-    float *prob;            /* (B) */
-    float *dprob, *dlogit;  /* (B) */
-    float *g[2];            /* ping-pong gradient scratch, largest activation */
-    int last_forward_training; /* whether the saved activations are usable by backward */
-    int last_B;
-};
 
 void siam_model_config_default(siam_model_config *cfg)
 {
@@ -211,6 +176,99 @@ static void *dev_alloc(siam_model *m, size_t bytes, int *failed)
     return p;
 }
 
+/* Values per image of conv k's output, and of its pooled output. */
+static size_t conv_numel(const siam_model *m, int k)
+{
+    return (size_t)m->cfg.channels[k] * m->sizes[2 * k] * m->sizes[2 * k + 1];
+}
+
+static size_t pool_numel(const siam_model *m, int k)
+{
+    return (size_t)m->cfg.channels[k] * (m->sizes[2 * k] / 2) * (m->sizes[2 * k + 1] / 2);
+}
+
+/* Buffers that both modes' forwards use. Returns 0 or -1 (message in ctx). */
+static int alloc_forward(siam_model *m)
+{
+    const siam_model_config *cfg = &m->cfg;
+    size_t N = 2 * (size_t)m->max_batch, B = (size_t)m->max_batch, U = (size_t)cfg->fc_units;
+    size_t F = (size_t)siam_model_head_width(cfg), f = sizeof(float);
+    int failed = 0;
+    m->flat = dev_alloc(m, 2 * m->nparams * f, &failed);
+    m->runstats = dev_alloc(m, m->nbufs * f, &failed);
+    m->x = dev_alloc(m, N * (size_t)cfg->in_h * cfg->in_w * f, &failed);
+    if (m->fused) {
+        /* conv[0] and pool[0] are eval's arenas for every block. */
+        size_t conv_max = 0, pool_max = 0;
+        for (int k = 0; k < 4; k++) {
+            conv_max = conv_numel(m, k) > conv_max ? conv_numel(m, k) : conv_max;
+            if (k < 3)
+                pool_max = pool_numel(m, k) > pool_max ? pool_numel(m, k) : pool_max;
+        }
+        m->conv[0] = dev_alloc(m, N * conv_max * f, &failed);
+        m->pool[0] = dev_alloc(m, N * pool_max * f, &failed);
+        m->bn[3] = dev_alloc(m, N * conv_numel(m, 3) * f, &failed);
+    } else {
+        for (int k = 0; k < 4; k++) {
+            m->conv[k] = dev_alloc(m, N * conv_numel(m, k) * f, &failed);
+            m->bn[k] = dev_alloc(m, N * conv_numel(m, k) * f, &failed);
+            if (k < 3) {
+                m->pool[k] = dev_alloc(m, N * pool_numel(m, k) * f, &failed);
+                m->argmax[k] = dev_alloc(m, N * pool_numel(m, k) * sizeof(int32_t), &failed);
+            }
+        }
+    }
+    m->fc = dev_alloc(m, N * U * f, &failed);
+    m->emb = dev_alloc(m, N * U * f, &failed);
+    m->dist = dev_alloc(m, B * F * f, &failed);
+    m->logit = dev_alloc(m, B * f, &failed);
+    m->prob = dev_alloc(m, B * f, &failed);
+    return failed ? -1 : 0;
+}
+
+/* Buffers that only training (its forward's saved values, backward's
+ * gradients) needs. Returns 0 or -1 (message in ctx). */
+static int alloc_training(siam_model *m)
+{
+    const siam_model_config *cfg = &m->cfg;
+    size_t N = 2 * (size_t)m->max_batch, B = (size_t)m->max_batch, U = (size_t)cfg->fc_units;
+    size_t F = (size_t)siam_model_head_width(cfg), f = sizeof(float);
+    /* The gradient scratch also carries d(head features), B x F <= N x F. */
+    size_t gsize = U > F ? U : F;
+    int failed = 0;
+    for (int k = 0; k < 4; k++) {
+        size_t C = (size_t)cfg->channels[k];
+        m->save_mean[k] = dev_alloc(m, C * f, &failed);
+        m->save_invstd[k] = dev_alloc(m, C * f, &failed);
+    }
+    if (m->fused) {
+        size_t pool_max = 0;
+        for (int k = 0; k < 3; k++) {
+            if (k > 0)
+                m->pool[k] = dev_alloc(m, N * pool_numel(m, k) * f, &failed);
+            m->win[k] = dev_alloc(m, N * pool_numel(m, k), &failed);
+            pool_max = pool_numel(m, k) > pool_max ? pool_numel(m, k) : pool_max;
+        }
+        for (int k = 1; k < 4; k++)
+            m->conv[k] = dev_alloc(m, N * conv_numel(m, k) * f, &failed);
+        m->dpool = dev_alloc(m, N * pool_max * f, &failed);
+        gsize = conv_numel(m, 3) > gsize ? conv_numel(m, 3) : gsize;
+    } else {
+        for (int k = 0; k < 4; k++)
+            gsize = conv_numel(m, k) > gsize ? conv_numel(m, k) : gsize;
+    }
+    m->drop = dev_alloc(m, B * F * f, &failed);
+    m->mask = dev_alloc(m, B * F * f, &failed);
+    m->dprob = dev_alloc(m, B * f, &failed);
+    m->dlogit = dev_alloc(m, B * f, &failed);
+    m->g[0] = dev_alloc(m, N * gsize * f, &failed);
+    m->g[1] = dev_alloc(m, N * gsize * f, &failed);
+    if (failed)
+        return -1;
+    m->train_ready = 1;
+    return 0;
+}
+
 siam_model *siam_model_new(const siam_ops *ops, siam_ctx *ctx, const siam_model_config *cfg,
                            int max_batch, siam_error *err)
 {
@@ -232,43 +290,12 @@ siam_model *siam_model_new(const siam_ops *ops, siam_ctx *ctx, const siam_model_
     memcpy(m->sizes, sizes, sizeof sizes);
     m->max_batch = max_batch;
     m->training = 1;
+    m->fused = ops->bn_relu_pool_forward_train && ops->bn_relu_pool_forward_eval
+               && ops->bn_relu_pool_backward;
     build_tables(m);
-
-    size_t N = 2 * (size_t)max_batch, B = (size_t)max_batch, U = (size_t)cfg->fc_units;
-    size_t F = (size_t)siam_model_head_width(cfg);
-    /* The gradient scratch also carries d(head features), B x F <= N x F. */
-    size_t f = sizeof(float), largest = U > F ? U : F;
-    int failed = 0;
-    m->flat = dev_alloc(m, 2 * m->nparams * f, &failed);
-    m->runstats = dev_alloc(m, m->nbufs * f, &failed);
-    m->x = dev_alloc(m, N * (size_t)cfg->in_h * cfg->in_w * f, &failed);
-    for (int k = 0; k < 4; k++) {
-        size_t C = (size_t)cfg->channels[k];
-        size_t per = C * (size_t)sizes[2 * k] * sizes[2 * k + 1];
-        if (per > largest)
-            largest = per;
-        m->conv[k] = dev_alloc(m, N * per * f, &failed);
-        m->bn[k] = dev_alloc(m, N * per * f, &failed);
-        m->save_mean[k] = dev_alloc(m, C * f, &failed);
-        m->save_invstd[k] = dev_alloc(m, C * f, &failed);
-        if (k < 3) {
-            size_t pp = C * (size_t)(sizes[2 * k] / 2) * (sizes[2 * k + 1] / 2);
-            m->pool[k] = dev_alloc(m, N * pp * f, &failed);
-            m->argmax[k] = dev_alloc(m, N * pp * sizeof(int32_t), &failed);
-        }
-    }
-    m->fc = dev_alloc(m, N * U * f, &failed);
-    m->emb = dev_alloc(m, N * U * f, &failed);
-    m->dist = dev_alloc(m, B * F * f, &failed);
-    m->drop = dev_alloc(m, B * F * f, &failed);
-    m->mask = dev_alloc(m, B * F * f, &failed);
-    m->logit = dev_alloc(m, B * f, &failed);
-    m->prob = dev_alloc(m, B * f, &failed);
-    m->dprob = dev_alloc(m, B * f, &failed);
-    m->dlogit = dev_alloc(m, B * f, &failed);
-    m->g[0] = dev_alloc(m, N * largest * f, &failed);
-    m->g[1] = dev_alloc(m, N * largest * f, &failed);
-    if (failed) {
+    /* The plain way keeps every buffer from the start; the fused one waits
+     * for the first training forward. */
+    if (alloc_forward(m) || (!m->fused && alloc_training(m))) {
         siam_fail(err, "model: device allocation failed (max_batch %d): %s", max_batch,
                   ops->ctx_error(ctx));
         siam_model_free(m);
@@ -294,10 +321,11 @@ void siam_model_free(siam_model *m)
         if (k < 3) {
             o->mem_free(c, m->pool[k]);
             o->mem_free(c, m->argmax[k]);
+            o->mem_free(c, m->win[k]);
         }
     }
-    float *rest[] = { m->fc, m->emb, m->dist, m->drop, m->mask, m->logit,
-                      m->prob, m->dprob, m->dlogit, m->g[0], m->g[1] };
+    float *rest[] = { m->fc, m->emb, m->dist, m->drop, m->mask, m->logit, m->prob,
+                      m->dprob, m->dlogit, m->g[0], m->g[1], m->dpool };
     for (size_t i = 0; i < sizeof rest / sizeof rest[0]; i++)
         o->mem_free(c, rest[i]);
     free(m);
@@ -348,15 +376,13 @@ void siam_model_dropout_state(const siam_model *m, uint64_t *seed, uint64_t *off
     *offset = m->drop_offset;
 }
 
-/* Wraps a failed op with the layer it belongs to and the backend message. */
-static int op_fail(siam_model *m, siam_error *err, const char *what)
+int siam_model_op_fail(siam_model *m, siam_error *err, const char *what)
 {
     return siam_fail(err, "model %s: %s", what, m->ops->ctx_error(m->ctx));
 }
 
-#define P(j) (m->flat + m->params[j].offset)
-#define G(j) (m->flat + m->nparams + m->params[j].offset)
-#define RS(j) (m->runstats + m->bufs[j].offset)
+#define P(j) SIAM_P(m, j)
+#define G(j) SIAM_G(m, j)
 
 int siam_model_forward(siam_model *m, int B, siam_error *err)
 {
@@ -365,67 +391,44 @@ int siam_model_forward(siam_model *m, int B, siam_error *err)
     const siam_ops *o = m->ops;
     siam_ctx *c = m->ctx;
     const siam_model_config *cfg = &m->cfg;
-    int N = 2 * B, h = cfg->in_h, w = cfg->in_w, cin = 1;
-    const float *in = m->x;
-    static const char *names[4] = { "conv1", "conv2", "conv3", "conv4" };
-    for (int k = 0; k < 4; k++) {
-        int co = cfg->channels[k], kk = cfg->kernels[k];
-        int oh = m->sizes[2 * k], ow = m->sizes[2 * k + 1], hw = oh * ow;
-        size_t n = (size_t)N * co * hw;
-        if (o->conv2d_forward(c, m->conv[k], in, P(4 * k), P(4 * k + 1), N, cin, h, w, co, kk,
-                              kk))
-            return op_fail(m, err, names[k]);
-        int rc = m->training
-            ? o->batchnorm_forward_train(c, m->bn[k], m->save_mean[k], m->save_invstd[k],
-                                         RS(2 * k), RS(2 * k + 1), m->conv[k], P(4 * k + 2),
-                                         P(4 * k + 3), N, co, hw, cfg->bn_momentum, cfg->bn_eps)
-            : o->batchnorm_forward_eval(c, m->bn[k], m->conv[k], RS(2 * k), RS(2 * k + 1),
-                                        P(4 * k + 2), P(4 * k + 3), N, co, hw, cfg->bn_eps);
-        if (rc)
-            return op_fail(m, err, "batchnorm");
-        if (o->relu_forward(c, m->bn[k], m->bn[k], n))
-            return op_fail(m, err, "relu");
-        if (k < 3) {
-            if (o->maxpool2_forward(c, m->pool[k], m->argmax[k], m->bn[k], N * co, oh, ow))
-                return op_fail(m, err, "maxpool");
-            in = m->pool[k];
-            h = oh / 2;
-            w = ow / 2;
-        } else {
-            in = m->bn[k];
-            h = oh;
-            w = ow;
-        }
-        cin = co;
-    }
-    int flat = cin * h * w, U = cfg->fc_units, F = siam_model_head_width(cfg);
+    if (m->training && !m->train_ready && alloc_training(m))
+        return siam_fail(err, "model forward: cannot allocate the training buffers (max_batch "
+                              "%d): %s", m->max_batch, o->ctx_error(c));
+    /* A failed forward leaves nothing for backward to use. */
+    m->last_forward_training = 0;
+    int N = 2 * B;
+    const float *in;
+    if (siam_model_tower_forward(m, N, &in, err))
+        return -1;
+    int flat = cfg->channels[3] * m->sizes[6] * m->sizes[7];
+    int U = cfg->fc_units, F = siam_model_head_width(cfg);
     size_t nu = (size_t)B * U, nf = (size_t)B * F;
     if (o->linear_forward(c, m->fc, in, P(16), P(17), N, flat, U))
-        return op_fail(m, err, "fc");
+        return siam_model_op_fail(m, err, "fc");
     int rc = cfg->embed_act == SIAM_EMBED_SIGMOID ? o->sigmoid_forward(c, m->emb, m->fc, 2 * nu)
            : cfg->embed_act == SIAM_EMBED_RELU   ? o->relu_forward(c, m->emb, m->fc, 2 * nu)
                                                  : o->copy(c, m->emb, m->fc, 2 * nu * sizeof(float));
     if (rc)
-        return op_fail(m, err, "fc activation");
+        return siam_model_op_fail(m, err, "fc activation");
     rc = cfg->head == SIAM_HEAD_L1
         ? o->absdiff_forward(c, m->dist, m->emb, m->emb + nu, nu)
         : o->pair_features_forward(c, m->dist, m->emb, m->emb + nu, B, U, cfg->head);
     if (rc)
-        return op_fail(m, err, "distance");
+        return siam_model_op_fail(m, err, "distance");
     const float *head = m->dist;
     if (m->training) {
         if (cfg->dropout > 0.0f) {
             if (o->dropout_forward(c, m->drop, m->mask, m->dist, nf, cfg->dropout, m->drop_seed,
                                    m->drop_offset))
-                return op_fail(m, err, "dropout");
+                return siam_model_op_fail(m, err, "dropout");
             head = m->drop;
         }
         m->drop_offset += nf;
     }
     if (o->linear_forward(c, m->logit, head, P(18), P(19), B, F, 1))
-        return op_fail(m, err, "out");
+        return siam_model_op_fail(m, err, "out");
     if (o->sigmoid_forward(c, m->prob, m->logit, (size_t)B))
-        return op_fail(m, err, "out sigmoid");
+        return siam_model_op_fail(m, err, "out sigmoid");
     m->last_forward_training = m->training;
     m->last_B = B;
     return 0;
@@ -437,14 +440,14 @@ int siam_model_loss(siam_model *m, int B, const float *labels_dev, float *loss, 
         return siam_fail(err, "model loss: batch %d differs from the last forward's %d", B,
                          m->last_B);
     if (m->ops->bce_forward(m->ctx, loss, m->prob, labels_dev, (size_t)B))
-        return op_fail(m, err, "loss");
+        return siam_model_op_fail(m, err, "loss");
     return 0;
 }
 
 int siam_model_zero_grad(siam_model *m, siam_error *err)
 {
     if (m->ops->fill(m->ctx, m->flat + m->nparams, 0.0f, m->nparams))
-        return op_fail(m, err, "zero_grad");
+        return siam_model_op_fail(m, err, "zero_grad");
     return 0;
 }
 
@@ -462,18 +465,18 @@ int siam_model_backward(siam_model *m, int B, const float *labels_dev, siam_erro
     float *g0 = m->g[0], *g1 = m->g[1];
 
     if (o->bce_backward(c, m->dprob, m->prob, labels_dev, (size_t)B, 1.0f))
-        return op_fail(m, err, "loss backward");
+        return siam_model_op_fail(m, err, "loss backward");
     if (o->sigmoid_backward(c, m->dlogit, m->dprob, m->prob, (size_t)B))
-        return op_fail(m, err, "out sigmoid backward");
+        return siam_model_op_fail(m, err, "out sigmoid backward");
     int dropped = cfg->dropout > 0.0f;
     const float *head = dropped ? m->drop : m->dist;
     /* dhead -> g0; through dropout into g1 when there is one. */
     if (o->linear_backward(c, g0, G(18), G(19), m->dlogit, head, P(18), B, F, 1))
-        return op_fail(m, err, "out backward");
+        return siam_model_op_fail(m, err, "out backward");
     float *ddist = g0;
     if (dropped) {
         if (o->dropout_backward(c, g1, g0, m->mask, nf))
-            return op_fail(m, err, "dropout backward");
+            return siam_model_op_fail(m, err, "dropout backward");
         ddist = g1;
     }
     float *demb = dropped ? g0 : g1;
@@ -482,58 +485,31 @@ int siam_model_backward(siam_model *m, int B, const float *labels_dev, siam_erro
         : o->pair_features_backward(c, demb, demb + nu, ddist, m->emb, m->emb + nu, B, U,
                                     cfg->head);
     if (rc)
-        return op_fail(m, err, "distance backward");
+        return siam_model_op_fail(m, err, "distance backward");
     /* Without an activation d(fc) is d(embedding) itself. */
     float *dfc = cfg->embed_act == SIAM_EMBED_NONE ? demb : demb == g0 ? g1 : g0;
     rc = cfg->embed_act == SIAM_EMBED_SIGMOID ? o->sigmoid_backward(c, dfc, demb, m->emb, 2 * nu)
        : cfg->embed_act == SIAM_EMBED_RELU   ? o->relu_backward(c, dfc, demb, m->emb, 2 * nu)
                                              : 0;
     if (rc)
-        return op_fail(m, err, "fc activation backward");
+        return siam_model_op_fail(m, err, "fc activation backward");
     int flat = cfg->channels[3] * m->sizes[6] * m->sizes[7];
     float *cur = dfc == g0 ? g1 : g0; /* receives d(conv4 block output) */
     if (o->linear_backward(c, cur, G(16), G(17), dfc, m->bn[3], P(16), N, flat, U))
-        return op_fail(m, err, "fc backward");
-    float *other = cur == g0 ? g1 : g0;
-    for (int k = 3; k >= 0; k--) {
-        int co = cfg->channels[k], kk = cfg->kernels[k];
-        int oh = m->sizes[2 * k], ow = m->sizes[2 * k + 1], hw = oh * ow;
-        size_t n = (size_t)N * co * hw;
-        float *t;
-        if (k < 3) {
-            /* cur holds d(pool output); spread it back over the plane. */
-            if (o->maxpool2_backward(c, other, cur, m->argmax[k], N * co, oh, ow))
-                return op_fail(m, err, "maxpool backward");
-            t = cur; cur = other; other = t;
-        }
-        if (o->relu_backward(c, cur, cur, m->bn[k], n))
-            return op_fail(m, err, "relu backward");
-        if (o->batchnorm_backward(c, other, G(4 * k + 2), G(4 * k + 3), cur, m->conv[k],
-                                  m->save_mean[k], m->save_invstd[k], P(4 * k + 2), N, co, hw))
-            return op_fail(m, err, "batchnorm backward");
-        t = cur; cur = other; other = t;
-        int cin = k == 0 ? 1 : cfg->channels[k - 1];
-        int h = k == 0 ? cfg->in_h : m->sizes[2 * (k - 1)] / 2;
-        int w = k == 0 ? cfg->in_w : m->sizes[2 * (k - 1) + 1] / 2;
-        const float *in = k == 0 ? m->x : m->pool[k - 1];
-        if (o->conv2d_backward(c, k == 0 ? NULL : other, G(4 * k), G(4 * k + 1), cur, in,
-                               P(4 * k), N, cin, h, w, co, kk, kk))
-            return op_fail(m, err, "conv backward");
-        t = cur; cur = other; other = t;
-    }
-    return 0;
+        return siam_model_op_fail(m, err, "fc backward");
+    return siam_model_tower_backward(m, N, cur, cur == g0 ? g1 : g0, err);
 }
 
 int siam_model_download_params(siam_model *m, float *host, siam_error *err)
 {
     if (m->ops->download(m->ctx, host, m->flat, m->nparams * sizeof(float)))
-        return op_fail(m, err, "download");
+        return siam_model_op_fail(m, err, "download");
     return 0;
 }
 
 int siam_model_upload_params(siam_model *m, const float *host, siam_error *err)
 {
     if (m->ops->upload(m->ctx, m->flat, host, m->nparams * sizeof(float)))
-        return op_fail(m, err, "upload");
+        return siam_model_op_fail(m, err, "upload");
     return 0;
 }

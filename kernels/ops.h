@@ -167,6 +167,37 @@ typedef struct siam_ops {
      * an exponential moving average with w = 1 - decay, a running mean of
      * k+1 terms with w = 1/(k+1). */
     int (*lerp)(siam_ctx *ctx, float *y, const float *x, size_t n, float w);
+
+    /* Optional: the fused tail of a conv block, batch norm -> ReLU -> 2x2
+     * max-pool, which never stores the full-size normalised map. NULL in a
+     * table without it (the CUDA one): the model then runs the three ops
+     * above one after the other, with the same results. in (N,C,H,W) is
+     * the conv output; out (N,C,H/2,W/2) the pooled block output.
+     * Training: statistics, running updates and save_mean/save_invstd
+     * exactly as batchnorm_forward_train, then relu_forward and
+     * maxpool2_forward; win (N,C,H/2,W/2) receives each window's winner
+     * as 2*dy + dx (0..3) in place of a plane index. */
+    int (*bn_relu_pool_forward_train)(siam_ctx *ctx, float *out, uint8_t *win, float *save_mean,
+                                      float *save_invstd, float *running_mean,
+                                      float *running_var, const float *in, const float *gamma,
+                                      const float *beta, int N, int C, int H, int W,
+                                      float momentum, float eps);
+    /* eval mode: running statistics, as batchnorm_forward_eval; no winners. */
+    int (*bn_relu_pool_forward_eval)(siam_ctx *ctx, float *out, const float *in,
+                                     const float *running_mean, const float *running_var,
+                                     const float *gamma, const float *beta, int N, int C, int H,
+                                     int W, float eps);
+    /* Backward of the training forward from dout (N,C,H/2,W/2): ReLU' is
+     * taken at the pooled output (the winner's own ReLU output, so this is
+     * exact), the gradient is scattered to the winners, then
+     * batchnorm_backward. din (N,C,H,W) or NULL is overwritten and MAY BE
+     * `in` itself (each value is read before it is written); dgamma, dbeta
+     * accumulate. */
+    int (*bn_relu_pool_backward)(siam_ctx *ctx, float *din, float *dgamma, float *dbeta,
+                                 const float *dout, const float *out, const uint8_t *win,
+                                 const float *in, const float *save_mean,
+                                 const float *save_invstd, const float *gamma, int N, int C,
+                                 int H, int W);
 } siam_ops;
 
 #define SIAM_PAIRFEAT_ABS 1u

@@ -109,7 +109,10 @@ void siam_ops_cpu_fast_init(siam_ops *ops, int automatic, siam_conv_algo algo)
     .augment_batch = siam_cpu_augment_batch,                                                      \
     .pair_features_forward = siam_cpu_pair_features_forward,                                      \
     .pair_features_backward = siam_cpu_pair_features_backward,                                    \
-    .lerp = siam_cpu_lerp
+    .lerp = siam_cpu_lerp,                                                                        \
+    .bn_relu_pool_forward_train = siam_cpu_bn_relu_pool_forward_train,                            \
+    .bn_relu_pool_forward_eval = siam_cpu_bn_relu_pool_forward_eval,                              \
+    .bn_relu_pool_backward = siam_cpu_bn_relu_pool_backward
 
 static const siam_ops cpu_auto_table = {
     .name = "cpu",

@@ -67,6 +67,21 @@ int siam_cpu_batchnorm_backward(siam_ctx *ctx, float *din, float *dgamma, float 
                                 const float *dout, const float *in, const float *save_mean,
                                 const float *save_invstd, const float *gamma, int N, int C, int HW);
 
+int siam_cpu_bn_relu_pool_forward_train(siam_ctx *ctx, float *out, uint8_t *win,
+                                        float *save_mean, float *save_invstd,
+                                        float *running_mean, float *running_var, const float *in,
+                                        const float *gamma, const float *beta, int N, int C,
+                                        int H, int W, float momentum, float eps);
+int siam_cpu_bn_relu_pool_forward_eval(siam_ctx *ctx, float *out, const float *in,
+                                       const float *running_mean, const float *running_var,
+                                       const float *gamma, const float *beta, int N, int C, int H,
+                                       int W, float eps);
+int siam_cpu_bn_relu_pool_backward(siam_ctx *ctx, float *din, float *dgamma, float *dbeta,
+                                   const float *dout, const float *out, const uint8_t *win,
+                                   const float *in, const float *save_mean,
+                                   const float *save_invstd, const float *gamma, int N, int C,
+                                   int H, int W);
+
 int siam_cpu_relu_forward(siam_ctx *ctx, float *out, const float *in, size_t n);
 int siam_cpu_relu_backward(siam_ctx *ctx, float *din, const float *dout, const float *out, size_t n);
 int siam_cpu_sigmoid_forward(siam_ctx *ctx, float *out, const float *in, size_t n);

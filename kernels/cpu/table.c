@@ -40,4 +40,7 @@ const siam_ops siam_ops_cpu = {
     .pair_features_forward = siam_cpu_pair_features_forward,
     .pair_features_backward = siam_cpu_pair_features_backward,
     .lerp = siam_cpu_lerp,
+    .bn_relu_pool_forward_train = siam_cpu_bn_relu_pool_forward_train,
+    .bn_relu_pool_forward_eval = siam_cpu_bn_relu_pool_forward_eval,
+    .bn_relu_pool_backward = siam_cpu_bn_relu_pool_backward,
 };

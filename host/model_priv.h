@@ -1,0 +1,77 @@
+/* Private to host/model*.c: the model's layout and buffers, and the conv
+ * tower's passes (host/model_tower.c). Everything else reaches the model
+ * through host/model.h. */
+#ifndef SIAM_MODEL_PRIV_H
+#define SIAM_MODEL_PRIV_H
+
+#include "host/model.h"
+
+/* Two ways through the conv tower, chosen once from the ops table:
+ * - fused (the table has the bn_relu_pool ops, as the CPU's): a block keeps
+ *   only its conv output, its pooled output and the pool winners; the
+ *   batch-norm output is never stored, and backward overwrites the conv
+ *   output with its own gradient. Buffers needed only by training are
+ *   allocated by the first training forward, and an eval forward runs
+ *   every block through conv[0] and pool[0], so an inference-only model
+ *   holds one conv-sized and one pool-sized activation.
+ * - plain (other tables): batchnorm, relu and maxpool2 as separate ops,
+ *   every buffer allocated with the model (the first design, kept for
+ *   backends whose batch norm may not run in place). */
+struct siam_model {
+    const siam_ops *ops;
+    siam_ctx *ctx;
+    siam_model_config cfg;
+    int sizes[8];           /* conv k output (h, w) */
+    int max_batch;
+    int training;
+    int fused;
+    int train_ready;        /* the training-only buffers exist */
+    int tower_consumed;     /* fused: backward overwrote the saved conv outputs */
+    uint64_t drop_seed, drop_offset;
+
+    siam_param_info params[SIAM_MODEL_NPARAMS];
+    siam_param_info bufs[SIAM_MODEL_NBUFFERS];
+    size_t nparams, nbufs;
+
+    float *flat;            /* one allocation: params (n) then grads (n) */
+    float *runstats;        /* BN running statistics (nbufs) */
+
+    /* Activations for 2*max_batch images. */
+    float *x;               /* (2B, 1, H, W) */
+    float *conv[4];         /* conv k output, BN input; fused: its gradient in backward,
+                             * and conv[0] is sized for the largest conv output */
+    float *bn[4];           /* BN output, ReLU applied in place; fused: bn[3] only */
+    float *pool[3];         /* max-pool output; fused: pool[0] sized for the largest */
+    int32_t *argmax[3];     /* plain: winners as plane indices */
+    uint8_t *win[3];        /* fused: winners as window positions */
+    float *save_mean[4], *save_invstd[4];
+    float *fc;              /* (2B, U) pre-activation */
+    float *emb;             /* (2B, U) the embeddings */
+    float *dist;            /* (B, F) head features: |e1 - e2| (F = U) or pair features */
+    float *drop;            /* (B, F) after dropout */
+    float *mask;            /* (B, F) dropout scales */
+    float *logit;           /* (B) */
+    float *prob;            /* (B) */
+    float *dprob, *dlogit;  /* (B) */
+    float *g[2];            /* ping-pong gradient scratch: plain, the largest activation;
+                             * fused, the head and the conv4 block */
+    float *dpool;           /* fused: d(pool output), the largest pool */
+    int last_forward_training; /* whether the saved activations are usable by backward */
+    int last_B;
+};
+
+#define SIAM_P(m, j) ((m)->flat + (m)->params[j].offset)
+#define SIAM_G(m, j) ((m)->flat + (m)->nparams + (m)->params[j].offset)
+#define SIAM_RS(m, j) ((m)->runstats + (m)->bufs[j].offset)
+
+/* Wraps a failed op with the layer it belongs to and the backend message. */
+int siam_model_op_fail(siam_model *m, siam_error *err, const char *what);
+
+/* Forward of the four conv blocks of N images from m->x; *out receives the
+ * conv4 block output (N, flat). */
+int siam_model_tower_forward(siam_model *m, int N, const float **out, siam_error *err);
+/* Backward from d(conv4 block output) in `cur` (one of m->g); `other` is the
+ * other m->g. Adds into the tower's parameter gradients. */
+int siam_model_tower_backward(siam_model *m, int N, float *cur, float *other, siam_error *err);
+
+#endif

@@ -1,0 +1,209 @@
+/* The fused tail of a conv block on the CPU: batch norm, ReLU and 2x2
+ * max-pool in one pass, so the full-size normalised map is never stored
+ * (for conv1 at batch 32 that map is 144 MiB). The arithmetic is that of
+ * batchnorm.c, activation.c and maxpool.c value for value, so the results
+ * are bit-identical to running the three ops one after the other; the
+ * separate ops stay the reference (tests/test_ops_fused.c). */
+#include <math.h>
+#include <string.h>
+
+#include "kernels/cpu/cpu.h"
+
+static int fused_check(siam_ctx *ctx, const char *fn, int N, int C, int H, int W)
+{
+    if (N < 1 || C < 1 || H < 2 || W < 2)
+        return siam_cpu_fail(ctx, "%s: bad sizes N=%d C=%d H=%d W=%d", fn, N, C, H, W);
+    return 0;
+}
+
+/* The normalised, rectified value of one input: batchnorm's
+ * (float)((x - mean) * a + beta) followed by ReLU's "x > 0 ? x : 0". */
+static inline float bn_relu(float x, double mean, double a, float beta)
+{
+    float y = (float)((x - mean) * a + beta);
+    return y > 0.0f ? y : 0.0f;
+}
+
+/* Pools rows 2oh, 2oh+1 of one plane: maxpool.c's window order and tie
+ * rule (first maximum in row-major order; a NaN wins). win may be NULL. */
+static void pool_rows(float *y, uint8_t *win, const float *x, int W, int OW, double mean,
+                      double a, float beta)
+{
+    for (int ow = 0; ow < OW; ow++) {
+        const float *p = x + 2 * ow;
+        float cand[4] = { bn_relu(p[0], mean, a, beta), bn_relu(p[1], mean, a, beta),
+                          bn_relu(p[W], mean, a, beta), bn_relu(p[W + 1], mean, a, beta) };
+        int best = 0;
+        float v = cand[0];
+        for (int k = 1; k < 4; k++)
+            if (cand[k] > v || isnan(cand[k])) {
+                v = cand[k];
+                best = k;
+            }
+        y[ow] = v;
+        if (win)
+            win[ow] = (uint8_t)best;
+    }
+}
+
+int siam_cpu_bn_relu_pool_forward_train(siam_ctx *ctx, float *out, uint8_t *win,
+                                        float *save_mean, float *save_invstd,
+                                        float *running_mean, float *running_var, const float *in,
+                                        const float *gamma, const float *beta, int N, int C,
+                                        int H, int W, float momentum, float eps)
+{
+    if (fused_check(ctx, "bn_relu_pool_forward_train", N, C, H, W))
+        return -1;
+    if (!out || !win || !save_mean || !save_invstd || !running_mean || !running_var || !in
+        || !gamma || !beta)
+        return siam_cpu_fail(ctx, "bn_relu_pool_forward_train: NULL buffer");
+    size_t HW = (size_t)H * W, M = (size_t)N * HW;
+    int OH = H / 2, OW = W / 2;
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        /* Statistics exactly as batchnorm_forward_train: two passes in
+         * double, in the same order. */
+        double sum = 0.0;
+        for (int n = 0; n < N; n++) {
+            const float *x = in + ((size_t)n * C + c) * HW;
+            for (size_t i = 0; i < HW; i++)
+                sum += x[i];
+        }
+        double mean = sum / (double)M;
+        double ss = 0.0;
+        for (int n = 0; n < N; n++) {
+            const float *x = in + ((size_t)n * C + c) * HW;
+            for (size_t i = 0; i < HW; i++) {
+                double t = x[i] - mean;
+                ss += t * t;
+            }
+        }
+        double invstd = 1.0 / sqrt(ss / (double)M + (double)eps);
+        double a = gamma[c] * invstd;
+        for (int n = 0; n < N; n++) {
+            size_t plane = (size_t)n * C + c;
+            const float *x = in + plane * HW;
+            float *y = out + plane * OH * OW;
+            uint8_t *wn = win + plane * OH * OW;
+            for (int oh = 0; oh < OH; oh++)
+                pool_rows(y + (size_t)oh * OW, wn + (size_t)oh * OW, x + (size_t)2 * oh * W, W,
+                          OW, mean, a, beta[c]);
+        }
+        save_mean[c] = (float)mean;
+        save_invstd[c] = (float)invstd;
+        running_mean[c] = (float)((1.0 - momentum) * running_mean[c] + momentum * mean);
+        running_var[c] = (float)((1.0 - momentum) * running_var[c]
+                                 + momentum * ss / (double)(M - 1));
+    }
+    return 0;
+}
+
+int siam_cpu_bn_relu_pool_forward_eval(siam_ctx *ctx, float *out, const float *in,
+                                       const float *running_mean, const float *running_var,
+                                       const float *gamma, const float *beta, int N, int C, int H,
+                                       int W, float eps)
+{
+    if (fused_check(ctx, "bn_relu_pool_forward_eval", N, C, H, W))
+        return -1;
+    if (!out || !in || !running_mean || !running_var || !gamma || !beta)
+        return siam_cpu_fail(ctx, "bn_relu_pool_forward_eval: NULL buffer");
+    int OH = H / 2, OW = W / 2;
+#pragma omp parallel for schedule(static)
+    for (int nc = 0; nc < N * C; nc++) {
+        int c = nc % C;
+        double invstd = 1.0 / sqrt((double)running_var[c] + (double)eps);
+        double a = gamma[c] * invstd, mean = running_mean[c];
+        const float *x = in + (size_t)nc * H * W;
+        float *y = out + (size_t)nc * OH * OW;
+        for (int oh = 0; oh < OH; oh++)
+            pool_rows(y + (size_t)oh * OW, NULL, x + (size_t)2 * oh * W, W, OW, mean, a,
+                      beta[c]);
+    }
+    return 0;
+}
+
+/* The gradient reaching the normalised map: nonzero only at window
+ * winners, where it is dout if the pooled output (the winner's ReLU
+ * output) is positive. That is ReLU' at the winner: exact. */
+static inline float winner_grad(float dout, float out)
+{
+    return out > 0.0f ? dout : 0.0f;
+}
+
+int siam_cpu_bn_relu_pool_backward(siam_ctx *ctx, float *din, float *dgamma, float *dbeta,
+                                   const float *dout, const float *out, const uint8_t *win,
+                                   const float *in, const float *save_mean,
+                                   const float *save_invstd, const float *gamma, int N, int C,
+                                   int H, int W)
+{
+    if (fused_check(ctx, "bn_relu_pool_backward", N, C, H, W))
+        return -1;
+    if (!dgamma || !dbeta || !dout || !out || !win || !in || !save_mean || !save_invstd
+        || !gamma)
+        return siam_cpu_fail(ctx, "bn_relu_pool_backward: NULL buffer");
+    size_t HW = (size_t)H * W, M = (size_t)N * HW;
+    int OH = H / 2, OW = W / 2;
+    /* One row of the dense gradient per channel. */
+    float *rows = din ? siam_cpu_scratch(ctx, (size_t)C * W) : NULL;
+    if (din && !rows)
+        return -1;
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        double mean = save_mean[c], invstd = save_invstd[c];
+        /* batchnorm_backward's sums over the dense gradient, in its
+         * row-major order. The terms skipped here are the zeros off the
+         * winners: adding +-0 to a sum that started at +0 leaves it
+         * unchanged, and 0 * xhat is +-0 for finite xhat (a non-finite
+         * input makes the mean, hence every winner's xhat, non-finite, so
+         * the NaN still reaches both sums). */
+        double sg = 0.0, sgx = 0.0;
+        for (int n = 0; n < N; n++) {
+            size_t plane = (size_t)n * C + c;
+            const float *x = in + plane * HW;
+            const float *g = dout + plane * OH * OW, *y = out + plane * OH * OW;
+            const uint8_t *wn = win + plane * OH * OW;
+            for (int oh = 0; oh < OH; oh++)
+                for (int dy = 0; dy < 2; dy++)
+                    for (int ow = 0; ow < OW; ow++) {
+                        int o = oh * OW + ow;
+                        if (wn[o] >> 1 != dy)
+                            continue;
+                        float gv = winner_grad(g[o], y[o]);
+                        size_t i = (size_t)(2 * oh + dy) * W + 2 * ow + (wn[o] & 1);
+                        sg += gv;
+                        sgx += gv * ((x[i] - mean) * invstd);
+                    }
+        }
+        dbeta[c] += (float)sg;
+        dgamma[c] += (float)sgx;
+        if (din == NULL)
+            continue;
+        /* dx = gamma*invstd * (dy - mean(dy) - xhat * mean(dy*xhat)), row by
+         * row from the dense gradient row; each value is read before it is
+         * written, so din may be in. */
+        double k = gamma[c] * invstd;
+        double mg = sg / (double)M, mgx = sgx / (double)M;
+        float *grow = rows + (size_t)c * W;
+        for (int n = 0; n < N; n++) {
+            size_t plane = (size_t)n * C + c;
+            const float *g = dout + plane * OH * OW, *y = out + plane * OH * OW;
+            const uint8_t *wn = win + plane * OH * OW;
+            for (int r = 0; r < H; r++) {
+                memset(grow, 0, (size_t)W * sizeof(float));
+                if (r < 2 * OH)
+                    for (int ow = 0; ow < OW; ow++) {
+                        int o = (r / 2) * OW + ow;
+                        if (wn[o] >> 1 == (r & 1))
+                            grow[2 * ow + (wn[o] & 1)] = winner_grad(g[o], y[o]);
+                    }
+                const float *x = in + plane * HW + (size_t)r * W;
+                float *dx = din + plane * HW + (size_t)r * W;
+                for (int i = 0; i < W; i++) {
+                    double xhat = (x[i] - mean) * invstd;
+                    dx[i] = (float)(k * (grow[i] - mg - xhat * mgx));
+                }
+            }
+        }
+    }
+    return 0;
+}
