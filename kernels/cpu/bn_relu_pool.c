@@ -24,22 +24,34 @@ static inline float bn_relu(float x, double mean, double a, float beta)
     return y > 0.0f ? y : 0.0f;
 }
 
-/* Pools rows 2oh, 2oh+1 of one plane: maxpool.c's window order and tie
- * rule (first maximum in row-major order; a NaN wins). win may be NULL. */
-static void pool_rows(float *y, uint8_t *win, const float *x, int W, int OW, double mean,
-                      double a, float beta)
+/* Pools rows 2oh, 2oh+1 of one plane (x points at row 2oh): both rows are
+ * normalised and rectified into t (2W floats), then each window keeps its
+ * first maximum in row-major order, as maxpool.c. maxpool.c also lets a
+ * NaN win; ReLU has already mapped NaN to 0 here, so no NaN can occur.
+ * win may be NULL. */
+static void pool_rows(float *y, uint8_t *win, const float *x, float *t, int W, int OW,
+                      double mean, double a, float beta)
 {
+#pragma omp simd
+    for (int i = 0; i < 2 * W; i++)
+        t[i] = bn_relu(x[i], mean, a, beta);
+    const float *t0 = t, *t1 = t + W;
+#pragma omp simd
     for (int ow = 0; ow < OW; ow++) {
-        const float *p = x + 2 * ow;
-        float cand[4] = { bn_relu(p[0], mean, a, beta), bn_relu(p[1], mean, a, beta),
-                          bn_relu(p[W], mean, a, beta), bn_relu(p[W + 1], mean, a, beta) };
+        float v = t0[2 * ow], c1 = t0[2 * ow + 1], c2 = t1[2 * ow], c3 = t1[2 * ow + 1];
         int best = 0;
-        float v = cand[0];
-        for (int k = 1; k < 4; k++)
-            if (cand[k] > v || isnan(cand[k])) {
-                v = cand[k];
-                best = k;
-            }
+        if (c1 > v) {
+            v = c1;
+            best = 1;
+        }
+        if (c2 > v) {
+            v = c2;
+            best = 2;
+        }
+        if (c3 > v) {
+            v = c3;
+            best = 3;
+        }
         y[ow] = v;
         if (win)
             win[ow] = (uint8_t)best;
@@ -59,6 +71,9 @@ int siam_cpu_bn_relu_pool_forward_train(siam_ctx *ctx, float *out, uint8_t *win,
         return siam_cpu_fail(ctx, "bn_relu_pool_forward_train: NULL buffer");
     size_t HW = (size_t)H * W, M = (size_t)N * HW;
     int OH = H / 2, OW = W / 2;
+    float *rows = siam_cpu_scratch(ctx, (size_t)C * 2 * W); /* two rows per channel */
+    if (!rows)
+        return -1;
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++) {
         /* Statistics exactly as batchnorm_forward_train: two passes in
@@ -86,8 +101,8 @@ int siam_cpu_bn_relu_pool_forward_train(siam_ctx *ctx, float *out, uint8_t *win,
             float *y = out + plane * OH * OW;
             uint8_t *wn = win + plane * OH * OW;
             for (int oh = 0; oh < OH; oh++)
-                pool_rows(y + (size_t)oh * OW, wn + (size_t)oh * OW, x + (size_t)2 * oh * W, W,
-                          OW, mean, a, beta[c]);
+                pool_rows(y + (size_t)oh * OW, wn + (size_t)oh * OW, x + (size_t)2 * oh * W,
+                          rows + (size_t)c * 2 * W, W, OW, mean, a, beta[c]);
         }
         save_mean[c] = (float)mean;
         save_invstd[c] = (float)invstd;
@@ -108,16 +123,21 @@ int siam_cpu_bn_relu_pool_forward_eval(siam_ctx *ctx, float *out, const float *i
     if (!out || !in || !running_mean || !running_var || !gamma || !beta)
         return siam_cpu_fail(ctx, "bn_relu_pool_forward_eval: NULL buffer");
     int OH = H / 2, OW = W / 2;
+    float *rows = siam_cpu_scratch(ctx, (size_t)C * 2 * W);
+    if (!rows)
+        return -1;
 #pragma omp parallel for schedule(static)
-    for (int nc = 0; nc < N * C; nc++) {
-        int c = nc % C;
+    for (int c = 0; c < C; c++) {
         double invstd = 1.0 / sqrt((double)running_var[c] + (double)eps);
         double a = gamma[c] * invstd, mean = running_mean[c];
-        const float *x = in + (size_t)nc * H * W;
-        float *y = out + (size_t)nc * OH * OW;
-        for (int oh = 0; oh < OH; oh++)
-            pool_rows(y + (size_t)oh * OW, NULL, x + (size_t)2 * oh * W, W, OW, mean, a,
-                      beta[c]);
+        for (int n = 0; n < N; n++) {
+            size_t plane = (size_t)n * C + c;
+            const float *x = in + plane * H * W;
+            float *y = out + plane * OH * OW;
+            for (int oh = 0; oh < OH; oh++)
+                pool_rows(y + (size_t)oh * OW, NULL, x + (size_t)2 * oh * W,
+                          rows + (size_t)c * 2 * W, W, OW, mean, a, beta[c]);
+        }
     }
     return 0;
 }
@@ -151,28 +171,30 @@ int siam_cpu_bn_relu_pool_backward(siam_ctx *ctx, float *din, float *dgamma, flo
     for (int c = 0; c < C; c++) {
         double mean = save_mean[c], invstd = save_invstd[c];
         /* batchnorm_backward's sums over the dense gradient, in its
-         * row-major order. The terms skipped here are the zeros off the
-         * winners: adding +-0 to a sum that started at +0 leaves it
-         * unchanged, and 0 * xhat is +-0 for finite xhat (a non-finite
-         * input makes the mean, hence every winner's xhat, non-finite, so
-         * the NaN still reaches both sums). */
+         * row-major order, but only the winners' terms: the others are
+         * zeros, and adding +-0 to a sum that started at +0 leaves it
+         * unchanged (0 * xhat is +-0 for finite xhat; a non-finite input
+         * makes the mean, hence every winner's xhat, non-finite, so the
+         * NaN still reaches both sums). */
         double sg = 0.0, sgx = 0.0;
         for (int n = 0; n < N; n++) {
             size_t plane = (size_t)n * C + c;
             const float *x = in + plane * HW;
             const float *g = dout + plane * OH * OW, *y = out + plane * OH * OW;
             const uint8_t *wn = win + plane * OH * OW;
+            /* Row by row; a window whose winner lies in the other row adds
+             * +0, which is exact too and saves a branch per window. */
             for (int oh = 0; oh < OH; oh++)
-                for (int dy = 0; dy < 2; dy++)
+                for (int dy = 0; dy < 2; dy++) {
+                    const float *xr = x + (size_t)(2 * oh + dy) * W;
                     for (int ow = 0; ow < OW; ow++) {
-                        int o = oh * OW + ow;
-                        if (wn[o] >> 1 != dy)
-                            continue;
+                        int o = oh * OW + ow, here = wn[o] >> 1 == dy;
                         float gv = winner_grad(g[o], y[o]);
-                        size_t i = (size_t)(2 * oh + dy) * W + 2 * ow + (wn[o] & 1);
-                        sg += gv;
-                        sgx += gv * ((x[i] - mean) * invstd);
+                        double xhat = (xr[2 * ow + (wn[o] & 1)] - mean) * invstd;
+                        sg += here ? (double)gv : 0.0;
+                        sgx += here ? gv * xhat : 0.0;
                     }
+                }
         }
         dbeta[c] += (float)sg;
         dgamma[c] += (float)sgx;
@@ -198,6 +220,7 @@ int siam_cpu_bn_relu_pool_backward(siam_ctx *ctx, float *din, float *dgamma, flo
                     }
                 const float *x = in + plane * HW + (size_t)r * W;
                 float *dx = din + plane * HW + (size_t)r * W;
+#pragma omp simd
                 for (int i = 0; i < W; i++) {
                     double xhat = (x[i] - mean) * invstd;
                     dx[i] = (float)(k * (grow[i] - mg - xhat * mgx));
