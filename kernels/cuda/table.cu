@@ -45,6 +45,12 @@ static const siam_ops cuda_ops = {
     siam_cuda_pair_features_forward,
     siam_cuda_pair_features_backward,
     siam_cuda_lerp,
+    /* No fused batch norm -> ReLU -> max-pool: the model runs the separate
+     * ops above, keeping separate buffers (cuDNN's batch-norm backward is
+     * not documented as safe in place). */
+    nullptr,
+    nullptr,
+    nullptr,
 };
 
 extern "C" const siam_ops *siam_ops_cuda(void)

@@ -31,6 +31,15 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* CPU seconds of the whole process (all threads): on a shared machine this
+ * moves far less with the load than the wall clock. */
+static double cpu_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 static double rss_mib(void)
 {
     struct rusage u;
@@ -80,10 +89,12 @@ static int run_model(const siam_ops *o, siam_ctx *c, int train, int B, int steps
     if (!labels || (train && !opt) || fill_batch(o, c, m, labels, B))
         return die("setup", err.msg);
     siam_model_set_training(m, train);
-    double t0 = 0, loss_sum = 0;
+    double t0 = 0, c0 = 0, loss_sum = 0;
     for (int i = 0; i < warmup + steps; i++) {
-        if (i == warmup)
+        if (i == warmup) {
             t0 = now();
+            c0 = cpu_now();
+        }
         float loss = 0;
         if (train) {
             if (siam_model_zero_grad(m, &err) || siam_model_forward(m, B, &err)
@@ -96,8 +107,9 @@ static int run_model(const siam_ops *o, siam_ctx *c, int train, int B, int steps
             return die("forward", err.msg);
         }
     }
-    double dt = now() - t0;
+    double dt = now() - t0, dc = cpu_now() - c0;
     printf("siamlua: %s%d=%.2f\n", train ? "train" : "infer", B, (double)B * steps / dt);
+    printf("siamlua: cpu_ms_per_step=%.0f\n", 1e3 * dc / steps);
     if (train)
         printf("siamlua: mean_loss=%.4f\n", loss_sum / (warmup + steps));
     printf("siamlua: rss_mib=%.0f\n", rss_mib());
