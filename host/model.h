@@ -97,7 +97,10 @@ typedef struct siam_model siam_model;
 
 /* New model for at most `max_batch` pairs per forward (buffers for 2*max_batch
  * images are allocated once and reused). `ops` and `ctx` are borrowed and
- * must outlive the model. Parameters start at zero: call siam_model_init. */
+ * must outlive the model. Parameters start at zero: call siam_model_init.
+ * On a table with the fused bn_relu_pool ops (the CPU's) the buffers that
+ * only training needs are allocated by the first training-mode forward, so
+ * a model used only for evaluation never holds them. */
 siam_model *siam_model_new(const siam_ops *ops, siam_ctx *ctx, const siam_model_config *cfg,
                            int max_batch, siam_error *err);
 void siam_model_free(siam_model *m);
@@ -157,7 +160,9 @@ int siam_model_forward(siam_model *m, int B, siam_error *err);
 int siam_model_loss(siam_model *m, int B, const float *labels_dev, float *loss, siam_error *err);
 /* Backward of mean BCE of the last (training-mode) forward: ADDS into the
  * gradients; both towers accumulate into the same parameters. Zero them
- * first with siam_model_zero_grad. */
+ * first with siam_model_zero_grad. It reads the current parameters; on the
+ * fused path it overwrites the saved conv outputs with their gradients, and
+ * a second backward of the same forward recomputes them first. */
 int siam_model_backward(siam_model *m, int B, const float *labels_dev, siam_error *err);
 int siam_model_zero_grad(siam_model *m, siam_error *err);
 

@@ -163,13 +163,18 @@ int siam_cpu_bn_relu_pool_backward(siam_ctx *ctx, float *din, float *dgamma, flo
         return siam_cpu_fail(ctx, "bn_relu_pool_backward: NULL buffer");
     size_t HW = (size_t)H * W, M = (size_t)N * HW;
     int OH = H / 2, OW = W / 2;
-    /* One row of the dense gradient per channel. */
-    float *rows = din ? siam_cpu_scratch(ctx, (size_t)C * W) : NULL;
-    if (din && !rows)
+    /* Per channel: two rows of the dense gradient (2W floats), then the
+     * winners' terms of one row pair in row-major order (4 OW doubles). */
+    size_t per = 6 * (size_t)W;
+    float *scratch = siam_cpu_scratch(ctx, (size_t)C * per);
+    if (!scratch)
         return -1;
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++) {
         double mean = save_mean[c], invstd = save_invstd[c];
+        float *grow = scratch + (size_t)c * per;
+        double *top_g = (double *)(grow + 2 * W), *top_x = top_g + OW;
+        double *bot_g = top_x + OW, *bot_x = bot_g + OW;
         /* batchnorm_backward's sums over the dense gradient, in its
          * row-major order, but only the winners' terms: the others are
          * zeros, and adding +-0 to a sum that started at +0 leaves it
@@ -182,46 +187,56 @@ int siam_cpu_bn_relu_pool_backward(siam_ctx *ctx, float *din, float *dgamma, flo
             const float *x = in + plane * HW;
             const float *g = dout + plane * OH * OW, *y = out + plane * OH * OW;
             const uint8_t *wn = win + plane * OH * OW;
-            /* Row by row; a window whose winner lies in the other row adds
-             * +0, which is exact too and saves a branch per window. */
-            for (int oh = 0; oh < OH; oh++)
-                for (int dy = 0; dy < 2; dy++) {
-                    const float *xr = x + (size_t)(2 * oh + dy) * W;
-                    for (int ow = 0; ow < OW; ow++) {
-                        int o = oh * OW + ow, here = wn[o] >> 1 == dy;
-                        float gv = winner_grad(g[o], y[o]);
-                        double xhat = (xr[2 * ow + (wn[o] & 1)] - mean) * invstd;
-                        sg += here ? (double)gv : 0.0;
-                        sgx += here ? gv * xhat : 0.0;
-                    }
+            for (int oh = 0; oh < OH; oh++) {
+                /* Winners of the top row, then of the bottom row, each
+                 * left to right: sorted without a branch per window. */
+                int nt = 0, nb = 0;
+                for (int ow = 0; ow < OW; ow++) {
+                    int o = oh * OW + ow, bottom = wn[o] >> 1;
+                    double gv = winner_grad(g[o], y[o]);
+                    double xhat = (x[(size_t)(2 * oh + bottom) * W + 2 * ow + (wn[o] & 1)]
+                                   - mean) * invstd;
+                    top_g[nt] = bot_g[nb] = gv;
+                    top_x[nt] = bot_x[nb] = gv * xhat;
+                    nt += !bottom;
+                    nb += bottom;
                 }
+                for (int j = 0; j < nt; j++) {
+                    sg += top_g[j];
+                    sgx += top_x[j];
+                }
+                for (int j = 0; j < nb; j++) {
+                    sg += bot_g[j];
+                    sgx += bot_x[j];
+                }
+            }
         }
         dbeta[c] += (float)sg;
         dgamma[c] += (float)sgx;
         if (din == NULL)
             continue;
-        /* dx = gamma*invstd * (dy - mean(dy) - xhat * mean(dy*xhat)), row by
-         * row from the dense gradient row; each value is read before it is
-         * written, so din may be in. */
+        /* dx = gamma*invstd * (dy - mean(dy) - xhat * mean(dy*xhat)), two
+         * rows at a time from the dense gradient rows (an odd last row has
+         * none); each value is read before it is written, so din may be
+         * in. */
         double k = gamma[c] * invstd;
         double mg = sg / (double)M, mgx = sgx / (double)M;
-        float *grow = rows + (size_t)c * W;
         for (int n = 0; n < N; n++) {
             size_t plane = (size_t)n * C + c;
             const float *g = dout + plane * OH * OW, *y = out + plane * OH * OW;
             const uint8_t *wn = win + plane * OH * OW;
-            for (int r = 0; r < H; r++) {
-                memset(grow, 0, (size_t)W * sizeof(float));
+            for (int r = 0; r < H; r += 2) {
+                int len = r + 1 < H ? 2 * W : W;
+                memset(grow, 0, (size_t)len * sizeof(float));
                 if (r < 2 * OH)
                     for (int ow = 0; ow < OW; ow++) {
                         int o = (r / 2) * OW + ow;
-                        if (wn[o] >> 1 == (r & 1))
-                            grow[2 * ow + (wn[o] & 1)] = winner_grad(g[o], y[o]);
+                        grow[(wn[o] >> 1) * W + 2 * ow + (wn[o] & 1)] = winner_grad(g[o], y[o]);
                     }
                 const float *x = in + plane * HW + (size_t)r * W;
                 float *dx = din + plane * HW + (size_t)r * W;
 #pragma omp simd
-                for (int i = 0; i < W; i++) {
+                for (int i = 0; i < len; i++) {
                     double xhat = (x[i] - mean) * invstd;
                     dx[i] = (float)(k * (grow[i] - mg - xhat * mgx));
                 }
