@@ -9,31 +9,18 @@
 --   siamlua experiments/best.lua epochs=2 model=small seed=2
 -- Keys: epochs (60), patience (10), extra (extra pairs per epoch, 2000),
 -- decay (EMA decay, 0.999), lr (0.001), l2 (weight decay, 0.0005),
--- out (best.ckpt), and common.lua's.
+-- out (best.ckpt), and common.lua's. The training configuration lives in
+-- best_recipe.lua (experiments/view2.lua trains each fold with it too).
 -- Output: results/<out> (+ .meta holding the validation threshold).
 local dir = arg[0]:match("^(.*)/[^/]*$") or "."
 local common = dofile(dir .. "/common.lua")
 
-local opts = common.args({ "epochs", "patience", "extra", "decay", "lr", "l2", "out" },
-                         { epochs = 60, patience = 10, extra = 2000, decay = 0.999, lr = 0.001,
-                           l2 = 0.0005, out = "best.ckpt" })
-local train, test = common.data(opts, { all_of_people = true })
--- Identity-disjoint validation: no validation person is drawn for training.
-local tr, val = train:split { val = 0.2, seed = opts.seed, disjoint = true }
+local recipe = dofile(dir .. "/best_recipe.lua")
 
-local model = common.model(opts, { dropout = 0, head = "rich",
-                                   fc = opts.model == "paper" and 512 or nil })
-local opt = siam.optim.adam { lr = opts.lr, weight_decay = opts.l2 }
-print(model)
-local h = siam.fit(model, opt, tr, {
-  epochs = opts.epochs, batch_size = 32, val = val, seed = opts.seed,
-  augment = siam.data.augment(),
-  sample_pairs = { per_epoch = opts.extra, exclude = "people" },
-  average = { kind = "ema", decay = opts.decay },
-  threshold = "val",
-  stop = siam.stop.early { monitor = "val_acc", mode = "max", patience = opts.patience,
-                           restore_best = true },
-})
+local opts = recipe.args(common, { "out" }, { out = "best.ckpt" })
+local train, test = common.data(opts, recipe.load)
+local tr, val = recipe.split(train, opts)
+local model, h = recipe.train(common, opts, tr, val, true)
 if h.epochs == 0 then
   print("no epoch finished (" .. h.stopped .. ")")
   return
