@@ -79,13 +79,18 @@ print(string.format("data: View 2 pairs %s: %d pairs in %d folds, %dx%d images; 
 local columns = { "fold", "train", "val", "test", "epochs", "best_epoch", "threshold",
                   "val_accuracy", "accuracy", "auc", "eer", "seconds" }
 local table_rows = siam.results.new(columns)
+-- Written after every fold, so that an interrupted run keeps the folds done.
+local csv = common.out(opts.out .. ".csv")
 local result = view2.run(set, {
   folds = folds, val = recipe.val, seed = opts.seed,
   train = function(k, tr, val, _, info)
     print(string.format("\nfold %d: training on %d pairs, validation %d (%d pairs across the "
                         .. "people boundary dropped)", k, #tr, #val, info.dropped))
     local model, h = recipe.train(common, opts, tr, val, k == folds[1])
-    if h.stopped == "interrupted" then fail("interrupted in fold " .. k) end
+    if h.stopped == "interrupted" then
+      fail("interrupted in fold " .. k .. (#table_rows > 0 and ("; " .. csv .. " holds the folds "
+                                                               .. "finished before it") or ""))
+    end
     return model, { epochs = h.epochs, best_epoch = h.best_epoch or "", seconds = h.seconds,
                     stopped = h.stopped }
   end,
@@ -101,13 +106,13 @@ local result = view2.run(set, {
     local r = {}
     for _, c in ipairs(columns) do r[c] = row[c] end
     table_rows:add(r)
+    table_rows:write_csv(csv)
   end,
 })
 
 print()
 table_rows:print()
-local csv, js = common.out(opts.out .. ".csv"), common.out(opts.out .. ".json")
-table_rows:write_csv(csv)
+local js = common.out(opts.out .. ".json")
 local accs = {}
 for i, row in ipairs(result.rows) do accs[i] = row.accuracy end
 local f = assert(io.open(js, "w"))

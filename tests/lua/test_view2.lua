@@ -92,7 +92,7 @@ test("the generated file: 60 pairs, 10 folds, person-disjoint", function()
   end
 end)
 
-test("sets(k): test is exactly fold k; train and val hold neither its pairs nor its people", function()
+test("sets(k): test is fold k; train and val hold neither its pairs nor its people", function()
   for k = 1, 10 do
     local tr, val, te, i = view2.sets(set, k, { seed = 3 })
     check.eq(#te, 6, "fold " .. k .. " test pairs")
@@ -159,6 +159,14 @@ test("folds: all, a subset, and each kind of bad value", function()
   check.error("folds=1.5: 1.5 is not a fold number (1..10), e.g. folds=1,2", view2.folds, 1.5)
   check.error("folds=a: a is not a fold number (1..10), e.g. folds=1,2", view2.folds, "a")
   check.error("folds=2,2: fold 2 given twice", view2.folds, { 2, 2 })
+  check.error('folds=1,,2: "" is not a fold number (1..10), e.g. folds=1,2', view2.folds, "1,,2")
+  -- from run, the error points at run's caller
+  local function run11()
+    local r = view2.run(set, { folds = 11, train = print })
+    return r
+  end
+  local msg = check.error("folds=11: 11 is not a fold number (1..10), e.g. folds=1,2", run11)
+  check.truthy(msg:find("^tests/lua/test_view2%.lua:%d+: "), "position " .. msg)
   check.error("folds=true: true is not a fold number (1..10), e.g. folds=1,2", view2.folds, true)
 end)
 

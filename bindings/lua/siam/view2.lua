@@ -56,7 +56,7 @@ function view2.folds(value, count)
     local k = math.tointeger(v)
     if k == nil or k < 1 or k > count then
       error(string.format("folds=%s: %s is not a fold number (1..%d), e.g. folds=1,2", text,
-                          tostring(v), count), 2)
+                          v == "" and '""' or tostring(v), count), 2)
     end
     if seen[k] then
       error(string.format("folds=%s: fold %d given twice", text, k), 2)
@@ -116,7 +116,8 @@ function view2.run(set, opts)
   assert(type(opts) == "table" and type(opts.train) == "function",
          "view2.run(set, {train = function(k, train, val, test, info) ... end})")
   view2.check(set, 2)
-  local folds = view2.folds(opts.folds)
+  local ok, folds = pcall(view2.folds, opts.folds)
+  if not ok then error(folds, 2) end
   local rows, accs = {}, {}
   for _, k in ipairs(folds) do
     local tr, val, test, info = view2.sets(set, k, { val = opts.val, seed = opts.seed })
