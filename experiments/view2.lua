@@ -53,9 +53,9 @@ if pairs_file == nil then
     fail(string.format(
       "no pairs.txt in %s (%s); View 2 needs LFW's pairs.txt (10 folds of 300 matched "
       .. "and 300 mismatched pairs).\n"
-      .. "  scripts/get-lfw.sh DIR downloads LFW with pairs.txt into DIR (default data/lfw); or "
-      .. "put pairs.txt (http://vis-www.cs.umass.edu/lfw/pairs.txt) beside %s's images; or give "
-      .. "pairs=FILE images=DIR.", root, how, root))
+      .. "  Put LFW's pairs.txt (http://vis-www.cs.umass.edu/lfw/pairs.txt) into %s, next to "
+      .. "pairsDevTrain.txt; or run scripts/get-lfw.sh DIR, which downloads LFW with pairs.txt "
+      .. "into DIR (default data/lfw); or give pairs=FILE images=DIR.", root, how, root))
   end
 elseif not exists(pairs_file) then
   fail("pairs=" .. pairs_file .. ": no such file")

@@ -241,7 +241,10 @@ test("view2.lua: where it looked when pairs.txt is absent, and bad arguments", f
   check.eq(code, 1)
   check.contains(err, "view2: no pairs.txt in " .. empty .. " (lfw=); View 2 needs LFW's "
                  .. "pairs.txt")
-  check.contains(err, "scripts/get-lfw.sh DIR downloads LFW with pairs.txt")
+  check.contains(err, "\n  Put LFW's pairs.txt (http://vis-www.cs.umass.edu/lfw/pairs.txt) into "
+                 .. empty .. ", next to pairsDevTrain.txt; or run scripts/get-lfw.sh DIR, which "
+                 .. "downloads LFW with pairs.txt into DIR (default data/lfw); or give "
+                 .. "pairs=FILE images=DIR.\n")
   _, err, code = run("LFW_DIR=" .. shq(empty), "experiments/view2.lua")
   check.eq(code, 1)
   check.contains(err, "view2: no pairs.txt in " .. empty .. " ($LFW_DIR)")
