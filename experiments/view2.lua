@@ -9,7 +9,8 @@
 -- pairs.txt-format file; default DIR/pairs.txt of lfw=DIR, else $LFW_DIR,
 -- else ./data/lfw), images (the image directory; default that of the LFW
 -- directory), out (view2: results/view2.csv and results/view2.json),
--- best_recipe.lua's keys (epochs, patience, extra, decay, lr, l2) and
+-- best_recipe.lua's keys (epochs, patience, lr, l2, init, fc, head, augment,
+-- extra, base, ema, threshold, split; the defaults are best.lua's) and
 -- common.lua's. Details and costs: docs/view2.md.
 local dir = arg[0]:match("^(.*)/[^/]*$") or "."
 local common = dofile(dir .. "/common.lua")
@@ -63,7 +64,7 @@ end
 
 local size = common.size(opts)
 local load = { pairs = pairs_file, images = opts.images, size = size, cache = opts.cache,
-               all_of_people = recipe.load.all_of_people }
+               all_of_people = recipe.load(opts).all_of_people }
 if load.images == nil then load.root = root end
 local loaded, set = pcall(siam.data.load, load)
 if not loaded then
@@ -82,7 +83,7 @@ local table_rows = siam.results.new(columns)
 -- Written after every fold, so that an interrupted run keeps the folds done.
 local csv = common.out(opts.out .. ".csv")
 local result = view2.run(set, {
-  folds = folds, val = recipe.val, seed = opts.seed,
+  folds = folds, val = recipe.val, seed = opts.seed, disjoint = recipe.disjoint(opts),
   train = function(k, tr, val, _, info)
     print(string.format("\nfold %d: training on %d pairs, validation %d (%d pairs across the "
                         .. "people boundary dropped)", k, #tr, #val, info.dropped))
@@ -116,10 +117,11 @@ local js = common.out(opts.out .. ".json")
 local accs = {}
 for i, row in ipairs(result.rows) do accs[i] = row.accuracy end
 local f = assert(io.open(js, "w"))
+local config = {}
+for _, k in ipairs(recipe.keys) do config[k] = opts[k] end
 f:write(json.encode {
   pairs = pairs_file, folds = result.folds, accuracies = accs, mean = result.mean,
-  se = result.se, sd = result.sd, model = opts.model, seed = opts.seed, epochs = opts.epochs,
-  patience = opts.patience, extra = opts.extra, decay = opts.decay, lr = opts.lr, l2 = opts.l2,
+  se = result.se, sd = result.sd, model = opts.model, seed = opts.seed, config = config,
   rows = result.rows,
 }, "\n")
 f:close()

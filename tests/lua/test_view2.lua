@@ -117,6 +117,11 @@ test("sets(k): test is fold k; train and val hold neither its pairs nor its peop
     check.eq(tr:summary(val).shared_people, 0, "validation people are not training people")
     check.truthy(#val > 0 and #tr > #val, "a 20% validation split")
   end
+  -- disjoint = false: a stratified split of the nine folds, nothing
+  -- dropped: round(0.2 * 27) = 5 pairs of each class to validation
+  local tr, val, te, i = view2.sets(set, 6, { seed = 3, disjoint = false })
+  check.eq({ #tr, #val, #te, i.dropped }, { 44, 10, 6, 0 })
+  for j = 1, #tr do check.truthy(tr:pair(j).fold ~= 6, "fold 6 in training") end
   -- seeded: the same seed gives the same split
   local _, v1 = view2.sets(set, 4, { seed = 3 })
   local _, v2 = view2.sets(set, 4, { seed = 3 })
@@ -298,6 +303,8 @@ test("view2.lua end to end: model=small, epochs=1, folds=1,2", function()
   local js = support.read(res .. "/view2.json")
   check.contains(js, '"folds":[1,2]')
   check.contains(js, '"model":"small"')
+  check.contains(js, '"extra":20,')
+  check.contains(js, '"split":"people"')
 end)
 
 test("cleanup", function()

@@ -68,20 +68,21 @@ function view2.folds(value, count)
   return out
 end
 
--- Fold k's sets: test = fold k; the nine others are split, identity-disjoint,
--- into train and val (the validation people never train, as in
--- experiments/best.lua). Returns train, val, test, info with
--- info.dropped (pairs across the train/val people boundary, used by
--- neither) and info.shared_people (people of the test fold also in the
--- training folds: 0 for LFW, whose folds are person-disjoint).
--- opts: val (fraction, 0.2), seed (siam.config.seed).
+-- Fold k's sets: test = fold k; the nine others are split into train and
+-- val, by identity unless opts.disjoint is false (the validation people
+-- never train, as in experiments/best.lua). Returns train, val, test, info
+-- with info.dropped (pairs across the train/val people boundary, used by
+-- neither; 0 for a stratified split) and info.shared_people (people of the
+-- test fold also in the training folds: 0 for LFW, whose folds are
+-- person-disjoint). opts: val (fraction, 0.2), seed (siam.config.seed),
+-- disjoint (true).
 function view2.sets(set, k, opts)
   opts = opts or {}
   local rest, test = set:fold(k)
   local tr, val, dropped = rest:split { val = opts.val or 0.2, seed = opts.seed,
-                                        disjoint = true }
+                                        disjoint = opts.disjoint ~= false }
   local shared = rest:summary(test).shared_people
-  return tr, val, test, { dropped = dropped, shared_people = shared }
+  return tr, val, test, { dropped = dropped or 0, shared_people = shared }
 end
 
 -- Mean, standard error and sample standard deviation of a list of
@@ -107,7 +108,7 @@ end
 --     threshold must be the one chosen on `val` (fit's threshold = "val").
 --     `extra` (a table) is copied into the fold's row. `test` and `info`
 --     (view2.sets') are for reporting only; they must not steer training.
---   folds (view2.folds' forms; all ten), val (0.2), seed,
+--   folds (view2.folds' forms; all ten), val (0.2), seed, disjoint (true),
 --   on_fold(row) called after each fold.
 -- Returns {rows = {...}, folds = {k...}, mean, se, sd}; each row holds
 -- fold, train, val, test (pair counts), dropped, shared_people, threshold,
@@ -120,7 +121,8 @@ function view2.run(set, opts)
   if not ok then error(folds, 2) end
   local rows, accs = {}, {}
   for _, k in ipairs(folds) do
-    local tr, val, test, info = view2.sets(set, k, { val = opts.val, seed = opts.seed })
+    local tr, val, test, info = view2.sets(set, k, { val = opts.val, seed = opts.seed,
+                                                      disjoint = opts.disjoint })
     local model, extra = opts.train(k, tr, val, test, info)
     local v = siam.evaluate(model, val, { examples = 0 })
     local t = siam.evaluate(model, test, { examples = 0 })
