@@ -85,8 +85,10 @@ local csv = common.out(opts.out .. ".csv")
 local result = view2.run(set, {
   folds = folds, val = recipe.val, seed = opts.seed, disjoint = recipe.disjoint(opts),
   train = function(k, tr, val, _, info)
-    print(string.format("\nfold %d: training on %d pairs, validation %d (%d pairs across the "
-                        .. "people boundary dropped)", k, #tr, #val, info.dropped))
+    local how = recipe.disjoint(opts)
+                and string.format(" (%d pairs across the people boundary dropped)", info.dropped)
+                or " (stratified)"
+    print(string.format("\nfold %d: training on %d pairs, validation %d%s", k, #tr, #val, how))
     local model, h = recipe.train(common, opts, tr, val, k == folds[1])
     if h.stopped == "interrupted" then
       fail("interrupted in fold " .. k .. (#table_rows > 0 and ("; " .. csv .. " holds the folds "

@@ -287,6 +287,8 @@ test("view2.lua end to end: model=small, epochs=1, folds=1,2", function()
   check.eq(code, 0, "exit status; stderr: " .. err)
   check.contains(out, "data: View 2 pairs " .. pairs_file .. ": 60 pairs in 10 folds, 48x48 "
                  .. "images; folds 1,2\n")
+  check.truthy(out:find("\nfold 2: training on %d+ pairs, validation %d+ %(%d+ pairs across the "
+                        .. "people boundary dropped%)\n"), "fold 2's sets\n" .. out)
   local a1 = tonumber(out:match("\nfold 1: test accuracy (%d%.%d+) at threshold"))
   local a2 = tonumber(out:match("\nfold 2: test accuracy (%d%.%d+) at threshold"))
   check.truthy(a1 and a2, "per-fold lines\n" .. out)

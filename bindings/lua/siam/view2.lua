@@ -103,9 +103,9 @@ end
 
 -- Runs the protocol. opts:
 --   train(k, train, val, test, info) -> model[, extra]   (required) trains
---     fold k's
---     model on `train`, using `val` for early stopping; the model's
---     threshold must be the one chosen on `val` (fit's threshold = "val").
+--     fold k's model on `train`, using `val` for early stopping; the
+--     model's threshold is the one the fold is tested at, so it must come
+--     from `val` (fit's threshold = "val") or be fixed in advance.
 --     `extra` (a table) is copied into the fold's row. `test` and `info`
 --     (view2.sets') are for reporting only; they must not steer training.
 --   folds (view2.folds' forms; all ten), val (0.2), seed, disjoint (true),
