@@ -82,7 +82,7 @@ end)
 
 test("experiment scripts reject unknown arguments before any work", function()
   for _, s in ipairs { "grid", "seed_best", "custom_stop", "schedule", "hooks", "quickstart",
-                       "best" } do
+                       "best", "ensemble" } do
     local _, err, code = run("experiments/" .. s .. ".lua", "bacth=3")
     check.contains(err, "siamlua: unknown argument 'bacth' (known: ", s)
     check.eq(code, 1)
@@ -132,6 +132,20 @@ test("every experiment runs end to end on a tiny synthetic set", function()
   m = siam.load(res .. "/best.ckpt")
   check.eq(m.config.head, "rich")
   check.near(m.threshold, thr, 5e-5, "the saved threshold is the validation one")
+  -- a model with itself: the mean probabilities and threshold are its own
+  local b = res .. "/best.ckpt"
+  out = exp("ensemble", "models=" .. b .. "," .. b)
+  local member = out:match("best%.ckpt%s+%d%.%d+%s+(%d%.?%d*)")
+  check.truthy(member, "member row in " .. out)
+  check.eq(tonumber(out:match("ensemble test accuracy: (%d%.%d+)\n")), tonumber(member))
+  out = exp("ensemble", "models=" .. b .. "," .. res .. "/seed_best.ckpt")
+  check.contains(out, "ensemble of 2")
+  local _, err, code = run("experiments/ensemble.lua", "models=" .. b)
+  check.contains(err, "siamlua: models=: expected two or more checkpoints")
+  check.eq(code, 1)
+  _, err, code = run("experiments/ensemble.lua", "models=" .. b .. "," .. res .. "/none.ckpt")
+  check.contains(err, "none.ckpt: cannot open: No such file or directory")
+  check.eq(code, 1)
   os.execute("rm -rf " .. shq(res))
 end)
 

@@ -1,0 +1,92 @@
+-- The training configuration of experiments/best.lua, shared with
+-- experiments/view2.lua so that both train one way (loaded with dofile,
+-- not a script itself). Every option is a key, so that each change can be
+-- measured alone:
+--   epochs (12), patience (4), lr (0.0001), l2 (0.0005), init (pytorch|paper),
+--   fc (512; 4096 is the paper's), head (rich|l1), augment (flip|paper|off),
+--   extra (pairs drawn per epoch, 1760; 0 = none), base (0: the drawn pairs
+--   replace the training set's own each epoch; 1: added to them),
+--   ema (decay, 0 = off), threshold (val|0.5), split (people|stratified).
+local recipe = {}
+
+recipe.keys = { "epochs", "patience", "extra", "base", "ema", "lr", "l2", "init", "fc", "head",
+                "augment", "threshold", "split" }
+recipe.defaults = { epochs = 12, patience = 4, extra = 1760, base = 0, ema = 0, lr = 0.0001,
+                    l2 = 0.0005, init = "pytorch", fc = 512, head = "rich", augment = "flip",
+                    threshold = "val", split = "people" }
+
+-- The validation share of the training pairs.
+recipe.val = 0.2
+
+local function choice(opts, key, allowed)
+  local v = tostring(opts[key])
+  for _, a in ipairs(allowed) do
+    if v == a then return v end
+  end
+  io.stderr:write("siamlua: ", key, "=", v, ": expected one of ", table.concat(allowed, ", "), "\n")
+  os.exit(1)
+end
+
+-- The script's arguments (common.args): the recipe's keys, then its own
+-- (`own`, with `defaults`), each choice checked before any work.
+function recipe.args(common, own, defaults)
+  local keys, defs = {}, {}
+  for _, k in ipairs(recipe.keys) do keys[#keys + 1] = k end
+  for _, k in ipairs(own or {}) do keys[#keys + 1] = k end
+  for k, v in pairs(recipe.defaults) do defs[k] = v end
+  for k, v in pairs(defaults or {}) do defs[k] = v end
+  local opts = common.args(keys, defs)
+  choice(opts, "init", { "pytorch", "paper" })
+  choice(opts, "head", { "rich", "l1" })
+  choice(opts, "augment", { "flip", "paper", "off" })
+  choice(opts, "threshold", { "val", "0.5" })
+  choice(opts, "split", { "people", "stratified" })
+  choice(opts, "base", { "0", "1" })
+  return opts
+end
+
+-- How the data must be loaded: with every image of the pairs' people when
+-- pairs are drawn from them.
+function recipe.load(opts)
+  return { all_of_people = opts.extra > 0 }
+end
+
+-- Whether the validation split is by identity (split=people): no
+-- validation person is seen in training, as no test person is.
+function recipe.disjoint(opts)
+  return opts.split == "people"
+end
+
+function recipe.split(train, opts)
+  return train:split { val = recipe.val, seed = opts.seed, disjoint = recipe.disjoint(opts) }
+end
+
+-- Trains a fresh model on tr (val: early stopping and, with threshold=val,
+-- the decision threshold); returns the model and fit's history. `show`
+-- prints the model first.
+function recipe.train(common, opts, tr, val, show)
+  local model = common.model(opts, { dropout = 0, head = opts.head, init = opts.init,
+                                     fc = opts.model == "paper" and opts.fc or nil })
+  local opt = siam.optim.adam { lr = opts.lr, weight_decay = opts.l2 }
+  if show then print(model) end
+  local augment = false
+  if opts.augment ~= "off" then
+    augment = siam.data.augment { p_flip = opts.augment == "flip" and 0.5 or 0 }
+  end
+  local h = siam.fit(model, opt, tr, {
+    epochs = opts.epochs, batch_size = 32, val = val, seed = opts.seed,
+    augment = augment,
+    sample_pairs = opts.extra > 0 and { per_epoch = opts.extra, keep_base = opts.base == 1,
+                                        exclude = recipe.disjoint(opts) and "people" or "images" }
+                   or nil,
+    average = opts.ema > 0 and { kind = "ema", decay = opts.ema } or nil,
+    threshold = opts.threshold == "val" and "val" or 0.5,
+    -- with the threshold chosen on validation, epochs are compared at it too
+    stop = siam.stop.early { monitor = opts.threshold == "val" and "val_acc_at_threshold"
+                                       or "val_acc",
+                             mode = "max", patience = opts.patience, restore_best = true },
+  })
+  return model, h
+end
+
+return recipe

@@ -1,0 +1,56 @@
+-- A small ensemble: the mean of several saved models' probabilities on the
+-- test pairs. The decision threshold is the mean of the members' thresholds,
+-- each chosen on its own validation split when it was trained
+-- (experiments/best.lua saves it in <ckpt>.meta), so the test set chooses
+-- nothing.
+--   siamlua experiments/ensemble.lua models=results/s1.ckpt,results/s2.ckpt,results/s3.ckpt
+-- Keys: models (two or more checkpoints, comma-separated), and common.lua's
+-- data keys (lfw, data, cache).
+local dir = arg[0]:match("^(.*)/[^/]*$") or "."
+local common = dofile(dir .. "/common.lua")
+
+local opts = common.args({ "models" })
+local paths = type(opts.models) == "table" and opts.models or { opts.models }
+if #paths < 2 then
+  io.stderr:write("siamlua: models=: expected two or more checkpoints, e.g. models=a.ckpt,b.ckpt\n")
+  os.exit(1)
+end
+
+local members = {}
+for i, p in ipairs(paths) do
+  local ok, m = pcall(siam.load, tostring(p))
+  if not ok then
+    io.stderr:write("siamlua: models=: ", tostring(m), "\n")
+    os.exit(1)
+  end
+  members[i] = m
+end
+local size = members[1].config.size
+for i, m in ipairs(members) do
+  if m.config.size ~= size then
+    io.stderr:write(string.format("siamlua: %s takes %dx%d images, %s takes %dx%d\n",
+                                  paths[i], m.config.size, m.config.size, paths[1], size, size))
+    os.exit(1)
+  end
+end
+if size ~= common.size(opts) then opts.model = "small" end
+local _, test = common.data(opts)
+
+local r = siam.results.new { "model", "threshold", "accuracy", "auc" }
+local sum, threshold = {}, 0
+for i, m in ipairs(members) do
+  local e = siam.evaluate(m, test, { examples = 0 })
+  r:add { model = tostring(paths[i]), threshold = e.threshold, accuracy = e.accuracy, auc = e.auc }
+  for j, p in ipairs(e.probs) do sum[j] = (sum[j] or 0) + p end
+  threshold = threshold + e.threshold
+end
+threshold = threshold / #members
+local correct = 0
+for j, s in ipairs(sum) do
+  local same = s / #members >= threshold
+  if same == (test:pair(j).label == 1) then correct = correct + 1 end
+end
+local acc = correct / #sum
+r:add { model = string.format("ensemble of %d", #members), threshold = threshold, accuracy = acc }
+r:print()
+print(string.format("ensemble test accuracy: %.4f", acc))
