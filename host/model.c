@@ -226,6 +226,31 @@ static int alloc_forward(siam_model *m)
     return failed ? -1 : 0;
 }
 
+/* Frees what alloc_training may have allocated on the fused path, so that a
+ * failed attempt leaks nothing and a later one starts clean. */
+static void free_training(siam_model *m)
+{
+#define SIAM_RELEASE(p) (m->ops->mem_free(m->ctx, (p)), (p) = NULL)
+    for (int k = 0; k < 4; k++) {
+        SIAM_RELEASE(m->save_mean[k]);
+        SIAM_RELEASE(m->save_invstd[k]);
+        if (k > 0)
+            SIAM_RELEASE(m->conv[k]);
+        if (k < 3)
+            SIAM_RELEASE(m->win[k]);
+        if (k == 1 || k == 2)
+            SIAM_RELEASE(m->pool[k]);
+    }
+    SIAM_RELEASE(m->dpool);
+    SIAM_RELEASE(m->drop);
+    SIAM_RELEASE(m->mask);
+    SIAM_RELEASE(m->dprob);
+    SIAM_RELEASE(m->dlogit);
+    SIAM_RELEASE(m->g[0]);
+    SIAM_RELEASE(m->g[1]);
+#undef SIAM_RELEASE
+}
+
 /* Buffers that only training (its forward's saved values, backward's
  * gradients) needs. Returns 0 or -1 (message in ctx). */
 static int alloc_training(siam_model *m)
@@ -263,8 +288,11 @@ static int alloc_training(siam_model *m)
     m->dlogit = dev_alloc(m, B * f, &failed);
     m->g[0] = dev_alloc(m, N * gsize * f, &failed);
     m->g[1] = dev_alloc(m, N * gsize * f, &failed);
-    if (failed)
+    if (failed) {
+        if (m->fused)
+            free_training(m);
         return -1;
+    }
     m->train_ready = 1;
     return 0;
 }

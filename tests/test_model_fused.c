@@ -25,12 +25,30 @@
  * interface gives an allocator no user pointer. */
 static size_t live_bytes;
 
+/* Allocations still live, and how many more may succeed (-1: no limit):
+ * past the limit the real allocator is asked for an impossible size, so
+ * the failure carries its own message. */
+static long live_count, allocs_left = -1;
+
 static void *counting_alloc(siam_ctx *ctx, size_t bytes)
 {
+    if (allocs_left == 0)
+        return siam_ops_cpu.mem_alloc(ctx, SIZE_MAX);
+    if (allocs_left > 0)
+        allocs_left--;
     void *p = siam_ops_cpu.mem_alloc(ctx, bytes);
-    if (p)
+    if (p) {
         live_bytes += bytes;
+        live_count++;
+    }
     return p;
+}
+
+static void counting_free(siam_ctx *ctx, void *p)
+{
+    if (p)
+        live_count--;
+    siam_ops_cpu.mem_free(ctx, p);
 }
 
 typedef struct trace {
@@ -216,12 +234,50 @@ static void eval_only_model_is_small(void **state)
     siam_ops_cpu.ctx_free(c);
 }
 
+/* A training forward whose buffers cannot all be allocated fails with the
+ * allocator's message, leaks nothing, and leaves the model usable: eval
+ * still runs, and a later training forward allocates them. */
+static void failed_training_allocation_leaks_nothing(void **state)
+{
+    (void)state;
+    siam_model_config cfg;
+    small_config(&cfg);
+    siam_ops o = siam_ops_cpu;
+    o.mem_alloc = counting_alloc;
+    o.mem_free = counting_free;
+    siam_error err;
+    siam_ctx *c = o.ctx_new(&(siam_ctx_options){ .threads = 1 }, &err);
+    live_count = 0;
+    siam_model *m = siam_model_new(&o, c, &cfg, 2, &err);
+    assert_non_null(m);
+    long before = live_count;
+    for (long ok = 0; ok < 12; ok += 5) {
+        allocs_left = ok; /* the (ok+1)-th training buffer fails */
+        assert_int_equal(siam_model_forward(m, 2, &err), -1);
+        assert_string_equal(err.msg, "model forward: cannot allocate the training buffers "
+                                     "(max_batch 2): cpu mem_alloc: size 18446744073709551615 "
+                                     "overflows");
+        assert_int_equal(live_count, before);
+    }
+    allocs_left = -1;
+    assert_int_equal(siam_model_backward(m, 2, siam_model_probs(m), &err), -1);
+    siam_model_set_training(m, 0);
+    assert_int_equal(siam_model_forward(m, 2, &err), 0);
+    siam_model_set_training(m, 1);
+    assert_int_equal(siam_model_forward(m, 2, &err), 0);
+    assert_true(live_count > before);
+    siam_model_free(m);
+    assert_int_equal(live_count, 0);
+    o.ctx_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(small_model_runs_identically),
         cmocka_unit_test(paper_model_step_identical),
         cmocka_unit_test(eval_only_model_is_small),
+        cmocka_unit_test(failed_training_allocation_leaks_nothing),
     };
     return cmocka_run_group_tests_name("model_fused", tests, NULL, NULL);
 }
