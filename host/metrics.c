@@ -178,3 +178,60 @@ int siam_metrics_best_threshold(float *threshold, double *accuracy, const float 
     *accuracy = (double)best / (double)n;
     return 0;
 }
+
+double siam_metrics_balanced_accuracy(const float *prob, const float *label, size_t n,
+                                      float threshold)
+{
+    siam_confusion c;
+    siam_metrics_confusion(&c, prob, label, n, threshold);
+    size_t P = c.tp + c.fn, N = c.tn + c.fp;
+    if (P == 0 || N == 0)
+        return siam_metrics_accuracy(prob, label, n, threshold);
+    return 0.5 * ((double)c.tp / (double)P + (double)c.tn / (double)N);
+}
+
+int siam_metrics_best_threshold_balanced(float *threshold, double *balanced, const float *prob,
+                                         const float *label, size_t n, siam_error *err)
+{
+    if (n == 0)
+        return siam_fail(err, "best threshold: no scores");
+    size_t P = 0;
+    for (size_t i = 0; i < n; i++)
+        P += is_pos(label[i]);
+    size_t N = n - P;
+    if (P == 0 || N == 0)
+        return siam_metrics_best_threshold(threshold, balanced, prob, label, n, err);
+    scored *s = malloc(n * sizeof *s);
+    if (!s)
+        return siam_fail(err, "best threshold: out of memory for %zu scores", n);
+    for (size_t i = 0; i < n; i++) {
+        s[i].p = prob[i];
+        s[i].pos = is_pos(label[i]);
+    }
+    qsort(s, n, sizeof *s, by_score_desc);
+    /* TPR + TNR compared exactly as tp * N + tn * P (both scaled by P * N).
+     * Start above every score: tp = 0, tn = N. */
+    size_t tp = 0, tn = N;
+    unsigned long long best = (unsigned long long)tn * P;
+    float best_t = nextafterf(s[0].p, INFINITY);
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && s[j].p == s[i].p) {
+            if (s[j].pos)
+                tp++;
+            else
+                tn--;
+            j++;
+        }
+        unsigned long long v = (unsigned long long)tp * N + (unsigned long long)tn * P;
+        if (v > best) {
+            best = v;
+            best_t = s[i].p;
+        }
+        i = j;
+    }
+    free(s);
+    *threshold = best_t;
+    *balanced = (double)best / (2.0 * (double)P * (double)N);
+    return 0;
+}

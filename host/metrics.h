@@ -36,4 +36,17 @@ int siam_metrics_eer(double *eer, float *threshold, const float *prob, const flo
 int siam_metrics_best_threshold(float *threshold, double *accuracy, const float *prob,
                                 const float *label, size_t n, siam_error *err);
 
+/* Balanced accuracy (TPR + TNR) / 2 at `threshold`: the accuracy the same
+ * rates give on a set with as many matches as non-matches (LFW's test sets).
+ * With one class absent it is that class's rate; 0 when n == 0. */
+double siam_metrics_balanced_accuracy(const float *prob, const float *label, size_t n,
+                                      float threshold);
+/* As siam_metrics_best_threshold, maximising balanced accuracy instead, so
+ * that a validation set with a skewed class ratio (an identity-disjoint split
+ * keeps far more matched pairs than mismatched ones) does not pull the
+ * threshold towards its majority class. On a set with equal classes it picks
+ * the same threshold. With one class absent it falls back to accuracy. */
+int siam_metrics_best_threshold_balanced(float *threshold, double *balanced, const float *prob,
+                                         const float *label, size_t n, siam_error *err);
+
 #endif

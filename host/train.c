@@ -664,8 +664,8 @@ static int epoch_end(siam_trainer *t, siam_train_event *ev, int e, double lr, do
         if (cfg->threshold_from_val) {
             float thr;
             double best;
-            if (siam_metrics_best_threshold(&thr, &best, t->probs, t->val_labels,
-                                            t->val->count, err) ||
+            if (siam_metrics_best_threshold_balanced(&thr, &best, t->probs, t->val_labels,
+                                                     t->val->count, err) ||
                 siam_trainer_record(t, "val_threshold", thr, err) ||
                 siam_trainer_record(t, "val_acc_at_threshold", best, err))
                 return -1;

@@ -65,8 +65,8 @@ typedef struct siam_train_config {
     /* Options beyond the seed's loop; zero (as set by the default) is off. */
     siam_wavg_config wavg;      /* weight averaging: validation, and the model after fit,
                                  * use the average (docs/training.md) */
-    int threshold_from_val;     /* record val_threshold (best-accuracy threshold on the
-                                 * validation set) each epoch; siam_trainer_evaluate then
+    int threshold_from_val;     /* record val_threshold (best balanced-accuracy threshold
+                                 * on the validation set) each epoch; siam_trainer_evaluate then
                                  * uses it instead of `threshold` */
     const siam_pair_sampler *sampler; /* borrowed: each epoch trains on its pairs for that
                                        * epoch instead of the training set's (same bank) */

@@ -109,6 +109,41 @@ static void best_threshold_maximises_accuracy(void **state)
     assert_string_equal(err.msg, "best threshold: no scores");
 }
 
+static void balanced_threshold_ignores_the_class_ratio(void **state)
+{
+    (void)state;
+    siam_error err;
+    float t;
+    double v;
+    /* 6 matches, 2 non-matches. Accepting everything is right 6/8 = 0.75
+     * of the time (the accuracy maximum), but its balanced accuracy is
+     * (1 + 0) / 2. Balanced accuracy per threshold: above all 0.5; 0.9
+     * 7/12; 0.8 (2/6 + 2/2) / 2 = 2/3 (the maximum); 0.7 5/12; 0.6 1/2;
+     * 0.5 7/12; 0.4 1/3; 0.3 5/12; 0.2 1/2. */
+    const float p[8] = { 0.9f, 0.8f, 0.7f, 0.6f, 0.5f, 0.4f, 0.3f, 0.2f };
+    const float y[8] = { 1, 1, 0, 1, 1, 0, 1, 1 };
+    assert_int_equal(siam_metrics_best_threshold(&t, &v, p, y, 8, &err), 0);
+    assert_float_equal(t, 0.2f, 0);
+    assert_float_equal(v, 0.75, 0);
+    assert_int_equal(siam_metrics_best_threshold_balanced(&t, &v, p, y, 8, &err), 0);
+    assert_float_equal(t, 0.8f, 0);
+    assert_float_equal(v, 2.0 / 3.0, 1e-15);
+    assert_float_equal(siam_metrics_balanced_accuracy(p, y, 8, 0.8f), 2.0 / 3.0, 1e-15);
+    assert_float_equal(siam_metrics_balanced_accuracy(p, y, 8, 0.5f), 7.0 / 12.0, 1e-15);
+    /* Equal classes: the same threshold as plain accuracy, and the same value. */
+    assert_int_equal(siam_metrics_best_threshold_balanced(&t, &v, P8, Y8, 8, &err), 0);
+    assert_float_equal(t, 0.6f, 0);
+    assert_float_equal(v, 0.75, 0);
+    /* One class: plain accuracy. */
+    const float q[2] = { 0.3f, 0.7f }, z[2] = { 0, 0 };
+    assert_int_equal(siam_metrics_best_threshold_balanced(&t, &v, q, z, 2, &err), 0);
+    assert_true(t == nextafterf(0.7f, 1.0f));
+    assert_float_equal(v, 1.0, 0);
+    assert_float_equal(siam_metrics_balanced_accuracy(q, z, 2, 0.5f), 0.5, 0);
+    assert_int_equal(siam_metrics_best_threshold_balanced(&t, &v, q, z, 0, &err), -1);
+    assert_string_equal(err.msg, "best threshold: no scores");
+}
+
 static void bce_matches_the_formula(void **state)
 {
     (void)state;
@@ -128,6 +163,7 @@ int main(void)
         cmocka_unit_test(auc_counts_ties_as_half),
         cmocka_unit_test(eer_interpolates_the_crossing),
         cmocka_unit_test(best_threshold_maximises_accuracy),
+        cmocka_unit_test(balanced_threshold_ignores_the_class_ratio),
         cmocka_unit_test(bce_matches_the_formula),
     };
     return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);

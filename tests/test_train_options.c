@@ -134,7 +134,8 @@ static void threshold_chosen_on_validation(void **state)
     assert_int_equal(siam_trainer_evaluate(b.t, s->val, &loss, &acc, probs, &err), 0);
     for (int i = 0; i < 12; i++)
         labels[i] = s->val->pairs[i].label;
-    assert_int_equal(siam_metrics_best_threshold(&best, &acc_best, probs, labels, 12, &err), 0);
+    assert_int_equal(siam_metrics_best_threshold_balanced(&best, &acc_best, probs, labels, 12,
+                                                          &err), 0);
     printf("val threshold %.6f (accuracy %.4f there, %.4f at 0.5)\n", thr[1], at[1],
            siam_trainer_history(b.t, "val_acc")[1]);
     assert_true((float)thr[1] == best);

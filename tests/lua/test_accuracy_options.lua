@@ -162,21 +162,30 @@ test("all_of_people puts every image of the pairs' people in the bank", function
   check.eq(b:pair(7), a:pair(7))
 end)
 
--- The threshold maximising accuracy over probs (p >= t is a match), among
--- the scores and above them all; ties go to the highest.
+-- The threshold maximising balanced accuracy (TPR + TNR) / 2 over probs
+-- (p >= t is a match), among the scores and above them all; ties go to the
+-- highest. Returns it, the balanced accuracy and the plain accuracy there.
 local function best_threshold(set, probs)
   local cands = { math.huge }
   for _, p in ipairs(probs) do cands[#cands + 1] = p end
   table.sort(cands, function(x, y) return x > y end)
-  local best, best_t = -1, nil
-  for _, t in ipairs(cands) do
-    local ok = 0
-    for i, p in ipairs(probs) do
-      if (p >= t) == (set:pair(i).label == 1) then ok = ok + 1 end
-    end
-    if ok > best then best, best_t = ok, t end
+  local npos = 0
+  for i = 1, #probs do
+    if set:pair(i).label == 1 then npos = npos + 1 end
   end
-  return best_t, best / #probs
+  local nneg = #probs - npos
+  assert(npos > 0 and nneg > 0, "the validation set has both classes")
+  local best, best_t, best_plain = -1, nil, nil
+  for _, t in ipairs(cands) do
+    local tp, tn = 0, 0
+    for i, p in ipairs(probs) do
+      local pos = set:pair(i).label == 1
+      if pos and p >= t then tp = tp + 1 elseif not pos and p < t then tn = tn + 1 end
+    end
+    local b = (tp / npos + tn / nneg) / 2
+    if b > best + 1e-12 then best, best_t, best_plain = b, t, (tp + tn) / #probs end
+  end
+  return best_t, best, best_plain
 end
 
 test("threshold = \"val\" sets the model's threshold from validation", function()
@@ -187,9 +196,9 @@ test("threshold = \"val\" sets the model's threshold from validation", function(
   check.eq(h.threshold, m.threshold)
   check.eq(m.threshold, h.val_threshold[3])
   local probs = m:forward(va)
-  local t, acc = best_threshold(va, probs)
+  local t, bacc, acc = best_threshold(va, probs)
   check.near(m.threshold, t, 1e-6, "threshold")
-  check.near(h.val_acc_at_threshold[3], acc, 1e-12, "accuracy at the threshold")
+  check.near(h.val_acc_at_threshold[3], bacc, 1e-12, "balanced accuracy at the threshold")
   check.near(siam.evaluate(m, va).accuracy, acc, 1e-12, "evaluate uses it")
   -- without the option the threshold stays
   local m2 = F.model { threshold = 0.4 }
