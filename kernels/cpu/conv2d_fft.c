@@ -14,135 +14,212 @@
 #include <math.h>
 #include <string.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "kernels/cpu/blas.h"
 #include "kernels/cpu/conv2d_fft.h"
 #include "kernels/cpu/cpu.h"
+#include "kernels/cpu/fft.h"
 
 typedef struct fft_dims {
     int N, Ci, H, W, Co, KH, KW, OH, OW;
-    int V; /* columns of the half spectrum */
+    int PH, PW; /* transform sizes: H and W padded to 7-smooth lengths */
+    int V;      /* columns of the half spectrum, PW/2 + 1 */
 } fft_dims;
 
-/* DFT matrices. G[c] (V x W): row pass e^{-2 pi i v w / W}. Gi[c] (V x W):
- * inverse row pass with the Hermitian weights (1 for v = 0 and v = W/2,
- * else 2) and the 1/(H W) scale folded in. F (2H x 2H): forward column pass
- * on split planes, [[cos, sin], [-sin, cos]] so that X = F [Yre; Yim];
- * Fi (2H x 2H): inverse column pass, [[cos, -sin], [sin, cos]]. */
-typedef struct dft_mats {
-    float *G[2], *Gi[2], *F, *Fi;
-} dft_mats;
-
-static size_t dft_mats_floats(const fft_dims *d)
+/* Transforms are batched 8 at a time (one per SIMD lane), so every
+ * transform count T is laid out padded to a multiple of 8. */
+static size_t pad8(size_t t)
 {
-    return 4 * (size_t)d->V * d->W + 8 * (size_t)d->H * d->H;
+    return (t + 7) & ~(size_t)7;
 }
 
-static void dft_mats_fill(dft_mats *m, float *mem, const fft_dims *d)
+static int max_threads(void)
 {
-    int H = d->H, W = d->W, V = d->V;
-    size_t vw = (size_t)V * W;
-    m->G[0] = mem;
-    m->G[1] = mem + vw;
-    m->Gi[0] = mem + 2 * vw;
-    m->Gi[1] = mem + 3 * vw;
-    m->F = mem + 4 * vw;
-    m->Fi = m->F + 4 * (size_t)H * H;
-    const double tau = 6.283185307179586476925286766559;
-    double scale = 1.0 / ((double)H * W);
-    for (int v = 0; v < V; v++) {
-        double cv = (v == 0 || 2 * v == W) ? 1.0 : 2.0;
-        for (int x = 0; x < W; x++) {
-            /* The product is reduced mod W first so the angle stays exact. */
-            double a = tau * (double)(((long)v * x) % W) / W;
-            size_t i = (size_t)v * W + x;
-            m->G[0][i] = (float)cos(a);
-            m->G[1][i] = (float)-sin(a);
-            m->Gi[0][i] = (float)(cv * scale * cos(a));
-            m->Gi[1][i] = (float)(-cv * scale * sin(a));
-        }
-    }
-    size_t n2 = 2 * (size_t)H;
-    for (int u = 0; u < H; u++)
-        for (int h = 0; h < H; h++) {
-            double a = tau * (double)(((long)u * h) % H) / H;
-            float c = (float)cos(a), s = (float)sin(a);
-            m->F[u * n2 + h] = c;
-            m->F[u * n2 + H + h] = s;
-            m->F[(H + u) * n2 + h] = -s;
-            m->F[(H + u) * n2 + H + h] = c;
-            m->Fi[u * n2 + h] = c;
-            m->Fi[u * n2 + H + h] = -s;
-            m->Fi[(H + u) * n2 + h] = s;
-            m->Fi[(H + u) * n2 + H + h] = c;
-        }
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
 }
 
-/* S (2, H, vb, T) = forward DFT, frequency columns v0..v0+vb, of T real
- * planes whose top-left Hin x Win corner is x + t*xs (row stride rs) and
- * whose remaining entries are zero. Y is scratch of 2*Hin*vb*T floats. */
-static void dft_forward(const dft_mats *m, const fft_dims *d, int v0, int vb, float *S, float *Y,
+static int thread_id(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+/* Row (length PW) and column (length PH) plans, and per-thread work: 4
+ * lane rows (re, im and the Stockham ping-pong) of the longer length, then
+ * one group's row-pass result (2 x H rows x V columns of lane vectors), so
+ * that the two passes of a 2-D transform meet in cache, not in memory. */
+typedef struct fft_plans {
+    siam_fft_plan row, col;
+    float *work;
+    size_t work_floats; /* per thread */
+} fft_plans;
+
+/* Lane groups per job: up to 8 (so that the column pass writes 256
+ * contiguous bytes of each spectrum row), as long as their row-pass
+ * results fit in about 192 KiB (in L2 beside the FFT rows). */
+static int groups_per_job(const fft_dims *d)
+{
+    size_t one = 2 * SIAM_FFT_LANES * (size_t)d->H * d->V * sizeof(float);
+    size_t g = ((size_t)192 << 10) / one;
+    return g < 1 ? 1 : g > 8 ? 8 : (int)g;
+}
+
+static size_t work_floats(const fft_dims *d)
+{
+    int P = d->PH > d->PW ? d->PH : d->PW;
+    return 4 * SIAM_FFT_LANES * (size_t)P
+           + 2 * SIAM_FFT_LANES * (size_t)d->H * d->V * groups_per_job(d);
+}
+
+static size_t plans_floats(const fft_dims *d)
+{
+    return pad8(siam_fft_plan_floats(d->PW)) + pad8(siam_fft_plan_floats(d->PH))
+           + (size_t)max_threads() * work_floats(d);
+}
+
+static void plans_fill(fft_plans *p, float *mem, const fft_dims *d)
+{
+    /* Both lengths are 7-smooth by construction (siam_fft_size_fast). */
+    siam_fft_plan_init(&p->row, d->PW, mem);
+    mem += pad8(siam_fft_plan_floats(d->PW));
+    siam_fft_plan_init(&p->col, d->PH, mem);
+    mem += pad8(siam_fft_plan_floats(d->PH));
+    p->work = mem;
+    p->work_floats = work_floats(d);
+}
+
+/* S (2, PH, vb, Tp) = forward 2-D DFT, frequency columns v0..v0+vb, of T
+ * real planes whose top-left Hin x Win corner is x + t*xs (row stride rs)
+ * and whose other entries are zero; Tp = pad8(T), lanes t >= T are zero.
+ * Per group of 8 planes: rows go two at a time through one complex FFT
+ * (real and imaginary parts) and split into their half spectra, kept in
+ * the thread's buffer; then each column is a complex FFT of length PH. */
+static void dft_forward(const fft_plans *pl, const fft_dims *d, int v0, int vb, float *S,
                         const float *x, int T, int Hin, int Win, int xs, int rs)
 {
-    int H = d->H;
-    size_t bt = (size_t)vb * T;
+    const int PW = d->PW, PH = d->PH, L = SIAM_FFT_LANES;
+    size_t Tp = pad8(T), bt = (size_t)vb * Tp, rowv = (size_t)L * vb, plane = Hin * rowv;
+    int groups = (int)(Tp / L), G = groups_per_job(d), jobs = (groups + G - 1) / G;
 #pragma omp parallel for schedule(dynamic)
-    for (int ch = 0; ch < 2 * Hin; ch++) {
-        int c = ch / Hin, h = ch % Hin;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, vb, T, Win, 1.0f,
-                    m->G[c] + (size_t)v0 * d->W, d->W, x + (size_t)h * rs, xs, 0.0f,
-                    Y + ((size_t)c * Hin + h) * bt, T);
+    for (int job = 0; job < jobs; job++) {
+        float *re = pl->work + thread_id() * pl->work_floats;
+        int P = PW > PH ? PW : PH, g0 = job * G, ng = groups - g0 < G ? groups - g0 : G;
+        float *im = re + L * P, *w0 = im + L * P, *w1 = w0 + L * P, *Y = w1 + L * P;
+        /* Y: [group][c][h][vv] lane vectors. */
+        for (int gi = 0; gi < ng; gi++) {
+            float *Yg = Y + 2 * plane * gi;
+            for (int h0 = 0; h0 < Hin; h0 += 2) {
+                int h1 = h0 + 1;
+                const float *r0[SIAM_FFT_LANES], *r1[SIAM_FFT_LANES];
+                for (int l = 0; l < L; l++) {
+                    size_t t = (size_t)(g0 + gi) * L + l;
+                    r0[l] = t < (size_t)T ? x + t * xs + (size_t)h0 * rs : NULL;
+                    r1[l] = r0[l] && h1 < Hin ? r0[l] + rs : NULL;
+                }
+                siam_fft_lanes_load_rows(re, r0, Win, PW);
+                siam_fft_lanes_load_rows(im, r1, Win, PW);
+                siam_fft_lanes(&pl->row, 0, re, im, w0, w1);
+                float *a = Yg + h0 * rowv;
+                siam_fft_lanes_split(PW, re, im, v0, vb, a, a + plane,
+                                     h1 < Hin ? a + rowv : NULL,
+                                     h1 < Hin ? a + rowv + plane : NULL, L);
+            }
+        }
+        for (int vv = 0; vv < vb; vv++)
+            for (int gi = 0; gi < ng; gi++) {
+                float *col = S + (size_t)vv * Tp + (size_t)(g0 + gi) * L;
+                const float *Yg = Y + 2 * plane * gi;
+                siam_fft_lanes_gather(re, Yg + (size_t)vv * L, rowv, Hin, PH);
+                siam_fft_lanes_gather(im, Yg + plane + (size_t)vv * L, rowv, Hin, PH);
+                siam_fft_lanes(&pl->col, 0, re, im, w0, w1);
+                siam_fft_lanes_scatter(col, bt, re, PH);
+                siam_fft_lanes_scatter(col + (size_t)PH * bt, bt, im, PH);
+            }
     }
-#pragma omp parallel for schedule(dynamic)
-    for (int vv = 0; vv < vb; vv++)
-        for (int c = 0; c < 2; c++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 2 * H, T, Hin, 1.0f,
-                        m->F + (size_t)c * H, 2 * H, Y + (size_t)c * Hin * bt + (size_t)vv * T,
-                        (int)bt, c ? 1.0f : 0.0f, S + (size_t)vv * T, (int)bt);
 }
 
 /* y[t] (top-left Hx x Wx corner, plane stride ys, row stride rs) += the
- * part of the inverse DFT of S (2, H, vb, T) that comes from frequency
- * columns v0..v0+vb. Summing the calls over all blocks gives the inverse.
- * Q is scratch of 2*Hx*vb*T floats. */
-static void dft_inverse_add(const dft_mats *m, const fft_dims *d, int v0, int vb, float *y,
-                            int ys, int rs, const float *S, float *Q, int T, int Hx, int Wx)
+ * part of the inverse 2-D DFT of S (2, PH, vb, Tp) that comes from
+ * frequency columns v0..v0+vb (the Hermitian half: each column stands for
+ * itself and its mirror). Summing the calls over all blocks gives the
+ * inverse. The same per-group order as dft_forward, backwards. */
+static void dft_inverse_add(const fft_plans *pl, const fft_dims *d, int v0, int vb, float *y,
+                            int ys, int rs, const float *S, int T, int Hx, int Wx)
 {
-    int H = d->H;
-    size_t bt = (size_t)vb * T;
+    const int PW = d->PW, PH = d->PH, L = SIAM_FFT_LANES;
+    size_t Tp = pad8(T), bt = (size_t)vb * Tp, rowv = (size_t)L * vb, plane = Hx * rowv;
+    int groups = (int)(Tp / L), G = groups_per_job(d), jobs = (groups + G - 1) / G;
+    const float scale = (float)(1.0 / ((double)PH * PW));
 #pragma omp parallel for schedule(dynamic)
-    for (int vc = 0; vc < 2 * vb; vc++) {
-        int vv = vc / 2, c = vc % 2;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Hx, T, 2 * H, 1.0f,
-                    m->Fi + (size_t)c * H * 2 * H, 2 * H, S + (size_t)vv * T, (int)bt, 0.0f,
-                    Q + (size_t)c * Hx * bt + (size_t)vv * T, (int)bt);
+    for (int job = 0; job < jobs; job++) {
+        float *re = pl->work + thread_id() * pl->work_floats;
+        int P = PW > PH ? PW : PH, g0 = job * G, ng = groups - g0 < G ? groups - g0 : G;
+        float *im = re + L * P, *w0 = im + L * P, *w1 = w0 + L * P, *Q = w1 + L * P;
+        /* Q: [group][c][y][vv] lane vectors. */
+        for (int vv = 0; vv < vb; vv++)
+            for (int gi = 0; gi < ng; gi++) {
+                const float *col = S + (size_t)vv * Tp + (size_t)(g0 + gi) * L;
+                float *Qg = Q + 2 * plane * gi;
+                siam_fft_lanes_gather(re, col, bt, PH, PH);
+                siam_fft_lanes_gather(im, col + (size_t)PH * bt, bt, PH, PH);
+                siam_fft_lanes(&pl->col, 1, re, im, w0, w1);
+                siam_fft_lanes_scatter(Qg + (size_t)vv * L, rowv, re, Hx);
+                siam_fft_lanes_scatter(Qg + plane + (size_t)vv * L, rowv, im, Hx);
+            }
+        for (int gi = 0; gi < ng; gi++) {
+            const float *Qg = Q + 2 * plane * gi;
+            for (int y0 = 0; y0 < Hx; y0 += 2) {
+                int y1 = y0 + 1;
+                const float *a = Qg + y0 * rowv;
+                siam_fft_lanes_merge(PW, re, im, v0, vb, a, a + plane,
+                                     y1 < Hx ? a + rowv : NULL, y1 < Hx ? a + rowv + plane : NULL,
+                                     L);
+                siam_fft_lanes(&pl->row, 1, re, im, w0, w1);
+                float *r0[SIAM_FFT_LANES], *r1[SIAM_FFT_LANES];
+                for (int l = 0; l < L; l++) {
+                    size_t t = (size_t)(g0 + gi) * L + l;
+                    r0[l] = t < (size_t)T ? y + t * ys + (size_t)y0 * rs : NULL;
+                    r1[l] = r0[l] && y1 < Hx ? r0[l] + rs : NULL;
+                }
+                siam_fft_lanes_add_rows(r0, re, Wx, scale);
+                siam_fft_lanes_add_rows(r1, im, Wx, scale);
+            }
+        }
     }
-#pragma omp parallel for schedule(dynamic)
-    for (int yy = 0; yy < Hx; yy++)
-        for (int c = 0; c < 2; c++)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, Wx, vb, 1.0f,
-                        Q + ((size_t)c * Hx + yy) * bt, T, m->Gi[c] + (size_t)v0 * d->W, d->W,
-                        1.0f, y + (size_t)yy * rs, ys);
 }
 
 /* One complex matrix product per frequency on split planes: for each of the
- * nf frequencies, Z (M x Nn) = op(A) (M x K) * op(B) (K x Nn) with
+ * nf frequencies, Z (M x Nn) (+)= op(A) (M x K) * op(B) (K x Nn) with
  *   mode 0 (forward):         Z = A * B^H,  A (M x K), B (Nn x K)
  *   mode 1 (backward data):   Z = A * B,    A (M x K), B (K x Nn)
  *   mode 2 (backward filter): Z = A^H * B,  A (K x M), B (K x Nn)
- * Each operand's real plane is followed, nf*T floats later, by its
- * imaginary plane. */
+ * Frequency f of an operand with T = rows*cols entries starts at f*pad8(T);
+ * its imaginary plane follows nf*pad8(T) floats after the real one. acc:
+ * add into Z instead of overwriting it. */
 typedef struct cprod {
-    int mode, M, Nn, K;
+    int mode, M, Nn, K, acc;
 } cprod;
 
 static void cprod_run(const cprod *p, int nf, float *Z, const float *A, const float *B)
 {
-    size_t tz = (size_t)p->M * p->Nn, ta = (size_t)p->M * p->K, tb = (size_t)p->K * p->Nn;
+    size_t tz = pad8((size_t)p->M * p->Nn), ta = pad8((size_t)p->M * p->K);
+    size_t tb = pad8((size_t)p->K * p->Nn);
     size_t oz = nf * tz, oa = nf * ta, ob = nf * tb;
     CBLAS_TRANSPOSE opa = p->mode == 2 ? CblasTrans : CblasNoTrans;
     CBLAS_TRANSPOSE opb = p->mode == 0 ? CblasTrans : CblasNoTrans;
     int lda = p->mode == 2 ? p->M : p->K;
     int ldb = p->mode == 0 ? p->K : p->Nn;
+    float beta = p->acc ? 1.0f : 0.0f;
     /* (ar + i ai)(br + i bi) with the conjugated operand's imaginary sign
      * flipped: sa = -1 conjugates A, sb = -1 conjugates B. */
     float sa = p->mode == 2 ? -1.0f : 1.0f, sb = p->mode == 0 ? -1.0f : 1.0f;
@@ -152,20 +229,24 @@ static void cprod_run(const cprod *p, int nf, float *Z, const float *A, const fl
         float *zr = Z + f * tz, *zi = zr + oz;
         if (p->K == 1) {
             /* Rank-one products (one input channel) are cheaper as loops. */
-            for (int i = 0; i < p->M; i++)
+            for (int i = 0; i < p->M; i++) {
+                float xr = ar[i], xi = sa * ai[i];
+                float *zri = zr + (size_t)i * p->Nn, *zii = zi + (size_t)i * p->Nn;
+#pragma omp simd
                 for (int j = 0; j < p->Nn; j++) {
-                    float xr = ar[i], xi = sa * ai[i], yr = br[j], yi = sb * bi[j];
-                    zr[(size_t)i * p->Nn + j] = xr * yr - xi * yi;
-                    zi[(size_t)i * p->Nn + j] = xr * yi + xi * yr;
+                    float yr = br[j], yi = sb * bi[j];
+                    zri[j] = beta * zri[j] + xr * yr - xi * yi;
+                    zii[j] = beta * zii[j] + xr * yi + xi * yr;
                 }
+            }
             continue;
         }
         /* zr = ar br - (sa ai)(sb bi); zi = ar (sb bi) + (sa ai) br. */
-        cblas_sgemm(CblasRowMajor, opa, opb, p->M, p->Nn, p->K, 1.0f, ar, lda, br, ldb, 0.0f, zr,
+        cblas_sgemm(CblasRowMajor, opa, opb, p->M, p->Nn, p->K, 1.0f, ar, lda, br, ldb, beta, zr,
                     p->Nn);
         cblas_sgemm(CblasRowMajor, opa, opb, p->M, p->Nn, p->K, -sa * sb, ai, lda, bi, ldb, 1.0f,
                     zr, p->Nn);
-        cblas_sgemm(CblasRowMajor, opa, opb, p->M, p->Nn, p->K, sb, ar, lda, bi, ldb, 0.0f, zi,
+        cblas_sgemm(CblasRowMajor, opa, opb, p->M, p->Nn, p->K, sb, ar, lda, bi, ldb, beta, zi,
                     p->Nn);
         cblas_sgemm(CblasRowMajor, opa, opb, p->M, p->Nn, p->K, sa, ai, lda, br, ldb, 1.0f, zi,
                     p->Nn);
@@ -180,7 +261,9 @@ static int fft_check(siam_ctx *ctx, const char *fn, fft_dims *d, int N, int Ci, 
     d->N = N, d->Ci = Ci, d->H = H, d->W = W, d->Co = Co, d->KH = KH, d->KW = KW;
     d->OH = H - KH + 1;
     d->OW = W - KW + 1;
-    d->V = W / 2 + 1;
+    d->PH = siam_fft_size_fast(H);
+    d->PW = siam_fft_size_fast(W);
+    d->V = d->PW / 2 + 1;
     return 0;
 }
 
@@ -189,7 +272,7 @@ static int fft_check(siam_ctx *ctx, const char *fn, fft_dims *d, int N, int Ci, 
 static int fft_block(const fft_dims *d, size_t per_v, int vb_max)
 {
     size_t budget = SIAM_CPU_FFT_SCRATCH_BYTES / sizeof(float);
-    size_t fixed = dft_mats_floats(d);
+    size_t fixed = plans_floats(d);
     size_t vb = budget > fixed ? (budget - fixed) / per_v : 1;
     if (vb < 1)
         vb = 1;
@@ -200,46 +283,49 @@ static int fft_block(const fft_dims *d, size_t per_v, int vb_max)
     return (int)vb;
 }
 
-static size_t max3(size_t a, size_t b, size_t c)
-{
-    size_t m = a > b ? a : b;
-    return m > c ? m : c;
-}
-
-/* Scratch floats per frequency column for a chunk of nc images. */
+/* Scratch floats per frequency column for a chunk of nc images: the
+ * spectra (PH rows each). */
 static size_t fwd_per_v(const fft_dims *d, int nc)
 {
-    size_t Ti = (size_t)nc * d->Ci, Tw = (size_t)d->Co * d->Ci, To = (size_t)nc * d->Co;
-    return 2 * (size_t)d->H * (Ti + Tw + To)
-           + 2 * max3((size_t)d->H * Ti, (size_t)d->KH * Tw, (size_t)d->OH * To);
+    size_t Ti = pad8((size_t)nc * d->Ci), Tw = pad8((size_t)d->Co * d->Ci);
+    size_t To = pad8((size_t)nc * d->Co);
+    return 2 * (size_t)d->PH * (Ti + Tw + To);
 }
 
+/* Backward: input, output-gradient and filter-gradient spectra (the last
+ * one accumulates over image chunks), plus, when din is wanted, the filter
+ * spectrum and the input-gradient product. */
 static size_t bwd_per_v(const fft_dims *d, int nc, int has_din)
 {
-    size_t Ti = (size_t)nc * d->Ci, Tw = (size_t)d->Co * d->Ci, To = (size_t)nc * d->Co;
-    size_t tx = has_din && Ti > Tw ? Ti : Tw;
-    return 2 * (size_t)d->H * (Ti + (has_din ? Tw : 0) + To + tx)
-           + 2 * max3((size_t)d->H * Ti, (size_t)d->KH * Tw, (size_t)d->OH * To);
+    size_t Ti = pad8((size_t)nc * d->Ci), Tw = pad8((size_t)d->Co * d->Ci);
+    size_t To = pad8((size_t)nc * d->Co);
+    return 2 * (size_t)d->PH * (Ti + To + Tw + (has_din ? Tw + Ti : 0));
 }
 
-/* Images per chunk: the whole batch when a block of SIAM_FFT_MIN_BLOCK
- * frequency columns fits the budget, else halved until it does (or one
- * image). Narrow blocks make the last inverse pass a GEMM with a tiny inner
- * dimension, which is bound by memory traffic on the output; recomputing
- * the filter spectrum per chunk is cheaper. images_max > 0 caps it. */
-#define SIAM_FFT_MIN_BLOCK 8
+/* Images per chunk. A block that is not the whole half spectrum costs a
+ * full row transform per block for every input and output plane, while a
+ * small chunk makes the channel products thin matrix products (their speed
+ * needs rows) and recomputes nothing. So: the fewest blocks that the budget
+ * allows with at least SIAM_FFT_MIN_IMAGES images per chunk (or one image
+ * when Ci = 1: rank-one products), then the largest chunk with that many
+ * blocks. images_max > 0 caps the chunk. */
+#define SIAM_FFT_MIN_IMAGES 16
 static int fft_images(const fft_dims *d, int has_din, int backward, int images_max)
 {
-    size_t budget = SIAM_CPU_FFT_SCRATCH_BYTES / sizeof(float), fixed = dft_mats_floats(d);
-    size_t want = (size_t)(d->V < SIAM_FFT_MIN_BLOCK ? d->V : SIAM_FFT_MIN_BLOCK);
-    int nc = images_max > 0 && images_max < d->N ? images_max : d->N;
-    while (nc > 1) {
+    size_t budget = SIAM_CPU_FFT_SCRATCH_BYTES / sizeof(float), fixed = plans_floats(d);
+    int top = images_max > 0 && images_max < d->N ? images_max : d->N;
+    int floor_nc = d->Ci > 1 ? SIAM_FFT_MIN_IMAGES : 1;
+    int best = top, best_blocks = 0;
+    for (int nc = top;; nc = (nc + 1) / 2) {
         size_t pv = backward ? bwd_per_v(d, nc, has_din) : fwd_per_v(d, nc);
-        if (fixed + pv * want <= budget)
+        size_t vb = budget > fixed + pv ? (budget - fixed) / pv : 1;
+        int blocks = vb >= (size_t)d->V ? 1 : (int)((d->V + vb - 1) / vb);
+        if (best_blocks == 0 || blocks < best_blocks)
+            best = nc, best_blocks = blocks;
+        if (nc <= floor_nc || nc == 1 || blocks == 1)
             break;
-        nc = (nc + 1) / 2;
     }
-    return nc;
+    return best;
 }
 
 int siam_cpu_conv2d_fft_forward_blocks(siam_ctx *ctx, float *out, const float *in,
@@ -256,16 +342,15 @@ int siam_cpu_conv2d_fft_forward_blocks(siam_ctx *ctx, float *out, const float *i
     int nc = fft_images(&d, 0, 0, images_max);
     size_t per_v = fwd_per_v(&d, nc);
     int vb = fft_block(&d, per_v, vb_max);
-    float *mem = siam_cpu_scratch(ctx, dft_mats_floats(&d) + per_v * vb);
+    float *mem = siam_cpu_scratch(ctx, plans_floats(&d) + per_v * vb);
     if (mem == NULL)
         return siam_fail_wrap(&ctx->err, "conv2d_fft_forward");
-    dft_mats m;
-    dft_mats_fill(&m, mem, &d);
+    fft_plans pl;
+    plans_fill(&pl, mem, &d);
     int Tw = Co * Ci;
-    size_t h2 = 2 * (size_t)H, plane = (size_t)d.OH * d.OW;
-    float *Si = mem + dft_mats_floats(&d);
-    float *Sw = Si + h2 * vb * nc * Ci, *So = Sw + h2 * vb * Tw, *Y = So + h2 * vb * nc * Co;
-    float *Q = Y; /* the row-pass scratch is free again by the inverse */
+    size_t h2 = 2 * (size_t)d.PH, plane = (size_t)d.OH * d.OW;
+    float *Si = mem + plans_floats(&d);
+    float *Sw = Si + h2 * vb * pad8((size_t)nc * Ci), *So = Sw + h2 * vb * pad8(Tw);
 
 #pragma omp parallel for schedule(static)
     for (int t = 0; t < N * Co; t++)
@@ -281,15 +366,15 @@ int siam_cpu_conv2d_fft_forward_blocks(siam_ctx *ctx, float *out, const float *i
      * computed once for all chunks. */
     for (int v0 = 0; v0 < d.V; v0 += vb) {
         int nb = d.V - v0 < vb ? d.V - v0 : vb;
-        dft_forward(&m, &d, v0, nb, Sw, Y, w, Tw, KH, KW, KH * KW, KW);
+        dft_forward(&pl, &d, v0, nb, Sw, w, Tw, KH, KW, KH * KW, KW);
         for (int n0 = 0; n0 < N; n0 += nc) {
             int n = N - n0 < nc ? N - n0 : nc;
-            cprod pf = {0, n, Co, Ci};
-            dft_forward(&m, &d, v0, nb, Si, Y, in + (size_t)n0 * Ci * H * W, n * Ci, H, W,
+            cprod pf = {0, n, Co, Ci, 0};
+            dft_forward(&pl, &d, v0, nb, Si, in + (size_t)n0 * Ci * H * W, n * Ci, H, W,
                         H * W, W);
-            cprod_run(&pf, H * nb, So, Si, Sw);
-            dft_inverse_add(&m, &d, v0, nb, out + (size_t)n0 * Co * plane, (int)plane, d.OW,
-                            So, Q, n * Co, d.OH, d.OW);
+            cprod_run(&pf, d.PH * nb, So, Si, Sw);
+            dft_inverse_add(&pl, &d, v0, nb, out + (size_t)n0 * Co * plane, (int)plane, d.OW,
+                            So, n * Co, d.OH, d.OW);
         }
     }
     openblas_set_num_threads(ctx->threads);
@@ -316,18 +401,16 @@ int siam_cpu_conv2d_fft_backward_blocks(siam_ctx *ctx, float *din, float *dw, fl
     int nc = fft_images(&d, has_din, 1, images_max);
     size_t per_v = bwd_per_v(&d, nc, has_din);
     int vb = fft_block(&d, per_v, vb_max);
-    float *mem = siam_cpu_scratch(ctx, dft_mats_floats(&d) + per_v * vb);
+    float *mem = siam_cpu_scratch(ctx, plans_floats(&d) + per_v * vb);
     if (mem == NULL)
         return siam_fail_wrap(&ctx->err, "conv2d_fft_backward");
-    dft_mats m;
-    dft_mats_fill(&m, mem, &d);
+    fft_plans pl;
+    plans_fill(&pl, mem, &d);
     int Tw = Co * Ci;
-    size_t h2 = 2 * (size_t)H, Tim = (size_t)nc * Ci;
-    size_t tx = has_din && Tim > (size_t)Tw ? Tim : (size_t)Tw;
-    float *Si = mem + dft_mats_floats(&d);
-    float *Sd = Si + h2 * vb * Tim, *Sx = Sd + h2 * vb * nc * Co, *Sw = Sx + h2 * vb * tx;
-    float *Y = Sw + (has_din ? h2 * vb * Tw : 0);
-    float *Q = Y;
+    size_t h2 = 2 * (size_t)d.PH, Tim = pad8((size_t)nc * Ci), Tom = pad8((size_t)nc * Co);
+    float *Si = mem + plans_floats(&d);
+    float *Sd = Si + h2 * vb * Tim, *Sdw = Sd + h2 * vb * Tom, *Sw = Sdw + h2 * vb * pad8(Tw);
+    float *Sx = Sw + (has_din ? h2 * vb * pad8(Tw) : 0);
 
     if (din)
         memset(din, 0, (size_t)N * Ci * H * W * sizeof(float));
@@ -335,21 +418,23 @@ int siam_cpu_conv2d_fft_backward_blocks(siam_ctx *ctx, float *din, float *dw, fl
     for (int v0 = 0; v0 < d.V; v0 += vb) {
         int nb = d.V - v0 < vb ? d.V - v0 : vb;
         if (din)
-            dft_forward(&m, &d, v0, nb, Sw, Y, w, Tw, KH, KW, KH * KW, KW);
+            dft_forward(&pl, &d, v0, nb, Sw, w, Tw, KH, KW, KH * KW, KW);
         for (int n0 = 0; n0 < N; n0 += nc) {
             int n = N - n0 < nc ? N - n0 : nc, Ti = n * Ci, To = n * Co;
-            cprod pw = {2, Co, Ci, n}, pd = {1, n, Ci, Co};
-            dft_forward(&m, &d, v0, nb, Sd, Y, dout + (size_t)n0 * Co * plane, To, d.OH, d.OW,
+            /* The filter gradient sums over images: its spectrum adds up
+             * over the chunks and is inverted once per block. */
+            cprod pw = {2, Co, Ci, n, n0 > 0}, pd = {1, n, Ci, Co, 0};
+            dft_forward(&pl, &d, v0, nb, Sd, dout + (size_t)n0 * Co * plane, To, d.OH, d.OW,
                         (int)plane, d.OW);
-            dft_forward(&m, &d, v0, nb, Si, Y, in + (size_t)n0 * Ci * H * W, Ti, H, W, H * W, W);
-            cprod_run(&pw, H * nb, Sx, Sd, Si);
-            dft_inverse_add(&m, &d, v0, nb, dw, KH * KW, KW, Sx, Q, Tw, KH, KW);
+            dft_forward(&pl, &d, v0, nb, Si, in + (size_t)n0 * Ci * H * W, Ti, H, W, H * W, W);
+            cprod_run(&pw, d.PH * nb, Sdw, Sd, Si);
             if (din) {
-                cprod_run(&pd, H * nb, Sx, Sd, Sw);
-                dft_inverse_add(&m, &d, v0, nb, din + (size_t)n0 * Ci * H * W, H * W, W, Sx, Q,
+                cprod_run(&pd, d.PH * nb, Sx, Sd, Sw);
+                dft_inverse_add(&pl, &d, v0, nb, din + (size_t)n0 * Ci * H * W, H * W, W, Sx,
                                 Ti, H, W);
             }
         }
+        dft_inverse_add(&pl, &d, v0, nb, dw, KH * KW, KW, Sdw, Tw, KH, KW);
     }
     openblas_set_num_threads(ctx->threads);
     return 0;

@@ -31,7 +31,9 @@
 
 /* Bound on the Fourier-domain scratch of one call (spectra of one block of
  * frequencies plus the twiddle matrices). */
+#ifndef SIAM_CPU_FFT_SCRATCH_BYTES
 #define SIAM_CPU_FFT_SCRATCH_BYTES ((size_t)96 << 20)
+#endif
 
 /* out (N,Co,H-KH+1,W-KW+1), in (N,Ci,H,W), w (Co,Ci,KH,KW), b (Co). */
 int siam_cpu_conv2d_fft_forward(siam_ctx *ctx, float *out, const float *in, const float *w,

@@ -204,13 +204,19 @@ static void stage5(const float *xr, const float *xi, float *yr, float *yi, int s
 static void stage7(const float *xr, const float *xi, float *yr, float *yi, int s, int m,
                    const float *tw, float dir)
 {
-    /* cos and sin of 2 pi r j / 7 for r, j = 1..3. */
+    /* cos and sin of 2 pi k / 7, k = 0..6; entry (r, j) uses k = r j mod 7. */
+    static const float C7[7] = {1.0f, 0.62348980185873353053f, -0.22252093395631440429f,
+                                -0.90096886790241912624f, -0.90096886790241912624f,
+                                -0.22252093395631440429f, 0.62348980185873353053f};
+    static const float S7[7] = {0.0f, 0.78183148246802980871f, 0.97492791218182360702f,
+                                0.43388373911755812048f, -0.43388373911755812048f,
+                                -0.97492791218182360702f, -0.78183148246802980871f};
     float c[3][3], sn[3][3];
     for (int r = 0; r < 3; r++)
         for (int j = 0; j < 3; j++) {
-            double a = TAU * (double)(((r + 1) * (j + 1)) % 7) / 7.0;
-            c[r][j] = (float)cos(a);
-            sn[r][j] = dir * (float)sin(a);
+            int k = ((r + 1) * (j + 1)) % 7;
+            c[r][j] = C7[k];
+            sn[r][j] = dir * S7[k];
         }
     size_t sm = (size_t)s * m;
     for (int k = 0; k < m; k++) {
@@ -278,8 +284,10 @@ void siam_fft_lanes_split(int n, const float *zre, const float *zim, int v0, int
         size_t o = vv * stride;
         *(v8 *)(are + o) = 0.5f * (zr + cr);
         *(v8 *)(aim + o) = 0.5f * (zi - ci);
-        *(v8 *)(bre + o) = 0.5f * (zi + ci);
-        *(v8 *)(bim + o) = 0.5f * (cr - zr);
+        if (bre) {
+            *(v8 *)(bre + o) = 0.5f * (zi + ci);
+            *(v8 *)(bim + o) = 0.5f * (cr - zr);
+        }
     }
 }
 
@@ -291,17 +299,91 @@ void siam_fft_lanes_merge(int n, float *zre, float *zim, int v0, int vb, const f
     for (int vv = 0; vv < vb; vv++) {
         int v = v0 + vv;
         size_t o = vv * stride;
-        v8 ar = *(const v8 *)(are + o), br = *(const v8 *)(bre + o);
+        v8 zero = {0}, ar = *(const v8 *)(are + o), ai = *(const v8 *)(aim + o);
+        v8 br = bre ? *(const v8 *)(bre + o) : zero, bi = bre ? *(const v8 *)(bim + o) : zero;
         if (v == 0 || 2 * v == n) {
             AT(zre, v) = ar;
             AT(zim, v) = br;
             continue;
         }
-        v8 ai = *(const v8 *)(aim + o), bi = *(const v8 *)(bim + o);
         /* Z[v] = A + iB; Z[n-v] = conj A + i conj B. */
         AT(zre, v) = ar - bi;
         AT(zim, v) = ai + br;
         AT(zre, n - v) = ar + bi;
         AT(zim, n - v) = br - ai;
     }
+}
+
+void siam_fft_lanes_gather(float *dst, const float *src, size_t stride, int count, int n)
+{
+    for (int j = 0; j < count; j++)
+        AT(dst, j) = *(const v8 *)(src + j * stride);
+    if (n > count)
+        memset(PTR(dst, count), 0, sizeof(float) * SIAM_FFT_LANES * (n - count));
+}
+
+void siam_fft_lanes_scatter(float *dst, size_t stride, const float *src, int count)
+{
+    for (int j = 0; j < count; j++)
+        *(v8 *)(dst + j * stride) = AT(src, j);
+}
+
+/* In-register 8x8 transpose: r[l][j] becomes r[j][l] (unpack pairs, then
+ * pairs of pairs, then 128-bit halves). */
+static inline void transpose8(v8 r[8])
+{
+    v8 t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+    }
+    for (int i = 0; i < 8; i += 4)
+        for (int k = 0; k < 2; k++) {
+            u[i + 2 * k] = __builtin_shufflevector(t[i + k], t[i + k + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+            u[i + 2 * k + 1] =
+                __builtin_shufflevector(t[i + k], t[i + k + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+        }
+    for (int k = 0; k < 4; k++) {
+        r[k] = __builtin_shufflevector(u[k], u[k + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        r[k + 4] = __builtin_shufflevector(u[k], u[k + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    }
+}
+
+void siam_fft_lanes_load_rows(float *dst, const float *const src[SIAM_FFT_LANES], int count,
+                              int n)
+{
+    const v8 zero = {0};
+    int j0 = 0;
+    for (; j0 + 8 <= count; j0 += 8) {
+        v8 r[8];
+        for (int l = 0; l < 8; l++)
+            r[l] = src[l] ? *(const v8 *)(src[l] + j0) : zero;
+        transpose8(r);
+        for (int j = 0; j < 8; j++)
+            AT(dst, j0 + j) = r[j];
+    }
+    for (int j = j0; j < count; j++)
+        for (int l = 0; l < 8; l++)
+            dst[8 * j + l] = src[l] ? src[l][j] : 0.0f;
+    if (n > count)
+        memset(PTR(dst, count), 0, sizeof(float) * SIAM_FFT_LANES * (n - count));
+}
+
+void siam_fft_lanes_add_rows(float *const dst[SIAM_FFT_LANES], const float *src, int count,
+                             float scale)
+{
+    int j0 = 0;
+    for (; j0 + 8 <= count; j0 += 8) {
+        v8 r[8];
+        for (int j = 0; j < 8; j++)
+            r[j] = AT(src, j0 + j);
+        transpose8(r);
+        for (int l = 0; l < 8; l++)
+            if (dst[l])
+                *(v8 *)(dst[l] + j0) += scale * r[l];
+    }
+    for (int j = j0; j < count; j++)
+        for (int l = 0; l < 8; l++)
+            if (dst[l])
+                dst[l][j] += scale * src[8 * j + l];
 }

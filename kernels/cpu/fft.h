@@ -45,10 +45,28 @@ int siam_fft_plan_init(siam_fft_plan *p, int n, float *mem);
 void siam_fft_lanes(const siam_fft_plan *p, int inverse, float *re, float *im, float *wre,
                     float *wim);
 
+/* dst[8j .. 8j+7] = src + j * stride, 8 floats each, for j < count, and
+ * zero for count <= j < n: one column of lane vectors in or out of a
+ * strided layout. */
+void siam_fft_lanes_gather(float *dst, const float *src, size_t stride, int count, int n);
+/* dst + j * stride = src[8j .. 8j+7] for j < count. */
+void siam_fft_lanes_scatter(float *dst, size_t stride, const float *src, int count);
+
+/* dst[8j + l] = src[l][j] for j < count and lanes l < 8, zero for
+ * count <= j < n; src[l] = NULL gives a zero lane. This is the transpose
+ * from rows in memory to lane vectors. */
+void siam_fft_lanes_load_rows(float *dst, const float *const src[SIAM_FFT_LANES], int count,
+                              int n);
+/* The converse, adding: dst[l][j] += scale * src[8j + l] for j < count;
+ * lanes with dst[l] = NULL are skipped. */
+void siam_fft_lanes_add_rows(float *const dst[SIAM_FFT_LANES], const float *src, int count,
+                             float scale);
+
 /* Two real sequences a, b of length n at once: with z = a + i b already
  * transformed forward (zre, zim), writes A[v], B[v] for v = v0 .. v0+vb-1
  * (v <= n/2) to are/aim/bre/bim + (v - v0) * stride, 8 lanes each.
- * A[v] = (Z[v] + conj Z[n-v]) / 2, B[v] = (Z[v] - conj Z[n-v]) / 2i. */
+ * A[v] = (Z[v] + conj Z[n-v]) / 2, B[v] = (Z[v] - conj Z[n-v]) / 2i.
+ * bre = bim = NULL: B is not stored (an odd row count's last row). */
 void siam_fft_lanes_split(int n, const float *zre, const float *zim, int v0, int vb, float *are,
                           float *aim, float *bre, float *bim, size_t stride);
 
@@ -57,7 +75,8 @@ void siam_fft_lanes_split(int n, const float *zre, const float *zim, int v0, int
  * spectrum Z[k] = A[k] + i B[k], k < n, with A[n-k] = conj A[k] (Hermitian
  * extension; the imaginary parts of A[0], B[0] and, for even n, A[n/2],
  * B[n/2] are dropped as a real signal has none). The unscaled inverse of Z
- * then holds n*a in its real part and n*b in its imaginary part. */
+ * then holds n*a in its real part and n*b in its imaginary part.
+ * bre = bim = NULL: B = 0. */
 void siam_fft_lanes_merge(int n, float *zre, float *zim, int v0, int vb, const float *are,
                           const float *aim, const float *bre, const float *bim, size_t stride);
 
