@@ -210,18 +210,35 @@ typedef struct cprod {
     int mode, M, Nn, K, acc;
 } cprod;
 
-static void cprod_run(const cprod *p, int nf, float *Z, const float *A, const float *B)
+/* Per-thread temporaries of cprod_run for chunks of nc images: the sums
+ * of operand planes that Gauss's trick multiplies (at most one A-sized and
+ * two B-sized) and one Z-sized product, whatever the mode. */
+static size_t cprod_tmp_floats(const fft_dims *d, int nc)
 {
-    size_t tz = pad8((size_t)p->M * p->Nn), ta = pad8((size_t)p->M * p->K);
-    size_t tb = pad8((size_t)p->K * p->Nn);
+    size_t a = (size_t)nc * d->Ci, b = (size_t)d->Co * d->Ci, c = (size_t)nc * d->Co;
+    return pad8(2 * (a + b + c));
+}
+
+/* Gauss's three-multiplication complex product (Knuth, TAOCP vol. 2,
+ * 4.6.4): with X = Ar + i Xi and Y = Br + i Yi,
+ *   k1 = (Ar + Xi) Br, k2 = Ar (Yi - Br), k3 = Xi (Br + Yi),
+ *   Re XY = k1 - k3, Im XY = k1 + k2,
+ * which holds for matrices as well (only products of X parts with Y parts
+ * appear, never reordered): 3 real GEMMs instead of 4, for some elementwise
+ * sums. tmp holds cprod_tmp_floats floats per thread. */
+static void cprod_run(const cprod *p, int nf, float *Z, const float *A, const float *B,
+                      float *tmp, size_t tmp_floats)
+{
+    size_t nz = (size_t)p->M * p->Nn, na = (size_t)p->M * p->K, nb = (size_t)p->K * p->Nn;
+    size_t tz = pad8(nz), ta = pad8(na), tb = pad8(nb);
     size_t oz = nf * tz, oa = nf * ta, ob = nf * tb;
     CBLAS_TRANSPOSE opa = p->mode == 2 ? CblasTrans : CblasNoTrans;
     CBLAS_TRANSPOSE opb = p->mode == 0 ? CblasTrans : CblasNoTrans;
     int lda = p->mode == 2 ? p->M : p->K;
     int ldb = p->mode == 0 ? p->K : p->Nn;
     float beta = p->acc ? 1.0f : 0.0f;
-    /* (ar + i ai)(br + i bi) with the conjugated operand's imaginary sign
-     * flipped: sa = -1 conjugates A, sb = -1 conjugates B. */
+    /* Xi = sa Ai and Yi = sb Bi: sa = -1 conjugates A, sb = -1 conjugates
+     * B. */
     float sa = p->mode == 2 ? -1.0f : 1.0f, sb = p->mode == 0 ? -1.0f : 1.0f;
 #pragma omp parallel for schedule(dynamic)
     for (int f = 0; f < nf; f++) {
@@ -241,14 +258,25 @@ static void cprod_run(const cprod *p, int nf, float *Z, const float *A, const fl
             }
             continue;
         }
-        /* zr = ar br - (sa ai)(sb bi); zi = ar (sb bi) + (sa ai) br. */
-        cblas_sgemm(CblasRowMajor, opa, opb, p->M, p->Nn, p->K, 1.0f, ar, lda, br, ldb, beta, zr,
+        float *ap = tmp + thread_id() * tmp_floats, *bm = ap + na, *bp = bm + nb, *k1 = bp + nb;
+#pragma omp simd
+        for (size_t i = 0; i < na; i++)
+            ap[i] = ar[i] + sa * ai[i];
+#pragma omp simd
+        for (size_t i = 0; i < nb; i++) {
+            bm[i] = sb * bi[i] - br[i];
+            bp[i] = br[i] + sb * bi[i];
+        }
+        cblas_sgemm(CblasRowMajor, opa, opb, p->M, p->Nn, p->K, 1.0f, ap, lda, br, ldb, 0.0f, k1,
                     p->Nn);
-        cblas_sgemm(CblasRowMajor, opa, opb, p->M, p->Nn, p->K, -sa * sb, ai, lda, bi, ldb, 1.0f,
-                    zr, p->Nn);
-        cblas_sgemm(CblasRowMajor, opa, opb, p->M, p->Nn, p->K, sb, ar, lda, bi, ldb, beta, zi,
+#pragma omp simd
+        for (size_t i = 0; i < nz; i++) {
+            zr[i] = beta * zr[i] + k1[i];
+            zi[i] = beta * zi[i] + k1[i];
+        }
+        cblas_sgemm(CblasRowMajor, opa, opb, p->M, p->Nn, p->K, 1.0f, ar, lda, bm, ldb, 1.0f, zi,
                     p->Nn);
-        cblas_sgemm(CblasRowMajor, opa, opb, p->M, p->Nn, p->K, sa, ai, lda, br, ldb, 1.0f, zi,
+        cblas_sgemm(CblasRowMajor, opa, opb, p->M, p->Nn, p->K, -sa, ai, lda, bp, ldb, 1.0f, zr,
                     p->Nn);
     }
 }
@@ -342,7 +370,8 @@ int siam_cpu_conv2d_fft_forward_blocks(siam_ctx *ctx, float *out, const float *i
     int nc = fft_images(&d, 0, 0, images_max);
     size_t per_v = fwd_per_v(&d, nc);
     int vb = fft_block(&d, per_v, vb_max);
-    float *mem = siam_cpu_scratch(ctx, plans_floats(&d) + per_v * vb);
+    size_t tmpf = cprod_tmp_floats(&d, nc);
+    float *mem = siam_cpu_scratch(ctx, plans_floats(&d) + per_v * vb + max_threads() * tmpf);
     if (mem == NULL)
         return siam_fail_wrap(&ctx->err, "conv2d_fft_forward");
     fft_plans pl;
@@ -351,6 +380,7 @@ int siam_cpu_conv2d_fft_forward_blocks(siam_ctx *ctx, float *out, const float *i
     size_t h2 = 2 * (size_t)d.PH, plane = (size_t)d.OH * d.OW;
     float *Si = mem + plans_floats(&d);
     float *Sw = Si + h2 * vb * pad8((size_t)nc * Ci), *So = Sw + h2 * vb * pad8(Tw);
+    float *tmp = So + h2 * vb * pad8((size_t)nc * Co);
 
 #pragma omp parallel for schedule(static)
     for (int t = 0; t < N * Co; t++)
@@ -372,7 +402,7 @@ int siam_cpu_conv2d_fft_forward_blocks(siam_ctx *ctx, float *out, const float *i
             cprod pf = {0, n, Co, Ci, 0};
             dft_forward(&pl, &d, v0, nb, Si, in + (size_t)n0 * Ci * H * W, n * Ci, H, W,
                         H * W, W);
-            cprod_run(&pf, d.PH * nb, So, Si, Sw);
+            cprod_run(&pf, d.PH * nb, So, Si, Sw, tmp, tmpf);
             dft_inverse_add(&pl, &d, v0, nb, out + (size_t)n0 * Co * plane, (int)plane, d.OW,
                             So, n * Co, d.OH, d.OW);
         }
@@ -401,7 +431,8 @@ int siam_cpu_conv2d_fft_backward_blocks(siam_ctx *ctx, float *din, float *dw, fl
     int nc = fft_images(&d, has_din, 1, images_max);
     size_t per_v = bwd_per_v(&d, nc, has_din);
     int vb = fft_block(&d, per_v, vb_max);
-    float *mem = siam_cpu_scratch(ctx, plans_floats(&d) + per_v * vb);
+    size_t tmpf = cprod_tmp_floats(&d, nc);
+    float *mem = siam_cpu_scratch(ctx, plans_floats(&d) + per_v * vb + max_threads() * tmpf);
     if (mem == NULL)
         return siam_fail_wrap(&ctx->err, "conv2d_fft_backward");
     fft_plans pl;
@@ -411,6 +442,7 @@ int siam_cpu_conv2d_fft_backward_blocks(siam_ctx *ctx, float *din, float *dw, fl
     float *Si = mem + plans_floats(&d);
     float *Sd = Si + h2 * vb * Tim, *Sdw = Sd + h2 * vb * Tom, *Sw = Sdw + h2 * vb * pad8(Tw);
     float *Sx = Sw + (has_din ? h2 * vb * pad8(Tw) : 0);
+    float *tmp = Sx + (has_din ? h2 * vb * Tim : 0);
 
     if (din)
         memset(din, 0, (size_t)N * Ci * H * W * sizeof(float));
@@ -427,9 +459,9 @@ int siam_cpu_conv2d_fft_backward_blocks(siam_ctx *ctx, float *din, float *dw, fl
             dft_forward(&pl, &d, v0, nb, Sd, dout + (size_t)n0 * Co * plane, To, d.OH, d.OW,
                         (int)plane, d.OW);
             dft_forward(&pl, &d, v0, nb, Si, in + (size_t)n0 * Ci * H * W, Ti, H, W, H * W, W);
-            cprod_run(&pw, d.PH * nb, Sdw, Sd, Si);
+            cprod_run(&pw, d.PH * nb, Sdw, Sd, Si, tmp, tmpf);
             if (din) {
-                cprod_run(&pd, d.PH * nb, Sx, Sd, Sw);
+                cprod_run(&pd, d.PH * nb, Sx, Sd, Sw, tmp, tmpf);
                 dft_inverse_add(&pl, &d, v0, nb, din + (size_t)n0 * Ci * H * W, H * W, W, Sx,
                                 Ti, H, W);
             }
