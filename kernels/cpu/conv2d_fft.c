@@ -1,18 +1,21 @@
 /* Fourier-domain conv2d (see conv2d_fft.h for the method). Layouts used
  * below, for a block of vb frequency columns v0..v0+vb of the half spectrum
- * (V = W/2 + 1 columns in all):
- *   spectrum S: [c][u][vv][t], c = 0 real / 1 imaginary, u < H the row
+ * (V = PW/2 + 1 columns in all), with Tp = T rounded up to a multiple of 8:
+ *   spectrum S: [c][u][vv][Tp], c = 0 real / 1 imaginary, u < PH the row
  *     frequency, t the transform index (image*channels + channel, or
  *     co*Ci + ci for filters); so frequency f = u*vb + vv holds, for each
  *     part c, a contiguous T-vector that reads as an (N x C) matrix.
- *   row pass Y: [c][h][vv][t]; column pass Q (inverse): [c][y][vv][t].
- * Why no wrap-around at transform size H x W (circular indices, 1-D):
+ *   per-thread row-pass buffer: [group][c][h][vv][8 lanes].
+ * Why no wrap-around at transform size PH x PW >= H x W (circular indices,
+ * 1-D, P >= H):
  * forward out[y] = sum_k in[y+k] w[k] reads y+k <= H-1 for every kept
  * y < H-KH+1; backward-filter dw[k] = sum_y in[y+k] dout[y] likewise;
- * backward-data din[x] = sum_k dout[x-k] w[k] wraps only to x-k+H >=
+ * backward-data din[x] = sum_k dout[x-k] w[k] wraps only to x-k+P >=
  * H-KH+1, where the zero-extended dout is zero. */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -281,6 +284,22 @@ static void cprod_run(const cprod *p, int nf, float *Z, const float *A, const fl
     }
 }
 
+/* The column passes touch every spectrum at a stride of vb*Tp floats, one
+ * 4 KiB page per row, far more pages than the TLB holds; ask for huge pages
+ * (Linux with transparent huge pages in "madvise" mode). Only pages not yet
+ * touched are affected; failure is harmless. */
+static void advise_huge_pages(float *p, size_t floats)
+{
+#ifdef MADV_HUGEPAGE
+    uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+    uintptr_t e = (uintptr_t)(p + floats) & ~(uintptr_t)4095;
+    if (e > a)
+        (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+#else
+    (void)p, (void)floats;
+#endif
+}
+
 static int fft_check(siam_ctx *ctx, const char *fn, fft_dims *d, int N, int Ci, int H, int W,
                      int Co, int KH, int KW)
 {
@@ -371,9 +390,11 @@ int siam_cpu_conv2d_fft_forward_blocks(siam_ctx *ctx, float *out, const float *i
     size_t per_v = fwd_per_v(&d, nc);
     int vb = fft_block(&d, per_v, vb_max);
     size_t tmpf = cprod_tmp_floats(&d, nc);
-    float *mem = siam_cpu_scratch(ctx, plans_floats(&d) + per_v * vb + max_threads() * tmpf);
+    size_t need = plans_floats(&d) + per_v * vb + max_threads() * tmpf;
+    float *mem = siam_cpu_scratch(ctx, need);
     if (mem == NULL)
         return siam_fail_wrap(&ctx->err, "conv2d_fft_forward");
+    advise_huge_pages(mem, need);
     fft_plans pl;
     plans_fill(&pl, mem, &d);
     int Tw = Co * Ci;
@@ -432,9 +453,11 @@ int siam_cpu_conv2d_fft_backward_blocks(siam_ctx *ctx, float *din, float *dw, fl
     size_t per_v = bwd_per_v(&d, nc, has_din);
     int vb = fft_block(&d, per_v, vb_max);
     size_t tmpf = cprod_tmp_floats(&d, nc);
-    float *mem = siam_cpu_scratch(ctx, plans_floats(&d) + per_v * vb + max_threads() * tmpf);
+    size_t need = plans_floats(&d) + per_v * vb + max_threads() * tmpf;
+    float *mem = siam_cpu_scratch(ctx, need);
     if (mem == NULL)
         return siam_fail_wrap(&ctx->err, "conv2d_fft_backward");
+    advise_huge_pages(mem, need);
     fft_plans pl;
     plans_fill(&pl, mem, &d);
     int Tw = Co * Ci;

@@ -27,12 +27,14 @@ siam_conv_algo siam_cpu_conv2d_pick(int Ci, int H, int W, int Co, int KH, int KW
     (void)H, (void)W;
     /* Direct convolution costs Ci*Co*KH*KW multiply-adds per output point;
      * the Fourier path costs Ci*Co per frequency of the whole H x W input
-     * plus dense DFT passes per channel. So it needs wide channels (the
-     * channel products dominate) and a kernel of 16 taps or more. Measured
-     * on the seed model (docs/perf.md): conv2 (64->128, 7x7 on 48x48, 5.9x),
-     * conv3 (128->128, 4x4 on 21x21, 2.5x) and conv4 (128->256, 4x4 on 9x9,
-     * 1.2-2x) gain; conv1 (one input channel: the transforms dominate)
-     * loses 1.8x. */
+     * plus O(log) FFT work per plane and per filter. So it needs wide
+     * channels (the channel products dominate) and a kernel of 16 taps or
+     * more. Measured on the seed model at 64 images, CPU time of forward
+     * plus backward on one thread (docs/perf.md, session 2): conv2 (64->128,
+     * 7x7 on 48x48) 552 ms against 3739 direct, conv3 (128->128, 4x4 on
+     * 21x21) 169 against 470, conv4 (128->256, 4x4 on 9x9) 49 against 96;
+     * conv1 (one input channel: the transforms dominate) 373 against 327,
+     * so it stays direct. */
     if (Ci >= 16 && Co >= 16 && KH * KW >= 16)
         return SIAM_CONV_FFT;
     return SIAM_CONV_DIRECT;
