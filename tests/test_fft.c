@@ -1,6 +1,7 @@
 /* kernels/cpu/fft.c against a naive DFT in double: forward and inverse at
  * every length the conv path uses (and each radix alone and mixed), the
- * forward/inverse round trip, and the real-pair split and merge, per lane.
+ * forward/inverse round trip, the real-pair split and merge, per lane, and
+ * the row/lane transposes.
  * Tolerance: max |fft - dft| <= 1e-6 * max |dft| per lane (float rounding
  * over log n stages; a wrong twiddle or butterfly sign gives errors of
  * order 1). */
@@ -201,6 +202,35 @@ static void real_pair_split_and_merge(void **state)
     }
 }
 
+/* Rows in memory to lane vectors and back: every length (whole 8x8 tiles
+ * and tails), NULL lanes, the zero fill and the scaled add. */
+static void rows_load_and_add(void **state)
+{
+    (void)state;
+    for (int count = 1; count <= 21; count += 4) {
+        int n = count + 3;
+        float rows[L][24], dst[L * 24], acc[L][24];
+        const float *src[L];
+        float *out[L];
+        for (int l = 0; l < L; l++) {
+            for (int j = 0; j < 24; j++)
+                rows[l][j] = (float)(100 * l + j), acc[l][j] = 1.0f;
+            src[l] = l == 5 ? NULL : rows[l];
+            out[l] = l == 2 ? NULL : acc[l];
+        }
+        memset(dst, 0x7f, sizeof dst);
+        siam_fft_lanes_load_rows(dst, src, count, n);
+        for (int j = 0; j < n; j++)
+            for (int l = 0; l < L; l++)
+                assert_true(dst[L * j + l] == (j < count && l != 5 ? rows[l][j] : 0.0f));
+        siam_fft_lanes_add_rows(out, dst, count, 0.5f);
+        for (int l = 0; l < L; l++)
+            for (int j = 0; j < 24; j++)
+                assert_true(acc[l][j] == (l == 2 || j >= count ? 1.0f
+                                          : 1.0f + 0.5f * (l == 5 ? 0.0f : rows[l][j])));
+    }
+}
+
 static void sizes_and_plans(void **state)
 {
     (void)state;
@@ -224,6 +254,7 @@ int main(void)
         cmocka_unit_test(forward_and_inverse_match_the_dft),
         cmocka_unit_test(round_trip_returns_the_input),
         cmocka_unit_test(real_pair_split_and_merge),
+        cmocka_unit_test(rows_load_and_add),
         cmocka_unit_test(sizes_and_plans),
     };
     return cmocka_run_group_tests_name("fft", tests, NULL, NULL);
