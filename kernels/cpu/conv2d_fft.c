@@ -101,12 +101,72 @@ static void plans_fill(fft_plans *p, float *mem, const fft_dims *d)
     p->work_floats = work_floats(d);
 }
 
+/* One input channel: the forward product OUT = IN * conj(W) is rank one
+ * per frequency, so it is formed inside the inverse, one spectrum column
+ * of 8 output channels at a time, and the (images x Co) output spectrum
+ * never goes through memory. Si (2, PH, vb, Tip) holds the images' spectra
+ * and Sw (2, PH, vb, Twp) the filters'; needs Co % 8 == 0 so that a lane
+ * group is one image and 8 consecutive channels. */
+typedef struct rank1_src {
+    const float *Si, *Sw;
+    size_t Tip, Twp;
+    int Co;
+} rank1_src;
+
+static int rank1_fused(const fft_dims *d)
+{
+    return d->Ci == 1 && d->Co % SIAM_FFT_LANES == 0;
+}
+
+typedef float v8f __attribute__((vector_size(32), aligned(4), may_alias));
+
+/* re/im[u] (lane vectors, u < PH) = Si[u][vv][n] * conj(Sw[u][vv][co0..co0+7]). */
+static void rank1_column(float *re, float *im, const rank1_src *r, int PH, int vb, int vv, int n,
+                         int co0)
+{
+    size_t bi = (size_t)vb * r->Tip, bw = (size_t)vb * r->Twp;
+    const float *ar = r->Si + (size_t)vv * r->Tip + n, *ai = ar + (size_t)PH * bi;
+    const float *wr = r->Sw + (size_t)vv * r->Twp + co0, *wi = wr + (size_t)PH * bw;
+    for (int u = 0; u < PH; u++) {
+        v8f Wr = *(const v8f *)(wr + u * bw), Wi = *(const v8f *)(wi + u * bw);
+        float sr = ar[u * bi], si = ai[u * bi];
+        *(v8f *)(re + SIAM_FFT_LANES * u) = sr * Wr + si * Wi;
+        *(v8f *)(im + SIAM_FFT_LANES * u) = si * Wr - sr * Wi;
+    }
+}
+
+/* Row pass of lane group g (planes 8g..8g+7 of T, as in dft_forward) into
+ * Y (2, Hin, vb) lane vectors: rows go two at a time through one complex
+ * FFT (real and imaginary parts) and split into their half spectra. re,
+ * im, w0, w1 are lane rows of length PW. */
+static void row_pass_group(const fft_plans *pl, const fft_dims *d, int v0, int vb, float *Y,
+                           const float *x, int T, int g, int Hin, int Win, int xs, int rs,
+                           float *re, float *im, float *w0, float *w1)
+{
+    const int PW = d->PW, L = SIAM_FFT_LANES;
+    size_t rowv = (size_t)L * vb, plane = Hin * rowv;
+    for (int h0 = 0; h0 < Hin; h0 += 2) {
+        int h1 = h0 + 1;
+        const float *r0[SIAM_FFT_LANES], *r1[SIAM_FFT_LANES];
+        for (int l = 0; l < L; l++) {
+            size_t t = (size_t)g * L + l;
+            r0[l] = t < (size_t)T ? x + t * xs + (size_t)h0 * rs : NULL;
+            r1[l] = r0[l] && h1 < Hin ? r0[l] + rs : NULL;
+        }
+        siam_fft_lanes_load_rows(re, r0, Win, PW);
+        siam_fft_lanes_load_rows(im, r1, Win, PW);
+        siam_fft_lanes(&pl->row, 0, re, im, w0, w1);
+        float *a = Y + h0 * rowv;
+        siam_fft_lanes_split(PW, re, im, v0, vb, a, a + plane, h1 < Hin ? a + rowv : NULL,
+                             h1 < Hin ? a + rowv + plane : NULL, L);
+    }
+}
+
 /* S (2, PH, vb, Tp) = forward 2-D DFT, frequency columns v0..v0+vb, of T
  * real planes whose top-left Hin x Win corner is x + t*xs (row stride rs)
  * and whose other entries are zero; Tp = pad8(T), lanes t >= T are zero.
- * Per group of 8 planes: rows go two at a time through one complex FFT
- * (real and imaginary parts) and split into their half spectra, kept in
- * the thread's buffer; then each column is a complex FFT of length PH. */
+ * Per group of 8 planes: the row pass into the thread's buffer, then each
+ * column is a complex FFT of length PH. */
 static void dft_forward(const fft_plans *pl, const fft_dims *d, int v0, int vb, float *S,
                         const float *x, int T, int Hin, int Win, int xs, int rs)
 {
@@ -119,25 +179,9 @@ static void dft_forward(const fft_plans *pl, const fft_dims *d, int v0, int vb, 
         int P = PW > PH ? PW : PH, g0 = job * G, ng = groups - g0 < G ? groups - g0 : G;
         float *im = re + L * P, *w0 = im + L * P, *w1 = w0 + L * P, *Y = w1 + L * P;
         /* Y: [group][c][h][vv] lane vectors. */
-        for (int gi = 0; gi < ng; gi++) {
-            float *Yg = Y + 2 * plane * gi;
-            for (int h0 = 0; h0 < Hin; h0 += 2) {
-                int h1 = h0 + 1;
-                const float *r0[SIAM_FFT_LANES], *r1[SIAM_FFT_LANES];
-                for (int l = 0; l < L; l++) {
-                    size_t t = (size_t)(g0 + gi) * L + l;
-                    r0[l] = t < (size_t)T ? x + t * xs + (size_t)h0 * rs : NULL;
-                    r1[l] = r0[l] && h1 < Hin ? r0[l] + rs : NULL;
-                }
-                siam_fft_lanes_load_rows(re, r0, Win, PW);
-                siam_fft_lanes_load_rows(im, r1, Win, PW);
-                siam_fft_lanes(&pl->row, 0, re, im, w0, w1);
-                float *a = Yg + h0 * rowv;
-                siam_fft_lanes_split(PW, re, im, v0, vb, a, a + plane,
-                                     h1 < Hin ? a + rowv : NULL,
-                                     h1 < Hin ? a + rowv + plane : NULL, L);
-            }
-        }
+        for (int gi = 0; gi < ng; gi++)
+            row_pass_group(pl, d, v0, vb, Y + 2 * plane * gi, x, T, g0 + gi, Hin, Win, xs, rs, re,
+                           im, w0, w1);
         for (int vv = 0; vv < vb; vv++)
             for (int gi = 0; gi < ng; gi++) {
                 float *col = S + (size_t)vv * Tp + (size_t)(g0 + gi) * L;
@@ -151,13 +195,55 @@ static void dft_forward(const fft_plans *pl, const fft_dims *d, int v0, int vb, 
     }
 }
 
+/* One input channel, filter gradient: Sdw (2, PH, vb, Twp) += sum over the
+ * chunk's n images of conj(DOUT[n][co]) * IN[n], frequency by frequency,
+ * where DOUT is the transform of the n*Co planes at x (laid out as for
+ * dft_forward) and IN[n] is read from r->Si. The output-gradient spectrum
+ * never goes through memory. A job owns 8 output channels and loops over
+ * the images in order, so each accumulator has one writer and a fixed
+ * summation order. */
+static void dft_forward_rank1_acc(const fft_plans *pl, const fft_dims *d, int v0, int vb,
+                                  float *Sdw, const rank1_src *r, const float *x, int n, int Hin,
+                                  int Win, int xs, int rs)
+{
+    const int PW = d->PW, PH = d->PH, L = SIAM_FFT_LANES, cgs = r->Co / L;
+    size_t rowv = (size_t)L * vb, plane = Hin * rowv;
+    size_t bi = (size_t)vb * r->Tip, bw = (size_t)vb * r->Twp;
+#pragma omp parallel for schedule(dynamic)
+    for (int cg = 0; cg < cgs; cg++) {
+        float *re = pl->work + thread_id() * pl->work_floats;
+        int P = PW > PH ? PW : PH;
+        float *im = re + L * P, *w0 = im + L * P, *w1 = w0 + L * P, *Y = w1 + L * P;
+        for (int img = 0; img < n; img++) {
+            row_pass_group(pl, d, v0, vb, Y, x, n * r->Co, img * cgs + cg, Hin, Win, xs, rs, re,
+                           im, w0, w1);
+            for (int vv = 0; vv < vb; vv++) {
+                siam_fft_lanes_gather(re, Y + (size_t)vv * L, rowv, Hin, PH);
+                siam_fft_lanes_gather(im, Y + plane + (size_t)vv * L, rowv, Hin, PH);
+                siam_fft_lanes(&pl->col, 0, re, im, w0, w1);
+                const float *ar = r->Si + (size_t)vv * r->Tip + img, *ai = ar + (size_t)PH * bi;
+                float *zr = Sdw + (size_t)vv * r->Twp + (size_t)cg * L, *zi = zr + (size_t)PH * bw;
+                for (int u = 0; u < PH; u++) {
+                    /* conj(D) * S = (dr sr + di si) + i (dr si - di sr) */
+                    v8f dr = *(const v8f *)(re + L * u), di = *(const v8f *)(im + L * u);
+                    float sr = ar[u * bi], si = ai[u * bi];
+                    *(v8f *)(zr + u * bw) += dr * sr + di * si;
+                    *(v8f *)(zi + u * bw) += dr * si - di * sr;
+                }
+            }
+        }
+    }
+}
+
 /* y[t] (top-left Hx x Wx corner, plane stride ys, row stride rs) += the
  * part of the inverse 2-D DFT of S (2, PH, vb, Tp) that comes from
  * frequency columns v0..v0+vb (the Hermitian half: each column stands for
  * itself and its mirror). Summing the calls over all blocks gives the
- * inverse. The same per-group order as dft_forward, backwards. */
+ * inverse. The same per-group order as dft_forward, backwards. With r1,
+ * S is not read: the spectrum is the rank-one product that r1 describes. */
 static void dft_inverse_add(const fft_plans *pl, const fft_dims *d, int v0, int vb, float *y,
-                            int ys, int rs, const float *S, int T, int Hx, int Wx)
+                            int ys, int rs, const float *S, const rank1_src *r1, int T, int Hx,
+                            int Wx)
 {
     const int PW = d->PW, PH = d->PH, L = SIAM_FFT_LANES;
     size_t Tp = pad8(T), bt = (size_t)vb * Tp, rowv = (size_t)L * vb, plane = Hx * rowv;
@@ -171,10 +257,15 @@ static void dft_inverse_add(const fft_plans *pl, const fft_dims *d, int v0, int 
         /* Q: [group][c][y][vv] lane vectors. */
         for (int vv = 0; vv < vb; vv++)
             for (int gi = 0; gi < ng; gi++) {
-                const float *col = S + (size_t)vv * Tp + (size_t)(g0 + gi) * L;
                 float *Qg = Q + 2 * plane * gi;
-                siam_fft_lanes_gather(re, col, bt, PH, PH);
-                siam_fft_lanes_gather(im, col + (size_t)PH * bt, bt, PH, PH);
+                if (r1) {
+                    int t0 = (g0 + gi) * L;
+                    rank1_column(re, im, r1, PH, vb, vv, t0 / r1->Co, t0 % r1->Co);
+                } else {
+                    const float *col = S + (size_t)vv * Tp + (size_t)(g0 + gi) * L;
+                    siam_fft_lanes_gather(re, col, bt, PH, PH);
+                    siam_fft_lanes_gather(im, col + (size_t)PH * bt, bt, PH, PH);
+                }
                 siam_fft_lanes(&pl->col, 1, re, im, w0, w1);
                 siam_fft_lanes_scatter(Qg + (size_t)vv * L, rowv, re, Hx);
                 siam_fft_lanes_scatter(Qg + plane + (size_t)vv * L, rowv, im, Hx);
@@ -239,7 +330,6 @@ static void cprod_run(const cprod *p, int nf, float *Z, const float *A, const fl
     CBLAS_TRANSPOSE opb = p->mode == 0 ? CblasTrans : CblasNoTrans;
     int lda = p->mode == 2 ? p->M : p->K;
     int ldb = p->mode == 0 ? p->K : p->Nn;
-    float beta = p->acc ? 1.0f : 0.0f;
     /* Xi = sa Ai and Yi = sb Bi: sa = -1 conjugates A, sb = -1 conjugates
      * B. */
     float sa = p->mode == 2 ? -1.0f : 1.0f, sb = p->mode == 0 ? -1.0f : 1.0f;
@@ -252,11 +342,22 @@ static void cprod_run(const cprod *p, int nf, float *Z, const float *A, const fl
             for (int i = 0; i < p->M; i++) {
                 float xr = ar[i], xi = sa * ai[i];
                 float *zri = zr + (size_t)i * p->Nn, *zii = zi + (size_t)i * p->Nn;
+                /* Z is not read when overwriting: it may hold anything,
+                 * NaN included, and 0 * NaN is NaN. */
+                if (p->acc) {
 #pragma omp simd
-                for (int j = 0; j < p->Nn; j++) {
-                    float yr = br[j], yi = sb * bi[j];
-                    zri[j] = beta * zri[j] + xr * yr - xi * yi;
-                    zii[j] = beta * zii[j] + xr * yi + xi * yr;
+                    for (int j = 0; j < p->Nn; j++) {
+                        float yr = br[j], yi = sb * bi[j];
+                        zri[j] += xr * yr - xi * yi;
+                        zii[j] += xr * yi + xi * yr;
+                    }
+                } else {
+#pragma omp simd
+                    for (int j = 0; j < p->Nn; j++) {
+                        float yr = br[j], yi = sb * bi[j];
+                        zri[j] = xr * yr - xi * yi;
+                        zii[j] = xr * yi + xi * yr;
+                    }
                 }
             }
             continue;
@@ -272,10 +373,15 @@ static void cprod_run(const cprod *p, int nf, float *Z, const float *A, const fl
         }
         cblas_sgemm(CblasRowMajor, opa, opb, p->M, p->Nn, p->K, 1.0f, ap, lda, br, ldb, 0.0f, k1,
                     p->Nn);
+        if (p->acc) {
 #pragma omp simd
-        for (size_t i = 0; i < nz; i++) {
-            zr[i] = beta * zr[i] + k1[i];
-            zi[i] = beta * zi[i] + k1[i];
+            for (size_t i = 0; i < nz; i++) {
+                zr[i] += k1[i];
+                zi[i] += k1[i];
+            }
+        } else {
+            memcpy(zr, k1, nz * sizeof(float));
+            memcpy(zi, k1, nz * sizeof(float));
         }
         cblas_sgemm(CblasRowMajor, opa, opb, p->M, p->Nn, p->K, 1.0f, ar, lda, bm, ldb, 1.0f, zi,
                     p->Nn);
@@ -335,7 +441,7 @@ static int fft_block(const fft_dims *d, size_t per_v, int vb_max)
 static size_t fwd_per_v(const fft_dims *d, int nc)
 {
     size_t Ti = pad8((size_t)nc * d->Ci), Tw = pad8((size_t)d->Co * d->Ci);
-    size_t To = pad8((size_t)nc * d->Co);
+    size_t To = rank1_fused(d) ? 0 : pad8((size_t)nc * d->Co);
     return 2 * (size_t)d->PH * (Ti + Tw + To);
 }
 
@@ -346,6 +452,8 @@ static size_t bwd_per_v(const fft_dims *d, int nc, int has_din)
 {
     size_t Ti = pad8((size_t)nc * d->Ci), Tw = pad8((size_t)d->Co * d->Ci);
     size_t To = pad8((size_t)nc * d->Co);
+    if (rank1_fused(d) && !has_din)
+        return 2 * (size_t)d->PH * (Ti + Tw);
     return 2 * (size_t)d->PH * (Ti + To + Tw + (has_din ? Tw + Ti : 0));
 }
 
@@ -401,7 +509,7 @@ int siam_cpu_conv2d_fft_forward_blocks(siam_ctx *ctx, float *out, const float *i
     size_t h2 = 2 * (size_t)d.PH, plane = (size_t)d.OH * d.OW;
     float *Si = mem + plans_floats(&d);
     float *Sw = Si + h2 * vb * pad8((size_t)nc * Ci), *So = Sw + h2 * vb * pad8(Tw);
-    float *tmp = So + h2 * vb * pad8((size_t)nc * Co);
+    float *tmp = So + (rank1_fused(&d) ? 0 : h2 * vb * pad8((size_t)nc * Co));
 
 #pragma omp parallel for schedule(static)
     for (int t = 0; t < N * Co; t++)
@@ -423,9 +531,11 @@ int siam_cpu_conv2d_fft_forward_blocks(siam_ctx *ctx, float *out, const float *i
             cprod pf = {0, n, Co, Ci, 0};
             dft_forward(&pl, &d, v0, nb, Si, in + (size_t)n0 * Ci * H * W, n * Ci, H, W,
                         H * W, W);
-            cprod_run(&pf, d.PH * nb, So, Si, Sw, tmp, tmpf);
+            rank1_src r1 = {Si, Sw, pad8((size_t)n), pad8((size_t)Tw), Co};
+            if (!rank1_fused(&d))
+                cprod_run(&pf, d.PH * nb, So, Si, Sw, tmp, tmpf);
             dft_inverse_add(&pl, &d, v0, nb, out + (size_t)n0 * Co * plane, (int)plane, d.OW,
-                            So, n * Co, d.OH, d.OW);
+                            So, rank1_fused(&d) ? &r1 : NULL, n * Co, d.OH, d.OW);
         }
     }
     openblas_set_num_threads(ctx->threads);
@@ -463,7 +573,9 @@ int siam_cpu_conv2d_fft_backward_blocks(siam_ctx *ctx, float *din, float *dw, fl
     int Tw = Co * Ci;
     size_t h2 = 2 * (size_t)d.PH, Tim = pad8((size_t)nc * Ci), Tom = pad8((size_t)nc * Co);
     float *Si = mem + plans_floats(&d);
-    float *Sd = Si + h2 * vb * Tim, *Sdw = Sd + h2 * vb * Tom, *Sw = Sdw + h2 * vb * pad8(Tw);
+    int fused = rank1_fused(&d) && !has_din;
+    float *Sd = Si + h2 * vb * Tim, *Sdw = Sd + (fused ? 0 : h2 * vb * Tom);
+    float *Sw = Sdw + h2 * vb * pad8(Tw);
     float *Sx = Sw + (has_din ? h2 * vb * pad8(Tw) : 0);
     float *tmp = Sx + (has_din ? h2 * vb * Tim : 0);
 
@@ -479,6 +591,15 @@ int siam_cpu_conv2d_fft_backward_blocks(siam_ctx *ctx, float *din, float *dw, fl
             /* The filter gradient sums over images: its spectrum adds up
              * over the chunks and is inverted once per block. */
             cprod pw = {2, Co, Ci, n, n0 > 0}, pd = {1, n, Ci, Co, 0};
+            if (fused) {
+                rank1_src r1 = {Si, NULL, pad8((size_t)n), pad8((size_t)Tw), Co};
+                if (n0 == 0)
+                    memset(Sdw, 0, sizeof(float) * h2 * nb * pad8((size_t)Tw));
+                dft_forward(&pl, &d, v0, nb, Si, in + (size_t)n0 * H * W, n, H, W, H * W, W);
+                dft_forward_rank1_acc(&pl, &d, v0, nb, Sdw, &r1, dout + (size_t)n0 * Co * plane,
+                                      n, d.OH, d.OW, (int)plane, d.OW);
+                continue;
+            }
             dft_forward(&pl, &d, v0, nb, Sd, dout + (size_t)n0 * Co * plane, To, d.OH, d.OW,
                         (int)plane, d.OW);
             dft_forward(&pl, &d, v0, nb, Si, in + (size_t)n0 * Ci * H * W, Ti, H, W, H * W, W);
@@ -486,10 +607,10 @@ int siam_cpu_conv2d_fft_backward_blocks(siam_ctx *ctx, float *din, float *dw, fl
             if (din) {
                 cprod_run(&pd, d.PH * nb, Sx, Sd, Sw, tmp, tmpf);
                 dft_inverse_add(&pl, &d, v0, nb, din + (size_t)n0 * Ci * H * W, H * W, W, Sx,
-                                Ti, H, W);
+                                NULL, Ti, H, W);
             }
         }
-        dft_inverse_add(&pl, &d, v0, nb, dw, KH * KW, KW, Sdw, Tw, KH, KW);
+        dft_inverse_add(&pl, &d, v0, nb, dw, KH * KW, KW, Sdw, NULL, Tw, KH, KW);
     }
     openblas_set_num_threads(ctx->threads);
     return 0;
