@@ -239,7 +239,9 @@ static void fft_rejects_bad_sizes(void **state)
 static void pick_follows_the_measurements(void **state)
 {
     (void)state;
-    assert_int_equal(siam_cpu_conv2d_pick(1, 105, 105, 64, 10, 10), SIAM_CONV_DIRECT);
+    assert_int_equal(siam_cpu_conv2d_pick(1, 105, 105, 64, 10, 10), SIAM_CONV_FFT);
+    assert_int_equal(siam_cpu_conv2d_pick(1, 105, 105, 60, 10, 10), SIAM_CONV_DIRECT);
+    assert_int_equal(siam_cpu_conv2d_pick(1, 32, 32, 16, 5, 5), SIAM_CONV_DIRECT);
     assert_int_equal(siam_cpu_conv2d_pick(64, 48, 48, 128, 7, 7), SIAM_CONV_FFT);
     assert_int_equal(siam_cpu_conv2d_pick(128, 21, 21, 128, 4, 4), SIAM_CONV_FFT);
     assert_int_equal(siam_cpu_conv2d_pick(128, 9, 9, 256, 4, 4), SIAM_CONV_FFT);
