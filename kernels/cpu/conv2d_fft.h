@@ -4,8 +4,9 @@
  * layer. It pays off where the kernel is large and both channel counts are
  * wide (the seed's conv2: 64->128, 7x7 on 48x48, about 8x fewer
  * floating-point operations than direct convolution) and, by measurement,
- * on the 4x4 layers conv3/conv4; it loses on conv1 (one input channel: the
- * transforms dominate).
+ * on the 4x4 layers conv3/conv4. With one input channel (conv1) the
+ * channel product is rank one and is formed inside the transforms (when
+ * Co % 8 == 0), which makes conv1 cheaper than im2col too (docs/perf.md).
  *
  * Method. Valid cross-correlation out = in (*) w becomes, per frequency f of
  * an H x W real 2-D DFT, OUT_f = IN_f * conj(W_f) summed over input
