@@ -53,10 +53,11 @@ siam_lua_context *siam_lua_newcontext(lua_State *L, const siam_ops *ops,
 
 const siam_ops *siam_lua_cpu_ops(lua_State *L)
 {
-    const siam_ops *ops = &siam_ops_cpu;
+    /* siam.config.conv: "auto" (default: the per-layer choice of
+     * kernels/cpu/conv2d_select.h, tested equal to the direct path within
+     * float rounding), "direct" (the im2col reference) or "fft". */
+    const siam_ops *ops = siam_ops_cpu_conv_table(1, SIAM_CONV_DIRECT);
     if (lua_getfield(L, LUA_REGISTRYINDEX, SIAM_CONFIG_KEY) == LUA_TTABLE) {
-        /* siam.config.conv: "direct" (default), "fft" or "auto" (per-layer
-         * choice, kernels/cpu/conv2d_select.h). */
         if (lua_getfield(L, -1, "conv") != LUA_TNIL) {
             int automatic;
             siam_conv_algo algo;

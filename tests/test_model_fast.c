@@ -1,5 +1,6 @@
 /* The seed model (paper sizes, 105x105) built on the per-layer fast table
- * (siam_ops_cpu_fast_init: Fourier conv2/conv3) against the same model on
+ * (siam_ops_cpu_fast_init: since session 2 all four convolutions take the
+ * Fourier path) against the same model on
  * the plain direct table: probabilities, loss, and every parameter
  * gradient after one backward agree.
  * Tolerance: per parameter tensor, max |fast - direct| <= 1e-4 * max

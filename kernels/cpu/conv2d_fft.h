@@ -4,20 +4,24 @@
  * layer. It pays off where the kernel is large and both channel counts are
  * wide (the seed's conv2: 64->128, 7x7 on 48x48, about 8x fewer
  * floating-point operations than direct convolution) and, by measurement,
- * on the 4x4 layers conv3/conv4; it loses on conv1 (one input channel: the
- * transforms dominate).
+ * on the 4x4 layers conv3/conv4. With one input channel (conv1) the
+ * channel product is rank one and is formed inside the transforms (when
+ * Co % 8 == 0), which makes conv1 cheaper than im2col too (docs/perf.md).
  *
  * Method. Valid cross-correlation out = in (*) w becomes, per frequency f of
  * an H x W real 2-D DFT, OUT_f = IN_f * conj(W_f) summed over input
  * channels (the correlation theorem); backward data is DOUT_f * W_f summed
  * over output channels (convolution theorem) and backward filter is
- * conj(DOUT_f) * IN_f summed over images. The transform size equals the
- * input size: with valid padding, no output index that is kept wraps
- * around (see conv2d_fft.c). The DFTs are computed as dense matrix products
- * by SGEMM (a DFT is a matrix; two 1-D passes give the 2-D transform), and
- * the per-frequency channel sums are real SGEMMs on split real/imaginary
- * planes. Frequencies are processed in blocks so the scratch stays within
- * SIAM_CPU_FFT_SCRATCH_BYTES whatever the batch size.
+ * conj(DOUT_f) * IN_f summed over images. The transform size is the input
+ * size padded to a length with no prime factor above 7 (the seed's 105,
+ * 48, 21 and 9 need no padding): with valid padding, no output index that
+ * is kept wraps around (see conv2d_fft.c). The 2-D transforms are real
+ * FFTs (kernels/cpu/fft.c: rows in pairs through one complex FFT, then
+ * complex column FFTs on the half spectrum), 8 planes at a time, one per
+ * SIMD lane; the per-frequency channel sums are real SGEMMs on split
+ * real/imaginary planes, three per complex product (Gauss's trick).
+ * Frequency columns are processed in blocks and images in chunks so the
+ * scratch stays within SIAM_CPU_FFT_SCRATCH_BYTES whatever the batch size.
  *
  * Scratch lives in the context (siam_cpu_scratch); nothing is kept between
  * calls. Work is split by OpenMP with OpenBLAS set to one thread for the
@@ -30,8 +34,13 @@
 #include "kernels/ops.h"
 
 /* Bound on the Fourier-domain scratch of one call (spectra of one block of
- * frequencies plus the twiddle matrices). */
+ * frequencies, plus per-thread FFT rows and GEMM temporaries). A larger
+ * budget means fewer frequency blocks, each of which repeats the row
+ * transforms: conv2 at 64 images costs 552 ms of CPU at 96 MiB, 494 at 192
+ * and 445 at 320 (docs/perf.md, session 2). */
+#ifndef SIAM_CPU_FFT_SCRATCH_BYTES
 #define SIAM_CPU_FFT_SCRATCH_BYTES ((size_t)96 << 20)
+#endif
 
 /* out (N,Co,H-KH+1,W-KW+1), in (N,Ci,H,W), w (Co,Ci,KH,KW), b (Co). */
 int siam_cpu_conv2d_fft_forward(siam_ctx *ctx, float *out, const float *in, const float *w,

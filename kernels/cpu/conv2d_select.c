@@ -27,13 +27,18 @@ siam_conv_algo siam_cpu_conv2d_pick(int Ci, int H, int W, int Co, int KH, int KW
     (void)H, (void)W;
     /* Direct convolution costs Ci*Co*KH*KW multiply-adds per output point;
      * the Fourier path costs Ci*Co per frequency of the whole H x W input
-     * plus dense DFT passes per channel. So it needs wide channels (the
-     * channel products dominate) and a kernel of 16 taps or more. Measured
-     * on the seed model (docs/perf.md): conv2 (64->128, 7x7 on 48x48, 5.9x),
-     * conv3 (128->128, 4x4 on 21x21, 2.5x) and conv4 (128->256, 4x4 on 9x9,
-     * 1.2-2x) gain; conv1 (one input channel: the transforms dominate)
-     * loses 1.8x. */
+     * plus O(log) FFT work per plane and per filter. So it needs wide
+     * channels (the channel products dominate) and a kernel of 16 taps or
+     * more, or one input channel with a large kernel and Co a multiple of 8
+     * (the rank-one route: products formed inside the transforms). Measured
+     * on the seed model at 64 images, CPU time of forward plus backward on
+     * one thread (docs/perf.md, session 2): conv1 (1->64, 10x10 on 105x105)
+     * 260 ms against 327 direct, conv2 (64->128, 7x7 on 48x48) 529 against
+     * 3739, conv3 (128->128, 4x4 on 21x21) 166 against 470, conv4
+     * (128->256, 4x4 on 9x9) 47 against 96. */
     if (Ci >= 16 && Co >= 16 && KH * KW >= 16)
+        return SIAM_CONV_FFT;
+    if (Ci == 1 && Co % 8 == 0 && KH * KW >= 64)
         return SIAM_CONV_FFT;
     return SIAM_CONV_DIRECT;
 }

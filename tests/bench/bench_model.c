@@ -3,7 +3,7 @@
  * run by `make test`).
  *   bench_model train B     training pairs/s at batch B (Adam, BCE)
  *   bench_model infer B     inference pairs/s at batch B (eval mode)
- *   bench_model layers B    forward+backward seconds of each conv layer,
+ *   bench_model layers B    forward+backward times (wall and CPU) of each conv layer,
  *                           direct and fft, at batch B pairs (2B images);
  *                           --layer K for one layer, --conv to pick one path
  *   bench_model load PAIRS ROOT   LFW decode rate (images/s, no cache)
@@ -148,20 +148,22 @@ static int run_layers(siam_ctx *c, int B, int steps, int only, int algo_mask)
                 continue;
             conv_fwd f = a ? siam_cpu_conv2d_fft_forward : siam_ops_cpu.conv2d_forward;
             conv_bwd g = a ? siam_cpu_conv2d_fft_backward : siam_ops_cpu.conv2d_backward;
-            double tf = 0, tb = 0;
+            double tf = 0, tb = 0, cf = 0, cb = 0;
             for (int s = 0; s <= steps; s++) {
-                double t0 = now();
+                double t0 = now(), c0 = cpu_now();
                 if (f(c, out, in, w, b, N, Ci, H, H, Co, K, K))
                     return die("layers fwd", siam_ops_cpu.ctx_error(c));
-                double t1 = now();
+                double t1 = now(), c1 = cpu_now();
                 if (g(c, L[k][4] ? din : NULL, dw, db, out, in, w, N, Ci, H, H, Co, K, K))
                     return die("layers bwd", siam_ops_cpu.ctx_error(c));
                 if (s > 0) /* the first call grows the scratch */
-                    tf += t1 - t0, tb += now() - t1;
+                    tf += t1 - t0, tb += now() - t1, cf += c1 - c0, cb += cpu_now() - c1;
             }
-            printf("siamlua: layer=conv%d algo=%s fwd_ms=%.1f bwd_ms=%.1f total_ms=%.1f\n", k + 1,
-                   a ? "fft" : "direct", 1e3 * tf / steps, 1e3 * tb / steps,
-                   1e3 * (tf + tb) / steps);
+            printf("siamlua: layer=conv%d algo=%s fwd_ms=%.1f bwd_ms=%.1f total_ms=%.1f "
+                   "cpu_fwd_ms=%.1f cpu_bwd_ms=%.1f cpu_total_ms=%.1f\n",
+                   k + 1, a ? "fft" : "direct", 1e3 * tf / steps, 1e3 * tb / steps,
+                   1e3 * (tf + tb) / steps, 1e3 * cf / steps, 1e3 * cb / steps,
+                   1e3 * (cf + cb) / steps);
             fflush(stdout);
         }
         free(in), free(din), free(out), free(w), free(dw), free(b), free(db);

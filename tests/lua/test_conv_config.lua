@@ -1,6 +1,7 @@
 -- siam.config.conv picks the CPU convolution paths (kernels/cpu/conv2d_select.h)
 -- when the CPU context is first created: a bad value is refused with the
--- accepted ones named, and "auto" then gives a working context.
+-- accepted ones named, and "auto" then gives a working context. Unset, it
+-- means "auto"; "direct" stays selectable as the reference.
 
 test("a bad siam.config.conv is refused when the CPU context is made", function()
   siam.config.conv = "fast"
@@ -22,6 +23,28 @@ test("a model is refused a bad siam.config.conv before it allocates anything", f
   check.error_match('siam%.config%.conv must be "auto", "direct" or "fft", got "winograd"',
     function() return F.model() end)
   siam.config.conv = nil
+end)
+
+-- A layer with 16 input and output channels and a 4x4 kernel goes to the
+-- Fourier path under "auto" (conv2 here); the others stay direct.
+local wide = { channels = { 16, 16, 16, 16 }, kernels = { 5, 4, 2, 1 } }
+
+test("with siam.config.conv unset a model computes what the 'auto' one does", function()
+  local train = F.sets()
+  siam.config.conv = nil
+  local default = F.model(wide):forward(train)
+  siam.config.conv = "auto"
+  local auto = F.model(wide):forward(train)
+  siam.config.conv = "direct"
+  local direct = F.model(wide):forward(train)
+  siam.config.conv = nil
+  check.eq(#default, #auto)
+  local differ = false
+  for i = 1, #auto do
+    check.eq(default[i], auto[i])
+    if auto[i] ~= direct[i] then differ = true end
+  end
+  check.truthy(differ, "'auto' computed exactly what 'direct' did: no layer took the fft path")
 end)
 
 test("a model on the Fourier convolution predicts what the direct one does", function()
