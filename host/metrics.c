@@ -139,14 +139,14 @@ int siam_metrics_eer(double *eer, float *threshold, const float *prob, const flo
     return siam_fail(err, "eer: no crossing found over %zu scores", n);
 }
 
-int siam_metrics_best_threshold(float *threshold, double *accuracy, const float *prob,
-                                const float *label, size_t n, siam_error *err)
+/* The threshold among the distinct scores (and above them all) that
+ * maximises wp * TP + wn * TN over n scores with P matches; on ties the
+ * highest. *value receives that maximum. Plain accuracy weighs both kinds 1;
+ * balanced accuracy weighs them N and P, which compares TPR + TNR exactly. */
+static int best_threshold_weighted(float *threshold, unsigned long long *value,
+                                   const float *prob, const float *label, size_t n, size_t P,
+                                   unsigned long long wp, unsigned long long wn, siam_error *err)
 {
-    if (n == 0)
-        return siam_fail(err, "best threshold: no scores");
-    size_t P = 0;
-    for (size_t i = 0; i < n; i++)
-        P += is_pos(label[i]);
     scored *s = malloc(n * sizeof *s);
     if (!s)
         return siam_fail(err, "best threshold: out of memory for %zu scores", n);
@@ -156,25 +156,47 @@ int siam_metrics_best_threshold(float *threshold, double *accuracy, const float 
     }
     qsort(s, n, sizeof *s, by_score_desc);
     /* Start above every score: everything predicted a non-match. */
-    size_t correct = n - P, best = correct;
+    unsigned long long tp = 0, tn = n - P;
+    unsigned long long best = wn * tn;
     float best_t = nextafterf(s[0].p, INFINITY);
     for (size_t i = 0; i < n;) {
         size_t j = i;
         while (j < n && s[j].p == s[i].p) {
             if (s[j].pos)
-                correct++;
+                tp++;
             else
-                correct--;
+                tn--;
             j++;
         }
-        if (correct > best) {
-            best = correct;
+        unsigned long long v = wp * tp + wn * tn;
+        if (v > best) {
+            best = v;
             best_t = s[i].p;
         }
         i = j;
     }
     free(s);
     *threshold = best_t;
+    *value = best;
+    return 0;
+}
+
+static size_t count_pos(const float *label, size_t n)
+{
+    size_t P = 0;
+    for (size_t i = 0; i < n; i++)
+        P += is_pos(label[i]);
+    return P;
+}
+
+int siam_metrics_best_threshold(float *threshold, double *accuracy, const float *prob,
+                                const float *label, size_t n, siam_error *err)
+{
+    if (n == 0)
+        return siam_fail(err, "best threshold: no scores");
+    unsigned long long best;
+    if (best_threshold_weighted(threshold, &best, prob, label, n, count_pos(label, n), 1, 1, err))
+        return -1;
     *accuracy = (double)best / (double)n;
     return 0;
 }
@@ -195,43 +217,12 @@ int siam_metrics_best_threshold_balanced(float *threshold, double *balanced, con
 {
     if (n == 0)
         return siam_fail(err, "best threshold: no scores");
-    size_t P = 0;
-    for (size_t i = 0; i < n; i++)
-        P += is_pos(label[i]);
-    size_t N = n - P;
+    size_t P = count_pos(label, n), N = n - P;
     if (P == 0 || N == 0)
         return siam_metrics_best_threshold(threshold, balanced, prob, label, n, err);
-    scored *s = malloc(n * sizeof *s);
-    if (!s)
-        return siam_fail(err, "best threshold: out of memory for %zu scores", n);
-    for (size_t i = 0; i < n; i++) {
-        s[i].p = prob[i];
-        s[i].pos = is_pos(label[i]);
-    }
-    qsort(s, n, sizeof *s, by_score_desc);
-    /* TPR + TNR compared exactly as tp * N + tn * P (both scaled by P * N).
-     * Start above every score: tp = 0, tn = N. */
-    size_t tp = 0, tn = N;
-    unsigned long long best = (unsigned long long)tn * P;
-    float best_t = nextafterf(s[0].p, INFINITY);
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j < n && s[j].p == s[i].p) {
-            if (s[j].pos)
-                tp++;
-            else
-                tn--;
-            j++;
-        }
-        unsigned long long v = (unsigned long long)tp * N + (unsigned long long)tn * P;
-        if (v > best) {
-            best = v;
-            best_t = s[i].p;
-        }
-        i = j;
-    }
-    free(s);
-    *threshold = best_t;
+    unsigned long long best;
+    if (best_threshold_weighted(threshold, &best, prob, label, n, P, N, P, err))
+        return -1;
     *balanced = (double)best / (2.0 * (double)P * (double)N);
     return 0;
 }

@@ -3,6 +3,7 @@
  * channel of conv1 at batch 128 holds over a million values. */
 #include <math.h>
 
+#include "kernels/cpu/bn_stats.h"
 #include "kernels/cpu/cpu.h"
 
 static int bn_check(siam_ctx *ctx, const char *fn, int N, int C, int HW)
@@ -31,22 +32,8 @@ int siam_cpu_batchnorm_forward_train(siam_ctx *ctx, float *out, float *save_mean
         return siam_cpu_fail(ctx, "batchnorm_forward_train: NULL buffer");
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++) {
-        double sum = 0.0;
-        for (int n = 0; n < N; n++) {
-            const float *x = in + ((size_t)n * C + c) * HW;
-            for (int i = 0; i < HW; i++)
-                sum += x[i];
-        }
-        double mean = sum / (double)M;
-        /* Two passes: sum of squared deviations, no cancellation. */
-        double ss = 0.0;
-        for (int n = 0; n < N; n++) {
-            const float *x = in + ((size_t)n * C + c) * HW;
-            for (int i = 0; i < HW; i++) {
-                double t = x[i] - mean;
-                ss += t * t;
-            }
-        }
+        double mean, ss;
+        siam_cpu_bn_channel_stats(in, N, C, (size_t)HW, c, &mean, &ss);
         double var = ss / (double)M;
         double invstd = 1.0 / sqrt(var + (double)eps);
         /* (x - mean) in double: folding the mean into a float shift

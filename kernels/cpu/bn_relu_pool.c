@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "kernels/cpu/bn_stats.h"
 #include "kernels/cpu/cpu.h"
 
 static int fused_check(siam_ctx *ctx, const char *fn, int N, int C, int H, int W)
@@ -76,23 +77,9 @@ int siam_cpu_bn_relu_pool_forward_train(siam_ctx *ctx, float *out, uint8_t *win,
         return -1;
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++) {
-        /* Statistics exactly as batchnorm_forward_train: two passes in
-         * double, in the same order. */
-        double sum = 0.0;
-        for (int n = 0; n < N; n++) {
-            const float *x = in + ((size_t)n * C + c) * HW;
-            for (size_t i = 0; i < HW; i++)
-                sum += x[i];
-        }
-        double mean = sum / (double)M;
-        double ss = 0.0;
-        for (int n = 0; n < N; n++) {
-            const float *x = in + ((size_t)n * C + c) * HW;
-            for (size_t i = 0; i < HW; i++) {
-                double t = x[i] - mean;
-                ss += t * t;
-            }
-        }
+        /* The same statistics, bit for bit, as batchnorm_forward_train. */
+        double mean, ss;
+        siam_cpu_bn_channel_stats(in, N, C, HW, c, &mean, &ss);
         double invstd = 1.0 / sqrt(ss / (double)M + (double)eps);
         double a = gamma[c] * invstd;
         for (int n = 0; n < N; n++) {
