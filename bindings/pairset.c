@@ -358,15 +358,21 @@ static int set_gc(lua_State *L)
     return 0;
 }
 
+/* The pair at 1-based index argument `arg`; a Lua error when out of range. */
+static const siam_pair *check_pair(lua_State *L, const siam_pairset *ps, int arg)
+{
+    lua_Integer i = luaL_checkinteger(L, arg);
+    if (i < 1 || (lua_Unsigned)i > ps->count)
+        siam_lua_argerrorf(L, arg, "pair index %I out of range [1, %I]", i,
+                           (lua_Integer)ps->count);
+    return &ps->pairs[i - 1];
+}
+
 /* set:pair(i) -> {a=, b=, person_a=, person_b=, label=, fold=} */
 static int set_pair(lua_State *L)
 {
     siam_pairset *ps = siam_lua_checkpairset(L, 1);
-    lua_Integer i = luaL_checkinteger(L, 2);
-    if (i < 1 || (lua_Unsigned)i > ps->count)
-        return siam_lua_argerrorf(L, 2, "pair index %I out of range [1, %I]", i,
-                                  (lua_Integer)ps->count);
-    const siam_pair *p = &ps->pairs[i - 1];
+    const siam_pair *p = check_pair(L, ps, 2);
     const siam_images *im = ps->images;
     lua_createtable(L, 0, 6);
     siam_lua_setstring(L, "a", im->names[p->a]);
@@ -384,11 +390,7 @@ static int set_pair(lua_State *L)
 static int set_images(lua_State *L)
 {
     siam_pairset *ps = siam_lua_checkpairset(L, 1);
-    lua_Integer i = luaL_checkinteger(L, 2);
-    if (i < 1 || (lua_Unsigned)i > ps->count)
-        return siam_lua_argerrorf(L, 2, "pair index %I out of range [1, %I]", i,
-                                  (lua_Integer)ps->count);
-    const siam_pair *p = &ps->pairs[i - 1];
+    const siam_pair *p = check_pair(L, ps, 2);
     const siam_images *im = ps->images;
     size_t face = (size_t)im->height * (size_t)im->width;
     lua_pushlstring(L, (const char *)im->pixels + (size_t)p->a * face, face);

@@ -45,11 +45,8 @@ int siam_cpu_batchnorm_forward_train(siam_ctx *ctx, float *out, float *save_mean
             for (int i = 0; i < HW; i++)
                 y[i] = (float)((x[i] - mean) * a + beta[c]);
         }
-        save_mean[c] = (float)mean;
-        save_invstd[c] = (float)invstd;
-        running_mean[c] = (float)((1.0 - momentum) * running_mean[c] + momentum * mean);
-        running_var[c] = (float)((1.0 - momentum) * running_var[c]
-                                 + momentum * ss / (double)(M - 1));
+        siam_cpu_bn_record(save_mean, save_invstd, running_mean, running_var, c, mean, invstd, ss,
+                           M, momentum);
     }
     return 0;
 }

@@ -91,11 +91,8 @@ int siam_cpu_bn_relu_pool_forward_train(siam_ctx *ctx, float *out, uint8_t *win,
                 pool_rows(y + (size_t)oh * OW, wn + (size_t)oh * OW, x + (size_t)2 * oh * W,
                           rows + (size_t)c * 2 * W, W, OW, mean, a, beta[c]);
         }
-        save_mean[c] = (float)mean;
-        save_invstd[c] = (float)invstd;
-        running_mean[c] = (float)((1.0 - momentum) * running_mean[c] + momentum * mean);
-        running_var[c] = (float)((1.0 - momentum) * running_var[c]
-                                 + momentum * ss / (double)(M - 1));
+        siam_cpu_bn_record(save_mean, save_invstd, running_mean, running_var, c, mean, invstd, ss,
+                           M, momentum);
     }
     return 0;
 }

@@ -28,4 +28,16 @@ static inline void siam_cpu_bn_channel_stats(const float *in, int N, int C, size
     *ss = s;
 }
 
+/* Stores channel c's batch statistics for backward and folds them into the
+ * running statistics (unbiased variance, as PyTorch). */
+static inline void siam_cpu_bn_record(float *save_mean, float *save_invstd, float *running_mean,
+                                      float *running_var, int c, double mean, double invstd,
+                                      double ss, size_t M, float momentum)
+{
+    save_mean[c] = (float)mean;
+    save_invstd[c] = (float)invstd;
+    running_mean[c] = (float)((1.0 - momentum) * running_mean[c] + momentum * mean);
+    running_var[c] = (float)((1.0 - momentum) * running_var[c] + momentum * ss / (double)(M - 1));
+}
+
 #endif
