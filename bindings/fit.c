@@ -220,6 +220,11 @@ static void print_epoch(fit_run *r, int e, int epochs)
     if (r->has_val)
         printf("  val_loss %.4f  val_acc %.4f", siam_trainer_history(t, "val_loss")[e],
                siam_trainer_history(t, "val_acc")[e]);
+    /* With the threshold chosen on validation, what early stopping compares:
+     * the balanced accuracy at that epoch's best threshold. */
+    const double *bal = siam_trainer_history(t, "val_acc_at_threshold");
+    if (r->has_val && bal)
+        printf("  val_bal %.4f @ %.3f", bal[e], siam_trainer_history(t, "val_threshold")[e]);
     printf("  lr %.3g  %.1fs\n", lr, seconds_since(&r->start));
     fflush(stdout);
 }
@@ -417,10 +422,13 @@ static int fit(lua_State *L)
         lua_newtable(L);
         lua_replace(L, ARG_OPTS);
     }
-    siam_lua_model_check_set(L, ARG_TRAIN, lm, train);
     if (lm->busy || lo->busy)
         return luaL_error(L, "fit: this %s is already being trained (fit called from a hook)",
                           lm->busy ? "model" : "optimizer");
+    /* Training defines the input the model expects, so the training set's
+     * crop becomes the model's (validation sets are then checked against it). */
+    lm->crop = train->images->crop;
+    siam_lua_model_check_set(L, ARG_TRAIN, lm, train);
     if (*siam_interrupt_flag())
         return luaL_error(L, "interrupted!");
     lua_newtable(L); /* SLOT_STATE */

@@ -60,6 +60,7 @@ static siam_lua_model *push_empty_model(lua_State *L, const char *device)
         luaL_error(L, "model: out of memory");
     box->ptr = lm;
     lm->threshold = 0.5;
+    lm->crop = -1;
     siam_error err;
     lm->be = siam_backend_open(device, (int)siam_lua_config_integer(L, "threads", 0),
                                cpu_ops, &err);
@@ -111,6 +112,11 @@ void siam_lua_model_check_set(lua_State *L, int arg, const siam_lua_model *lm,
     if (ps->images->height != lm->cfg.in_h || ps->images->width != lm->cfg.in_w)
         siam_lua_argerrorf(L, arg, "the pair set's images are %dx%d, the model takes %dx%d",
                            ps->images->height, ps->images->width, lm->cfg.in_h, lm->cfg.in_w);
+    /* Same size but another crop is a silent accuracy loss, hence an error. */
+    if (lm->crop >= 0 && ps->images->crop != lm->crop)
+        siam_lua_argerrorf(L, arg, "the pair set's images are cropped to %d, the model was "
+                           "trained on images cropped to %d (0: whole image); load the set "
+                           "with crop=%d", ps->images->crop, lm->crop, lm->crop);
     if (ps->count == 0)
         luaL_argerror(L, arg, "the pair set is empty");
 }
@@ -366,6 +372,8 @@ static int write_meta(const char *path, const siam_lua_model *lm, siam_error *er
         return siam_fail(err, "%s: cannot write: %s", meta, strerror(errno));
     fprintf(f, "threshold %.17g\ninit %s\nseed %llu\n", lm->threshold, init_names[lm->init],
             (unsigned long long)lm->seed);
+    if (lm->crop >= 0)
+        fprintf(f, "crop %d\n", lm->crop);
     if (fclose(f) != 0)
         return siam_fail(err, "%s: cannot write: %s", meta, strerror(errno));
     return 0;
@@ -396,6 +404,12 @@ static int read_meta(const char *path, siam_lua_model *lm, siam_error *err)
                     lm->init = (siam_init_kind)i;
         } else if (strcmp(key, "seed") == 0) {
             lm->seed = strtoull(value, &end, 10);
+        } else if (strcmp(key, "crop") == 0) {
+            long c = strtol(value, &end, 10);
+            if (*end || c < 0 || c > 1 << 20)
+                rc = siam_fail(err, "%s:%d: bad crop '%s'", meta, line, value);
+            else
+                lm->crop = (int)c;
         }
     }
     fclose(f);
@@ -487,8 +501,8 @@ static void push_config(lua_State *L, const siam_lua_model *lm)
     siam_lua_setstring(L, "embed", siam_embed_act_name(c->embed_act));
 }
 
-/* m.threshold, m.device, m.init, m.seed, m.numel, m.training, m.config,
- * m.batch; methods otherwise. */
+/* m.threshold, m.device, m.init, m.seed, m.crop (nil until trained), m.numel,
+ * m.training, m.config, m.batch; methods otherwise. */
 static int model_index(lua_State *L)
 {
     siam_lua_box *box = siam_lua_checkbox(L, 1, SIAM_MODEL_MT);
@@ -503,6 +517,10 @@ static int model_index(lua_State *L)
             lua_pushstring(L, init_names[lm->init]);
         else if (strcmp(key, "seed") == 0)
             lua_pushinteger(L, (lua_Integer)lm->seed);
+        else if (strcmp(key, "crop") == 0 && lm->crop >= 0)
+            lua_pushinteger(L, lm->crop);
+        else if (strcmp(key, "crop") == 0)
+            lua_pushnil(L);
         else if (strcmp(key, "numel") == 0)
             lua_pushinteger(L, (lua_Integer)siam_model_numel(lm->m));
         else if (strcmp(key, "training") == 0)

@@ -21,6 +21,8 @@ typedef struct siam_lua_model {
     siam_init_kind init;
     uint64_t seed;
     double threshold; /* a pair is a match when p >= threshold */
+    int crop;         /* the crop of the images it was trained on (set by fit, kept in
+                       * <ckpt>.meta); -1: not known (never trained here) */
     int busy;         /* fit is training it: close and rebuild are refused */
 } siam_lua_model;
 

@@ -28,13 +28,21 @@ siam_pairset *siam_lua_checkpairset(lua_State *L, int arg)
 
 /* ---- loading -------------------------------------------------------------- */
 
-/* Load options shared by load, find and synthetic: size, cache, threads,
- * all_of_people. */
+/* The crop= option: 0 (the whole image) or the side of the centred square
+ * cut from each source image before resizing. */
+static int opt_crop(lua_State *L, int arg)
+{
+    return (int)siam_lua_opt_integer(L, arg, "crop", 0, 0, 8192);
+}
+
+/* Load options shared by load, find and synthetic: size, crop, cache,
+ * threads, all_of_people. */
 static void read_load_options(lua_State *L, int arg, siam_load_options *lo)
 {
     siam_load_options_init(lo);
     int size = (int)siam_lua_opt_integer(L, arg, "size", SIAM_IMAGE_SIZE, 8, 4096);
     lo->height = lo->width = size;
+    lo->crop = opt_crop(L, arg);
     lo->threads = (int)siam_lua_config_integer(L, "threads", 0);
     if (lo->threads < 0)
         lo->threads = 0;
@@ -63,13 +71,13 @@ static void push_loaded(lua_State *L, const char *pairs, const char *image_root,
         siam_lua_error(L, &err);
 }
 
-/* siam.data.load{root=, pairs=, images=, view=1|2, size=, cache=}:
+/* siam.data.load{root=, pairs=, images=, view=1|2, size=, crop=, cache=}:
  * View 1 from an LFW directory returns train, test; View 2 returns the
  * 10-fold set; an explicit pairs file returns that one set. */
 static int data_load(lua_State *L)
 {
     static const char *const keys[] = { "root", "pairs", "images", "view", "size", "cache",
-                                         "all_of_people", NULL };
+                                         "all_of_people", "crop", NULL };
     luaL_checktype(L, 1, LUA_TTABLE);
     siam_lua_opts_check(L, 1, keys);
     const char *root = siam_lua_opt_string(L, 1, "root", NULL);
@@ -152,13 +160,13 @@ static void read_synth_options(lua_State *L, int arg, siam_synth_options *so)
     so->size = (int)siam_lua_opt_integer(L, arg, "size", so->size, 8, 4096);
 }
 
-/* siam.data.find{path=, size=, cache=, synthetic={...}, quiet=}: LFW from
+/* siam.data.find{path=, size=, crop=, cache=, synthetic={...}, quiet=}: LFW from
  * path, $LFW_DIR or ./data/lfw, else the synthetic set; returns train, test
  * (View 1) and a table saying where they came from. */
 static int data_find(lua_State *L)
 {
     static const char *const keys[] = { "path", "size", "cache", "synthetic", "quiet",
-                                         "all_of_people", NULL };
+                                         "all_of_people", "crop", NULL };
     siam_lua_opts_check(L, 1, keys);
     const char *path = siam_lua_opt_string(L, 1, "path", NULL);
     int quiet = siam_lua_opt_boolean(L, 1, "quiet", siam_lua_config_quiet(L));
@@ -192,13 +200,13 @@ static int data_find(lua_State *L)
 }
 
 /* siam.data.synthetic{seed=, identities=, images=, test_identities=,
- * train_pairs=, test_pairs=, size=, cache=}: the synthetic set, written
+ * train_pairs=, test_pairs=, size=, crop=, cache=}: the synthetic set, written
  * into the cache directory on first use; returns train, test, info. */
 static int data_synthetic(lua_State *L)
 {
     static const char *const keys[] = { "seed", "identities", "images", "test_identities",
                                          "train_pairs", "test_pairs", "size", "cache", "quiet",
-                                         "all_of_people", NULL };
+                                         "all_of_people", "crop", NULL };
     siam_lua_opts_check(L, 1, keys);
     siam_synth_options so;
     read_synth_options(L, 1, &so);
@@ -250,15 +258,16 @@ static void split_path(const char *path, char *dir, char *base, size_t cap)
     }
 }
 
-/* siam.data.files({{a, b[, label]}, ...}[, {size=}]): a pair set of image
+/* siam.data.files({{a, b[, label]}, ...}[, {size=, crop=}]): a pair set of image
  * files, each decoded, converted to grey and resized as the loader does.
  * Labels default to 0 (unknown). */
 static int data_files(lua_State *L)
 {
-    static const char *const keys[] = { "size", NULL };
+    static const char *const keys[] = { "size", "crop", NULL };
     luaL_checktype(L, 1, LUA_TTABLE);
     siam_lua_opts_check(L, 2, keys);
     int size = (int)siam_lua_opt_integer(L, 2, "size", SIAM_IMAGE_SIZE, 8, 4096);
+    int crop = opt_crop(L, 2);
     lua_Integer n = luaL_len(L, 1);
     if (n < 1)
         return luaL_argerror(L, 1, "at least one pair expected");
@@ -286,6 +295,7 @@ static int data_files(lua_State *L)
     siam_images *im = siam_images_new(count, size, size, ".", &err);
     if (im == NULL)
         return siam_lua_error(L, &err);
+    im->crop = crop;
     siam_pairset *ps = siam_pairset_new(im, (size_t)n, "files", &err);
     siam_images_release(im); /* the set holds the bank now */
     if (ps == NULL)
@@ -304,8 +314,8 @@ static int data_files(lua_State *L)
         split_path(path, dir, base, cap);
         people[j] = dir;
         files[j] = base;
-        if (siam_image_decode_file(im->pixels + (size_t)j * size * size, size, size, path,
-                                   &err) < 0)
+        if (siam_image_decode_file(im->pixels + (size_t)j * size * size, size, size, crop,
+                                   path, &err) < 0)
             return siam_lua_error(L, &err);
         if (j % 2 == 1) {
             siam_pair *p = &ps->pairs[j / 2];
@@ -400,14 +410,15 @@ static int set_images(lua_State *L)
     return 4;
 }
 
-/* set:info() -> {pairs, matched, mismatched, folds, images, height, width, source} */
+/* set:info() -> {pairs, matched, mismatched, folds, images, height, width,
+ * crop, source, root} */
 static int set_info(lua_State *L)
 {
     siam_pairset *ps = siam_lua_checkpairset(L, 1);
     size_t matched = 0;
     for (size_t i = 0; i < ps->count; i++)
         matched += ps->pairs[i].label >= 0.5f;
-    lua_createtable(L, 0, 8);
+    lua_createtable(L, 0, 10);
     siam_lua_setinteger(L, "pairs", (lua_Integer)ps->count);
     siam_lua_setinteger(L, "matched", (lua_Integer)matched);
     siam_lua_setinteger(L, "mismatched", (lua_Integer)(ps->count - matched));
@@ -415,6 +426,7 @@ static int set_info(lua_State *L)
     siam_lua_setinteger(L, "images", ps->images->count);
     siam_lua_setinteger(L, "height", ps->images->height);
     siam_lua_setinteger(L, "width", ps->images->width);
+    siam_lua_setinteger(L, "crop", ps->images->crop);
     siam_lua_setstring(L, "source", ps->source ? ps->source : "");
     siam_lua_setstring(L, "root", ps->images->root ? ps->images->root : "");
     return 1;

@@ -7,11 +7,13 @@
 -- Common keys: model=paper|small (paper: Koch et al.'s network at 105x105,
 -- the seed's; small: a reduced network at 48x48 for quick CPU runs),
 -- subset=N (train on N pairs of the training set), seed=N, lfw=DIR,
--- data=tiny (a 24-person synthetic set, for smoke tests), cache=DIR (where
--- the synthetic set and image caches go), results=DIR (default results).
+-- data=tiny (a 24-person synthetic set, for smoke tests), crop=N (cut each
+-- source image to its centred NxN square before resizing; 0, the default,
+-- keeps the whole image), cache=DIR (where the synthetic set and image caches
+-- go), results=DIR (default results).
 local common = {}
 
-common.keys = { "model", "subset", "seed", "lfw", "data", "cache", "results" }
+common.keys = { "model", "subset", "seed", "lfw", "data", "crop", "cache", "results" }
 
 -- The script's arguments: `known` lists its own keys (common.keys are
 -- added); `defaults` fills the keys not given.
@@ -39,6 +41,12 @@ function common.args(known, defaults)
     os.exit(1)
   end
   opts.seed = opts.seed or siam.config.seed
+  opts.crop = opts.crop or 0
+  if math.type(opts.crop) ~= "integer" or opts.crop < 0 then
+    io.stderr:write("siamlua: crop=", tostring(opts.crop),
+                    ": expected 0 (whole image) or a side in pixels\n")
+    os.exit(1)
+  end
   common.results = opts.results or "results"
   return opts
 end
@@ -72,19 +80,21 @@ function common.data(opts, load)
   if opts.data == "tiny" then
     train, test, info = siam.data.synthetic { identities = 24, images = 4, train_pairs = 40,
                                               test_pairs = 20, size = common.size(opts),
-                                              cache = opts.cache, quiet = false,
-                                              all_of_people = all }
+                                              crop = opts.crop, cache = opts.cache,
+                                              quiet = false, all_of_people = all }
   else
     train, test, info = siam.data.find { path = opts.lfw, size = common.size(opts),
-                                         cache = opts.cache, quiet = false,
+                                         crop = opts.crop, cache = opts.cache, quiet = false,
                                          all_of_people = all }
   end
   if opts.subset and opts.subset < #train then
     train = train:take(opts.subset, opts.seed)
   end
-  print(string.format("data: %s, %d training pairs, %d test pairs, %dx%d images",
+  print(string.format("data: %s, %d training pairs, %d test pairs, %dx%d images%s",
                       info.synthetic and "synthetic set" or "LFW", #train, #test,
-                      common.size(opts), common.size(opts)))
+                      common.size(opts), common.size(opts),
+                      opts.crop > 0 and string.format(" (centre %dx%d of each source)",
+                                                      opts.crop, opts.crop) or ""))
   return train, test, info
 end
 

@@ -34,6 +34,16 @@ for i, m in ipairs(members) do
   end
 end
 if size ~= common.size(opts) then opts.model = "small" end
+-- The test images are prepared as the members were trained (crop).
+local crop = members[1].crop or 0
+for i, m in ipairs(members) do
+  if (m.crop or 0) ~= crop then
+    io.stderr:write(string.format("siamlua: %s was trained on crop %d, %s on crop %d\n",
+                                  paths[i], m.crop or 0, paths[1], crop))
+    os.exit(1)
+  end
+end
+opts.crop = crop
 local _, test = common.data(opts)
 
 local r = siam.results.new { "model", "threshold", "accuracy", "auc" }

@@ -63,7 +63,8 @@ elseif not exists(pairs_file) then
 end
 
 local size = common.size(opts)
-local load = { pairs = pairs_file, images = opts.images, size = size, cache = opts.cache,
+local load = { pairs = pairs_file, images = opts.images, size = size, crop = opts.crop,
+               cache = opts.cache,
                all_of_people = recipe.load(opts).all_of_people }
 if load.images == nil then load.root = root end
 local loaded, set = pcall(siam.data.load, load)

@@ -149,6 +149,7 @@ void siam_load_options_init(siam_load_options *opt)
 {
     opt->height = SIAM_IMAGE_SIZE;
     opt->width = SIAM_IMAGE_SIZE;
+    opt->crop = 0;
     opt->threads = 0;
     opt->use_cache = 1;
     opt->cache_dir = NULL;
@@ -226,6 +227,7 @@ static siam_images *load_bank(const char *root, image_ref *refs, int count, cons
     }
     if (siam_images_set_names(im, people, files, err) < 0)
         goto fail;
+    im->crop = opt->crop;
     for (int i = 0; i < count; i++)
         list_hash = siam_hash64(list_hash, im->names[i], strlen(im->names[i]));
     siam_cache_key key = {.set = set,
@@ -235,6 +237,7 @@ static siam_images *load_bank(const char *root, image_ref *refs, int count, cons
                           .height = opt->height,
                           .width = opt->width,
                           .count = count,
+                          .crop = opt->crop,
                           .names = (const char *const *)im->names};
     char dir[PATH_MAX];
     siam_error cerr;
@@ -254,8 +257,8 @@ static siam_images *load_bank(const char *root, image_ref *refs, int count, cons
         }
         snprintf(rep->note, sizeof rep->note, "cache rebuilt (%s)", why);
     }
-    if (siam_image_decode_all(im->pixels, opt->height, opt->width, paths, count, opt->threads,
-                              err) < 0)
+    if (siam_image_decode_all(im->pixels, opt->height, opt->width, opt->crop, paths, count,
+                              opt->threads, err) < 0)
         goto fail;
     rep->decoded = count;
     if (have_path) {

@@ -17,6 +17,8 @@ typedef struct siam_images {
     int refcount;
     int count;
     int height, width;
+    int crop;          /* centred crop side the images were cut to before resizing
+                        * (host/lfw_images.h); 0: the whole source image */
     uint8_t *pixels;   /* count * height * width */
     char **names;      /* count entries, "Name/Name_0001.jpg" relative to root */
     char **people;     /* count entries, "Name" (pointer into names storage or own) */
@@ -68,6 +70,8 @@ int siam_images_set_names(siam_images *im, const char *const *people, const char
 
 typedef struct siam_load_options {
     int height, width;     /* output size (SIAM_IMAGE_SIZE) */
+    int crop;              /* side of the centred square cut from each source image
+                            * before resizing (host/lfw_images.h); 0: whole image */
     int threads;           /* decoding threads; 0: one per core */
     int use_cache;         /* read and write the cache (1) */
     const char *cache_dir; /* NULL: $SIAMLUA_CACHE, else ~/.cache/siamlua (created) */

@@ -15,7 +15,7 @@ static const char MAGIC[8] = {'S', 'I', 'A', 'M', 'I', 'M', 'G', 1};
 
 typedef struct cache_header {
     char magic[8];
-    uint32_t version, height, width, count;
+    uint32_t version, height, width, count, crop, reserved;
     uint64_t pairs_hash, list_hash, source_len, names_len;
 } cache_header;
 
@@ -35,6 +35,7 @@ static void header_fill(cache_header *h, const siam_cache_key *key)
     h->height = (uint32_t)key->height;
     h->width = (uint32_t)key->width;
     h->count = (uint32_t)key->count;
+    h->crop = (uint32_t)key->crop;
     h->pairs_hash = key->pairs_hash;
     h->list_hash = key->list_hash;
     h->source_len = strlen(key->source);
@@ -81,6 +82,8 @@ int siam_cache_path(char *out, size_t cap, const char *dir, const siam_cache_key
     uint64_t h = siam_hash64(SIAM_HASH64_INIT, key->source, strlen(key->source));
     h = siam_hash64(h, key->set, strlen(key->set));
     h = siam_hash64_u64(h, ((uint64_t)key->height << 32) | (uint32_t)key->width);
+    if (key->crop > 0) /* uncropped caches keep their names */
+        h = siam_hash64_u64(h, (uint64_t)key->crop);
     int n = snprintf(out, cap, "%s/images-%016llx.bin", dir, (unsigned long long)h);
     if (n < 0 || (size_t)n >= cap)
         return siam_fail(err, "cache file path too long under %s", dir);
@@ -130,6 +133,10 @@ int siam_cache_read(const char *path, const siam_cache_key *key, uint8_t *pixels
     }
     if (got.height != want.height || got.width != want.width) {
         miss(why, why_cap, "stale: built for another image size");
+        goto done;
+    }
+    if (got.crop != want.crop) {
+        miss(why, why_cap, "stale: built for another crop");
         goto done;
     }
     if (got.pairs_hash != want.pairs_hash) {

@@ -6,7 +6,7 @@
  * temporary file in the same directory, fsync, rename.
  *
  * Layout (native endianness, which the magic pins down):
- *   "SIAMIMG\x01" | u32 version, height, width, count | u64 pairs_hash,
+ *   "SIAMIMG\x01" | u32 version, height, width, count, crop, 0 | u64 pairs_hash,
  *   list_hash, source_len, names_len | source bytes | names, each
  *   NUL-terminated | count*height*width pixels | u64 checksum of all before. */
 #ifndef SIAM_LFW_CACHE_H
@@ -17,7 +17,7 @@
 
 #include "kernels/error.h"
 
-#define SIAM_CACHE_VERSION 1u
+#define SIAM_CACHE_VERSION 2u
 
 /* What a cache must have been built from to be used. */
 typedef struct siam_cache_key {
@@ -27,6 +27,7 @@ typedef struct siam_cache_key {
     uint64_t pairs_hash;       /* hash of the pairs file; 0 for "every image" */
     uint64_t list_hash;        /* hash of the image names, sizes and mtimes */
     int height, width, count;
+    int crop;                  /* centred crop side before resizing; 0: whole image */
     const char *const *names;  /* count image names relative to source */
 } siam_cache_key;
 
@@ -35,7 +36,7 @@ typedef struct siam_cache_key {
  * missing. */
 int siam_cache_dir(char *out, size_t cap, const char *override, siam_error *err);
 
-/* dir/images-<16 hex digits>.bin, named by set, source and image size (not
+/* dir/images-<16 hex digits>.bin, named by set, source, image size and crop (not
  * by the hashes, so a stale cache is overwritten rather than left behind). */
 int siam_cache_path(char *out, size_t cap, const char *dir, const siam_cache_key *key,
                     siam_error *err);

@@ -32,9 +32,12 @@ static int jpeg_has_end_marker(const unsigned char *b, size_t len)
     return 0;
 }
 
-int siam_image_decode_memory(uint8_t *out, int H, int W, const unsigned char *bytes, size_t len,
-                             const char *name, siam_error *err)
+int siam_image_decode_memory(uint8_t *out, int H, int W, int crop, const unsigned char *bytes,
+                             size_t len, const char *name, siam_error *err)
 {
+    if (crop < 0)
+        return siam_fail(err, "%s: crop %d: expected 0 (whole image) or a side in pixels", name,
+                         crop);
     if (len == 0)
         return siam_fail(err, "%s: empty file (0 bytes), not an image", name);
     if (len > 0x7fffffff)
@@ -49,14 +52,35 @@ int siam_image_decode_memory(uint8_t *out, int H, int W, const unsigned char *by
     unsigned char *grey = stbi_load_from_memory(bytes, (int)len, &w, &h, &c, 1);
     if (grey == NULL)
         return siam_fail(err, "%s: corrupt image (%s)", name, stbi_failure_reason());
-    int rc = siam_resize_u8(out, H, W, grey, h, w, err);
+    if (crop > w || crop > h) {
+        stbi_image_free(grey);
+        return siam_fail(err, "%s: crop %d is larger than the %dx%d image", name, crop, w, h);
+    }
+    int rc;
+    if (crop > 0 && (crop < w || crop < h)) {
+        /* The centred square, copied out so that the resizer sees a plain
+         * unpadded image. */
+        uint8_t *cut = malloc((size_t)crop * crop);
+        if (cut == NULL) {
+            stbi_image_free(grey);
+            return siam_fail(err, "%s: out of memory cropping the image", name);
+        }
+        int y0 = (h - crop) / 2, x0 = (w - crop) / 2;
+        for (int y = 0; y < crop; y++)
+            memcpy(cut + (size_t)y * crop, grey + (size_t)(y0 + y) * w + x0, (size_t)crop);
+        rc = siam_resize_u8(out, H, W, cut, crop, crop, err);
+        free(cut);
+    } else {
+        rc = siam_resize_u8(out, H, W, grey, h, w, err);
+    }
     stbi_image_free(grey);
     if (rc < 0)
         return siam_fail_wrap(err, "%s", name);
     return 0;
 }
 
-int siam_image_decode_file(uint8_t *out, int H, int W, const char *path, siam_error *err)
+int siam_image_decode_file(uint8_t *out, int H, int W, int crop, const char *path,
+                           siam_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL)
@@ -69,14 +93,14 @@ int siam_image_decode_file(uint8_t *out, int H, int W, const char *path, siam_er
     if (buf == NULL)
         return siam_fail(err, "%s: out of memory reading the image", path);
     int rc = read_error ? siam_fail(err, "%s: cannot read image: %s", path, strerror(read_error))
-                        : siam_image_decode_memory(out, H, W, buf, len, path, err);
+                        : siam_image_decode_memory(out, H, W, crop, buf, len, path, err);
     free(buf);
     return rc;
 }
 
 typedef struct decode_job {
     uint8_t *pixels;
-    int H, W;
+    int H, W, crop;
     const char *const *paths;
     int count;
     atomic_int next;
@@ -95,7 +119,7 @@ static void *decode_worker(void *arg)
         if (i >= job->count || i > atomic_load(&job->first_bad))
             break;
         uint8_t *out = job->pixels + (size_t)i * job->H * job->W;
-        if (siam_image_decode_file(out, job->H, job->W, job->paths[i], &e) < 0) {
+        if (siam_image_decode_file(out, job->H, job->W, job->crop, job->paths[i], &e) < 0) {
             pthread_mutex_lock(&job->lock);
             if (i < atomic_load(&job->first_bad)) {
                 atomic_store(&job->first_bad, i);
@@ -107,8 +131,8 @@ static void *decode_worker(void *arg)
     return NULL;
 }
 
-int siam_image_decode_all(uint8_t *pixels, int H, int W, const char *const *paths, int count,
-                          int threads, siam_error *err)
+int siam_image_decode_all(uint8_t *pixels, int H, int W, int crop, const char *const *paths,
+                          int count, int threads, siam_error *err)
 {
     if (count <= 0)
         return 0;
@@ -120,7 +144,7 @@ int siam_image_decode_all(uint8_t *pixels, int H, int W, const char *const *path
         threads = count;
     if (threads > 64)
         threads = 64;
-    decode_job job = {.pixels = pixels, .H = H, .W = W, .paths = paths, .count = count};
+    decode_job job = {.pixels = pixels, .H = H, .W = W, .crop = crop, .paths = paths, .count = count};
     atomic_init(&job.next, 0);
     atomic_init(&job.first_bad, count);
     pthread_mutex_init(&job.lock, NULL);

@@ -233,6 +233,11 @@ siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairse
             return NULL;
         }
     }
+    if (val && val->images->crop != train->images->crop) {
+        siam_fail(err, "trainer: training images are cropped to %d, validation images to %d "
+                  "(0: whole image)", train->images->crop, val->images->crop);
+        return NULL;
+    }
     siam_trainer *t = calloc(1, sizeof *t);
     if (!t) {
         siam_fail(err, "trainer: out of host memory");

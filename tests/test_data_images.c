@@ -50,7 +50,7 @@ static void rgb_png_gives_luma(void **state)
     assert_true(stbi_write_png_to_func(put, &m, 4, 4, 3, rgb, 12));
     uint8_t out[16];
     siam_error e;
-    assert_int_equal(siam_image_decode_memory(out, 4, 4, m.b, (size_t)m.n, "q.png", &e), 0);
+    assert_int_equal(siam_image_decode_memory(out, 4, 4, 0, m.b, (size_t)m.n, "q.png", &e), 0);
     for (int y = 0; y < 4; y++)
         for (int x = 0; x < 4; x++)
             assert_int_equal(out[y * 4 + x], luma[(y / 2) * 2 + x / 2]);
@@ -136,7 +136,7 @@ static void expect_decode_error(const unsigned char *b, size_t n, const char *ms
 {
     uint8_t out[105 * 105];
     siam_error e = {{0}};
-    assert_int_equal(siam_image_decode_memory(out, 105, 105, b, n, "img", &e), -1);
+    assert_int_equal(siam_image_decode_memory(out, 105, 105, 0, b, n, "img", &e), -1);
     assert_string_equal(e.msg, msg);
 }
 
@@ -150,8 +150,8 @@ static void bad_bytes_give_clear_errors(void **state)
     assert_true(stbi_write_png_to_func(put, &png, 64, 64, 3, rgb, 64 * 3));
     uint8_t out[105 * 105];
     siam_error e;
-    assert_int_equal(siam_image_decode_memory(out, 105, 105, jpg.b, (size_t)jpg.n, "j", &e), 0);
-    assert_int_equal(siam_image_decode_memory(out, 105, 105, png.b, (size_t)png.n, "p", &e), 0);
+    assert_int_equal(siam_image_decode_memory(out, 105, 105, 0, jpg.b, (size_t)jpg.n, "j", &e), 0);
+    assert_int_equal(siam_image_decode_memory(out, 105, 105, 0, png.b, (size_t)png.n, "p", &e), 0);
 
     expect_decode_error(jpg.b, 0, "img: empty file (0 bytes), not an image");
     expect_decode_error((const unsigned char *)"hello, world\n", 13,
@@ -167,12 +167,12 @@ static void bad_bytes_give_clear_errors(void **state)
     /* Every prefix of both files, and random byte damage, fails cleanly or
      * decodes: never a crash (run under the sanitizers by make sanitize). */
     for (int n = 1; n < png.n; n += 7)
-        siam_image_decode_memory(out, 105, 105, png.b, (size_t)n, "p", &e);
+        siam_image_decode_memory(out, 105, 105, 0, png.b, (size_t)n, "p", &e);
     for (int k = 0; k < 64; k++) {
         memcpy(bad, jpg.b, (size_t)jpg.n);
         for (int i = 0; i < 8; i++)
             bad[(k * 131 + i * 977) % jpg.n] ^= (unsigned char)(0x5a + k);
-        siam_image_decode_memory(out, 105, 105, bad, (size_t)jpg.n, "j", &e);
+        siam_image_decode_memory(out, 105, 105, 0, bad, (size_t)jpg.n, "j", &e);
     }
 }
 
@@ -191,28 +191,28 @@ static void files_and_parallel_decode(void **state)
     snprintf(missing, sizeof missing, "%s/missing.jpg", dir);
     uint8_t one[20 * 20];
     siam_error e;
-    assert_int_equal(siam_image_decode_file(one, 20, 20, good, &e), 0);
+    assert_int_equal(siam_image_decode_file(one, 20, 20, 0, good, &e), 0);
 
     /* The parallel decoder gives the same pixels as one-by-one decoding. */
     const char *paths[6] = {good, good, good, good, good, good};
     uint8_t many[6 * 20 * 20];
-    assert_int_equal(siam_image_decode_all(many, 20, 20, paths, 6, 2, &e), 0);
+    assert_int_equal(siam_image_decode_all(many, 20, 20, 0, paths, 6, 2, &e), 0);
     for (int i = 0; i < 6; i++)
         assert_memory_equal(many + i * 400, one, 400);
 
     /* The lowest failing index is reported, whatever the thread timing. */
     const char *mixed[6] = {good, good, text, good, empty, good};
-    assert_int_equal(siam_image_decode_all(many, 20, 20, mixed, 6, 2, &e), -1);
+    assert_int_equal(siam_image_decode_all(many, 20, 20, 0, mixed, 6, 2, &e), -1);
     char want[4400];
     snprintf(want, sizeof want, "%s: not a readable image (unknown image type)", text);
     assert_string_equal(e.msg, want);
-    assert_int_equal(siam_image_decode_file(one, 20, 20, empty, &e), -1);
+    assert_int_equal(siam_image_decode_file(one, 20, 20, 0, empty, &e), -1);
     snprintf(want, sizeof want, "%s: empty file (0 bytes), not an image", empty);
     assert_string_equal(e.msg, want);
-    assert_int_equal(siam_image_decode_file(one, 20, 20, missing, &e), -1);
+    assert_int_equal(siam_image_decode_file(one, 20, 20, 0, missing, &e), -1);
     snprintf(want, sizeof want, "%s: cannot open image: No such file or directory", missing);
     assert_string_equal(e.msg, want);
-    assert_int_equal(siam_image_decode_file(one, 20, 20, dir, &e), -1);
+    assert_int_equal(siam_image_decode_file(one, 20, 20, 0, dir, &e), -1);
     snprintf(want, sizeof want, "%s: cannot read image: Is a directory", dir);
     assert_string_equal(e.msg, want);
 
@@ -223,6 +223,42 @@ static void files_and_parallel_decode(void **state)
     free(dir);
 }
 
+/* crop cuts the centred square before resizing: pixel (x, y) of an image
+ * holding 10y + x comes back from (x0 + x, y0 + y), with an odd difference's
+ * extra pixel left at the bottom/right; too large a crop is an error. */
+static void crop_cuts_the_centre(void **state)
+{
+    (void)state;
+    unsigned char grey[7 * 8];
+    for (int y = 0; y < 7; y++)
+        for (int x = 0; x < 8; x++)
+            grey[y * 8 + x] = (unsigned char)(10 * y + x);
+    membuf m = {.n = 0};
+    assert_true(stbi_write_png_to_func(put, &m, 8, 7, 1, grey, 8));
+    uint8_t out[8 * 7];
+    siam_error e;
+    /* 8 wide, 7 high, crop 4: x0 = 2, y0 = 1 (7 - 4 = 3, the extra row below). */
+    assert_int_equal(siam_image_decode_memory(out, 4, 4, 4, m.b, (size_t)m.n, "c.png", &e), 0);
+    for (int y = 0; y < 4; y++)
+        for (int x = 0; x < 4; x++)
+            assert_int_equal(out[y * 4 + x], 10 * (y + 1) + x + 2);
+    /* crop 7 (the shorter side): x0 = 0 (8 - 7 = 1, the extra column right). */
+    assert_int_equal(siam_image_decode_memory(out, 7, 7, 7, m.b, (size_t)m.n, "c.png", &e), 0);
+    for (int y = 0; y < 7; y++)
+        for (int x = 0; x < 7; x++)
+            assert_int_equal(out[y * 7 + x], 10 * y + x);
+    /* crop 3 shrunk to 1x1: the mean of rows 2-4, columns 2-4 (22 .. 44). */
+    assert_int_equal(siam_image_decode_memory(out, 1, 1, 3, m.b, (size_t)m.n, "c.png", &e), 0);
+    assert_int_equal(out[0], 33);
+    /* crop 0 is the whole image. */
+    assert_int_equal(siam_image_decode_memory(out, 7, 8, 0, m.b, (size_t)m.n, "c.png", &e), 0);
+    assert_memory_equal(out, grey, sizeof grey);
+    assert_int_equal(siam_image_decode_memory(out, 4, 4, 8, m.b, (size_t)m.n, "c.png", &e), -1);
+    assert_string_equal(e.msg, "c.png: crop 8 is larger than the 8x7 image");
+    assert_int_equal(siam_image_decode_memory(out, 4, 4, -1, m.b, (size_t)m.n, "c.png", &e), -1);
+    assert_string_equal(e.msg, "c.png: crop -1: expected 0 (whole image) or a side in pixels");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -231,6 +267,7 @@ int main(void)
         cmocka_unit_test(other_sizes_and_copies),
         cmocka_unit_test(bad_bytes_give_clear_errors),
         cmocka_unit_test(files_and_parallel_decode),
+        cmocka_unit_test(crop_cuts_the_centre),
     };
     return cmocka_run_group_tests_name("data_images", tests, NULL, NULL);
 }

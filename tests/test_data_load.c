@@ -116,7 +116,7 @@ static void pairs_map_to_sorted_distinct_images(void **state)
     for (int i = 0; i < ps->images->count; i++) {
         char path[8400];
         snprintf(path, sizeof path, "%s/%s", f->root, ps->images->names[i]);
-        assert_int_equal(siam_image_decode_file(one, 32, 32, path, &e), 0);
+        assert_int_equal(siam_image_decode_file(one, 32, 32, 0, path, &e), 0);
         assert_memory_equal(ps->images->pixels + (size_t)i * 1024, one, 1024);
     }
     siam_pair_list_free(pl);
@@ -402,11 +402,56 @@ static void bench_runs_and_cleans_up(void **state)
     assert_int_equal(rmdir(scratch), 0);
 }
 
+/* A crop has its own cache file: the crop 0 cache is not reused, the
+ * cropped bank is each file decoded with that crop, the second load hits,
+ * and a cache whose header names another crop is stale. */
+static void crop_has_its_own_cache(void **state)
+{
+    fixture *f = *state;
+    siam_pairset_free(load_expect(f, 0, "cache rebuilt (no cache file)"));
+    char *whole = cache_file(f);
+    f->opt.crop = 30;
+    siam_pairset *ps = load_expect(f, 0, "cache rebuilt (no cache file)");
+    assert_int_equal(ps->images->crop, 30);
+    uint8_t one[32 * 32];
+    siam_error e;
+    for (int i = 0; i < ps->images->count; i++) {
+        char path[8400];
+        snprintf(path, sizeof path, "%s/%s", f->root, ps->images->names[i]);
+        assert_int_equal(siam_image_decode_file(one, 32, 32, 30, path, &e), 0);
+        assert_memory_equal(ps->images->pixels + (size_t)i * 1024, one, 1024);
+    }
+    siam_pairset_free(ps);
+    ps = load_expect(f, 1, "");
+    assert_int_equal(ps->images->crop, 30);
+    siam_pairset_free(ps);
+    char *cropped = cache_file(f);
+    assert_string_not_equal(cropped, whole);
+
+    /* The header's crop field (after the magic and four u32s) says 31. */
+    size_t len;
+    unsigned char *bytes = siam_fixture_read(cropped, &len);
+    uint32_t other = 31;
+    memcpy(bytes + 8 + 4 * 4, &other, sizeof other);
+    free(siam_fixture_write(f->cache, strrchr(cropped, '/') + 1, bytes, len));
+    siam_pairset_free(load_expect(f, 0, "cache rebuilt (stale: built for another crop)"));
+
+    /* Larger than the 48x48 images: the file at fault is named. */
+    f->opt.crop = 49;
+    siam_load_report rep;
+    assert_null(siam_pairset_load(f->train, f->root, &f->opt, &rep, &e));
+    assert_non_null(strstr(e.msg, ": crop 49 is larger than the 48x48 image"));
+    free(bytes);
+    free(whole);
+    free(cropped);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(pairs_map_to_sorted_distinct_images, setup, teardown),
         cmocka_unit_test_setup_teardown(cache_hit_and_invalidation, setup, teardown),
+        cmocka_unit_test_setup_teardown(crop_has_its_own_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(no_cache_and_env_cache_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(load_dir_and_people, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_inputs_name_file_and_line, setup, teardown),

@@ -101,7 +101,7 @@ static void written_set_is_lfw_shaped(void **state)
         for (int k = 1; k <= 5; k++) {
             snprintf(path, sizeof path, "%s/lfw-synthetic/Face_%04d/Face_%04d_%04d.png", dir, p,
                      p, k);
-            if (siam_image_decode_file(px, 40, 40, path, &e) != 0)
+            if (siam_image_decode_file(px, 40, 40, 0, path, &e) != 0)
                 fail_msg("%s", e.msg);
         }
     snprintf(path, sizeof path, "%s/lfw-synthetic/Face_0013", dir);

@@ -200,11 +200,38 @@ static void sampler_pairs_each_epoch(void **state)
     siam_pairset_free(base);
 }
 
+/* Validation images prepared with another crop than the training images
+ * would score the model on inputs it never saw: the trainer refuses. */
+static void validation_crop_must_match(void **state)
+{
+    toyset *s = *state;
+    siam_error err;
+    siam_pairset *val = siam_pairset_new(s->named, s->val->count, "cropped", &err);
+    assert_non_null(val);
+    memcpy(val->pairs, s->val->pairs, s->val->count * sizeof *val->pairs);
+    s->named->crop = 30;
+    siam_train_config tc;
+    siam_train_config_default(&tc);
+    tc.batch_size = 6;
+    rig r;
+    rig_open(&r, s->train, val, &tc, &err);
+    assert_null(r.t);
+    assert_string_equal(err.msg, "trainer: training images are cropped to 0, validation images "
+                                 "to 30 (0: whole image)");
+    rig_close(&r);
+    s->named->crop = 0;
+    rig_open(&r, s->train, val, &tc, &err);
+    assert_non_null(r.t);
+    rig_close(&r);
+    siam_pairset_free(val);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(threshold_chosen_on_validation),
         cmocka_unit_test(sampler_pairs_each_epoch),
+        cmocka_unit_test(validation_crop_must_match),
     };
     return cmocka_run_group_tests_name("train_options", tests, setup, teardown);
 }

@@ -195,6 +195,46 @@ test("files: pairs of image files decode like the loader", function()
   check.error("bad argument #1 to 'files' (at least one pair expected)", function() return siam.data.files({}) end)
 end)
 
+test("crop: each source cut to its centred square; a model keeps its training crop", function()
+  local ctr, cte = siam.data.load { root = info.dir, size = 32, crop = 16, cache = F.cache }
+  check.eq(ctr:info().crop, 16)
+  check.eq(train:info().crop, 0)
+  -- the loader's cropped pixels are the files' own, decoded with the same crop
+  local p = ctr:pair(3)
+  local one = siam.data.files({ { info.images .. "/" .. p.a, info.images .. "/" .. p.b } },
+                              { size = 32, crop = 16 })
+  check.eq(one:info().crop, 16)
+  local a, b = ctr:images(3)
+  local fa, fb = one:images(1)
+  check.eq(fa, a)
+  check.eq(fb, b)
+  check.truthy(a ~= (train:images(3)), "the crop changes the pixels")
+
+  local m = F.model()
+  check.eq(m.crop, nil)
+  siam.evaluate(m, testset, { examples = 0 }) -- an untrained model takes any crop
+  siam.fit(m, siam.optim.adam(), ctr:take(16), { epochs = 1, batch_size = 8 })
+  check.eq(m.crop, 16)
+  check.error("bad argument #2 to 'evaluate' (the pair set's images are cropped to 0, the "
+              .. "model was trained on images cropped to 16 (0: whole image); load the set with "
+              .. "crop=16)", function() return siam.evaluate(m, testset) end)
+  check.error_match("cropped to 0, the model was trained on images cropped to 16",
+                    function() return siam.fit(m, siam.optim.adam(), ctr, { val = testset }) end)
+  local path = F.tmpfile(".ckpt")
+  m:save(path)
+  local back = siam.load(path)
+  check.eq(back.crop, 16)
+  check.eq(siam.evaluate(back, cte).accuracy, siam.evaluate(m, cte).accuracy)
+  os.remove(path)
+  os.remove(path .. ".meta")
+
+  check.error_match("crop 33 is larger than the 32x32 image",
+                    function() return siam.data.load { root = info.dir, size = 32, crop = 33,
+                                                      cache = F.cache } end)
+  check.error("bad argument #1 to 'load' (option 'crop' must be in [0, 8192], got -1)",
+              function() return siam.data.load { root = info.dir, crop = -1 } end)
+end)
+
 test("close frees the set; using it afterwards is an error", function()
   local s = train:take(4)
   s:close()
