@@ -1,7 +1,7 @@
 /* Mixed-radix complex FFT (radices 2, 3, 4, 5, 7) that transforms 8
  * independent sequences at once, one per SIMD lane, plus the split and
  * merge steps that turn it into two real-input transforms with half
- * spectra. The conv path (conv2d_fft.c) batches thousands of same-size
+ * spectra. The conv path (conv2d_fft*.c) batches thousands of same-size
  * transforms, so vectorising across transforms keeps every butterfly a
  * plain 8-wide vector operation whatever the length; it does not handle
  * lengths with a prime factor above 7 (pad to siam_fft_size_fast).
