@@ -161,8 +161,9 @@ static void read_synth_options(lua_State *L, int arg, siam_synth_options *so)
 }
 
 /* siam.data.find{path=, size=, crop=, cache=, synthetic={...}, quiet=}: LFW from
- * path, $LFW_DIR or ./data/lfw, else the synthetic set; returns train, test
- * (View 1) and a table saying where they came from. */
+ * path, $LFW_DIR or ./data/lfw, else the synthetic set (loaded whole, whatever
+ * the crop); returns train, test (View 1) and a table saying where they came
+ * from. */
 static int data_find(lua_State *L)
 {
     static const char *const keys[] = { "path", "size", "cache", "synthetic", "quiet",
@@ -189,6 +190,15 @@ static int data_find(lua_State *L)
     siam_error err;
     if (siam_lfw_find(loc, path, &so, &err) < 0)
         return siam_lua_error(L, &err);
+    /* A crop is chosen for LFW's framing (the face in the middle of a wide
+     * frame); the synthetic stand-in's faces fill their images. */
+    if (loc->origin == SIAM_DATA_SYNTHETIC && lo.crop > 0) {
+        size_t used = strlen(loc->message);
+        snprintf(loc->message + used, sizeof loc->message - used,
+                 "\ndata: crop %d not applied: it is meant for LFW's framing, and the "
+                 "synthetic faces fill their images", lo.crop);
+        lo.crop = 0;
+    }
     if (!quiet) {
         fprintf(stderr, "%s\n", loc->message);
         fflush(stderr);

@@ -6,7 +6,9 @@
 --   fc (512; 4096 is the paper's), head (rich|l1), augment (flip|paper|off),
 --   extra (pairs drawn per epoch, 1760; 0 = none), base (0: the drawn pairs
 --   replace the training set's own each epoch; 1: added to them),
---   ema (decay, 0 = off), threshold (val|0.5), split (people|stratified).
+--   ema (decay, 0 = off), threshold (val|0.5), split (people|stratified),
+--   and common.lua's crop (140 here for LFW: its 250x250 images' centred
+--   140x140, where the face is; crop=0 keeps the whole image, as the seed did).
 local recipe = {}
 
 recipe.keys = { "epochs", "patience", "extra", "base", "ema", "lr", "l2", "init", "fc", "head",
@@ -14,6 +16,10 @@ recipe.keys = { "epochs", "patience", "extra", "base", "ema", "lr", "l2", "init"
 recipe.defaults = { epochs = 12, patience = 4, extra = 1760, base = 0, ema = 0, lr = 0.0001,
                     l2 = 0.0005, init = "pytorch", fc = 512, head = "rich", augment = "flip",
                     threshold = "val", split = "people" }
+
+-- The crop for LFW unless crop= is given (common.data): the centred 140x140
+-- of LFW's 250x250 images, about 1.25 times the face box.
+recipe.crop = 140
 
 -- The validation share of the training pairs.
 recipe.val = 0.2
@@ -48,7 +54,7 @@ end
 -- How the data must be loaded: with every image of the pairs' people when
 -- pairs are drawn from them.
 function recipe.load(opts)
-  return { all_of_people = opts.extra > 0 }
+  return { all_of_people = opts.extra > 0, crop = recipe.crop }
 end
 
 -- Whether the validation split is by identity (split=people): no

@@ -41,8 +41,7 @@ function common.args(known, defaults)
     os.exit(1)
   end
   opts.seed = opts.seed or siam.config.seed
-  opts.crop = opts.crop or 0
-  if math.type(opts.crop) ~= "integer" or opts.crop < 0 then
+  if opts.crop ~= nil and (math.type(opts.crop) ~= "integer" or opts.crop < 0) then
     io.stderr:write("siamlua: crop=", tostring(opts.crop),
                     ": expected 0 (whole image) or a side in pixels\n")
     os.exit(1)
@@ -73,7 +72,9 @@ end
 -- LFW View 1 (train, test) when found, else the synthetic set; find prints
 -- which on stderr. With subset=N the training set is cut to N pairs
 -- (stratified, seeded). load.all_of_people = true also puts every other
--- image of the pairs' people in the banks (for sample_pairs).
+-- image of the pairs' people in the banks (for sample_pairs); load.crop is
+-- the script's own default crop for LFW (crop= wins; the synthetic set is
+-- cropped only when crop= asks for it). opts.crop is set to the crop used.
 function common.data(opts, load)
   local train, test, info
   local all = load and load.all_of_people or false
@@ -84,9 +85,11 @@ function common.data(opts, load)
                                               quiet = false, all_of_people = all }
   else
     train, test, info = siam.data.find { path = opts.lfw, size = common.size(opts),
-                                         crop = opts.crop, cache = opts.cache, quiet = false,
+                                         crop = opts.crop or (load and load.crop),
+                                         cache = opts.cache, quiet = false,
                                          all_of_people = all }
   end
+  opts.crop = train:info().crop
   if opts.subset and opts.subset < #train then
     train = train:take(opts.subset, opts.seed)
   end

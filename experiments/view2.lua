@@ -11,7 +11,8 @@
 -- directory), out (view2: results/view2.csv and results/view2.json),
 -- best_recipe.lua's keys (epochs, patience, lr, l2, init, fc, head, augment,
 -- extra, base, ema, threshold, split; the defaults are best.lua's) and
--- common.lua's. Details and costs: docs/view2.md.
+-- common.lua's (crop: best.lua's 140 for LFW unless given). Details and
+-- costs: docs/view2.md.
 local dir = arg[0]:match("^(.*)/[^/]*$") or "."
 local common = dofile(dir .. "/common.lua")
 local recipe = dofile(dir .. "/best_recipe.lua")
@@ -63,20 +64,26 @@ elseif not exists(pairs_file) then
 end
 
 local size = common.size(opts)
-local load = { pairs = pairs_file, images = opts.images, size = size, crop = opts.crop,
-               cache = opts.cache,
+local load = { pairs = pairs_file, images = opts.images, size = size,
+               crop = opts.crop or recipe.crop, cache = opts.cache,
                all_of_people = recipe.load(opts).all_of_people }
 if load.images == nil then load.root = root end
 local loaded, set = pcall(siam.data.load, load)
 if not loaded then
   local msg = tostring(set):gsub("^[^:\n]+:%d+: ", "")
+  if msg:find(": crop %d+ is larger than") and opts.crop == nil then
+    msg = msg .. string.format("\n  (view2.lua cuts LFW's 250x250 images to their centred "
+                               .. "%dx%d by default; give crop=0 for whole images)", load.crop,
+                               load.crop)
+  end
   fail(msg .. (load.root and ("\n  (images looked for in the LFW directory " .. root
                               .. "; give images=DIR for another place)") or ""))
 end
 local checked, cerr = pcall(view2.check, set)
 if not checked then fail((tostring(cerr):gsub("^[^:\n]+:%d+: ", ""))) end
-print(string.format("data: View 2 pairs %s: %d pairs in %d folds, %dx%d images; folds %s",
-                    pairs_file, #set, set:folds(), size, size, table.concat(folds, ",")))
+print(string.format("data: View 2 pairs %s: %d pairs in %d folds, %dx%d images (crop %d); "
+                    .. "folds %s", pairs_file, #set, set:folds(), size, size, load.crop,
+                    table.concat(folds, ",")))
 
 local columns = { "fold", "train", "val", "test", "epochs", "best_epoch", "threshold",
                   "val_accuracy", "accuracy", "auc", "eer", "seconds" }

@@ -264,8 +264,15 @@ test("view2.lua: where it looked when pairs.txt is absent, and bad arguments", f
   _, err, code = run("", "experiments/view2.lua", "pairs=" .. pairs_file, "folds=0,3")
   check.eq(err, "view2: folds=0,3: 0 is not a fold number (1..10), e.g. folds=1,2\n")
   check.eq(code, 1)
-  _, err, code = run("", "experiments/view2.lua", "pairs=" .. info.train, "images=" .. info.images,
+  -- the default crop (LFW's) on 48x48 images: the error says how to turn it off
+  _, err, code = run("", "experiments/view2.lua", "pairs=" .. pairs_file, "images=" .. info.images,
                      "cache=" .. F.cache, "model=small")
+  check.contains(err, ": crop 140 is larger than the 48x48 image\n  (view2.lua cuts LFW's "
+                 .. "250x250 images to their centred 140x140 by default; give crop=0 for whole "
+                 .. "images)\n")
+  check.eq(code, 1)
+  _, err, code = run("", "experiments/view2.lua", "pairs=" .. info.train, "images=" .. info.images,
+                     "cache=" .. F.cache, "model=small", "crop=0")
   check.eq(err, "view2: " .. info.train .. ": the View 2 protocol needs a 10-fold pairs file "
            .. "(LFW's pairs.txt); this one has 1 fold (a View 1 file such as "
            .. "pairsDevTrain.txt?)\n")
@@ -283,10 +290,10 @@ test("view2.lua end to end: model=small, epochs=1, folds=1,2", function()
   local out, err, code = run("", "--threads", "1", "experiments/view2.lua",
                              "pairs=" .. pairs_file, "images=" .. info.images, "model=small",
                              "epochs=1", "extra=20", "folds=1,2", "cache=" .. F.cache,
-                             "results=" .. res)
+                             "results=" .. res, "crop=40")
   check.eq(code, 0, "exit status; stderr: " .. err)
   check.contains(out, "data: View 2 pairs " .. pairs_file .. ": 60 pairs in 10 folds, 48x48 "
-                 .. "images; folds 1,2\n")
+                 .. "images (crop 40); folds 1,2\n")
   check.truthy(out:find("\nfold 2: training on %d+ pairs, validation %d+ %(%d+ pairs across the "
                         .. "people boundary dropped%)\n"), "fold 2's sets\n" .. out)
   local a1 = tonumber(out:match("\nfold 1: test accuracy (%d%.%d+) at threshold"))
