@@ -1,5 +1,6 @@
--- Shared by the Lua tests that write files (loaded with dofile, not a test
--- file itself): fresh temporary folders and whole-file reads.
+-- Shared by the Lua tests that write files or start processes (loaded with
+-- dofile, not a test file itself): fresh temporary folders, whole-file reads
+-- and runs of the interpreter under test.
 local support = {}
 
 -- A fresh folder per call; the previous one is removed then (the last one
@@ -21,6 +22,33 @@ function support.read(path)
   local s = f:read("a")
   f:close()
   return s
+end
+
+-- s as one shell word.
+function support.shq(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+-- Runs the interpreter under test (support.interpreter, which the test file
+-- sets from harness.interpreter: this file does not see the harness) with
+-- `words`, stdin from /dev/null; opts.env is a "NAME=value ..." prefix,
+-- opts.cwd a folder to run in. Returns stdout, stderr and the exit status.
+function support.run(words, opts)
+  opts = opts or {}
+  local siam = assert(support.interpreter, "support.interpreter is not set")
+  if siam:sub(1, 1) ~= "/" then siam = os.getenv("PWD") .. "/" .. siam end -- for opts.cwd
+  local quoted = {}
+  for i, w in ipairs(words) do quoted[i] = support.shq(w) end
+  local out, err = os.tmpname(), os.tmpname()
+  local cd = opts.cwd and ("cd " .. support.shq(opts.cwd) .. " && ") or ""
+  local _, _, code = os.execute(string.format("%s%s %s %s >%s 2>%s </dev/null", cd,
+                                              opts.env or "", support.shq(siam),
+                                              table.concat(quoted, " "), support.shq(out),
+                                              support.shq(err)))
+  local o, e = support.read(out) or "", support.read(err) or ""
+  os.remove(out)
+  os.remove(err)
+  return o, e, code
 end
 
 return support

@@ -2,27 +2,14 @@
 -- error for each kind of bad input) and the experiment scripts' argument
 -- checking, each run as its own siamlua process.
 local F = dofile(harness.dir .. "/api_fixture.lua")
+local support = dofile(harness.dir .. "/support.lua")
+support.interpreter = harness.interpreter
 local train, testset, info = F.sets()
-local SIAM = harness.interpreter
-
-local function shq(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+local shq = support.shq
 
 -- Runs siamlua with the words; returns stdout, stderr, exit status.
 local function run(...)
-  local out, err = F.tmpfile(".out"), F.tmpfile(".err")
-  local words = {}
-  for i, w in ipairs { ... } do words[i] = shq(w) end
-  local cmd = string.format("%s %s >%s 2>%s </dev/null", shq(SIAM), table.concat(words, " "),
-                            shq(out), shq(err))
-  local _, _, code = os.execute(cmd)
-  local function slurp(p)
-    local f = io.open(p, "rb")
-    local s = f and f:read("a") or ""
-    if f then f:close() end
-    os.remove(p)
-    return s
-  end
-  return slurp(out), slurp(err), code
+  return support.run({ ... })
 end
 
 local model = F.model()
@@ -161,17 +148,8 @@ test("find's synthetic stand-in is loaded whole whatever the crop, and says so",
   local script = "local tr = siam.data.find{crop = 140, synthetic = {identities = 24, images = 4, "
                  .. "train_pairs = 40, test_pairs = 20}, cache = " .. string.format("%q", F.cache)
                  .. ", quiet = false} print('crop ' .. tr:info().crop)"
-  local out, err = F.tmpfile(".out"), F.tmpfile(".err")
   -- from an empty directory with $LFW_DIR empty: no LFW anywhere
-  local siam_abs = SIAM:sub(1, 1) == "/" and SIAM or (os.getenv("PWD") .. "/" .. SIAM)
-  local _, _, code = os.execute(string.format("cd %s && LFW_DIR= %s -e %s >%s 2>%s", shq(dir),
-                                              shq(siam_abs), shq(script), shq(out), shq(err)))
-  local fo, fe = assert(io.open(out)), assert(io.open(err))
-  local o, e = fo:read("a"), fe:read("a")
-  fo:close()
-  fe:close()
-  os.remove(out)
-  os.remove(err)
+  local o, e, code = support.run({ "-e", script }, { env = "LFW_DIR=", cwd = dir })
   os.execute("rm -rf " .. shq(dir))
   check.eq(code, 0, "stderr: " .. e)
   check.eq(o, "crop 0\n")

@@ -4,8 +4,8 @@
 -- mismatched pairs each.
 local F = dofile(harness.dir .. "/api_fixture.lua")
 local support = dofile(harness.dir .. "/support.lua")
+support.interpreter = harness.interpreter
 local view2 = require "siam.view2"
-local SIAM = harness.interpreter
 
 -- data=tiny's set (experiments/common.lua) at the small model's 48x48.
 local _, _, info = siam.data.synthetic { identities = 24, images = 4, train_pairs = 40,
@@ -227,16 +227,12 @@ test("run: each fold trained on its own sets, evaluated, summarised", function()
   check.near(result.se, math.abs(accs[1] - accs[2]) / 2, 1e-12, "S_E of two values")
 end)
 
-local function shq(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+local shq = support.shq
 
--- Runs siamlua with the words; returns stdout, stderr, exit status.
+-- Runs siamlua with the words after the env prefix; returns stdout, stderr,
+-- exit status.
 local function run(env, ...)
-  local words = {}
-  for i, w in ipairs { ... } do words[i] = shq(w) end
-  local out, err = tmp .. "/run.out", tmp .. "/run.err"
-  local _, _, code = os.execute(string.format("%s %s %s >%s 2>%s </dev/null", env, shq(SIAM),
-                                              table.concat(words, " "), shq(out), shq(err)))
-  return support.read(out) or "", support.read(err) or "", code
+  return support.run({ ... }, { env = env })
 end
 
 test("view2.lua: where it looked when pairs.txt is absent, and bad arguments", function()
