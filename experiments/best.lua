@@ -3,10 +3,10 @@
 -- (where the face is), PyTorch-style initialisation with Adam at a low
 -- learning rate for up to 30 epochs, a 512-unit embedding with the rich
 -- distance head (|a-b|, (a-b)^2, cosine), the paper's affine augmentation
--- plus horizontal flips, L2 weight decay, fresh training pairs drawn every epoch from the images of
--- the training people (validation people kept out), early stopping on
--- validation accuracy (at the validation threshold) and the decision
--- threshold chosen on validation.
+-- plus horizontal flips, L2 weight decay, fresh training pairs drawn every
+-- epoch from the images of the training people (validation people kept out),
+-- early stopping on validation accuracy (at the validation threshold) and the
+-- decision threshold chosen on validation.
 -- Reports the test accuracy at that threshold (and at 0.5 for comparison).
 --   siamlua experiments/best.lua seed=1             (paper network, 105x105)
 --   siamlua experiments/best.lua epochs=2 model=small seed=2

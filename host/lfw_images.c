@@ -144,7 +144,8 @@ int siam_image_decode_all(uint8_t *pixels, int H, int W, int crop, const char *c
         threads = count;
     if (threads > 64)
         threads = 64;
-    decode_job job = {.pixels = pixels, .H = H, .W = W, .crop = crop, .paths = paths, .count = count};
+    decode_job job = {.pixels = pixels, .H = H, .W = W, .crop = crop, .paths = paths,
+                      .count = count};
     atomic_init(&job.next, 0);
     atomic_init(&job.first_bad, count);
     pthread_mutex_init(&job.lock, NULL);
