@@ -15,6 +15,12 @@ function support.tmpdir()
   return p
 end
 
+-- Removes the last folder tmpdir made (call from a file's last test).
+function support.cleanup()
+  if last_tmp then os.execute("rm -rf '" .. last_tmp .. "'") end
+  last_tmp = nil
+end
+
 -- The whole file as a string, or nil when it cannot be opened.
 function support.read(path)
   local f = io.open(path, "rb")

@@ -180,6 +180,4 @@ test("bad --shard values are refused before anything runs", function()
   check.eq(read(root .. "/starts.log"), nil)
 end)
 
-test("cleanup", function()
-  if last_tmp then os.execute("rm -rf '" .. last_tmp .. "'") end
-end)
+test("cleanup", support.cleanup)

@@ -170,6 +170,4 @@ test("plot arguments are checked", function()
   check.contains(err, "/nonexistent/plots")
 end)
 
-test("cleanup", function()
-  if last_tmp then os.execute("rm -rf '" .. last_tmp .. "'") end
-end)
+test("cleanup", support.cleanup)

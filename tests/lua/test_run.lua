@@ -4,25 +4,10 @@
 local Run = require "siam.run"
 local fake = dofile(harness.dir .. "/fake_fit.lua")
 
--- A fresh folder per test; the previous test's is removed then (the last
--- one stays, to look at when a test fails).
-local last_tmp
-local function tmpdir()
-  if last_tmp then os.execute("rm -rf '" .. last_tmp .. "'") end
-  local p = os.tmpname()
-  os.remove(p)
-  assert(siam.io.mkdir_p(p))
-  last_tmp = p
-  return p
-end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+-- A fresh folder per test (support.tmpdir); the last one is removed by the
+-- cleanup test.
+local support = dofile(harness.dir .. "/support.lua")
+local tmpdir, read = support.tmpdir, support.read
 
 local function lines(s)
   local out = {}
@@ -238,6 +223,4 @@ test("the event file written from Lua decodes with protoc", function()
   check.truthy(found, "acc/val at step 1")
 end)
 
-test("cleanup", function()
-  if last_tmp then os.execute("rm -rf '" .. last_tmp .. "'") end
-end)
+test("cleanup", support.cleanup)
