@@ -67,6 +67,19 @@ static siam_pairset *load(fixture *f, const char *pairs, siam_load_report *rep)
     return ps;
 }
 
+/* Each bank image (32x32) is its file decoded on its own with `crop`. */
+static void assert_bank_is_each_file(const fixture *f, const siam_pairset *ps, int crop)
+{
+    uint8_t one[32 * 32];
+    siam_error e;
+    for (int i = 0; i < ps->images->count; i++) {
+        char path[8400];
+        snprintf(path, sizeof path, "%s/%s", f->root, ps->images->names[i]);
+        assert_int_equal(siam_image_decode_file(one, 32, 32, crop, path, &e), 0);
+        assert_memory_equal(ps->images->pixels + (size_t)i * 1024, one, 1024);
+    }
+}
+
 static void pairs_map_to_sorted_distinct_images(void **state)
 {
     fixture *f = *state;
@@ -111,14 +124,7 @@ static void pairs_map_to_sorted_distinct_images(void **state)
         assert_true(ps->pairs[i].label == (i < 10 ? 1.0f : 0.0f));
         assert_int_equal(ps->pairs[i].fold, 0);
     }
-    /* Each bank image is the file decoded on its own. */
-    uint8_t one[32 * 32];
-    for (int i = 0; i < ps->images->count; i++) {
-        char path[8400];
-        snprintf(path, sizeof path, "%s/%s", f->root, ps->images->names[i]);
-        assert_int_equal(siam_image_decode_file(one, 32, 32, 0, path, &e), 0);
-        assert_memory_equal(ps->images->pixels + (size_t)i * 1024, one, 1024);
-    }
+    assert_bank_is_each_file(f, ps, 0);
     siam_pair_list_free(pl);
     siam_pairset_free(ps);
 }
@@ -413,14 +419,7 @@ static void crop_has_its_own_cache(void **state)
     f->opt.crop = 30;
     siam_pairset *ps = load_expect(f, 0, "cache rebuilt (no cache file)");
     assert_int_equal(ps->images->crop, 30);
-    uint8_t one[32 * 32];
-    siam_error e;
-    for (int i = 0; i < ps->images->count; i++) {
-        char path[8400];
-        snprintf(path, sizeof path, "%s/%s", f->root, ps->images->names[i]);
-        assert_int_equal(siam_image_decode_file(one, 32, 32, 30, path, &e), 0);
-        assert_memory_equal(ps->images->pixels + (size_t)i * 1024, one, 1024);
-    }
+    assert_bank_is_each_file(f, ps, 30);
     siam_pairset_free(ps);
     ps = load_expect(f, 1, "");
     assert_int_equal(ps->images->crop, 30);
@@ -439,6 +438,7 @@ static void crop_has_its_own_cache(void **state)
     /* Larger than the 48x48 images: the file at fault is named. */
     f->opt.crop = 49;
     siam_load_report rep;
+    siam_error e;
     assert_null(siam_pairset_load(f->train, f->root, &f->opt, &rep, &e));
     assert_non_null(strstr(e.msg, ": crop 49 is larger than the 48x48 image"));
     free(bytes);
