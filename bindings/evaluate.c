@@ -60,10 +60,11 @@ static void push_outcome(lua_State *L, const siam_pairset *ps, const float *prob
     }
 }
 
-/* siam.evaluate(model, set[, {threshold=model.threshold, examples=3}]) */
+/* siam.evaluate(model, set[, {threshold=model.threshold, examples=3,
+ * tta=model.tta}]) */
 static int evaluate(lua_State *L)
 {
-    static const char *const keys[] = { "threshold", "examples", NULL };
+    static const char *const keys[] = { "threshold", "examples", "tta", NULL };
     siam_lua_model *lm = siam_lua_checkmodel(L, 1);
     siam_pairset *ps = siam_lua_checkpairset(L, 2);
     siam_lua_opts_check(L, 3, keys);
@@ -71,12 +72,13 @@ static int evaluate(lua_State *L)
     if (!(thr >= 0.0 && thr <= 1.0))
         return siam_lua_argerrorf(L, 3, "option 'threshold' must be in [0, 1], got %f", thr);
     int k = (int)siam_lua_opt_integer(L, 3, "examples", 3, 0, 1000000);
+    siam_tta tta = siam_lua_opt_tta(L, 3, "tta", lm->tta);
     siam_lua_model_check_set(L, 2, lm, ps);
     size_t n = ps->count;
     float *probs = lua_newuserdatauv(L, 2 * n * sizeof(float), 0);
     float *labels = probs + n;
     ranked *r = lua_newuserdatauv(L, n * sizeof *r, 0);
-    siam_lua_model_predict(L, lm, ps, probs);
+    siam_lua_model_predict(L, lm, ps, tta, probs);
     for (size_t i = 0; i < n; i++)
         labels[i] = ps->pairs[i].label;
     float t = (float)thr;
@@ -88,6 +90,7 @@ static int evaluate(lua_State *L)
     siam_lua_setnumber(L, "loss", siam_metrics_bce(probs, labels, n));
     siam_lua_setnumber(L, "accuracy", siam_metrics_accuracy(probs, labels, n, t));
     siam_lua_setnumber(L, "threshold", t);
+    siam_lua_setstring(L, "tta", siam_tta_name(tta));
     lua_createtable(L, 0, 4);
     siam_lua_setinteger(L, "tp", (lua_Integer)c.tp);
     siam_lua_setinteger(L, "fp", (lua_Integer)c.fp);
@@ -95,15 +98,20 @@ static int evaluate(lua_State *L)
     siam_lua_setinteger(L, "fn", (lua_Integer)c.fn);
     lua_setfield(L, res, "confusion");
     siam_error err;
-    double auc, eer, best_acc;
-    float eer_thr, best_thr;
+    double auc, eer, best_acc, best_bal;
+    float eer_thr, best_thr, bal_thr;
     /* AUC, EER and the best threshold need both classes; with one they are
      * absent (nil) rather than an error. */
     if (c.tp + c.fn > 0 && c.fp + c.tn > 0) {
         if (siam_metrics_auc(&auc, probs, labels, n, &err) < 0 ||
             siam_metrics_eer(&eer, &eer_thr, probs, labels, n, &err) < 0 ||
-            siam_metrics_best_threshold(&best_thr, &best_acc, probs, labels, n, &err) < 0)
+            siam_metrics_best_threshold(&best_thr, &best_acc, probs, labels, n, &err) < 0 ||
+            siam_metrics_best_threshold_balanced(&bal_thr, &best_bal, probs, labels, n, &err) < 0)
             return siam_lua_error(L, &err);
+        siam_lua_setnumber(L, "balanced_accuracy",
+                           siam_metrics_balanced_accuracy(probs, labels, n, t));
+        siam_lua_setnumber(L, "best_balanced_threshold", bal_thr);
+        siam_lua_setnumber(L, "best_balanced_accuracy", best_bal);
         siam_lua_setnumber(L, "auc", auc);
         siam_lua_setnumber(L, "eer", eer);
         siam_lua_setnumber(L, "eer_threshold", eer_thr);

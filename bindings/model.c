@@ -61,6 +61,7 @@ static siam_lua_model *push_empty_model(lua_State *L, const char *device)
     box->ptr = lm;
     lm->threshold = 0.5;
     lm->crop = -1;
+    lm->tta = SIAM_TTA_NONE;
     siam_error err;
     lm->be = siam_backend_open(device, (int)siam_lua_config_integer(L, "threads", 0),
                                cpu_ops, &err);
@@ -122,11 +123,17 @@ void siam_lua_model_check_set(lua_State *L, int arg, const siam_lua_model *lm,
 }
 
 void siam_lua_model_predict(lua_State *L, siam_lua_model *lm, const siam_pairset *ps,
-                            float *probs)
+                            siam_tta tta, float *probs)
 {
     siam_error err;
-    if (siam_model_predict(lm->m, ps, NULL, SIAM_DATA_MEAN, SIAM_DATA_STD, probs, &err) < 0)
+    if (siam_model_predict(lm->m, ps, NULL, SIAM_DATA_MEAN, SIAM_DATA_STD, tta, probs, &err) < 0)
         siam_lua_error(L, &err);
+}
+
+siam_tta siam_lua_opt_tta(lua_State *L, int arg, const char *key, siam_tta def)
+{
+    static const char *const names[] = { "none", "flip", NULL };
+    return (siam_tta)siam_lua_opt_choice(L, arg, key, (int)def, names);
 }
 
 /* Reads a 4-entry integer array option (channels, kernels). */
@@ -240,7 +247,7 @@ static int model_forward(lua_State *L)
         siam_pairset *ps = siam_lua_checkpairset(L, 2);
         siam_lua_model_check_set(L, 2, lm, ps);
         float *probs = lua_newuserdatauv(L, ps->count * sizeof(float), 0);
-        siam_lua_model_predict(L, lm, ps, probs);
+        siam_lua_model_predict(L, lm, ps, lm->tta, probs);
         push_probs(L, probs, ps->count);
         return 1;
     }
@@ -374,6 +381,8 @@ static int write_meta(const char *path, const siam_lua_model *lm, siam_error *er
             (unsigned long long)lm->seed);
     if (lm->crop >= 0)
         fprintf(f, "crop %d\n", lm->crop);
+    if (lm->tta != SIAM_TTA_NONE)
+        fprintf(f, "tta %s\n", siam_tta_name(lm->tta));
     if (fclose(f) != 0)
         return siam_fail(err, "%s: cannot write: %s", meta, strerror(errno));
     return 0;
@@ -410,6 +419,10 @@ static int read_meta(const char *path, siam_lua_model *lm, siam_error *err)
                 rc = siam_fail(err, "%s:%d: bad crop '%s'", meta, line, value);
             else
                 lm->crop = (int)c;
+        } else if (strcmp(key, "tta") == 0) {
+            if (siam_tta_parse(value, &lm->tta) < 0)
+                rc = siam_fail(err, "%s:%d: bad tta '%s' (expected none or flip)", meta, line,
+                               value);
         }
     }
     fclose(f);
@@ -501,7 +514,7 @@ static void push_config(lua_State *L, const siam_lua_model *lm)
     siam_lua_setstring(L, "embed", siam_embed_act_name(c->embed_act));
 }
 
-/* m.threshold, m.device, m.init, m.seed, m.crop (nil until trained), m.numel,
+/* m.threshold, m.tta, m.device, m.init, m.seed, m.crop (nil until trained), m.numel,
  * m.training, m.config, m.batch; methods otherwise. */
 static int model_index(lua_State *L)
 {
@@ -521,6 +534,8 @@ static int model_index(lua_State *L)
             lua_pushinteger(L, lm->crop);
         else if (strcmp(key, "crop") == 0)
             lua_pushnil(L);
+        else if (strcmp(key, "tta") == 0)
+            lua_pushstring(L, siam_tta_name(lm->tta));
         else if (strcmp(key, "numel") == 0)
             lua_pushinteger(L, (lua_Integer)siam_model_numel(lm->m));
         else if (strcmp(key, "training") == 0)
@@ -543,8 +558,16 @@ static int model_newindex(lua_State *L)
 {
     siam_lua_model *lm = siam_lua_checkmodel(L, 1);
     const char *key = luaL_checkstring(L, 2);
+    if (strcmp(key, "tta") == 0) {
+        const char *name = lua_type(L, 3) == LUA_TSTRING ? lua_tostring(L, 3) : NULL;
+        if (name == NULL || siam_tta_parse(name, &lm->tta) < 0)
+            return luaL_error(L, "siam.Model: tta must be \"none\" or \"flip\", got %s",
+                              name ? name : luaL_typename(L, 3));
+        return 0;
+    }
     if (strcmp(key, "threshold") != 0)
-        return luaL_error(L, "siam.Model: field '%s' cannot be set (only 'threshold')", key);
+        return luaL_error(L, "siam.Model: field '%s' cannot be set (only 'threshold' and "
+                             "'tta')", key);
     if (lua_type(L, 3) != LUA_TNUMBER)
         return luaL_error(L, "siam.Model: threshold must be a number, got %s",
                           luaL_typename(L, 3));

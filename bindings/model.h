@@ -9,6 +9,7 @@
 #include "bindings/backend.h"
 #include "host/dataset.h"
 #include "host/model.h"
+#include "host/train.h"
 
 #define SIAM_MODEL_MT "siam.Model"
 
@@ -23,6 +24,7 @@ typedef struct siam_lua_model {
     double threshold; /* a pair is a match when p >= threshold */
     int crop;         /* the crop of the images it was trained on (set by fit, kept in
                        * <ckpt>.meta); -1: not known (never trained here) */
+    siam_tta tta;     /* test-time augmentation of evaluate and forward (kept in .meta) */
     int busy;         /* fit is training it: close and rebuild are refused */
 } siam_lua_model;
 
@@ -42,9 +44,14 @@ void siam_lua_model_reserve(lua_State *L, siam_lua_model *lm, int batch);
 void siam_lua_model_check_set(lua_State *L, int arg, const siam_lua_model *lm,
                               const siam_pairset *ps);
 
-/* Probabilities of every pair of ps (evaluation mode) into probs
- * (ps->count floats). Raises a Lua error on failure. */
+/* Probabilities of every pair of ps (evaluation mode, with test-time
+ * augmentation tta) into probs (ps->count floats). Raises a Lua error on
+ * failure. */
 void siam_lua_model_predict(lua_State *L, siam_lua_model *lm, const siam_pairset *ps,
-                            float *probs);
+                            siam_tta tta, float *probs);
+
+/* Reads a tta name ("none" or "flip") from option `key` of the table at
+ * arg, def when absent; raises a Lua argument error for any other value. */
+siam_tta siam_lua_opt_tta(lua_State *L, int arg, const char *key, siam_tta def);
 
 #endif

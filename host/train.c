@@ -159,9 +159,11 @@ static int assemble(siam_model *m, const uint8_t *images, const int32_t *idx_dev
 }
 
 /* Eval-mode pass over a laid-out set: mean loss (may be NULL) and the
- * probabilities of every pair. */
+ * probabilities of every pair. aug: NULL, or a fixed transform of every
+ * image (test-time augmentation); its draws do not depend on the slot. */
 static int eval_pass(siam_model *m, const uint8_t *images, const dev_pairs *d, float mean,
-                     float std, double *loss, float *probs, siam_error *err)
+                     float std, const siam_augment *aug, double *loss, float *probs,
+                     siam_error *err)
 {
     const siam_ops *o = siam_model_ops(m);
     siam_ctx *c = siam_model_ctx(m);
@@ -172,7 +174,7 @@ static int eval_pass(siam_model *m, const uint8_t *images, const dev_pairs *d, f
     for (size_t s = 0; s < d->n && rc == 0; s += (size_t)batch) {
         int nb = d->n - s < (size_t)batch ? (int)(d->n - s) : batch;
         float l = 0.0f;
-        rc = assemble(m, images, d->idx, s, nb, mean, std, NULL, 0, 0, err);
+        rc = assemble(m, images, d->idx, s, nb, mean, std, aug, 0, 0, err);
         if (!rc)
             rc = siam_model_forward(m, nb, err);
         if (!rc)
@@ -521,7 +523,7 @@ int siam_trainer_evaluate(siam_trainer *t, const siam_pairset *ps, double *loss,
         rc = dev_pairs_upload(t->ops, t->ctx, &d, idx, labels, err);
     }
     if (!rc)
-        rc = eval_pass(t->m, images, &d, t->cfg.mean, t->cfg.std, loss, out, err);
+        rc = eval_pass(t->m, images, &d, t->cfg.mean, t->cfg.std, NULL, loss, out, err);
     if (!rc && acc)
         *acc = accuracy_of(ps, out, siam_trainer_threshold(t));
     dev_pairs_free(t->ops, t->ctx, &d);
@@ -532,8 +534,34 @@ int siam_trainer_evaluate(siam_trainer *t, const siam_pairset *ps, double *loss,
     return rc;
 }
 
+/* Every image mirrored left-right and nothing else: the augmenter with
+ * each affine component off and a flip probability of 1. */
+static void mirror_settings(siam_augment *a)
+{
+    siam_augment_defaults(a);
+    a->enabled = 1;
+    a->p_component = 0.0f;
+    a->p_flip = 1.0f;
+}
+
+const char *siam_tta_name(siam_tta tta)
+{
+    return tta == SIAM_TTA_FLIP ? "flip" : "none";
+}
+
+int siam_tta_parse(const char *name, siam_tta *tta)
+{
+    if (strcmp(name, "none") == 0)
+        *tta = SIAM_TTA_NONE;
+    else if (strcmp(name, "flip") == 0)
+        *tta = SIAM_TTA_FLIP;
+    else
+        return -1;
+    return 0;
+}
+
 int siam_model_predict(siam_model *m, const siam_pairset *ps, const uint8_t *images_dev,
-                       float mean, float std, float *probs, siam_error *err)
+                       float mean, float std, siam_tta tta, float *probs, siam_error *err)
 {
     const siam_ops *o = siam_model_ops(m);
     siam_ctx *c = siam_model_ctx(m);
@@ -555,7 +583,20 @@ int siam_model_predict(siam_model *m, const siam_pairset *ps, const uint8_t *ima
         rc = dev_pairs_upload(o, c, &d, idx, labels, err);
     }
     if (!rc)
-        rc = eval_pass(m, images_dev, &d, mean, std, NULL, probs, err);
+        rc = eval_pass(m, images_dev, &d, mean, std, NULL, NULL, probs, err);
+    if (!rc && tta == SIAM_TTA_FLIP) {
+        if (!o->augment_batch) {
+            rc = siam_fail(err, "predict: tta 'flip' needs the augmentation op, which this "
+                                "backend lacks");
+        } else {
+            /* labels has room for ps->count floats and is no longer needed. */
+            siam_augment mirror;
+            mirror_settings(&mirror);
+            rc = eval_pass(m, images_dev, &d, mean, std, &mirror, NULL, labels, err);
+            for (size_t i = 0; !rc && i < ps->count; i++)
+                probs[i] = 0.5f * (probs[i] + labels[i]);
+        }
+    }
     dev_pairs_free(o, c, &d);
     o->mem_free(c, own);
     free(idx);
@@ -663,7 +704,7 @@ static int epoch_end(siam_trainer *t, siam_train_event *ev, int e, double lr, do
     const siam_train_config *cfg = &t->cfg;
     double vl = NAN, va = NAN;
     if (t->val) {
-        if (eval_pass(t->m, t->val_images, &t->va, cfg->mean, cfg->std, &vl, t->probs, err))
+        if (eval_pass(t->m, t->val_images, &t->va, cfg->mean, cfg->std, NULL, &vl, t->probs, err))
             return -1;
         va = accuracy_of(t->val, t->probs, cfg->threshold);
         if (cfg->threshold_from_val) {

@@ -147,10 +147,19 @@ int siam_trainer_history_set(siam_trainer *t, int count, const char *const *name
 /* Device copy of an image bank (count*H*W bytes); free with ops->mem_free. */
 uint8_t *siam_images_to_device(const siam_ops *ops, siam_ctx *ctx, const siam_images *im,
                                siam_error *err);
+/* Test-time augmentation of a prediction. SIAM_TTA_FLIP: the mean of the
+ * pair's probability and of its mirror image's (both faces flipped
+ * left-right), the symmetry that flip augmentation trains for; it costs a
+ * second forward pass. */
+typedef enum siam_tta { SIAM_TTA_NONE = 0, SIAM_TTA_FLIP = 1 } siam_tta;
+/* "none" / "flip"; parse returns -1 for any other name. */
+const char *siam_tta_name(siam_tta tta);
+int siam_tta_parse(const char *name, siam_tta *tta);
+
 /* Probabilities of every pair of ps (eval mode, batches of the model's
  * max_batch) into probs (ps->count). images_dev: the bank on the device, or
  * NULL to upload it for this call. */
 int siam_model_predict(siam_model *m, const siam_pairset *ps, const uint8_t *images_dev,
-                       float mean, float std, float *probs, siam_error *err);
+                       float mean, float std, siam_tta tta, float *probs, siam_error *err);
 
 #endif

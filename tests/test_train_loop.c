@@ -1,7 +1,8 @@
 /* The training loop on a small configuration and a synthetic pair set:
  * overfitting 32 pairs, batching (drop_last), the StepLR and hook-set
  * learning rates, the stop flag, the NaN stop, early stopping inside the
- * loop, and resume-from-checkpoint == uninterrupted, bit for bit. */
+ * loop, resume-from-checkpoint == uninterrupted, bit for bit, and the flip
+ * test-time augmentation of prediction. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -140,7 +141,7 @@ static void overfits_32_pairs(void **state)
      * upload agrees with the trainer's evaluation and the 100%. */
     float probs[32], probs2[32];
     double loss, acc;
-    assert_int_equal(siam_model_predict(r.m, s->train, NULL, 0.0f, 1.0f, probs, &err), 0);
+    assert_int_equal(siam_model_predict(r.m, s->train, NULL, 0.0f, 1.0f, SIAM_TTA_NONE, probs, &err), 0);
     assert_int_equal(siam_trainer_evaluate(r.t, s->train, &loss, &acc, probs2, &err), 0);
     assert_memory_equal(probs, probs2, sizeof probs);
     float y[32];
@@ -152,6 +153,56 @@ static void overfits_32_pairs(void **state)
     /* Prediction leaves the model in training mode. */
     assert_int_equal(siam_model_training(r.m), 1);
     rig_close(&r);
+}
+
+/* Flip test-time augmentation: each probability is the mean of the pair's
+ * own and of the pair with both images mirrored left-right, here built by
+ * hand as a second image bank. */
+static void flip_tta_is_the_mean_of_pair_and_mirror(void **state)
+{
+    toyset *s = *state;
+    siam_error err;
+    siam_ctx_options o = { .threads = 1 };
+    siam_ctx *ctx = siam_ops_cpu.ctx_new(&o, &err);
+    assert_non_null(ctx);
+    siam_model_config cfg;
+    small_config(&cfg, 0.0f);
+    siam_model *m = siam_model_new(&siam_ops_cpu, ctx, &cfg, MAXB, &err);
+    assert_non_null(m);
+    assert_int_equal(siam_model_init(m, SIAM_INIT_PYTORCH, 21, &err), 0);
+    siam_images mirrored = s->toy.images;
+    size_t px = (size_t)mirrored.count * SIDE * SIDE;
+    mirrored.pixels = malloc(px);
+    assert_non_null(mirrored.pixels);
+    for (size_t row = 0; row < px / SIDE; row++)
+        for (int x = 0; x < SIDE; x++)
+            mirrored.pixels[row * SIDE + x] = s->toy.images.pixels[row * SIDE + SIDE - 1 - x];
+    siam_pairset flipped = *s->train;
+    flipped.images = &mirrored;
+    float plain[32], mirror[32], tta[32];
+    assert_int_equal(siam_model_predict(m, s->train, NULL, 0.1f, 0.3f, SIAM_TTA_NONE, plain,
+                                        &err), 0);
+    assert_int_equal(siam_model_predict(m, &flipped, NULL, 0.1f, 0.3f, SIAM_TTA_NONE, mirror,
+                                        &err), 0);
+    assert_int_equal(siam_model_predict(m, s->train, NULL, 0.1f, 0.3f, SIAM_TTA_FLIP, tta,
+                                        &err), 0);
+    double moved = 0.0;
+    for (int i = 0; i < 32; i++) {
+        assert_float_equal(tta[i], 0.5f * (plain[i] + mirror[i]), 1e-6);
+        moved = fmax(moved, fabs((double)tta[i] - (double)plain[i]));
+    }
+    /* The noise images are not symmetric, so the mirror changes the answer. */
+    assert_true(moved > 1e-4);
+    siam_tta t;
+    assert_int_equal(siam_tta_parse("flip", &t), 0);
+    assert_int_equal(t, SIAM_TTA_FLIP);
+    assert_string_equal(siam_tta_name(t), "flip");
+    assert_int_equal(siam_tta_parse("none", &t), 0);
+    assert_int_equal(t, SIAM_TTA_NONE);
+    assert_int_equal(siam_tta_parse("mirror", &t), -1);
+    free(mirrored.pixels);
+    siam_model_free(m);
+    siam_ops_cpu.ctx_free(ctx);
 }
 
 typedef struct batch_log {
@@ -533,6 +584,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(overfits_32_pairs),
+        cmocka_unit_test(flip_tta_is_the_mean_of_pair_and_mirror),
         cmocka_unit_test(batches_keep_or_drop_the_last),
         cmocka_unit_test(steplr_and_hook_set_the_lr),
         cmocka_unit_test(stop_flag_ends_training_at_a_batch),

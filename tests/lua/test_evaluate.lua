@@ -68,6 +68,49 @@ test("threshold option and model.threshold move the decision", function()
   m.threshold = 0.5
 end)
 
+test("balanced accuracy at the threshold and its best threshold match a naive count", function()
+  local e = siam.evaluate(m, testset)
+  local function balanced(t)
+    local tp, pos, tn, neg = 0, 0, 0, 0
+    for i, p in ipairs(e.probs) do
+      if labels[i] == 1 then
+        pos = pos + 1
+        if p >= t then tp = tp + 1 end
+      else
+        neg = neg + 1
+        if p < t then tn = tn + 1 end
+      end
+    end
+    return (tp / pos + tn / neg) / 2
+  end
+  check.near(e.balanced_accuracy, balanced(0.5), 1e-12)
+  local best = 0
+  for _, t in ipairs(e.probs) do best = math.max(best, balanced(t)) end
+  check.near(e.best_balanced_accuracy, best, 1e-12)
+  check.near(balanced(e.best_balanced_threshold), best, 1e-12)
+end)
+
+test("tta: flip averages each pair with its mirror image; model.tta is the default", function()
+  local plain = siam.evaluate(m, testset, { tta = "none" })
+  local flip = siam.evaluate(m, testset, { tta = "flip" })
+  check.eq(plain.tta, "none")
+  check.eq(flip.tta, "flip")
+  check.eq(m.tta, "none")
+  check.eq(plain.probs, m:forward(testset))
+  local moved = 0
+  for i = 1, #plain.probs do moved = math.max(moved, math.abs(flip.probs[i] - plain.probs[i])) end
+  check.truthy(moved > 1e-4, "the mirror changes some probability, by " .. moved)
+  m.tta = "flip"
+  check.eq(siam.evaluate(m, testset).probs, flip.probs)
+  check.eq(m:forward(testset), flip.probs)
+  check.eq(siam.evaluate(m, testset, { tta = "none" }).probs, plain.probs)
+  m.tta = "none"
+  check.error_match("option 'tta'", function() return siam.evaluate(m, testset, { tta = "mirror" }) end)
+  check.error_match('tta must be "none" or "flip", got mirror', function() m.tta = "mirror" end)
+  check.error_match('tta must be "none" or "flip", got number', function() m.tta = 1 end)
+  check.eq(m.tta, "none")
+end)
+
 test("examples: best and worst of each outcome, ordered by confidence", function()
   local e = siam.evaluate(m, testset, { examples = 2 })
   local c = e.confusion

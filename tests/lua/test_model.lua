@@ -57,7 +57,7 @@ test("errors name the option", function()
                 function() return siam.model { device = "cuda" } end)
   end
   local m = F.model()
-  check.error("siam.Model: field 'numel' cannot be set (only 'threshold')",
+  check.error("siam.Model: field 'numel' cannot be set (only 'threshold' and 'tta')",
               function() m.numel = 3 end)
   check.error("siam.Model: threshold must be in [0, 1], got 2.0", function() m.threshold = 2 end)
 end)
@@ -137,16 +137,24 @@ end)
 test("save and load: same probabilities, threshold kept, errors", function()
   local m = F.model { dropout = 0.2 }
   m.threshold = 0.625
+  m.tta = "flip"
   local path = F.tmpfile(".ckpt")
   check.truthy(m:save(path) == m, "save returns the model")
   local m2 = siam.load(path)
   check.eq(m2.threshold, 0.625)
+  check.eq(m2.tta, "flip")
   check.eq(m2.init, "pytorch")
   check.eq(m2.config.dropout, m.config.dropout)
   check.eq(m2.training, false)
   check.eq(m2:forward(testset), m:forward(testset))
+  local meta = assert(io.open(path .. ".meta", "a"))
+  meta:write("tta sideways\n")
+  meta:close()
+  check.error_match("%.meta:%d+: bad tta 'sideways' %(expected none or flip%)",
+                    function() return siam.load(path) end)
   os.remove(path .. ".meta")
   check.eq(siam.load(path).threshold, 0.5)
+  check.eq(siam.load(path).tta, "none")
   local f = assert(io.open(path, "r+b"))
   f:seek("set", 100)
   f:write("\255\255\255")
