@@ -5,8 +5,9 @@
 -- distance head (|a-b|, (a-b)^2, cosine), the paper's affine augmentation
 -- plus horizontal flips, L2 weight decay, fresh training pairs drawn every
 -- epoch from the images of the training people (validation people kept out),
--- early stopping on validation accuracy (at the validation threshold) and the
--- decision threshold chosen on validation.
+-- early stopping on validation accuracy (at the validation threshold), and at
+-- evaluation each pair's probability averaged with its mirror image's (flip
+-- test-time augmentation) at a decision threshold chosen on validation.
 -- Reports the test accuracy at that threshold (and at 0.5 for comparison).
 --   siamlua experiments/best.lua seed=1             (paper network, 105x105)
 --   siamlua experiments/best.lua epochs=2 model=small seed=2
@@ -16,7 +17,7 @@
 --   extra (pairs drawn per epoch, 1760; 0 = none), base (0: the drawn pairs
 --   replace pairsDevTrain's own each epoch; 1: added to them),
 --   ema (decay, 0 = off), threshold (val|0.5), split (people|stratified),
---   out (best.ckpt), and common.lua's (crop: 140 for LFW unless given).
+--   tta (flip|none), out (best.ckpt), and common.lua's (crop: 140 for LFW unless given).
 -- The training configuration lives in best_recipe.lua (experiments/view2.lua
 -- trains each fold with it too).
 -- Output: results/<out> (+ .meta holding the validation threshold).
@@ -49,6 +50,7 @@ r:print()
 print(string.format("\n%d epochs (%s%s), %.0f s", h.epochs, h.stopped,
                     h.best_epoch and (", best epoch " .. h.best_epoch) or "", h.seconds))
 print(string.format("validation threshold: %.4f", model.threshold))
+print("test-time augmentation: " .. model.tta)
 print(string.format("test accuracy: %.4f", t.accuracy))
 local path = common.out(opts.out)
 model:save(path)

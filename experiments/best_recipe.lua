@@ -7,15 +7,17 @@
 --   extra (pairs drawn per epoch, 1760; 0 = none), base (0: the drawn pairs
 --   replace the training set's own each epoch; 1: added to them),
 --   ema (decay, 0 = off), threshold (val|0.5), split (people|stratified),
+--   tta (flip|none: each pair's probability averaged with its mirror
+--   image's at evaluation, the threshold chosen again on validation with it),
 --   and common.lua's crop (140 here for LFW: its 250x250 images' centred
 --   140x140, where the face is; crop=0 keeps the whole image, as the seed did).
 local recipe = {}
 
 recipe.keys = { "epochs", "patience", "extra", "base", "ema", "lr", "l2", "init", "fc", "head",
-                "augment", "threshold", "split" }
+                "augment", "threshold", "split", "tta" }
 recipe.defaults = { epochs = 30, patience = 8, extra = 1760, base = 0, ema = 0, lr = 0.0001,
                     l2 = 0.0005, init = "pytorch", fc = 512, head = "rich", augment = "flip",
-                    threshold = "val", split = "people" }
+                    threshold = "val", split = "people", tta = "flip" }
 
 -- The crop for LFW unless crop= is given (common.data): the centred 140x140
 -- of LFW's 250x250 images, about 1.25 times the face box.
@@ -48,6 +50,7 @@ function recipe.args(common, own, defaults)
   choice(opts, "threshold", { "val", "0.5" })
   choice(opts, "split", { "people", "stratified" })
   choice(opts, "base", { "0", "1" })
+  choice(opts, "tta", { "flip", "none" })
   return opts
 end
 
@@ -92,6 +95,14 @@ function recipe.train(common, opts, tr, val, show)
                                        or "val_acc",
                              mode = "max", patience = opts.patience, restore_best = true },
   })
+  -- Training validates without test-time augmentation; the threshold the
+  -- model is used at is chosen again with it, on the same validation pairs.
+  model.tta = opts.tta
+  if opts.tta ~= "none" and h.epochs > 0 and opts.threshold == "val" then
+    -- nil when the validation pairs hold one class only: fit's choice stays
+    local t = siam.evaluate(model, val, { examples = 0 }).best_balanced_threshold
+    if t then model.threshold = t end
+  end
   return model, h
 end
 

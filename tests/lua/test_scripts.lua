@@ -120,6 +120,8 @@ test("every experiment runs end to end on a tiny synthetic set", function()
   m = siam.load(res .. "/best.ckpt")
   check.eq(m.config.head, "rich")
   check.eq(m.crop, 40)
+  check.eq(m.tta, "flip")
+  check.contains(out, "test-time augmentation: flip\n")
   check.near(m.threshold, thr, 5e-5, "the saved threshold is the validation one")
   -- a model with itself: the mean probabilities and threshold are its own
   local b = res .. "/best.ckpt"
