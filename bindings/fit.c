@@ -22,6 +22,7 @@
 #include "bindings/schedule.h"
 #include "bindings/stop.h"
 #include "bindings/util.h"
+#include "host/checkpoint.h"
 #include "host/train.h"
 
 #define RUN_MT "siam.FitRun"
@@ -326,12 +327,12 @@ static int on_event(void *user, siam_trainer *t, const siam_train_event *ev, sia
  * recorded in r. */
 static void read_options(lua_State *L, fit_run *r, siam_train_config *tc, siam_lua_model *lm,
                          siam_lua_optim *lo, const siam_pairset **val, const char **ckpt,
-                         siam_lua_sampling *sampling)
+                         const char **resume, siam_lua_sampling *sampling)
 {
     static const char *const keys[] = {
         "epochs", "batch_size", "val", "schedule", "stop", "augment", "seed", "threshold",
         "drop_last", "checkpoint", "verbose", "on_start", "on_epoch_start", "on_batch_end",
-        "on_epoch_end", "on_end", "average", "sample_pairs", NULL
+        "on_epoch_end", "on_end", "average", "sample_pairs", "resume", NULL
     };
     siam_train_config_default(tc);
     siam_lua_opts_check(L, ARG_OPTS, keys);
@@ -340,6 +341,7 @@ static void read_options(lua_State *L, fit_run *r, siam_train_config *tc, siam_l
     tc->seed = siam_lua_opt_seed(L, ARG_OPTS, "seed");
     tc->drop_last = siam_lua_opt_boolean(L, ARG_OPTS, "drop_last", 0);
     *ckpt = siam_lua_opt_string(L, ARG_OPTS, "checkpoint", NULL);
+    *resume = siam_lua_opt_string(L, ARG_OPTS, "resume", NULL);
     r->verbose = siam_lua_opt_boolean(L, ARG_OPTS, "verbose", !siam_lua_config_quiet(L));
     for (int h = 0; h < NHOOKS; h++) {
         int type = lua_getfield(L, ARG_OPTS, hook_names[h]);
@@ -441,9 +443,9 @@ static int fit(lua_State *L)
     r.L = L;
     siam_train_config tc;
     const siam_pairset *val;
-    const char *ckpt;
+    const char *ckpt, *resume;
     siam_lua_sampling sampling;
-    read_options(L, &r, &tc, lm, lo, &val, &ckpt, &sampling);
+    read_options(L, &r, &tc, lm, lo, &val, &ckpt, &resume, &sampling);
     if (tc.drop_last && train->count < (size_t)tc.batch_size)
         return siam_lua_argerrorf(L, ARG_OPTS, "drop_last with %I pairs and batch_size %d "
                                                "leaves no batch",
@@ -472,7 +474,11 @@ static int fit(lua_State *L)
                                       tc.batch_size);
     }
     box->t = siam_trainer_new(lm->m, opt, box->train, box->val, &tc, &err);
-    if (box->t == NULL) {
+    /* A checkpoint written by fit holds everything the run depends on
+     * (weights, moments, counters, early stopping, history), so training
+     * goes on from its last finished epoch as if it had never stopped. */
+    if (box->t == NULL ||
+        (resume != NULL && siam_checkpoint_load(resume, lm->m, opt, box->t, &err) < 0)) {
         run_close(box);
         return siam_lua_error(L, &err);
     }

@@ -17,7 +17,10 @@
 --   extra (pairs drawn per epoch, 1760; 0 = none), base (0: the drawn pairs
 --   replace pairsDevTrain's own each epoch; 1: added to them),
 --   ema (decay, 0 = off), threshold (val|0.5), split (people|stratified),
---   tta (flip|none), out (best.ckpt), and common.lua's (crop: 140 for LFW unless given).
+--   tta (flip|none), out (best.ckpt), checkpoint (a file written after every
+--   epoch, none by default), resume (such a file: training goes on from its
+--   last finished epoch, with the same keys given again), and common.lua's
+--   (crop: 140 for LFW unless given).
 -- The training configuration lives in best_recipe.lua (experiments/view2.lua
 -- trains each fold with it too).
 -- Output: results/<out> (+ .meta holding the validation threshold).
@@ -26,10 +29,13 @@ local common = dofile(dir .. "/common.lua")
 
 local recipe = dofile(dir .. "/best_recipe.lua")
 
-local opts = recipe.args(common, { "out" }, { out = "best.ckpt" })
+local opts = recipe.args(common, { "out", "checkpoint", "resume" }, { out = "best.ckpt" })
 local train, test = common.data(opts, recipe.load(opts))
 local tr, val = recipe.split(train, opts)
-local model, h = recipe.train(common, opts, tr, val, true)
+local more = {}
+if opts.checkpoint then more.checkpoint = common.out(tostring(opts.checkpoint)) end
+if opts.resume then more.resume = common.out(tostring(opts.resume)) end
+local model, h = recipe.train(common, opts, tr, val, true, more)
 if h.epochs == 0 then
   print("no epoch finished (" .. h.stopped .. ")")
   return

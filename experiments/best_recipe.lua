@@ -72,8 +72,9 @@ end
 
 -- Trains a fresh model on tr (val: early stopping and, with threshold=val,
 -- the decision threshold); returns the model and fit's history. `show`
--- prints the model first.
-function recipe.train(common, opts, tr, val, show)
+-- prints the model first; `more` holds further fit options (checkpoint,
+-- resume).
+function recipe.train(common, opts, tr, val, show, more)
   local model = common.model(opts, { dropout = 0, head = opts.head, init = opts.init,
                                      fc = opts.model == "paper" and opts.fc or nil })
   local opt = siam.optim.adam { lr = opts.lr, weight_decay = opts.l2 }
@@ -82,7 +83,7 @@ function recipe.train(common, opts, tr, val, show)
   if opts.augment ~= "off" then
     augment = siam.data.augment { p_flip = opts.augment == "flip" and 0.5 or 0 }
   end
-  local h = siam.fit(model, opt, tr, {
+  local fit_opts = {
     epochs = opts.epochs, batch_size = 32, val = val, seed = opts.seed,
     augment = augment,
     sample_pairs = opts.extra > 0 and { per_epoch = opts.extra, keep_base = opts.base == 1,
@@ -94,7 +95,9 @@ function recipe.train(common, opts, tr, val, show)
     stop = siam.stop.early { monitor = opts.threshold == "val" and "val_acc_at_threshold"
                                        or "val_acc",
                              mode = "max", patience = opts.patience, restore_best = true },
-  })
+  }
+  for k, v in pairs(more or {}) do fit_opts[k] = v end
+  local h = siam.fit(model, opt, tr, fit_opts)
   -- Training validates without test-time augmentation; the threshold the
   -- model is used at is chosen again with it, on the same validation pairs.
   model.tta = opts.tta

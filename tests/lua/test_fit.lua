@@ -1,6 +1,6 @@
 -- siam.fit: history, hooks and the state table, schedules and stopping
 -- rules in C and in Lua, custom metrics, errors raised in hooks, option
--- errors, the checkpoint option, and Ctrl-C (last: it leaves the flag set).
+-- errors, the checkpoint and resume options, and Ctrl-C (last: it leaves the flag set).
 local F = dofile(harness.dir .. "/api_fixture.lua")
 local train, testset = F.sets()
 local tr, va = train:split { val = 0.25, seed = 1 }
@@ -177,6 +177,49 @@ test("checkpoint option writes a model siam.load reads", function()
   siam.fit(m, siam.optim.adam(), tr, { epochs = 2, batch_size = 16, checkpoint = path })
   local m2 = siam.load(path)
   check.eq(m2:forward(testset), m:forward(testset))
+  os.remove(path)
+  os.remove(path .. ".meta")
+end)
+
+test("resume: a run stopped after 2 epochs and resumed to 4 equals the 4-epoch run", function()
+  local path = F.tmpfile(".ckpt")
+  local function opts(epochs, extra)
+    local o = { epochs = epochs, batch_size = 8, val = va, seed = 4, augment = true,
+                threshold = "val", verbose = false,
+                stop = siam.stop.early { monitor = "val_loss", patience = 10, restore_best = true } }
+    for k, v in pairs(extra or {}) do o[k] = v end
+    return o
+  end
+  local full = F.model()
+  local hf = siam.fit(full, siam.optim.adam { lr = 0.003 }, tr, opts(4))
+  local hp = siam.fit(F.model(), siam.optim.adam { lr = 0.003 }, tr, opts(2, { checkpoint = path }))
+  check.eq(hp.epochs, 2)
+  -- another initialisation and learning rate: the file's weights and lr are the ones used
+  local m = F.model { seed = 99 }
+  local starts = {}
+  local hr = siam.fit(m, siam.optim.adam { lr = 0.1 }, tr, opts(4, {
+    resume = path, on_epoch_start = function(s) starts[#starts + 1] = s.epoch end }))
+  check.eq(starts, { 3, 4 })
+  check.eq(hr.epochs, 4)
+  check.eq(hr.train_loss, hf.train_loss)
+  check.eq(hr.val_loss, hf.val_loss)
+  check.eq(hr.val_threshold, hf.val_threshold)
+  check.eq(hr.best_epoch, hf.best_epoch)
+  check.eq(m.threshold, full.threshold)
+  check.eq(m:forward(testset), full:forward(testset))
+  -- errors: no such file, a model-only file, another optimizer, another architecture
+  check.error_match("checkpoint /no/such%.ckpt: cannot open",
+                    function() siam.fit(F.model(), siam.optim.adam(), tr, { resume = "/no/such.ckpt" }) end)
+  check.error_match("checkpoint .*: optimizer mismatch: adam in the file, sgd given", function()
+    siam.fit(F.model(), siam.optim.sgd { lr = 0.01 }, tr, opts(4, { resume = path }))
+  end)
+  check.error_match("checkpoint .*: architecture mismatch", function()
+    siam.fit(F.model { fc = 16 }, siam.optim.adam(), tr, opts(4, { resume = path }))
+  end)
+  m:save(path)
+  check.error_match("checkpoint .*: the file has no optimizer state", function()
+    siam.fit(F.model(), siam.optim.adam(), tr, opts(4, { resume = path }))
+  end)
   os.remove(path)
   os.remove(path .. ".meta")
 end)

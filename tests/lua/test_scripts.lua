@@ -115,6 +115,7 @@ test("every experiment runs end to end on a tiny synthetic set", function()
   check.contains(out, "test accuracy ")
   out = exp("best", "epochs=2", "extra=40", "patience=5", "crop=40")
   check.truthy(out:find("test accuracy: %d%.%d+\n"), "best reports test accuracy")
+  local full_acc = out:match("test accuracy: (%d%.%d+)\n")
   check.contains(out, "48x48 images (centre 40x40 of each source)\n")
   local thr = tonumber(out:match("validation threshold: (%d%.%d+)\n"))
   m = siam.load(res .. "/best.ckpt")
@@ -123,6 +124,22 @@ test("every experiment runs end to end on a tiny synthetic set", function()
   check.eq(m.tta, "flip")
   check.contains(out, "test-time augmentation: flip\n")
   check.near(m.threshold, thr, 5e-5, "the saved threshold is the validation one")
+  -- a run checkpointed after its first epoch and resumed to two: the same model
+  out = exp("best", "epochs=1", "extra=40", "patience=5", "crop=40", "out=part.ckpt",
+            "checkpoint=run.ckpt")
+  check.contains(out, "epoch   1/1 ")
+  out = exp("best", "epochs=2", "extra=40", "patience=5", "crop=40", "out=resumed.ckpt",
+            "resume=run.ckpt")
+  check.truthy(not out:find("epoch   1/2 "), "the first epoch is not run again")
+  check.contains(out, "epoch   2/2 ")
+  check.eq(tonumber(out:match("validation threshold: (%d%.%d+)\n")), thr)
+  local function norms(path)
+    local r = {}
+    for _, p in ipairs(siam.load(path):parameters()) do r[#r + 1] = p.norm end
+    return r
+  end
+  check.eq(norms(res .. "/resumed.ckpt"), norms(res .. "/best.ckpt"))
+  check.eq(out:match("test accuracy: (%d%.%d+)\n"), full_acc)
   -- a model with itself: the mean probabilities and threshold are its own
   local b = res .. "/best.ckpt"
   out = exp("ensemble", "models=" .. b .. "," .. b)
