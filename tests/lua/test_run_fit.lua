@@ -78,6 +78,65 @@ test("run:fit trains through siam.fit and fills the run folder", function()
   opt:close()
 end)
 
+test("an interrupted run resumes from its training state: the rows and model of one that never stopped", function()
+  local function fit_opts(extra)
+    local o = { epochs = 4, batch_size = 8, val = va, seed = 3, augment = true }
+    for k, v in pairs(extra or {}) do o[k] = v end
+    return o
+  end
+  local ref = Run.new{ experiment = "resume", id = "ref", root = root, config = F.small }
+  local mref = F.model()
+  local href = ref:fit(mref, siam.optim.adam { lr = 0.003 }, tr, fit_opts())
+  local ref_summary = ref:finish{}
+  check.eq(read(ref.dir .. "/train.ckpt"), nil, "a finished run drops its training state")
+  -- Cut at the end of epoch 3: the run has recorded its row, fit has not
+  -- written the state after it, so the state on disk is epoch 2's.
+  local run = Run.new{ experiment = "resume", id = "cut", root = root, config = F.small }
+  check.error_match("cut here", function()
+    run:fit(F.model(), siam.optim.adam { lr = 0.003 }, tr, fit_opts {
+      on_epoch_end = function(st) if st.epoch == 3 then error("cut here") end end })
+  end)
+  run:close()
+  check.eq(#lines(read(run.dir .. "/metrics.csv")), 4, "header + 3 rows")
+  check.truthy(read(run.dir .. "/train.ckpt"), "the training state is on disk")
+  local again = Run.new{ experiment = "resume", id = "cut", root = root, config = F.small }
+  check.contains(read(again.dir .. "/log.txt"), "previous attempt did not finish; resuming after epoch 3")
+  local m = F.model { seed = 5 }
+  local starts = {}
+  local h = again:fit(m, siam.optim.adam { lr = 0.003 }, tr, fit_opts {
+    on_epoch_start = function(st) starts[#starts + 1] = st.epoch end })
+  check.eq(starts, { 3, 4 })
+  check.eq(h.train_loss, href.train_loss)
+  check.eq(h.val_acc, href.val_acc)
+  check.eq(m:forward(testset), mref:forward(testset))
+  local summary = again:finish{}
+  check.eq(summary.best_epoch, ref_summary.best_epoch)
+  check.eq(summary.epochs, 4)
+  local a, b = lines(read(again.dir .. "/metrics.csv")), lines(read(ref.dir .. "/metrics.csv"))
+  check.eq(#a, 5, "header + 4 rows, epoch 3 once")
+  for i = 1, 5 do
+    -- every column but the last (time)
+    check.eq((a[i]:gsub(",[^,]*$", "")), (b[i]:gsub(",[^,]*$", "")))
+  end
+  check.eq(#lines(read(again.dir .. "/metrics.jsonl")), 4)
+  check.eq(read(again.dir .. "/train.ckpt"), nil)
+  -- the clock goes on from the earlier attempt's rows
+  local t2 = tonumber(a[3]:match(",([^,]*)$"))
+  local t4 = tonumber(a[5]:match(",([^,]*)$"))
+  check.truthy(t4 >= t2, string.format("time %s then %s", t2, t4))
+  -- resume = false starts over
+  local cut2 = Run.new{ experiment = "resume", id = "cut2", root = root, config = F.small }
+  pcall(cut2.fit, cut2, F.model(), siam.optim.adam { lr = 0.003 }, tr, fit_opts {
+    on_epoch_end = function(st) if st.epoch == 2 then error("cut here") end end })
+  cut2:close()
+  local fresh = Run.new{ experiment = "resume", id = "cut2", root = root, config = F.small,
+                         resume = false }
+  check.contains(read(fresh.dir .. "/log.txt"), "starting this run again")
+  check.eq(read(fresh.dir .. "/train.ckpt"), nil)
+  check.eq(#lines(read(fresh.dir .. "/metrics.csv")), 0)
+  fresh:close()
+end)
+
 test("cleanup", function()
   os.execute("rm -rf '" .. root .. "'")
   F.cleanup()

@@ -1,7 +1,8 @@
 -- siam.run: the folder of one training run, results/<experiment>/<run-id>/,
 -- filled through siam.fit's hooks: config.lua, metrics.csv/.jsonl (one row
--- per epoch, replaced atomically), log.txt, best.ckpt, test.json, plots/,
--- TensorBoard events, and the progress bar. The C writers are siam.io;
+-- per epoch, replaced atomically), log.txt, best.ckpt, train.ckpt (the
+-- training state while it runs, so that an interrupted run resumes),
+-- test.json, plots/, TensorBoard events, and the progress bar. The C writers are siam.io;
 -- this file decides what goes where and when. See docs/logging.md.
 --
 --   local Run = require "siam.run"
@@ -87,13 +88,14 @@ end
 
 -- Run.new{experiment=, id=, root="results", config={}, monitor="val_acc",
 --         mode="max", tensorboard=true, plots=true, progress=true,
---         checkpoint=true, histograms=true}
+--         checkpoint=true, histograms=true, resume=true}
 function Run.new(opts)
   if type(opts) ~= "table" then
     error("bad argument #1 to 'new' (table expected, got " .. type(opts) .. ")", 2)
   end
   local known = { experiment = 1, id = 1, root = 1, config = 1, monitor = 1, mode = 1,
-                  tensorboard = 1, plots = 1, progress = 1, checkpoint = 1, histograms = 1 }
+                  tensorboard = 1, plots = 1, progress = 1, checkpoint = 1, histograms = 1,
+                  resume = 1 }
   for k in pairs(opts) do
     if not known[k] then error("bad argument #1 to 'new' (unknown option '" .. tostring(k) .. "')", 2) end
   end
@@ -114,32 +116,44 @@ function Run.new(opts)
     rows = {}, columns = nil, best = nil, status = nil, notes = {},
     want_tb = opts.tensorboard ~= false, want_plots = opts.plots ~= false,
     want_progress = opts.progress ~= false, want_ckpt = opts.checkpoint ~= false,
-    want_hist = opts.histograms ~= false,
+    want_hist = opts.histograms ~= false, want_resume = opts.resume ~= false,
   }, Run)
   self.dir = join(self.root, self.experiment, self.id)
   self.plot_dir = join(self.dir, "plots")
   assert(sio.mkdir_p(self.plot_dir))
   self.log = assert(sio.runlog(join(self.dir, "log.txt"), "info"))
-  -- A folder left by an interrupted attempt starts over: its rows and event
-  -- files belong to a run that did not finish.
-  for _, name in ipairs(assert(sio.list(self.dir))) do
-    if name:match("^events%.out%.tfevents%.") or name == "test.json" or name == "best.ckpt" then
-      os.remove(join(self.dir, name))
-    end
-  end
+  self.state_path = join(self.dir, "train.ckpt")
   self.csv = assert(sio.linelog(join(self.dir, "metrics.csv")))
   self.jsonl = assert(sio.linelog(join(self.dir, "metrics.jsonl")))
-  if self.csv:lines() > 0 then
-    self:warn("previous attempt did not finish; starting this run again")
+  self.t0 = sio.clock()
+  os.remove(join(self.dir, "test.json"))
+  if self.csv:lines() > 0 and self.want_ckpt and self.want_resume and exists(self.state_path) then
+    -- An interrupted attempt that left its training state: fit goes on
+    -- from its last finished epoch, and its rows, best.ckpt and event
+    -- files stay.
+    self:load_rows()
+    self.resume_from = self.state_path
+    self:warn(string.format("previous attempt did not finish; resuming after epoch %d",
+                            #self.rows))
+  else
+    -- Without it the folder starts over: its rows and files belong to a
+    -- run that did not finish.
+    if self.csv:lines() > 0 then
+      self:warn("previous attempt did not finish; starting this run again")
+    end
+    for _, name in ipairs(assert(sio.list(self.dir))) do
+      if name:match("^events%.out%.tfevents%.") or name == "best.ckpt" or name == "train.ckpt" then
+        os.remove(join(self.dir, name))
+      end
+    end
+    self.csv:truncate(0)
+    self.jsonl:truncate(0)
   end
-  self.csv:truncate(0)
-  self.jsonl:truncate(0)
   assert(sio.atomic_write(join(self.dir, "config.lua"), "return " .. serialize(self.config) .. "\n"))
   if self.want_tb then
     local w, err = sio.tfevents(self.dir)
     if w then self.tb = w else self:warn("no TensorBoard events: " .. err) end
   end
-  self.t0 = sio.clock()
   self:info(string.format("run %s/%s in %s", self.experiment, self.id, self.dir))
   return self
 end
@@ -188,12 +202,68 @@ local function better(mode, a, b)
   return a < b
 end
 
+-- The best of the rows so far by the monitored metric (first on ties).
+function Run:find_best()
+  self.best = nil
+  for _, row in ipairs(self.rows) do
+    local v = row[self.monitor]
+    if type(v) == "number" and v == v and better(self.mode, v, self.best and self.best.value) then
+      self.best = { epoch = row.epoch, value = v, row = row }
+    end
+  end
+end
+
+local function cell_value(cell)
+  if cell == "" then return nil end
+  local v = tonumber(cell)
+  if v then return v end
+  if cell:match("^%-?nan") then return 0 / 0 end
+  if cell == "inf" then return math.huge end
+  if cell == "-inf" then return -math.huge end
+  return nil
+end
+
+-- The rows of an earlier attempt, read back from metrics.csv (numbers to
+-- the 6 digits written there), the best of them, and the clock continued
+-- from the last one's time.
+function Run:load_rows()
+  local text = self.csv:text()
+  local lines = {}
+  for line in text:gmatch("[^\n]+") do lines[#lines + 1] = line end
+  local cols = {}
+  for c in ((lines[1] or "") .. ","):gmatch("([^,]*),") do cols[#cols + 1] = c end
+  self.columns = #cols > 0 and cols or nil
+  for i = 2, #lines do
+    local row, k = {}, 0
+    for cell in (lines[i] .. ","):gmatch("([^,]*),") do
+      k = k + 1
+      if cols[k] then row[cols[k]] = cell_value(cell) end
+    end
+    row.epoch = math.tointeger(row.epoch)
+    if row.epoch then self.rows[#self.rows + 1] = row end
+  end
+  self:find_best()
+  local last = self.rows[#self.rows]
+  self.time_offset = last and type(last.time) == "number" and last.time or 0
+  self.t0 = self.t0 - self.time_offset
+end
+
 -- Records one finished epoch: row is a table of numbers with at least
 -- `epoch`. Called by the on_epoch_end hook, or directly by a custom loop.
 function Run:epoch(row, model)
   assert(type(row) == "table" and math.type(row.epoch) == "integer",
          "epoch row must have an integer 'epoch'")
   row.time = row.time or (sio.clock() - self.t0)
+  -- A resumed run repeats the epochs an interrupted attempt recorded after
+  -- its last training-state checkpoint: their rows give way.
+  if #self.rows > 0 and self.rows[#self.rows].epoch >= row.epoch then
+    while #self.rows > 0 and self.rows[#self.rows].epoch >= row.epoch do
+      self.rows[#self.rows] = nil
+    end
+    self.csv:truncate(self.columns and #self.rows + 1 or 0)
+    self.jsonl:truncate(#self.rows)
+    self:find_best()
+  end
   if not self.columns then
     local seen, cols = {}, {}
     for _, k in ipairs(FIRST_COLUMNS) do
@@ -369,6 +439,8 @@ function Run:hooks(user)
     on_epoch_end = chain("on_epoch_end", function(state)
       local row = epoch_row(state)
       row.epoch = row.epoch or (#run.rows + 1)
+      -- fit's clock restarts when it resumes; the run's goes on
+      if row.time and run.time_offset then row.time = row.time + run.time_offset end
       if run.progress then
         local extra = {}
         for _, k in ipairs{ "val_loss", "val_acc" } do
@@ -398,6 +470,12 @@ function Run:fit_options(opts)
   for _, h in ipairs(HOOKS) do user[h] = opts[h] end
   for h, f in pairs(self:hooks(user)) do out[h] = f end
   if out.verbose == nil then out.verbose = false end
+  -- The training state after every epoch, and an earlier attempt's state
+  -- to go on from.
+  if self.want_ckpt and self.want_resume and out.checkpoint == nil then
+    out.checkpoint = self.state_path
+  end
+  if self.resume_from and out.resume == nil then out.resume = self.resume_from end
   return out
 end
 
@@ -532,6 +610,8 @@ function Run:finish(opts)
   self:write_sheet(opts, type(ev) == "table" and ev or nil, summary.best_epoch or 0)
   if opts.message then self:write_log(summary.status == "failed" and "error" or "info", opts.message) end
   self:info(string.format("run %s: %s", summary.status, self.dir))
+  -- A finished run is not resumed: its training state only takes space.
+  os.remove(self.state_path)
   self:close()
   self.summary = summary
   return summary
