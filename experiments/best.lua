@@ -1,7 +1,7 @@
--- The best configuration measured on LFW View 1 (docs/results.md, row 8), all
+-- The best configuration measured on LFW View 1 (docs/results.md, row 13), all
 -- the accuracy options together: LFW cut to the centred 140x140 of each image
 -- (where the face is), PyTorch-style initialisation with Adam at a low
--- learning rate for up to 30 epochs, a 512-unit embedding with the rich
+-- learning rate for up to 50 epochs, a 512-unit embedding with the rich
 -- distance head (|a-b|, (a-b)^2, cosine), the paper's affine augmentation
 -- plus horizontal flips, L2 weight decay, fresh training pairs drawn every
 -- epoch from the images of the training people (validation people kept out),
@@ -12,7 +12,7 @@
 --   siamlua experiments/best.lua seed=1             (paper network, 105x105)
 --   siamlua experiments/best.lua epochs=2 model=small seed=2
 -- Every option is a key, so that each change can be measured alone:
---   epochs (30), patience (8), lr (0.0001), l2 (0.0005), init (pytorch|paper),
+--   epochs (50), patience (12), lr (0.0001), l2 (0.0005), init (pytorch|paper),
 --   fc (512; 4096 is the paper's), head (rich|l1), augment (flip|paper|off),
 --   extra (pairs drawn per epoch, 1760; 0 = none), base (0: the drawn pairs
 --   replace pairsDevTrain's own each epoch; 1: added to them),

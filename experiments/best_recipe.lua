@@ -2,7 +2,7 @@
 -- experiments/view2.lua so that both train one way (loaded with dofile,
 -- not a script itself). Every option is a key, so that each change can be
 -- measured alone:
---   epochs (30), patience (8), lr (0.0001), l2 (0.0005), init (pytorch|paper),
+--   epochs (50), patience (12), lr (0.0001), l2 (0.0005), init (pytorch|paper),
 --   fc (512; 4096 is the paper's), head (rich|l1), augment (flip|paper|off),
 --   extra (pairs drawn per epoch, 1760; 0 = none), base (0: the drawn pairs
 --   replace the training set's own each epoch; 1: added to them),
@@ -15,7 +15,7 @@ local recipe = {}
 
 recipe.keys = { "epochs", "patience", "extra", "base", "ema", "lr", "l2", "init", "fc", "head",
                 "augment", "threshold", "split", "tta" }
-recipe.defaults = { epochs = 30, patience = 8, extra = 1760, base = 0, ema = 0, lr = 0.0001,
+recipe.defaults = { epochs = 50, patience = 12, extra = 1760, base = 0, ema = 0, lr = 0.0001,
                     l2 = 0.0005, init = "pytorch", fc = 512, head = "rich", augment = "flip",
                     threshold = "val", split = "people", tta = "flip" }
 
