@@ -2,8 +2,9 @@
 -- filled through siam.fit's hooks: config.lua, metrics.csv/.jsonl (one row
 -- per epoch, replaced atomically), log.txt, best.ckpt, train.ckpt (the
 -- training state while it runs, so that an interrupted run resumes),
--- test.json, plots/, TensorBoard events, and the progress bar. The C writers are siam.io;
--- this file decides what goes where and when. See docs/logging.md.
+-- test.json, plots/, TensorBoard events, and the progress bar. The C
+-- writers are siam.io; this file decides what goes where and when. See
+-- docs/logging.md.
 --
 --   local Run = require "siam.run"
 --   local run = Run.new{experiment = "seed_best", config = cfg}
@@ -202,15 +203,21 @@ local function better(mode, a, b)
   return a < b
 end
 
--- The best of the rows so far by the monitored metric (first on ties).
+-- Makes row the best when its monitored metric beats the best so far
+-- (the earlier row wins ties); true when it did.
+function Run:consider(row)
+  local v = row[self.monitor]
+  if type(v) == "number" and v == v and better(self.mode, v, self.best and self.best.value) then
+    self.best = { epoch = row.epoch, value = v, row = row }
+    return true
+  end
+  return false
+end
+
+-- The best of the rows so far by the monitored metric.
 function Run:find_best()
   self.best = nil
-  for _, row in ipairs(self.rows) do
-    local v = row[self.monitor]
-    if type(v) == "number" and v == v and better(self.mode, v, self.best and self.best.value) then
-      self.best = { epoch = row.epoch, value = v, row = row }
-    end
-  end
+  for _, row in ipairs(self.rows) do self:consider(row) end
 end
 
 local function cell_value(cell)
@@ -296,11 +303,7 @@ function Run:epoch(row, model)
     end
     if self.want_hist and model then self:histograms(model, row.epoch) end
   end
-  local v = row[self.monitor]
-  if type(v) == "number" and v == v and better(self.mode, v, self.best and self.best.value) then
-    self.best = { epoch = row.epoch, value = v, row = row }
-    if self.want_ckpt and model then self:checkpoint(model) end
-  end
+  if self:consider(row) and self.want_ckpt and model then self:checkpoint(model) end
   local parts = {}
   for _, k in ipairs(self.columns) do
     if k ~= "epoch" and k ~= "time" and row[k] ~= nil then
