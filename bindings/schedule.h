@@ -1,5 +1,6 @@
-/* siam.schedule.step{...}: the StepLR schedule as a siam.Schedule userdata
- * that fit runs in C; fit also takes any Lua function(epoch, base_lr) -> lr. */
+/* siam.schedule.step{...} and siam.schedule.cosine{...}: StepLR and cosine
+ * annealing as siam.Schedule userdata that fit runs in C; fit also takes
+ * any Lua function(epoch, base_lr) -> lr. */
 #ifndef SIAM_BINDINGS_SCHEDULE_H
 #define SIAM_BINDINGS_SCHEDULE_H
 
@@ -12,8 +13,8 @@
 /* Adds siam.schedule to the module table on the top of the stack. */
 void siam_lua_open_schedule(lua_State *L);
 
-/* The StepLR settings of the schedule at idx (base_lr 0: fit sets it), or
+/* The settings of the schedule at idx (base_lr 0: fit sets it), or
  * NULL when the value is not a siam.Schedule. */
-const siam_steplr *siam_lua_toschedule(lua_State *L, int idx);
+const siam_schedule *siam_lua_toschedule(lua_State *L, int idx);
 
 #endif

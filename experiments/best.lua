@@ -16,11 +16,11 @@
 --   fc (512; 4096 is the paper's), head (rich|l1), augment (flip|paper|off),
 --   extra (pairs drawn per epoch, 1760; 0 = none), base (0: the drawn pairs
 --   replace pairsDevTrain's own each epoch; 1: added to them),
---   ema (decay, 0 = off), threshold (val|0.5), split (people|stratified),
---   tta (flip|none), out (best.ckpt), checkpoint (a file written after every
---   epoch, none by default), resume (such a file: training goes on from its
---   last finished epoch, with the same keys given again), and common.lua's
---   (crop: 140 for LFW unless given).
+--   ema (decay, 0 = off), schedule (none|cosine|step), threshold (val|0.5),
+--   split (people|stratified), tta (flip|none), out (best.ckpt), checkpoint
+--   (a file written after every epoch, none by default), resume (such a
+--   file: training goes on from its last finished epoch, with the same keys
+--   given again), and common.lua's (crop: 140 for LFW unless given).
 -- The training configuration lives in best_recipe.lua (experiments/view2.lua
 -- trains each fold with it too).
 -- Output: results/<out> (+ .meta holding the validation threshold).

@@ -6,18 +6,21 @@
 --   fc (512; 4096 is the paper's), head (rich|l1), augment (flip|paper|off),
 --   extra (pairs drawn per epoch, 1760; 0 = none), base (0: the drawn pairs
 --   replace the training set's own each epoch; 1: added to them),
---   ema (decay, 0 = off), threshold (val|0.5), split (people|stratified),
+--   ema (decay, 0 = off), schedule (none|cosine|step: the lr held, annealed
+--   to 0 over `epochs` by a cosine, or the seed's StepLR(5, 0.95)),
+--   threshold (val|0.5), split (people|stratified),
 --   tta (flip|none: each pair's probability averaged with its mirror
 --   image's at evaluation, the threshold chosen again on validation with it),
 --   and common.lua's crop (140 here for LFW: its 250x250 images' centred
 --   140x140, where the face is; crop=0 keeps the whole image, as the seed did).
 local recipe = {}
 
-recipe.keys = { "epochs", "patience", "extra", "base", "ema", "lr", "l2", "init", "fc", "head",
-                "augment", "threshold", "split", "tta" }
-recipe.defaults = { epochs = 50, patience = 12, extra = 1760, base = 0, ema = 0, lr = 0.0001,
-                    l2 = 0.0005, init = "pytorch", fc = 512, head = "rich", augment = "flip",
-                    threshold = "val", split = "people", tta = "flip" }
+recipe.keys = { "epochs", "patience", "extra", "base", "ema", "schedule", "lr", "l2", "init",
+                "fc", "head", "augment", "threshold", "split", "tta" }
+recipe.defaults = { epochs = 50, patience = 12, extra = 1760, base = 0, ema = 0,
+                    schedule = "none", lr = 0.0001, l2 = 0.0005, init = "pytorch", fc = 512,
+                    head = "rich", augment = "flip", threshold = "val", split = "people",
+                    tta = "flip" }
 
 -- The crop for LFW unless crop= is given (common.data): the centred 140x140
 -- of LFW's 250x250 images, about 1.25 times the face box.
@@ -51,6 +54,7 @@ function recipe.args(common, own, defaults)
   choice(opts, "split", { "people", "stratified" })
   choice(opts, "base", { "0", "1" })
   choice(opts, "tta", { "flip", "none" })
+  choice(opts, "schedule", { "none", "cosine", "step" })
   return opts
 end
 
@@ -68,6 +72,18 @@ end
 
 function recipe.split(train, opts)
   return train:split { val = recipe.val, seed = opts.seed, disjoint = recipe.disjoint(opts) }
+end
+
+-- The learning-rate schedule of `schedule=`: nil (the lr held), a cosine
+-- from lr down to 0 at the last epoch (reached only when early stopping
+-- lets the run finish), or the seed's StepLR(5, 0.95).
+function recipe.schedule(opts)
+  if opts.schedule == "cosine" then
+    return siam.schedule.cosine { t_max = opts.epochs }
+  elseif opts.schedule == "step" then
+    return siam.schedule.step { step_size = 5, gamma = 0.95 }
+  end
+  return nil
 end
 
 -- Trains a fresh model on tr (val: early stopping and, with threshold=val,
@@ -90,6 +106,7 @@ function recipe.train(common, opts, tr, val, show, more)
                                         exclude = recipe.disjoint(opts) and "people" or "images" }
                    or nil,
     average = opts.ema > 0 and { kind = "ema", decay = opts.ema } or nil,
+    schedule = recipe.schedule(opts),
     threshold = opts.threshold == "val" and "val" or 0.5,
     -- with the threshold chosen on validation, epochs are compared at it too
     stop = siam.stop.early { monitor = opts.threshold == "val" and "val_acc_at_threshold"

@@ -1,7 +1,9 @@
-/* StepLR (torch.optim.lr_scheduler.StepLR). */
+/* StepLR and cosine annealing (torch.optim.lr_scheduler). */
 #include "host/schedule.h"
 
-double siam_steplr_lr(const siam_steplr *s, int epoch)
+#include <math.h>
+
+static double step_lr(const siam_schedule *s, int epoch)
 {
     double lr = s->base_lr;
     if (s->step_size <= 0 || epoch <= 0)
@@ -10,4 +12,19 @@ double siam_steplr_lr(const siam_steplr *s, int epoch)
     for (int i = 0; i < decays; i++)
         lr *= s->gamma;
     return lr;
+}
+
+static double cosine_lr(const siam_schedule *s, int epoch)
+{
+    if (s->t_max <= 0 || epoch <= 0)
+        return s->base_lr;
+    /* pi is not a C11 constant; acos(-1) is exact to the last bit in glibc */
+    double pi = acos(-1.0);
+    return s->eta_min +
+           (s->base_lr - s->eta_min) * (1.0 + cos(pi * (double)epoch / (double)s->t_max)) / 2.0;
+}
+
+double siam_schedule_lr(const siam_schedule *s, int epoch)
+{
+    return s->kind == SIAM_SCHEDULE_COSINE ? cosine_lr(s, epoch) : step_lr(s, epoch);
 }

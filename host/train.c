@@ -750,8 +750,8 @@ int siam_trainer_fit(siam_trainer *t, siam_error *err)
     t->stop = cfg->use_early_stop && t->es.stopped ? SIAM_STOP_EARLY : SIAM_STOP_NONE;
     while (t->epochs_done < cfg->epochs && !t->stop) {
         int e = t->epochs_done;
-        if (cfg->use_steplr)
-            siam_optim_set_lr(t->opt, siam_steplr_lr(&cfg->steplr, e));
+        if (cfg->use_schedule)
+            siam_optim_set_lr(t->opt, siam_schedule_lr(&cfg->schedule, e));
         siam_train_event ev = { SIAM_EVENT_EPOCH_BEGIN, e, 0, 0, 0, 0.0, siam_optim_lr(t->opt) };
         if (call_hook(t, &ev, err))
             return -1;

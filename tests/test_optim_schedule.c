@@ -149,19 +149,42 @@ static void steplr_matches_torch(void **state)
             fail_msg("%s", err.msg);
         /* The fixture stores float32; the configs were 5e-3/0.95 and
          * 1e-3/0.5 in double, so compare in float32 as stored. */
-        siam_steplr sl = { .base_lr = c == 0 ? 5e-3 : 1e-3, .step_size = (int)cf[1],
+        siam_schedule sl = { .base_lr = c == 0 ? 5e-3 : 1e-3, .step_size = (int)cf[1],
                            .gamma = c == 0 ? 0.95 : 0.5 };
         assert_float_equal((float)sl.base_lr, cf[0], 0);
         assert_float_equal((float)sl.gamma, cf[2], 0);
         for (int e = 0; e <= 20; e++)
-            assert_float_equal((float)siam_steplr_lr(&sl, e), lr[e], 0);
+            assert_float_equal((float)siam_schedule_lr(&sl, e), lr[e], 0);
     }
     /* By hand: floor(epoch / step_size) decays. */
-    siam_steplr sl = { .base_lr = 1.0, .step_size = 3, .gamma = 0.5 };
-    assert_float_equal(siam_steplr_lr(&sl, 2), 1.0, 0);
-    assert_float_equal(siam_steplr_lr(&sl, 3), 0.5, 0);
-    assert_float_equal(siam_steplr_lr(&sl, 8), 0.25, 0);
-    assert_float_equal(siam_steplr_lr(&sl, 9), 0.125, 0);
+    siam_schedule sl = { .base_lr = 1.0, .step_size = 3, .gamma = 0.5 };
+    assert_float_equal(siam_schedule_lr(&sl, 2), 1.0, 0);
+    assert_float_equal(siam_schedule_lr(&sl, 3), 0.5, 0);
+    assert_float_equal(siam_schedule_lr(&sl, 8), 0.25, 0);
+    assert_float_equal(siam_schedule_lr(&sl, 9), 0.125, 0);
+}
+
+/* Cosine annealing against PyTorch's closed form, worked by hand at the
+ * points where cos is exact: base at 0, the midpoint at t_max/2, eta_min at
+ * t_max, and the rise after it (period 2 t_max). */
+static void cosine_follows_the_closed_form(void **state)
+{
+    (void)state;
+    siam_schedule c = { .kind = SIAM_SCHEDULE_COSINE, .base_lr = 0.1, .t_max = 10,
+                        .eta_min = 0.01 };
+    assert_float_equal(siam_schedule_lr(&c, 0), 0.1, 0);
+    assert_float_equal(siam_schedule_lr(&c, 5), 0.055, 1e-15);
+    assert_float_equal(siam_schedule_lr(&c, 10), 0.01, 1e-15);
+    assert_float_equal(siam_schedule_lr(&c, 15), 0.055, 1e-15);
+    assert_float_equal(siam_schedule_lr(&c, 20), 0.1, 1e-15);
+    /* epoch 2 of t_max 6: cos(pi/3) = 1/2, so three quarters of the way up */
+    c.t_max = 6;
+    assert_float_equal(siam_schedule_lr(&c, 2), 0.01 + 0.09 * 0.75, 1e-15);
+    /* strictly falling over the descent */
+    for (int e = 1; e <= 6; e++)
+        assert_true(siam_schedule_lr(&c, e) < siam_schedule_lr(&c, e - 1));
+    c.t_max = 0;
+    assert_float_equal(siam_schedule_lr(&c, 3), 0.1, 0);
 }
 
 /* Saving the moments and step count mid-run and restoring them into a new
@@ -245,6 +268,7 @@ int main(void)
         cmocka_unit_test(adam_family_matches_torch),
         cmocka_unit_test(sgd_family_matches_torch),
         cmocka_unit_test(steplr_matches_torch),
+        cmocka_unit_test(cosine_follows_the_closed_form),
         cmocka_unit_test(state_round_trip_continues_exactly),
         cmocka_unit_test(bad_settings_are_refused),
     };

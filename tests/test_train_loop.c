@@ -271,8 +271,8 @@ static void steplr_and_hook_set_the_lr(void **state)
     siam_train_config_default(&tc);
     tc.epochs = 5;
     tc.batch_size = 4;
-    tc.use_steplr = 1;
-    tc.steplr = (siam_steplr){ .base_lr = 0.01, .step_size = 2, .gamma = 0.5 };
+    tc.use_schedule = 1;
+    tc.schedule = (siam_schedule){ .base_lr = 0.01, .step_size = 2, .gamma = 0.5 };
     tc.hook = log_hook;
     tc.hook_user = &b;
     rig r;
@@ -289,7 +289,7 @@ static void steplr_and_hook_set_the_lr(void **state)
 
     /* Without a schedule, a hook sets the lr at EPOCH_BEGIN and it sticks. */
     batch_log b2 = { .set_lr = 0.25 };
-    tc.use_steplr = 0;
+    tc.use_schedule = 0;
     tc.epochs = 3;
     tc.hook_user = &b2;
     rig_open(&r, 0.0f, 0.5, &sub, NULL, &tc);
@@ -524,8 +524,8 @@ static void resume_is_bit_identical(void **state)
     tc.epochs = 4;
     tc.batch_size = 6; /* 32 pairs: a partial last batch of 2 */
     tc.seed = 9;
-    tc.use_steplr = 1;
-    tc.steplr = (siam_steplr){ .base_lr = 2e-3, .step_size = 1, .gamma = 0.7 };
+    tc.use_schedule = 1;
+    tc.schedule = (siam_schedule){ .base_lr = 2e-3, .step_size = 1, .gamma = 0.7 };
     tc.use_early_stop = 1;
     strcpy(tc.early_stop.metric, "train_loss");
     tc.early_stop.mode_max = 0;

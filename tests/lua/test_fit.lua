@@ -104,6 +104,17 @@ test("StepLR from siam.schedule.step starts from the optimizer's lr", function()
   check.eq(h.lr, { 0.008, 0.008, 0.004, 0.004, 0.002 })
 end)
 
+test("cosine annealing from siam.schedule.cosine runs in C from the optimizer's lr", function()
+  local h = siam.fit(F.model(), siam.optim.adam { lr = 0.008 }, tr, { epochs = 5, batch_size = 32,
+    schedule = siam.schedule.cosine { t_max = 4 } })
+  check.eq(#h.lr, 5)
+  check.eq(h.lr[1], 0.008)
+  check.near(h.lr[2], 0.004 * (1 + math.sqrt(0.5)), 1e-15)
+  check.near(h.lr[3], 0.004, 1e-15)
+  check.near(h.lr[4], 0.004 * (1 - math.sqrt(0.5)), 1e-15)
+  check.near(h.lr[5], 0, 1e-15)
+end)
+
 test("early stopping on a custom metric; best epoch and restore", function()
   -- score rises for two epochs, then falls: with patience 2 the run stops
   -- after epoch 4 and the best epoch is 2

@@ -1,4 +1,4 @@
--- siam.optim (adam, adamw, sgd), siam.schedule.step and siam.stop.early:
+-- siam.optim (adam, adamw, sgd), siam.schedule.step and .cosine, and siam.stop.early:
 -- defaults, the lr property, binding to a model, and every error.
 local F = dofile(harness.dir .. "/api_fixture.lua")
 
@@ -79,6 +79,33 @@ test("StepLR: lr = base * gamma^floor((epoch-1)/step_size)", function()
   check.error("bad argument #1 to 'step' (option 'gamma' must be > 0, got 0.0)",
               function() return siam.schedule.step { step_size = 1, gamma = 0 } end)
   check.error("bad argument #2 to 's' (epochs count from 1)", function() return s(0, 1) end)
+end)
+
+test("cosine: base at epoch 1, eta_min after t_max epochs, the midpoint between", function()
+  local s = siam.schedule.cosine { t_max = 4, eta_min = 0.001 }
+  check.eq(s.kind, "cosine")
+  check.eq(s.t_max, 4)
+  check.eq(s.eta_min, 0.001)
+  check.eq(s.step_size, nil)
+  check.eq(s(1, 0.009), 0.009)
+  check.near(s(3, 0.009), 0.005, 1e-15)
+  check.near(s(5, 0.009), 0.001, 1e-15)
+  -- epoch 2: 0.001 + 0.008 (1 + cos(pi/4)) / 2
+  check.near(s(2, 0.009), 0.001 + 0.004 * (1 + math.sqrt(0.5)), 1e-15)
+  -- past t_max it rises again, as PyTorch's closed form does
+  check.near(s(7, 0.009), 0.005, 1e-15)
+  check.eq(siam.schedule.cosine { t_max = 3 }.eta_min, 0)
+  check.eq(siam.schedule.step { step_size = 3 }.kind, "step")
+  check.eq(siam.schedule.step { step_size = 3 }.t_max, nil)
+  check.eq(tostring(s), "siam.Schedule(cosine, t_max 4, eta_min 0.001)")
+  check.error("bad argument #1 to 'cosine' (option 't_max' is required (the epochs of one descent))",
+              function() return siam.schedule.cosine {} end)
+  check.error("bad argument #1 to 'cosine' (option 't_max' must be in [1, 1073741824], got 0)",
+              function() return siam.schedule.cosine { t_max = 0 } end)
+  check.error("bad argument #1 to 'cosine' (option 'eta_min' must be >= 0, got -1.0)",
+              function() return siam.schedule.cosine { t_max = 2, eta_min = -1 } end)
+  check.error("bad argument #1 to 'cosine' (unknown option 'T_max'; did you mean 't_max'?)",
+              function() return siam.schedule.cosine { T_max = 2 } end)
 end)
 
 test("early stopping settings: defaults and mode from the metric", function()
