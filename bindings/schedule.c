@@ -15,18 +15,25 @@ const siam_schedule *siam_lua_toschedule(lua_State *L, int idx)
     return luaL_testudata(L, idx, SIAM_SCHEDULE_MT);
 }
 
+/* The option `key` of the table at 1: a count of epochs >= 1 that has no
+ * default, so its absence is an error (`why` follows the message). */
+static int required_epochs(lua_State *L, const char *key, const char *why)
+{
+    lua_getfield(L, 1, key);
+    int missing = lua_isnil(L, -1);
+    lua_pop(L, 1);
+    if (missing)
+        luaL_argerror(L, 1, lua_pushfstring(L, "option '%s' is required%s", key, why));
+    return (int)siam_lua_opt_integer(L, 1, key, 1, 1, 1 << 30);
+}
+
 /* siam.schedule.step{step_size=, gamma=0.1} */
 static int schedule_step(lua_State *L)
 {
     static const char *const keys[] = { "step_size", "gamma", NULL };
     luaL_checktype(L, 1, LUA_TTABLE);
     siam_lua_opts_check(L, 1, keys);
-    lua_getfield(L, 1, "step_size");
-    int missing = lua_isnil(L, -1);
-    lua_pop(L, 1);
-    if (missing)
-        return luaL_argerror(L, 1, "option 'step_size' is required");
-    int step = (int)siam_lua_opt_integer(L, 1, "step_size", 1, 1, 1 << 30);
+    int step = required_epochs(L, "step_size", "");
     double gamma = siam_lua_opt_number(L, 1, "gamma", 0.1);
     if (!(gamma > 0.0))
         return luaL_argerror(L, 1, lua_pushfstring(L, "option 'gamma' must be > 0, got %f",
@@ -43,12 +50,7 @@ static int schedule_cosine(lua_State *L)
     static const char *const keys[] = { "t_max", "eta_min", NULL };
     luaL_checktype(L, 1, LUA_TTABLE);
     siam_lua_opts_check(L, 1, keys);
-    lua_getfield(L, 1, "t_max");
-    int missing = lua_isnil(L, -1);
-    lua_pop(L, 1);
-    if (missing)
-        return luaL_argerror(L, 1, "option 't_max' is required (the epochs of one descent)");
-    int t_max = (int)siam_lua_opt_integer(L, 1, "t_max", 1, 1, 1 << 30);
+    int t_max = required_epochs(L, "t_max", " (the epochs of one descent)");
     double eta_min = siam_lua_opt_number(L, 1, "eta_min", 0.0);
     if (!(eta_min >= 0.0) || !isfinite(eta_min))
         return luaL_argerror(L, 1, lua_pushfstring(L, "option 'eta_min' must be >= 0, got %f",
