@@ -6,12 +6,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <lauxlib.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "bindings/util.h"
 #include "host/atomic_file.h"
+#include "host/hash.h"
 #include "host/progress.h"
 #include "host/run_log.h"
 #include "host/shard.h"
@@ -288,6 +290,24 @@ static int io_list(lua_State *L)
     return 1;
 }
 
+/* siam.io.file_hash(path) -> 16 hex digits of the file's content
+ * (host/hash.h) | nil, message */
+static int io_file_hash(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    uint64_t h;
+    siam_error err;
+    if (siam_hash64_file(path, &h, &err) != 0) {
+        luaL_pushfail(L);
+        lua_pushstring(L, err.msg);
+        return 2;
+    }
+    char hex[17];
+    snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
+    lua_pushstring(L, hex);
+    return 1;
+}
+
 /* siam.io.isatty() -> whether stdout is a terminal */
 static int io_isatty(lua_State *L)
 {
@@ -371,6 +391,7 @@ static const luaL_Reg files_functions[] = {
     {"clock", io_clock},
     {"list", io_list},
     {"isatty", io_isatty},
+    {"file_hash", io_file_hash},
     {NULL, NULL},
 };
 

@@ -18,6 +18,7 @@
 #include "host/lfw_cache.h"
 #include "host/lfw_find.h"
 #include "host/lfw_images.h"
+#include "host/set_identity.h"
 #include "host/split.h"
 #include "host/synth.h"
 
@@ -442,6 +443,17 @@ static int set_info(lua_State *L)
     return 1;
 }
 
+/* set:fingerprint() -> 16 hex digits naming the set's content (image size,
+ * crop, every image's name and pixels, every pair): host/set_identity.h */
+static int set_fingerprint(lua_State *L)
+{
+    siam_pairset *ps = siam_lua_checkpairset(L, 1);
+    char hex[17];
+    siam_fingerprint_hex(siam_pairset_fingerprint(ps), hex);
+    lua_pushstring(L, hex);
+    return 1;
+}
+
 /* set:split{val=0.2, seed=, disjoint=false} -> train, val[, dropped] */
 static int set_split(lua_State *L)
 {
@@ -493,7 +505,7 @@ static int set_take(lua_State *L)
         return 1;
     }
     siam_pairset *rest = NULL, *part = NULL;
-    int rc = siam_split_stratified(ps, (double)n / (double)ps->count, seed, &rest, &part, &err);
+    int rc = siam_split_take(ps, (size_t)n, seed, &rest, &part, &err);
     siam_pairset_free(rest);
     out->ptr = part;
     if (rc < 0)
@@ -564,7 +576,7 @@ static int set_summary(lua_State *L)
 
 static const luaL_Reg set_methods[] = {
     { "pair", set_pair },     { "images", set_images }, { "info", set_info },
-    { "split", set_split },
+    { "split", set_split }, { "fingerprint", set_fingerprint },
     { "take", set_take },     { "folds", set_folds }, { "fold", set_fold },
     { "summary", set_summary }, { "batches", siam_lua_set_batches }, { "close", set_gc },
     { NULL, NULL }

@@ -3,7 +3,11 @@
  * that checking a 40 MB cache costs a few milliseconds. */
 #include "host/hash.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static uint64_t mix(uint64_t h, uint64_t w)
 {
@@ -36,4 +40,33 @@ uint64_t siam_hash64(uint64_t h, const void *data, size_t len)
 uint64_t siam_hash64_u64(uint64_t h, uint64_t v)
 {
     return siam_hash64(h, &v, sizeof v);
+}
+
+int siam_hash64_file(const char *path, uint64_t *out, siam_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return siam_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return siam_fail(err, "%s: not a regular file", path);
+    }
+    static const size_t block = 1 << 16;
+    unsigned char *buf = malloc(block);
+    if (buf == NULL) {
+        fclose(f);
+        return siam_fail(err, "%s: out of memory", path);
+    }
+    uint64_t h = SIAM_HASH64_INIT;
+    size_t got;
+    while ((got = fread(buf, 1, block, f)) > 0)
+        h = siam_hash64(h, buf, got);
+    int bad = ferror(f);
+    free(buf);
+    fclose(f);
+    if (bad)
+        return siam_fail(err, "%s: read error", path);
+    *out = h;
+    return 0;
 }

@@ -7,11 +7,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernels/error.h"
+
 #define SIAM_HASH64_INIT 0xcbf29ce484222325ull
 
 /* Continues hash h over len bytes. A chain of calls hashes the sequence of
  * pieces (each piece's length counts), not their concatenation. */
 uint64_t siam_hash64(uint64_t h, const void *data, size_t len);
 uint64_t siam_hash64_u64(uint64_t h, uint64_t v);
+
+/* The hash of a whole file's bytes: siam_hash64 from SIAM_HASH64_INIT
+ * chained over its 64 KiB blocks in order (the last may be shorter), so the
+ * same content always gives the same value. Fails with "<path>: ..." when
+ * the path is not a readable regular file. */
+int siam_hash64_file(const char *path, uint64_t *out, siam_error *err);
 
 #endif

@@ -73,11 +73,11 @@ static int check_fraction(const siam_pairset *ps, double f, siam_error *err)
     return 0;
 }
 
-int siam_split_stratified(const siam_pairset *ps, double val_fraction, uint64_t seed,
-                          siam_pairset **train, siam_pairset **val, siam_error *err)
+/* Moves want[label] pairs of each label class, chosen by the class's own
+ * shuffle, to the second side. */
+static int split_counts(const siam_pairset *ps, const size_t want[2], uint64_t seed,
+                        siam_pairset **train, siam_pairset **val, siam_error *err)
 {
-    if (check_fraction(ps, val_fraction, err) < 0)
-        return -1;
     signed char *side = calloc(ps->count + 1, 1);
     int32_t *idx = malloc(sizeof *idx * (ps->count + 1));
     if (side == NULL || idx == NULL) {
@@ -93,14 +93,54 @@ int siam_split_stratified(const siam_pairset *ps, double val_fraction, uint64_t 
         /* Each class draws from its own counter range so that the other
          * class's size does not change its shuffle. */
         shuffle(idx, n, seed, (uint64_t)label << 40);
-        size_t take = (size_t)llround(val_fraction * (double)n);
-        for (size_t k = 0; k < take; k++)
+        for (size_t k = 0; k < want[label] && k < n; k++)
             side[idx[k]] = 1;
     }
     int rc = build_sides(ps, side, "train", "val", train, val, err);
     free(side);
     free(idx);
     return rc;
+}
+
+static void class_sizes(const siam_pairset *ps, size_t n[2])
+{
+    n[0] = n[1] = 0;
+    for (size_t i = 0; i < ps->count; i++)
+        n[ps->pairs[i].label > 0.5f]++;
+}
+
+int siam_split_stratified(const siam_pairset *ps, double val_fraction, uint64_t seed,
+                          siam_pairset **train, siam_pairset **val, siam_error *err)
+{
+    if (check_fraction(ps, val_fraction, err) < 0)
+        return -1;
+    size_t n[2], want[2];
+    class_sizes(ps, n);
+    for (int label = 0; label <= 1; label++)
+        want[label] = (size_t)llround(val_fraction * (double)n[label]);
+    return split_counts(ps, want, seed, train, val, err);
+}
+
+int siam_split_take(const siam_pairset *ps, size_t count, uint64_t seed, siam_pairset **rest,
+                    siam_pairset **part, siam_error *err)
+{
+    if (count > ps->count)
+        return siam_fail(err, "%s: %zu pairs asked for, the set has %zu", ps->source, count,
+                         ps->count);
+    size_t n[2], want[2];
+    class_sizes(ps, n);
+    /* Mismatched pairs by rounding, matched pairs the remainder: the same
+     * choice as a stratified split of fraction count / size whenever that
+     * split's two roundings add up to count. */
+    want[0] = ps->count ? (size_t)llround((double)count * (double)n[0] / (double)ps->count) : 0;
+    if (want[0] > n[0])
+        want[0] = n[0];
+    want[1] = count - want[0];
+    if (want[1] > n[1]) {
+        want[1] = n[1];
+        want[0] = count - n[1];
+    }
+    return split_counts(ps, want, seed, rest, part, err);
 }
 
 int siam_split_by_identity(const siam_pairset *ps, double val_fraction, uint64_t seed,

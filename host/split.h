@@ -17,6 +17,13 @@
 int siam_split_stratified(const siam_pairset *ps, double val_fraction, uint64_t seed,
                           siam_pairset **train, siam_pairset **val, siam_error *err);
 
+/* Exactly `count` pairs (<= the set's size) go to *part, stratified by
+ * label (each class's share rounded, the other class taking the rest),
+ * chosen by the same shuffles as siam_split_stratified; the others go to
+ * *rest. */
+int siam_split_take(const siam_pairset *ps, size_t count, uint64_t seed, siam_pairset **rest,
+                    siam_pairset **part, siam_error *err);
+
 /* No person on both sides: people are taken in a seeded random order into
  * the validation side until it holds at least val_fraction of the pairs; a
  * pair whose people end up on different sides belongs to neither and is

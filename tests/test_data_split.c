@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,42 @@ static void stratified_counts_order_and_cover(void **state)
     assert_string_equal(e.msg, "set: validation fraction 1 outside [0, 1)");
     assert_int_equal(siam_split_stratified(ps, -0.1, 1, &tr, &va, &e), -1);
     assert_string_equal(e.msg, "set: validation fraction -0.1 outside [0, 1)");
+    siam_pairset_free(ps);
+}
+
+/* take(n) gives exactly n pairs for every n, each class within one pair of
+ * its share, and the same pairs as the stratified split whenever that
+ * split's two roundings already add up to n. 60/40 classes make f * 60 and
+ * f * 40 both end in .5 for n = 5 (a stratified split would give 6). */
+static void take_gives_exactly_n(void **state)
+{
+    (void)state;
+    siam_pairset *ps = numbered_set();
+    siam_error e;
+    for (size_t n = 0; n <= 100; n++) {
+        siam_pairset *rest, *part;
+        assert_int_equal(siam_split_take(ps, n, 7, &rest, &part, &e), 0);
+        assert_int_equal(part->count, n);
+        assert_int_equal(rest->count, 100 - n);
+        double share = 0.6 * (double)n;
+        assert_true(fabs(count_label(part, 1.0f) - share) <= 1.0);
+        siam_pairset_free(rest);
+        if (n == 100) { /* a stratified split keeps some pairs for training */
+            siam_pairset_free(part);
+            continue;
+        }
+        siam_pairset *tr, *va;
+        assert_int_equal(siam_split_stratified(ps, (double)n / 100.0, 7, &tr, &va, &e), 0);
+        if (va->count == n)
+            for (size_t i = 0; i < n; i++)
+                assert_int_equal(va->pairs[i].a, part->pairs[i].a);
+        siam_pairset_free(tr);
+        siam_pairset_free(va);
+        siam_pairset_free(part);
+    }
+    siam_pairset *rest, *part;
+    assert_int_equal(siam_split_take(ps, 101, 7, &rest, &part, &e), -1);
+    assert_string_equal(e.msg, "set: 101 pairs asked for, the set has 100");
     siam_pairset_free(ps);
 }
 
@@ -280,6 +317,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(stratified_counts_order_and_cover),
         cmocka_unit_test(stratified_is_seeded_and_uniform),
+        cmocka_unit_test(take_gives_exactly_n),
         cmocka_unit_test(identity_split_keeps_people_apart),
         cmocka_unit_test(view2_folds),
         cmocka_unit_test(summary_counts_and_print),

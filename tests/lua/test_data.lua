@@ -244,4 +244,25 @@ test("close frees the set; using it afterwards is an error", function()
   do local t <close> = train:take(2) end
 end)
 
+test("fingerprint: the content of a set, not where it lies; file_hash of a pairs file", function()
+  local fp = train:fingerprint()
+  check.truthy(fp:match("^%x+$") and #fp == 16, "16 hex digits: " .. fp)
+  check.eq(train:take(#train):fingerprint(), fp)
+  check.eq(#train:take(#train - 1), #train - 1) -- once #train: both classes rounded up
+  check.truthy(train:take(#train - 1):fingerprint() ~= fp, "a subset is another set")
+  check.truthy(testset:fingerprint() ~= fp, "the test set is another set")
+  local again = siam.data.load { root = info.dir, size = 32, cache = false }
+  check.eq(again:fingerprint(), fp)
+  local bigger = siam.data.load { root = info.dir, size = 33, cache = false }
+  check.truthy(bigger:fingerprint() ~= fp, "another size is another set")
+  local h = siam.io.file_hash(info.train)
+  check.truthy(h:match("^%x+$") and #h == 16, "16 hex digits: " .. h)
+  check.eq(siam.io.file_hash(info.train), h)
+  check.truthy(siam.io.file_hash(info.test) ~= h, "two files, two hashes")
+  local none, msg = siam.io.file_hash(info.dir .. "/missing.txt")
+  check.eq(none, nil)
+  check.eq(msg, info.dir .. "/missing.txt: cannot open: No such file or directory")
+  check.eq(select(2, siam.io.file_hash(info.dir)), info.dir .. ": not a regular file")
+end)
+
 test("cleanup", F.cleanup)
