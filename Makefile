@@ -54,6 +54,11 @@ endif
 
 CFLAGS := $(CFLAGS_BASE) $(CFLAGS_EXTRA)
 
+# The commit siam.build reports: the header is rewritten only when it
+# changes, so this costs nothing on an unchanged tree.
+$(shell bash scripts/commit_h.sh $(BUILD)/gen/commit.h)
+$(BUILD)/bindings/build_info.o: CFLAGS += -I$(BUILD)/gen
+
 CORE_SRCS := $(wildcard kernels/*.c kernels/cpu/*.c host/*.c)
 BIND_SRCS := $(filter-out bindings/main.c,$(wildcard bindings/*.c))
 CORE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRCS)) $(CUDA_OBJS)

@@ -60,25 +60,15 @@ static void push_outcome(lua_State *L, const siam_pairset *ps, const float *prob
     }
 }
 
-/* siam.evaluate(model, set[, {threshold=model.threshold, examples=3,
- * tta=model.tta}]) */
-static int evaluate(lua_State *L)
+/* Pushes the evaluation table of probabilities `probs` (n, already
+ * computed) over the pairs of ps at threshold thr, with k examples per
+ * outcome; tta names how the probabilities were made (NULL: not given). */
+static void push_evaluation(lua_State *L, const siam_pairset *ps, float *probs, double thr,
+                            int k, const char *tta)
 {
-    static const char *const keys[] = { "threshold", "examples", "tta", NULL };
-    siam_lua_model *lm = siam_lua_checkmodel(L, 1);
-    siam_pairset *ps = siam_lua_checkpairset(L, 2);
-    siam_lua_opts_check(L, 3, keys);
-    double thr = siam_lua_opt_number(L, 3, "threshold", lm->threshold);
-    if (!(thr >= 0.0 && thr <= 1.0))
-        return siam_lua_argerrorf(L, 3, "option 'threshold' must be in [0, 1], got %f", thr);
-    int k = (int)siam_lua_opt_integer(L, 3, "examples", 3, 0, 1000000);
-    siam_tta tta = siam_lua_opt_tta(L, 3, "tta", lm->tta);
-    siam_lua_model_check_set(L, 2, lm, ps);
     size_t n = ps->count;
-    float *probs = lua_newuserdatauv(L, 2 * n * sizeof(float), 0);
-    float *labels = probs + n;
-    ranked *r = lua_newuserdatauv(L, n * sizeof *r, 0);
-    siam_lua_model_predict(L, lm, ps, tta, probs);
+    float *labels = lua_newuserdatauv(L, (n + 1) * sizeof(float), 0);
+    ranked *r = lua_newuserdatauv(L, (n + 1) * sizeof *r, 0);
     for (size_t i = 0; i < n; i++)
         labels[i] = ps->pairs[i].label;
     float t = (float)thr;
@@ -90,7 +80,8 @@ static int evaluate(lua_State *L)
     siam_lua_setnumber(L, "loss", siam_metrics_bce(probs, labels, n));
     siam_lua_setnumber(L, "accuracy", siam_metrics_accuracy(probs, labels, n, t));
     siam_lua_setnumber(L, "threshold", t);
-    siam_lua_setstring(L, "tta", siam_tta_name(tta));
+    if (tta != NULL)
+        siam_lua_setstring(L, "tta", tta);
     lua_createtable(L, 0, 4);
     siam_lua_setinteger(L, "tp", (lua_Integer)c.tp);
     siam_lua_setinteger(L, "fp", (lua_Integer)c.fp);
@@ -107,7 +98,7 @@ static int evaluate(lua_State *L)
             siam_metrics_eer(&eer, &eer_thr, probs, labels, n, &err) < 0 ||
             siam_metrics_best_threshold(&best_thr, &best_acc, probs, labels, n, &err) < 0 ||
             siam_metrics_best_threshold_balanced(&bal_thr, &best_bal, probs, labels, n, &err) < 0)
-            return siam_lua_error(L, &err);
+            siam_lua_error(L, &err);
         siam_lua_setnumber(L, "balanced_accuracy",
                            siam_metrics_balanced_accuracy(probs, labels, n, t));
         siam_lua_setnumber(L, "best_balanced_threshold", bal_thr);
@@ -141,7 +132,62 @@ static int evaluate(lua_State *L)
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     lua_setfield(L, res, "probs");
-    lua_settop(L, res);
+    lua_replace(L, res - 2); /* over the labels; the scratch goes */
+    lua_settop(L, res - 2);
+}
+
+static double opt_threshold(lua_State *L, int arg, double def)
+{
+    double thr = siam_lua_opt_number(L, arg, "threshold", def);
+    if (!(thr >= 0.0 && thr <= 1.0))
+        siam_lua_argerrorf(L, arg, "option 'threshold' must be in [0, 1], got %f", thr);
+    return thr;
+}
+
+/* siam.evaluate(model, set[, {threshold=model.threshold, examples=3,
+ * tta=model.tta}]) */
+static int evaluate(lua_State *L)
+{
+    static const char *const keys[] = { "threshold", "examples", "tta", NULL };
+    siam_lua_model *lm = siam_lua_checkmodel(L, 1);
+    siam_pairset *ps = siam_lua_checkpairset(L, 2);
+    siam_lua_opts_check(L, 3, keys);
+    double thr = opt_threshold(L, 3, lm->threshold);
+    int k = (int)siam_lua_opt_integer(L, 3, "examples", 3, 0, 1000000);
+    siam_tta tta = siam_lua_opt_tta(L, 3, "tta", lm->tta);
+    siam_lua_model_check_set(L, 2, lm, ps);
+    float *probs = lua_newuserdatauv(L, (ps->count + 1) * sizeof(float), 0);
+    siam_lua_model_predict(L, lm, ps, tta, probs);
+    push_evaluation(L, ps, probs, thr, k, siam_tta_name(tta));
+    return 1;
+}
+
+/* siam.evaluate_probs(set, probs[, {threshold=0.5, examples=3}]): the same
+ * table for probabilities made elsewhere (an ensemble's mean, a model of
+ * another program), one per pair of the set, each in [0, 1]. */
+static int evaluate_probs(lua_State *L)
+{
+    static const char *const keys[] = { "threshold", "examples", NULL };
+    siam_pairset *ps = siam_lua_checkpairset(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    siam_lua_opts_check(L, 3, keys);
+    double thr = opt_threshold(L, 3, 0.5);
+    int k = (int)siam_lua_opt_integer(L, 3, "examples", 3, 0, 1000000);
+    lua_Integer n = luaL_len(L, 2);
+    if ((size_t)n != ps->count || n < 1)
+        return siam_lua_argerrorf(L, 2, "%I probabilities for a set of %I pairs", n,
+                                  (lua_Integer)ps->count);
+    float *probs = lua_newuserdatauv(L, (size_t)n * sizeof(float), 0);
+    for (lua_Integer i = 1; i <= n; i++) {
+        int isnum = 0;
+        lua_geti(L, 2, i);
+        double p = lua_tonumberx(L, -1, &isnum);
+        lua_pop(L, 1);
+        if (!isnum || !(p >= 0.0 && p <= 1.0))
+            return siam_lua_argerrorf(L, 2, "probability %I must be a number in [0, 1]", i);
+        probs[i - 1] = (float)p;
+    }
+    push_evaluation(L, ps, probs, thr, k, NULL);
     return 1;
 }
 
@@ -149,4 +195,6 @@ void siam_lua_open_evaluate(lua_State *L)
 {
     lua_pushcfunction(L, evaluate);
     lua_setfield(L, -2, "evaluate");
+    lua_pushcfunction(L, evaluate_probs);
+    lua_setfield(L, -2, "evaluate_probs");
 }

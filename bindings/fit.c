@@ -273,6 +273,8 @@ static int on_event(void *user, siam_trainer *t, const siam_train_event *ev, sia
         }
         lua_pushinteger(L, 0);
         lua_setfield(L, SLOT_STATE, "batch");
+        lua_pushinteger(L, ev->batches);
+        lua_setfield(L, SLOT_STATE, "batches");
         lua_pushnumber(L, siam_optim_lr(siam_trainer_optim(t)));
         lua_setfield(L, SLOT_STATE, "lr");
         if (r->hook_idx[H_EPOCH_START])

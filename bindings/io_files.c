@@ -166,8 +166,10 @@ static const luaL_Reg runlog_meta[] = {
 
 static const char *const progress_modes[] = {"quiet", "lines", "bar", "auto", NULL};
 
-/* siam.io.progress([mode]) -> progress on stdout. mode "auto" (default)
- * picks bar on a terminal, lines otherwise, quiet when siam.config.quiet. */
+/* siam.io.progress([mode]) -> progress on stderr, as tqdm's (so `> log`
+ * keeps a script's results clean while the bar shows). mode "auto"
+ * (default) picks bar when stderr is a terminal, lines otherwise, quiet
+ * when siam.config.quiet. */
 static int progress_new(lua_State *L)
 {
     int mode = luaL_checkoption(L, 1, "auto", progress_modes);
@@ -179,13 +181,13 @@ static int progress_new(lua_State *L)
             lua_pop(L, 1);
         }
         lua_pop(L, 1);
-        mode = (int)siam_progress_mode_for(stdout, quiet);
+        mode = (int)siam_progress_mode_for(stderr, quiet);
     }
     siam_lua_box *box = siam_lua_newbox(L, SIAM_PROGRESS_MT);
     siam_error err;
     lua_pushstring(L, progress_modes[mode]);
     lua_setiuservalue(L, -2, 1);
-    box->ptr = siam_progress_new(stdout, (siam_progress_mode)mode, NULL, NULL, &err);
+    box->ptr = siam_progress_new(stderr, (siam_progress_mode)mode, NULL, NULL, &err);
     if (box->ptr == NULL)
         return siam_lua_error(L, &err);
     return 1;
@@ -226,7 +228,7 @@ static int progress_epoch_end(lua_State *L)
     siam_progress *p = siam_lua_checkobj(L, 1, SIAM_PROGRESS_MT);
     const char *extra = luaL_optstring(L, 2, NULL);
     siam_progress_epoch_end(p, extra);
-    fflush(stdout);
+    fflush(stderr);
     return 0;
 }
 
@@ -409,5 +411,6 @@ void siam_lua_open_io(lua_State *L)
     siam_lua_open_io_files(L);
     siam_lua_open_io_plots(L);
     siam_lua_open_io_table(L);
+    siam_lua_open_io_rundir(L);
     lua_setfield(L, -2, "io");
 }

@@ -167,15 +167,28 @@ static int table_row(lua_State *L)
     return 1;
 }
 
-/* t:sort(key [, "desc"|"asc"]) ; default descending (accuracy-like) */
+/* t:sort(key [, "desc"|"asc" [, column, {values}]]) ; default descending
+ * (accuracy-like); rows whose `column` holds one of `values` go last. */
 static int table_sort(lua_State *L)
 {
     siam_table *t = check_table(L);
     const char *key = luaL_checkstring(L, 2);
     static const char *const orders[] = {"desc", "asc", NULL};
     int order = luaL_checkoption(L, 3, "desc", orders);
+    const char *demote_col = luaL_optstring(L, 4, NULL);
+    const char *values[9] = {NULL};
+    if (demote_col) {
+        luaL_checktype(L, 5, LUA_TTABLE);
+        lua_Integer n = luaL_len(L, 5);
+        luaL_argcheck(L, n <= 8, 5, "at most 8 values");
+        for (lua_Integer i = 1; i <= n; i++) {
+            lua_geti(L, 5, i);
+            values[i - 1] = luaL_checkstring(L, -1); /* anchored by the table */
+            lua_pop(L, 1);
+        }
+    }
     siam_error err;
-    if (siam_table_sort(t, key, order == 0, &err) != 0)
+    if (siam_table_sort_demoting(t, key, order == 0, demote_col, values, &err) != 0)
         return siam_lua_error(L, &err);
     return 0;
 }

@@ -14,6 +14,7 @@
 #define SIAM_TFEVENTS_MT "siam.TFEvents"
 #define SIAM_PLOTTER_MT "siam.Plotter"
 #define SIAM_TABLE_MT "siam.Table"
+#define SIAM_DIRLOCK_MT "siam.DirLock"
 
 /* Sets siam.io on the module table on the top of the stack (one call for
  * bindings/siam.c) and creates the metatables. */
@@ -23,5 +24,6 @@ void siam_lua_open_io(lua_State *L);
 void siam_lua_open_io_files(lua_State *L);
 void siam_lua_open_io_plots(lua_State *L);
 void siam_lua_open_io_table(lua_State *L);
+void siam_lua_open_io_rundir(lua_State *L);
 
 #endif

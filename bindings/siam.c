@@ -7,6 +7,7 @@
 #include <lualib.h>
 
 #include "bindings/api.h"
+#include "bindings/build_info.h"
 #include "bindings/context.h"
 #include "bindings/embedded.h"
 #include "bindings/runio.h"
@@ -46,6 +47,8 @@ int luaopen_siam(lua_State *L)
     lua_pushboolean(L, 0);
 #endif
     lua_setfield(L, -2, "has_cuda");
+    siam_lua_push_build_info(L);
+    lua_setfield(L, -2, "build");
     if (lua_getfield(L, LUA_REGISTRYINDEX, SIAM_CONFIG_KEY) != LUA_TTABLE) {
         lua_pop(L, 1);
         siam_lua_config cfg;

@@ -23,7 +23,10 @@
 --   given again), and common.lua's (crop: 140 for LFW unless given).
 -- The training configuration lives in best_recipe.lua (experiments/view2.lua
 -- trains each fold with it too).
--- Output: results/<out> (+ .meta holding the validation threshold).
+-- Output: results/<out> (the model, with its validation threshold, crop and
+-- tta inside) and the run folder results/best/<time>-<identity>/; an
+-- interrupted run given the same command again resumes from its folder's
+-- training state.
 local dir = arg[0]:match("^(.*)/[^/]*$") or "."
 local common = dofile(dir .. "/common.lua")
 
@@ -35,14 +38,18 @@ local tr, val = recipe.split(train, opts)
 local more = {}
 if opts.checkpoint then more.checkpoint = common.out(tostring(opts.checkpoint)) end
 if opts.resume then more.resume = common.out(tostring(opts.resume)) end
-local model, h = recipe.train(common, opts, tr, val, true, more)
+local run = common.run(opts, { train = tr, val = val, test = test })
+local model, h = recipe.train(common, opts, tr, val, true, more,
+                              function(...) return run:fit(...) end)
 if h.epochs == 0 then
+  run:finish {}
   print("no epoch finished (" .. h.stopped .. ")")
   return
 end
 
 local v = siam.evaluate(model, val)
 local t = siam.evaluate(model, test)
+run:finish { test = t, set = test }
 local t05 = siam.evaluate(model, test, { threshold = 0.5 })
 local r = siam.results.new { "set", "pairs", "threshold", "accuracy", "loss", "auc", "eer" }
 r:add { set = "validation", pairs = #val, threshold = v.threshold, accuracy = v.accuracy,
@@ -60,4 +67,5 @@ print("test-time augmentation: " .. model.tta)
 print(string.format("test accuracy: %.4f", t.accuracy))
 local path = common.out(opts.out)
 model:save(path)
+print("run folder: " .. run.dir)
 print("model saved to " .. path)

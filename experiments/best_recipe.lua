@@ -89,8 +89,9 @@ end
 -- Trains a fresh model on tr (val: early stopping and, with threshold=val,
 -- the decision threshold); returns the model and fit's history. `show`
 -- prints the model first; `more` holds further fit options (checkpoint,
--- resume).
-function recipe.train(common, opts, tr, val, show, more)
+-- resume); `fit` (siam.fit's signature; default siam.fit) trains, e.g. a
+-- run folder's run:fit.
+function recipe.train(common, opts, tr, val, show, more, fit)
   local model = common.model(opts, { dropout = 0, head = opts.head, init = opts.init,
                                      fc = opts.model == "paper" and opts.fc or nil })
   local opt = siam.optim.adam { lr = opts.lr, weight_decay = opts.l2 }
@@ -114,7 +115,7 @@ function recipe.train(common, opts, tr, val, show, more)
                              mode = "max", patience = opts.patience, restore_best = true },
   }
   for k, v in pairs(more or {}) do fit_opts[k] = v end
-  local h = siam.fit(model, opt, tr, fit_opts)
+  local h = (fit or siam.fit)(model, opt, tr, fit_opts)
   -- Training validates without test-time augmentation; the threshold the
   -- model is used at is chosen again with it, on the same validation pairs.
   model.tta = opts.tta

@@ -11,9 +11,24 @@
 -- source image to its centred NxN square before resizing; 0, the default,
 -- keeps the whole image), cache=DIR (where the synthetic set and image caches
 -- go), results=DIR (default results).
+--
+-- Every script that trains writes a run folder results/<script>/<run-id>/
+-- (common.run, siam.run: docs/logging.md) named by the time and 8 digits of
+-- the run's identity, a hash of common.config (every key, defaults filled
+-- in) and of the data's content.
 local common = {}
 
 common.keys = { "model", "subset", "seed", "lfw", "data", "crop", "cache", "results" }
+
+-- Keys that say where things are or go, not what is computed: recorded
+-- (the data's places in config.lua's data section), never part of a run's
+-- identity.
+common.place_keys = { lfw = true, cache = true, results = true, out = true, checkpoint = true,
+                      resume = true, models = true, pairs = true, images = true }
+
+-- The script's name (experiments/grid.lua -> "grid"): its run folders'
+-- experiment.
+common.script = (arg and arg[0] or "script"):match("([^/]+)%.lua$") or "script"
 
 -- The script's arguments: `known` lists its own keys (common.keys are
 -- added); `defaults` fills the keys not given.
@@ -21,6 +36,7 @@ function common.args(known, defaults)
   local all = {}
   for _, k in ipairs(known or {}) do all[#all + 1] = k end
   for _, k in ipairs(common.keys) do all[#all + 1] = k end
+  common.known = all
   local ok, opts = pcall(siam.args, arg or {}, all)
   if not ok then
     -- a usage error: the message alone, no traceback
@@ -99,6 +115,37 @@ function common.data(opts, load)
                       opts.crop > 0 and string.format(" (centre %dx%d of each source)",
                                                       opts.crop, opts.crop) or ""))
   return train, test, info
+end
+
+-- The script's resolved configuration: every key it knows (common.args)
+-- with its value, false where none was given and no default applies, less
+-- the place keys; the model's architecture from the configuration table;
+-- `extra` over it. What a run's identity hashes (with the data).
+function common.config(opts, extra)
+  local c = { script = common.script }
+  for _, k in ipairs(common.known or common.keys) do
+    if not common.place_keys[k] then
+      local v = opts[k]
+      if v == nil then v = false end
+      c[k] = v
+    end
+  end
+  local arch = {}
+  for k, v in pairs(configs[opts.model] or {}) do arch[k] = v end
+  c.architecture = arch
+  for k, v in pairs(extra or {}) do c[k] = v end
+  return c
+end
+
+-- A run folder for this script (siam.run): results/<script>/<time>-<8
+-- digits of the identity>/, identified by common.config(opts, extra) and
+-- the content of `sets` (name -> siam.PairSet). An earlier run of the same
+-- identity that was interrupted (it left its training state) is resumed
+-- instead of started again.
+function common.run(opts, sets, extra)
+  local Run = require "siam.run"
+  return Run.new { experiment = common.script, root = common.results,
+                   config = common.config(opts, extra), data = sets, reuse = "unfinished" }
 end
 
 -- "<results dir>/<name>" with the directory created; a name that is already

@@ -37,11 +37,14 @@ local function stop_rule(state)
   return false
 end
 
+local run = common.run(opts, { train = tr, val = val, test = test }, { batch = 32 })
 local model = common.model(opts)
-local h = siam.fit(model, siam.optim.adam { lr = opts.lr }, tr, {
+local h = run:fit(model, siam.optim.adam { lr = opts.lr }, tr, {
   epochs = opts.epochs, batch_size = 32, val = val, seed = opts.seed, stop = stop_rule,
 })
 print(string.format("\nstopped after %d of %d epochs (%s)%s", h.epochs, opts.epochs, h.stopped,
                     why and (": " .. why) or ""))
 local t = siam.evaluate(model, test)
+run:finish { test = t, set = test, message = why and ("stopped: " .. why) or nil }
+print("run folder: " .. run.dir)
 print(string.format("test accuracy %.4f, loss %.4f, AUC %.4f", t.accuracy, t.loss, t.auc or 0 / 0))

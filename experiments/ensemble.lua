@@ -1,8 +1,10 @@
 -- A small ensemble: the mean of several saved models' probabilities on the
 -- test pairs. The decision threshold is the mean of the members' thresholds,
--- each chosen on its own validation split when it was trained
--- (experiments/best.lua saves it in <ckpt>.meta), so the test set chooses
--- nothing.
+-- each chosen on its own validation split when it was trained (saved in
+-- each checkpoint by experiments/best.lua), so the test set chooses nothing.
+-- Writes a run folder results/ensemble/<time>-<identity>/ (test.json, ROC,
+-- confusion, the sheet of pairs) whose identity includes each member's
+-- file content.
 --   siamlua experiments/ensemble.lua models=results/s1.ckpt,results/s2.ckpt,results/s3.ckpt
 -- Keys: models (two or more checkpoints, comma-separated), and common.lua's
 -- data keys (lfw, data, cache).
@@ -45,6 +47,9 @@ for i, m in ipairs(members) do
 end
 opts.crop = crop
 local _, test = common.data(opts)
+local hashes = {}
+for i, p in ipairs(paths) do hashes[i] = assert(siam.io.file_hash(tostring(p))) end
+local run = common.run(opts, { test = test }, { members = hashes })
 
 local r = siam.results.new { "model", "threshold", "accuracy", "auc" }
 local sum, threshold = {}, 0
@@ -55,12 +60,12 @@ for i, m in ipairs(members) do
   threshold = threshold + e.threshold
 end
 threshold = threshold / #members
-local correct = 0
-for j, s in ipairs(sum) do
-  local same = s / #members >= threshold
-  if same == (test:pair(j).label == 1) then correct = correct + 1 end
-end
-local acc = correct / #sum
-r:add { model = string.format("ensemble of %d", #members), threshold = threshold, accuracy = acc }
+local mean = {}
+for j, s in ipairs(sum) do mean[j] = s / #members end
+local ev = siam.evaluate_probs(test, mean, { threshold = threshold })
+r:add { model = string.format("ensemble of %d", #members), threshold = threshold,
+        accuracy = ev.accuracy, auc = ev.auc }
+run:finish { test = ev, set = test }
 r:print()
-print(string.format("ensemble test accuracy: %.4f", acc))
+print(string.format("ensemble test accuracy: %.4f", ev.accuracy))
+print("run folder: " .. run.dir)

@@ -3,10 +3,14 @@
 -- Adam with StepLR(5, 0.95) and early stopping (patience 5 on val_acc), on a
 -- 20% validation split of the training pairs. Runs are ranked by validation
 -- accuracy; test accuracy is reported beside it (selection never sees it).
--- Each configuration gets a run folder results/<out>/<id>/ (siam.gridrun,
--- docs/logging.md); finished ones are skipped when the grid runs again, so
--- Ctrl-C or a crash loses only the configuration in progress. --shard i/n
--- (or a Slurm job array) runs a slice; scripts/merge_grid.lua merges them.
+-- Each configuration gets a run folder results/<out>/<keys that vary>-<8
+-- digits of its identity>/ (siam.gridrun, docs/logging.md); the identity
+-- hashes every key below (defaults filled in) and the data's content, so a
+-- changed model, subset, data, crop, patience or epochs is another run.
+-- Finished ones are skipped when the grid runs again, failed ones run
+-- again (and the grid exits 1 while one has failed), so Ctrl-C or a crash
+-- loses only the epoch in progress. --shard i/n (or a Slurm job array)
+-- runs a slice; scripts/merge_grid.lua merges them.
 --
 -- Choose a subset on the command line (a value or a comma list per key):
 --   siamlua experiments/grid.lua batch=32 lr=0.005 epochs=2
@@ -17,7 +21,7 @@
 local dir = arg[0]:match("^(.*)/[^/]*$") or "."
 local common = dofile(dir .. "/common.lua")
 local gridrun = require "siam.gridrun"
-local gargs = gridrun.parse_args(arg) -- takes --shard and --retry-failed out
+local gargs = gridrun.parse_args(arg) -- takes --shard out
 arg = setmetatable(gargs.rest, { __index = arg })
 
 local keys = { "batch", "lr", "l2", "epochs", "dropout" }
@@ -42,10 +46,13 @@ local train, test = common.data(opts)
 local tr, val = train:split { val = 0.2, seed = opts.seed }
 
 for _, c in ipairs(configs) do c.seed = opts.seed end
-gridrun.run{
+-- The grid's own keys come from each configuration, not the options.
+local shared = common.config(opts)
+for _, k in ipairs(keys) do shared[k] = nil end
+local result = gridrun.run{
   experiment = opts.out, root = common.results, configs = configs, params = keys,
-  metric = "val_acc",
-  shard = gargs.shard, retry_failed = gargs.retry_failed,
+  metric = "val_acc", config = shared, data = { train = tr, val = val, test = test },
+  shard = gargs.shard,
   train = function(c, run)
     local model = common.model(opts, { dropout = c.dropout })
     local opt = siam.optim.adam { lr = c.lr, weight_decay = c.l2 }
@@ -60,3 +67,4 @@ gridrun.run{
     return { test = t, set = test }
   end,
 }
+if #result.failed > 0 then os.exit(1) end

@@ -4,14 +4,16 @@
 -- file.
 --   siamlua experiments/hooks.lua                 (model=small, 5 epochs)
 --   siamlua experiments/hooks.lua epochs=3 out=norms
--- Output: results/norms.csv, results/norms-batches.csv
+-- Output: results/norms.csv, results/norms-batches.csv and the run folder
+-- results/hooks/<time>-<identity>/.
 local dir = arg[0]:match("^(.*)/[^/]*$") or "."
 local common = dofile(dir .. "/common.lua")
 
 local opts = common.args({ "epochs", "out", "lr" },
                          { model = "small", epochs = 5, out = "norms", lr = 0.001 })
-local train = common.data(opts)
+local train, test = common.data(opts)
 local tr, val = train:split { val = 0.2, seed = opts.seed }
+local run = common.run(opts, { train = tr, val = val, test = test }, { batch = 32 })
 
 local norms_path = common.out(opts.out .. ".csv")
 local batch_path = common.out(opts.out .. "-batches.csv")
@@ -19,7 +21,7 @@ local norms = assert(io.open(norms_path, "w"))
 local batches = assert(io.open(batch_path, "w"))
 
 local model = common.model(opts)
-local h = siam.fit(model, siam.optim.adam { lr = opts.lr }, tr, {
+local h = run:fit(model, siam.optim.adam { lr = opts.lr }, tr, {
   epochs = opts.epochs, batch_size = 32, val = val, seed = opts.seed,
   on_start = function()
     norms:write("epoch,parameter,numel,norm,grad_norm\n")
@@ -53,4 +55,5 @@ for e = 1, h.epochs do
   print(string.format("epoch %d: weight norm %.4f, gradient norm %.4g, val_acc %.4f", e,
                       h.weight_norm[e], h.grad_norm[e], h.val_acc[e]))
 end
-print("written: " .. norms_path .. ", " .. batch_path)
+run:finish { test = siam.evaluate(model, test), set = test }
+print("written: " .. norms_path .. ", " .. batch_path .. "; run folder: " .. run.dir)

@@ -1,6 +1,8 @@
 -- The README's first run: a reduced Siamese network trained for a few epochs
 -- on the synthetic faces (or a subset of LFW when it is found), then
--- evaluated on the test pairs. A few minutes on 2 CPU cores.
+-- evaluated on the test pairs. A few minutes on 2 CPU cores. Writes a run
+-- folder results/quickstart/<time>-<identity>/ and the model to
+-- results/quickstart.ckpt.
 --   siamlua experiments/quickstart.lua            (defaults: epochs=4)
 --   siamlua experiments/quickstart.lua epochs=2 subset=600
 local dir = arg[0]:match("^(.*)/[^/]*$") or "."
@@ -14,14 +16,17 @@ if not info.synthetic and not opts.subset then
 end
 local tr, val = train:split { val = 0.2, seed = opts.seed }
 
+opts.batch = opts.batch or 32
+opts.lr = opts.lr or 0.001
+local run = common.run(opts, { train = tr, val = val, test = test })
 local model = common.model(opts)
-local optimizer = siam.optim.adam { lr = opts.lr or 0.001 }
+local optimizer = siam.optim.adam { lr = opts.lr }
 print(model)
 print(string.format("training on %d pairs, validating on %d", #tr, #val))
 
-local history = siam.fit(model, optimizer, tr, {
+local history = run:fit(model, optimizer, tr, {
   epochs = opts.epochs,
-  batch_size = opts.batch or 32,
+  batch_size = opts.batch,
   val = val,
   seed = opts.seed,
 })
@@ -36,6 +41,7 @@ end
 row("train", tr)
 row("val", val)
 local e = row("test", test)
+run:finish { test = e, set = test }
 print()
 table:print()
 print()
@@ -44,5 +50,6 @@ print(string.format("test accuracy %.3f at threshold %.2f (chance: 0.5); %d epoc
                     history.stopped == "interrupted" and " (interrupted)" or ""))
 local path = common.out("quickstart.ckpt")
 model:save(path)
+print("run folder: " .. run.dir)
 print("model saved to " .. path .. "; try: siamlua scripts/verify.lua " .. path
       .. " a.jpg b.jpg")

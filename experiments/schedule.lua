@@ -26,8 +26,9 @@ print()
 
 local train, test = common.data(opts)
 local tr, val = train:split { val = 0.2, seed = opts.seed }
+local run = common.run(opts, { train = tr, val = val, test = test }, { batch = 32 })
 local model = common.model(opts)
-local h = siam.fit(model, siam.optim.adam { lr = opts.lr }, tr, {
+local h = run:fit(model, siam.optim.adam { lr = opts.lr }, tr, {
   epochs = opts.epochs, batch_size = 32, val = val, seed = opts.seed, schedule = warmup_cosine,
 })
 local r = siam.results.new { "epoch", "lr", "train_loss", "val_loss", "val_acc" }
@@ -38,4 +39,6 @@ end
 print()
 r:print()
 local t = siam.evaluate(model, test)
+run:finish { test = t, set = test }
 print(string.format("\ntest accuracy %.4f", t.accuracy))
+print("run folder: " .. run.dir)

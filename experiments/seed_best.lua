@@ -4,7 +4,8 @@
 -- reports the test accuracy and saves the model.
 --   siamlua experiments/seed_best.lua             (the paper network at 105x105)
 --   siamlua experiments/seed_best.lua epochs=2 model=small
--- Output: results/seed_best.ckpt (+ .meta: the decision threshold).
+-- Output: results/seed_best.ckpt (the decision threshold inside) and the run
+-- folder results/seed_best/<time>-<identity>/.
 local dir = arg[0]:match("^(.*)/[^/]*$") or "."
 local common = dofile(dir .. "/common.lua")
 
@@ -12,21 +13,25 @@ local opts = common.args({ "epochs", "out" }, { epochs = 25, out = "seed_best.ck
 local train, test = common.data(opts)
 local tr, val = train:split { val = 0.2, seed = opts.seed }
 
+local run = common.run(opts, { train = tr, val = val, test = test },
+                       { batch = 32, lr = 0.005, l2 = 0, dropout = 0, patience = 5 })
 local model = common.model(opts, { dropout = 0 })
 local opt = siam.optim.adam { lr = 0.005, weight_decay = 0 }
 print(model)
-local h = siam.fit(model, opt, tr, {
+local h = run:fit(model, opt, tr, {
   epochs = opts.epochs, batch_size = 32, val = val, seed = opts.seed,
   schedule = siam.schedule.step { step_size = 5, gamma = 0.95 },
   stop = siam.stop.early { monitor = "val_acc", mode = "max", patience = 5, restore_best = true },
 })
 if h.epochs == 0 then
+  run:finish {}
   print("no epoch finished (" .. h.stopped .. ")")
   return
 end
 
 local v = siam.evaluate(model, val)
 local t = siam.evaluate(model, test)
+run:finish { test = t, set = test }
 local r = siam.results.new { "set", "pairs", "accuracy", "loss", "auc", "eer" }
 r:add { set = "validation", pairs = #val, accuracy = v.accuracy, loss = v.loss, auc = v.auc, eer = v.eer }
 r:add { set = "test", pairs = #test, accuracy = t.accuracy, loss = t.loss, auc = t.auc, eer = t.eer }
@@ -46,4 +51,5 @@ for _, o in ipairs { "tp", "fp", "tn", "fn" } do
 end
 local path = common.out(opts.out)
 model:save(path)
+print("run folder: " .. run.dir)
 print("model saved to " .. path)

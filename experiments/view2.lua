@@ -12,7 +12,8 @@
 -- best_recipe.lua's keys (epochs, patience, lr, l2, init, fc, head, augment,
 -- extra, base, ema, threshold, split; the defaults are best.lua's) and
 -- common.lua's (crop: best.lua's 140 for LFW unless given). Details and
--- costs: docs/view2.md.
+-- costs: docs/view2.md. Each fold writes a run folder
+-- results/view2/<time>-<identity>/ (the fold is part of its configuration).
 local dir = arg[0]:match("^(.*)/[^/]*$") or "."
 local common = dofile(dir .. "/common.lua")
 local recipe = dofile(dir .. "/best_recipe.lua")
@@ -90,14 +91,21 @@ local columns = { "fold", "train", "val", "test", "epochs", "best_epoch", "thres
 local table_rows = siam.results.new(columns)
 -- Written after every fold, so that an interrupted run keeps the folds done.
 local csv = common.out(opts.out .. ".csv")
+local runs = {}
 local result = view2.run(set, {
   folds = folds, val = recipe.val, seed = opts.seed, disjoint = recipe.disjoint(opts),
-  train = function(k, tr, val, _, info)
+  train = function(k, tr, val, test_k, info)
     local how = recipe.disjoint(opts)
                 and string.format(" (%d pairs across the people boundary dropped)", info.dropped)
                 or " (stratified)"
     print(string.format("\nfold %d: training on %d pairs, validation %d%s", k, #tr, #val, how))
-    local model, h = recipe.train(common, opts, tr, val, k == folds[1])
+    -- The fold is part of the run's configuration; which folds this
+    -- invocation runs is not.
+    local run = common.run(opts, { train = tr, val = val, test = test_k },
+                           { fold = k, folds = false })
+    runs[k] = run
+    local model, h = recipe.train(common, opts, tr, val, k == folds[1], nil,
+                                  function(...) return run:fit(...) end)
     if h.stopped == "interrupted" then
       fail("interrupted in fold " .. k .. (#table_rows > 0 and ("; " .. csv .. " holds the folds "
                                                                .. "finished before it") or ""))
@@ -105,7 +113,9 @@ local result = view2.run(set, {
     return model, { epochs = h.epochs, best_epoch = h.best_epoch or "", seconds = h.seconds,
                     stopped = h.stopped }
   end,
-  on_fold = function(row)
+  on_fold = function(row, t, test)
+    runs[row.fold]:finish { test = t, set = test }
+    print(string.format("fold %d: run folder %s", row.fold, runs[row.fold].dir))
     if row.shared_people > 0 then
       print(string.format("warning: fold %d shares %d people with the training folds (LFW's "
                           .. "folds share none)", row.fold, row.shared_people))

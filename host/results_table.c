@@ -181,18 +181,35 @@ static int cmp_asc(const void *pa, const void *pb)
     return a->order < b->order ? -1 : 1;
 }
 
+static int is_one_of(const char *cell, const char *const *values)
+{
+    for (size_t i = 0; cell && values && values[i]; i++)
+        if (strcmp(cell, values[i]) == 0)
+            return 1;
+    return 0;
+}
+
 int siam_table_sort(siam_table *t, const char *key, int descending, siam_error *err)
+{
+    return siam_table_sort_demoting(t, key, descending, NULL, NULL, err);
+}
+
+int siam_table_sort_demoting(siam_table *t, const char *key, int descending,
+                             const char *demote_col, const char *const *demote_values,
+                             siam_error *err)
 {
     long c = find_col(t, key);
     if (c < 0)
         return siam_fail(err, "table: cannot sort by '%s': no such column", key);
+    long dc = demote_col ? find_col(t, demote_col) : -1;
     sort_item *items = malloc((t->nrows ? t->nrows : 1) * sizeof *items);
     if (!items)
         return siam_fail(err, "table: out of memory sorting %zu rows", t->nrows);
     for (size_t r = 0; r < t->nrows; r++) {
         double v = 0;
         items[r] = (sort_item){t->rows[r], 0, 0, r};
-        if (is_number(t->rows[r][c], &v) && isfinite(v))
+        int demoted = dc >= 0 && is_one_of(t->rows[r][dc], demote_values);
+        if (!demoted && is_number(t->rows[r][c], &v) && isfinite(v))
             items[r].key = v, items[r].has_key = 1;
     }
     qsort(items, t->nrows, sizeof *items, descending ? cmp_desc : cmp_asc);

@@ -43,6 +43,14 @@ const char *siam_table_get(const siam_table *t, size_t row, const char *key);
  * the first column. */
 int siam_table_sort(siam_table *t, const char *key, int descending, siam_error *err);
 
+/* The same, with the rows whose `demote_col` cell is one of
+ * `demote_values` (a NULL-terminated list) also last, as if unset: a grid
+ * ranks its failed and diverged ("nan") runs below every finished one
+ * whatever their validation accuracy before they stopped. */
+int siam_table_sort_demoting(siam_table *t, const char *key, int descending,
+                             const char *demote_col, const char *const *demote_values,
+                             siam_error *err);
+
 /* Aligned for a terminal: a header, a rule, numbers right-aligned. */
 int siam_table_print(const siam_table *t, FILE *out);
 /* Header line then one line per row, '\n' line ends; a field is quoted

@@ -616,6 +616,15 @@ static int call_hook(siam_trainer *t, siam_train_event *ev, siam_error *err)
     return 0;
 }
 
+/* Batches in one epoch: every epoch trains on the same number of pairs
+ * (the training set's, or the sampler's fixed count). */
+static int epoch_batches(const siam_trainer *t)
+{
+    size_t n = t->cfg.sampler ? siam_pair_sampler_count(t->cfg.sampler) : t->train->count;
+    size_t bs = (size_t)t->cfg.batch_size;
+    return (int)(t->cfg.drop_last ? n / bs : (n + bs - 1) / bs);
+}
+
 /* One epoch of training; sets t->stop on a signal/hook stop. */
 static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, siam_error *err)
 {
@@ -639,7 +648,7 @@ static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, si
     layout(set, t->perm, bs, t->host_idx, t->host_labels);
     if (dev_pairs_upload(t->ops, t->ctx, &t->tr, t->host_idx, t->host_labels, err))
         return -1;
-    int batches = (int)(cfg->drop_last ? n / (size_t)bs : (n + (size_t)bs - 1) / (size_t)bs);
+    int batches = epoch_batches(t);
     siam_model_set_training(t->m, 1);
     double lsum = 0.0;
     size_t correct = 0, seen = 0;
@@ -752,7 +761,8 @@ int siam_trainer_fit(siam_trainer *t, siam_error *err)
         int e = t->epochs_done;
         if (cfg->use_schedule)
             siam_optim_set_lr(t->opt, siam_schedule_lr(&cfg->schedule, e));
-        siam_train_event ev = { SIAM_EVENT_EPOCH_BEGIN, e, 0, 0, 0, 0.0, siam_optim_lr(t->opt) };
+        siam_train_event ev = { SIAM_EVENT_EPOCH_BEGIN, e, 0, epoch_batches(t), 0, 0.0,
+                                siam_optim_lr(t->opt) };
         if (call_hook(t, &ev, err))
             return -1;
         if (t->stop)

@@ -34,7 +34,7 @@ typedef struct siam_train_event {
     siam_train_event_kind kind;
     int epoch;                  /* 0-based */
     int batch;                  /* 0-based (BATCH_END) */
-    int batches;                /* batches in this epoch */
+    int batches;                /* batches in this epoch (known from EPOCH_BEGIN on) */
     int batch_size;             /* pairs in this batch (BATCH_END) */
     double loss;                /* this batch's mean loss (BATCH_END) */
     double lr;                  /* learning rate in use */

@@ -37,9 +37,12 @@ end
 -- fit(model, optimizer, cfg, opts), called like siam.fit(model, optimizer,
 -- train, opts) with the configuration in place of the training set: hooks
 -- are opts.on_*; cfg.epochs epochs of cfg.batches (3) batches. cfg.nan_at:
--- NaN losses from that epoch on; cfg.interrupt_at: returns at the end of
--- that epoch with stopped = "interrupted" and no on_end, as siam.fit does
--- after Ctrl-C. opts.after_epoch(e) (tests kill the process from there).
+-- NaN losses from that epoch on; cfg.diverge_at: that epoch stops at its
+-- second batch as siam.fit stops on a non-finite gradient (stopped = "nan",
+-- the epoch not recorded, on_end called); cfg.interrupt_at: returns at the
+-- end of that epoch with stopped = "interrupted" and no on_end, as siam.fit
+-- does after Ctrl-C. opts.after_epoch(e) (tests kill the process from
+-- there).
 function fake.fit(model, _, cfg, opts)
   local state = { epochs = cfg.epochs, model = model, batches = cfg.batches or 3,
                   metrics = {}, history = {} }
@@ -49,6 +52,11 @@ function fake.fit(model, _, cfg, opts)
     state.epoch = e
     state.lr = cfg.lr
     if opts.on_epoch_start then opts.on_epoch_start(state) end
+    if cfg.diverge_at == e then
+      if opts.on_end then opts.on_end(state) end
+      return { stopped = "nan", epochs = e - 1,
+               nan = string.format("non-finite gradient at epoch %d, batch 2", e) }
+    end
     local m = fake.metrics(cfg, e)
     if cfg.nan_at and e >= cfg.nan_at then m.train_loss, m.val_loss = 0 / 0, 0 / 0 end
     for b = 1, state.batches do

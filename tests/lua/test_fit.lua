@@ -62,6 +62,23 @@ test("hooks: calls, order and the state table", function()
   check.eq(seen.history, h)
 end)
 
+test("state.batches is the epoch's batch count from its first hook on", function()
+  local at_start, at_batch = {}, {}
+  siam.fit(F.model(), siam.optim.sgd { lr = 0.01 }, tr, {
+    epochs = 2, batch_size = 32,
+    on_epoch_start = function(s) at_start[#at_start + 1] = s.batches end,
+    on_batch_end = function(s) at_batch[s.epoch] = s.batches end,
+  })
+  check.eq(at_start, { 2, 2 }, "60 pairs in batches of 32")
+  check.eq(at_batch, { 2, 2 })
+  at_start = {}
+  siam.fit(F.model(), siam.optim.sgd { lr = 0.01 }, tr, {
+    epochs = 1, batch_size = 7, drop_last = true,
+    on_epoch_start = function(s) at_start[#at_start + 1] = s.batches end,
+  })
+  check.eq(at_start, { math.floor(#tr / 7) })
+end)
+
 test("state.stop ends training; a mid-epoch stop records nothing of that epoch", function()
   local h = siam.fit(F.model(), siam.optim.adam(), tr, { epochs = 5, batch_size = 8,
     on_epoch_end = function(s) if s.epoch == 2 then s.stop = true end end })

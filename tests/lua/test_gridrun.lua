@@ -34,11 +34,22 @@ local function load(path)
   return rows, t
 end
 
+-- Folder names without their 8 identity digits.
 local ALL = {
-  "batch16_lr0.001_epochs2", "batch16_lr0.001_epochs3", "batch16_lr0.005_epochs2",
-  "batch16_lr0.005_epochs3", "batch32_lr0.001_epochs2", "batch32_lr0.001_epochs3",
-  "batch32_lr0.005_epochs2", "batch32_lr0.005_epochs3",
+  "batch16-lr0.001-epochs2", "batch16-lr0.001-epochs3", "batch16-lr0.005-epochs2",
+  "batch16-lr0.005-epochs3", "batch32-lr0.001-epochs2", "batch32-lr0.001-epochs3",
+  "batch32-lr0.005-epochs2", "batch32-lr0.005-epochs3",
 }
+
+local function name(id) return id:match("^(.*)%-%x%x%x%x%x%x%x%x$") end
+
+-- The folder of a configuration, by its name.
+local function folder(root, n)
+  for _, f in ipairs(siam.io.list(root .. "/tiny")) do
+    if name(f) == n then return root .. "/tiny/" .. f end
+  end
+  return nil
+end
 
 local function sorted(t)
   local c = {}
@@ -49,7 +60,7 @@ end
 
 local function ids_of(rows)
   local out = {}
-  for i, r in ipairs(rows) do out[i] = r.id end
+  for i, r in ipairs(rows) do out[i] = name(r.id) end
   return out
 end
 
@@ -68,11 +79,17 @@ test("a grid writes one ranked row per configuration; a second run skips them al
     if i > 1 then check.truthy(tonumber(r.val_acc) <= tonumber(rows[i - 1].val_acc), "sorted") end
   end
   -- val_acc = 0.5 + 0.03*epochs + lr - 0.001*batch: the best is batch 16, lr 0.005, 3 epochs
-  check.eq(rows[1].id, "batch16_lr0.005_epochs3")
+  check.eq(name(rows[1].id), "batch16-lr0.005-epochs3")
   check.eq(rows[1].val_acc, "0.579")
   check.eq(rows[1].best_epoch, "3")
+  check.eq(rows[1].epochs, "3")
+  check.eq(rows[1].epochs_run, "3")
   check.eq(rows[1].test_acc, "0.559")
-  check.contains(read(root .. "/tiny/grid.md"), "| 1 | batch16_lr0.005_epochs3 | 16 | 0.005 | 3 | 7 | done |")
+  check.contains(read(root .. "/tiny/grid.md"), "| 1 | " .. rows[1].id .. " | 16 | 0.005 | 3 | 7 | done |")
+  -- the folder's config.lua names the whole configuration and its identity
+  local saved = dofile(root .. "/tiny/" .. rows[1].id .. "/config.lua")
+  check.eq(saved.config, { batch = 16, lr = 0.005, epochs = 3, seed = 7, model = "fake" })
+  check.eq(saved.identity:sub(1, 8), rows[1].id:sub(-8))
   check.truthy(read(root .. "/tiny/plots/grid.dat"), "grid plot data")
   check.truthy(read(root .. "/tiny/plots/sweep_lr.dat"), "lr sweep data")
   check.eq(#lines(read(root .. "/starts.log")), 8)
@@ -83,23 +100,67 @@ test("a grid writes one ranked row per configuration; a second run skips them al
   check.eq(#load(root .. "/tiny/grid.csv"), 8)
 end)
 
-test("a failing configuration is recorded as failed and retried only on request", function()
+test("a failing configuration is recorded as failed, the grid exits 1, the next run retries it", function()
   local root = tmpdir()
-  local ok = grid(root, "", "FAIL_ID=batch32_lr0.001_epochs3")
-  check.truthy(ok, "the grid goes on after a failure")
+  local ok, _, code, out = grid(root, "", "FAIL_ID=batch32-lr0.001-epochs3")
+  check.eq({ ok, code }, { nil, 1 }, "the grid goes on after a failure, then exits 1")
+  check.contains(out, "grid: 1 configuration(s) failed: batch32-lr0.001-epochs3-")
   local rows = load(root .. "/tiny/grid.csv")
   check.eq(#rows, 8)
-  check.eq(rows[8].id, "batch32_lr0.001_epochs3", "failed rows rank last")
+  check.eq(name(rows[8].id), "batch32-lr0.001-epochs3", "failed rows rank last")
   check.eq(rows[8].status, "failed")
-  check.contains(rows[8].message, "boom in batch32_lr0.001_epochs3")
-  grid(root)
-  check.eq(#lines(read(root .. "/starts.log")), 8, "failed run not retried by default")
-  grid(root, "--retry-failed")
+  check.contains(rows[8].message, "boom in batch32-lr0.001-epochs3")
+  local dir = folder(root, "batch32-lr0.001-epochs3")
+  check.eq(read(dir .. "/done"), nil, "a failed configuration is not finished")
+  check.truthy(read(dir .. "/failed"), "it has the failed marker")
+  local ok2, _, code2 = grid(root)
+  check.eq({ ok2, code2 }, { true, 0 })
   local starts = lines(read(root .. "/starts.log"))
-  check.eq(#starts, 9)
-  check.eq(starts[9], "batch32_lr0.001_epochs3")
+  check.eq(#starts, 9, "the failed one ran again, nothing else")
+  check.eq(starts[9], "batch32-lr0.001-epochs3")
   rows = load(root .. "/tiny/grid.csv")
   for _, r in ipairs(rows) do check.eq(r.status, "done", r.id) end
+  check.eq(read(dir .. "/failed"), nil, "the marker went with the failure")
+end)
+
+test("a changed option outside the grid or other data is another run, never a skipped one", function()
+  local root = tmpdir()
+  check.truthy(grid(root), "first")
+  local ok, _, _, out = grid(root, "", "MODEL=other")
+  check.truthy(ok, "second")
+  check.truthy(not out:find("already finished", 1, true), "nothing skipped: " .. out)
+  check.eq(#lines(read(root .. "/starts.log")), 16)
+  check.truthy(grid(root, "", "DATA=fedcba9876543210"), "third")
+  check.eq(#lines(read(root .. "/starts.log")), 24)
+  local ok4, _, _, out4 = grid(root, "", "MODEL=other")
+  check.truthy(ok4)
+  check.contains(out4, "grid: 8 configuration(s) already finished, skipped")
+  check.eq(#lines(read(root .. "/starts.log")), 24, "the same configuration again is skipped")
+  -- three folders per name, one per identity
+  local count = 0
+  for _, f in ipairs(siam.io.list(root .. "/tiny")) do
+    if name(f) == ALL[1] then count = count + 1 end
+  end
+  check.eq(count, 3)
+  -- the table of the last invocation shows its own configurations only
+  local rows = load(root .. "/tiny/grid.csv")
+  check.eq(#rows, 8)
+  for _, r in ipairs(rows) do
+    check.eq(dofile(root .. "/tiny/" .. r.id .. "/config.lua").config.model, "other")
+  end
+end)
+
+test("a diverged configuration is finished with status nan and ranks last", function()
+  local root = tmpdir()
+  check.truthy(grid(root, "", "DIVERGE_ID=batch16-lr0.005-epochs3"))
+  local rows = load(root .. "/tiny/grid.csv")
+  check.eq(name(rows[8].id), "batch16-lr0.005-epochs3")
+  check.eq(rows[8].status, "nan")
+  check.eq(rows[8].message, "non-finite gradient at epoch 2, batch 2")
+  check.eq(rows[8].epochs, "3")
+  check.eq(rows[8].epochs_run, "1")
+  check.truthy(grid(root, "", "DIVERGE_ID=batch16-lr0.005-epochs3"))
+  check.eq(#lines(read(root .. "/starts.log")), 8, "nan is a result: not run again")
 end)
 
 test("a grid killed with SIGKILL mid-configuration resumes with every configuration once", function()
@@ -111,10 +172,10 @@ test("a grid killed with SIGKILL mid-configuration resumes with every configurat
   check.truthy(read(root .. "/killed"), "the kill happened")
   local victim = ALL[3]
   check.eq(lines(read(root .. "/starts.log")), { ALL[1], ALL[2], ALL[3] })
-  check.eq(read(root .. "/tiny/" .. victim .. "/done"), nil, "no marker for the killed one")
-  check.truthy(read(root .. "/tiny/" .. ALL[2] .. "/done"), "finished ones kept")
+  check.eq(read(folder(root, victim) .. "/done"), nil, "no marker for the killed one")
+  check.truthy(read(folder(root, ALL[2]) .. "/done"), "finished ones kept")
   -- what the killed run left is whole: complete lines, epoch 1 and 2
-  check.eq(#lines(read(root .. "/tiny/" .. victim .. "/metrics.csv")), 3)
+  check.eq(#lines(read(folder(root, victim) .. "/metrics.csv")), 3)
   local ok2, _, _, out = grid(root, "", "KILL_AT=3")
   check.truthy(ok2, "resumed: " .. tostring(out))
   check.contains(out, "grid: 2 configuration(s) already finished, skipped")
@@ -123,9 +184,9 @@ test("a grid killed with SIGKILL mid-configuration resumes with every configurat
   local rows = load(root .. "/tiny/grid.csv")
   check.eq(sorted(ids_of(rows)), ALL, "every configuration exactly once")
   for _, r in ipairs(rows) do check.eq(r.status, "done", r.id) end
-  local m = lines(read(root .. "/tiny/" .. victim .. "/metrics.csv"))
+  local m = lines(read(folder(root, victim) .. "/metrics.csv"))
   check.eq(#m, 3, "the rerun's two epochs only")
-  check.contains(read(root .. "/tiny/" .. victim .. "/log.txt"),
+  check.contains(read(folder(root, victim) .. "/log.txt"),
                  "WARN  previous attempt did not finish; starting this run again")
 end)
 
@@ -135,8 +196,8 @@ test("an interrupted configuration stops the grid and runs again next time", fun
   check.eq({ ok, code }, { nil, 1 }, "the grid stops")
   check.contains(out, "interrupted!")
   check.eq(lines(read(root .. "/starts.log")), { ALL[1], ALL[2] })
-  check.eq(read(root .. "/tiny/" .. ALL[2] .. "/done"), nil)
-  check.contains(read(root .. "/tiny/" .. ALL[2] .. "/log.txt"), "WARN  interrupted: this configuration will run again")
+  check.eq(read(folder(root, ALL[2]) .. "/done"), nil)
+  check.contains(read(folder(root, ALL[2]) .. "/log.txt"), "WARN  interrupted: this configuration will run again")
   check.truthy(grid(root, "", "INTERRUPT_ID=" .. ALL[2]), "second run")
   local starts = lines(read(root .. "/starts.log"))
   check.eq(#starts, 9)
@@ -152,8 +213,11 @@ test("shards run round-robin slices and merge into the full table", function()
   check.eq(sorted(ids_of(part)), { ALL[2], ALL[5], ALL[8] })
   local ok, _, code, out = merge(root)
   check.eq({ ok, code }, { nil, 1 }, "merge of an unfinished grid fails")
-  check.contains(out, "merge: 5 of 8 configuration(s) not finished: " ..
-                 table.concat({ ALL[1], ALL[3], ALL[4], ALL[6], ALL[7] }, " "))
+  local missing = out:match("merge: 5 of 8 configuration%(s%) not finished: ([^\n]*)")
+  check.truthy(missing, out)
+  local names = {}
+  for w in missing:gmatch("%S+") do names[#names + 1] = name(w) end
+  check.eq(names, { ALL[1], ALL[3], ALL[4], ALL[6], ALL[7] })
   check.truthy(grid(root, "--shard=1/3"), "shard 1/3")
   check.truthy(grid(root, "--shard 3/3"), "shard 3/3")
   check.eq(#lines(read(root .. "/starts.log")), 8)
@@ -161,7 +225,7 @@ test("shards run round-robin slices and merge into the full table", function()
   check.truthy(ok2, "merge: " .. tostring(out2))
   local rows = load(root .. "/tiny/grid.csv")
   check.eq(sorted(ids_of(rows)), ALL)
-  check.eq(rows[1].id, "batch16_lr0.005_epochs3")
+  check.eq(name(rows[1].id), "batch16-lr0.005-epochs3")
   check.truthy(read(root .. "/tiny/plots/sweep_batch.dat"), "merge draws the grid plots")
 end)
 

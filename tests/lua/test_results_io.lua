@@ -62,10 +62,13 @@ test("runlog lines carry a UTC time and the level", function()
   check.error("bad argument #1 to 'write' (invalid option 'loud')", function() l2:write("loud", "x") end)
 end)
 
-test("progress prints one plain line per epoch when stdout is not a terminal", function()
-  local out = sh(harness.interpreter .. [[ -e 'local p = siam.io.progress(); io.write(p:mode(), "\n");
-    p:epoch_begin(2, 5, 4); p:step(4, 0.25); p:epoch_end("val_acc=0.8")' | cat]])
-  check.truthy(out:match("^lines\nepoch 2/5: 4 batches in 00:00 %([%d.]+ it/s%) loss=0%.2500 val_acc=0%.8\n$"), out)
+test("progress prints one plain line per epoch on stderr when stderr is not a terminal", function()
+  local support = dofile(harness.dir .. "/support.lua")
+  support.interpreter = harness.interpreter
+  local out, err = support.run({ "-e", [[local p = siam.io.progress(); io.write(p:mode(), "\n");
+    p:epoch_begin(2, 5, 4); p:step(4, 0.25); p:epoch_end("val_acc=0.8")]] })
+  check.eq(out, "lines\n", "stdout keeps the script's own output only")
+  check.truthy(err:match("^epoch 2/5: 4 batches in 00:00 %([%d.]+ it/s%) loss=0%.2500 val_acc=0%.8\n$"), err)
   local quiet = sh(harness.interpreter .. [[ --quiet -e 'local p = siam.io.progress(); io.write(p:mode(), "\n");
     p:epoch_begin(1, 1, 1); p:step(1, 0.5); p:epoch_end()' | cat]])
   check.eq(quiet, "quiet\n")

@@ -33,8 +33,18 @@ test("a run folder holds config, metrics, log, checkpoint, test, events and plot
   local run, summary, model = train(root, cfg, "r1")
   local dir = root .. "/exp/r1"
   check.eq(run.dir, dir)
-  -- config.lua reloads to the same table
-  check.eq(dofile(dir .. "/config.lua"), cfg)
+  -- config.lua reloads to the configuration, with the run's identity and
+  -- what produced it
+  local saved = dofile(dir .. "/config.lua")
+  check.eq(saved.config, cfg)
+  check.eq(saved.identity, run.identity)
+  check.eq(saved.identity, Run.identity(cfg, {}))
+  check.eq(saved.experiment, "exp")
+  check.eq(saved.produced_by.siamlua, siam.version)
+  check.eq(saved.produced_by.commit, siam.build.commit)
+  check.eq(saved.produced_by.cpu, siam.build.cpu)
+  check.eq(saved.produced_by.checkpoint_format, siam.build.checkpoint_format)
+  check.eq(saved.resolved.fit, { epochs = 3 })
   local csv = lines(read(dir .. "/metrics.csv"))
   check.eq(#csv, 4, "header + 3 epochs")
   check.eq(csv[1], "epoch,train_loss,train_acc,val_loss,val_acc,lr,time")
@@ -94,7 +104,8 @@ test("user hooks run after the run's and can stop training", function()
   })
   check.eq(seen, { 1, 2 })
   check.eq(summary.status, "early-stopped")
-  check.eq(summary.epochs, 2)
+  check.eq(summary.epochs, 5, "configured")
+  check.eq(summary.epochs_run, 2)
   check.eq(#lines(read(run.dir .. "/metrics.csv")), 3)
 end)
 
@@ -116,19 +127,89 @@ test("an interrupted fit marks the run interrupted", function()
   local run, summary = train(root, { lr = 0.001, epochs = 4, interrupt_at = 2, seed = 1 }, "int")
   check.eq(run.interrupted, true)
   check.eq(summary.status, "interrupted")
-  check.eq(summary.epochs, 2)
+  check.eq(summary.epochs_run, 2)
 end)
 
-test("a NaN loss gives status NaN", function()
+test("a NaN loss gives status nan, naming the metric and epoch", function()
   local root = tmpdir()
   local _, summary = train(root, { lr = 0.001, epochs = 3, nan_at = 2, seed = 1 }, "nan")
-  check.eq(summary.status, "NaN")
+  check.eq(summary.status, "nan")
+  check.eq(summary.message, "train_loss is NaN at epoch 2")
+end)
+
+test("fit stopping on non-finite values gives status nan with fit's message", function()
+  local root = tmpdir()
+  local run, summary = train(root, { lr = 0.001, epochs = 4, diverge_at = 3, seed = 1 }, "div")
+  check.eq(summary.status, "nan")
+  check.eq(summary.epochs_run, 2)
+  check.eq(summary.message, "non-finite gradient at epoch 3, batch 2")
+  check.contains(read(run.dir .. "/log.txt"), "ERROR non-finite gradient at epoch 3, batch 2")
+end)
+
+test("the same id with another configuration is refused, nothing written", function()
+  local root = tmpdir()
+  train(root, { lr = 0.001, epochs = 3, seed = 1 }, "taken")
+  local before = read(root .. "/exp/taken/metrics.csv")
+  local ok, err = pcall(Run.new, { experiment = "exp", id = "taken", root = root,
+                                   config = { lr = 0.002, epochs = 3, seed = 1 },
+                                   progress = false })
+  check.eq(ok, false)
+  check.contains(err, "run folder " .. root .. "/exp/taken holds another configuration (identity ")
+  check.contains(err, "); give another id")
+  check.eq(read(root .. "/exp/taken/metrics.csv"), before)
+end)
+
+test("runs without an id: a new folder each, named by time and identity, never shared", function()
+  local root = tmpdir()
+  local cfg = { lr = 0.001, epochs = 1 }
+  local a = Run.new{ experiment = "exp", root = root, config = cfg, progress = false }
+  local b = Run.new{ experiment = "exp", root = root, config = cfg, progress = false }
+  local c = Run.new{ experiment = "exp", root = root, config = { lr = 0.002, epochs = 1 },
+                     progress = false }
+  check.truthy(a.dir ~= b.dir, "two folders: " .. a.dir)
+  check.truthy(a.id:match("^%d%d%d%d%d%d%d%d%-%d%d%d%d%d%d%-(%x+)$") == a.identity:sub(1, 8),
+               a.id)
+  -- started in the same second they would share a name: the second gets -2
+  if b.id:sub(1, 15) == a.id:sub(1, 15) then check.eq(b.id, a.id .. "-2") end
+  check.eq(b.identity, a.identity)
+  check.truthy(c.identity ~= a.identity, "another configuration, another identity")
+  a:info("from a")
+  b:info("from b")
+  a:close() b:close() c:close()
+  check.truthy(not read(a.dir .. "/log.txt"):find("from b", 1, true), "logs not interleaved")
+end)
+
+test("a folder in use by another run is refused while it is held", function()
+  local root = tmpdir()
+  local a = Run.new{ experiment = "exp", id = "held", root = root, progress = false }
+  local ok, err = pcall(Run.new, { experiment = "exp", id = "held", root = root,
+                                   progress = false })
+  check.eq(ok, false)
+  check.contains(err, root .. "/exp/held is in use by process ")
+  a:close()
+  local b = Run.new{ experiment = "exp", id = "held", root = root, progress = false }
+  b:close()
+end)
+
+test("identity: configuration, data and checkpoint format; not paths or key order", function()
+  local base = Run.identity({ lr = 0.005, batch = 16 }, {})
+  check.truthy(base:match("^%x+$") and #base == 16, base)
+  check.eq(Run.identity({ batch = 16, lr = 0.005 }, {}), base)
+  check.truthy(Run.identity({ lr = 0.005, batch = 16, model = "small" }, {}) ~= base)
+  check.truthy(Run.identity({ lr = 0.005, batch = 32 }, {}) ~= base)
+  local d1 = { train = { fingerprint = "aa", source_hash = "11", root = "/x" } }
+  local d2 = { train = { fingerprint = "aa", source_hash = "11", root = "/elsewhere" } }
+  local d3 = { train = { fingerprint = "ab", source_hash = "11", root = "/x" } }
+  local k1 = Run.identity({ lr = 1 }, Run.data_key(d1))
+  check.eq(Run.identity({ lr = 1 }, Run.data_key(d2)), k1, "the same data elsewhere")
+  check.truthy(Run.identity({ lr = 1 }, Run.data_key(d3)) ~= k1, "other pixels or pairs")
 end)
 
 test("running the same id again starts the folder over", function()
   local root = tmpdir()
   train(root, { lr = 0.001, epochs = 3, seed = 1 }, "again")
-  local run = Run.new{ experiment = "exp", id = "again", root = root, progress = false }
+  local run = Run.new{ experiment = "exp", id = "again", root = root, progress = false,
+                       config = { lr = 0.001, epochs = 3, seed = 1 } }
   local model = fake.model(1)
   fake.fit(model, nil, { lr = 0.001, epochs = 2, seed = 1 }, run:fit_options{})
   run:finish{}

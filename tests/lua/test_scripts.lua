@@ -88,10 +88,20 @@ test("every experiment runs end to end on a tiny synthetic set", function()
     local out, err, code = run(table.unpack(words))
     check.eq(code, 0, name .. " exit status; stderr: " .. err)
     check.contains(err, "data: SYNTHETIC face set (24 people x 4 images, seed 1)")
-    return out
+    return out, err
   end
   local out = exp("grid", "epochs=1", "batch=16,32", "lr=0.005", "l2=0", "dropout=0")
   check.contains(out, "grid: 2 configurations\n")
+  -- the same grid on another subset is another run: trained, not skipped
+  local again = exp("grid", "epochs=1", "batch=16,32", "lr=0.005", "l2=0", "dropout=0",
+                    "subset=40", "out=grid2")
+  check.truthy(not again:find("already finished"), again)
+  local same = exp("grid", "epochs=1", "batch=16,32", "lr=0.005", "l2=0", "dropout=0",
+                   "subset=40", "out=grid2")
+  check.contains(same, "grid: 2 configuration(s) already finished, skipped")
+  local other = exp("grid", "epochs=1", "batch=16,32", "lr=0.005", "l2=0", "dropout=0",
+                    "out=grid2")
+  check.truthy(not other:find("already finished"), "subset dropped: another run: " .. other)
   local t = siam.results.load(res .. "/grid/grid.csv")
   check.eq(#t, 2)
   check.eq(t:columns()[1], "rank")
@@ -125,13 +135,14 @@ test("every experiment runs end to end on a tiny synthetic set", function()
   check.contains(out, "test-time augmentation: flip\n")
   check.near(m.threshold, thr, 5e-5, "the saved threshold is the validation one")
   -- a run checkpointed after its first epoch and resumed to two: the same model
-  out = exp("best", "epochs=1", "extra=40", "patience=5", "crop=40", "out=part.ckpt",
-            "checkpoint=run.ckpt")
-  check.contains(out, "epoch   1/1 ")
-  out = exp("best", "epochs=2", "extra=40", "patience=5", "crop=40", "out=resumed.ckpt",
-            "resume=run.ckpt")
-  check.truthy(not out:find("epoch   1/2 "), "the first epoch is not run again")
-  check.contains(out, "epoch   2/2 ")
+  local err
+  out, err = exp("best", "epochs=1", "extra=40", "patience=5", "crop=40", "out=part.ckpt",
+                 "checkpoint=run.ckpt")
+  check.contains(err, "epoch 1/1: ") -- the run's progress, on stderr
+  out, err = exp("best", "epochs=2", "extra=40", "patience=5", "crop=40", "out=resumed.ckpt",
+                 "resume=run.ckpt")
+  check.truthy(not err:find("epoch 1/2: "), "the first epoch is not run again")
+  check.contains(err, "epoch 2/2: ")
   check.eq(tonumber(out:match("validation threshold: (%d%.%d+)\n")), thr)
   local function norms(path)
     local r = {}
@@ -147,6 +158,23 @@ test("every experiment runs end to end on a tiny synthetic set", function()
   check.truthy(member, "member row in " .. out)
   check.eq(tonumber(out:match("ensemble test accuracy: (%d%.%d+)\n")), tonumber(member))
   check.contains(out, "ensemble of 2")
+  -- every script that trains (and the ensemble) left a finished run folder
+  for _, name in ipairs { "seed_best", "custom_stop", "schedule", "hooks", "quickstart", "best",
+                          "ensemble" } do
+    local dirs = siam.io.list(res .. "/" .. name)
+    check.truthy(dirs and #dirs >= 1, name .. " wrote a run folder")
+    local d = res .. "/" .. name .. "/" .. dirs[1]
+    local cfg = dofile(d .. "/config.lua")
+    check.eq(cfg.config.script, name)
+    check.eq(cfg.identity:sub(1, 8), dirs[1]:match("%-(%x+)$"), name .. " folder name")
+    check.truthy(support.read(d .. "/test.json"), name .. " test.json")
+    check.eq(support.read(d .. "/train.ckpt"), nil, name .. " finished: no training state left")
+  end
+  -- grid folders are named by the keys that vary, then the identity
+  local gdirs = siam.io.list(res .. "/grid")
+  local named = {}
+  for _, g in ipairs(gdirs) do named[#named + 1] = g:match("^(batch%d+)%-%x%x%x%x%x%x%x%x$") end
+  check.eq(named, { "batch16", "batch32" }, table.concat(gdirs, " "))
   -- members must have seen the same crop (the test set is loaded with it)
   local _, err, code = run("experiments/ensemble.lua", "data=tiny", "model=small",
                            "cache=" .. F.cache, "models=" .. b .. "," .. res .. "/seed_best.ckpt")

@@ -1,15 +1,23 @@
 -- siam.gridrun: runs a grid of configurations so that it survives. Each
--- configuration gets a run folder (siam.run); when it ends, its summary row
--- (result.csv) and then a `done` marker are written atomically, and a
--- configuration whose folder has the marker is skipped when the grid runs
--- again. Ctrl-C or a crash therefore loses only the configuration in
--- progress. `--shard i/n` (or a Slurm job array) runs a deterministic slice;
--- gridrun.merge builds the full ranked table from the run folders.
+-- configuration is a run (siam.run) whose identity hashes its whole
+-- configuration (the script's resolved options, `config`, with the grid's
+-- keys over them), the identity of its data and the checkpoint format; its
+-- folder is named by the keys that vary in the grid plus 8 digits of that
+-- identity (lr0.005-batch16-1f3a9c2e). When a configuration ends, its
+-- summary row (result.csv) and then a `done` marker are written
+-- atomically; running the grid again skips a configuration whose folder
+-- of the same identity has the marker, goes on with one that did not
+-- finish, and runs again one that failed (`failed` marker). A different
+-- configuration is always a different folder. Ctrl-C or a crash loses only
+-- the epoch in progress. `--shard i/n` (or a Slurm job array) runs a
+-- deterministic slice; gridrun.merge builds the full ranked table.
 --
 --   local gridrun = require "siam.gridrun"
---   gridrun.run{experiment = "grid", configs = siam.grid{...},
---               params = {"batch", "lr"}, args = arg,
+--   local r = gridrun.run{experiment = "grid", configs = siam.grid{...},
+--               params = {"batch", "lr"}, args = arg, config = script_opts,
+--               data = {train = tr, val = val, test = test},
 --               train = function(cfg, run) ... return {test = ev} end}
+--   if #r.failed > 0 then os.exit(1) end
 -- train(cfg, run) trains (run:fit) and returns {test = siam.evaluate(...),
 -- set = test_set} (what run:finish takes), or calls run:finish itself.
 local siam = require "siam"
@@ -35,26 +43,57 @@ local function read_all(path)
   return s
 end
 
--- Columns of a grid table after rank, id and the hyper-parameters.
-gridrun.RESULT_COLUMNS = { "seed", "status", "best_epoch", "epochs", "train_time",
-                           "val_loss", "val_acc", "test_loss", "test_acc", "auc", "threshold",
-                           "message" }
+-- Columns of a grid table after rank, id and the hyper-parameters:
+-- `epochs` is the configured count, `epochs_run` the epochs trained.
+gridrun.RESULT_COLUMNS = { "seed", "status", "best_epoch", "epochs", "epochs_run",
+                           "train_time", "val_loss", "val_acc", "test_loss", "test_acc", "auc",
+                           "threshold", "message" }
 
--- A stable folder name from the hyper-parameters, in declared order:
--- batch16_lr0.001 (used when a configuration carries no id).
-function gridrun.id_of(cfg, params)
+-- The readable part of a folder name: name and value of each of `params`
+-- in declared order, joined by '-' (batch16-lr0.001).
+function gridrun.name_of(cfg, params)
   local parts = {}
   for _, p in ipairs(params) do
     local v = cfg[p]
     if v == nil then v = "nil" end
-    parts[#parts + 1] = p .. tostring(v):gsub("[^%w.%-+]", "-")
+    parts[#parts + 1] = p .. (tostring(v):gsub("[^%w.%+]", "_"))
   end
-  return table.concat(parts, "_")
+  return table.concat(parts, "-")
 end
 
--- Reads --shard i/n and --retry-failed out of an argument list (the
--- script's `arg`); other arguments are returned in `rest`. Without --shard,
--- a Slurm job array's variables decide; otherwise the shard is 1/1.
+-- The parameters whose value differs between configurations (all of them
+-- when none does, so that a one-configuration grid still names its keys).
+function gridrun.varying(configs, params)
+  local out = {}
+  for _, p in ipairs(params) do
+    local first, differs = nil, false
+    for k, cfg in ipairs(configs) do
+      local v = tostring(cfg[p])
+      if k == 1 then first = v elseif v ~= first then differs = true break end
+    end
+    if differs then out[#out + 1] = p end
+  end
+  if #out == 0 then return params end
+  return out
+end
+
+-- The configuration a run is identified by: the script's resolved options
+-- with the grid configuration's keys over them (its id and index, which
+-- siam.grid adds, are names, not settings).
+function gridrun.full_config(base, cfg)
+  local out = {}
+  for k, v in pairs(base or {}) do out[k] = v end
+  for k, v in pairs(cfg) do
+    if k ~= "id" and k ~= "index" then out[k] = v end
+  end
+  return out
+end
+
+-- Reads --shard i/n out of an argument list (the script's `arg`), and
+-- --retry-failed, which older command lines give (failed configurations
+-- now always run again); other arguments are returned in `rest`. Without
+-- --shard, a Slurm job array's variables decide; otherwise the shard is
+-- 1/1.
 function gridrun.parse_args(args)
   local out = { rest = {}, retry_failed = false }
   local i = 1
@@ -94,24 +133,51 @@ end
 
 -- The summary row of one configuration, in column order.
 local function result_row(id, cfg, params, summary)
-  local row, cols = { id = id }, { "id" }
-  for _, p in ipairs(params) do row[p] = cell(cfg[p]) cols[#cols + 1] = p end
-  row.seed = cell(cfg.seed)
-  for _, k in ipairs(gridrun.RESULT_COLUMNS) do
-    if row[k] == nil then row[k] = cell(summary[k]) end
+  local row, cols, seen = { id = id }, { "id" }, { id = true }
+  local function col(k, v)
+    if seen[k] then return end
+    seen[k] = true
+    row[k] = v
     cols[#cols + 1] = k
   end
+  for _, p in ipairs(params) do col(p, cell(cfg[p])) end
+  col("seed", cell(cfg.seed))
+  for _, k in ipairs(gridrun.RESULT_COLUMNS) do col(k, cell(summary[k])) end
   return row, cols
 end
 
--- Runs one configuration in its folder and publishes its result. Errors
--- other than an interruption are recorded as status "failed".
-local function run_one(opts, cfg, id)
-  local run = Run.new{ experiment = opts.experiment, id = id, root = opts.root, config = cfg,
-                       monitor = opts.monitor, mode = opts.monitor_mode,
-                       progress = opts.progress, plots = opts.plots,
-                       tensorboard = opts.tensorboard }
-  local ok, ret = xpcall(opts.train, debug.traceback, cfg, run)
+-- Publishes a configuration's row and its marker: `done` for a finished
+-- run, `failed` (retried by the next run of the grid) otherwise. The
+-- marker comes last, so a folder with one always has its result.csv.
+local function publish(run, row, cols, summary, failed)
+  local t = sio.table()
+  t:add(row, cols)
+  local ok, err = t:save(join(run.dir, "result.csv"), "csv")
+  if not ok then error("grid: " .. run.dir .. ": result.csv not written: " .. tostring(err), 0) end
+  os.remove(join(run.dir, failed and "done" or "failed"))
+  ok, err = sio.atomic_write(join(run.dir, failed and "failed" or "done"),
+                             json.encode(summary) .. "\n")
+  if not ok then error("grid: " .. run.dir .. ": marker not written: " .. tostring(err), 0) end
+end
+
+-- Runs one configuration (entry: cfg, config, identity, name) in its
+-- folder and publishes its result. Errors other than an interruption are
+-- recorded as status "failed". Returns the row, or nil and a message when
+-- another process holds the folder.
+local function run_one(opts, entry)
+  local ok_new, run = pcall(Run.new, { experiment = opts.experiment, name = entry.name,
+                                       reuse = true, root = opts.root, config = entry.config,
+                                       identity = entry.identity, data = opts.data_record,
+                                       monitor = opts.monitor, mode = opts.monitor_mode,
+                                       progress = opts.progress, plots = opts.plots,
+                                       tensorboard = opts.tensorboard })
+  if not ok_new then
+    local msg = tostring(run)
+    if msg:find("is in use by", 1, true) then return nil, msg end
+    error(run, 0)
+  end
+  entry.id = run.id
+  local ok, ret = xpcall(opts.train, debug.traceback, entry.cfg, run)
   local summary
   if ok and run.interrupted then
     -- fit stopped on Ctrl-C and returned: keep the folder unfinished so
@@ -143,34 +209,32 @@ local function run_one(opts, cfg, id)
     summary.status = "failed"
     summary.message = first
   end
-  local row, cols = result_row(id, cfg, opts.params, summary)
-  local t = sio.table()
-  t:add(row, cols)
-  assert(t:save(join(run.dir, "result.csv"), "csv"))
-  -- The marker comes last: a folder with it always has its result.csv.
-  assert(sio.atomic_write(join(run.dir, "done"), json.encode(summary) .. "\n"))
+  local row, cols = result_row(run.id, entry.cfg, opts.params, summary)
+  publish(run, row, cols, summary, summary.status == "failed")
   return row
 end
 
--- The state of a configuration's folder: "done", "failed" (done, but with
--- status failed) or nil (never finished).
+-- The state of a configuration's folder: "done", "failed" or nil (never
+-- finished).
 local function folder_state(dir)
-  local marker = read_all(join(dir, "done"))
-  if not marker or not exists(join(dir, "result.csv")) then return nil end
-  if marker:find('"status":"failed"', 1, true) then return "failed" end
-  return "done"
+  if not exists(join(dir, "result.csv")) then return nil end
+  if exists(join(dir, "done")) then return "done" end
+  if exists(join(dir, "failed")) then return "failed" end
+  return nil
 end
+gridrun.folder_state = folder_state
 
--- Writes the configuration list (ids and hyper-parameters, grid order) so a
--- merge knows what the whole grid is and what is missing.
-local function write_manifest(dir, configs, ids, params)
+-- Writes the configuration list (folder names, identities and
+-- hyper-parameters, grid order) so a merge knows what the whole grid is and
+-- what is missing.
+local function write_manifest(dir, entries, params)
   local t = sio.table()
-  local cols = { "id" }
+  local cols = { "id", "identity" }
   for _, p in ipairs(params) do cols[#cols + 1] = p end
   cols[#cols + 1] = "seed"
-  for k, cfg in ipairs(configs) do
-    local row = { id = ids[k], seed = cell(cfg.seed) }
-    for _, p in ipairs(params) do row[p] = cell(cfg[p]) end
+  for _, e in ipairs(entries) do
+    local row = { id = e.id, identity = e.identity, seed = cell(e.cfg.seed) }
+    for _, p in ipairs(params) do row[p] = cell(e.cfg[p]) end
     t:add(row, cols)
   end
   assert(t:save(join(dir, "configs.csv"), "csv"))
@@ -182,22 +246,31 @@ local function load_rows(t)
   return rows
 end
 
--- Builds, sorts and writes a grid table from run folders. `ids` (grid
--- order) limits it to those configurations. Returns the table and the ids
--- without a finished folder.
-local function collect(exp_dir, ids)
+-- The folder of a manifest entry: found by identity (its name may differ
+-- from the one this invocation would give), else by the id written down.
+local function entry_dir(exp_dir, e)
+  local name = e.identity and e.identity ~= "" and Run.find(exp_dir, e.identity) or nil
+  return join(exp_dir, name or e.id)
+end
+
+-- Builds a grid table from run folders: `entries` (grid order, each with
+-- id and identity) limits it to those configurations. Returns the table,
+-- the ids without a finished folder and the ids that failed.
+local function collect(exp_dir, entries)
   local t = sio.table()
-  local missing = {}
-  for _, id in ipairs(ids) do
-    local dir = join(exp_dir, id)
-    if folder_state(dir) then
+  local missing, failed = {}, {}
+  for _, e in ipairs(entries) do
+    local dir = entry_dir(exp_dir, e)
+    local state = folder_state(dir)
+    if state then
       local ok, err = t:load_csv(join(dir, "result.csv"))
       if not ok then error(err, 0) end
+      if state == "failed" then failed[#failed + 1] = e.id end
     else
-      missing[#missing + 1] = id
+      missing[#missing + 1] = e.id
     end
   end
-  return t, missing
+  return t, missing, failed
 end
 
 local function is_log_scale(name, xs)
@@ -257,12 +330,24 @@ local function save_table(t, dir, base)
   assert(t:save(join(dir, base .. ".md"), "markdown"))
 end
 
--- gridrun.run(opts) -> {rows = {...}, ran = n, skipped = n, shard = s}
+-- Statuses that rank below every finished run.
+local LAST = { "failed", "nan" }
+
+local function rank(t, metric, order)
+  t:sort(metric, order, "status", LAST)
+end
+
+-- gridrun.run(opts) -> {rows, ran, skipped, busy, failed, missing, shard, table}
 -- opts: experiment, configs (list of tables), params (hyper-parameter
--- names, declared order), train (function(cfg, run)), root ("results"),
+-- names, declared order), train (function(cfg, run)), config (the script's
+-- resolved options, shared by every configuration and part of each one's
+-- identity), data (name -> siam.PairSet, or Run.data_identity's table: the
+-- data every configuration trains and is tested on), root ("results"),
 -- metric ("val_acc"), order ("desc"), monitor/monitor_mode (best epoch),
--- args (the script's arg: --shard, --retry-failed), shard ("i/n"),
--- retry_failed, quiet, progress, plots, tensorboard.
+-- args (the script's arg: --shard), shard ("i/n"), quiet, progress, plots,
+-- tensorboard. `failed` lists the configurations of this shard that failed
+-- (they run again next time; a script should then exit non-zero), `busy`
+-- those another process was running.
 function gridrun.run(opts)
   if type(opts) ~= "table" then error("bad argument #1 to 'run' (table expected)", 2) end
   if type(opts.configs) ~= "table" then error("bad argument #1 to 'run' (configs must be a list)", 2) end
@@ -279,50 +364,70 @@ function gridrun.run(opts)
     if not s then error("bad argument #1 to 'run' (shard: " .. err .. ")", 2) end
     shard = s
   end
-  local retry = opts.retry_failed or a.retry_failed
+  -- The data's identity is computed once (fingerprints read every pixel).
+  local data = opts.data or {}
+  local sets = {}
+  for k, v in pairs(data) do if type(v) == "userdata" then sets[k] = v end end
+  opts.data_record = next(sets) and Run.data_identity(sets) or data
+  local data_key = Run.data_key(opts.data_record)
 
   local exp_dir = join(opts.root, opts.experiment)
   assert(sio.mkdir_p(exp_dir))
-  local ids, seen = {}, {}
+  local naming = gridrun.varying(opts.configs, opts.params)
+  local entries, seen = {}, {}
   for k, cfg in ipairs(opts.configs) do
-    local id = cfg.id or gridrun.id_of(cfg, opts.params)
-    if seen[id] then error("grid: two configurations share the id '" .. id .. "'", 2) end
-    seen[id] = true
-    ids[k] = id
+    local config = gridrun.full_config(opts.config, cfg)
+    local identity = Run.identity(config, data_key)
+    if seen[identity] then
+      error("grid: configurations " .. seen[identity] .. " and " .. k .. " are the same run", 2)
+    end
+    seen[identity] = k
+    local name = gridrun.name_of(cfg, naming)
+    entries[k] = { cfg = cfg, config = config, identity = identity, name = name,
+                   id = Run.find(exp_dir, identity) or (name .. "-" .. identity:sub(1, 8)) }
   end
-  write_manifest(exp_dir, opts.configs, ids, opts.params)
+  write_manifest(exp_dir, entries, opts.params)
 
-  local mine, ran, skipped = {}, 0, 0
-  for k, cfg in ipairs(opts.configs) do
+  local mine, ran, skipped, busy = {}, 0, 0, {}
+  for k, e in ipairs(entries) do
     if sio.shard_owns(shard, k) then
-      local id = ids[k]
-      mine[#mine + 1] = id
-      local state = folder_state(join(exp_dir, id))
-      if state == "done" or (state == "failed" and not retry) then
+      mine[#mine + 1] = e
+      if folder_state(join(exp_dir, e.id)) == "done" then
         skipped = skipped + 1
       else
         if not quiet then
-          print(string.format("== %s (%d/%d, shard %d/%d)", id, k, #opts.configs,
-                              shard.index, shard.count))
+          print(string.format("== %s (%d/%d, shard %d/%d)", e.id, k, #entries, shard.index,
+                              shard.count))
         end
-        run_one(opts, cfg, id)
-        ran = ran + 1
+        local row, why = run_one(opts, e)
+        if row then
+          ran = ran + 1
+        else
+          busy[#busy + 1] = e.id
+          io.stderr:write("grid: ", e.id, " skipped: ", why, "\n")
+        end
       end
     end
   end
+  write_manifest(exp_dir, entries, opts.params) -- with the folder names new runs got
   if not quiet and skipped > 0 then
     print(string.format("grid: %d configuration(s) already finished, skipped", skipped))
   end
 
-  local t, missing = collect(exp_dir, mine)
-  t:sort(metric, order)
+  local t, missing, failed = collect(exp_dir, mine)
+  rank(t, metric, order)
   local base = shard.count == 1 and "grid"
                or string.format("grid.shard-%d-of-%d", shard.index, shard.count)
   save_table(t, exp_dir, base)
   if shard.count == 1 then grid_plots(exp_dir, t, opts.params, quiet) end
   if not quiet then io.write(t:format("text")) end
-  return { rows = load_rows(t), ran = ran, skipped = skipped, shard = shard, missing = missing,
-           table = t }
+  if #failed > 0 then
+    io.stderr:write(string.format("grid: %d configuration(s) failed: %s (see their log.txt; "
+                                  .. "they run again when the grid runs again)\n", #failed,
+                                  table.concat(failed, " ")))
+  end
+  return { rows = load_rows(t), ran = ran, skipped = skipped, busy = busy, failed = failed,
+           shard = shard, missing = missing, table = t }
 end
 
 -- gridrun.merge(exp_dir [, {metric=, order=, quiet=}]) builds the full table
@@ -336,22 +441,24 @@ function gridrun.merge(exp_dir, opts)
   if not ok then return nil, err end
   local params = {}
   for _, c in ipairs(manifest:columns()) do
-    if c ~= "id" and c ~= "seed" then params[#params + 1] = c end
+    if c ~= "id" and c ~= "seed" and c ~= "identity" then params[#params + 1] = c end
   end
-  local ids = {}
-  for i = 1, manifest:rows() do ids[i] = manifest:get(i, "id") end
-  local t, missing = collect(exp_dir, ids)
-  t:sort(opts.metric or "val_acc", opts.order or "desc")
+  local entries = {}
+  for i = 1, manifest:rows() do
+    entries[i] = { id = manifest:get(i, "id"), identity = manifest:get(i, "identity") }
+  end
+  local t, missing, failed = collect(exp_dir, entries)
+  rank(t, opts.metric or "val_acc", opts.order or "desc")
   save_table(t, exp_dir, "grid")
   grid_plots(exp_dir, t, params, opts.quiet)
   if not opts.quiet then
     io.write(t:format("text"))
     if #missing > 0 then
-      print(string.format("merge: %d of %d configuration(s) not finished: %s", #missing, #ids,
+      print(string.format("merge: %d of %d configuration(s) not finished: %s", #missing, #entries,
                           table.concat(missing, " ")))
     end
   end
-  return { rows = load_rows(t), missing = missing, table = t }
+  return { rows = load_rows(t), missing = missing, failed = failed, table = t }
 end
 
 return gridrun

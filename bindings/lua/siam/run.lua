@@ -83,43 +83,208 @@ local function template_dir()
   return nil
 end
 
-local function run_id()
-  return os.date("!%Y%m%d-%H%M%S")
+-- A copy of v fit for config.lua: plain values as they are, objects
+-- (schedules, stopping rules, optimizers) by their description, functions
+-- as "<Lua function>", so the record says what ran even where it cannot
+-- be reloaded.
+local function describe(v, seen)
+  local t = type(v)
+  if t == "function" then return "<Lua function>" end
+  if t == "userdata" or t == "thread" then return tostring(v) end
+  if t ~= "table" then return v end
+  seen = seen or {}
+  if seen[v] then return "<cycle>" end
+  seen[v] = true
+  local out = {}
+  for k, x in pairs(v) do
+    if type(k) == "string" or math.type(k) == "integer" then out[k] = describe(x, seen) end
+  end
+  seen[v] = nil
+  return out
+end
+Run.describe = describe
+
+-- The identity of a run: a hash of its whole configuration, the identity of
+-- its data and the checkpoint format. The same identity is the same run
+-- (a grid skips or resumes it); anything else is another run.
+function Run.identity(config, data)
+  local format = siam.build and siam.build.checkpoint_format or 0
+  return sio.hash("siamlua run identity 1\n"
+                  .. serialize{ config = config or {}, data = data or {}, checkpoint_format = format })
 end
 
--- Run.new{experiment=, id=, root="results", config={}, monitor="val_acc",
---         mode="max", tensorboard=true, plots=true, progress=true,
---         checkpoint=true, histograms=true, resume=true}
+-- What identifies each of `sets` (name -> siam.PairSet): its content
+-- fingerprint (image size, crop, names, pixels, pairs) and its pairs file's
+-- hash when it came from one; where it lies and its counts go with it, for
+-- the reader of config.lua.
+function Run.data_identity(sets)
+  local out = {}
+  for name, set in pairs(sets or {}) do
+    local info = set:info()
+    local d = { fingerprint = set:fingerprint(), pairs = info.pairs, matched = info.matched,
+                size = info.height, crop = info.crop, images = info.images,
+                source = info.source, root = info.root }
+    local file = info.source:match("^(.-)#") or info.source
+    if file ~= "" then d.source_hash = sio.file_hash(file) end
+    out[name] = d
+  end
+  return out
+end
+
+-- The part of a data identity that names the run: content, not places
+-- (the same LFW copied elsewhere is the same data).
+local function data_key(data)
+  local key = {}
+  for name, d in pairs(data or {}) do
+    key[name] = { fingerprint = d.fingerprint, source_hash = d.source_hash }
+  end
+  return key
+end
+Run.data_key = data_key
+
+-- What produced the run: siamlua's version and commit, the backend and
+-- processor path, the command line.
+local function produced_by()
+  local b = siam.build or {}
+  local words = {}
+  local i = 0
+  while arg and arg[i - 1] do i = i - 1 end
+  while arg and arg[i] do words[#words + 1] = arg[i] i = i + 1 end
+  local cfg = siam.config or {}
+  return { siamlua = b.version or siam.version, commit = b.commit, compiler = b.compiler,
+           checkpoint_format = b.checkpoint_format, backends = b.backends,
+           device = cfg.device, threads = cfg.threads, conv = cfg.conv or "auto",
+           blas = b.blas, blas_core = b.blas_core, cpu = b.cpu, cpu_features = b.cpu_features,
+           build_features = b.build_features, command = table.concat(words, " "),
+           started = os.date("!%Y-%m-%dT%H:%M:%SZ") }
+end
+
+-- The identity recorded in a run folder's config.lua, or nil.
+local function folder_identity(dir)
+  local chunk = loadfile(join(dir, "config.lua"), "t", {})
+  if not chunk then return nil end
+  local ok, t = pcall(chunk)
+  if ok and type(t) == "table" and type(t.identity) == "string" then return t.identity end
+  return nil
+end
+Run.folder_identity = folder_identity
+
+-- The folder of an earlier attempt of the run `identity` under exp_dir:
+-- the one whose name ends in -<first 8 digits> (or that and -N) and whose
+-- config.lua holds that identity; `accept(dir)`, when given, must also
+-- hold.
+function Run.find(exp_dir, identity, accept)
+  local names = sio.list(exp_dir)
+  if not names then return nil end
+  local tail = "-" .. identity:sub(1, 8)
+  for _, name in ipairs(names) do
+    local at = name:find(tail, 1, true)
+    local rest = at and name:sub(at + #tail)
+    if rest and (rest == "" or rest:match("^%-%d+$"))
+       and folder_identity(join(exp_dir, name)) == identity
+       and (not accept or accept(join(exp_dir, name))) then
+      return name
+    end
+  end
+  return nil
+end
+
+-- A folder name not yet taken under exp_dir: base, else base-2, base-3...
+-- created here (so two runs never get the same one).
+local function claim(exp_dir, base)
+  for k = 1, 1000 do
+    local name = k == 1 and base or (base .. "-" .. k)
+    local state, err = sio.mkdir(join(exp_dir, name))
+    if state == "created" then return name end
+    if not state then error(err, 3) end
+  end
+  error("no free folder name for " .. join(exp_dir, base), 3)
+end
+
+local NAME_PATTERN = "^[%w_.%-=,+]+$"
+
+-- Run.new{experiment=, config={}, data={train=set, ...}, name=, id=, reuse=,
+--         root="results", monitor="val_acc", mode="max", tensorboard=true,
+--         plots=true, progress=true, checkpoint=true, histograms=true,
+--         resume=true}
+-- The folder: `id` as given; else, with reuse = true, an earlier folder of
+-- the same identity when there is one (a grid); with reuse = "unfinished",
+-- one that holds a training state to resume and no other process is
+-- writing (an interrupted script run, given again); else a new one named
+-- <name or UTC time>-<8 digits of the identity>, -2, -3... on collision.
 function Run.new(opts)
   if type(opts) ~= "table" then
     error("bad argument #1 to 'new' (table expected, got " .. type(opts) .. ")", 2)
   end
   local known = { experiment = 1, id = 1, root = 1, config = 1, monitor = 1, mode = 1,
                   tensorboard = 1, plots = 1, progress = 1, checkpoint = 1, histograms = 1,
-                  resume = 1 }
+                  resume = 1, data = 1, name = 1, reuse = 1, identity = 1 }
   for k in pairs(opts) do
     if not known[k] then error("bad argument #1 to 'new' (unknown option '" .. tostring(k) .. "')", 2) end
   end
   if type(opts.experiment) ~= "string" or not opts.experiment:match("^[%w_.%-]+$") then
     error("bad argument #1 to 'new' (experiment must be a name of letters, digits, '_', '.', '-')", 2)
   end
-  local id = opts.id or run_id()
-  if type(id) ~= "string" or not id:match("^[%w_.%-=,+]+$") or id:match("^%.") then
-    error("bad argument #1 to 'new' (id must be a folder name, got " .. tostring(id) .. ")", 2)
+  for _, key in ipairs{ "id", "name" } do
+    local v = opts[key]
+    if v ~= nil and (type(v) ~= "string" or not v:match(NAME_PATTERN) or v:match("^%.")) then
+      error("bad argument #1 to 'new' (" .. key .. " must be a folder name, got " .. tostring(v) .. ")", 2)
+    end
   end
   local mode = opts.mode or "max"
   if mode ~= "max" and mode ~= "min" then
     error("bad argument #1 to 'new' (mode must be 'max' or 'min')", 2)
   end
+  local config = opts.config or {}
+  local data = opts.data or {}
+  if type(data) ~= "table" then error("bad argument #1 to 'new' (data must be a table)", 2) end
+  -- data: pair sets (identified here) or an identity table already made
+  local sets = {}
+  for k, v in pairs(data) do
+    if type(v) == "userdata" then sets[k] = v end
+  end
+  if next(sets) then data = Run.data_identity(sets) end
+  local identity = opts.identity or Run.identity(config, data_key(data))
+  local root = opts.root or "results"
+  local exp_dir = join(root, opts.experiment)
+  assert(sio.mkdir_p(exp_dir))
+  local id, held = opts.id, nil
+  if id then
+    local here = folder_identity(join(exp_dir, id))
+    if here and here ~= identity then
+      error(string.format("run folder %s holds another configuration (identity %s, this run's "
+                          .. "is %s); give another id", join(exp_dir, id), here, identity), 2)
+    end
+    assert(sio.mkdir_p(join(exp_dir, id)))
+  else
+    if opts.reuse == "unfinished" then
+      id = Run.find(exp_dir, identity, function(dir)
+        if not exists(join(dir, "train.ckpt")) then return false end
+        held = sio.lock(dir) -- kept: no other process may take it in between
+        return held ~= nil
+      end)
+    elseif opts.reuse then
+      id = Run.find(exp_dir, identity)
+    end
+    if not id then
+      id = claim(exp_dir, (opts.name or os.date("!%Y%m%d-%H%M%S")) .. "-" .. identity:sub(1, 8))
+    end
+  end
   local self = setmetatable({
-    experiment = opts.experiment, id = id, root = opts.root or "results",
-    config = opts.config or {}, monitor = opts.monitor or "val_acc", mode = mode,
+    experiment = opts.experiment, id = id, root = root, identity = identity,
+    config = config, data = data, monitor = opts.monitor or "val_acc", mode = mode,
     rows = {}, columns = nil, best = nil, status = nil, notes = {},
     want_tb = opts.tensorboard ~= false, want_plots = opts.plots ~= false,
     want_progress = opts.progress ~= false, want_ckpt = opts.checkpoint ~= false,
     want_hist = opts.histograms ~= false, want_resume = opts.resume ~= false,
   }, Run)
-  self.dir = join(self.root, self.experiment, self.id)
+  self.dir = join(exp_dir, id)
+  -- One process at a time writes a folder; the kernel drops the lock if
+  -- this one dies.
+  local lock, lerr = held, nil
+  if not lock then lock, lerr = sio.lock(self.dir) end
+  if not lock then error(lerr, 2) end
+  self.lock = lock
   self.plot_dir = join(self.dir, "plots")
   assert(sio.mkdir_p(self.plot_dir))
   self.log = assert(sio.runlog(join(self.dir, "log.txt"), "info"))
@@ -150,13 +315,24 @@ function Run.new(opts)
     self.csv:truncate(0)
     self.jsonl:truncate(0)
   end
-  assert(sio.atomic_write(join(self.dir, "config.lua"), "return " .. serialize(self.config) .. "\n"))
+  self.produced_by = produced_by()
+  self:write_config()
   if self.want_tb then
     local w, err = sio.tfevents(self.dir)
     if w then self.tb = w else self:warn("no TensorBoard events: " .. err) end
   end
-  self:info(string.format("run %s/%s in %s", self.experiment, self.id, self.dir))
+  self:info(string.format("run %s/%s in %s (identity %s)", self.experiment, self.id, self.dir,
+                          identity))
   return self
+end
+
+-- config.lua: the identity, the configuration, the data, what produced
+-- the run and, once training starts, what fit, the model and the
+-- optimizer resolved (`resolved`). Rewritten whole, atomically.
+function Run:write_config()
+  local t = { identity = self.identity, experiment = self.experiment, config = self.config,
+              data = self.data, produced_by = self.produced_by, resolved = self.resolved }
+  assert(sio.atomic_write(join(self.dir, "config.lua"), "return " .. serialize(t) .. "\n"))
 end
 
 function Run:write_log(level, msg) self.log:write(level, msg) end
@@ -427,6 +603,7 @@ function Run:hooks(user)
   end
   return {
     on_start = chain("on_start", function(state)
+      run.epochs_planned = math.tointeger(state.epochs) or run.epochs_planned
       run:info(string.format("training: %s epochs", tostring(state.epochs or "?")))
     end),
     on_epoch_start = chain("on_epoch_start", function(state)
@@ -482,16 +659,47 @@ function Run:fit_options(opts)
   return out
 end
 
+-- What the model and optimizer say of themselves, for config.lua.
+local function self_description(obj, fields)
+  local out = {}
+  if obj == nil then return nil end
+  for _, k in ipairs(fields) do
+    local ok, v = pcall(function() return obj[k] end)
+    if ok and v ~= nil and type(v) ~= "function" then out[k] = describe(v) end
+  end
+  out.description = tostring(obj)
+  return out
+end
+
 -- Trains through siam.fit (or self.fit_function, for tests) with the run's
--- hooks and returns fit's history. What fit says about how it stopped sets
--- the status: "early"/"requested" -> early-stopped; "interrupted" (Ctrl-C)
--- -> run.interrupted, so that a grid does not count the run as finished.
+-- hooks and returns fit's history. config.lua gains what was resolved:
+-- fit's options (and, when fit reports it, every default it filled in),
+-- the model's configuration and the optimizer. What fit says about how it
+-- stopped sets the status: "early"/"requested" -> early-stopped; "nan" ->
+-- nan (a diverged run: its message says where); "interrupted" (Ctrl-C) ->
+-- run.interrupted, so that a grid does not count the run as finished.
 function Run:fit(model, optimizer, train, opts)
   local fit = self.fit_function or siam.fit
-  local h = fit(model, optimizer, train, self:fit_options(opts))
+  local fopts = self:fit_options(opts)
+  self.resolved = {
+    fit = describe(opts or {}),
+    model = self_description(model, { "config", "init", "seed", "threshold", "tta", "device",
+                                      "numel", "batch" }),
+    optimizer = self_description(optimizer, { "kind", "lr" }),
+  }
+  self:write_config()
+  local h = fit(model, optimizer, train, fopts)
+  if type(h) == "table" and type(h.config) == "table" then
+    self.resolved.fit = describe(h.config)
+    self:write_config()
+  end
   local stopped = type(h) == "table" and h.stopped
   if stopped == "early" or stopped == "requested" then
     self.status = "early-stopped"
+  elseif stopped == "nan" then
+    self.status = "nan"
+    self.message = h.nan or "training diverged (non-finite values)"
+    self:error(self.message)
   elseif stopped == "interrupted" then
     self.status = "interrupted"
     self.interrupted = true
@@ -573,17 +781,25 @@ function Run:finish(opts)
   opts = opts or {}
   local ev = opts.test
   self:plot_training()
+  local planned = self.epochs_planned
+  if planned == nil and math.type(self.config.epochs) == "integer" then planned = self.config.epochs end
   local summary = {
     status = opts.status or self.status or "done",
-    epochs = #self.rows,
+    epochs = planned,
+    epochs_run = #self.rows,
     best_epoch = self.best and self.best.epoch or (#self.rows > 0 and self.rows[#self.rows].epoch or nil),
     train_time = sio.clock() - self.t0,
+    message = opts.message or self.message,
   }
   local best = self.best and self.best.row or self.rows[#self.rows] or {}
   summary.val_loss, summary.val_acc = best.val_loss, best.val_acc
   for _, r in ipairs(self.rows) do
     for _, k in ipairs{ "train_loss", "val_loss" } do
-      if type(r[k]) == "number" and r[k] ~= r[k] then summary.status = "NaN" end
+      if type(r[k]) == "number" and r[k] ~= r[k] and summary.status ~= "failed" then
+        summary.status = "nan"
+        summary.message = summary.message
+                          or string.format("%s is NaN at epoch %d", k, r.epoch)
+      end
     end
   end
   if type(ev) == "table" then
@@ -655,6 +871,7 @@ function Run:close()
   self.csv:close()
   self.jsonl:close()
   self.log:close()
+  if self.lock then self.lock:release() self.lock = nil end
 end
 
 return Run

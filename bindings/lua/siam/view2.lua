@@ -109,7 +109,8 @@ end
 --     `extra` (a table) is copied into the fold's row. `test` and `info`
 --     (view2.sets') are for reporting only; they must not steer training.
 --   folds (view2.folds' forms; all ten), val (0.2), seed, disjoint (true),
---   on_fold(row) called after each fold.
+--   on_fold(row, test_eval, test_set) called after each fold (test_eval is
+--   siam.evaluate's table for the fold's test pairs).
 -- Returns {rows = {...}, folds = {k...}, mean, se, sd}; each row holds
 -- fold, train, val, test (pair counts), dropped, shared_people, threshold,
 -- val_accuracy, accuracy, auc, eer, loss and the extra keys.
@@ -135,7 +136,7 @@ function view2.run(set, opts)
     end
     rows[#rows + 1] = row
     accs[#accs + 1] = t.accuracy
-    if opts.on_fold then opts.on_fold(row) end
+    if opts.on_fold then opts.on_fold(row, t, test) end
     model, tr, val, test = nil, nil, nil, nil
     collectgarbage("collect") -- one fold's model and sets at a time
   end
