@@ -97,6 +97,28 @@ static void sort_ranks_finished_runs_first(void **state)
     siam_table_free(NULL);
 }
 
+/* A diverged run keeps the validation accuracy of its last finite epochs;
+ * demoted by its status it still ranks below every finished run. */
+static void sort_demotes_by_status(void **state)
+{
+    (void)state;
+    siam_error e;
+    siam_table *t = grid_table();
+    assert_int_equal(siam_table_set(t, 1, "status", "nan", &e), 0);
+    assert_int_equal(siam_table_set_number(t, 1, "val_acc", 0.9, &e), 0);
+    assert_int_equal(siam_table_sort(t, "val_acc", 1, &e), 0);
+    assert_string_equal(siam_table_get(t, 0, "id"), "c2"); /* undemoted: on top */
+    const char *const last[] = {"failed", "nan", NULL};
+    assert_int_equal(siam_table_sort_demoting(t, "val_acc", 1, "status", last, &e), 0);
+    const char *order[4] = {"c3", "c1", "c2", "c4"};
+    for (size_t r = 0; r < 4; r++)
+        assert_string_equal(siam_table_get(t, r, "id"), order[r]);
+    /* a column nobody has demotes nothing */
+    assert_int_equal(siam_table_sort_demoting(t, "lr", 0, "nope", last, &e), 0);
+    assert_string_equal(siam_table_get(t, 0, "id"), "c3");
+    siam_table_free(t);
+}
+
 static void csv_quotes_and_round_trips(void **state)
 {
     (void)state;
@@ -199,6 +221,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sort_ranks_finished_runs_first),
+        cmocka_unit_test(sort_demotes_by_status),
         cmocka_unit_test(csv_quotes_and_round_trips),
         cmocka_unit_test(shards_merge_into_one_ranking),
         cmocka_unit_test(csv_errors_name_the_line),
