@@ -15,6 +15,7 @@
 #include "bindings/apiutil.h"
 #include "bindings/augment.h"
 #include "bindings/fit_accuracy.h"
+#include "bindings/fit_config.h"
 #include "bindings/interrupt.h"
 #include "bindings/model.h"
 #include "bindings/optim.h"
@@ -511,6 +512,10 @@ static int fit(lua_State *L)
     lua_setfield(L, SLOT_STATE, "metrics");
     lua_newtable(L);
     lua_setfield(L, SLOT_STATE, "history");
+    siam_lua_fit_extra fx = { &sampling, r.schedule_fn != 0, r.stop_fn != 0, r.has_val, ckpt,
+                              resume };
+    siam_lua_push_fit_config(L, &tc, &fx);
+    lua_setfield(L, SLOT_STATE, "config");
     clock_gettime(CLOCK_MONOTONIC, &r.start);
 
     int rc = 0;
@@ -543,6 +548,8 @@ static int fit(lua_State *L)
         lm->threshold = siam_trainer_threshold(r.t);
     push_history(&r, siam_trainer_epochs_done(r.t));
     int hist = lua_gettop(L);
+    lua_getfield(L, SLOT_STATE, "config");
+    lua_setfield(L, hist, "config");
     siam_lua_setnumber(L, "threshold", siam_trainer_threshold(r.t));
     siam_lua_setinteger(L, "epochs", siam_trainer_epochs_done(r.t));
     siam_lua_setstring(L, "stopped", stop_name(siam_trainer_stop_reason(r.t), r.interrupted));

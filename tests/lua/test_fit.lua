@@ -62,6 +62,30 @@ test("hooks: calls, order and the state table", function()
   check.eq(seen.history, h)
 end)
 
+test("h.config and state.config: every option fit resolved, defaults filled in", function()
+  local seen
+  local h = siam.fit(F.model(), siam.optim.sgd { lr = 0.01 }, tr, {
+    epochs = 1, val = va, stop = siam.stop.early { patience = 3 },
+    on_start = function(s) seen = s.config end,
+  })
+  check.eq(seen, h.config)
+  check.eq(h.config, {
+    epochs = 1, batch_size = 32, seed = siam.config.seed, drop_last = false, mean = 0, std = 1,
+    threshold = 0.5, val = true, augment = false, schedule = false, average = false,
+    sample_pairs = false, checkpoint = false, resume = false,
+    stop = { monitor = "val_acc", mode = "max", patience = 3, min_delta = 0, restore_best = false },
+  })
+  local h2 = siam.fit(F.model(), siam.optim.sgd { lr = 0.01 }, tr, {
+    epochs = 1, batch_size = 16, augment = siam.data.augment { p_flip = 0.5 },
+    schedule = function() return 0.01 end, stop = function() return false end,
+  })
+  check.eq(h2.config.schedule, "<Lua function>")
+  check.eq(h2.config.stop, "<Lua function>")
+  check.eq(h2.config.augment.p_flip, 0.5)
+  check.eq(h2.config.augment.scale_min, 0.8)
+  check.eq(h2.config.val, false)
+end)
+
 test("state.batches is the epoch's batch count from its first hook on", function()
   local at_start, at_batch = {}, {}
   siam.fit(F.model(), siam.optim.sgd { lr = 0.01 }, tr, {

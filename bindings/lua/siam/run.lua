@@ -604,6 +604,11 @@ function Run:hooks(user)
   return {
     on_start = chain("on_start", function(state)
       run.epochs_planned = math.tointeger(state.epochs) or run.epochs_planned
+      -- every option fit resolved, defaults filled in, before any epoch
+      if type(state.config) == "table" and run.resolved then
+        run.resolved.fit = describe(state.config)
+        run:write_config()
+      end
       run:info(string.format("training: %s epochs", tostring(state.epochs or "?")))
     end),
     on_epoch_start = chain("on_epoch_start", function(state)
@@ -673,8 +678,8 @@ end
 
 -- Trains through siam.fit (or self.fit_function, for tests) with the run's
 -- hooks and returns fit's history. config.lua gains what was resolved:
--- fit's options (and, when fit reports it, every default it filled in),
--- the model's configuration and the optimizer. What fit says about how it
+-- fit's options (as given, then from fit's state.config in on_start with
+-- every default filled in), the model's configuration and the optimizer. What fit says about how it
 -- stopped sets the status: "early"/"requested" -> early-stopped; "nan" ->
 -- nan (a diverged run: its message says where); "interrupted" (Ctrl-C) ->
 -- run.interrupted, so that a grid does not count the run as finished.
@@ -689,10 +694,6 @@ function Run:fit(model, optimizer, train, opts)
   }
   self:write_config()
   local h = fit(model, optimizer, train, fopts)
-  if type(h) == "table" and type(h.config) == "table" then
-    self.resolved.fit = describe(h.config)
-    self:write_config()
-  end
   local stopped = type(h) == "table" and h.stopped
   if stopped == "early" or stopped == "requested" then
     self.status = "early-stopped"
