@@ -36,6 +36,7 @@ static void add(char *out, size_t cap, const char *name)
 void siam_cpu_features(char *out, size_t cap)
 {
     out[0] = '\0';
+    (void)cap; /* unused where the builtins are not available */
 #if defined(__x86_64__) && defined(__GNUC__)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2"))
@@ -52,6 +53,7 @@ void siam_cpu_features(char *out, size_t cap)
 void siam_build_features(char *out, size_t cap)
 {
     out[0] = '\0';
+    (void)cap; /* unused in a build for the baseline x86-64 */
 #ifdef __AVX2__
     add(out, cap, "avx2");
 #endif
