@@ -179,6 +179,33 @@ test("runs without an id: a new folder each, named by time and identity, never s
   check.truthy(not read(a.dir .. "/log.txt"):find("from b", 1, true), "logs not interleaved")
 end)
 
+test("reuse = 'unfinished': a run given again resumes its interrupted folder, not a finished one", function()
+  local root = tmpdir()
+  local cfg = { lr = 0.001, epochs = 3 }
+  local function new() return Run.new{ experiment = "exp", root = root, config = cfg,
+                                       reuse = "unfinished", progress = false } end
+  local a = new()
+  a:epoch({ epoch = 1, train_loss = 0.5, val_acc = 0.6 })
+  assert(siam.io.atomic_write(a.state_path, "training state"))
+  a:close() -- killed before finish: rows and training state stay
+  local b = new()
+  check.eq(b.dir, a.dir, "the interrupted folder is resumed")
+  check.eq(b.resume_from, b.state_path)
+  check.eq(#b.rows, 1)
+  -- while b holds it, a third run of the same configuration gets its own
+  local c = new()
+  check.truthy(c.dir ~= b.dir, "a folder in use is not shared")
+  c:close()
+  b:finish{}
+  local d = new()
+  check.truthy(d.dir ~= a.dir, "a finished run is not resumed: a new folder")
+  d:close()
+  local other = Run.new{ experiment = "exp", root = root, config = { lr = 0.002, epochs = 3 },
+                         reuse = "unfinished", progress = false }
+  check.truthy(other.dir ~= a.dir, "another configuration never resumes it")
+  other:close()
+end)
+
 test("a folder in use by another run is refused while it is held", function()
   local root = tmpdir()
   local a = Run.new{ experiment = "exp", id = "held", root = root, progress = false }
