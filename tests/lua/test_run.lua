@@ -125,6 +125,16 @@ test("a NaN loss gives status NaN", function()
   check.eq(summary.status, "NaN")
 end)
 
+test("a fit stopped on a non-finite value gives status NaN, with fit's message in the log",
+     function()
+  local root = tmpdir()
+  local run, summary = train(root, { lr = 0.001, epochs = 4, nan_stop_at = 3, seed = 1 }, "nanstop")
+  check.eq(summary.status, "NaN")
+  check.eq(summary.epochs, 2)
+  check.contains(read(run.dir .. "/log.txt"),
+                 "training stopped: non-finite gradient at epoch 3, batch 1")
+end)
+
 test("running the same id again starts the folder over", function()
   local root = tmpdir()
   train(root, { lr = 0.001, epochs = 3, seed = 1 }, "again")

@@ -484,14 +484,19 @@ end
 
 -- Trains through siam.fit (or self.fit_function, for tests) with the run's
 -- hooks and returns fit's history. What fit says about how it stopped sets
--- the status: "early"/"requested" -> early-stopped; "interrupted" (Ctrl-C)
--- -> run.interrupted, so that a grid does not count the run as finished.
+-- the status: "early"/"requested" -> early-stopped; "nan" (a non-finite
+-- loss, gradient or weight) -> NaN, with fit's message in the log;
+-- "interrupted" (Ctrl-C) -> run.interrupted, so that a grid does not count
+-- the run as finished.
 function Run:fit(model, optimizer, train, opts)
   local fit = self.fit_function or siam.fit
   local h = fit(model, optimizer, train, self:fit_options(opts))
   local stopped = type(h) == "table" and h.stopped
   if stopped == "early" or stopped == "requested" then
     self.status = "early-stopped"
+  elseif stopped == "nan" then
+    self.status = "NaN"
+    self:warn("training stopped: " .. tostring(h.nan))
   elseif stopped == "interrupted" then
     self.status = "interrupted"
     self.interrupted = true
