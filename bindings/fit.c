@@ -258,7 +258,7 @@ static int on_event(void *user, siam_trainer *t, const siam_train_event *ev, sia
             }
             int isnum = 0;
             double lr = lua_tonumberx(L, -1, &isnum);
-            if (!isnum || !(lr >= 0.0) || !isfinite(lr)) {
+            if (!isnum || siam_optim_rule("lr", lr) != NULL) {
                 lua_pushfstring(L, "schedule returned %s for epoch %d (a learning rate >= 0 "
                                    "expected)",
                                 isnum ? lua_tostring(L, -1) : luaL_typename(L, -1),
