@@ -708,9 +708,9 @@ static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, si
             return siam_fail_wrap(err, "epoch %d, batch %d", epoch + 1, k + 1);
         /* Finite gradients can still overflow the update (a huge lr). The
          * parameters are checked after every step, before the weight
-         * average takes them in: the check costs about as much as the
-         * gradients' one (docs/perf.md), and a per-epoch check would let a
-         * whole epoch of NaN weights into the average and the history. */
+         * average takes them in: the pass costs as little as the
+         * gradients' one (docs/perf.md), and a per-epoch check would let
+         * non-finite weights into the average and lose the batch at fault. */
         snprintf(where, sizeof where, "after the update of epoch %d, batch %d", epoch + 1, k + 1);
         found = siam_train_check_finite(t->m, SIAM_FINITE_PARAMS, where, t->nan_msg,
                                         sizeof t->nan_msg, err);
