@@ -72,6 +72,14 @@ static void rig_open(rig *r, float dropout, double lr, const siam_pairset *train
     rig_open_with(r, dropout, &oc, train, val, tc);
 }
 
+/* Creates the file named by the mkstemp template `path` (a checkpoint to be). */
+static void temp_file(char *path)
+{
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+}
+
 static void rig_close(rig *r)
 {
     siam_trainer_free(r->t);
@@ -333,27 +341,41 @@ static void stop_flag_ends_training_at_a_batch(void **state)
     rig_close(&r);
 }
 
-static void nan_loss_names_epoch_and_batch(void **state)
+/* Two epochs of batch 8 (Adam 1e-3) after a NaN is planted at value `at`
+ * of the parameter (or, with `buffer`, the BN statistic) `name`: the run
+ * must stop, not fail, with SIAM_STOP_NAN, before any update and with
+ * nothing recorded. Returns the trainer's message; r stays open. */
+static const char *fit_with_nan_at(rig *r, const toyset *s, int buffer, const char *name,
+                                   size_t at)
 {
-    toyset *s = *state;
     siam_train_config tc;
     siam_train_config_default(&tc);
     tc.epochs = 2;
     tc.batch_size = 8;
-    rig r;
-    rig_open(&r, 0.0f, 1e-3, s->train, NULL, &tc);
+    rig_open(r, 0.0f, 1e-3, s->train, NULL, &tc);
+    const siam_param_info *p = NULL;
+    for (int j = 0; !p && j < (buffer ? SIAM_MODEL_NBUFFERS : siam_model_param_count(r->m)); j++) {
+        const siam_param_info *q = buffer ? siam_model_buffer(r->m, j) : siam_model_param(r->m, j);
+        if (strcmp(q->name, name) == 0)
+            p = q;
+    }
+    assert_non_null(p);
+    float nan = NAN, *base = buffer ? siam_model_buffers(r->m) : siam_model_params(r->m);
+    assert_int_equal(siam_ops_cpu.upload(r->ctx, base + p->offset + at, &nan, 4), 0);
     siam_error err;
+    assert_int_equal(siam_trainer_fit(r->t, &err), 0);
+    assert_int_equal(siam_trainer_stop_reason(r->t), SIAM_STOP_NAN);
+    assert_int_equal(siam_trainer_epochs_done(r->t), 0);
+    assert_int_equal(siam_optim_steps(r->opt), 0);
+    return siam_trainer_nan_message(r->t);
+}
+
+static void nan_loss_names_epoch_and_batch(void **state)
+{
     /* A NaN in out.bias makes every probability NaN. */
-    const siam_param_info *ob = siam_model_param(r.m, siam_model_param_find(r.m, "out.bias"));
-    float nan = NAN;
-    assert_int_equal(siam_ops_cpu.upload(r.ctx, siam_model_params(r.m) + ob->offset, &nan, 4), 0);
-    /* A stop, not a failure: nothing of the epoch is recorded, no step was
-     * taken. */
-    assert_int_equal(siam_trainer_fit(r.t, &err), 0);
-    assert_int_equal(siam_trainer_stop_reason(r.t), SIAM_STOP_NAN);
-    assert_string_equal(siam_trainer_nan_message(r.t), "non-finite loss (nan) at epoch 1, batch 1");
-    assert_int_equal(siam_trainer_epochs_done(r.t), 0);
-    assert_int_equal(siam_optim_steps(r.opt), 0);
+    rig r;
+    assert_string_equal(fit_with_nan_at(&r, *state, 0, "out.bias", 0),
+                        "non-finite loss (nan) at epoch 1, batch 1");
     rig_close(&r);
 }
 
@@ -398,9 +420,7 @@ static void nonfinite_gradient_stops_before_the_update(void **state)
 {
     toyset *s = *state;
     char path[] = "/tmp/siam_nan_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    temp_file(path);
     siam_train_config tc;
     siam_train_config_default(&tc);
     tc.epochs = 3;
@@ -485,26 +505,12 @@ static void update_overflow_is_caught_after_the_step(void **state)
  * evaluation NaN: the step's check names it. */
 static void nonfinite_running_statistic_stops_training(void **state)
 {
-    toyset *s = *state;
-    siam_train_config tc;
-    siam_train_config_default(&tc);
-    tc.epochs = 2;
-    tc.batch_size = 8;
     rig r;
-    rig_open(&r, 0.0f, 1e-3, s->train, NULL, &tc);
-    const siam_param_info *rv = siam_model_buffer(r.m, 3); /* bn2.running_var */
-    assert_string_equal(rv->name, "bn2.running_var");
-    float nan = NAN;
-    assert_int_equal(siam_ops_cpu.upload(r.ctx, siam_model_buffers(r.m) + rv->offset + 2, &nan, 4),
-                     0);
-    siam_error err;
-    assert_int_equal(siam_trainer_fit(r.t, &err), 0);
-    assert_int_equal(siam_trainer_stop_reason(r.t), SIAM_STOP_NAN);
+    const char *msg = fit_with_nan_at(&r, *state, 1, "bn2.running_var", 2);
     char want[160];
     snprintf(want, sizeof want, "non-finite batch-norm running statistic at epoch 1, batch 1 "
              "(1 of %zu values; first in bn2.running_var)", siam_model_buffer_numel(r.m));
-    assert_string_equal(siam_trainer_nan_message(r.t), want);
-    assert_int_equal(siam_optim_steps(r.opt), 0);
+    assert_string_equal(msg, want);
     rig_close(&r);
 }
 
@@ -531,9 +537,7 @@ static void early_stopping_inside_the_loop(void **state)
     tc.early_stop.patience = 2;
     tc.early_stop.min_delta = 0.1;
     char path[] = "/tmp/siam_es_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    temp_file(path);
     tc.checkpoint_path = path;
     rig_open(&r, 0.0f, 0.0, s->train, s->val, &tc);
     assert_int_equal(siam_trainer_fit(r.t, &err), 0);
@@ -560,9 +564,7 @@ static void augmented_training_is_seeded_and_resumable(void **state)
 {
     toyset *s = *state;
     char path[] = "/tmp/siam_aug_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    temp_file(path);
     siam_train_config tc;
     siam_train_config_default(&tc);
     tc.epochs = 3;
@@ -680,9 +682,7 @@ static void resume_is_bit_identical(void **state)
 {
     toyset *s = *state;
     char path[] = "/tmp/siam_resume_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    temp_file(path);
     siam_train_config tc;
     siam_train_config_default(&tc);
     tc.epochs = 4;
