@@ -259,7 +259,7 @@ static int on_event(void *user, siam_trainer *t, const siam_train_event *ev, sia
             }
             int isnum = 0;
             double lr = lua_tonumberx(L, -1, &isnum);
-            if (!isnum || !(lr >= 0.0) || !isfinite(lr)) {
+            if (!isnum || siam_optim_rule("lr", lr) != NULL) {
                 lua_pushfstring(L, "schedule returned %s for epoch %d (a learning rate >= 0 "
                                    "expected)",
                                 isnum ? lua_tostring(L, -1) : luaL_typename(L, -1),
@@ -410,6 +410,7 @@ static const char *stop_name(siam_stop_reason s, int interrupted)
     switch (s) {
     case SIAM_STOP_EARLY: return "early";
     case SIAM_STOP_HOOK: return "requested";
+    case SIAM_STOP_NAN: return "nan";
     default: return "completed";
     }
 }
@@ -554,6 +555,17 @@ static int fit(lua_State *L)
     siam_lua_setinteger(L, "epochs", siam_trainer_epochs_done(r.t));
     siam_lua_setstring(L, "stopped", stop_name(siam_trainer_stop_reason(r.t), r.interrupted));
     siam_lua_setnumber(L, "seconds", seconds_since(&r.start));
+    /* How training ended badly is part of the result (a grid keeps it) and,
+     * unless quiet, said on stderr at once, whatever `verbose` is. */
+    const char *notes[2][2] = { { "nan", siam_trainer_nan_message(r.t) },
+                                { "stop_message", siam_trainer_early_stop_message(r.t) } };
+    for (int k = 0; k < 2; k++) {
+        if (notes[k][1] == NULL)
+            continue;
+        siam_lua_setstring(L, notes[k][0], notes[k][1]);
+        if (!siam_lua_config_quiet(L))
+            fprintf(stderr, "fit: %s%s\n", k == 0 ? "training stopped: " : "", notes[k][1]);
+    }
     if (tc.use_early_stop) {
         const siam_early_stop *es = siam_trainer_early_stop(r.t);
         if (es->best_epoch >= 0) {

@@ -240,10 +240,11 @@ static int table_save(lua_State *L)
 static int table_read_csv(lua_State *L)
 {
     siam_table *t = check_table(L);
-    const char *text = luaL_checkstring(L, 2);
+    size_t len;
+    const char *text = luaL_checklstring(L, 2, &len);
     const char *source = luaL_optstring(L, 3, "csv");
     siam_error err;
-    if (siam_table_read_csv(t, text, source, &err) != 0) {
+    if (siam_table_read_csv(t, text, len, source, &err) != 0) {
         luaL_pushfail(L);
         lua_pushstring(L, err.msg);
         return 2;

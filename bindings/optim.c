@@ -2,7 +2,6 @@
  * (bindings/optim.h). Defaults are torch.optim's (host/optim.h). */
 #include "bindings/optim.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,19 +48,13 @@ siam_optim *siam_lua_optim_bind(lua_State *L, int arg, siam_lua_optim *lo, siam_
     return lo->o;
 }
 
-static double opt_positive(lua_State *L, const char *key, double def)
+/* opts[key] under siam_optim_rule, the rule the lr setter also follows. */
+static double opt_hyper(lua_State *L, const char *key, double def)
 {
     double v = siam_lua_opt_number(L, 1, key, def);
-    if (!(v > 0.0))
-        siam_lua_argerrorf(L, 1, "option '%s' must be > 0, got %f", key, v);
-    return v;
-}
-
-static double opt_nonneg(lua_State *L, const char *key, double def)
-{
-    double v = siam_lua_opt_number(L, 1, key, def);
-    if (!(v >= 0.0))
-        siam_lua_argerrorf(L, 1, "option '%s' must be >= 0, got %f", key, v);
+    const char *rule = siam_optim_rule(key, v);
+    if (rule != NULL)
+        siam_lua_argerrorf(L, 1, "option '%s' must be %s, got %f", key, rule, v);
     return v;
 }
 
@@ -82,9 +75,9 @@ static int new_adam(lua_State *L, siam_optim_kind kind)
     siam_lua_opts_check(L, 1, keys);
     siam_optim_config cfg;
     siam_optim_config_default(&cfg, kind);
-    cfg.lr = opt_positive(L, "lr", cfg.lr);
-    cfg.eps = opt_positive(L, "eps", cfg.eps);
-    cfg.weight_decay = opt_nonneg(L, "weight_decay", cfg.weight_decay);
+    cfg.lr = opt_hyper(L, "lr", cfg.lr);
+    cfg.eps = opt_hyper(L, "eps", cfg.eps);
+    cfg.weight_decay = opt_hyper(L, "weight_decay", cfg.weight_decay);
     if (lua_type(L, 1) == LUA_TTABLE && lua_getfield(L, 1, "betas") != LUA_TNIL) {
         double b[2];
         if (lua_type(L, -1) != LUA_TTABLE || luaL_len(L, -1) != 2)
@@ -94,8 +87,9 @@ static int new_adam(lua_State *L, siam_optim_kind kind)
             if (lua_type(L, -1) != LUA_TNUMBER)
                 return luaL_argerror(L, 1, "option 'betas' must be a table of 2 numbers");
             b[k] = lua_tonumber(L, -1);
-            if (!(b[k] >= 0.0 && b[k] < 1.0))
-                return siam_lua_argerrorf(L, 1, "option 'betas' values must be in [0, 1), got %f",
+            const char *rule = siam_optim_rule("betas", b[k]);
+            if (rule != NULL)
+                return siam_lua_argerrorf(L, 1, "option 'betas' values must be %s, got %f", rule,
                                           b[k]);
             lua_pop(L, 1);
         }
@@ -125,9 +119,9 @@ static int optim_sgd(lua_State *L)
     siam_lua_opts_check(L, 1, keys);
     siam_optim_config cfg;
     siam_optim_config_default(&cfg, SIAM_OPTIM_SGD);
-    cfg.lr = opt_positive(L, "lr", cfg.lr);
-    cfg.momentum = opt_nonneg(L, "momentum", cfg.momentum);
-    cfg.weight_decay = opt_nonneg(L, "weight_decay", cfg.weight_decay);
+    cfg.lr = opt_hyper(L, "lr", cfg.lr);
+    cfg.momentum = opt_hyper(L, "momentum", cfg.momentum);
+    cfg.weight_decay = opt_hyper(L, "weight_decay", cfg.weight_decay);
     cfg.nesterov = siam_lua_opt_boolean(L, 1, "nesterov", 0);
     if (cfg.nesterov && cfg.momentum <= 0.0)
         return luaL_argerror(L, 1, "nesterov needs momentum > 0");
@@ -179,8 +173,9 @@ static int optim_newindex(lua_State *L)
     if (lua_type(L, 3) != LUA_TNUMBER)
         return luaL_error(L, "siam.Optimizer: lr must be a number, got %s", luaL_typename(L, 3));
     double lr = lua_tonumber(L, 3);
-    if (!(lr >= 0.0) || lr == HUGE_VAL)
-        return luaL_error(L, "siam.Optimizer: lr must be a finite number >= 0, got %f", lr);
+    const char *rule = siam_optim_rule("lr", lr);
+    if (rule != NULL)
+        return luaL_error(L, "siam.Optimizer: lr must be %s, got %f", rule, lr);
     lo->cfg.lr = lr;
     if (lo->o)
         siam_optim_set_lr(lo->o, lr);

@@ -10,12 +10,13 @@
 
 #define SIAM_VERSION "0.1.0"
 
-/* Registry key of the config table (siam.config is the same table). */
+/* Registry key of the config table; siam.config is a checked proxy over it
+ * (bindings/config.h). */
 #define SIAM_CONFIG_KEY "siam.config"
 
 /* What siamlua's long options set (--device, --threads, --seed, --quiet).
- * Seen from Lua as the table siam.config; later bindings read that table
- * when they run, so a script may change it before building a model. */
+ * Seen from Lua as siam.config; later bindings read it when they run, so a
+ * script may change it before building a model. */
 typedef struct siam_lua_config {
     const char *device; /* "cpu", "cuda" or "auto"; the string is not copied */
     int threads;        /* CPU threads, 0 = all cores */
@@ -23,7 +24,8 @@ typedef struct siam_lua_config {
     int quiet;          /* non-zero: no banner, no progress output */
 } siam_lua_config;
 
-/* The defaults: device "auto", threads 0, seed 0, quiet off. */
+/* The declared defaults (bindings/config.c): device "auto", threads 0,
+ * seed 0, quiet off. */
 void siam_lua_config_default(siam_lua_config *cfg);
 
 /* Opens the siam module in L: stores cfg (NULL: the defaults) as the config

@@ -81,9 +81,7 @@ int siam_lua_edit_distance(const char *a, const char *b)
     return row[m];
 }
 
-/* The known option nearest to key, or NULL when none is close enough to be
- * a plausible typo (at most 2 edits, and fewer than half the key). */
-static const char *nearest_option(const char *key, const char *const known[])
+const char *siam_lua_nearest_name(const char *key, const char *const known[])
 {
     const char *best = NULL;
     int best_d = 3;
@@ -115,7 +113,7 @@ int siam_lua_opts_check(lua_State *L, int arg, const char *const known[])
         for (int i = 0; known[i] != NULL && !found; i++)
             found = strcmp(key, known[i]) == 0;
         if (!found) {
-            const char *guess = nearest_option(key, known);
+            const char *guess = siam_lua_nearest_name(key, known);
             if (guess != NULL)
                 lua_pushfstring(L, "unknown option '%s'; did you mean '%s'?", key, guess);
             else

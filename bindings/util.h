@@ -70,4 +70,9 @@ int siam_lua_opt_choice(lua_State *L, int arg, const char *key, int def,
  * longer than 63 bytes compare as far apart. Used for "did you mean". */
 int siam_lua_edit_distance(const char *a, const char *b);
 
+/* The name in `known` (NULL-terminated) nearest to key, or NULL when none is
+ * close enough to be a plausible typo (at most 2 edits, and fewer than half
+ * the key): the suggestion of siam_lua_opts_check's "did you mean". */
+const char *siam_lua_nearest_name(const char *key, const char *const known[]);
+
 #endif

@@ -14,6 +14,7 @@
 #include <stb/stb_image.h>
 
 #include "host/read_stream.h"
+#include "host/regular_file.h"
 #include "host/resize.h"
 
 /* Largest accepted source side: far above LFW's 250, small enough that a
@@ -82,9 +83,9 @@ int siam_image_decode_memory(uint8_t *out, int H, int W, int crop, const unsigne
 int siam_image_decode_file(uint8_t *out, int H, int W, int crop, const char *path,
                            siam_error *err)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = siam_open_regular(path, "image", err);
     if (f == NULL)
-        return siam_fail(err, "%s: cannot open image: %s", path, strerror(errno));
+        return -1;
     size_t len;
     int read_failed;
     unsigned char *buf = siam_read_stream(f, &len, &read_failed);

@@ -1,6 +1,7 @@
 /* Adam / AdamW / SGD state and dispatch to the backend's update kernels. */
 #include "host/optim.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,35 @@ const char *siam_optim_kind_name(siam_optim_kind kind)
     return "?";
 }
 
+const char *siam_optim_rule(const char *name, double value)
+{
+    if (strcmp(name, "betas") == 0)
+        return value >= 0.0 && value < 1.0 ? NULL : "in [0, 1)";
+    if (strcmp(name, "eps") == 0) /* eps 0 divides 0 by 0 for a parameter never updated */
+        return isfinite(value) && value > 0.0 ? NULL : "a finite number > 0";
+    return isfinite(value) && value >= 0.0 ? NULL : "a finite number >= 0";
+}
+
+int siam_optim_config_check(const siam_optim_config *cfg, siam_error *err)
+{
+    const struct {
+        const char *name, *rule_name;
+        double value;
+    } f[] = { { "lr", "lr", cfg->lr },
+              { "weight_decay", "weight_decay", cfg->weight_decay },
+              { "momentum", "momentum", cfg->momentum },
+              { "eps", "eps", cfg->eps },
+              { "beta1", "betas", cfg->beta1 },
+              { "beta2", "betas", cfg->beta2 } };
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        const char *rule = siam_optim_rule(f[i].rule_name, f[i].value);
+        if (rule)
+            return siam_fail(err, "optimizer %s: %s must be %s, got %g",
+                             siam_optim_kind_name(cfg->kind), f[i].name, rule, f[i].value);
+    }
+    return 0;
+}
+
 int siam_optim_moment_count(const siam_optim *o)
 {
     if (o->cfg.kind == SIAM_OPTIM_SGD)
@@ -63,14 +93,8 @@ siam_optim *siam_optim_new(const siam_ops *ops, siam_ctx *ctx, const siam_optim_
         siam_fail(err, "optimizer: unknown kind %d", (int)cfg->kind);
         return NULL;
     }
-    if (!(cfg->lr >= 0.0) || !(cfg->weight_decay >= 0.0) || !(cfg->momentum >= 0.0) ||
-        !(cfg->eps >= 0.0) || !(cfg->beta1 >= 0.0 && cfg->beta1 < 1.0) ||
-        !(cfg->beta2 >= 0.0 && cfg->beta2 < 1.0)) {
-        siam_fail(err, "optimizer %s: invalid hyperparameter (lr %g, weight_decay %g, "
-                       "momentum %g, betas %g/%g, eps %g)", siam_optim_kind_name(cfg->kind),
-                  cfg->lr, cfg->weight_decay, cfg->momentum, cfg->beta1, cfg->beta2, cfg->eps);
+    if (siam_optim_config_check(cfg, err))
         return NULL;
-    }
     if (cfg->kind == SIAM_OPTIM_SGD && cfg->nesterov && cfg->momentum <= 0.0) {
         siam_fail(err, "optimizer sgd: nesterov needs momentum > 0 (as torch.optim.SGD)");
         return NULL;

@@ -26,6 +26,15 @@ typedef struct siam_optim_config {
  * 1e-8, weight_decay 0; AdamW the same with weight_decay 1e-2; SGD lr 1e-2
  * (torch has no default; ours), momentum 0, nesterov off. */
 void siam_optim_config_default(siam_optim_config *cfg, siam_optim_kind kind);
+/* The one rule for a hyper-parameter, used by siam_optim_new, the Lua
+ * constructors and the lr setter: NULL when `value` is acceptable for
+ * `name`, else what it must be, e.g. "a finite number >= 0". name is "lr",
+ * "weight_decay" or "momentum" (finite, >= 0), "eps" (finite, > 0), or
+ * "betas" (either beta: in [0, 1)). NaN is refused by every rule. */
+const char *siam_optim_rule(const char *name, double value);
+/* Every field of cfg against siam_optim_rule: 0, or -1 with "optimizer
+ * adam: lr must be a finite number >= 0, got inf". */
+int siam_optim_config_check(const siam_optim_config *cfg, siam_error *err);
 /* "adam", "adamw", "sgd". */
 int siam_optim_kind_parse(const char *name, siam_optim_kind *out, siam_error *err);
 const char *siam_optim_kind_name(siam_optim_kind kind);

@@ -310,12 +310,28 @@ int siam_table_print(const siam_table *t, FILE *out)
     return ferror(out) ? -1 : 0;
 }
 
+/* A control byte (tab aside), which the reader accepts only inside a
+ * quoted field: a file with one outside is not CSV text. */
+static int is_control(unsigned char ch)
+{
+    return (ch < 0x20 && ch != '\t') || ch == 0x7f;
+}
+
+static int needs_quotes(const char *s, size_t n)
+{
+    if (n > 0 && (s[0] == ' ' || s[n - 1] == ' '))
+        return 1;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == ',' || s[i] == '"' || is_control((unsigned char)s[i]))
+            return 1;
+    return 0;
+}
+
 static void put_csv_field(FILE *out, const char *s)
 {
     if (!s)
         return;
-    size_t n = strlen(s);
-    int quote = n > 0 && (s[0] == ' ' || s[n - 1] == ' ' || strpbrk(s, ",\"\r\n"));
+    int quote = needs_quotes(s, strlen(s));
     if (!quote) {
         fputs(s, out);
         return;
@@ -451,7 +467,23 @@ static void clear_fields(csv_state *st)
     st->n = 0;
 }
 
-/* One complete record: the header when none is held yet, else a row. */
+/* A header names every column once. */
+static int check_header(const csv_state *st, const char *source, size_t line, siam_error *err)
+{
+    for (size_t i = 0; i < st->nheader; i++) {
+        if (st->header[i][0] == '\0')
+            return siam_fail(err, "%s:%zu: column %zu of the header has no name", source, line,
+                             i + 1);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(st->header[i], st->header[j]) == 0)
+                return siam_fail(err, "%s:%zu: column '%s' appears twice in the header", source,
+                                 line, st->header[i]);
+    }
+    return 0;
+}
+
+/* One complete record: the header when none is held yet, else a row with
+ * exactly the header's number of fields (what the writer writes). */
 static int end_record(siam_table *t, csv_state *st, const char *source, size_t line,
                       siam_error *err)
 {
@@ -464,11 +496,11 @@ static int end_record(siam_table *t, csv_state *st, const char *source, size_t l
         st->nheader = st->n;
         st->fields = NULL;
         st->n = st->cap = 0;
-        return 0;
+        return check_header(st, source, line, err);
     }
-    if (st->n > st->nheader) {
-        siam_fail(err, "%s:%zu: %zu fields, the header has %zu", source, line, st->n,
-                  st->nheader);
+    if (st->n != st->nheader) {
+        siam_fail(err, "%s:%zu: %zu field%s, the header has %zu", source, line, st->n,
+                  st->n == 1 ? "" : "s", st->nheader);
         clear_fields(st);
         return -1;
     }
@@ -481,48 +513,70 @@ static int end_record(siam_table *t, csv_state *st, const char *source, size_t l
     return rc;
 }
 
-int siam_table_read_csv(siam_table *t, const char *text, const char *source, siam_error *err)
+int siam_table_read_csv(siam_table *t, const char *text, size_t len, const char *source,
+                        siam_error *err)
 {
     csv_state st = {0};
     strbuf f = {0};
-    size_t line = 1, record_line = 1, quote_line = 0;
+    size_t line = 1, record_line = 1, quote_line = 0, quote_col = 0;
+    const char *line_start = text, *end = text + len;
     int in_quotes = 0, was_quoted = 0, rc = 0, pending = 0;
-    for (const char *p = text; *p && rc == 0; p++) {
-        if (in_quotes) {
-            if (*p == '"' && p[1] == '"') {
+    /* rc: 0 fine, -1 out of memory, -2 failed with the message in err. */
+    for (const char *p = text; p < end && rc == 0; p++) {
+        unsigned char ch = (unsigned char)*p;
+        size_t col = (size_t)(p - line_start) + 1;
+        if (ch == '\0') {
+            rc = siam_fail(err, "%s:%zu:%zu: a NUL byte: binary data, not CSV text", source,
+                           line, col) - 1;
+        } else if (in_quotes) {
+            if (ch == '"' && p + 1 < end && p[1] == '"') {
                 rc = sb_put(&f, '"');
                 p++;
-            } else if (*p == '"') {
+            } else if (ch == '"') {
                 in_quotes = 0;
             } else {
-                line += *p == '\n';
-                rc = sb_put(&f, *p);
+                if (ch == '\n') {
+                    line++;
+                    line_start = p + 1;
+                }
+                rc = sb_put(&f, (char)ch);
             }
             continue;
         }
+        if (rc)
+            break;
         pending = 1;
-        if (*p == '"' && f.len == 0 && !was_quoted) {
+        if (ch == '"' && f.len == 0 && !was_quoted) {
             in_quotes = was_quoted = 1;
             quote_line = line;
-        } else if (*p == ',') {
+            quote_col = col;
+        } else if (ch == ',') {
             rc = push_field(&st, &f);
             was_quoted = 0;
-        } else if (*p == '\n' || (*p == '\r' && p[1] == '\n')) {
-            if (*p == '\r')
+        } else if (ch == '\n' || (ch == '\r' && p + 1 < end && p[1] == '\n')) {
+            if (ch == '\r')
                 p++;
             rc = push_field(&st, &f);
             if (rc == 0)
                 rc = end_record(t, &st, source, record_line, err) ? -2 : 0;
             was_quoted = pending = 0;
             record_line = ++line;
+            line_start = p + 1;
         } else if (was_quoted) {
-            rc = siam_fail(err, "%s:%zu: text after a closing quote", source, line) - 1;
+            rc = siam_fail(err, "%s:%zu:%zu: text after a closing quote", source, line, col) - 1;
+        } else if (ch == '"') {
+            rc = siam_fail(err, "%s:%zu:%zu: a quote inside an unquoted field (quote the whole "
+                                "field and double the quote)", source, line, col) - 1;
+        } else if (is_control(ch)) {
+            rc = siam_fail(err, "%s:%zu:%zu: control character 0x%02x outside a quoted field: "
+                                "not CSV text", source, line, col, ch) - 1;
         } else {
-            rc = sb_put(&f, *p);
+            rc = sb_put(&f, (char)ch);
         }
     }
     if (rc == 0 && in_quotes)
-        rc = siam_fail(err, "%s:%zu: quoted field never closed", source, quote_line) - 1;
+        rc = siam_fail(err, "%s:%zu:%zu: quoted field never closed", source, quote_line,
+                       quote_col) - 1;
     if (rc == 0 && pending) {
         rc = push_field(&st, &f);
         if (rc == 0)
@@ -555,7 +609,7 @@ int siam_table_load_csv(siam_table *t, const char *path, siam_error *err)
         return siam_fail(err, "table: %s reading %s", oom ? "out of memory" : "read error",
                          path);
     }
-    int rc = siam_table_read_csv(t, b.s ? b.s : "", path, err);
+    int rc = siam_table_read_csv(t, b.s ? b.s : "", b.len, path, err);
     free(b.s);
     return rc;
 }

@@ -67,10 +67,17 @@ typedef enum siam_table_format {
 int siam_table_save(const siam_table *t, const char *path, siam_table_format format,
                     siam_error *err);
 
-/* Appends the rows of a CSV text (first record is the header; CRLF or LF;
- * quoted fields may hold commas, quotes and newlines). Empty fields are
- * left unset. `source` names the input in error messages. */
-int siam_table_read_csv(siam_table *t, const char *text, const char *source, siam_error *err);
+/* Appends the rows of a CSV text of len bytes (first record is the header;
+ * CRLF or LF; quoted fields may hold commas, quotes, newlines and other
+ * control characters). Empty fields are left unset; blank lines are
+ * skipped; empty text, or a header alone, gives no rows. Anything else that
+ * is not the CSV the writer writes is an error naming `source`, the line
+ * and, for a bad character, the column ("x.csv:3:7: ..."): a NUL byte, a
+ * control character outside quotes, a quote inside an unquoted field, text
+ * after a closing quote, a quote never closed, a header column without a
+ * name or named twice, a row with more or fewer fields than the header. */
+int siam_table_read_csv(siam_table *t, const char *text, size_t len, const char *source,
+                        siam_error *err);
 int siam_table_load_csv(siam_table *t, const char *path, siam_error *err);
 
 #endif

@@ -2,11 +2,13 @@
 #include "host/train.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "host/checkpoint.h"
 #include "host/metrics.h"
+#include "host/train_finite.h"
 #include "kernels/philox.h"
 #include "kernels/rng.h"
 
@@ -46,6 +48,8 @@ struct siam_trainer {
     siam_wavg *wavg;    /* NULL unless cfg.wavg.kind is set */
     siam_pairset *epoch_set; /* the sampler's pairs of the current epoch (cfg.sampler) */
     float *val_labels;  /* host, val->count (threshold_from_val) */
+    char nan_msg[256];  /* what stopped training with SIAM_STOP_NAN */
+    char es_msg[256];   /* early stopping chose no best epoch ("" otherwise) */
 };
 
 void siam_train_config_default(siam_train_config *cfg)
@@ -345,6 +349,14 @@ void siam_trainer_free(siam_trainer *t)
 }
 
 siam_stop_reason siam_trainer_stop_reason(const siam_trainer *t) { return t->stop; }
+const char *siam_trainer_nan_message(const siam_trainer *t)
+{
+    return t->stop == SIAM_STOP_NAN ? t->nan_msg : NULL;
+}
+const char *siam_trainer_early_stop_message(const siam_trainer *t)
+{
+    return t->es_msg[0] ? t->es_msg : NULL;
+}
 int siam_trainer_epochs_done(const siam_trainer *t) { return t->epochs_done; }
 siam_model *siam_trainer_model(siam_trainer *t) { return t->m; }
 siam_optim *siam_trainer_optim(siam_trainer *t) { return t->opt; }
@@ -678,12 +690,45 @@ static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, si
                 return siam_fail_wrap(err, "epoch %d, batch %d", epoch + 1, k + 1);
             bad = !isfinite(l);
         }
-        if (bad)
-            return siam_fail(err, "non-finite loss (%s) at epoch %d, batch %d",
-                             isinf(l) ? "inf" : "nan", epoch + 1, k + 1);
-        if (siam_model_backward(t->m, nb, y, err) ||
-            siam_optim_step(t->opt, siam_model_params(t->m), siam_model_grads(t->m), err))
+        char where[64];
+        snprintf(where, sizeof where, "at epoch %d, batch %d", epoch + 1, k + 1);
+        if (bad) {
+            snprintf(t->nan_msg, sizeof t->nan_msg, "non-finite loss (%s) %s",
+                     isinf(l) ? "inf" : "nan", where);
+            t->stop = SIAM_STOP_NAN;
+            return 0;
+        }
+        if (siam_model_backward(t->m, nb, y, err))
             return siam_fail_wrap(err, "epoch %d, batch %d", epoch + 1, k + 1);
+        /* Before the update, so that a NaN stop keeps the last finite
+         * weights. The loss and probabilities can stay finite while NaN
+         * spreads (ReLU, max-pool and the BCE clamps hide it), so the
+         * gradients and this forward's running statistics are checked
+         * themselves, in one backend call. */
+        int found = siam_train_check_finite(t->m, SIAM_FINITE_GRADS | SIAM_FINITE_BUFFERS,
+                                            where, t->nan_msg, sizeof t->nan_msg, err);
+        if (found < 0)
+            return siam_fail_wrap(err, "epoch %d, batch %d", epoch + 1, k + 1);
+        if (found) {
+            t->stop = SIAM_STOP_NAN;
+            return 0;
+        }
+        if (siam_optim_step(t->opt, siam_model_params(t->m), siam_model_grads(t->m), err))
+            return siam_fail_wrap(err, "epoch %d, batch %d", epoch + 1, k + 1);
+        /* Finite gradients can still overflow the update (a huge lr). The
+         * parameters are checked after every step, before the weight
+         * average takes them in: the pass costs as little as the
+         * gradients' one (docs/perf.md), and a per-epoch check would let
+         * non-finite weights into the average and lose the batch at fault. */
+        snprintf(where, sizeof where, "after the update of epoch %d, batch %d", epoch + 1, k + 1);
+        found = siam_train_check_finite(t->m, SIAM_FINITE_PARAMS, where, t->nan_msg,
+                                        sizeof t->nan_msg, err);
+        if (found < 0)
+            return siam_fail_wrap(err, "epoch %d, batch %d", epoch + 1, k + 1);
+        if (found) {
+            t->stop = SIAM_STOP_NAN;
+            return 0;
+        }
         if (t->wavg && cfg->wavg.kind == SIAM_WAVG_EMA && epoch >= cfg->wavg.start_epoch &&
             siam_wavg_update(t->wavg, err))
             return siam_fail_wrap(err, "epoch %d, batch %d", epoch + 1, k + 1);
@@ -751,9 +796,35 @@ static int epoch_end(siam_trainer *t, siam_train_event *ev, int e, double lr, do
     return 0;
 }
 
+/* Early stopping that recorded epochs without ever improving (its metric
+ * NaN, or the infinity it starts from, in every one) chose no best epoch:
+ * say so, since fit then ends with no best_epoch and the last weights. */
+static void note_no_best_epoch(siam_trainer *t)
+{
+    t->es_msg[0] = '\0';
+    const siam_early_stop_config *ec = &t->cfg.early_stop;
+    const double *h = siam_trainer_history(t, ec->metric);
+    int n = t->epochs_done;
+    if (!t->cfg.use_early_stop || t->es.best_epoch >= 0 || n == 0 || !h)
+        return;
+    int all_nan = 1;
+    for (int e = 0; e < n; e++)
+        all_nan &= isnan(h[e]) != 0;
+    char epochs[48];
+    if (n == 1)
+        snprintf(epochs, sizeof epochs, "epoch 1");
+    else
+        snprintf(epochs, sizeof epochs, "epochs 1-%d", n);
+    snprintf(t->es_msg, sizeof t->es_msg,
+             "early stopping: '%s' was %s in every epoch (%s), so no best epoch was chosen "
+             "and the last weights are kept", ec->metric,
+             all_nan ? "NaN" : ec->mode_max ? "NaN or -inf" : "NaN or +inf", epochs);
+}
+
 int siam_trainer_fit(siam_trainer *t, siam_error *err)
 {
     const siam_train_config *cfg = &t->cfg;
+    t->nan_msg[0] = '\0';
     /* A run restored from a checkpoint written after early stopping
      * fired stays stopped (and still restores its best weights below). */
     t->stop = cfg->use_early_stop && t->es.stopped ? SIAM_STOP_EARLY : SIAM_STOP_NONE;
@@ -770,8 +841,9 @@ int siam_trainer_fit(siam_trainer *t, siam_error *err)
         double lr = siam_optim_lr(t->opt), tl = NAN, ta = NAN;
         if (train_epoch(t, e, &tl, &ta, err))
             return -1;
-        if (t->stop == SIAM_STOP_SIGNAL || (t->stop == SIAM_STOP_HOOK && isnan(tl)))
-            break; /* interrupted mid-epoch: nothing of it is recorded */
+        if (t->stop == SIAM_STOP_SIGNAL || t->stop == SIAM_STOP_NAN ||
+            (t->stop == SIAM_STOP_HOOK && isnan(tl)))
+            break; /* stopped mid-epoch: nothing of it is recorded or checkpointed */
         if (t->wavg && cfg->wavg.kind == SIAM_WAVG_SWA && e >= cfg->wavg.start_epoch &&
             siam_wavg_update(t->wavg, err))
             return siam_fail_wrap(err, "epoch %d", e + 1);
@@ -789,9 +861,13 @@ int siam_trainer_fit(siam_trainer *t, siam_error *err)
         if (cfg->checkpoint_path && siam_checkpoint_save(cfg->checkpoint_path, t->m, t->opt, t, err))
             return siam_fail_wrap(err, "after epoch %d", e + 1);
     }
+    note_no_best_epoch(t);
     if (t->stop == SIAM_STOP_SIGNAL)
         return 0;
-    if (t->best && t->has_best && t->es.best_epoch != t->epochs_done - 1)
+    /* After a NaN stop the model holds weights from inside the lost epoch,
+     * so the best epoch's copy goes back even when it was the last one. */
+    if (t->best && t->has_best &&
+        (t->stop == SIAM_STOP_NAN || t->es.best_epoch != t->epochs_done - 1))
         return best_copy(t, 1, err);
     if (t->wavg && siam_wavg_count(t->wavg) > 0)
         return siam_wavg_apply(t->wavg, err);

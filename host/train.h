@@ -74,11 +74,15 @@ typedef struct siam_train_config {
 
 void siam_train_config_default(siam_train_config *cfg);
 
+/* Checkpoints store these numbers: append new reasons, never renumber. */
 typedef enum siam_stop_reason {
     SIAM_STOP_NONE = 0,         /* not stopped yet / all epochs ran */
     SIAM_STOP_EARLY = 1,        /* early stopping's patience ran out */
     SIAM_STOP_SIGNAL = 2,       /* *stop_flag was set (mid-epoch: that epoch is lost) */
-    SIAM_STOP_HOOK = 3          /* the hook returned 1 */
+    SIAM_STOP_HOOK = 3,         /* the hook returned 1 */
+    SIAM_STOP_NAN = 4           /* a non-finite loss, gradient, parameter or batch-norm
+                                 * statistic (mid-epoch: that epoch is lost; see
+                                 * siam_trainer_nan_message) */
 } siam_stop_reason;
 
 /* New trainer over borrowed objects: the model, optimizer and pair sets
@@ -91,11 +95,23 @@ void siam_trainer_free(siam_trainer *t);
 
 /* Runs epochs from epochs_done up to cfg->epochs, or until a stop. When
  * restore_best is set the best epoch's weights are restored at the end.
- * Fails with "non-finite loss (nan) at epoch E, batch K" (1-based numbers)
- * on a NaN/Inf batch loss. */
+ * A non-finite batch loss, gradient, parameter or batch-norm statistic is
+ * a stop, not a failure (SIAM_STOP_NAN, docs/training.md "Non-finite
+ * values"): the epoch it happens in is not recorded or checkpointed, and
+ * unless the update itself overflowed the model keeps the weights of the
+ * last finite step. */
 int siam_trainer_fit(siam_trainer *t, siam_error *err);
 
 siam_stop_reason siam_trainer_stop_reason(const siam_trainer *t);
+/* After a SIAM_STOP_NAN: what was found where (1-based numbers), e.g.
+ * "non-finite gradient at epoch 1, batch 3 (12 of 38951745 values; first
+ * in conv1.weight)" or "non-finite loss (nan) at epoch 2, batch 1"; else
+ * NULL. Owned by the trainer. */
+const char *siam_trainer_nan_message(const siam_trainer *t);
+/* After a fit with early stopping that recorded epochs but chose no best
+ * one (the metric never improved on its start: NaN, or -inf/+inf against
+ * the mode, in every epoch), a sentence saying so; else NULL. */
+const char *siam_trainer_early_stop_message(const siam_trainer *t);
 int siam_trainer_epochs_done(const siam_trainer *t);
 siam_model *siam_trainer_model(siam_trainer *t);
 siam_optim *siam_trainer_optim(siam_trainer *t);

@@ -198,7 +198,18 @@ typedef struct siam_ops {
                                  const float *in, const float *save_mean,
                                  const float *save_invstd, const float *gamma, int N, int C,
                                  int H, int W);
+
+    /* Non-finite values (NaN, +-Inf) in k device buffers, 1 <= k <=
+     * SIAM_NONFINITE_MAX: counts_host[j] (on the host) receives how many of
+     * the lens[j] floats at bufs[j] are not finite. One call costs one
+     * device round trip whatever k is, so the training loop checks the
+     * gradients and the batch-norm statistics of a step in one call.
+     * bufs and lens are host arrays; bufs[j] may be NULL when lens[j] is 0. */
+    int (*nonfinite_count)(siam_ctx *ctx, size_t *counts_host, const float *const *bufs,
+                           const size_t *lens, int k);
 } siam_ops;
+
+#define SIAM_NONFINITE_MAX 4
 
 #define SIAM_PAIRFEAT_ABS 1u
 #define SIAM_PAIRFEAT_SQ 2u

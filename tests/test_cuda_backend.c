@@ -142,6 +142,8 @@ static void table_is_complete_when_built(void **state)
         (const void *)ops->bce_forward, (const void *)ops->bce_backward,
         (const void *)ops->adam_step, (const void *)ops->sgd_step,
         (const void *)ops->gather_normalize, (const void *)ops->augment_batch,
+        (const void *)ops->pair_features_forward, (const void *)ops->pair_features_backward,
+        (const void *)ops->lerp, (const void *)ops->nonfinite_count,
     };
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
         if (fns[i] == NULL)

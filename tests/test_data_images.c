@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <stb/stb_image_write.h>
@@ -213,8 +215,25 @@ static void files_and_parallel_decode(void **state)
     snprintf(want, sizeof want, "%s: cannot open image: No such file or directory", missing);
     assert_string_equal(e.msg, want);
     assert_int_equal(siam_image_decode_file(one, 20, 20, 0, dir, &e), -1);
-    snprintf(want, sizeof want, "%s: cannot read image: Is a directory", dir);
+    snprintf(want, sizeof want, "%s: not a regular file (a directory)", dir);
     assert_string_equal(e.msg, want);
+
+    /* A FIFO is refused before it is opened (opening one to read waits for
+     * a writer; reading it never ends): the alarm fails the test instead of
+     * hanging it. A device is refused too. */
+    char fifo[4200];
+    snprintf(fifo, sizeof fifo, "%s/pipe.jpg", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    alarm(20);
+    assert_int_equal(siam_image_decode_file(one, 20, 20, 0, fifo, &e), -1);
+    const char *pipe_paths[2] = {good, fifo};
+    int rc = siam_image_decode_all(many, 20, 20, 0, pipe_paths, 2, 2, &e);
+    alarm(0);
+    assert_int_equal(rc, -1);
+    snprintf(want, sizeof want, "%s: not a regular file (a FIFO)", fifo);
+    assert_string_equal(e.msg, want);
+    assert_int_equal(siam_image_decode_file(one, 20, 20, 0, "/dev/null", &e), -1);
+    assert_string_equal(e.msg, "/dev/null: not a regular file (a character device)");
 
     siam_fixture_rmdir(dir);
     free(good);

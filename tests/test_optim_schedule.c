@@ -244,8 +244,29 @@ static void bad_settings_are_refused(void **state)
     siam_optim_config_default(&oc, SIAM_OPTIM_ADAM);
     oc.beta2 = 1.0;
     assert_null(siam_optim_new(&siam_ops_cpu, s->ctx, &oc, 4, &err));
-    assert_string_equal(err.msg, "optimizer adam: invalid hyperparameter (lr 0.001, weight_decay 0, "
-                                 "momentum 0, betas 0.9/1, eps 1e-08)");
+    assert_string_equal(err.msg, "optimizer adam: beta2 must be in [0, 1), got 1");
+    /* The rule of siam_optim_rule, which the Lua constructors and the lr
+     * setter share: no infinities, NaN or negatives, eps > 0. */
+    siam_optim_config_default(&oc, SIAM_OPTIM_ADAM);
+    oc.lr = INFINITY;
+    assert_null(siam_optim_new(&siam_ops_cpu, s->ctx, &oc, 4, &err));
+    assert_string_equal(err.msg, "optimizer adam: lr must be a finite number >= 0, got inf");
+    siam_optim_config_default(&oc, SIAM_OPTIM_ADAMW);
+    oc.eps = 0.0;
+    assert_null(siam_optim_new(&siam_ops_cpu, s->ctx, &oc, 4, &err));
+    assert_string_equal(err.msg, "optimizer adamw: eps must be a finite number > 0, got 0");
+    siam_optim_config_default(&oc, SIAM_OPTIM_SGD);
+    oc.momentum = NAN;
+    assert_null(siam_optim_new(&siam_ops_cpu, s->ctx, &oc, 4, &err));
+    assert_string_equal(err.msg, "optimizer sgd: momentum must be a finite number >= 0, got nan");
+    oc.momentum = 0.0;
+    oc.weight_decay = -INFINITY;
+    assert_null(siam_optim_new(&siam_ops_cpu, s->ctx, &oc, 4, &err));
+    assert_string_equal(err.msg,
+                        "optimizer sgd: weight_decay must be a finite number >= 0, got -inf");
+    assert_null(siam_optim_rule("lr", 0.0));
+    assert_null(siam_optim_rule("betas", 0.0));
+    assert_string_equal(siam_optim_rule("betas", NAN), "in [0, 1)");
     siam_optim_kind k;
     assert_int_equal(siam_optim_kind_parse("adamw", &k, &err), 0);
     assert_int_equal(k, SIAM_OPTIM_ADAMW);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "host/results_table.h"
+#include "kernels/philox.h"
 
 typedef int (*writer)(const siam_table *, FILE *);
 
@@ -119,6 +120,12 @@ static void sort_demotes_by_status(void **state)
     siam_table_free(t);
 }
 
+/* siam_table_read_csv over a C string. */
+static int read_text(siam_table *t, const char *text, const char *source, siam_error *e)
+{
+    return siam_table_read_csv(t, text, strlen(text), source, e);
+}
+
 static void csv_quotes_and_round_trips(void **state)
 {
     (void)state;
@@ -140,7 +147,7 @@ static void csv_quotes_and_round_trips(void **state)
                             "| a,b | say \"hi\" |  |\n|  padded | two lines | p\\|q |\n");
     free(md);
     siam_table *back = siam_table_new(&e);
-    assert_int_equal(siam_table_read_csv(back, csv, "mem", &e), 0);
+    assert_int_equal(read_text(back, csv, "mem", &e), 0);
     assert_int_equal(siam_table_rows(back), 2);
     assert_string_equal(siam_table_get(back, 1, "note"), "two\nlines");
     assert_null(siam_table_get(back, 0, "x|y"));
@@ -153,7 +160,7 @@ static void csv_quotes_and_round_trips(void **state)
 
     /* CRLF line ends and a missing final newline read the same. */
     t = siam_table_new(&e);
-    assert_int_equal(siam_table_read_csv(t, "a,b\r\n1,2\r\n\r\n3,\"4\"", "crlf", &e), 0);
+    assert_int_equal(read_text(t, "a,b\r\n1,2\r\n\r\n3,\"4\"", "crlf", &e), 0);
     assert_int_equal(siam_table_rows(t), 2);
     assert_string_equal(siam_table_get(t, 1, "b"), "4");
     siam_table_free(t);
@@ -208,12 +215,77 @@ static void csv_errors_name_the_line(void **state)
     (void)state;
     siam_error e;
     siam_table *t = siam_table_new(&e);
-    assert_int_equal(siam_table_read_csv(t, "a,b\n1,2\n\"open,3\n4,5\n", "g.csv", &e), -1);
-    assert_string_equal(e.msg, "g.csv:3: quoted field never closed");
-    assert_int_equal(siam_table_read_csv(t, "a,b\n1,2,3\n", "h.csv", &e), -1);
+    assert_int_equal(read_text(t, "a,b\n1,2\n\"open,3\n4,5\n", "g.csv", &e), -1);
+    assert_string_equal(e.msg, "g.csv:3:1: quoted field never closed");
+    assert_int_equal(read_text(t, "a,b\n1,2,3\n", "h.csv", &e), -1);
     assert_string_equal(e.msg, "h.csv:2: 3 fields, the header has 2");
-    assert_int_equal(siam_table_read_csv(t, "a\n\"x\"y\n", "i.csv", &e), -1);
-    assert_string_equal(e.msg, "i.csv:2: text after a closing quote");
+    assert_int_equal(read_text(t, "a\n\"x\"y\n", "i.csv", &e), -1);
+    assert_string_equal(e.msg, "i.csv:2:4: text after a closing quote");
+    siam_table_free(t);
+}
+
+/* Random bytes, binary data and every other departure from the CSV the
+ * writer writes are errors with the line and column; empty text, blank
+ * lines and a header alone are an empty table. */
+static void csv_reader_refuses_what_is_not_csv(void **state)
+{
+    (void)state;
+    siam_error e;
+    siam_table *t = siam_table_new(&e);
+    unsigned char rnd[4096];
+    for (size_t i = 0; i < sizeof rnd; i++)
+        rnd[i] = (unsigned char)(siam_philox_uniform(5, 0, i) * 256.0f);
+    assert_int_equal(siam_table_read_csv(t, (const char *)rnd, sizeof rnd, "rnd.bin", &e), -1);
+    print_message("random bytes: %s\n", e.msg);
+    assert_true(strncmp(e.msg, "rnd.bin:1:", 10) == 0);
+    assert_non_null(strstr(e.msg, "not CSV text"));
+    const struct {
+        const char *text;
+        size_t len;
+        const char *msg;
+    } bad[] = {
+        { "a,b\n1,\0002\n", 9, "x.csv:2:3: a NUL byte: binary data, not CSV text" },
+        { "a,b\n1,\x01\n", 0, "x.csv:2:3: control character 0x01 outside a quoted field: not "
+                               "CSV text" },
+        { "a,b\r1,2\n", 0, "x.csv:1:4: control character 0x0d outside a quoted field: not CSV "
+                           "text" },
+        { "a,b\n1,x\"y\n", 0, "x.csv:2:4: a quote inside an unquoted field (quote the whole "
+                              "field and double the quote)" },
+        { "a,b,c\n1,2\n", 0, "x.csv:2: 2 fields, the header has 3" },
+        { "a,b\n1\n", 0, "x.csv:2: 1 field, the header has 2" },
+        { "a,,c\n1,2,3\n", 0, "x.csv:1: column 2 of the header has no name" },
+        { "a,b,a\n", 0, "x.csv:1: column 'a' appears twice in the header" },
+        { "a\n\"x\"\"\ny\n", 0, "x.csv:2:1: quoted field never closed" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        size_t len = bad[i].len ? bad[i].len : strlen(bad[i].text);
+        siam_table *u = siam_table_new(&e);
+        assert_int_equal(siam_table_read_csv(u, bad[i].text, len, "x.csv", &e), -1);
+        assert_string_equal(e.msg, bad[i].msg);
+        siam_table_free(u);
+    }
+    const char *empty[] = { "", "\n", "\r\n\n", "a,b\n", "a,b" };
+    for (size_t i = 0; i < sizeof empty / sizeof empty[0]; i++) {
+        siam_table *u = siam_table_new(&e);
+        assert_int_equal(read_text(u, empty[i], "e.csv", &e), 0);
+        assert_int_equal(siam_table_rows(u), 0);
+        siam_table_free(u);
+    }
+    /* What the writer writes for an empty table, and a cell holding control
+     * characters (quoted on the way out), read back. */
+    siam_table *u = siam_table_new(&e);
+    char *csv = render(u, siam_table_write_csv);
+    assert_int_equal(read_text(t, csv, "empty", &e), 0);
+    assert_int_equal(siam_table_rows(t), 0);
+    free(csv);
+    siam_table_add_row(u, &e);
+    siam_table_set(u, 0, "note", "bell\a and\ttab", &e);
+    csv = render(u, siam_table_write_csv);
+    assert_string_equal(csv, "note\n\"bell\a and\ttab\"\n");
+    assert_int_equal(read_text(t, csv, "ctl", &e), 0);
+    assert_string_equal(siam_table_get(t, 0, "note"), "bell\a and\ttab");
+    free(csv);
+    siam_table_free(u);
     siam_table_free(t);
 }
 
@@ -225,6 +297,7 @@ int main(void)
         cmocka_unit_test(csv_quotes_and_round_trips),
         cmocka_unit_test(shards_merge_into_one_ranking),
         cmocka_unit_test(csv_errors_name_the_line),
+        cmocka_unit_test(csv_reader_refuses_what_is_not_csv),
     };
     return cmocka_run_group_tests_name("results_table", tests, NULL, NULL);
 }

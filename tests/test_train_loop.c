@@ -40,8 +40,9 @@ static void small_config(siam_model_config *cfg, float dropout)
     cfg->dropout = dropout;
 }
 
-static void rig_open(rig *r, float dropout, double lr, const siam_pairset *train,
-                     const siam_pairset *val, const siam_train_config *tc)
+static void rig_open_with(rig *r, float dropout, const siam_optim_config *oc,
+                          const siam_pairset *train, const siam_pairset *val,
+                          const siam_train_config *tc)
 {
     siam_error err;
     siam_ctx_options o = { .threads = 1 };
@@ -54,14 +55,29 @@ static void rig_open(rig *r, float dropout, double lr, const siam_pairset *train
         fail_msg("%s", err.msg);
     assert_int_equal(siam_model_init(r->m, SIAM_INIT_PYTORCH, 21, &err), 0);
     siam_model_set_dropout_state(r->m, 77, 0);
-    siam_optim_config oc;
-    siam_optim_config_default(&oc, SIAM_OPTIM_ADAM);
-    oc.lr = lr;
-    r->opt = siam_optim_new(&siam_ops_cpu, r->ctx, &oc, siam_model_numel(r->m), &err);
-    assert_non_null(r->opt);
+    r->opt = siam_optim_new(&siam_ops_cpu, r->ctx, oc, siam_model_numel(r->m), &err);
+    if (!r->opt)
+        fail_msg("%s", err.msg);
     r->t = siam_trainer_new(r->m, r->opt, train, val, tc, &err);
     if (!r->t)
         fail_msg("%s", err.msg);
+}
+
+static void rig_open(rig *r, float dropout, double lr, const siam_pairset *train,
+                     const siam_pairset *val, const siam_train_config *tc)
+{
+    siam_optim_config oc;
+    siam_optim_config_default(&oc, SIAM_OPTIM_ADAM);
+    oc.lr = lr;
+    rig_open_with(r, dropout, &oc, train, val, tc);
+}
+
+/* Creates the file named by the mkstemp template `path` (a checkpoint to be). */
+static void temp_file(char *path)
+{
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
 }
 
 static void rig_close(rig *r)
@@ -325,22 +341,176 @@ static void stop_flag_ends_training_at_a_batch(void **state)
     rig_close(&r);
 }
 
+/* Two epochs of batch 8 (Adam 1e-3) after a NaN is planted at value `at`
+ * of the parameter (or, with `buffer`, the BN statistic) `name`: the run
+ * must stop, not fail, with SIAM_STOP_NAN, before any update and with
+ * nothing recorded. Returns the trainer's message; r stays open. */
+static const char *fit_with_nan_at(rig *r, const toyset *s, int buffer, const char *name,
+                                   size_t at)
+{
+    siam_train_config tc;
+    siam_train_config_default(&tc);
+    tc.epochs = 2;
+    tc.batch_size = 8;
+    rig_open(r, 0.0f, 1e-3, s->train, NULL, &tc);
+    const siam_param_info *p = NULL;
+    for (int j = 0; !p && j < (buffer ? SIAM_MODEL_NBUFFERS : siam_model_param_count(r->m)); j++) {
+        const siam_param_info *q = buffer ? siam_model_buffer(r->m, j) : siam_model_param(r->m, j);
+        if (strcmp(q->name, name) == 0)
+            p = q;
+    }
+    assert_non_null(p);
+    float nan = NAN, *base = buffer ? siam_model_buffers(r->m) : siam_model_params(r->m);
+    assert_int_equal(siam_ops_cpu.upload(r->ctx, base + p->offset + at, &nan, 4), 0);
+    siam_error err;
+    assert_int_equal(siam_trainer_fit(r->t, &err), 0);
+    assert_int_equal(siam_trainer_stop_reason(r->t), SIAM_STOP_NAN);
+    assert_int_equal(siam_trainer_epochs_done(r->t), 0);
+    assert_int_equal(siam_optim_steps(r->opt), 0);
+    return siam_trainer_nan_message(r->t);
+}
+
 static void nan_loss_names_epoch_and_batch(void **state)
+{
+    /* A NaN in out.bias makes every probability NaN. */
+    rig r;
+    assert_string_equal(fit_with_nan_at(&r, *state, 0, "out.bias", 0),
+                        "non-finite loss (nan) at epoch 1, batch 1");
+    rig_close(&r);
+}
+
+/* The largest |x| over n floats, or INFINITY when one is not finite. */
+static double max_abs_or_inf(const float *x, size_t n)
+{
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(x[i]))
+            return INFINITY;
+        m = fmax(m, fabs((double)x[i]));
+    }
+    return m;
+}
+
+/* Keeps a host copy of the parameters after every step, and from epoch
+ * index `lr_epoch` on sets the lr to `lr` (0: never). */
+typedef struct step_copy {
+    float *params;
+    int steps;
+    int lr_epoch;
+    double lr;
+} step_copy;
+
+static int step_copy_hook(void *user, siam_trainer *t, const siam_train_event *ev,
+                          siam_error *err)
+{
+    step_copy *c = user;
+    if (ev->kind == SIAM_EVENT_EPOCH_BEGIN && c->lr > 0.0 && ev->epoch == c->lr_epoch)
+        siam_optim_set_lr(siam_trainer_optim(t), c->lr);
+    if (ev->kind != SIAM_EVENT_BATCH_END)
+        return 0;
+    c->steps++;
+    return siam_model_download_params(siam_trainer_model(t), c->params, err);
+}
+
+/* Adam at lr 1e30 on the toy model: the first step's weights are huge but
+ * finite, and a later step's gradients are not. Training stops before
+ * that update, with the weights of the last finite step, and the lost
+ * epoch leaves no history and no checkpoint. */
+static void nonfinite_gradient_stops_before_the_update(void **state)
+{
+    toyset *s = *state;
+    char path[] = "/tmp/siam_nan_XXXXXX";
+    temp_file(path);
+    siam_train_config tc;
+    siam_train_config_default(&tc);
+    tc.epochs = 3;
+    tc.batch_size = 8; /* 4 steps per epoch */
+    tc.checkpoint_path = path;
+    rig r;
+    rig_open(&r, 0.0f, 1e-3, s->train, NULL, &tc);
+    size_t n = siam_model_numel(r.m);
+    step_copy c = { .params = malloc(n * sizeof(float)), .lr_epoch = 1, .lr = 1e30 };
+    siam_trainer_free(r.t);
+    tc.hook = step_copy_hook;
+    tc.hook_user = &c;
+    siam_error err;
+    r.t = siam_trainer_new(r.m, r.opt, s->train, NULL, &tc, &err);
+    assert_non_null(r.t);
+    assert_int_equal(siam_trainer_fit(r.t, &err), 0);
+    assert_int_equal(siam_trainer_stop_reason(r.t), SIAM_STOP_NAN);
+    const char *msg = siam_trainer_nan_message(r.t);
+    print_message("stopped: %s\n", msg);
+    /* Epoch 1 ran at lr 1e-3; epoch 2 took c.steps - 4 steps at 1e30. */
+    char want[64];
+    snprintf(want, sizeof want, "non-finite gradient at epoch 2, batch %d (", c.steps - 4 + 1);
+    assert_true(strncmp(msg, want, strlen(want)) == 0);
+    assert_non_null(strstr(msg, " values; first in "));
+    assert_true(c.steps > 4 && c.steps < 8);
+    assert_int_equal(siam_optim_steps(r.opt), c.steps); /* the bad update was not taken */
+    assert_int_equal(siam_trainer_epochs_done(r.t), 1);
+    assert_int_equal(siam_trainer_history_count(r.t) > 0, 1);
+    assert_true(isnan(siam_trainer_history(r.t, "train_loss")[1])); /* epoch 2 not recorded */
+    float *now = malloc(n * sizeof(float));
+    assert_int_equal(siam_model_download_params(r.m, now, &err), 0);
+    assert_true(max_abs_or_inf(now, n) > 1e20); /* the lr did blow the weights up */
+    assert_true(isfinite(max_abs_or_inf(now, n)));
+    assert_memory_equal(now, c.params, n * sizeof(float));
+    rig_close(&r);
+    /* The checkpoint is the one written after epoch 1. */
+    siam_train_config_default(&tc);
+    tc.epochs = 3;
+    tc.batch_size = 8;
+    rig_open(&r, 0.0f, 1e-3, s->train, NULL, &tc);
+    assert_int_equal(siam_checkpoint_load(path, r.m, r.opt, r.t, &err), 0);
+    assert_int_equal(siam_trainer_epochs_done(r.t), 1);
+    assert_int_equal(siam_optim_steps(r.opt), 4);
+    rig_close(&r);
+    free(now);
+    free(c.params);
+    unlink(path);
+}
+
+/* SGD with a weight decay of 3e38 and lr 2: every gradient is finite, but
+ * the update of the batch-norm weights (1.0) is 1 - 2 (3e38 + g), which
+ * overflows to -inf. The check after the step catches it. */
+static void update_overflow_is_caught_after_the_step(void **state)
 {
     toyset *s = *state;
     siam_train_config tc;
     siam_train_config_default(&tc);
     tc.epochs = 2;
     tc.batch_size = 8;
+    siam_optim_config oc;
+    siam_optim_config_default(&oc, SIAM_OPTIM_SGD);
+    oc.lr = 2.0;
+    oc.weight_decay = 3e38;
     rig r;
-    rig_open(&r, 0.0f, 1e-3, s->train, NULL, &tc);
+    rig_open_with(&r, 0.0f, &oc, s->train, NULL, &tc);
     siam_error err;
-    /* A NaN in out.bias makes every probability NaN. */
-    const siam_param_info *ob = siam_model_param(r.m, siam_model_param_find(r.m, "out.bias"));
-    float nan = NAN;
-    assert_int_equal(siam_ops_cpu.upload(r.ctx, siam_model_params(r.m) + ob->offset, &nan, 4), 0);
-    assert_int_equal(siam_trainer_fit(r.t, &err), -1);
-    assert_string_equal(err.msg, "non-finite loss (nan) at epoch 1, batch 1");
+    assert_int_equal(siam_trainer_fit(r.t, &err), 0);
+    assert_int_equal(siam_trainer_stop_reason(r.t), SIAM_STOP_NAN);
+    const siam_param_info *bn1 = siam_model_param(r.m, siam_model_param_find(r.m, "bn1.weight"));
+    char want[160];
+    snprintf(want, sizeof want, "non-finite parameter after the update of epoch 1, batch 1 ("
+             "%zu of %zu values; first in bn1.weight)", (size_t)4 + 8 + 8 + 16,
+             siam_model_numel(r.m));
+    assert_int_equal(bn1->numel, 4);
+    assert_string_equal(siam_trainer_nan_message(r.t), want);
+    assert_int_equal(siam_trainer_epochs_done(r.t), 0);
+    rig_close(&r);
+}
+
+/* A NaN in a running variance does not reach the loss or the gradients in
+ * training mode (batch statistics are used), but would make every
+ * evaluation NaN: the step's check names it. */
+static void nonfinite_running_statistic_stops_training(void **state)
+{
+    rig r;
+    const char *msg = fit_with_nan_at(&r, *state, 1, "bn2.running_var", 2);
+    char want[160];
+    snprintf(want, sizeof want, "non-finite batch-norm running statistic at epoch 1, batch 1 "
+             "(1 of %zu values; first in bn2.running_var)", siam_model_buffer_numel(r.m));
+    assert_string_equal(msg, want);
     rig_close(&r);
 }
 
@@ -367,9 +537,7 @@ static void early_stopping_inside_the_loop(void **state)
     tc.early_stop.patience = 2;
     tc.early_stop.min_delta = 0.1;
     char path[] = "/tmp/siam_es_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    temp_file(path);
     tc.checkpoint_path = path;
     rig_open(&r, 0.0f, 0.0, s->train, s->val, &tc);
     assert_int_equal(siam_trainer_fit(r.t, &err), 0);
@@ -396,9 +564,7 @@ static void augmented_training_is_seeded_and_resumable(void **state)
 {
     toyset *s = *state;
     char path[] = "/tmp/siam_aug_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    temp_file(path);
     siam_train_config tc;
     siam_train_config_default(&tc);
     tc.epochs = 3;
@@ -516,9 +682,7 @@ static void resume_is_bit_identical(void **state)
 {
     toyset *s = *state;
     char path[] = "/tmp/siam_resume_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    temp_file(path);
     siam_train_config tc;
     siam_train_config_default(&tc);
     tc.epochs = 4;
@@ -589,6 +753,9 @@ int main(void)
         cmocka_unit_test(steplr_and_hook_set_the_lr),
         cmocka_unit_test(stop_flag_ends_training_at_a_batch),
         cmocka_unit_test(nan_loss_names_epoch_and_batch),
+        cmocka_unit_test(nonfinite_gradient_stops_before_the_update),
+        cmocka_unit_test(update_overflow_is_caught_after_the_step),
+        cmocka_unit_test(nonfinite_running_statistic_stops_training),
         cmocka_unit_test(early_stopping_inside_the_loop),
         cmocka_unit_test(early_stopping_restores_the_best_weights),
         cmocka_unit_test(resume_is_bit_identical),

@@ -125,6 +125,9 @@ int siam_cpu_adam_step(siam_ctx *ctx, float *param, const float *grad, float *m,
 int siam_cpu_sgd_step(siam_ctx *ctx, float *param, const float *grad, float *buf, size_t n,
                       float lr, float momentum, float weight_decay, int nesterov, int first_step);
 
+int siam_cpu_nonfinite_count(siam_ctx *ctx, size_t *counts_host, const float *const *bufs,
+                             const size_t *lens, int k);
+
 int siam_cpu_gather_normalize(siam_ctx *ctx, float *out, const uint8_t *images,
                               const int32_t *idx, int n, int pixels, float mean, float std);
 int siam_cpu_augment_batch(siam_ctx *ctx, float *out, const uint8_t *images, const int32_t *idx,

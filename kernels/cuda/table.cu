@@ -51,6 +51,7 @@ static const siam_ops cuda_ops = {
     nullptr,
     nullptr,
     nullptr,
+    siam_cuda_nonfinite_count,
 };
 
 extern "C" const siam_ops *siam_ops_cuda(void)

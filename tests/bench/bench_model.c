@@ -8,7 +8,10 @@
  *                           --layer K for one layer, --conv to pick one path
  *   bench_model load PAIRS ROOT   LFW decode rate (images/s, no cache)
  * Options before the mode: --threads T (0: all cores), --conv
- * direct|fft|auto (default auto), --steps S, --warmup W.
+ * direct|fft|auto (default auto), --steps S, --warmup W, --finite-checks 1
+ * (train: each step also runs the training loop's non-finite checks of the
+ * gradients and statistics, then of the parameters, and their time is
+ * reported as finite_check_ms).
  * Prints `siamlua: key=value` lines. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,7 @@
 #include "host/dataset.h"
 #include "host/model.h"
 #include "host/optim.h"
+#include "host/train_finite.h"
 #include "kernels/cpu/conv2d_fft.h"
 #include "kernels/cpu/conv2d_select.h"
 #include "kernels/ops.h"
@@ -70,7 +74,22 @@ static int fill_batch(const siam_ops *o, siam_ctx *c, siam_model *m, float *labe
     return rc ? -1 : 0;
 }
 
-static int run_model(const siam_ops *o, siam_ctx *c, int train, int B, int steps, int warmup)
+/* The training loop's two checks of a step (host/train.c); adds their
+ * time to *ms. */
+static int finite_checks(siam_model *m, double *ms, siam_error *err, int after_update)
+{
+    char msg[256];
+    double t = now();
+    unsigned parts = after_update ? SIAM_FINITE_PARAMS : SIAM_FINITE_GRADS | SIAM_FINITE_BUFFERS;
+    int rc = siam_train_check_finite(m, parts, "in the benchmark", msg, sizeof msg, err);
+    *ms += 1e3 * (now() - t);
+    if (rc > 0)
+        siam_fail(err, "%s", msg);
+    return rc != 0;
+}
+
+static int run_model(const siam_ops *o, siam_ctx *c, int train, int B, int steps, int warmup,
+                     int checks)
 {
     siam_error err;
     siam_model_config cfg;
@@ -89,18 +108,21 @@ static int run_model(const siam_ops *o, siam_ctx *c, int train, int B, int steps
     if (!labels || (train && !opt) || fill_batch(o, c, m, labels, B))
         return die("setup", err.msg);
     siam_model_set_training(m, train);
-    double t0 = 0, c0 = 0, loss_sum = 0;
+    double t0 = 0, c0 = 0, loss_sum = 0, check_ms = 0;
     for (int i = 0; i < warmup + steps; i++) {
         if (i == warmup) {
             t0 = now();
             c0 = cpu_now();
+            check_ms = 0;
         }
         float loss = 0;
         if (train) {
             if (siam_model_zero_grad(m, &err) || siam_model_forward(m, B, &err)
                 || siam_model_loss(m, B, labels, &loss, &err)
                 || siam_model_backward(m, B, labels, &err)
-                || siam_optim_step(opt, siam_model_params(m), siam_model_grads(m), &err))
+                || (checks && finite_checks(m, &check_ms, &err, 0))
+                || siam_optim_step(opt, siam_model_params(m), siam_model_grads(m), &err)
+                || (checks && finite_checks(m, &check_ms, &err, 1)))
                 return die("train step", err.msg);
             loss_sum += loss;
         } else if (siam_model_forward(m, B, &err) || o->synchronize(c)) {
@@ -110,6 +132,8 @@ static int run_model(const siam_ops *o, siam_ctx *c, int train, int B, int steps
     double dt = now() - t0, dc = cpu_now() - c0;
     printf("siamlua: %s%d=%.2f\n", train ? "train" : "infer", B, (double)B * steps / dt);
     printf("siamlua: cpu_ms_per_step=%.0f\n", 1e3 * dc / steps);
+    if (checks)
+        printf("siamlua: finite_check_ms=%.1f\n", check_ms / steps);
     if (train)
         printf("siamlua: mean_loss=%.4f\n", loss_sum / (warmup + steps));
     printf("siamlua: rss_mib=%.0f\n", rss_mib());
@@ -192,7 +216,7 @@ static int run_load(const char *pairs, const char *root, int threads)
 
 int main(int argc, char **argv)
 {
-    int threads = 0, steps = 5, warmup = 2, automatic = 1, only = 0, i = 1;
+    int threads = 0, steps = 5, warmup = 2, automatic = 1, only = 0, checks = 0, i = 1;
     siam_conv_algo algo = SIAM_CONV_DIRECT;
     siam_error err;
     for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
@@ -204,6 +228,8 @@ int main(int argc, char **argv)
             only = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--warmup") == 0)
             warmup = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--finite-checks") == 0)
+            checks = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--conv") == 0) {
             automatic = strcmp(argv[i + 1], "auto") == 0;
             if (!automatic && siam_conv_algo_parse(argv[i + 1], &algo, &err))
@@ -213,7 +239,8 @@ int main(int argc, char **argv)
     }
     if (i + 1 >= argc || steps < 1)
         return die("usage", "bench_model [--threads T] [--conv direct|fft|auto] [--steps S] "
-                            "[--warmup W] train|infer|layers B | load PAIRS ROOT");
+                            "[--warmup W] [--finite-checks 0|1] train|infer|layers B | "
+                            "load PAIRS ROOT");
     const char *mode = argv[i];
     if (strcmp(mode, "load") == 0)
         return i + 2 < argc ? run_load(argv[i + 1], argv[i + 2], threads)
@@ -229,7 +256,7 @@ int main(int argc, char **argv)
     if (strcmp(mode, "layers") == 0)
         rc = run_layers(c, B, steps, only, automatic ? 3 : 1 << algo);
     else if (strcmp(mode, "train") == 0 || strcmp(mode, "infer") == 0)
-        rc = run_model(&ops, c, mode[0] == 't', B, steps, warmup);
+        rc = run_model(&ops, c, mode[0] == 't', B, steps, warmup, checks);
     else
         rc = die("mode", mode);
     ops.ctx_free(c);

@@ -37,25 +37,25 @@ end
 -- fit(model, optimizer, cfg, opts), called like siam.fit(model, optimizer,
 -- train, opts) with the configuration in place of the training set: hooks
 -- are opts.on_*; cfg.epochs epochs of cfg.batches (3) batches. cfg.nan_at:
--- NaN losses from that epoch on; cfg.diverge_at: that epoch stops at its
--- second batch as siam.fit stops on a non-finite gradient (stopped = "nan",
--- the epoch not recorded, on_end called); cfg.interrupt_at: returns at the
--- end of that epoch with stopped = "interrupted" and no on_end, as siam.fit
--- does after Ctrl-C. opts.after_epoch(e) (tests kill the process from
--- there).
+-- NaN losses from that epoch on; cfg.nan_stop_at: that epoch's first
+-- batch finds a non-finite gradient, so it is not recorded and fit returns
+-- stopped = "nan" with the message in h.nan (after on_end), as siam.fit
+-- does; cfg.interrupt_at: returns at the end of that epoch with stopped =
+-- "interrupted" and no on_end, as siam.fit does after Ctrl-C.
+-- opts.after_epoch(e) (tests kill the process from there).
 function fake.fit(model, _, cfg, opts)
   local state = { epochs = cfg.epochs, model = model, batches = cfg.batches or 3,
                   metrics = {}, history = {} }
   if opts.on_start then opts.on_start(state) end
-  local stopped = "completed"
+  local stopped, nan = "completed", nil
   for e = 1, cfg.epochs do
     state.epoch = e
     state.lr = cfg.lr
     if opts.on_epoch_start then opts.on_epoch_start(state) end
-    if cfg.diverge_at == e then
-      if opts.on_end then opts.on_end(state) end
-      return { stopped = "nan", epochs = e - 1,
-               nan = string.format("non-finite gradient at epoch %d, batch 2", e) }
+    if cfg.nan_stop_at == e then
+      stopped, nan = "nan", "non-finite gradient at epoch " .. e .. ", batch 1"
+      state.epoch = e - 1
+      break
     end
     local m = fake.metrics(cfg, e)
     if cfg.nan_at and e >= cfg.nan_at then m.train_loss, m.val_loss = 0 / 0, 0 / 0 end
@@ -71,7 +71,7 @@ function fake.fit(model, _, cfg, opts)
     if state.stop then stopped = "requested" break end
   end
   if opts.on_end then opts.on_end(state) end
-  return { stopped = stopped, epochs = state.epoch }
+  return { stopped = stopped, epochs = state.epoch, nan = nan }
 end
 
 -- An evaluation table shaped like siam.evaluate's.

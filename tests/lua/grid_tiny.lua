@@ -57,7 +57,7 @@ local r = gridrun.run{
       cfg = setmetatable({ interrupt_at = 1 }, { __index = cfg })
     end
     if name == os.getenv("DIVERGE_ID") then
-      cfg = setmetatable({ diverge_at = 2 }, { __index = cfg })
+      cfg = setmetatable({ nan_stop_at = 2 }, { __index = cfg })
     end
     run:fit(model, nil, cfg, { epochs = cfg.epochs, after_epoch = function(e)
       if kill_at and n == kill_at and e == 2 and not io.open(root .. "/killed") then

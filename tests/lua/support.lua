@@ -38,7 +38,9 @@ end
 -- Runs the interpreter under test (support.interpreter, which the test file
 -- sets from harness.interpreter: this file does not see the harness) with
 -- `words`, stdin from /dev/null; opts.env is a "NAME=value ..." prefix,
--- opts.cwd a folder to run in. Returns stdout, stderr and the exit status.
+-- opts.cwd a folder to run in, opts.timeout seconds after which the run is
+-- killed (status 124, as timeout(1) gives), for a test of something that
+-- must not hang. Returns stdout, stderr and the exit status.
 function support.run(words, opts)
   opts = opts or {}
   local siam = assert(support.interpreter, "support.interpreter is not set")
@@ -47,8 +49,9 @@ function support.run(words, opts)
   for i, w in ipairs(words) do quoted[i] = support.shq(w) end
   local out, err = os.tmpname(), os.tmpname()
   local cd = opts.cwd and ("cd " .. support.shq(opts.cwd) .. " && ") or ""
-  local _, _, code = os.execute(string.format("%s%s %s %s >%s 2>%s </dev/null", cd,
-                                              opts.env or "", support.shq(siam),
+  local limit = opts.timeout and string.format("timeout -k 5 %d ", opts.timeout) or ""
+  local _, _, code = os.execute(string.format("%s%s %s%s %s >%s 2>%s </dev/null", cd,
+                                              opts.env or "", limit, support.shq(siam),
                                               table.concat(quoted, " "), support.shq(out),
                                               support.shq(err)))
   local o, e = support.read(out) or "", support.read(err) or ""

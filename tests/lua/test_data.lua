@@ -195,6 +195,26 @@ test("files: pairs of image files decode like the loader", function()
   check.error("bad argument #1 to 'files' (at least one pair expected)", function() return siam.data.files({}) end)
 end)
 
+test("files: a FIFO, a directory or a device is refused by name, without waiting", function()
+  local support = dofile(harness.dir .. "/support.lua")
+  support.interpreter = harness.interpreter
+  local dir = support.tmpdir()
+  local fifo = dir .. "/pipe.png"
+  check.eq(os.execute("mkfifo " .. support.shq(fifo)), true)
+  local good = info.images .. "/" .. train:pair(1).a
+  -- in a child process with a time limit: the old reader blocked on the open
+  local out, err, code = support.run({ "-e", string.format(
+    "local ok, e = pcall(siam.data.files, {{%q, %q}}, {size = 32}) print(ok, e)", good, fifo) },
+    { timeout = 20 })
+  check.eq(code, 0, "stderr: " .. err)
+  check.eq(out, "false\t" .. fifo .. ": not a regular file (a FIFO)\n")
+  check.error(dir .. ": not a regular file (a directory)",
+              function() return siam.data.files({ { good, dir } }, { size = 32 }) end)
+  check.error("/dev/null: not a regular file (a character device)",
+              function() return siam.data.files({ { "/dev/null", good } }, { size = 32 }) end)
+  support.cleanup()
+end)
+
 test("crop: each source cut to its centred square; a model keeps its training crop", function()
   local ctr, cte = siam.data.load { root = info.dir, size = 32, crop = 16, cache = F.cache }
   check.eq(ctr:info().crop, 16)

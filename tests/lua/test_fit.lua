@@ -175,6 +175,99 @@ test("early stopping on a custom metric; best epoch and restore", function()
   end)
 end)
 
+-- The issue's reproduction: Adam at lr 1e30 on the small 48x48 model. The
+-- probabilities stay finite (ReLU, max-pool and the BCE clamps hide the NaN),
+-- so only the gradient check sees it.
+local function small48(seed)
+  return siam.model { size = 48, channels = { 16, 32, 32, 64 }, kernels = { 7, 5, 3, 3 },
+                      fc = 128, init = "pytorch", seed = seed or 1, device = "cpu" }
+end
+local set48 = siam.data.synthetic { identities = 24, images = 4, train_pairs = 40,
+                                    test_pairs = 20, size = 48, cache = F.cache }
+
+local function norms(m)
+  local r = {}
+  for _, p in ipairs(m:parameters()) do r[p.name] = p.norm end
+  return r
+end
+
+test("a diverging run stops with stopped = 'nan', says where, and keeps finite weights", function()
+  local m = small48()
+  local ended
+  local h = siam.fit(m, siam.optim.adam { lr = 1e30 }, set48, { epochs = 2, batch_size = 8,
+    on_end = function(s) ended = s.history.stopped end })
+  check.eq(h.stopped, "nan")
+  check.eq(ended, "nan")
+  check.truthy(h.nan:find("^non%-finite gradient at epoch 1, batch 2 %(%d+ of 50113 values; "
+                          .. "first in conv1%.weight%)$"), h.nan)
+  -- the lost epoch is not recorded
+  check.eq(h.epochs, 0)
+  check.eq(h.train_loss, {})
+  for name, n in pairs(norms(m)) do
+    check.truthy(n == n and n < math.huge, name .. " norm " .. n)
+  end
+end)
+
+test("a NaN stop with early stopping and restore_best restores the best finite epoch", function()
+  local tr48, va48 = set48:split { val = 0.25, seed = 1 }
+  local m = small48()
+  local seen = {}
+  local h = siam.fit(m, siam.optim.adam { lr = 1e-3 }, tr48, { epochs = 6, batch_size = 8,
+    val = va48, schedule = function(e, base) return e >= 3 and 1e30 or base end,
+    stop = siam.stop.early { monitor = "val_loss", patience = 5, restore_best = true },
+    on_epoch_end = function(s) seen[s.epoch] = norms(s.model) end })
+  check.eq(h.stopped, "nan")
+  check.truthy(h.nan:find("^non%-finite gradient at epoch 3, batch %d+ "), h.nan)
+  check.eq(h.epochs, 2)
+  check.eq(#h.val_loss, 2)
+  check.truthy(h.best_epoch == 1 or h.best_epoch == 2, "best epoch " .. tostring(h.best_epoch))
+  check.eq(norms(m), seen[h.best_epoch])
+end)
+
+test("fit says on stderr why training stopped, unless quiet", function()
+  local support = dofile(harness.dir .. "/support.lua")
+  support.interpreter = harness.interpreter
+  local script = string.format([[
+    local tr = siam.data.synthetic { identities = 24, images = 4, train_pairs = 40,
+                                     test_pairs = 20, size = 48, cache = %q, quiet = true }
+    local m = siam.model { size = 48, channels = { 16, 32, 32, 64 }, kernels = { 7, 5, 3, 3 },
+                           fc = 128, init = "pytorch", seed = 1, device = "cpu" }
+    local h = siam.fit(m, siam.optim.adam { lr = 1e30 }, tr, { epochs = 1, batch_size = 8,
+                                                               verbose = false })
+    print(h.stopped)]], F.cache)
+  local out, err, code = support.run { "--threads", "1", "-e", script }
+  check.eq(code, 0, err)
+  check.eq(out, "nan\n")
+  check.truthy(err:find("^fit: training stopped: non%-finite gradient at epoch 1, batch 2 %("),
+               err)
+  out, err = support.run { "--threads", "1", "--quiet", "-e", script }
+  check.eq(out, "nan\n")
+  check.eq(err, "")
+end)
+
+test("early stopping on a metric that is NaN in every epoch says it chose no best epoch", function()
+  local h = siam.fit(F.model(), siam.optim.adam(), tr, { epochs = 6, batch_size = 32,
+    on_epoch_end = function(s) s.metrics.score = 0 / 0 end,
+    stop = siam.stop.early { monitor = "score", mode = "max", patience = 3, restore_best = true } })
+  check.eq(h.stopped, "early")
+  check.eq(h.epochs, 3)
+  check.eq(h.best_epoch, nil)
+  check.eq(h.stop_message, "early stopping: 'score' was NaN in every epoch (epochs 1-3), so no "
+                           .. "best epoch was chosen and the last weights are kept")
+  -- -inf in max mode never improves either; one finite epoch is enough
+  h = siam.fit(F.model(), siam.optim.adam(), tr, { epochs = 2, batch_size = 32,
+    on_epoch_end = function(s) s.metrics.score = s.epoch == 1 and 0 / 0 or -math.huge end,
+    stop = siam.stop.early { monitor = "score", mode = "max", patience = 3 } })
+  check.eq(h.stopped, "completed")
+  check.eq(h.stop_message, "early stopping: 'score' was NaN or -inf in every epoch (epochs 1-2), "
+                           .. "so no best epoch was chosen and the last weights are kept")
+  h = siam.fit(F.model(), siam.optim.adam(), tr, { epochs = 2, batch_size = 32,
+    on_epoch_end = function(s) s.metrics.score = s.epoch == 1 and 0 / 0 or 0.5 end,
+    stop = siam.stop.early { monitor = "score", mode = "max", patience = 3 } })
+  check.eq(h.best_epoch, 2)
+  check.eq(h.stop_message, nil)
+end)
+
 test("an error in a hook is raised by fit, unchanged", function()
   check.error("boom", function()
     siam.fit(F.model(), siam.optim.adam(), tr, { epochs = 2,

@@ -156,7 +156,7 @@ test("a diverged configuration is finished with status nan and ranks last", func
   local rows = load(root .. "/tiny/grid.csv")
   check.eq(name(rows[8].id), "batch16-lr0.005-epochs3")
   check.eq(rows[8].status, "nan")
-  check.eq(rows[8].message, "non-finite gradient at epoch 2, batch 2")
+  check.eq(rows[8].message, "non-finite gradient at epoch 2, batch 1")
   check.eq(rows[8].epochs, "3")
   check.eq(rows[8].epochs_run, "1")
   check.truthy(grid(root, "", "DIVERGE_ID=batch16-lr0.005-epochs3"))

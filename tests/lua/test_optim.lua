@@ -45,9 +45,40 @@ test("lr is readable and settable, before and after binding", function()
               function() return siam.fit(F.model(), o, train:take(8), { epochs = 1 }) end)
 end)
 
+test("one rule for the constructors and the lr setter: no NaN, infinities or negatives", function()
+  -- a pattern for the number as the message prints it (NaN prints with or without a sign)
+  local function shown(v)
+    if v ~= v then return "%-?nan" end
+    return (tostring(v + 0.0):gsub("%-", "%%-"))
+  end
+  local bad = { math.huge, -math.huge, 0 / 0, -1 }
+  for _, ctor in ipairs { "adam", "adamw", "sgd" } do
+    for _, v in ipairs(bad) do
+      for _, key in ipairs { "lr", "weight_decay" } do
+        check.error_match("%(option '" .. key .. "' must be a finite number >= 0, got "
+                          .. shown(v) .. "%)$", function() return siam.optim[ctor] { [key] = v } end)
+      end
+      local o = siam.optim[ctor]()
+      check.error_match("siam%.Optimizer: lr must be a finite number >= 0, got " .. shown(v) .. "$",
+                        function() o.lr = v end)
+      check.eq(o.lr, ctor == "sgd" and 0.01 or 0.001, "a refused lr leaves the old one")
+    end
+  end
+  for _, v in ipairs(bad) do
+    check.error_match("%(option 'momentum' must be a finite number >= 0, got " .. shown(v) .. "%)$",
+                      function() return siam.optim.sgd { momentum = v } end)
+    check.error_match("%(option 'betas' values must be in %[0, 1%), got " .. shown(v) .. "%)$",
+                      function() return siam.optim.adam { betas = { 0.9, v } } end)
+  end
+  check.error("bad argument #1 to 'adam' (option 'eps' must be a finite number > 0, got 0.0)",
+              function() return siam.optim.adam { eps = 0 } end)
+  check.error("bad argument #1 to 'adamw' (option 'eps' must be a finite number > 0, got inf)",
+              function() return siam.optim.adamw { eps = math.huge } end)
+  -- lr 0 is a valid learning rate (torch.optim's rule, and where cosine annealing ends)
+  check.eq(siam.optim.adam { lr = 0 }.lr, 0.0)
+end)
+
 test("constructor errors", function()
-  check.error("bad argument #1 to 'adam' (option 'lr' must be > 0, got 0.0)",
-              function() return siam.optim.adam { lr = 0 } end)
   check.error("bad argument #1 to 'adam' (option 'betas' must be a table of 2 numbers)",
               function() return siam.optim.adam { betas = { 0.9 } } end)
   check.error("bad argument #1 to 'adamw' (option 'betas' values must be in [0, 1), got 1.0)",
@@ -56,8 +87,8 @@ test("constructor errors", function()
               function() return siam.optim.sgd { nesterov = true } end)
   check.error("bad argument #1 to 'sgd' (unknown option 'betas')",
               function() return siam.optim.sgd { betas = { 0.9, 0.99 } } end)
-  check.error("bad argument #1 to 'sgd' (option 'weight_decay' must be >= 0, got -1.0)",
-              function() return siam.optim.sgd { weight_decay = -1 } end)
+  check.error("bad argument #1 to 'sgd' (option 'weight_decay' must be a finite number >= 0, "
+              .. "got -1.0)", function() return siam.optim.sgd { weight_decay = -1 } end)
   check.error("bad argument #1 to 'adam' (table expected, got number)",
               function() return siam.optim.adam(3) end)
 end)

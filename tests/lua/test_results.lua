@@ -77,6 +77,36 @@ test("print writes the aligned text table to stdout", function()
   r:print()
 end)
 
+test("load refuses what is not CSV, naming the file, line and column", function()
+  local path = tmp(".csv")
+  local function load_text(text)
+    local f = assert(io.open(path, "wb"))
+    f:write(text)
+    f:close()
+    return siam.results.load(path)
+  end
+  -- random bytes (seeded): the first control character
+  local bytes = {}
+  local x = 12345
+  for i = 1, 2000 do
+    x = (1103515245 * x + 12345) % 2147483648
+    bytes[i] = string.char(x // 65536 % 256)
+  end
+  check.error_match("^[^:]+:%d+: " .. path:gsub("%p", "%%%0") .. ":1:%d+: .*not CSV text$",
+                    function() return load_text(table.concat(bytes)) end)
+  check.error(path .. ":2:3: a NUL byte: binary data, not CSV text",
+              function() return load_text("a,b\n1,\0\n") end)
+  check.error(path .. ":2: 1 field, the header has 2", function() return load_text("a,b\n1\n") end)
+  check.error(path .. ":1: column 'a' appears twice in the header",
+              function() return load_text("a,a\n1,2\n") end)
+  -- a valid empty table stays valid, written or by hand
+  siam.results.new():write_csv(path)
+  check.eq(#siam.results.load(path), 0)
+  check.eq(#load_text(""), 0)
+  check.eq(#load_text("id,val_acc\n"), 0)
+  os.remove(path)
+end)
+
 test("errors", function()
   local r = siam.results.new()
   check.error("bad argument #1 to 'add' (table expected, got number)", function() r:add(3) end)

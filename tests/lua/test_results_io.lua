@@ -139,7 +139,7 @@ test("tables: add, sort with failed rows last, CSV round trip", function()
   local bad = sio.table()
   local ok, err = bad:read_csv('a,b\n"open', "bad.csv")
   check.eq(ok, nil)
-  check.eq(err, "bad.csv:2: quoted field never closed")
+  check.eq(err, "bad.csv:2:1: quoted field never closed")
   check.error("value of column 'f' must be a number, string or boolean, got function",
               t.add, t, { f = print })
   check.error("bad argument #1 to 'get' (row out of range)", function() t:get(4, "id") end)

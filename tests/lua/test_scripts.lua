@@ -54,10 +54,13 @@ test("verify: clear errors, exit status 2", function()
   check.eq(err, "verify: /no/model.ckpt: No such file or directory\n")
   check.eq(code, 2)
   _, err, code = run("scripts/verify.lua", ckpt, img, "/no/b.jpg")
-  check.eq(err, "verify: /no/b.jpg: No such file or directory\n")
+  check.eq(err, "verify: /no/b.jpg: cannot open image: No such file or directory\n")
   check.eq(code, 2)
   _, err = run("scripts/verify.lua", ckpt, img, harness.dir)
+  check.eq(err, "verify: " .. harness.dir .. ": not a regular file (a directory)\n")
+  _, err, code = run("scripts/verify.lua", harness.dir, img, img)
   check.eq(err, "verify: " .. harness.dir .. ": is a directory\n")
+  check.eq(code, 2)
   _, err = run("scripts/verify.lua", ckpt, img, "tests/lua/harness.lua")
   check.eq(err, "verify: tests/lua/harness.lua: not a readable image (unknown image type)\n")
   _, err = run("scripts/verify.lua", img, img, img)
@@ -65,6 +68,63 @@ test("verify: clear errors, exit status 2", function()
   _, err, code = run("scripts/verify.lua", ckpt)
   check.eq(err, "usage: siamlua scripts/verify.lua model.ckpt image_a image_b\n")
   check.eq(code, 2)
+end)
+
+-- A model trained on cropped images (as every best.lua model is): verify
+-- loads the pair with the model's crop and size, and its answer follows the
+-- probability and the threshold both ways.
+test("verify on a model trained with a crop: the decision follows p and the threshold", function()
+  local ctr = siam.data.load { root = info.dir, size = 32, crop = 24, cache = F.cache }
+  local m = F.model()
+  siam.fit(m, siam.optim.adam { lr = 0.003 }, ctr, { epochs = 1, batch_size = 16 })
+  check.eq(m.crop, 24)
+  local function paths(i)
+    local p = ctr:pair(i)
+    return info.images .. "/" .. p.a, info.images .. "/" .. p.b
+  end
+  -- two pairs with different probabilities, and a threshold between them
+  local probs = m:forward(ctr)
+  local lo, hi = 1, 1
+  for i = 1, #ctr do
+    if probs[i] < probs[lo] then lo = i end
+    if probs[i] > probs[hi] then hi = i end
+  end
+  check.truthy(probs[hi] > probs[lo], "the model tells pairs apart")
+  m.threshold = (probs[lo] + probs[hi]) / 2
+  local path = F.tmpfile(".ckpt")
+  m:save(path)
+  for _, i in ipairs { lo, hi } do
+    local a, b = paths(i)
+    local want = m:forward(siam.data.files({ { a, b } }, { size = 32, crop = 24 }))[1]
+    check.near(want, probs[i], 1e-6, "the files are the loader's pixels")
+    local out, err, code = run("scripts/verify.lua", path, a, b)
+    check.eq(err, "")
+    check.near(tonumber(out:match("^match probability: (%d%.%d+)\n")), want, 5e-5)
+    check.eq(code, want >= m.threshold and 0 or 1)
+    check.eq(code, i == hi and 0 or 1)
+  end
+  os.remove(path)
+  os.remove(path .. ".meta")
+end)
+
+test("verify: any error exits 2, and a FIFO is refused at once", function()
+  local p = testset:pair(1)
+  local a, b = info.images .. "/" .. p.a, info.images .. "/" .. p.b
+  -- an error the script does not expect (here: forward itself fails)
+  local sabotage = "local load = siam.load siam.load = function(path) local m = load(path) "
+                   .. "return setmetatable({}, {__index = function(_, k) if k == 'forward' then "
+                   .. "return function() error('forward failed') end end return m[k] end}) end"
+  local out, err, code = run("-e", sabotage, "scripts/verify.lua", ckpt, a, b)
+  check.eq(code, 2)
+  check.eq(out, "")
+  check.eq(err, "verify: (command line):1: forward failed\n")
+  local dir = support.tmpdir()
+  local fifo = dir .. "/face.jpg"
+  check.eq(os.execute("mkfifo " .. shq(fifo)), true)
+  out, err, code = support.run({ "scripts/verify.lua", ckpt, a, fifo }, { timeout = 20 })
+  check.eq(code, 2, "exit status (124: it hung)")
+  check.eq(err, "verify: " .. fifo .. ": not a regular file (a FIFO)\n")
+  support.cleanup()
 end)
 
 test("experiment scripts reject unknown arguments before any work", function()

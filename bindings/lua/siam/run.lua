@@ -679,10 +679,12 @@ end
 -- Trains through siam.fit (or self.fit_function, for tests) with the run's
 -- hooks and returns fit's history. config.lua gains what was resolved:
 -- fit's options (as given, then from fit's state.config in on_start with
--- every default filled in), the model's configuration and the optimizer. What fit says about how it
--- stopped sets the status: "early"/"requested" -> early-stopped; "nan" ->
--- nan (a diverged run: its message says where); "interrupted" (Ctrl-C) ->
--- run.interrupted, so that a grid does not count the run as finished.
+-- every default filled in), the model's configuration and the optimizer.
+-- What fit says about how it stopped sets the status: "early"/"requested"
+-- -> early-stopped; "nan" (a non-finite loss, gradient or weight) -> nan,
+-- with fit's message (where it happened) in the summary and log.txt;
+-- "interrupted" (Ctrl-C) -> run.interrupted, so that a grid does not count
+-- the run as finished.
 function Run:fit(model, optimizer, train, opts)
   local fit = self.fit_function or siam.fit
   local fopts = self:fit_options(opts)

@@ -1,0 +1,26 @@
+/* Opening a file that must be a regular file, for the readers that take a
+ * path from the user (images): a FIFO, device, socket or directory is
+ * refused by name instead of blocking the reader or reading a stream that
+ * never ends. */
+#ifndef SIAM_REGULAR_FILE_H
+#define SIAM_REGULAR_FILE_H
+
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "kernels/error.h"
+
+/* "a FIFO", "a directory", "a character device", "a block device",
+ * "a socket", or "not a regular file" for anything else. */
+const char *siam_file_kind(mode_t mode);
+
+/* Opens path for reading ("rb") when it is a regular file (a symbolic
+ * link is followed). Fails, with NULL and a message naming the path, with
+ * "x: cannot open <what>: <strerror>" or "x: not a regular file (a FIFO)".
+ * Checked with stat before opening (opening a device may have effects),
+ * then opened without blocking and checked again on the descriptor, so a
+ * path that becomes a FIFO between the two cannot hang the caller. The
+ * caller fcloses the stream. */
+FILE *siam_open_regular(const char *path, const char *what, siam_error *err);
+
+#endif
