@@ -460,6 +460,9 @@ static int fit(lua_State *L)
     tc.hook_user = &r;
     tc.stop_flag = siam_interrupt_flag();
     tc.checkpoint_path = ckpt;
+    /* The checkpoint also makes a usable model (siam.load): its metadata. */
+    siam_model_meta meta = { lm->threshold, lm->crop, lm->tta, lm->init, lm->seed };
+    tc.meta = &meta;
     siam_error err;
     if ((box->train = copy_set(train, &err)) == NULL ||
         (val != NULL && (box->val = copy_set(val, &err)) == NULL))
@@ -482,7 +485,7 @@ static int fit(lua_State *L)
      * (weights, moments, counters, early stopping, history), so training
      * goes on from its last finished epoch as if it had never stopped. */
     if (box->t == NULL ||
-        (resume != NULL && siam_checkpoint_load(resume, lm->m, opt, box->t, &err) < 0)) {
+        (resume != NULL && siam_checkpoint_load(resume, lm->m, NULL, opt, box->t, &err) < 0)) {
         run_close(box);
         return siam_lua_error(L, &err);
     }

@@ -3,7 +3,6 @@
  * save copy out only what the caller asks for. */
 #include "bindings/model.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +16,6 @@
 #include "bindings/tensor.h"
 #include "bindings/util.h"
 #include "host/checkpoint.h"
-#include "host/checkpoint_header.h"
 #include "host/train.h"
 
 /* Pairs per forward a new model is sized for; fit grows it as needed. */
@@ -367,66 +365,11 @@ static int model_eval(lua_State *L)
 
 /* ---- save / load ---------------------------------------------------------- */
 
-/* "<path>.meta": what the checkpoint format does not hold (the decision
- * threshold and how the model was initialised), as "key value" lines. */
-static int write_meta(const char *path, const siam_lua_model *lm, siam_error *err)
+/* The model's metadata as a checkpoint records it. */
+static siam_model_meta meta_of(const siam_lua_model *lm)
 {
-    char meta[4096];
-    if (snprintf(meta, sizeof meta, "%s.meta", path) >= (int)sizeof meta)
-        return siam_fail(err, "%s: path too long", path);
-    FILE *f = fopen(meta, "w");
-    if (f == NULL)
-        return siam_fail(err, "%s: cannot write: %s", meta, strerror(errno));
-    fprintf(f, "threshold %.17g\ninit %s\nseed %llu\n", lm->threshold, init_names[lm->init],
-            (unsigned long long)lm->seed);
-    if (lm->crop >= 0)
-        fprintf(f, "crop %d\n", lm->crop);
-    if (lm->tta != SIAM_TTA_NONE)
-        fprintf(f, "tta %s\n", siam_tta_name(lm->tta));
-    if (fclose(f) != 0)
-        return siam_fail(err, "%s: cannot write: %s", meta, strerror(errno));
-    return 0;
-}
-
-/* Reads "<path>.meta" when it exists (a checkpoint without one keeps the
- * defaults: threshold 0.5). */
-static int read_meta(const char *path, siam_lua_model *lm, siam_error *err)
-{
-    char meta[4096], key[32], value[64];
-    snprintf(meta, sizeof meta, "%s.meta", path);
-    FILE *f = fopen(meta, "r");
-    if (f == NULL)
-        return 0;
-    int line = 0, rc = 0;
-    while (rc == 0 && fscanf(f, "%31s %63s", key, value) == 2) {
-        line++;
-        char *end;
-        if (strcmp(key, "threshold") == 0) {
-            double t = strtod(value, &end);
-            if (*end || !(t >= 0.0 && t <= 1.0))
-                rc = siam_fail(err, "%s:%d: bad threshold '%s'", meta, line, value);
-            else
-                lm->threshold = t;
-        } else if (strcmp(key, "init") == 0) {
-            for (int i = 0; init_names[i]; i++)
-                if (strcmp(value, init_names[i]) == 0)
-                    lm->init = (siam_init_kind)i;
-        } else if (strcmp(key, "seed") == 0) {
-            lm->seed = strtoull(value, &end, 10);
-        } else if (strcmp(key, "crop") == 0) {
-            long c = strtol(value, &end, 10);
-            if (*end || c < 0 || c > 1 << 20)
-                rc = siam_fail(err, "%s:%d: bad crop '%s'", meta, line, value);
-            else
-                lm->crop = (int)c;
-        } else if (strcmp(key, "tta") == 0) {
-            if (siam_tta_parse(value, &lm->tta) < 0)
-                rc = siam_fail(err, "%s:%d: bad tta '%s' (expected none or flip)", meta, line,
-                               value);
-        }
-    }
-    fclose(f);
-    return rc;
+    siam_model_meta meta = { lm->threshold, lm->crop, lm->tta, lm->init, lm->seed };
+    return meta;
 }
 
 /* m:save(path) */
@@ -435,7 +378,8 @@ static int model_save(lua_State *L)
     siam_lua_model *lm = siam_lua_checkmodel(L, 1);
     const char *path = luaL_checkstring(L, 2);
     siam_error err;
-    if (siam_checkpoint_save(path, lm->m, NULL, NULL, &err) < 0 || write_meta(path, lm, &err) < 0)
+    siam_model_meta meta = meta_of(lm);
+    if (siam_checkpoint_save(path, lm->m, &meta, NULL, NULL, &err) < 0)
         return siam_lua_error(L, &err);
     lua_settop(L, 1);
     return 1;
@@ -453,16 +397,19 @@ static int model_load(lua_State *L)
     int def_dev = strcmp(device, "cpu") == 0 ? 0 : strcmp(device, "cuda") == 0 ? 1 : 2;
     int dev = siam_lua_opt_choice(L, 2, "device", def_dev, devices);
     int batch = (int)siam_lua_opt_integer(L, 2, "batch", DEFAULT_MAX_BATCH, 1, 65536);
-    siam_checkpoint_header h;
-    siam_error err;
-    if (siam_checkpoint_read_header(path, &h, &err) < 0)
-        return siam_lua_error(L, &err);
     siam_lua_model *lm = push_empty_model(L, devices[dev]);
-    lm->cfg = h.config;
-    build(L, lm, batch);
-    if (siam_checkpoint_load(path, lm->m, NULL, NULL, &err) < 0 || read_meta(path, lm, &err) < 0)
+    siam_error err;
+    siam_model_meta meta;
+    /* Every check of the file comes before the model is allocated. */
+    lm->m = siam_checkpoint_load_model(path, lm->be->ops, lm->be->ctx, batch, 0, &meta, &err);
+    if (lm->m == NULL)
         return siam_lua_error(L, &err);
-    siam_model_set_training(lm->m, 0);
+    lm->cfg = *siam_model_config_of(lm->m);
+    lm->threshold = meta.threshold;
+    lm->crop = meta.crop;
+    lm->tta = meta.tta;
+    lm->init = meta.init;
+    lm->seed = meta.seed;
     return 1;
 }
 

@@ -23,8 +23,9 @@ typedef struct siam_lua_model {
     uint64_t seed;
     double threshold; /* a pair is a match when p >= threshold */
     int crop;         /* the crop of the images it was trained on (set by fit, kept in
-                       * <ckpt>.meta); -1: not known (never trained here) */
-    siam_tta tta;     /* test-time augmentation of evaluate and forward (kept in .meta) */
+                       * the checkpoint); -1: not known (never trained here) */
+    siam_tta tta;     /* test-time augmentation of evaluate and forward (kept in the
+                       * checkpoint) */
     int busy;         /* fit is training it: close and rebuild are refused */
 } siam_lua_model;
 

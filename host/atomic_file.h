@@ -21,7 +21,17 @@ int siam_atomic_write(const char *path, const void *data, size_t n, siam_error *
 
 /* Streaming form for content produced piecewise (checkpoints, tables):
  * write through af->fp, then _commit (publish) or _abort (discard). Both
- * free `af`; exactly one of them must be called. _abort(NULL) is fine. */
+ * free `af`; exactly one of them must be called. _abort(NULL) is fine.
+ *
+ * The temp file is "<path>.tmp.XXXXXX" (mkstemp), and its writer holds an
+ * exclusive flock(2) on it from _begin until the rename or removal. A
+ * process killed while writing leaves its temp file but not the lock (the
+ * kernel drops it), so _begin first removes every "<path>.tmp.XXXXXX" whose
+ * lock it can take: the leftovers of dead writers, never the file another
+ * live process is writing (a pid in the name could not tell: pids are
+ * reused, and other machines sharing the folder have their own). Only
+ * temp files of the same target are touched; the cleanup is best effort
+ * and never fails the write. */
 typedef struct siam_atomic_file {
     FILE *fp;          /* open on the temp file; write here */
     char *path;        /* final name */

@@ -4,9 +4,12 @@
  * the ops table. */
 #include "host/model_priv.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "host/host_memory.h"
 
 void siam_model_config_default(siam_model_config *cfg)
 {
@@ -21,6 +24,14 @@ void siam_model_config_default(siam_model_config *cfg)
     cfg->bn_eps = 1e-5f;
 }
 
+/* Fails unless 1 <= v <= max, naming the field. */
+static int check_range(long long v, long long max, const char *what, siam_error *err)
+{
+    if (v < 1 || v > max)
+        return siam_fail(err, "model config: %s %lld is outside 1..%lld", what, v, max);
+    return 0;
+}
+
 int siam_model_config_check(const siam_model_config *cfg, int sizes[8], siam_error *err)
 {
     int h = cfg->in_h, w = cfg->in_w;
@@ -28,6 +39,10 @@ int siam_model_config_check(const siam_model_config *cfg, int sizes[8], siam_err
         return siam_fail(err, "model config: input size %dx%d must be positive", h, w);
     if (cfg->fc_units <= 0)
         return siam_fail(err, "model config: fc_units %d must be positive", cfg->fc_units);
+    if (check_range(h, SIAM_MODEL_MAX_SIDE, "input height", err) ||
+        check_range(w, SIAM_MODEL_MAX_SIDE, "input width", err) ||
+        check_range(cfg->fc_units, SIAM_MODEL_MAX_UNITS, "fc_units", err))
+        return -1;
     if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
         return siam_fail(err, "model config: dropout %g must be in [0, 1)", (double)cfg->dropout);
     if (cfg->embed_act < SIAM_EMBED_SIGMOID || cfg->embed_act > SIAM_EMBED_RELU)
@@ -39,14 +54,27 @@ int siam_model_config_check(const siam_model_config *cfg, int sizes[8], siam_err
     if (!(cfg->bn_eps > 0.0f) || !(cfg->bn_momentum >= 0.0f && cfg->bn_momentum <= 1.0f))
         return siam_fail(err, "model config: bn_eps %g / bn_momentum %g out of range",
                          (double)cfg->bn_eps, (double)cfg->bn_momentum);
+    long long cin = 1;
     for (int k = 0; k < 4; k++) {
         if (cfg->channels[k] <= 0 || cfg->kernels[k] <= 0)
             return siam_fail(err, "model config: conv%d has %d channels, kernel %d", k + 1,
                              cfg->channels[k], cfg->kernels[k]);
+        if (cfg->channels[k] > SIAM_MODEL_MAX_SIDE)
+            return siam_fail(err, "model config: conv%d has %d channels, more than %d", k + 1,
+                             cfg->channels[k], SIAM_MODEL_MAX_SIDE);
         int oh = h - cfg->kernels[k] + 1, ow = w - cfg->kernels[k] + 1;
         if (oh <= 0 || ow <= 0)
             return siam_fail(err, "model config: conv%d kernel %d does not fit its %dx%d input",
                              k + 1, cfg->kernels[k], h, w);
+        /* Sides, channels and kernels are at most 2^16 here, so these
+         * products are exact in 64 bits; each must stay below 2^31, the
+         * range of the int sizes the layers and kernels compute with. */
+        long long kk = (long long)cfg->kernels[k] * cfg->kernels[k], co = cfg->channels[k];
+        long long out = co * oh * ow;
+        if (cin * kk > INT_MAX || co * cin * kk > INT_MAX || out > INT_MAX)
+            return siam_fail(err, "model config: conv%d (%lld x %lld x %dx%d, output %dx%d) "
+                                  "exceeds 2^31 elements in a tensor", k + 1, co, cin,
+                             cfg->kernels[k], cfg->kernels[k], oh, ow);
         if (sizes) {
             sizes[2 * k] = oh;
             sizes[2 * k + 1] = ow;
@@ -57,7 +85,11 @@ int siam_model_config_check(const siam_model_config *cfg, int sizes[8], siam_err
             if (h <= 0 || w <= 0)
                 return siam_fail(err, "model config: pooling after conv%d leaves %dx%d", k + 1,
                                  h, w);
+        } else if (out * cfg->fc_units > INT_MAX) {
+            return siam_fail(err, "model config: fc weight (%d x %lld) exceeds 2^31 elements",
+                             cfg->fc_units, out);
         }
+        cin = co;
     }
     return 0;
 }
@@ -166,11 +198,24 @@ static void build_tables(siam_model *m)
     m->nbufs = boff;
 }
 
-static void *dev_alloc(siam_model *m, size_t bytes, int *failed)
+/* n * per elements of `size` bytes on the device. A dry run (m->dry, the
+ * plan) only adds the bytes to m->planned. A size that overflows 64 bits
+ * (or size_t) fails both and sets m->overflow. */
+static void *dev_alloc(siam_model *m, size_t n, size_t per, size_t size, int *failed)
 {
     if (*failed)
         return NULL;
-    void *p = m->ops->mem_alloc(m->ctx, bytes);
+    uint64_t bytes;
+    if (__builtin_mul_overflow((uint64_t)n, (uint64_t)per, &bytes) ||
+        __builtin_mul_overflow(bytes, (uint64_t)size, &bytes) || bytes > SIZE_MAX ||
+        (m->dry && __builtin_add_overflow(m->planned, bytes, &m->planned))) {
+        m->overflow = 1;
+        *failed = 1;
+        return NULL;
+    }
+    if (m->dry)
+        return NULL;
+    void *p = m->ops->mem_alloc(m->ctx, (size_t)bytes);
     if (!p)
         *failed = 1;
     return p;
@@ -194,9 +239,9 @@ static int alloc_forward(siam_model *m)
     size_t N = 2 * (size_t)m->max_batch, B = (size_t)m->max_batch, U = (size_t)cfg->fc_units;
     size_t F = (size_t)siam_model_head_width(cfg), f = sizeof(float);
     int failed = 0;
-    m->flat = dev_alloc(m, 2 * m->nparams * f, &failed);
-    m->runstats = dev_alloc(m, m->nbufs * f, &failed);
-    m->x = dev_alloc(m, N * (size_t)cfg->in_h * cfg->in_w * f, &failed);
+    m->flat = dev_alloc(m, 2, m->nparams, f, &failed);
+    m->runstats = dev_alloc(m, 1, m->nbufs, f, &failed);
+    m->x = dev_alloc(m, N, (size_t)cfg->in_h * cfg->in_w, f, &failed);
     if (m->fused) {
         /* conv[0] and pool[0] are eval's arenas for every block. */
         size_t conv_max = 0, pool_max = 0;
@@ -205,24 +250,24 @@ static int alloc_forward(siam_model *m)
             if (k < 3)
                 pool_max = pool_numel(m, k) > pool_max ? pool_numel(m, k) : pool_max;
         }
-        m->conv[0] = dev_alloc(m, N * conv_max * f, &failed);
-        m->pool[0] = dev_alloc(m, N * pool_max * f, &failed);
-        m->bn[3] = dev_alloc(m, N * conv_numel(m, 3) * f, &failed);
+        m->conv[0] = dev_alloc(m, N, conv_max, f, &failed);
+        m->pool[0] = dev_alloc(m, N, pool_max, f, &failed);
+        m->bn[3] = dev_alloc(m, N, conv_numel(m, 3), f, &failed);
     } else {
         for (int k = 0; k < 4; k++) {
-            m->conv[k] = dev_alloc(m, N * conv_numel(m, k) * f, &failed);
-            m->bn[k] = dev_alloc(m, N * conv_numel(m, k) * f, &failed);
+            m->conv[k] = dev_alloc(m, N, conv_numel(m, k), f, &failed);
+            m->bn[k] = dev_alloc(m, N, conv_numel(m, k), f, &failed);
             if (k < 3) {
-                m->pool[k] = dev_alloc(m, N * pool_numel(m, k) * f, &failed);
-                m->argmax[k] = dev_alloc(m, N * pool_numel(m, k) * sizeof(int32_t), &failed);
+                m->pool[k] = dev_alloc(m, N, pool_numel(m, k), f, &failed);
+                m->argmax[k] = dev_alloc(m, N, pool_numel(m, k), sizeof(int32_t), &failed);
             }
         }
     }
-    m->fc = dev_alloc(m, N * U * f, &failed);
-    m->emb = dev_alloc(m, N * U * f, &failed);
-    m->dist = dev_alloc(m, B * F * f, &failed);
-    m->logit = dev_alloc(m, B * f, &failed);
-    m->prob = dev_alloc(m, B * f, &failed);
+    m->fc = dev_alloc(m, N, U, f, &failed);
+    m->emb = dev_alloc(m, N, U, f, &failed);
+    m->dist = dev_alloc(m, B, F, f, &failed);
+    m->logit = dev_alloc(m, 1, B, f, &failed);
+    m->prob = dev_alloc(m, 1, B, f, &failed);
     return failed ? -1 : 0;
 }
 
@@ -263,33 +308,33 @@ static int alloc_training(siam_model *m)
     int failed = 0;
     for (int k = 0; k < 4; k++) {
         size_t C = (size_t)cfg->channels[k];
-        m->save_mean[k] = dev_alloc(m, C * f, &failed);
-        m->save_invstd[k] = dev_alloc(m, C * f, &failed);
+        m->save_mean[k] = dev_alloc(m, 1, C, f, &failed);
+        m->save_invstd[k] = dev_alloc(m, 1, C, f, &failed);
     }
     if (m->fused) {
         size_t pool_max = 0;
         for (int k = 0; k < 3; k++) {
             if (k > 0)
-                m->pool[k] = dev_alloc(m, N * pool_numel(m, k) * f, &failed);
-            m->win[k] = dev_alloc(m, N * pool_numel(m, k), &failed);
+                m->pool[k] = dev_alloc(m, N, pool_numel(m, k), f, &failed);
+            m->win[k] = dev_alloc(m, N, pool_numel(m, k), 1, &failed);
             pool_max = pool_numel(m, k) > pool_max ? pool_numel(m, k) : pool_max;
         }
         for (int k = 1; k < 4; k++)
-            m->conv[k] = dev_alloc(m, N * conv_numel(m, k) * f, &failed);
-        m->dpool = dev_alloc(m, N * pool_max * f, &failed);
+            m->conv[k] = dev_alloc(m, N, conv_numel(m, k), f, &failed);
+        m->dpool = dev_alloc(m, N, pool_max, f, &failed);
         gsize = conv_numel(m, 3) > gsize ? conv_numel(m, 3) : gsize;
     } else {
         for (int k = 0; k < 4; k++)
             gsize = conv_numel(m, k) > gsize ? conv_numel(m, k) : gsize;
     }
-    m->drop = dev_alloc(m, B * F * f, &failed);
-    m->mask = dev_alloc(m, B * F * f, &failed);
-    m->dprob = dev_alloc(m, B * f, &failed);
-    m->dlogit = dev_alloc(m, B * f, &failed);
-    m->g[0] = dev_alloc(m, N * gsize * f, &failed);
-    m->g[1] = dev_alloc(m, N * gsize * f, &failed);
+    m->drop = dev_alloc(m, B, F, f, &failed);
+    m->mask = dev_alloc(m, B, F, f, &failed);
+    m->dprob = dev_alloc(m, 1, B, f, &failed);
+    m->dlogit = dev_alloc(m, 1, B, f, &failed);
+    m->g[0] = dev_alloc(m, N, gsize, f, &failed);
+    m->g[1] = dev_alloc(m, N, gsize, f, &failed);
     if (failed) {
-        if (m->fused)
+        if (m->fused && !m->dry)
             free_training(m);
         return -1;
     }
@@ -297,30 +342,110 @@ static int alloc_training(siam_model *m)
     return 0;
 }
 
-siam_model *siam_model_new(const siam_ops *ops, siam_ctx *ctx, const siam_model_config *cfg,
-                           int max_batch, siam_error *err)
+/* The struct a model of cfg starts from (tables built, nothing allocated);
+ * -1 with a message for a configuration config_check refuses. */
+static int model_init_struct(siam_model *m, const siam_ops *ops, siam_ctx *ctx,
+                             const siam_model_config *cfg, int max_batch, siam_error *err)
 {
     int sizes[8];
     if (siam_model_config_check(cfg, sizes, err))
-        return NULL;
-    if (max_batch <= 0) {
-        siam_fail(err, "model: max_batch %d must be positive", max_batch);
-        return NULL;
-    }
-    siam_model *m = calloc(1, sizeof *m);
-    if (!m) {
-        siam_fail(err, "model: out of host memory");
-        return NULL;
-    }
+        return -1;
+    /* 2 * max_batch images go through the tower in one int-sized batch. */
+    if (max_batch <= 0 || max_batch > INT_MAX / 2)
+        return siam_fail(err, "model: max_batch %d must be in 1..%d", max_batch, INT_MAX / 2);
+    memset(m, 0, sizeof *m);
     m->ops = ops;
     m->ctx = ctx;
     m->cfg = *cfg;
     memcpy(m->sizes, sizes, sizeof sizes);
     m->max_batch = max_batch;
     m->training = 1;
-    m->fused = ops->bn_relu_pool_forward_train && ops->bn_relu_pool_forward_eval
+    m->fused = ops && ops->bn_relu_pool_forward_train && ops->bn_relu_pool_forward_eval
                && ops->bn_relu_pool_backward;
     build_tables(m);
+    return 0;
+}
+
+int siam_model_config_counts(const siam_model_config *cfg, uint64_t *params, uint64_t *buffers,
+                             siam_error *err)
+{
+    siam_model *m = malloc(sizeof *m);
+    if (!m)
+        return siam_fail(err, "model: out of host memory");
+    int rc = model_init_struct(m, NULL, NULL, cfg, 1, err);
+    if (rc == 0) {
+        *params = m->nparams;
+        *buffers = m->nbufs;
+    }
+    free(m);
+    return rc;
+}
+
+int siam_model_plan_of(const siam_ops *ops, const siam_model_config *cfg, int max_batch,
+                       siam_model_plan *plan, siam_error *err)
+{
+    siam_model *m = malloc(sizeof *m);
+    if (!m)
+        return siam_fail(err, "model: out of host memory");
+    if (model_init_struct(m, ops, NULL, cfg, max_batch, err)) {
+        free(m);
+        return -1;
+    }
+    /* The allocation list itself, counted instead of allocated. */
+    m->dry = 1;
+    alloc_forward(m);
+    alloc_training(m);
+    int overflow = m->overflow;
+    memset(plan, 0, sizeof *plan);
+    plan->params = m->nparams;
+    plan->buffers = m->nbufs;
+    plan->weight_bytes = (2 * (uint64_t)m->nparams + m->nbufs) * sizeof(float);
+    plan->total_bytes = m->planned;
+    plan->activation_bytes = m->planned - plan->weight_bytes;
+    free(m);
+    if (overflow)
+        return siam_fail(err, "model: the memory for batch %d overflows 64-bit sizes",
+                         max_batch);
+    return 0;
+}
+
+int siam_model_plan_check(const siam_model_plan *plan, int max_batch, uint64_t available,
+                          int is_limit, siam_error *err)
+{
+    if (available == 0 || plan->total_bytes <= available)
+        return 0;
+    char total[32], act[32], weights[32], avail[32];
+    siam_format_bytes(total, sizeof total, plan->total_bytes);
+    siam_format_bytes(act, sizeof act, plan->activation_bytes);
+    siam_format_bytes(weights, sizeof weights, plan->weight_bytes);
+    siam_format_bytes(avail, sizeof avail, available);
+    return siam_fail(err, "model: batch %d needs %s (activations %s, parameters, gradients and "
+                          "BN statistics %s); %s %s%s",
+                     max_batch, total, act, weights, is_limit ? "the limit is" : "this machine has",
+                     avail, is_limit ? "" : " available");
+}
+
+siam_model *siam_model_new_within(const siam_ops *ops, siam_ctx *ctx,
+                                  const siam_model_config *cfg, int max_batch,
+                                  uint64_t mem_limit, siam_error *err)
+{
+    siam_model_plan plan;
+    if (siam_model_plan_of(ops, cfg, max_batch, &plan, err))
+        return NULL;
+    /* Only host memory can be measured here; cudaMalloc refuses by itself. */
+    uint64_t avail = mem_limit ? mem_limit
+                   : ops->device == SIAM_DEVICE_CPU ? siam_host_memory_available() : 0;
+    if (siam_model_plan_check(&plan, max_batch, avail, mem_limit != 0, err))
+        return NULL;
+    siam_model *m = malloc(sizeof *m);
+    if (!m) {
+        siam_fail(err, "model: out of host memory");
+        return NULL;
+    }
+    if (model_init_struct(m, ops, ctx, cfg, max_batch, err)) {
+        free(m);
+        return NULL;
+    }
     /* The plain way keeps every buffer from the start; the fused one waits
      * for the first training forward. */
     if (alloc_forward(m) || (!m->fused && alloc_training(m))) {
@@ -330,6 +455,12 @@ siam_model *siam_model_new(const siam_ops *ops, siam_ctx *ctx, const siam_model_
         return NULL;
     }
     return m;
+}
+
+siam_model *siam_model_new(const siam_ops *ops, siam_ctx *ctx, const siam_model_config *cfg,
+                           int max_batch, siam_error *err)
+{
+    return siam_model_new_within(ops, ctx, cfg, max_batch, 0, err);
 }
 
 void siam_model_free(siam_model *m)

@@ -58,10 +58,49 @@ int siam_head_parse(const char *name, unsigned *out, siam_error *err);
 int siam_model_head_width(const siam_model_config *cfg);
 
 void siam_model_config_default(siam_model_config *cfg);
-/* Checks that every layer has a positive output size; fills the derived
- * spatial sizes when `sizes` is non-NULL: sizes[k] is the conv k output side
- * pair (h, w) as sizes[2k], sizes[2k+1]. */
+/* Limits of a configuration. They keep every size the model and the
+ * kernels compute in `int` (a tensor's element count, a layer's fan-in, one
+ * image's activation) below 2^31, so a configuration read from a file can
+ * never overflow them. */
+#define SIAM_MODEL_MAX_SIDE 65536      /* input side, channels of a layer */
+#define SIAM_MODEL_MAX_UNITS (1 << 24) /* fc_units */
+/* Checks that every layer has a positive output size and that the
+ * configuration is within the limits above; fills the derived spatial
+ * sizes when `sizes` is non-NULL: sizes[k] is the conv k output side pair
+ * (h, w) as sizes[2k], sizes[2k+1]. */
 int siam_model_config_check(const siam_model_config *cfg, int sizes[8], siam_error *err);
+
+/* Parameter and BN-statistic counts of a configuration (what
+ * siam_model_numel and siam_model_buffer_numel of its model return), without
+ * building it; fails as siam_model_config_check does. */
+int siam_model_config_counts(const siam_model_config *cfg, uint64_t *params, uint64_t *buffers,
+                             siam_error *err);
+
+/* What a model of this configuration holds at `max_batch` pairs per
+ * forward: computed in 64 bits with every product checked, from the very
+ * allocation list siam_model_new follows (one list, so the plan and the
+ * allocations cannot drift apart). The training buffers are counted even
+ * where they are allocated only by the first training forward: a model can
+ * always be trained. */
+typedef struct siam_model_plan {
+    uint64_t params;           /* parameter count */
+    uint64_t buffers;          /* BN running statistics */
+    uint64_t weight_bytes;     /* parameters, their gradients, BN statistics */
+    uint64_t activation_bytes; /* input batch, activations and their gradients */
+    uint64_t total_bytes;
+} siam_model_plan;
+
+/* Fails with "model config: ..." for a configuration siam_model_config_check
+ * refuses and "model: batch B ... overflows" when a size does not fit in 64
+ * bits. `ops` decides the way through the tower (fused or plain). */
+int siam_model_plan_of(const siam_ops *ops, const siam_model_config *cfg, int max_batch,
+                       siam_model_plan *plan, siam_error *err);
+/* Refuses a plan larger than `available` bytes (0: no check) with "model:
+ * batch B needs 19.3 GiB (activations 19.1 GiB, parameters, gradients and BN
+ * statistics 150.0 MiB); this machine has 12.0 GiB available", or "...; the
+ * limit is 512.0 MiB" when `is_limit`. */
+int siam_model_plan_check(const siam_model_plan *plan, int max_batch, uint64_t available,
+                          int is_limit, siam_error *err);
 
 typedef enum siam_init_kind {
     SIAM_INIT_PAPER = 0,   /* Koch et al. 2015, Section 3.1 */
@@ -100,9 +139,19 @@ typedef struct siam_model siam_model;
  * must outlive the model. Parameters start at zero: call siam_model_init.
  * On a table with the fused bn_relu_pool ops (the CPU's) the buffers that
  * only training needs are allocated by the first training-mode forward, so
- * a model used only for evaluation never holds them. */
+ * a model used only for evaluation never holds them.
+ * Before allocating anything the plan (siam_model_plan_of) is checked: on
+ * the CPU against the memory this machine has available
+ * (host/host_memory.h), so a batch that cannot fit is refused with what it
+ * would need instead of being killed by the kernel; a CUDA allocation fails
+ * cleanly by itself. */
 siam_model *siam_model_new(const siam_ops *ops, siam_ctx *ctx, const siam_model_config *cfg,
                            int max_batch, siam_error *err);
+/* The same with an explicit memory limit in bytes for any backend (0: as
+ * siam_model_new). */
+siam_model *siam_model_new_within(const siam_ops *ops, siam_ctx *ctx,
+                                  const siam_model_config *cfg, int max_batch,
+                                  uint64_t mem_limit, siam_error *err);
 void siam_model_free(siam_model *m);
 
 const siam_model_config *siam_model_config_of(const siam_model *m);

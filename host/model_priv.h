@@ -28,6 +28,9 @@ struct siam_model {
     int train_ready;        /* the training-only buffers exist */
     int tower_consumed;     /* fused: backward overwrote the saved conv outputs */
     uint64_t drop_seed, drop_offset;
+    int dry;                /* a plan (siam_model_plan_of): allocations are only counted */
+    int overflow;           /* a size overflowed 64 bits */
+    uint64_t planned;       /* bytes counted by a dry run */
 
     siam_param_info params[SIAM_MODEL_NPARAMS];
     siam_param_info bufs[SIAM_MODEL_NBUFFERS];

@@ -9,6 +9,8 @@
 #include "host/checkpoint.h"
 #include "host/metrics.h"
 #include "host/train_finite.h"
+#include "host/model_meta.h"
+#include "host/set_identity.h"
 #include "kernels/philox.h"
 #include "kernels/rng.h"
 
@@ -50,6 +52,8 @@ struct siam_trainer {
     float *val_labels;  /* host, val->count (threshold_from_val) */
     char nan_msg[256];  /* what stopped training with SIAM_STOP_NAN */
     char es_msg[256];   /* early stopping chose no best epoch ("" otherwise) */
+    siam_model_meta meta; /* what the checkpoint records besides the weights */
+    uint64_t train_fp, val_fp; /* the sets' fingerprints, for a resume to check */
 };
 
 void siam_train_config_default(siam_train_config *cfg)
@@ -257,6 +261,13 @@ siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairse
     t->val = val;
     t->cfg = *cfg;
     t->cfg.checkpoint_path = NULL; /* the borrowed string is copied below */
+    t->cfg.meta = NULL;            /* and the metadata here */
+    if (cfg->meta)
+        t->meta = *cfg->meta;
+    else
+        siam_model_meta_default(&t->meta);
+    t->train_fp = siam_pairset_fingerprint(train);
+    t->val_fp = val ? siam_pairset_fingerprint(val) : 0;
     if (cfg->sampler && siam_pair_sampler_base(cfg->sampler)->images != train->images) {
         siam_fail(err, "trainer: the pair sampler draws from another image bank than the "
                        "training set's");
@@ -459,6 +470,11 @@ void siam_trainer_get_state(const siam_trainer *t, siam_trainer_state *s)
     s->stop_reason = t->stop;
     s->early_stop = t->es;
     s->has_best = t->has_best;
+    s->train_fingerprint = t->train_fp;
+    s->train_pairs = t->train->count;
+    s->val_fingerprint = t->val ? t->val_fp : 0;
+    s->val_pairs = t->val ? t->val->count : 0;
+    s->batch_size = t->cfg.batch_size;
 }
 
 void siam_trainer_set_state(siam_trainer *t, const siam_trainer_state *s)
@@ -821,6 +837,17 @@ static void note_no_best_epoch(siam_trainer *t)
              all_nan ? "NaN" : ec->mode_max ? "NaN or -inf" : "NaN or +inf", epochs);
 }
 
+/* The training state, with the metadata that makes it a usable model too:
+ * siam.load of it gets the threshold the run would use now and the crop
+ * of the images it trains on. */
+static int save_checkpoint(siam_trainer *t, siam_error *err)
+{
+    siam_model_meta meta = t->meta;
+    meta.threshold = siam_trainer_threshold(t);
+    meta.crop = t->train->images->crop;
+    return siam_checkpoint_save(t->cfg.checkpoint_path, t->m, &meta, t->opt, t, err);
+}
+
 int siam_trainer_fit(siam_trainer *t, siam_error *err)
 {
     const siam_train_config *cfg = &t->cfg;
@@ -858,7 +885,7 @@ int siam_trainer_fit(siam_trainer *t, siam_error *err)
         if (rc)
             return -1;
         t->epochs_done++;
-        if (cfg->checkpoint_path && siam_checkpoint_save(cfg->checkpoint_path, t->m, t->opt, t, err))
+        if (cfg->checkpoint_path && save_checkpoint(t, err))
             return siam_fail_wrap(err, "after epoch %d", e + 1);
     }
     note_no_best_epoch(t);

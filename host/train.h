@@ -62,6 +62,10 @@ typedef struct siam_train_config {
     void *hook_user;
     volatile sig_atomic_t *stop_flag; /* checked after each batch; may be NULL */
     const char *checkpoint_path;      /* written after every epoch when non-NULL */
+    const struct siam_model_meta *meta; /* copied; NULL: defaults. The init, seed and tta
+                                       * that checkpoint records; its threshold is
+                                       * siam_trainer_threshold's, its crop the training
+                                       * images' (host/model_meta.h) */
     /* Options beyond the seed's loop; zero (as set by the default) is off. */
     siam_wavg_config wavg;      /* weight averaging: validation, and the model after fit,
                                  * use the average (docs/training.md) */
@@ -149,6 +153,12 @@ typedef struct siam_trainer_state {
     siam_stop_reason stop_reason;
     siam_early_stop early_stop;
     int has_best;               /* a best-weights snapshot exists */
+    /* What the run trains on, for a resume to check (read-only: set_state
+     * leaves them): the sets' fingerprints (host/set_identity.h) and pair
+     * counts (val: 0 and 0 without one), and the batch size. */
+    uint64_t train_fingerprint, train_pairs;
+    uint64_t val_fingerprint, val_pairs;
+    int batch_size;
 } siam_trainer_state;
 void siam_trainer_get_state(const siam_trainer *t, siam_trainer_state *s);
 void siam_trainer_set_state(siam_trainer *t, const siam_trainer_state *s);

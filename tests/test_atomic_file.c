@@ -7,10 +7,13 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "host/atomic_file.h"
@@ -210,6 +213,96 @@ static void publish_moves_a_finished_file(void **state)
     assert_string_equal(e.msg, want);
 }
 
+static int exists(const char *dir, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+static void touch(const char *dir, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    fputs("half a checkpoint", fp);
+    fclose(fp);
+}
+
+/* Temp files left by killed writers are removed by the next write of the
+ * same target; one a live writer holds, and other files, are not. */
+static void stale_temps_of_dead_writers_are_removed(void **state)
+{
+    const char *dir = *state;
+    char path[256], held[512];
+    snprintf(path, sizeof path, "%s/train.ckpt", dir);
+    touch(dir, "train.ckpt.tmp.AbC123"); /* a writer killed mid-write: no lock */
+    touch(dir, "train.ckpt.tmp.zz9ZZ9");
+    touch(dir, "train.ckpt.tmp.ABCDEFG"); /* not mkstemp's name */
+    touch(dir, "train.ckpt.tmpABCDEF");
+    touch(dir, "best.ckpt.tmp.AbC123"); /* another target's */
+    touch(dir, "train.ckpt.tmp.Held01");
+    /* A live writer in another process: a child holds the lock until told
+     * to stop. */
+    snprintf(held, sizeof held, "%s/train.ckpt.tmp.Held01", dir);
+    int go[2], ready[2];
+    assert_int_equal(pipe(go), 0);
+    assert_int_equal(pipe(ready), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        /* Only the parent writes to `go`: its end closing (the parent done
+         * or failed) ends the child too. */
+        close(go[1]);
+        close(ready[0]);
+        int fd = open(held, O_RDONLY);
+        char c = flock(fd, LOCK_EX) == 0 ? 'y' : 'n';
+        if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+            _exit(2);
+        _exit(0);
+    }
+    close(go[0]);
+    close(ready[1]);
+    char c;
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    assert_int_equal(c, 'y');
+
+    siam_error e;
+    assert_int_equal(siam_atomic_write(path, "v1", 2, &e), 0);
+    assert_false(exists(dir, "train.ckpt.tmp.AbC123"));
+    assert_false(exists(dir, "train.ckpt.tmp.zz9ZZ9"));
+    assert_true(exists(dir, "train.ckpt.tmp.Held01"));
+    assert_true(exists(dir, "train.ckpt.tmp.ABCDEFG"));
+    assert_true(exists(dir, "train.ckpt.tmpABCDEF"));
+    assert_true(exists(dir, "best.ckpt.tmp.AbC123"));
+    assert_int_equal(count_entries(dir), 5); /* and train.ckpt itself */
+
+    /* A writer of this process is live too: a second write does not take
+     * its temp file, and it commits after. */
+    siam_atomic_file *af = siam_atomic_file_begin(path, &e);
+    assert_non_null(af);
+    fputs("v3", af->fp);
+    assert_int_equal(siam_atomic_write(path, "v2", 2, &e), 0);
+    assert_int_equal(access(af->tmp_path, F_OK), 0);
+    assert_int_equal(siam_atomic_file_commit(af, &e), 0);
+    size_t n;
+    char *got = slurp(path, &n);
+    assert_string_equal(got, "v3");
+    free(got);
+
+    /* The child ends (its lock goes with it): now its file is a leftover. */
+    assert_int_equal(write(go[1], "x", 1), 1);
+    int status;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_int_equal(siam_atomic_write(path, "v4", 2, &e), 0);
+    assert_false(exists(dir, "train.ckpt.tmp.Held01"));
+    assert_int_equal(count_entries(dir), 4);
+    close(go[1]);
+    close(ready[0]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -220,6 +313,7 @@ int main(void)
         SIAM_TMPDIR_TEST(linelog_appends_reopens_and_truncates),
         SIAM_TMPDIR_TEST(linelog_failed_append_changes_nothing),
         SIAM_TMPDIR_TEST(publish_moves_a_finished_file),
+        SIAM_TMPDIR_TEST(stale_temps_of_dead_writers_are_removed),
     };
     return cmocka_run_group_tests_name("atomic_file", tests, NULL, NULL);
 }

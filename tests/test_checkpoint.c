@@ -17,6 +17,7 @@
 
 #include "host/checkpoint.h"
 #include "kernels/philox.h"
+#include "tests/support/ckpt_bytes.h"
 
 typedef struct suite {
     siam_ctx *ctx;
@@ -122,14 +123,14 @@ static void round_trip_restores_everything(void **state)
     siam_error err;
     siam_model *a = model_new(s, 4, 1);
     siam_optim *oa = trained_optim(s, a);
-    if (siam_checkpoint_save(s->path, a, oa, NULL, &err))
+    if (siam_checkpoint_save(s->path, a, NULL, oa, NULL, &err))
         fail_msg("%s", err.msg);
 
     siam_model *b = model_new(s, 4, 2);
     siam_optim_config oc;
     siam_optim_config_default(&oc, SIAM_OPTIM_ADAM);
     siam_optim *ob = siam_optim_new(&siam_ops_cpu, s->ctx, &oc, siam_model_numel(b), &err);
-    if (siam_checkpoint_load(s->path, b, ob, NULL, &err))
+    if (siam_checkpoint_load(s->path, b, NULL, ob, NULL, &err))
         fail_msg("%s", err.msg);
     size_t na, nb;
     float *va = host_state(s, a, oa, &na), *vb = host_state(s, b, ob, &nb);
@@ -149,30 +150,11 @@ static void round_trip_restores_everything(void **state)
     siam_model_free(b);
 }
 
-/* Rewrites the file with `edit` applied; returns its size. */
-static long edit_file(const char *path, void (*edit)(unsigned char *buf, long *n))
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc((size_t)n + 16);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    edit(buf, &n);
-    f = fopen(path, "wb");
-    assert_int_equal(fwrite(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    free(buf);
-    return n;
-}
-
 static void cut_100(unsigned char *b, long *n) { (void)b; *n -= 100; }
 static void cut_to_5(unsigned char *b, long *n) { (void)b; *n = 5; }
 static void flip_middle(unsigned char *b, long *n) { b[*n / 2] ^= 0x10; }
 static void bad_magic(unsigned char *b, long *n) { (void)n; b[3] = 'X'; }
-static void version_3(unsigned char *b, long *n) { (void)n; b[8] = 3; }
+static void version_4(unsigned char *b, long *n) { (void)n; b[8] = 4; }
 static void version_0(unsigned char *b, long *n) { (void)n; b[8] = 0; }
 static void append_3(unsigned char *b, long *n) { memset(b + *n, 0, 3); *n += 3; }
 
@@ -184,15 +166,15 @@ static void damaged(suite *s, void (*edit)(unsigned char *, long *), const char 
     siam_error err;
     siam_model *a = model_new(s, 4, 1);
     siam_optim *oa = trained_optim(s, a);
-    assert_int_equal(siam_checkpoint_save(s->path, a, oa, NULL, &err), 0);
-    edit_file(s->path, edit);
+    assert_int_equal(siam_checkpoint_save(s->path, a, NULL, oa, NULL, &err), 0);
+    siam_test_file_edit(s->path, edit);
     siam_model *b = model_new(s, 4, 2);
     size_t n0, n1;
     float *before = host_state(s, b, NULL, &n0);
     siam_optim_config oc;
     siam_optim_config_default(&oc, SIAM_OPTIM_ADAM);
     siam_optim *ob = siam_optim_new(&siam_ops_cpu, s->ctx, &oc, siam_model_numel(b), &err);
-    assert_int_equal(siam_checkpoint_load(s->path, b, ob, NULL, &err), -1);
+    assert_int_equal(siam_checkpoint_load(s->path, b, NULL, ob, NULL, &err), -1);
     char full[512];
     snprintf(full, sizeof full, "checkpoint %s: %s", s->path, want);
     if (prefix_only)
@@ -216,7 +198,7 @@ static void each_corruption_is_refused(void **state)
     siam_error err;
     siam_model *a = model_new(s, 4, 1);
     siam_optim *oa = trained_optim(s, a);
-    assert_int_equal(siam_checkpoint_save(s->path, a, oa, NULL, &err), 0);
+    assert_int_equal(siam_checkpoint_save(s->path, a, NULL, oa, NULL, &err), 0);
     struct stat st;
     assert_int_equal(stat(s->path, &st), 0);
     long size = (long)st.st_size;
@@ -229,9 +211,9 @@ static void each_corruption_is_refused(void **state)
     damaged(s, cut_to_5, "truncated: 5 bytes, shorter than the 24-byte header", 0);
     damaged(s, flip_middle, "checksum mismatch (file corrupted): stored ", 1);
     damaged(s, bad_magic, "not a siamlua checkpoint (bad magic)", 0);
-    damaged(s, version_3, "format version 3 is not supported (this build reads versions 1 to 2)",
+    damaged(s, version_4, "format version 4 is not supported (this build reads versions 1 to 3)",
             0);
-    damaged(s, version_0, "format version 0 is not supported (this build reads versions 1 to 2)",
+    damaged(s, version_0, "format version 0 is not supported (this build reads versions 1 to 3)",
             0);
     damaged(s, append_3, "3 unexpected bytes after the declared end", 1);
 }
@@ -242,11 +224,11 @@ static void mismatches_are_refused(void **state)
     siam_error err;
     siam_model *a = model_new(s, 4, 1);
     siam_optim *oa = trained_optim(s, a);
-    assert_int_equal(siam_checkpoint_save(s->path, a, oa, NULL, &err), 0);
+    assert_int_equal(siam_checkpoint_save(s->path, a, NULL, oa, NULL, &err), 0);
     char want[512];
 
     siam_model *other = model_new(s, 6, 1);
-    assert_int_equal(siam_checkpoint_load(s->path, other, NULL, NULL, &err), -1);
+    assert_int_equal(siam_checkpoint_load(s->path, other, NULL, NULL, NULL, &err), -1);
     snprintf(want, sizeof want, "checkpoint %s: architecture mismatch: conv2 has 4 channels in "
                                 "the file, 6 in the model", s->path);
     assert_string_equal(err.msg, want);
@@ -256,23 +238,23 @@ static void mismatches_are_refused(void **state)
     siam_optim_config_default(&oc, SIAM_OPTIM_SGD);
     oc.momentum = 0.9;
     siam_optim *sgd = siam_optim_new(&siam_ops_cpu, s->ctx, &oc, siam_model_numel(a), &err);
-    assert_int_equal(siam_checkpoint_load(s->path, a, sgd, NULL, &err), -1);
+    assert_int_equal(siam_checkpoint_load(s->path, a, NULL, sgd, NULL, &err), -1);
     snprintf(want, sizeof want, "checkpoint %s: optimizer mismatch: adam in the file, sgd given",
              s->path);
     assert_string_equal(err.msg, want);
 
     /* A model-only file cannot restore an optimizer ... */
-    assert_int_equal(siam_checkpoint_save(s->path, a, NULL, NULL, &err), 0);
-    assert_int_equal(siam_checkpoint_load(s->path, a, sgd, NULL, &err), -1);
+    assert_int_equal(siam_checkpoint_save(s->path, a, NULL, NULL, NULL, &err), 0);
+    assert_int_equal(siam_checkpoint_load(s->path, a, NULL, sgd, NULL, &err), -1);
     snprintf(want, sizeof want, "checkpoint %s: the file has no optimizer state", s->path);
     assert_string_equal(err.msg, want);
     /* ... but loads into the model alone. */
-    assert_int_equal(siam_checkpoint_load(s->path, a, NULL, NULL, &err), 0);
+    assert_int_equal(siam_checkpoint_load(s->path, a, NULL, NULL, NULL, &err), 0);
 
-    assert_int_equal(siam_checkpoint_load("/nonexistent/x.ckpt", a, NULL, NULL, &err), -1);
+    assert_int_equal(siam_checkpoint_load("/nonexistent/x.ckpt", a, NULL, NULL, NULL, &err), -1);
     assert_string_equal(err.msg, "checkpoint /nonexistent/x.ckpt: cannot open: No such file or "
                                  "directory");
-    assert_int_equal(siam_checkpoint_save("/nonexistent/x.ckpt", a, NULL, NULL, &err), -1);
+    assert_int_equal(siam_checkpoint_save("/nonexistent/x.ckpt", a, NULL, NULL, NULL, &err), -1);
     const char *want_create = "checkpoint /nonexistent/x.ckpt: atomic write /nonexistent/x.ckpt: "
                               "cannot create temp file /nonexistent/x.ckpt.tmp.";
     assert_memory_equal(err.msg, want_create, strlen(want_create));
@@ -280,25 +262,6 @@ static void mismatches_are_refused(void **state)
     siam_optim_free(sgd);
     siam_optim_free(oa);
     siam_model_free(a);
-}
-
-/* A version 2 file turned into the version 1 layout (no embedding
- * activation and head words at bytes 80..87, version 1, size and checksum
- * redone): what the previous build wrote for the same model. */
-static void to_version_1(unsigned char *b, long *n)
-{
-    memmove(b + 80, b + 88, (size_t)(*n - 88));
-    *n -= 8;
-    b[8] = 1;
-    uint64_t total = (uint64_t)*n, h = 14695981039346656037ull; /* FNV-1a 64 basis */
-    for (int i = 0; i < 8; i++)
-        b[16 + i] = (unsigned char)(total >> (8 * i));
-    for (long i = 0; i < *n - 8; i++) {
-        h ^= b[i];
-        h *= 1099511628211ull;
-    }
-    for (int i = 0; i < 8; i++)
-        b[*n - 8 + i] = (unsigned char)(h >> (8 * i));
 }
 
 static siam_model *model_with(suite *s, int embed_act, unsigned head, uint64_t seed)
@@ -323,9 +286,9 @@ static void architecture_options(void **state)
     siam_error err;
     char want[512];
     siam_model *a = model_new(s, 4, 1), *b = model_new(s, 4, 2);
-    assert_int_equal(siam_checkpoint_save(s->path, a, NULL, NULL, &err), 0);
-    edit_file(s->path, to_version_1);
-    if (siam_checkpoint_load(s->path, b, NULL, NULL, &err))
+    assert_int_equal(siam_checkpoint_save(s->path, a, NULL, NULL, NULL, &err), 0);
+    siam_test_file_edit(s->path, siam_test_ckpt_to_version_1);
+    if (siam_checkpoint_load(s->path, b, NULL, NULL, NULL, &err))
         fail_msg("%s", err.msg);
     size_t na, nb;
     float *va = host_state(s, a, NULL, &na), *vb = host_state(s, b, NULL, &nb);
@@ -334,14 +297,14 @@ static void architecture_options(void **state)
     free(vb);
     /* A version 1 file holds the paper's head: a rich-head model is refused. */
     siam_model *rich = model_with(s, SIAM_EMBED_RELU, SIAM_HEAD_RICH, 3);
-    assert_int_equal(siam_checkpoint_load(s->path, rich, NULL, NULL, &err), -1);
+    assert_int_equal(siam_checkpoint_load(s->path, rich, NULL, NULL, NULL, &err), -1);
     snprintf(want, sizeof want, "checkpoint %s: architecture mismatch: embedding activation "
                                 "sigmoid in the file, relu in the model", s->path);
     assert_string_equal(err.msg, want);
 
     siam_model *rich2 = model_with(s, SIAM_EMBED_RELU, SIAM_HEAD_RICH, 4);
-    assert_int_equal(siam_checkpoint_save(s->path, rich, NULL, NULL, &err), 0);
-    if (siam_checkpoint_load(s->path, rich2, NULL, NULL, &err))
+    assert_int_equal(siam_checkpoint_save(s->path, rich, NULL, NULL, NULL, &err), 0);
+    if (siam_checkpoint_load(s->path, rich2, NULL, NULL, NULL, &err))
         fail_msg("%s", err.msg);
     va = host_state(s, rich, NULL, &na);
     vb = host_state(s, rich2, NULL, &nb);
@@ -350,7 +313,7 @@ static void architecture_options(void **state)
     free(va);
     free(vb);
     siam_model *l1 = model_with(s, SIAM_EMBED_RELU, SIAM_HEAD_L1, 5);
-    assert_int_equal(siam_checkpoint_load(s->path, l1, NULL, NULL, &err), -1);
+    assert_int_equal(siam_checkpoint_load(s->path, l1, NULL, NULL, NULL, &err), -1);
     snprintf(want, sizeof want, "checkpoint %s: architecture mismatch: distance head 0xb in the "
                                 "file, 0x0 in the model (0 is the paper's l1)", s->path);
     assert_string_equal(err.msg, want);

@@ -14,18 +14,11 @@
 
 #include "host/checkpoint.h"
 #include "host/checkpoint_header.h"
+#include "tests/support/ckpt_bytes.h"
 
 static void tmp_path(char *buf, size_t n, const char *tag)
 {
     snprintf(buf, n, "/tmp/siam_ckpt_header_%ld_%s", (long)getpid(), tag);
-}
-
-static void write_bytes(const char *path, const void *bytes, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(bytes, 1, n, f), n);
-    fclose(f);
 }
 
 static void reads_the_saved_architecture(void **state)
@@ -52,7 +45,8 @@ static void reads_the_saved_architecture(void **state)
     assert_int_equal(siam_model_init(m, SIAM_INIT_PYTORCH, 3, &err), 0);
     char path[128];
     tmp_path(path, sizeof path, "ok");
-    assert_int_equal(siam_checkpoint_save(path, m, NULL, NULL, &err), 0);
+    siam_model_meta meta = { 0.375, 140, SIAM_TTA_FLIP, SIAM_INIT_PYTORCH, 3 };
+    assert_int_equal(siam_checkpoint_save(path, m, &meta, NULL, NULL, &err), 0);
 
     siam_checkpoint_header h;
     if (siam_checkpoint_read_header(path, &h, &err) != 0)
@@ -73,11 +67,16 @@ static void reads_the_saved_architecture(void **state)
     assert_true(h.config.bn_eps == 1e-3f);
     assert_int_equal(h.config.embed_act, SIAM_EMBED_RELU);
     assert_int_equal(h.config.head, SIAM_HEAD_RICH);
+    assert_true(h.meta.threshold == 0.375);
+    assert_int_equal(h.meta.crop, 140);
+    assert_int_equal(h.meta.tta, SIAM_TTA_FLIP);
+    assert_int_equal(h.meta.init, SIAM_INIT_PYTORCH);
+    assert_int_equal(h.meta.seed, 3);
 
     /* A model built from the header takes the checkpoint. */
     siam_model *m2 = siam_model_new(&siam_ops_cpu, ctx, &h.config, 1, &err);
     assert_non_null(m2);
-    if (siam_checkpoint_load(path, m2, NULL, NULL, &err) != 0)
+    if (siam_checkpoint_load(path, m2, NULL, NULL, NULL, &err) != 0)
         fail_msg("%s", err.msg);
     size_t n = siam_model_numel(m);
     float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
@@ -104,31 +103,38 @@ static void bad_files_fail_with_the_reason(void **state)
     snprintf(want, sizeof want, "checkpoint %s: cannot open: No such file or directory", path);
     assert_string_equal(err.msg, want);
 
-    write_bytes(path, "hello", 5);
+    siam_test_write_file(path, "hello", 5);
     assert_int_equal(siam_checkpoint_read_header(path, &h, &err), -1);
     snprintf(want, sizeof want, "checkpoint %s: not a siamlua checkpoint (bad magic)", path);
     assert_string_equal(err.msg, want);
 
-    write_bytes(path, "SIAMCKPT\1\0\0\0", 12);
+    siam_test_write_file(path, "SIAMCKPT\1\0\0\0", 12);
     assert_int_equal(siam_checkpoint_read_header(path, &h, &err), -1);
     snprintf(want, sizeof want,
-             "checkpoint %s: truncated: 12 bytes, shorter than the header", path);
+             "checkpoint %s: truncated: 12 bytes, shorter than the 24-byte header", path);
     assert_string_equal(err.msg, want);
 
     unsigned char buf[80] = "SIAMCKPT";
     buf[8] = 9; /* version 9 */
-    write_bytes(path, buf, sizeof buf);
+    siam_test_write_file(path, buf, sizeof buf);
     assert_int_equal(siam_checkpoint_read_header(path, &h, &err), -1);
     snprintf(want, sizeof want,
              "checkpoint %s: format version 9 is not supported (this build reads versions 1 "
-             "to 2)",
+             "to 3)",
              path);
     assert_string_equal(err.msg, want);
 
-    buf[8] = 1; /* version 1, but an architecture of zeros */
-    write_bytes(path, buf, sizeof buf);
+    /* A sound version 1 file (size and checksum right) whose architecture
+     * is zeros: 24-byte header, 64-byte architecture, dropout state,
+     * checksum. */
+    unsigned char v1[24 + 64 + 16 + 8] = "SIAMCKPT";
+    v1[8] = 1;
+    siam_test_ckpt_reseal(v1, sizeof v1);
+    siam_test_write_file(path, v1, sizeof v1);
     assert_int_equal(siam_checkpoint_read_header(path, &h, &err), -1);
-    assert_non_null(strstr(err.msg, ": architecture: model config: "));
+    snprintf(want, sizeof want, "checkpoint %s: architecture: model config: input size 0x0 must "
+                                "be positive", path);
+    assert_string_equal(err.msg, want);
     unlink(path);
 }
 

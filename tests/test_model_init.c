@@ -239,7 +239,7 @@ static void configurations_are_checked(void **state)
     assert_string_equal(err.msg, "model config: dropout 1 must be in [0, 1)");
     siam_model_config_default(&cfg);
     assert_null(siam_model_new(&siam_ops_cpu, NULL, &cfg, 0, &err));
-    assert_string_equal(err.msg, "model: max_batch 0 must be positive");
+    assert_string_equal(err.msg, "model: max_batch 0 must be in 1..1073741823");
     siam_model_free(NULL);
 }
 

@@ -461,7 +461,7 @@ static void nonfinite_gradient_stops_before_the_update(void **state)
     tc.epochs = 3;
     tc.batch_size = 8;
     rig_open(&r, 0.0f, 1e-3, s->train, NULL, &tc);
-    assert_int_equal(siam_checkpoint_load(path, r.m, r.opt, r.t, &err), 0);
+    assert_int_equal(siam_checkpoint_load(path, r.m, NULL, r.opt, r.t, &err), 0);
     assert_int_equal(siam_trainer_epochs_done(r.t), 1);
     assert_int_equal(siam_optim_steps(r.opt), 4);
     rig_close(&r);
@@ -548,7 +548,7 @@ static void early_stopping_inside_the_loop(void **state)
     /* Resuming a run that stopped early trains no further. */
     tc.checkpoint_path = NULL;
     rig_open(&r, 0.0f, 0.0, s->train, s->val, &tc);
-    assert_int_equal(siam_checkpoint_load(path, r.m, r.opt, r.t, &err), 0);
+    assert_int_equal(siam_checkpoint_load(path, r.m, NULL, r.opt, r.t, &err), 0);
     assert_int_equal(siam_trainer_fit(r.t, &err), 0);
     assert_int_equal(siam_trainer_stop_reason(r.t), SIAM_STOP_EARLY);
     assert_int_equal(siam_trainer_epochs_done(r.t), 3);
@@ -599,7 +599,7 @@ static void augmented_training_is_seeded_and_resumable(void **state)
     tc.epochs = 3;
     tc.checkpoint_path = NULL;
     rig_open(&c, 0.0f, 1e-3, s->train, NULL, &tc);
-    if (siam_checkpoint_load(path, c.m, c.opt, c.t, &err))
+    if (siam_checkpoint_load(path, c.m, NULL, c.opt, c.t, &err))
         fail_msg("%s", err.msg);
     assert_int_equal(siam_trainer_fit(c.t, &err), 0);
     assert_int_equal(siam_model_download_params(c.m, pb, &err), 0);
@@ -719,7 +719,7 @@ static void resume_is_bit_identical(void **state)
     rig c;
     rig_open(&c, 0.3f, 2e-3, s->train, s->val, &tc);
     assert_int_equal(siam_model_init(c.m, SIAM_INIT_PAPER, 99, &err), 0);
-    if (siam_checkpoint_load(path, c.m, c.opt, c.t, &err))
+    if (siam_checkpoint_load(path, c.m, NULL, c.opt, c.t, &err))
         fail_msg("%s", err.msg);
     assert_int_equal(siam_trainer_epochs_done(c.t), 2);
     assert_int_equal(siam_trainer_fit(c.t, &err), 0);

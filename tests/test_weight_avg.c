@@ -318,7 +318,7 @@ static void resume_with_average_is_bit_identical(void **state)
     tc.checkpoint_path = NULL;
     rig c;
     rig_open(&c, s->train, s->val, &tc);
-    if (siam_checkpoint_load(path, c.m, c.opt, c.t, &err))
+    if (siam_checkpoint_load(path, c.m, NULL, c.opt, c.t, &err))
         fail_msg("%s", err.msg);
     assert_int_equal(siam_wavg_count(siam_trainer_wavg(c.t)), 12);
     assert_int_equal(siam_trainer_fit(c.t, &err), 0);
@@ -340,7 +340,7 @@ static void resume_with_average_is_bit_identical(void **state)
     rig_close(&d);
     rig e;
     rig_open(&e, s->train, s->val, &tc);
-    assert_int_equal(siam_checkpoint_load(path, e.m, e.opt, e.t, &err), -1);
+    assert_int_equal(siam_checkpoint_load(path, e.m, NULL, e.opt, e.t, &err), -1);
     char msg[256];
     snprintf(msg, sizeof msg, "checkpoint %s: the file has no weight average (the trainer "
                               "keeps one)", path);

@@ -43,4 +43,30 @@ function fixture.tmpfile(suffix)
   return p .. (suffix or "")
 end
 
+function fixture.read(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+function fixture.write(path, bytes)
+  local f = assert(io.open(path, "wb"))
+  f:write(bytes)
+  f:close()
+end
+
+-- A checkpoint's bytes with `bytes` put at 0-based `offset`, then its
+-- FNV-1a 64 checksum redone (Lua integers wrap modulo 2^64, as the C
+-- arithmetic does): a damaged file that the checksum no longer catches.
+function fixture.patch_sealed(path, offset, bytes)
+  local s = fixture.read(path)
+  s = s:sub(1, offset) .. bytes .. s:sub(offset + #bytes + 1)
+  local h = -3750763034362895579 -- 14695981039346656037, the FNV-1a 64 basis
+  for i = 1, #s - 8 do
+    h = (h ~ s:byte(i)) * 1099511628211
+  end
+  fixture.write(path, s:sub(1, #s - 8) .. string.pack("<i8", h))
+end
+
 return fixture

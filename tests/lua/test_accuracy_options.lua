@@ -59,7 +59,6 @@ test("a rich-head model survives save and load", function()
   m:eval()
   check.eq(m2:forward(va), m:forward(va))
   os.remove(path)
-  os.remove(path .. ".meta")
 end)
 
 -- Copies a parameter's values into a flat Lua array.

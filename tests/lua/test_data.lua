@@ -246,7 +246,6 @@ test("crop: each source cut to its centred square; a model keeps its training cr
   check.eq(back.crop, 16)
   check.eq(siam.evaluate(back, cte).accuracy, siam.evaluate(m, cte).accuracy)
   os.remove(path)
-  os.remove(path .. ".meta")
 
   check.error_match("crop 33 is larger than the 32x32 image",
                     function() return siam.data.load { root = info.dir, size = 32, crop = 33,

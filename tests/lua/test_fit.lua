@@ -316,14 +316,23 @@ test("augmentation and dropout train too", function()
   check.truthy(h.train_loss[2] == h.train_loss[2], "finite loss")
 end)
 
-test("checkpoint option writes a model siam.load reads", function()
+test("checkpoint option writes a model siam.load reads, with its threshold and crop", function()
   local path = F.tmpfile(".ckpt")
-  local m = F.model()
-  siam.fit(m, siam.optim.adam(), tr, { epochs = 2, batch_size = 16, checkpoint = path })
+  local m = F.model { seed = 3 }
+  m.tta = "flip"
+  local h = siam.fit(m, siam.optim.adam(), tr, { epochs = 2, batch_size = 16, checkpoint = path,
+                                                 val = va, threshold = "val" })
+  check.eq(io.open(path .. ".meta"), nil)
   local m2 = siam.load(path)
   check.eq(m2:forward(testset), m:forward(testset))
+  check.truthy(h.threshold ~= 0.5, "a threshold chosen on validation")
+  check.eq(m2.threshold, h.threshold)
+  check.eq(m2.threshold, m.threshold)
+  check.eq(m2.crop, tr:info().crop)
+  check.eq(m2.tta, "flip")
+  check.eq(m2.init, "pytorch")
+  check.eq(m2.seed, 3)
   os.remove(path)
-  os.remove(path .. ".meta")
 end)
 
 test("resume: a run stopped after 2 epochs and resumed to 4 equals the 4-epoch run", function()
@@ -366,7 +375,54 @@ test("resume: a run stopped after 2 epochs and resumed to 4 equals the 4-epoch r
     siam.fit(F.model(), siam.optim.adam(), tr, opts(4, { resume = path }))
   end)
   os.remove(path)
-  os.remove(path .. ".meta")
+end)
+
+test("resume refuses another batch size, training set or validation set", function()
+  local path = F.tmpfile(".ckpt")
+  local o = { epochs = 1, batch_size = 8, val = va, seed = 4, checkpoint = path }
+  siam.fit(F.model(), siam.optim.adam(), tr, o)
+  local function resume(set, extra)
+    local r = { epochs = 2, batch_size = 8, val = va, seed = 4, resume = path }
+    for k, v in pairs(extra) do r[k] = v end
+    if extra.val == false then r.val = nil end
+    local m = F.model { seed = 9 }
+    local before = m:forward(testset)
+    local ok, e = pcall(siam.fit, m, siam.optim.adam(), set, r)
+    check.eq(ok, false)
+    check.eq(m:forward(testset), before) -- nothing loaded
+    return e
+  end
+  check.eq(resume(tr, { batch_size = 16 }), "checkpoint " .. path .. ": resume: the checkpoint "
+           .. "was trained with batch size 8, this run asks for 16")
+  local fp = function(set) return set:fingerprint() end
+  local sub = tr:take(40)
+  check.eq(resume(sub, {}), string.format("checkpoint %s: resume: the checkpoint's training set "
+           .. "(%d pairs, fingerprint %s) is not this run's (%d pairs, fingerprint %s)", path,
+           #tr, fp(tr), #sub, fp(sub)))
+  check.eq(resume(tr, { val = false }), string.format("checkpoint %s: resume: the checkpoint's "
+           .. "validation set (%d pairs, fingerprint %s) is not this run's (none)", path, #va,
+           fp(va)))
+  local h = siam.fit(F.model(), siam.optim.adam(), tr,
+                     { epochs = 2, batch_size = 8, val = va, seed = 4, resume = path })
+  check.eq(h.epochs, 2)
+  os.remove(path)
+end)
+
+test("resume refuses a checkpoint whose weights hold NaN", function()
+  local path = F.tmpfile(".ckpt")
+  local m = F.model()
+  siam.fit(m, siam.optim.adam(), tr, { epochs = 1, batch_size = 8, checkpoint = path })
+  -- Adam's two moments follow the parameters and the 72 BN statistics
+  local size = #F.read(path)
+  local params = size - 8 - (3 * m.numel + 72) * 4
+  F.patch_sealed(path, params + 112 * 4, string.pack("<f", 0 / 0))
+  local want = "checkpoint " .. path .. ": parameter conv2.weight holds 1 non-finite value "
+               .. "(NaN/Inf): the run that wrote it diverged"
+  check.error(want, function()
+    siam.fit(F.model(), siam.optim.adam(), tr, { epochs = 2, batch_size = 8, resume = path })
+  end)
+  check.error(want, function() return siam.load(path) end)
+  os.remove(path)
 end)
 
 test("hooks cannot pull the model, optimizer or sets from under fit", function()

@@ -134,27 +134,22 @@ test("train and eval switch the mode and return the model", function()
   check.eq(m:train().training, true)
 end)
 
-test("save and load: same probabilities, threshold kept, errors", function()
-  local m = F.model { dropout = 0.2 }
+test("save and load: same probabilities, metadata kept in the file, errors", function()
+  local m = F.model { dropout = 0.2, seed = 7 }
   m.threshold = 0.625
   m.tta = "flip"
   local path = F.tmpfile(".ckpt")
   check.truthy(m:save(path) == m, "save returns the model")
+  check.eq(io.open(path .. ".meta"), nil) -- one file: no sidecar
   local m2 = siam.load(path)
   check.eq(m2.threshold, 0.625)
   check.eq(m2.tta, "flip")
   check.eq(m2.init, "pytorch")
+  check.eq(m2.seed, 7)
+  check.eq(m2.crop, nil)
   check.eq(m2.config.dropout, m.config.dropout)
   check.eq(m2.training, false)
   check.eq(m2:forward(testset), m:forward(testset))
-  local meta = assert(io.open(path .. ".meta", "a"))
-  meta:write("tta sideways\n")
-  meta:close()
-  check.error_match("%.meta:%d+: bad tta 'sideways' %(expected none or flip%)",
-                    function() return siam.load(path) end)
-  os.remove(path .. ".meta")
-  check.eq(siam.load(path).threshold, 0.5)
-  check.eq(siam.load(path).tta, "none")
   local f = assert(io.open(path, "r+b"))
   f:seek("set", 100)
   f:write("\255\255\255")
@@ -170,6 +165,96 @@ test("save and load: same probabilities, threshold kept, errors", function()
               function() return siam.load(path) end)
   os.remove(path)
   check.error_match("/no/such/dir/m%.ckpt", function() return m:save("/no/such/dir/m.ckpt") end)
+end)
+
+test("a stale .meta beside a checkpoint is removed by save and never read", function()
+  local m = F.model()
+  local path = F.tmpfile(".ckpt")
+  F.write(path .. ".meta", "threshold 0.9\n")
+  m.threshold = 0.25
+  m:save(path)
+  check.eq(io.open(path .. ".meta"), nil)
+  F.write(path .. ".meta", "threshold 0.9\n")
+  check.eq(siam.load(path).threshold, 0.25)
+  os.remove(path .. ".meta")
+  os.remove(path)
+end)
+
+test("format 2 files (the previous build's) load with their .meta; a misspelt key is an error",
+     function()
+  -- tests/fixtures/model-v2.ckpt and its .meta: written by the format 2 build
+  local path = F.tmpfile(".ckpt")
+  F.write(path, F.read(harness.dir .. "/../fixtures/model-v2.ckpt"))
+  F.write(path .. ".meta", F.read(harness.dir .. "/../fixtures/model-v2.ckpt.meta"))
+  local m = siam.load(path)
+  check.eq(m.threshold, 0.625)
+  check.eq(m.tta, "flip")
+  check.eq(m.init, "pytorch")
+  check.eq(m.seed, 5)
+  check.eq(m.config.head, "rich")
+  check.eq(m.numel, 132)
+  F.write(path .. ".meta", "treshold 0.73\n")
+  check.error("checkpoint " .. path .. ": " .. path .. ".meta:1: unknown key 'treshold' (a .meta "
+              .. "file holds threshold, init, seed, crop and tta)", function() return siam.load(path) end)
+  F.write(path .. ".meta", "threshold 0.7\ntta sideways\n")
+  check.error("checkpoint " .. path .. ": " .. path .. ".meta:2: bad tta 'sideways' (expected none "
+              .. "or flip)", function() return siam.load(path) end)
+  os.remove(path .. ".meta")
+  check.eq(siam.load(path).threshold, 0.5) -- no sidecar: the defaults
+  m:save(path) -- now format 3, which holds the threshold itself
+  os.remove(path)
+end)
+
+-- conv1 of 8192 channels: a 3 MB model whose activations at batch 4096
+-- (8192 images of 8192 x 28 x 28) need hundreds of GiB.
+local wide = { channels = { 8192, 8, 8, 16 }, batch = 1 }
+
+test("a batch that cannot fit is refused with the memory it needs, before allocating", function()
+  local pattern = "model: batch 4096 needs [%d.]+ [KMGTPE]i?B %(activations [%d.]+ [KMGTPE]i?B, "
+                  .. "parameters, gradients and BN statistics [%d.]+ [KMGTPE]i?B%); this machine "
+                  .. "has [%d.]+ [KMGTPE]i?B available$"
+  local function refused(f)
+    local ok, e = pcall(f)
+    check.eq(ok, false)
+    check.truthy(tostring(e):match(pattern), "got: " .. tostring(e))
+  end
+  refused(function() return F.model { channels = wide.channels, batch = 4096 } end)
+  local m = F.model(wide)
+  refused(function() return siam.fit(m, siam.optim.adam(), train, { batch_size = 4096 }) end)
+  check.eq(m.batch, 1) -- the model is as it was
+  local path = F.tmpfile(".ckpt")
+  m:save(path)
+  local ok, e = pcall(siam.load, path, { batch = 4096 })
+  check.eq(ok, false)
+  check.truthy(e:match("checkpoint .-: model: batch 4096 needs .* available$"), e)
+  check.eq(siam.load(path, { batch = 2 }).batch, 2)
+  os.remove(path)
+end)
+
+test("a bit flipped in the architecture is a checksum error, not a huge model", function()
+  local m = F.model()
+  local path = F.tmpfile(".ckpt")
+  m:save(path)
+  local s = F.read(path)
+  -- byte 35: the top byte of conv1's channel count (4 becomes 1073741828)
+  F.write(path, s:sub(1, 35) .. string.char(s:byte(36) ~ 0x40) .. s:sub(37))
+  check.error_match("checkpoint .*: checksum mismatch %(file corrupted%)",
+                    function() return siam.load(path) end)
+  os.remove(path)
+end)
+
+test("a checkpoint holding NaN or Inf weights is refused, naming the parameter", function()
+  local m = F.model()
+  local path = F.tmpfile(".ckpt")
+  m:save(path)
+  -- model-only file: the parameters end 8 + 72 * 4 bytes before the end (72
+  -- BN statistics, then the checksum); conv2.weight starts 112 floats in
+  local size = #F.read(path)
+  local params = size - 8 - (m.numel + 72) * 4
+  F.patch_sealed(path, params + 112 * 4, string.pack("<f", 0 / 0) .. string.pack("<f", 1 / 0))
+  check.error("checkpoint " .. path .. ": parameter conv2.weight holds 2 non-finite values "
+              .. "(NaN/Inf): the run that wrote it diverged", function() return siam.load(path) end)
+  os.remove(path)
 end)
 
 test("close", function()

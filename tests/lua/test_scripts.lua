@@ -34,7 +34,7 @@ test("verify prints the probability and the decision at the model's threshold", 
   end
 end)
 
-test("the threshold comes from the .meta file beside the checkpoint", function()
+test("the threshold comes from the checkpoint", function()
   local p = testset:pair(1)
   local m2 = siam.load(ckpt)
   m2.threshold = 1
@@ -45,7 +45,6 @@ test("the threshold comes from the .meta file beside the checkpoint", function()
   check.contains(out, "decision: different people (threshold 1.00)")
   check.eq(code, 1)
   os.remove(path)
-  os.remove(path .. ".meta")
 end)
 
 test("verify: clear errors, exit status 2", function()
@@ -266,6 +265,5 @@ end)
 
 test("cleanup", function()
   os.remove(ckpt)
-  os.remove(ckpt .. ".meta")
   F.cleanup()
 end)

@@ -18,7 +18,9 @@ int siam_toy_images(siam_toy *t, int people, int per_person, int H, int W, uint6
     im->width = W;
     size_t px = (size_t)H * W;
     im->pixels = malloc((size_t)im->count * px);
-    if (!im->pixels)
+    /* Unnamed images, as a real bank may hold (siam_images_new's NULLs). */
+    im->names = calloc((size_t)im->count + 1, sizeof *im->names);
+    if (!im->pixels || !im->names)
         return -1;
     /* Prototype: 4x4-pixel blocks of noise (coarse enough to survive the
      * convolutions); variant: prototype plus +-24 of pixel noise. */
@@ -79,5 +81,7 @@ void siam_toy_pairs_free(siam_pairset *ps)
 void siam_toy_free(siam_toy *t)
 {
     free(t->images.pixels);
+    free(t->images.names);
     t->images.pixels = NULL;
+    t->images.names = NULL;
 }
