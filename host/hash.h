@@ -18,8 +18,9 @@ uint64_t siam_hash64_u64(uint64_t h, uint64_t v);
 
 /* The hash of a whole file's bytes: siam_hash64 from SIAM_HASH64_INIT
  * chained over its 64 KiB blocks in order (the last may be shorter), so the
- * same content always gives the same value. Fails with "<path>: ..." when
- * the path is not a readable regular file. */
+ * same content always gives the same value. Fails with "<path>: cannot
+ * open it: ..." or "<path>: not a regular file (a FIFO)" (host/
+ * regular_file.h) before reading anything that is not a regular file. */
 int siam_hash64_file(const char *path, uint64_t *out, siam_error *err);
 
 #endif

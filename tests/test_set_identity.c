@@ -119,10 +119,10 @@ static void file_hash_is_the_block_chain(void **state)
     snprintf(missing, sizeof missing, "%s/none", dir);
     assert_int_equal(siam_hash64_file(missing, &got, &e), -1);
     char want_msg[600];
-    snprintf(want_msg, sizeof want_msg, "%s: cannot open: No such file or directory", missing);
+    snprintf(want_msg, sizeof want_msg, "%s: cannot open it: No such file or directory", missing);
     assert_string_equal(e.msg, want_msg);
     assert_int_equal(siam_hash64_file(dir, &got, &e), -1);
-    snprintf(want_msg, sizeof want_msg, "%s: not a regular file", dir);
+    snprintf(want_msg, sizeof want_msg, "%s: not a regular file (a directory)", dir);
     assert_string_equal(e.msg, want_msg);
 }
 

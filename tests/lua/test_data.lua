@@ -280,8 +280,15 @@ test("fingerprint: the content of a set, not where it lies; file_hash of a pairs
   check.truthy(siam.io.file_hash(info.test) ~= h, "two files, two hashes")
   local none, msg = siam.io.file_hash(info.dir .. "/missing.txt")
   check.eq(none, nil)
-  check.eq(msg, info.dir .. "/missing.txt: cannot open: No such file or directory")
-  check.eq(select(2, siam.io.file_hash(info.dir)), info.dir .. ": not a regular file")
+  check.eq(msg, info.dir .. "/missing.txt: cannot open it: No such file or directory")
+  check.eq(select(2, siam.io.file_hash(info.dir)), info.dir .. ": not a regular file (a directory)")
+  -- a FIFO is refused at once, never read (it would wait for a writer)
+  local fifo = info.dir .. "/pairs.fifo"
+  os.remove(fifo)
+  local support = dofile(harness.dir .. "/support.lua")
+  check.eq(os.execute("mkfifo " .. support.shq(fifo)), true)
+  check.eq(select(2, siam.io.file_hash(fifo)), fifo .. ": not a regular file (a FIFO)")
+  os.remove(fifo)
 end)
 
 test("cleanup", F.cleanup)
