@@ -160,7 +160,8 @@ $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SUPPORT) $(LIBSIAM)
 	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_SUPPORT) \
 		$(filter %stb_image_impl.o,$^) $(LIBSIAM) $(LDLIBS)
 
-$(BUILD)/make_seeds: tests/fuzz/make_seeds.c $(FUZZ_SUPPORT) $(BUILD)/tests/support/toy_pairs.o $(LIBSIAM)
+$(BUILD)/make_seeds: tests/fuzz/make_seeds.c $(FUZZ_SUPPORT) $(BUILD)/tests/support/toy_pairs.o \
+		$(BUILD)/tests/support/tiny_model.o $(LIBSIAM)
 	$(CC) $(CFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
 # The corpora a harness starts from: its generated and committed seeds.

@@ -16,6 +16,7 @@
 #include "host/train.h"
 #include "kernels/philox.h"
 #include "tests/fuzz/fuzz_support.h"
+#include "tests/support/tiny_model.h"
 #include "tests/support/toy_pairs.h"
 
 static void die(const char *what, const siam_error *err)
@@ -35,12 +36,7 @@ static siam_model *tiny_model(siam_ctx *ctx)
 {
     siam_error err;
     siam_model_config cfg;
-    siam_model_config_default(&cfg);
-    cfg.in_h = cfg.in_w = 28;
-    int ch[4] = { 2, 3, 3, 4 }, k[4] = { 3, 3, 2, 2 };
-    memcpy(cfg.channels, ch, sizeof ch);
-    memcpy(cfg.kernels, k, sizeof k);
-    cfg.fc_units = 6;
+    siam_test_tiny_config(&cfg, 2);
     cfg.dropout = 0.1f;
     cfg.head = SIAM_HEAD_RICH;
     siam_model *m = siam_model_new(&siam_ops_cpu, ctx, &cfg, 4, &err);
