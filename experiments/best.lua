@@ -23,7 +23,7 @@
 --   given again), and common.lua's (crop: 140 for LFW unless given).
 -- The training configuration lives in best_recipe.lua (experiments/view2.lua
 -- trains each fold with it too).
--- Output: results/<out> (+ .meta holding the validation threshold).
+-- Output: results/<out> (the checkpoint holds the validation threshold).
 local dir = arg[0]:match("^(.*)/[^/]*$") or "."
 local common = dofile(dir .. "/common.lua")
 

@@ -1,7 +1,7 @@
 -- A small ensemble: the mean of several saved models' probabilities on the
 -- test pairs. The decision threshold is the mean of the members' thresholds,
 -- each chosen on its own validation split when it was trained
--- (experiments/best.lua saves it in <ckpt>.meta), so the test set chooses
+-- (experiments/best.lua saves it in the checkpoint), so the test set chooses
 -- nothing.
 --   siamlua experiments/ensemble.lua models=results/s1.ckpt,results/s2.ckpt,results/s3.ckpt
 -- Keys: models (two or more checkpoints, comma-separated), and common.lua's

@@ -4,7 +4,7 @@
 -- reports the test accuracy and saves the model.
 --   siamlua experiments/seed_best.lua             (the paper network at 105x105)
 --   siamlua experiments/seed_best.lua epochs=2 model=small
--- Output: results/seed_best.ckpt (+ .meta: the decision threshold).
+-- Output: results/seed_best.ckpt (holding the decision threshold too).
 local dir = arg[0]:match("^(.*)/[^/]*$") or "."
 local common = dofile(dir .. "/common.lua")
 
