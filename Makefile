@@ -1,5 +1,6 @@
 # siamlua build. `make` builds ./siamlua and build/libsiam.a; `make test`,
-# `make sanitize`, `make bench`, `make deps`, `make CUDA=1`. Sources are
+# `make sanitize`, `make bench`, `make deps`, `make CUDA=1`, `make fuzz`,
+# `make fuzz-short`, `make fuzz-long` (docs/fuzz.md). Sources are
 # found by wildcard: a new .c file under host/, kernels/, bindings/ or a new
 # tests/test_*.c needs no edit here.
 
@@ -72,7 +73,7 @@ LIBSIAM := $(BUILD)/libsiam.a
 LIBBIND := $(BUILD)/libsiamlua.a
 SIAMLUA := $(if $(filter build,$(BUILD)),siamlua,$(BUILD)/siamlua)
 
-.PHONY: all test sanitize bench deps clean info check-cuda
+.PHONY: all test sanitize bench deps clean info check-cuda fuzz fuzz-bins fuzz-short fuzz-long
 all: info $(SIAMLUA)
 
 info:
@@ -131,7 +132,56 @@ deps:
 check-cuda:
 	$(MAKE) CUDA=1 BUILD=build-cuda all $(patsubst $(BUILD)/%,build-cuda/%,$(TEST_BINS))
 
+# Fuzzing (docs/fuzz.md): libFuzzer harnesses tests/fuzz/fuzz_*.c, every
+# source built by clang with ASan + UBSan and coverage in build-fuzz/.
+# fuzz-short runs each for FUZZ_SECONDS (CI), fuzz-long for FUZZ_RUNS
+# executions, one after the other; new inputs go to build-fuzz/corpus,
+# crashes to build-fuzz/artifacts, never into the tree. -Wno-pass-failed:
+# clang reports, at -O1, `omp simd` loops it chose not to vectorize.
+FUZZ_CC ?= clang
+FUZZ_NAMES := checkpoint pairs cache image
+FUZZ_SECONDS ?= 30
+FUZZ_RUNS ?= 10000000
+FUZZ_FLAGS ?= -rss_limit_mb=2048 -timeout=20 -print_final_stats=1
+FUZZ_DIR := build-fuzz
+FUZZ_SUPPORT := $(BUILD)/tests/fuzz/fuzz_support.o $(BUILD)/tests/support/ckpt_seal.o
+
+fuzz:
+	@command -v $(FUZZ_CC) >/dev/null || { echo "fuzz: $(FUZZ_CC) not found (apt-get install clang-14 libclang-rt-14-dev)"; exit 1; }
+	$(MAKE) BUILD=$(FUZZ_DIR) CC=$(FUZZ_CC) SAN=1 OPT="-O1 -march=native" \
+		CFLAGS_EXTRA="-fsanitize=fuzzer-no-link -Wno-pass-failed" fuzz-bins
+
+fuzz-bins: $(patsubst %,$(BUILD)/fuzz_%,$(FUZZ_NAMES)) $(BUILD)/make_seeds
+	rm -rf $(BUILD)/seeds
+	$(BUILD)/make_seeds $(BUILD)/seeds
+	mkdir -p $(BUILD)/seeds/checkpoint && cp tests/fixtures/model-v2.ckpt $(BUILD)/seeds/checkpoint/
+
+$(BUILD)/tests/fuzz/stb_image_impl.o: tests/fuzz/stb_image_impl.c
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -Werror -Wall -Wextra,$(CFLAGS)) -w -c $< -o $@
+
+$(BUILD)/fuzz_image: $(BUILD)/tests/fuzz/stb_image_impl.o
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SUPPORT) $(LIBSIAM)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_SUPPORT) \
+		$(filter %stb_image_impl.o,$^) $(LIBSIAM) $(LDLIBS)
+
+$(BUILD)/make_seeds: tests/fuzz/make_seeds.c $(FUZZ_SUPPORT) $(BUILD)/tests/support/toy_pairs.o \
+		$(BUILD)/tests/support/tiny_model.o $(LIBSIAM)
+	$(CC) $(CFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
+
+# The corpora a harness starts from: its generated and committed seeds.
+fuzz_corpora = $(FUZZ_DIR)/corpus/$(1) $(wildcard $(FUZZ_DIR)/seeds/$(1) tests/fuzz/seeds/$(1))
+fuzz_run = mkdir -p $(FUZZ_DIR)/corpus/$(1) $(FUZZ_DIR)/artifacts && \
+	$(FUZZ_DIR)/fuzz_$(1) $(call fuzz_corpora,$(1)) $(FUZZ_FLAGS) \
+	-artifact_prefix=$(FUZZ_DIR)/artifacts/$(1)- $(2)
+
+fuzz-short: fuzz
+	$(foreach t,$(FUZZ_NAMES),$(call fuzz_run,$(t),-max_total_time=$(FUZZ_SECONDS)) &&) true
+
+fuzz-long: fuzz
+	$(foreach t,$(FUZZ_NAMES),nice -n 19 $(call fuzz_run,$(t),-runs=$(FUZZ_RUNS)) &&) true
+
 clean:
-	rm -rf build build-san build-cuda siamlua
+	rm -rf build build-san build-cuda build-fuzz siamlua
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,8 +1,8 @@
 -- Face verification from the command line:
 --   siamlua scripts/verify.lua model.ckpt a.jpg b.jpg
 -- prints the probability that the two images show the same person and the
--- decision at the model's threshold (saved beside the checkpoint in
--- model.ckpt.meta; 0.5 when there is none). The images may be any format
+-- decision at the model's threshold (kept in the checkpoint; for a format
+-- 1-2 file its model.ckpt.meta sidecar, else 0.5). The images may be any format
 -- the loader reads (JPEG, PNG, ...), colour or grey, any size: they are
 -- prepared as the model's training data was, converted to grey, cut to the
 -- centred square it was trained on (model.crop; the whole image when it has

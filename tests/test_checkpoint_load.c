@@ -21,6 +21,7 @@
 #include "kernels/philox.h"
 #include "tests/support/ckpt_bytes.h"
 #include "tests/support/counting_ops.h"
+#include "tests/support/tiny_model.h"
 #include "tests/support/tmpdir.h"
 
 typedef struct rig {
@@ -38,12 +39,7 @@ static void rig_open(rig *r, const char *dir)
     r->ctx = r->ops->ctx_new(&o, &err);
     assert_non_null(r->ctx);
     siam_model_config cfg;
-    siam_model_config_default(&cfg);
-    cfg.in_h = cfg.in_w = 28;
-    int ch[4] = { 2, 3, 3, 4 }, k[4] = { 3, 3, 2, 2 };
-    memcpy(cfg.channels, ch, sizeof ch);
-    memcpy(cfg.kernels, k, sizeof k);
-    cfg.fc_units = 6;
+    siam_test_tiny_config(&cfg, 2);
     r->m = siam_model_new(r->ops, r->ctx, &cfg, 2, &err);
     assert_non_null(r->m);
     assert_int_equal(siam_model_init(r->m, SIAM_INIT_PYTORCH, 1, &err), 0);
@@ -119,12 +115,7 @@ static void flip_and_reseal_height(unsigned char *b, long *n)
 static void widened_counts(uint64_t *params, uint64_t *buffers)
 {
     siam_model_config cfg;
-    siam_model_config_default(&cfg);
-    cfg.in_h = cfg.in_w = 28;
-    int ch[4] = { 3, 3, 3, 4 }, k[4] = { 3, 3, 2, 2 };
-    memcpy(cfg.channels, ch, sizeof ch);
-    memcpy(cfg.kernels, k, sizeof k);
-    cfg.fc_units = 6;
+    siam_test_tiny_config(&cfg, 3);
     assert_int_equal(siam_model_config_counts(&cfg, params, buffers, NULL), 0);
 }
 

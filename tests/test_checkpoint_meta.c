@@ -19,6 +19,7 @@
 #include "host/checkpoint.h"
 #include "host/checkpoint_header.h"
 #include "tests/support/ckpt_bytes.h"
+#include "tests/support/tiny_model.h"
 #include "tests/support/tmpdir.h"
 
 typedef struct rig {
@@ -34,12 +35,7 @@ static void rig_open(rig *r, const char *dir, uint64_t seed)
     r->ctx = siam_ops_cpu.ctx_new(&o, &err);
     assert_non_null(r->ctx);
     siam_model_config cfg;
-    siam_model_config_default(&cfg);
-    cfg.in_h = cfg.in_w = 28;
-    int ch[4] = { 2, 3, 3, 4 }, k[4] = { 3, 3, 2, 2 };
-    memcpy(cfg.channels, ch, sizeof ch);
-    memcpy(cfg.kernels, k, sizeof k);
-    cfg.fc_units = 6;
+    siam_test_tiny_config(&cfg, 2);
     r->m = siam_model_new(&siam_ops_cpu, r->ctx, &cfg, 2, &err);
     assert_non_null(r->m);
     assert_int_equal(siam_model_init(r->m, SIAM_INIT_PYTORCH, seed, &err), 0);

@@ -166,6 +166,32 @@ static void bad_bytes_give_clear_errors(void **state)
     memcpy(bad, jpg.b, (size_t)jpg.n);
     memset(bad + 2, 0x41, 30);
     expect_decode_error(bad, (size_t)jpg.n, "img: not a readable image (unknown image type)");
+    /* A Huffman table of more codes than 256 (stb_image 2.27 writes them
+     * past its arrays): every count of the first DHT table set to 20. */
+    memcpy(bad, jpg.b, (size_t)jpg.n);
+    unsigned char *dht = memmem(bad, (size_t)jpg.n, "\xff\xc4", 2);
+    assert_non_null(dht);
+    memset(dht + 5, 20, 16);
+    expect_decode_error(bad, (size_t)jpg.n, "img: corrupt JPEG (a Huffman table of 320 codes, "
+                                            "more than 256)");
+    /* The same in a table that runs past the end of the file (stb reads
+     * zeros there), as the fuzzer found it: the counts are the file's last
+     * bytes. */
+    memcpy(bad, jpg.b, (size_t)jpg.n);
+    dht = memmem(bad, (size_t)jpg.n, "\xff\xc4", 2);
+    size_t cut = (size_t)(dht - bad) + 4 + 17 + 12 + 1 + 4; /* 4 counts of the second table */
+    memset(bad + cut - 4, 90, 4);
+    bad[cut++] = 0xFF; /* and an end-of-image marker, so that it is no truncated JPEG */
+    bad[cut++] = 0xD9;
+    /* 4 x 90 + 0xFF + 0xD9 */
+    expect_decode_error(bad, cut, "img: corrupt JPEG (a Huffman table of 832 codes, more than "
+                                  "256)");
+    /* And behind 0xFF fill bytes before the start-of-image marker, which
+     * stb skips (the fuzzer's second finding). */
+    memmove(bad + 3, bad, cut);
+    memset(bad, 0xFF, 3);
+    expect_decode_error(bad, cut + 3, "img: corrupt JPEG (a Huffman table of 832 codes, more "
+                                      "than 256)");
     /* Every prefix of both files, and random byte damage, fails cleanly or
      * decodes: never a crash (run under the sanitizers by make sanitize). */
     for (int n = 1; n < png.n; n += 7)

@@ -34,19 +34,6 @@ void siam_test_write_file(const char *path, const void *bytes, size_t n)
     assert_int_equal(fclose(f), 0);
 }
 
-void siam_test_ckpt_reseal(unsigned char *b, long n)
-{
-    uint64_t total = (uint64_t)n, h = 14695981039346656037ull; /* FNV-1a 64 basis */
-    for (int i = 0; i < 8; i++)
-        b[16 + i] = (unsigned char)(total >> (8 * i));
-    for (long i = 0; i < n - 8; i++) {
-        h ^= b[i];
-        h *= 1099511628211ull; /* FNV-1a 64 prime */
-    }
-    for (int i = 0; i < 8; i++)
-        b[n - 8 + i] = (unsigned char)(h >> (8 * i));
-}
-
 void siam_test_ckpt_to_version_2(unsigned char *b, long *n)
 {
     long meta = SIAM_TEST_CKPT_META, end = meta + 28;

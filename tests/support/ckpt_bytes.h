@@ -1,12 +1,14 @@
 /* Byte-level edits of checkpoint files for the tests that damage, craft or
- * downgrade them: read-edit-write of a whole file, resealing (declared size
- * and FNV-1a checksum redone, as a writer would), and the older layouts of
- * a format 3 model-only file. Test support only. */
+ * downgrade them: read-edit-write of a whole file, resealing
+ * (ckpt_seal.h), and the older layouts of a format 3 model-only file. Test
+ * support only. */
 #ifndef SIAM_TEST_CKPT_BYTES_H
 #define SIAM_TEST_CKPT_BYTES_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "tests/support/ckpt_seal.h"
 
 /* Offsets in a format 3 file: the architecture block starts after the
  * 24-byte header (the embedding activation and head words at 80..87), the
@@ -18,9 +20,6 @@
  * returns the new size. Fails the test when the file cannot be read or
  * written. */
 long siam_test_file_edit(const char *path, void (*edit)(unsigned char *buf, long *n));
-
-/* Redoes the declared size (bytes 16..23) and the closing checksum. */
-void siam_test_ckpt_reseal(unsigned char *b, long n);
 
 /* A format 3 file without optimizer or trainer section turned into what a
  * version 2 (no model metadata) or version 1 (nor embedding activation and
