@@ -211,6 +211,19 @@ typedef struct siam_ops {
 
 #define SIAM_NONFINITE_MAX 4
 
+/* Buffers carved out of one device allocation (a model's parameters and
+ * gradients, an optimizer's moments) start at multiples of this many bytes,
+ * the alignment cudaMalloc gives: cuDNN's and cuBLAS's vectorised kernels
+ * need 16-byte aligned pointers and run best on 128- or 256-byte ones. */
+#define SIAM_DEVICE_ALIGN 256
+
+/* n floats rounded up to a whole number of SIAM_DEVICE_ALIGN bytes. */
+static inline size_t siam_align_floats(size_t n)
+{
+    const size_t a = SIAM_DEVICE_ALIGN / sizeof(float);
+    return (n + a - 1) / a * a;
+}
+
 #define SIAM_PAIRFEAT_ABS 1u
 #define SIAM_PAIRFEAT_SQ 2u
 #define SIAM_PAIRFEAT_PROD 4u
