@@ -72,10 +72,13 @@ typedef struct siam_ops {
                                   const float *running_mean, const float *running_var,
                                   const float *gamma, const float *beta, int N, int C, int HW,
                                   float eps);
-    /* Training-mode backward; din may alias nothing; dgamma, dbeta accumulate. */
+    /* Training-mode backward; din may alias nothing; dgamma, dbeta accumulate.
+     * eps is the forward's (cuDNN requires the same value in both; the CPU
+     * reads 1/sqrt(var + eps) from save_invstd and only checks it). */
     int (*batchnorm_backward)(siam_ctx *ctx, float *din, float *dgamma, float *dbeta,
                               const float *dout, const float *in, const float *save_mean,
-                              const float *save_invstd, const float *gamma, int N, int C, int HW);
+                              const float *save_invstd, const float *gamma, int N, int C, int HW,
+                              float eps);
 
     /* ReLU over n values; backward uses the forward output (out > 0). in-place
      * (out == in, din == dout) is allowed. */

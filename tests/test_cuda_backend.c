@@ -467,8 +467,9 @@ static void batchnorm_case(gpu *g, const char *impl)
     printf("  batch norm by %s\n", impl);
     enum { N = 3, C = 4, HW = 10 };
     const size_t n = (size_t)N * C * HW, M = (size_t)N * HW;
-    /* A large eps: backward receives no eps and must use save_invstd, so a
-     * backend that recomputed it with another eps would fail here. */
+    /* A large eps, given to forward and backward alike (cuDNN's documentation
+     * asks for the same value in both): a backward that recomputed the
+     * inverse std with another eps would fail here. */
     const float momentum = 0.1f, eps = 0.05f;
     float x[N * C * HW], gamma[C], beta[C], rm[C], rv[C], dout[N * C * HW];
     float got[N * C * HW];
@@ -534,7 +535,7 @@ static void batchnorm_case(gpu *g, const char *impl)
     assert_near("batchnorm running_mean", got, rrm, C, 1e-6, 1e-5);
     to_host(g, got, drv, C);
     assert_near("batchnorm running_var (unbiased)", got, rrv, C, 1e-6, 1e-5);
-    ok(g, g->ops->batchnorm_backward(g->ctx, gin, gg, gbt, ddout, dx, dsm, dsi, dg, N, C, HW),
+    ok(g, g->ops->batchnorm_backward(g->ctx, gin, gg, gbt, ddout, dx, dsm, dsi, dg, N, C, HW, eps),
        "batchnorm_backward");
     to_host(g, got, gin, n);
     assert_near("batchnorm din", got, rdin, n, 1e-5, 1e-4);
@@ -543,7 +544,8 @@ static void batchnorm_case(gpu *g, const char *impl)
     to_host(g, got, gbt, C);
     assert_near("batchnorm dbeta (accumulated)", got, rdb, C, 1e-5, 1e-5);
     /* din NULL: parameter gradients only, accumulated a second time. */
-    ok(g, g->ops->batchnorm_backward(g->ctx, NULL, gg, gbt, ddout, dx, dsm, dsi, dg, N, C, HW),
+    ok(g, g->ops->batchnorm_backward(g->ctx, NULL, gg, gbt, ddout, dx, dsm, dsi, dg, N, C, HW,
+                                     eps),
        "batchnorm_backward (din NULL)");
     for (int c = 0; c < C; c++)
         rdg[c] = 2.0 * rdg[c] - gamma[c], rdb[c] = 2.0 * rdb[c] - beta[c];

@@ -65,7 +65,8 @@ int siam_cpu_batchnorm_forward_eval(siam_ctx *ctx, float *out, const float *in,
                                     float eps);
 int siam_cpu_batchnorm_backward(siam_ctx *ctx, float *din, float *dgamma, float *dbeta,
                                 const float *dout, const float *in, const float *save_mean,
-                                const float *save_invstd, const float *gamma, int N, int C, int HW);
+                                const float *save_invstd, const float *gamma, int N, int C, int HW,
+                                float eps);
 
 int siam_cpu_bn_relu_pool_forward_train(siam_ctx *ctx, float *out, uint8_t *win,
                                         float *save_mean, float *save_invstd,

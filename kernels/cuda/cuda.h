@@ -145,7 +145,7 @@ int siam_cuda_batchnorm_forward_eval(siam_ctx *ctx, float *out, const float *in,
 int siam_cuda_batchnorm_backward(siam_ctx *ctx, float *din, float *dgamma, float *dbeta,
                                  const float *dout, const float *in, const float *save_mean,
                                  const float *save_invstd, const float *gamma, int N, int C,
-                                 int HW);
+                                 int HW, float eps);
 
 /* The batch norm of batchnorm_own.cu, called by batchnorm.cu after it has
  * checked the arguments, when ctx->bn_own is set. */
