@@ -26,10 +26,27 @@ typedef enum siam_device { SIAM_DEVICE_CPU = 0, SIAM_DEVICE_CUDA = 1 } siam_devi
  * between threads. */
 typedef struct siam_ctx siam_ctx;
 
+/* Which batch norm a CUDA context runs (siam_ctx_options.batchnorm). */
+#define SIAM_CUDA_BN_CUDNN 0 /* cuDNN's spatial batch normalisation */
+#define SIAM_CUDA_BN_OWN 1   /* kernels/cuda/batchnorm_own.cu: the CPU's arithmetic */
+
+/* Receives one line (no newline) of what a backend chose, e.g. a CUDA
+ * context's convolution algorithms per shape; user is the options'. */
+typedef void (*siam_log_fn)(void *user, const char *line);
+
+/* Zero is the default of every field. The CPU backend reads `threads` only;
+ * the others are the CUDA backend's and the CPU ignores them. Nothing is
+ * read from the environment: the bindings and the tests fill these. */
 typedef struct siam_ctx_options {
-    int threads; /* CPU threads (0: all cores); ignored by CUDA */
+    int threads;      /* CPU threads (0: all cores); ignored by CUDA */
     int device_index; /* CUDA device ordinal */
-    int allow_tf32; /* CUDA linear layers may use TF32 (off by default) */
+    int allow_tf32;   /* CUDA convolutions and linear layers may use TF32 tensor cores
+                       * (docs/cuda.md gives the error bounds); off: full FP32 */
+    int batchnorm;    /* SIAM_CUDA_BN_CUDNN or SIAM_CUDA_BN_OWN */
+    int cudnn_find;   /* CUDA convolutions: 0, cuDNN's heuristics choose each shape's
+                       * algorithms; 1, a one-time measured search (cudnnFind*) does */
+    siam_log_fn log;  /* NULL: silent */
+    void *log_user;
 } siam_ctx_options;
 
 typedef struct siam_ops {

@@ -13,8 +13,9 @@
  *    passed in.
  * x is described as (N, C, HW, 1): spatial mode reduces over N, H and W, so
  * how HW splits into H and W does not matter.
- * With SIAM_CUDA_BATCHNORM=own in the environment when the context is made,
- * the same checks lead to batchnorm_own.cu instead (the CPU's arithmetic). */
+ * A context made with siam_ctx_options.batchnorm = SIAM_CUDA_BN_OWN (the
+ * bindings set it from SIAM_CUDA_BATCHNORM=own) goes through the same
+ * checks to batchnorm_own.cu instead (the CPU's arithmetic). */
 #include "kernels/cuda/cuda.h"
 
 static int bn_check(siam_ctx *ctx, const char *fn, int N, int C, int HW)

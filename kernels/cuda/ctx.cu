@@ -19,8 +19,16 @@
 
 siam_ctx *siam_cuda_ctx_new(const siam_ctx_options *opt, siam_error *err)
 {
-    int device = opt ? opt->device_index : 0;
-    int allow_tf32 = opt ? opt->allow_tf32 != 0 : 0;
+    const siam_ctx_options none = {};
+    if (opt == NULL)
+        opt = &none;
+    int device = opt->device_index;
+    if (opt->batchnorm != SIAM_CUDA_BN_CUDNN && opt->batchnorm != SIAM_CUDA_BN_OWN) {
+        siam_fail(err, "cuda ctx_new: batchnorm must be SIAM_CUDA_BN_CUDNN (%d) or "
+                       "SIAM_CUDA_BN_OWN (%d), got %d",
+                  SIAM_CUDA_BN_CUDNN, SIAM_CUDA_BN_OWN, opt->batchnorm);
+        return NULL;
+    }
     int count = 0;
     /* No driver (libcuda missing or too old) and no GPU both surface here;
      * the caller gets a message to show, not a crash. */
@@ -38,33 +46,25 @@ siam_ctx *siam_cuda_ctx_new(const siam_ctx_options *opt, siam_error *err)
                   count, count == 1 ? "" : "s", count - 1);
         return NULL;
     }
-    /* Which batch norm: cuDNN's (default) or ours (batchnorm_own.cu, the
-     * CPU's arithmetic). Read once here, kept in the context. */
-    const char *bn = getenv("SIAM_CUDA_BATCHNORM");
-    int bn_own = 0;
-    if (bn && strcmp(bn, "own") == 0) {
-        bn_own = 1;
-    } else if (bn && *bn && strcmp(bn, "cudnn") != 0) {
-        siam_fail(err, "cuda ctx_new: SIAM_CUDA_BATCHNORM must be 'cudnn' or 'own', got '%s'",
-                  bn);
-        return NULL;
-    }
     siam_ctx *ctx = (siam_ctx *)calloc(1, sizeof *ctx);
     if (ctx == NULL) {
         siam_fail(err, "cuda ctx_new: out of host memory");
         return NULL;
     }
     ctx->device = device;
-    ctx->allow_tf32 = allow_tf32;
-    ctx->bn_own = bn_own;
+    ctx->allow_tf32 = opt->allow_tf32 != 0;
+    ctx->bn_own = opt->batchnorm == SIAM_CUDA_BN_OWN;
+    ctx->cudnn_find = opt->cudnn_find != 0;
+    ctx->log = opt->log;
+    ctx->log_user = opt->log_user;
     NEW_CHECK(rt, cudaSetDevice(device));
     NEW_CHECK(rt, cudaStreamCreateWithFlags(&ctx->stream, cudaStreamNonBlocking));
     NEW_CHECK(blas, cublasCreate(&ctx->blas));
     NEW_CHECK(blas, cublasSetStream(ctx->blas, ctx->stream));
     /* DEFAULT_MATH keeps FP32 GEMMs in full FP32, so results match the CPU
      * to rounding; TF32 trades 13 mantissa bits for tensor-core speed. */
-    NEW_CHECK(blas, cublasSetMathMode(ctx->blas, allow_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH
-                                                            : CUBLAS_DEFAULT_MATH));
+    NEW_CHECK(blas, cublasSetMathMode(ctx->blas, ctx->allow_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH
+                                                                 : CUBLAS_DEFAULT_MATH));
     NEW_CHECK(dnn, cudnnCreate(&ctx->dnn));
     NEW_CHECK(dnn, cudnnSetStream(ctx->dnn, ctx->stream));
     NEW_CHECK(dnn, cudnnCreateTensorDescriptor(&ctx->bn_x));

@@ -36,26 +36,37 @@ extern "C" {
  * favour of the next one cuDNN proposes. */
 #define SIAM_CUDA_WORKSPACE_LIMIT ((size_t)1 << 30)
 
-/* One convolution shape: its descriptors and the algorithms chosen for it,
- * found the first time the shape is seen and reused for every later call.
- * math_* is the cuDNN math type each algorithm was proposed with; the
- * convolution descriptor is set to it before each call. */
+/* Room for cuDNN's proposals of any direction (its *_ALGO_COUNT are 8 or
+ * fewer). */
+#define SIAM_CUDA_MAX_PROPOSALS 16
+
+/* The algorithm of one direction of a convolution shape, chosen the first
+ * time that direction runs; math is the cuDNN math type it runs with (the
+ * convolution descriptor is set to it before each call). */
+typedef struct siam_cuda_conv_dir {
+    int ready;
+    int algo; /* the direction's cudnn*Algo_t */
+    cudnnMathType_t math;
+    size_t ws;
+} siam_cuda_conv_dir;
+
+/* One convolution shape: its descriptors, made the first time the shape is
+ * seen, and its forward, backward-data and backward-filter algorithms. */
 typedef struct siam_cuda_conv_plan {
     int N, Ci, H, W, Co, KH, KW;
     cudnnTensorDescriptor_t x, y;
     cudnnFilterDescriptor_t w;
     cudnnConvolutionDescriptor_t conv;
-    cudnnConvolutionFwdAlgo_t fwd;
-    cudnnConvolutionBwdDataAlgo_t bwd_data;
-    cudnnConvolutionBwdFilterAlgo_t bwd_filter;
-    cudnnMathType_t math_fwd, math_bwd_data, math_bwd_filter;
-    size_t ws_fwd, ws_bwd_data, ws_bwd_filter;
+    siam_cuda_conv_dir dir[3];
 } siam_cuda_conv_plan;
 
 struct siam_ctx {
     int device;
-    int allow_tf32;
+    int allow_tf32;      /* the options' (kernels/ops.h) */
     int bn_own;          /* batch norm by batchnorm_own.cu instead of cuDNN */
+    int cudnn_find;
+    siam_log_fn log;
+    void *log_user;
     cudaStream_t stream;
     cublasHandle_t blas; /* bound to stream */
     cudnnHandle_t dnn;   /* bound to stream */
