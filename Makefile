@@ -126,7 +126,11 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/%.o: %.cu
 	@mkdir -p $(dir $@)
-	$(NVCC) $(NVCCFLAGS) -c $< -o $@
+	$(NVCC) $(NVCCFLAGS) $(NVCC_EXTRA) -c $< -o $@
+
+# The augmentation's pixel sampling rounds as the CPU's, which the C build
+# never contracts into fused multiply-adds (kernels/cuda/augment.cu).
+$(BUILD)/kernels/cuda/augment.o: NVCC_EXTRA := -fmad=false
 
 $(SIAMLUA): $(BUILD)/bindings/main.o $(LIBBIND) $(LIBSIAM)
 	$(CC) $(CFLAGS) -o $@ $^ $(LUA_LIBS) $(EDIT_LIBS) $(LDLIBS)

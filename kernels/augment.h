@@ -136,6 +136,17 @@ SIAM_HD void siam_augment_draw(const siam_augment *a, uint64_t seed, uint64_t sl
     out->bias = 0.5f * (1.0f - c) + b;
 }
 
+/* The parameters of image slots first .. first+count-1 of a batch whose
+ * slot 0 is `offset` (out[k] is slot first+k): what the CPU draws image by
+ * image and the CUDA backend draws on the host for one launch. */
+SIAM_HD void siam_augment_draw_chunk(const siam_augment *a, uint64_t seed, uint64_t offset,
+                                     int first, int count, int H, int W,
+                                     siam_augment_params *out)
+{
+    for (int k = 0; k < count; k++)
+        siam_augment_draw(a, seed, offset + (uint64_t)(first + k), H, W, &out[k]);
+}
+
 /* Output pixel (x, y) of img (H x W uint8) under p: bilinear sampling with
  * the source coordinates clamped to the image (edge replication), scaled to
  * [0, 1], then gain and bias, clamped to [0, 1]. Identity parameters give

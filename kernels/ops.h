@@ -49,6 +49,15 @@ typedef struct siam_ctx_options {
     void *log_user;
 } siam_ctx_options;
 
+/* The most buffers one nonfinite_count or step_report call counts. */
+#define SIAM_NONFINITE_MAX 4
+
+/* What a step's readback brings to the host (siam_ops.step_report). */
+typedef struct siam_step_report {
+    float loss;                           /* bce_forward's, or NaN (see step_report) */
+    size_t nonfinite[SIAM_NONFINITE_MAX]; /* per buffer, as nonfinite_count */
+} siam_step_report;
+
 typedef struct siam_ops {
     const char *name; /* "cpu" or "cuda" */
     siam_device device;
@@ -227,9 +236,32 @@ typedef struct siam_ops {
      * bufs and lens are host arrays; bufs[j] may be NULL when lens[j] is 0. */
     int (*nonfinite_count)(siam_ctx *ctx, size_t *counts_host, const float *const *bufs,
                            const size_t *lens, int k);
+
+    /* Everything the host needs after a step's forward and backward, in one
+     * device round trip (on CUDA one copy and one synchronisation, where
+     * the separate calls cost three): rep->loss is bce_forward's loss of
+     * the n probabilities p against the labels y, or NaN when some p is not
+     * finite (a finite p outside [0, 1] is bce_forward's error);
+     * probs_host (n floats, host) receives p; rep->nonfinite[j] counts the
+     * non-finite values of bufs[j] for the k (0..SIAM_NONFINITE_MAX)
+     * buffers, as nonfinite_count. p and y are not changed by a backward
+     * pass, so the loss may be taken after it. */
+    int (*step_report)(siam_ctx *ctx, siam_step_report *rep, float *probs_host, const float *p,
+                       const float *y, size_t n, const float *const *bufs, const size_t *lens,
+                       int k);
+
+    /* Optional (NULL in the CPU table): timing on the device's own clock.
+     * stamp records marker k (0 <= k < SIAM_STAMP_MAX) once the work queued
+     * before it has run; stamp_ms waits for marker b and gives the
+     * milliseconds from marker a to b. */
+    int (*stamp)(siam_ctx *ctx, int k);
+    int (*stamp_ms)(siam_ctx *ctx, int a, int b, double *ms);
+    /* Optional: one line on the device and the libraries actually loaded
+     * (versions, and where each library was found), into buf. */
+    int (*describe)(siam_ctx *ctx, char *buf, size_t cap);
 } siam_ops;
 
-#define SIAM_NONFINITE_MAX 4
+#define SIAM_STAMP_MAX 8
 
 /* Buffers carved out of one device allocation (a model's parameters and
  * gradients, an optimizer's moments) start at multiples of this many bytes,

@@ -42,8 +42,13 @@ static int group_setup(void **state)
     }
     if (g->ops) {
         g->ctx = g->ops->ctx_new(&g->opt, &err);
+        char about[512];
         if (g->ctx == NULL)
             printf("cuda: device tests skip: %s\n", err.msg);
+        else if (g->ops->describe(g->ctx, about, sizeof about) == 0)
+            printf("cuda: device: %s\n", about);
+        else
+            printf("cuda: describe failed: %s\n", g->ops->ctx_error(g->ctx));
     } else {
         printf("cuda: device tests skip: built without CUDA (make CUDA=1)\n");
     }
@@ -153,6 +158,8 @@ static void table_is_complete_when_built(void **state)
         (const void *)ops->gather_normalize, (const void *)ops->augment_batch,
         (const void *)ops->pair_features_forward, (const void *)ops->pair_features_backward,
         (const void *)ops->lerp, (const void *)ops->nonfinite_count,
+        (const void *)ops->step_report, (const void *)ops->stamp, (const void *)ops->stamp_ms,
+        (const void *)ops->describe,
     };
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
         if (fns[i] == NULL)
@@ -971,33 +978,47 @@ static void gather_normalize_reads_the_device_bank(void **state)
             want[i * pixels + j] = ((double)bank[idx[i] * pixels + j] / 255.0 - mean) / std;
     to_host(g, got, dout, n * pixels);
     assert_near("gather_normalize", got, want, n * pixels, 1e-6, 1e-6);
-    /* A negative index on the device: refused with the CPU's message. */
+    /* A negative index on the device: the launch returns at once (no round
+     * trip), the image is zeros, and the next synchronising call reports
+     * it with the CPU's message, once. */
     const int32_t bad[n] = {1, 2, -7, -1};
     ok(g, g->ops->upload(g->ctx, didx, bad, sizeof bad), "upload bad idx");
-    assert_int_equal(g->ops->gather_normalize(g->ctx, dout, dbank, didx, n, pixels, mean, std),
-                     -1);
+    ok(g, g->ops->gather_normalize(g->ctx, dout, dbank, didx, n, pixels, mean, std),
+       "gather_normalize (negative index)");
+    assert_int_equal(g->ops->synchronize(g->ctx), -1);
     assert_string_equal(g->ops->ctx_error(g->ctx), "gather_normalize: idx[2] = -7 is negative");
-    assert_int_equal(g->ops->augment_batch(g->ctx, dout, dbank, didx, n, 10, 30, NULL, 1, 0, mean,
-                                           std),
-                     -1);
+    ok(g, g->ops->synchronize(g->ctx), "synchronize after the report");
+    to_host(g, got, dout, n * pixels);
+    for (int j = 2 * pixels; j < n * pixels; j++)
+        assert_true(got[j] == 0.0f);
+    ok(g, g->ops->augment_batch(g->ctx, dout, dbank, didx, n, 10, 30, NULL, 1, 0, mean, std),
+       "augment_batch (negative index)");
+    float loss = 0.0f, p1[1] = {0.5f};
+    float *dp = dev_from(g, p1, 1);
+    assert_int_equal(g->ops->bce_forward(g->ctx, &loss, dp, dp, 1), -1); /* any readback */
     assert_string_equal(g->ops->ctx_error(g->ctx), "augment_batch: idx[2] = -7 is negative");
+    g->ops->mem_free(g->ctx, dp);
     g->ops->mem_free(g->ctx, dbank);
     g->ops->mem_free(g->ctx, didx);
     g->ops->mem_free(g->ctx, dout);
 }
 
-static void augment_batch_uses_the_shared_draw(void **state)
+/* Augmentation equals the CPU's bit for bit: parameters drawn on the host
+ * by the same code, pixels sampled without fused multiply-adds. 70 images
+ * cross a launch chunk (64). */
+static void augment_batch_equals_the_cpu(void **state)
 {
     NEED_GPU(state);
-    enum { images = 3, H = 105, W = 105, n = 4 };
+    enum { images = 3, H = 105, W = 105, n = 70 };
     const size_t pixels = (size_t)H * W;
     uint8_t *bank = malloc(images * pixels);
-    float *got = malloc(n * pixels * sizeof(float));
-    double *want = malloc(n * pixels * sizeof(double));
+    float *got = malloc(n * pixels * sizeof(float)), *want = malloc(n * pixels * sizeof(float));
     assert_non_null(bank), assert_non_null(got), assert_non_null(want);
     for (size_t i = 0; i < images * pixels; i++)
         bank[i] = (uint8_t)(siam_philox_u32(80, 1, i) & 0xFF);
-    const int32_t idx[n] = {2, 0, 1, 2};
+    int32_t idx[n];
+    for (int i = 0; i < n; i++)
+        idx[i] = (int32_t)((i * 7 + 2) % images);
     uint8_t *dbank = dev_alloc(g, images * pixels);
     int32_t *didx = dev_alloc(g, sizeof idx);
     float *dout = dev_alloc(g, n * pixels * sizeof(float));
@@ -1012,32 +1033,63 @@ static void augment_batch_uses_the_shared_draw(void **state)
     aug.contrast = 0.2f;
     const float mean = 0.5f, std = 0.3f;
     const uint64_t seed = 99, offset = 1000;
-    ok(g, g->ops->augment_batch(g->ctx, dout, dbank, didx, n, H, W, &aug, seed, offset, mean, std),
-       "augment_batch");
-    /* The same inline helpers, run on the host. Device trigonometry and FMA
-     * contraction move results by a few ulps, hence the tolerance. */
-    for (int i = 0; i < n; i++) {
-        siam_augment_params p;
-        siam_augment_draw(&aug, seed, offset + (uint64_t)i, H, W, &p);
-        for (int y = 0; y < H; y++)
-            for (int x = 0; x < W; x++)
-                want[i * pixels + (size_t)y * W + x] =
-                    (siam_augment_pixel(bank + idx[i] * pixels, H, W, &p, x, y) - mean) / std;
+    siam_error err = {{0}};
+    siam_ctx *cpu = siam_ops_cpu.ctx_new(NULL, &err);
+    assert_non_null(cpu);
+    for (int enabled = 1; enabled >= 0; enabled--) {
+        aug.enabled = enabled;
+        ok(g, g->ops->augment_batch(g->ctx, dout, dbank, didx, n, H, W, &aug, seed, offset,
+                                    mean, std),
+           "augment_batch");
+        assert_int_equal(siam_ops_cpu.augment_batch(cpu, want, bank, idx, n, H, W, &aug, seed,
+                                                    offset, mean, std),
+                         0);
+        to_host(g, got, dout, n * pixels);
+        size_t differ = 0, first = 0;
+        for (size_t k = 0; k < n * pixels; k++)
+            if (memcmp(&got[k], &want[k], sizeof(float)) != 0 && differ++ == 0)
+                first = k;
+        printf("  augment_batch (%s): %zu of %zu values differ from the CPU's\n",
+               enabled ? "enabled" : "disabled", differ, n * pixels);
+        if (differ)
+            fail_msg("value %zu is %.9g on CUDA, %.9g on the CPU", first, (double)got[first],
+                     (double)want[first]);
     }
-    to_host(g, got, dout, n * pixels);
-    assert_near("augment_batch", got, want, n * pixels, 1e-3, 1e-4);
-    /* Disabled: exactly gather_normalize. */
-    aug.enabled = 0;
-    ok(g, g->ops->augment_batch(g->ctx, dout, dbank, didx, n, H, W, &aug, seed, offset, mean, std),
-       "augment_batch (disabled)");
-    for (size_t k = 0; k < n * pixels; k++)
-        want[k] = ((float)bank[idx[k / pixels] * pixels + k % pixels] / 255.0f - mean) / std;
-    to_host(g, got, dout, n * pixels);
-    assert_near("augment_batch (disabled)", got, want, n * pixels, 0.0, 0.0);
+    siam_ops_cpu.ctx_free(cpu);
     g->ops->mem_free(g->ctx, dbank);
     g->ops->mem_free(g->ctx, didx);
     g->ops->mem_free(g->ctx, dout);
     free(bank), free(got), free(want);
+}
+
+/* Markers on the stream time its work; the description names the
+ * libraries. */
+static void stamps_time_the_stream_and_describe_names_libraries(void **state)
+{
+    NEED_GPU(state);
+    size_t n = (size_t)64 << 20;
+    float *x = dev_alloc(g, n * sizeof(float));
+    ok(g, g->ops->stamp(g->ctx, 0), "stamp 0");
+    for (int r = 0; r < 10; r++)
+        ok(g, g->ops->fill(g->ctx, x, 1.0f, n), "fill");
+    ok(g, g->ops->stamp(g->ctx, 1), "stamp 1");
+    double ms = -1.0;
+    ok(g, g->ops->stamp_ms(g->ctx, 0, 1, &ms), "stamp_ms");
+    /* 10 writes of 256 MiB: more than 0.1 ms at any bandwidth there is,
+     * less than a second at any there has been. */
+    printf("  10 fills of 256 MiB: %.3f ms (%.0f GB/s)\n", ms, 10 * 0.268435456 / ms * 1e3);
+    assert_true(ms > 0.1 && ms < 1000.0);
+    assert_int_equal(g->ops->stamp(g->ctx, SIAM_STAMP_MAX), -1);
+    assert_string_equal(g->ops->ctx_error(g->ctx), "stamp: marker 8 outside 0..7");
+    assert_int_equal(g->ops->stamp_ms(g->ctx, 0, 5, &ms), -1);
+    assert_string_equal(g->ops->ctx_error(g->ctx),
+                        "stamp_ms: markers 0 and 5 were not both recorded");
+    char about[512];
+    ok(g, g->ops->describe(g->ctx, about, sizeof about), "describe");
+    assert_non_null(strstr(about, "cuDNN 9."));
+    assert_non_null(strstr(about, "libcudnn"));
+    assert_non_null(strstr(about, "libcublas"));
+    g->ops->mem_free(g->ctx, x);
 }
 
 /* ---- whole training steps, CPU against CUDA ---- */
@@ -1228,7 +1280,8 @@ int main(void)
         cmocka_unit_test(bce_matches_torch_definition),
         cmocka_unit_test(optimisers_follow_torch_optim),
         cmocka_unit_test(gather_normalize_reads_the_device_bank),
-        cmocka_unit_test(augment_batch_uses_the_shared_draw),
+        cmocka_unit_test(augment_batch_equals_the_cpu),
+        cmocka_unit_test(stamps_time_the_stream_and_describe_names_libraries),
         cmocka_unit_test(training_step_matches_cpu),
     };
     return cmocka_run_group_tests_name("cuda_backend", tests, group_setup, group_teardown);

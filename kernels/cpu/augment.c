@@ -37,7 +37,7 @@ int siam_cpu_augment_batch(siam_ctx *ctx, float *out, const uint8_t *images, con
             continue;
         }
         siam_augment_params p;
-        siam_augment_draw(aug, seed, offset + (uint64_t)i, H, W, &p);
+        siam_augment_draw_chunk(aug, seed, offset, i, 1, H, W, &p);
         for (int y = 0; y < H; y++)
             for (int x = 0; x < W; x++)
                 dst[(size_t)y * W + x] = (siam_augment_pixel(src, H, W, &p, x, y) - mean) / std;
