@@ -145,8 +145,10 @@ test: info $(TEST_BINS) $(SIAMLUA)
 sanitize:
 	$(MAKE) BUILD=build-san SAN=1 OPT="-O1" test
 
-bench: all
-	@bash scripts/bench.sh
+# DEVICE=cuda: the GPU benchmark (scripts/bench.sh builds build-cuda/ itself).
+DEVICE ?= cpu
+bench: $(if $(filter cuda,$(DEVICE)),,all)
+	@DEVICE=$(DEVICE) bash scripts/bench.sh
 
 deps:
 	@bash scripts/deps.sh
