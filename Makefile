@@ -91,7 +91,7 @@ LIBSIAM := $(BUILD)/libsiam.a
 LIBBIND := $(BUILD)/libsiamlua.a
 SIAMLUA := $(if $(filter build,$(BUILD)),siamlua,$(BUILD)/siamlua)
 
-.PHONY: all test sanitize bench deps clean info check-cuda
+.PHONY: all test sanitize bench deps clean info check-cuda gpu-bundle gpu-bundle-test
 all: info $(SIAMLUA)
 
 info:
@@ -156,7 +156,15 @@ deps:
 check-cuda:
 	$(MAKE) CUDA=1 BUILD=build-cuda all $(patsubst $(BUILD)/%,build-cuda/%,$(TEST_BINS))
 
+# The prebuilt bundle for a GPU machine (.gpu/, scripts/gpu-bundle.sh) and
+# its test here with nothing but the bundle and glibc (scripts/gpu-bundle-test.sh).
+gpu-bundle:
+	@bash scripts/gpu-bundle.sh
+
+gpu-bundle-test: gpu-bundle
+	@bash scripts/gpu-bundle-test.sh
+
 clean:
-	rm -rf build build-san build-cuda siamlua
+	rm -rf build build-san build-cuda build-gpu siamlua
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -19,7 +19,9 @@
 # after which no further measurement starts), BENCH_NO_BUILD=1 (use the
 # binaries as they are, e.g. a prebuilt bundle's), LFW_ROOT (default
 # ../shared/lfw or /work/shared/lfw), PYTHON (an interpreter with torch;
-# default: the first of python3, /usr/bin/python3 that imports it).
+# default: the first of python3, /usr/bin/python3 that imports it),
+# SIAM_LD_PATH (cuda: LD_LIBRARY_PATH for siamlua's binaries alone, as
+# scripts/gpu-env.sh finds it; PyTorch keeps its own).
 set -u
 cd "$(dirname "$0")/.."
 DEVICE=${DEVICE:-cpu}
@@ -39,6 +41,9 @@ if [ -z "$PY" ]; then
     done
 fi
 
+# Our binaries, with their library path where one is given.
+ours() { if [ -n "${SIAM_LD_PATH:-}" ]; then LD_LIBRARY_PATH=$SIAM_LD_PATH "$@"; else "$@"; fi; }
+
 if [ "$DEVICE" = cuda ]; then
     BUILD=${BUILD:-build-cuda}
     SIAMLUA=${SIAMLUA:-./$BUILD/siamlua}
@@ -50,7 +55,7 @@ if [ "$DEVICE" = cuda ]; then
         make -s CUDA=1 BUILD="$BUILD" "$BIN" "${SIAMLUA#./}" >/dev/null \
             || { echo "bench: cannot build $BIN"; exit 1; }
     fi
-    probe=$("$BIN" --device cuda --steps 1 --warmup 0 infer 1 2>&1)
+    probe=$(ours "$BIN" --device cuda --steps 1 --warmup 0 infer 1 2>&1)
     if [ $? -eq 3 ]; then
         echo "bench: $(printf '%s\n' "$probe" | grep -m1 'cuda not available' | sed 's/^siamlua: //')"
         echo "bench: device=cuda not-available"
@@ -64,8 +69,12 @@ if [ "$DEVICE" = cuda ]; then
         for m in $sizes; do
             [ "$(date +%s)" -lt "$DEADLINE" ] || { echo "bench: deadline: $m $prec not run"; continue; }
             kind=${m%%[0-9]*}; b=${m#"$kind"}
-            out=$("$BIN" --device cuda --tf32 $([ $prec = tf32 ] && echo 1 || echo 0) \
-                  --steps "$STEPS" --warmup 3 "$kind" "$b" 2>&1)
+            # The cuDNN algorithms of the paper network's layers, once per precision.
+            verbose=0; [ "$m" = train32 ] && verbose=1
+            out=$(SIAM_CUDA_VERBOSE=$verbose ours "$BIN" --device cuda \
+                  --tf32 $([ $prec = tf32 ] && echo 1 || echo 0) --steps "$STEPS" --warmup 3 \
+                  "$kind" "$b" 2>&1)
+            [ $verbose = 1 ] && printf '%s\n' "$out" | grep '^cuda: conv2d' | sed "s/^cuda: /$prec: /"
             S[$m.$prec]=$(val "$out" "$m")
             [ -n "${S[$m.$prec]}" ] || echo "siamlua $m $prec failed: $(printf '%s' "$out" | tail -3)"
         done
@@ -101,7 +110,7 @@ if [ "$DEVICE" = cuda ]; then
         for prec in fp32 tf32; do
             [ "$(date +%s)" -lt "$DEADLINE" ] || { echo "fit $prec: deadline, not run"; continue; }
             flag=(); [ $prec = tf32 ] && flag=(--tf32)
-            out=$("$SIAMLUA" --device cuda "${flag[@]}" scripts/bench_fit.lua epochs="$FIT" 2>&1)
+            out=$(ours "$SIAMLUA" --device cuda "${flag[@]}" scripts/bench_fit.lua epochs="$FIT" 2>&1)
             s=$(val "$out" seconds)
             printf '%-22s %10s s  %s\n' "siamlua $prec" "${s:-failed}" \
                 "$(printf '%s\n' "$out" | grep -oE 'stopped=[^ ]+|val_acc_last=[^ ]+|data_seconds=[^ ]+' | tr '\n' ' ')"
