@@ -35,6 +35,23 @@ typedef struct siam_augment_params {
     float gain, bias;
 } siam_augment_params;
 
+/* Whether enabled settings are out of range: a probability outside [0, 1]
+ * or a scale range other than 0 < min <= max. Both backends refuse them
+ * with the message SIAM_AUGMENT_BAD_FMT, SIAM_AUGMENT_BAD_ARGS(a). */
+SIAM_HD int siam_augment_bad(const siam_augment *a)
+{
+    return a && a->enabled
+           && (!(a->p_component >= 0.0f && a->p_component <= 1.0f)
+               || !(a->p_flip >= 0.0f && a->p_flip <= 1.0f)
+               || !(a->scale_min > 0.0f && a->scale_min <= a->scale_max));
+}
+#define SIAM_AUGMENT_BAD_FMT                                                              \
+    "augment_batch: bad settings p_component=%g p_flip=%g scale=[%g, %g] (probabilities " \
+    "in [0, 1], 0 < min <= max)"
+#define SIAM_AUGMENT_BAD_ARGS(a)                                                          \
+    (double)(a)->p_component, (double)(a)->p_flip, (double)(a)->scale_min,               \
+        (double)(a)->scale_max
+
 /* Paper values (Koch et al. 2015, Section 3.3): each affine component with
  * probability 0.5, rotation +-10 degrees, shear +-0.3, scale 0.8-1.2,
  * translation +-2 px; no flip and no brightness/contrast jitter (not in the

@@ -46,18 +46,21 @@ siam_gpu_find() {
 }
 
 # A library file's version where the file says it: a name with the full
-# version (libcudnn.so.9.19.0), or the Python wheel it came with
-# (site-packages/nvidia_cudnn_cu13-9.19.0.56.dist-info); else "".
+# version (libcudnn.so.9.19.0), or the Python wheel that installed it (the
+# site-packages/*.dist-info whose RECORD lists the file, e.g.
+# nvidia_cudnn_cu13-9.19.0.56.dist-info); else "".
 siam_gpu_version() {
-    local f=$1 base d sp pkg w
+    local f=$1 base d sp w
     base=$(basename "$f")
     case $base in *.so.*.*) echo "${base#*.so.}"; return ;; esac
     d=$(dirname "$f")
     sp=${d%/nvidia/*}
     [ "$sp" != "$d" ] || return 0
-    pkg=$(basename "$(dirname "$d")")
-    for w in "$sp"/nvidia_"$pkg"*.dist-info; do
-        [ -d "$w" ] && basename "$w" .dist-info | sed 's/^[^-]*-//' && return
+    for w in "$sp"/*.dist-info; do
+        if [ -f "$w/RECORD" ] && grep -q "/$base," "$w/RECORD"; then
+            basename "$w" .dist-info | sed 's/^[^-]*-//'
+            return
+        fi
     done
 }
 

@@ -77,12 +77,7 @@ static void fit(const siam_ops *ops, siam_toy *toy, run *out)
     siam_ctx *c = ops->ctx_new(&(siam_ctx_options){ .threads = 1 }, &err);
     assert_non_null(c);
     siam_model_config cfg;
-    siam_model_config_default(&cfg);
-    cfg.in_h = cfg.in_w = SIDE;
-    int ch[4] = { 4, 8, 8, 16 }, k[4] = { 5, 3, 3, 2 };
-    memcpy(cfg.channels, ch, sizeof ch);
-    memcpy(cfg.kernels, k, sizeof k);
-    cfg.fc_units = 32;
+    siam_toy_model_config(&cfg, SIDE);
     siam_model *m = siam_model_new(ops, c, &cfg, MAXB, &err);
     assert_non_null(m);
     assert_int_equal(siam_model_init(m, SIAM_INIT_PYTORCH, 3, &err), 0);

@@ -57,15 +57,8 @@ int siam_cuda_augment_batch(siam_ctx *ctx, float *out, const uint8_t *images, co
         return siam_cuda_fail(ctx, "augment_batch: std must be > 0, got %g", (double)std);
     if (n && (!out || !images || !idx))
         return siam_cuda_fail(ctx, "augment_batch: NULL buffer");
-    if (aug && aug->enabled
-        && (!(aug->p_component >= 0.0f && aug->p_component <= 1.0f)
-            || !(aug->p_flip >= 0.0f && aug->p_flip <= 1.0f)
-            || !(aug->scale_min > 0.0f && aug->scale_min <= aug->scale_max)))
-        return siam_cuda_fail(ctx,
-                              "augment_batch: bad settings p_component=%g p_flip=%g "
-                              "scale=[%g, %g] (probabilities in [0, 1], 0 < min <= max)",
-                              (double)aug->p_component, (double)aug->p_flip,
-                              (double)aug->scale_min, (double)aug->scale_max);
+    if (siam_augment_bad(aug))
+        return siam_cuda_fail(ctx, SIAM_AUGMENT_BAD_FMT, SIAM_AUGMENT_BAD_ARGS(aug));
     if (n >= SIAM_CUDA_MAX_IMAGES)
         return siam_cuda_fail(ctx, "augment_batch: %d images, at most %d", n,
                               SIAM_CUDA_MAX_IMAGES - 1);
