@@ -167,4 +167,4 @@ gpu-bundle-test: gpu-bundle
 clean:
 	rm -rf build build-san build-cuda build-gpu siamlua
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

@@ -15,7 +15,7 @@
 #   - scripts/gpu-check.sh must take the bundle's path and pass: the CPU
 #     groups pass and the CUDA groups skip (there is no driver in there).
 # Needs root, unshare, chroot and apt-get download (the packages are cached
-# in build-gpu/testroot-debs); otherwise it says why and exits 0.
+# in $TMPDIR/siamlua-gpu-bundle-test/debs); otherwise it says why and exits 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null || ! command -v chroot >/dev/null; then
@@ -24,8 +24,10 @@ if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null || ! command -v chroo
 fi
 [ -f .gpu/siamlua-gpu.tar.xz ] || { echo "gpu-bundle-test: no .gpu/siamlua-gpu.tar.xz (make gpu-bundle)"; exit 1; }
 CUDA_LIB=$(readlink -f "${CUDA_HOME:-/usr/local/cuda}/lib64")
-DEBS=build-gpu/testroot-debs
-ROOT=$(readlink -f build-gpu)/testroot
+# Outside the build folders (make reads every *.d under them).
+WORK=${TMPDIR:-/tmp}/siamlua-gpu-bundle-test
+DEBS=$WORK/debs
+ROOT=$WORK/root
 mkdir -p "$DEBS"
 for p in libc6 bash-static busybox-static; do
     ls "$DEBS"/"${p}"_*.deb >/dev/null 2>&1 && continue
