@@ -64,7 +64,9 @@ if [ -f "$BUNDLE_TAR" ]; then
 fi
 . scripts/gpu-env.sh
 siam_gpu_env "$B" >"$LOGS/env.txt"
-cat "$LOGS/env.txt" | tee -a "$SUM"
+tee -a "$SUM" <"$LOGS/env.txt"
+[ -n "$SIAM_GPU_MISSING" ] &&
+    say "!! not found on this machine:$SIAM_GPU_MISSING (SIAM_CUDA_LIBS=dir:dir names more folders to search)"
 
 # ---- 2. the binaries ----
 mapfile -t TESTS < <(siam_gpu_tests)

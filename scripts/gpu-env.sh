@@ -78,6 +78,12 @@ siam_gpu_env() {
     SIAM_GPU_MISSING=""
     all=$(siam_gpu_find "${names[@]}")
     for name in "${names[@]}"; do
+        # The loader already knows the driver's library: another copy found
+        # elsewhere (a container's compat folder) must not take its place.
+        if [ "$name" = libcuda.so.1 ] && ldconfig -p 2>/dev/null | grep -q 'libcuda\.so\.1 '; then
+            echo "gpu-env: $name: in the loader's cache ($(ldconfig -p | awk '/libcuda\.so\.1 /{print $NF; exit}'))"
+            continue
+        fi
         found=$(printf '%s\n' "$all" | awk -v n="$name" '$1 == n {print $2}')
         first=$(printf '%s\n' "$found" | head -1)
         if [ -z "$first" ]; then
