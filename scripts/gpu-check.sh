@@ -187,9 +187,13 @@ for run in "${runs[@]}"; do
     say "$(printf '%-30s %6s %6s %7s %5ss  %s' "$name" "$p" "$f" "$k" "$secs" "$note")"
     # Each failed test: the lines its failure printed (message, file:line).
     awk -v who="$name" '
-        /^\[ RUN      \]/ { n = 0; next }
-        /^\[  FAILED  \] [a-z_]/ { print who ": " $4; for (i = (n > 6 ? n - 6 : 0); i < n; i++) print "    " buf[i]; n = 0; next }
-        { buf[n++] = $0 }' "$log" >>"$failures"
+        /^\[ RUN      \]/ { run = 1; n = 0; next }
+        run && /^\[  FAILED  \] / {
+            print who ": " $4
+            for (i = (n > 6 ? n - 6 : 0); i < n; i++) print "    " buf[i]
+            run = 0; next }
+        /^\[       OK \]|^\[  SKIPPED \]/ { run = 0 }
+        run { buf[n++] = $0 }' "$log" | tee -a "$failures" | cut -c1-200
 done
 grep -hE '^cuda: (device: |device tests skip: )' "$LOGS"/test_cuda_backend.log 2>/dev/null |
     head -1 | cut -c1-300 | tee -a "$SUM"
