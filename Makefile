@@ -5,11 +5,17 @@
 # tests/test_*.c needs no edit here.
 
 CC ?= cc
-CUDA ?= 0
+BUILD ?= build
+# build-cuda/ (make check-cuda) and build-gpu/ (make gpu-bundle) are CUDA
+# builds: a make there without CUDA=1 would link their CUDA objects without
+# the CUDA libraries.
+CUDA ?= $(if $(filter build-cuda build-gpu,$(BUILD)),1,0)
 CUDA_HOME ?= /usr/local/cuda
 NVCC ?= $(CUDA_HOME)/bin/nvcc
+# cuDNN outside CUDA_HOME (e.g. the nvidia-cudnn wheel's folder, which holds
+# include/ and lib/); empty: CUDA_HOME's or the system's.
+CUDNN_HOME ?=
 SAN ?= 0
-BUILD ?= build
 
 PKG_LUA := $(shell pkg-config --exists lua5.4 2>/dev/null && echo lua5.4)
 LUA_CFLAGS := $(if $(PKG_LUA),$(shell pkg-config --cflags lua5.4),-I/usr/include/lua5.4)
@@ -38,18 +44,31 @@ LDLIBS += -fsanitize=address,undefined
 endif
 
 CUDA_OBJS :=
+# How cuDNN and cuBLAS are named at link time: a wheel's folder has only the
+# versioned files (libcudnn.so.9), so gpu-check's build on such a machine
+# sets these to -l:libcudnn.so.9 and so on.
+CUDNN_LIB ?= -lcudnn
+CUBLAS_LIB ?= -lcublas
 ifeq ($(CUDA),1)
 ifeq ($(wildcard $(NVCC)),)
 $(error CUDA=1 was asked for but nvcc is not at $(NVCC); set CUDA_HOME to the CUDA toolkit)
 endif
-ifeq ($(wildcard $(CUDA_HOME)/include/cudnn.h)$(wildcard /usr/include/cudnn.h)$(wildcard /usr/include/x86_64-linux-gnu/cudnn.h),)
-$(error CUDA=1 was asked for but cudnn.h was not found under $(CUDA_HOME)/include)
+CUDNN_INC := $(if $(CUDNN_HOME),-I$(CUDNN_HOME)/include)
+ifeq ($(wildcard $(CUDNN_HOME)/include/cudnn.h)$(wildcard $(CUDA_HOME)/include/cudnn.h)$(wildcard /usr/include/cudnn.h)$(wildcard /usr/include/x86_64-linux-gnu/cudnn.h),)
+$(error CUDA=1 was asked for but cudnn.h was not found under $(CUDA_HOME)/include (set CUDNN_HOME to a folder with include/cudnn.h))
 endif
-CFLAGS_BASE += -DSIAM_CUDA -I$(CUDA_HOME)/include
-NVCCFLAGS := -std=c++17 -O2 -I. -I$(CUDA_HOME)/include -DSIAM_CUDA \
+CFLAGS_BASE += -DSIAM_CUDA -I$(CUDA_HOME)/include $(CUDNN_INC)
+# -ffp-contract=off: the host half of the .cu files (the augmentation's
+# per-image draw) rounds as the C build does, which never contracts (-std=c11).
+NVCCFLAGS := -std=c++17 -O2 -I. -I$(CUDA_HOME)/include $(CUDNN_INC) -DSIAM_CUDA \
 	-gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90 \
-	-Xcompiler -Wall,-Wextra,-Werror,-fPIC -MMD -MP
-LDLIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublas -lcudart -lstdc++
+	-Xcompiler -Wall,-Wextra,-Werror,-fPIC,-ffp-contract=off -MMD -MP
+# The CUDA runtime is linked statically (no libcudart on the machine that
+# runs it); cuDNN and cuBLAS stay shared libraries, found at run time in
+# CUDA_HOME or through LD_LIBRARY_PATH (scripts/gpu-env.sh).
+CUDA_LIBDIRS := $(if $(CUDNN_HOME),-L$(CUDNN_HOME)/lib) -L$(CUDA_HOME)/lib64
+LDLIBS += $(CUDA_LIBDIRS) -Wl,-rpath,$(CUDA_HOME)/lib64 $(CUDNN_LIB) $(CUBLAS_LIB) \
+	-lcudart_static -ldl -lrt -lstdc++
 CUDA_OBJS := $(patsubst %.cu,$(BUILD)/%.o,$(wildcard kernels/cuda/*.cu))
 endif
 
@@ -73,7 +92,8 @@ LIBSIAM := $(BUILD)/libsiam.a
 LIBBIND := $(BUILD)/libsiamlua.a
 SIAMLUA := $(if $(filter build,$(BUILD)),siamlua,$(BUILD)/siamlua)
 
-.PHONY: all test sanitize bench deps clean info check-cuda fuzz fuzz-bins fuzz-short fuzz-long
+.PHONY: all test sanitize bench deps clean info check-cuda fuzz fuzz-bins fuzz-short fuzz-long \
+	gpu-bundle gpu-bundle-test
 all: info $(SIAMLUA)
 
 info:
@@ -108,7 +128,11 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/%.o: %.cu
 	@mkdir -p $(dir $@)
-	$(NVCC) $(NVCCFLAGS) -c $< -o $@
+	$(NVCC) $(NVCCFLAGS) $(NVCC_EXTRA) -c $< -o $@
+
+# The augmentation's pixel sampling rounds as the CPU's, which the C build
+# never contracts into fused multiply-adds (kernels/cuda/augment.cu).
+$(BUILD)/kernels/cuda/augment.o: NVCC_EXTRA := -fmad=false
 
 $(SIAMLUA): $(BUILD)/bindings/main.o $(LIBBIND) $(LIBSIAM)
 	$(CC) $(CFLAGS) -o $@ $^ $(LUA_LIBS) $(EDIT_LIBS) $(LDLIBS)
@@ -123,8 +147,10 @@ test: info $(TEST_BINS) $(SIAMLUA)
 sanitize:
 	$(MAKE) BUILD=build-san SAN=1 OPT="-O1" test
 
-bench: all
-	@bash scripts/bench.sh
+# DEVICE=cuda: the GPU benchmark (scripts/bench.sh builds build-cuda/ itself).
+DEVICE ?= cpu
+bench: $(if $(filter cuda,$(DEVICE)),,all)
+	@DEVICE=$(DEVICE) bash scripts/bench.sh
 
 deps:
 	@bash scripts/deps.sh
@@ -181,7 +207,15 @@ fuzz-short: fuzz
 fuzz-long: fuzz
 	$(foreach t,$(FUZZ_NAMES),nice -n 19 $(call fuzz_run,$(t),-runs=$(FUZZ_RUNS)) &&) true
 
-clean:
-	rm -rf build build-san build-cuda build-fuzz siamlua
+# The prebuilt bundle for a GPU machine (.gpu/, scripts/gpu-bundle.sh) and
+# its test here with nothing but the bundle and glibc (scripts/gpu-bundle-test.sh).
+gpu-bundle:
+	@bash scripts/gpu-bundle.sh
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+gpu-bundle-test: gpu-bundle
+	@bash scripts/gpu-bundle-test.sh
+
+clean:
+	rm -rf build build-san build-cuda build-gpu build-fuzz siamlua
+
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

@@ -22,13 +22,19 @@ static int push_config_field(lua_State *L, const char *key)
     return type;
 }
 
-void siam_lua_config_device(lua_State *L, char *buf, size_t cap)
+void siam_lua_config_string(lua_State *L, const char *key, const char *def, char *buf,
+                            size_t cap)
 {
-    const char *v = "auto";
-    if (push_config_field(L, "device") == LUA_TSTRING)
+    const char *v = def;
+    if (push_config_field(L, key) == LUA_TSTRING)
         v = lua_tostring(L, -1);
     snprintf(buf, cap, "%s", v);
     lua_pop(L, 1);
+}
+
+void siam_lua_config_device(lua_State *L, char *buf, size_t cap)
+{
+    siam_lua_config_string(L, "device", "auto", buf, cap);
 }
 
 lua_Integer siam_lua_config_integer(lua_State *L, const char *key, lua_Integer def)
@@ -40,12 +46,17 @@ lua_Integer siam_lua_config_integer(lua_State *L, const char *key, lua_Integer d
     return v;
 }
 
-int siam_lua_config_quiet(lua_State *L)
+int siam_lua_config_boolean(lua_State *L, const char *key)
 {
-    push_config_field(L, "quiet");
+    push_config_field(L, key);
     int v = lua_toboolean(L, -1);
     lua_pop(L, 1);
     return v;
+}
+
+int siam_lua_config_quiet(lua_State *L)
+{
+    return siam_lua_config_boolean(L, "quiet");
 }
 
 uint64_t siam_lua_opt_seed(lua_State *L, int arg, const char *key)

@@ -12,9 +12,14 @@
 /* siam.config fields as the script last set them (the live table in the
  * registry, which is also siam.config): a missing or mistyped field gives
  * the default. */
-/* Copies siam.config.device ("auto" when unset) into buf. */
+/* Copies siam.config[key] (def when unset) into buf; device's default is
+ * "auto". */
+void siam_lua_config_string(lua_State *L, const char *key, const char *def, char *buf,
+                            size_t cap);
 void siam_lua_config_device(lua_State *L, char *buf, size_t cap);
 lua_Integer siam_lua_config_integer(lua_State *L, const char *key, lua_Integer def);
+/* Whether siam.config[key] is true (false when unset). */
+int siam_lua_config_boolean(lua_State *L, const char *key);
 int siam_lua_config_quiet(lua_State *L);
 
 /* The seed option at arg (an integer >= 0), else siam.config.seed. */

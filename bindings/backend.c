@@ -5,8 +5,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-siam_backend *siam_backend_open(const char *device, int threads, const siam_ops *cpu_ops,
-                                siam_error *err)
+/* siam_ctx_options.log for SIAM_CUDA_VERBOSE=1. */
+static void log_stderr(void *user, const char *line)
+{
+    (void)user;
+    fprintf(stderr, "cuda: %s\n", line);
+}
+
+int siam_backend_env_options(siam_ctx_options *opt, siam_error *err)
+{
+    const char *bn = getenv("SIAM_CUDA_BATCHNORM");
+    if (bn == NULL || *bn == '\0' || strcmp(bn, "cudnn") == 0)
+        opt->batchnorm = SIAM_CUDA_BN_CUDNN;
+    else if (strcmp(bn, "own") == 0)
+        opt->batchnorm = SIAM_CUDA_BN_OWN;
+    else
+        return siam_fail(err, "SIAM_CUDA_BATCHNORM must be 'cudnn' or 'own', got '%s'", bn);
+    const char *verbose = getenv("SIAM_CUDA_VERBOSE");
+    if (verbose == NULL || *verbose == '\0' || strcmp(verbose, "0") == 0) {
+        opt->log = NULL;
+    } else if (strcmp(verbose, "1") == 0) {
+        opt->log = log_stderr;
+        opt->log_user = NULL;
+    } else {
+        return siam_fail(err, "SIAM_CUDA_VERBOSE must be '0' or '1', got '%s'", verbose);
+    }
+    return 0;
+}
+
+siam_backend *siam_backend_open(const char *device, const siam_ctx_options *options,
+                                const siam_ops *cpu_ops, siam_error *err)
 {
     if (cpu_ops == NULL)
         cpu_ops = &siam_ops_cpu;
@@ -20,7 +48,9 @@ siam_backend *siam_backend_open(const char *device, int threads, const siam_ops 
         siam_fail(err, "out of memory");
         return NULL;
     }
-    siam_ctx_options opt = { .threads = threads, .device_index = 0, .allow_tf32 = 0 };
+    siam_ctx_options opt = { 0 };
+    if (options)
+        opt = *options;
     if (want_cuda || want_auto) {
         const siam_ops *cuda = siam_ops_cuda();
         if (cuda == NULL && want_cuda) {

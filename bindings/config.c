@@ -25,6 +25,8 @@ static const char *const device_choices[] = { "auto", "cpu", "cuda", NULL };
 /* The names kernels/cpu/conv2d_select.c's siam_conv_choice_parse accepts
  * (tests/lua/test_conv_config.lua builds a model with each). */
 static const char *const conv_choices[] = { "auto", "direct", "fft", NULL };
+/* siam_ctx_options.cudnn_find off and on (bindings/context.c). */
+static const char *const cudnn_algo_choices[] = { "heuristic", "find", NULL };
 
 /* Every key, once. Checking, defaults, siam.config_keys() and so the table
  * in docs/api.md come from here. */
@@ -41,6 +43,12 @@ static const config_key keys[] = {
     { "conv", KEY_CHOICE, conv_choices, 0, 0, NULL, 0,
       "CPU convolution when a backend opens: unset or \"auto\" picks direct or Fourier per "
       "layer, \"direct\" and \"fft\" force one (docs/perf.md)" },
+    { "tf32", KEY_BOOLEAN, NULL, 0, 0, NULL, 0,
+      "CUDA convolutions and linear layers may use TF32 tensor cores when a backend opens "
+      "(10-bit mantissas; bounds in docs/cuda.md); false keeps full FP32 (`--tf32`)" },
+    { "cudnn_algo", KEY_CHOICE, cudnn_algo_choices, 0, 0, "heuristic", 0,
+      "how CUDA convolutions pick cuDNN algorithms when a backend opens: cuDNN's heuristics, "
+      "or \"find\", one measured search per layer shape (docs/cuda.md)" },
 };
 enum { NKEYS = sizeof keys / sizeof keys[0] };
 
@@ -241,6 +249,7 @@ void siam_lua_config_default(siam_lua_config *cfg)
     cfg->threads = (int)find_key("threads")->def_int;
     cfg->seed = find_key("seed")->def_int;
     cfg->quiet = (int)find_key("quiet")->def_int;
+    cfg->tf32 = (int)find_key("tf32")->def_int;
 }
 
 void siam_lua_config_store(lua_State *L, const siam_lua_config *cfg)
@@ -259,6 +268,8 @@ void siam_lua_config_store(lua_State *L, const siam_lua_config *cfg)
     lua_setfield(L, -2, "seed");
     lua_pushboolean(L, cfg->quiet);
     lua_setfield(L, -2, "quiet");
+    lua_pushboolean(L, cfg->tf32);
+    lua_setfield(L, -2, "tf32");
     lua_pop(L, 1);
 }
 

@@ -1,5 +1,5 @@
 /* siam.config: the settings the long options give and scripts may change
- * (device, threads, seed, quiet, conv). Each key is declared once in
+ * (device, threads, seed, quiet, conv, tf32, cudnn_algo). Each key is declared once in
  * bindings/config.c (name, type, rule, default, help); assignments are
  * checked against the declaration when they are made, and
  * siam.config_keys() gives the declarations to Lua (the docs table is

@@ -1,8 +1,12 @@
 /* siam.Context userdata: creation, the shared CPU context, and freeing. */
 #include "bindings/context.h"
 
+#include <string.h>
+
 #include <lauxlib.h>
 
+#include "bindings/apiutil.h"
+#include "bindings/backend.h"
 #include "bindings/siam.h"
 #include "bindings/util.h"
 #include "kernels/cpu/conv2d_select.h"
@@ -72,19 +76,27 @@ const siam_ops *siam_lua_cpu_ops(lua_State *L)
     return ops;
 }
 
+void siam_lua_ctx_options(lua_State *L, siam_ctx_options *opt)
+{
+    *opt = (siam_ctx_options){ 0 };
+    opt->threads = (int)siam_lua_config_integer(L, "threads", 0);
+    opt->allow_tf32 = siam_lua_config_boolean(L, "tf32");
+    char algo[16];
+    siam_lua_config_string(L, "cudnn_algo", "heuristic", algo, sizeof algo);
+    opt->cudnn_find = strcmp(algo, "find") == 0;
+    siam_error err;
+    if (siam_backend_env_options(opt, &err))
+        siam_lua_error(L, &err);
+}
+
 siam_lua_context *siam_lua_cpu_context(lua_State *L)
 {
     if (lua_getfield(L, LUA_REGISTRYINDEX, CPU_CONTEXT_KEY) == LUA_TUSERDATA)
         return siam_lua_checkcontext(L, -1);
     lua_pop(L, 1);
-    siam_ctx_options opt = {0};
+    siam_ctx_options opt;
+    siam_lua_ctx_options(L, &opt);
     const siam_ops *ops = siam_lua_cpu_ops(L);
-    if (lua_getfield(L, LUA_REGISTRYINDEX, SIAM_CONFIG_KEY) == LUA_TTABLE) {
-        lua_getfield(L, -1, "threads");
-        opt.threads = (int)lua_tointeger(L, -1);
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
     siam_lua_context *c = siam_lua_newcontext(L, ops, &opt);
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, CPU_CONTEXT_KEY);

@@ -28,6 +28,12 @@ siam_lua_context *siam_lua_newcontext(lua_State *L, const siam_ops *ops,
  * and the shared CPU context both use it. */
 const siam_ops *siam_lua_cpu_ops(lua_State *L);
 
+/* The context options siam.config gives (threads, tf32, cudnn_algo) and the
+ * environment (siam_backend_env_options: SIAM_CUDA_BATCHNORM,
+ * SIAM_CUDA_VERBOSE); raises a Lua error for a bad environment value. Every
+ * backend the bindings open gets these. */
+void siam_lua_ctx_options(lua_State *L, siam_ctx_options *opt);
+
 /* Pushes the Lua state's shared CPU context, made on first use with
  * siam.config.threads threads and kept in the registry. Tensors built from
  * Lua tables live there. */

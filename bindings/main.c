@@ -1,7 +1,7 @@
 /* siamlua: the Lua 5.4 stand-alone interpreter (the options, `arg`, LUA_INIT,
  * REPL and error reporting of lua.c) with the siam module preloaded, plus
- * siamlua's own long options (--device, --threads, --seed, --quiet, --help,
- * --version) before the script. The command line is parsed and validated
+ * siamlua's own long options (--device, --threads, --seed, --quiet, --tf32,
+ * --help, --version) before the script. The command line is parsed and validated
  * completely before a Lua state exists, so a bad flag runs no code. */
 #include <errno.h>
 #include <limits.h>
@@ -61,6 +61,7 @@ static void print_usage(FILE *out)
             "  --threads N  CPU threads, 0 = all cores (default 0)  -> siam.config.threads\n"
             "  --seed N     default random seed, >= 0 (default 0)  -> siam.config.seed\n"
             "  --quiet      no banner or progress output  -> siam.config.quiet\n"
+            "  --tf32       CUDA may use TF32 tensor cores (default off)  -> siam.config.tf32\n"
             "  --help       show this help and exit\n"
             "  --version    show the version and exit\n",
             PROGNAME);
@@ -103,7 +104,7 @@ static int parse_long_option(cli *c, int *i)
     const char *eq = strchr(arg, '=');
     size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
     static const char *const with_value[] = {"device", "threads", "seed", NULL};
-    static const char *const flags[] = {"quiet", "help", "version", NULL};
+    static const char *const flags[] = {"quiet", "tf32", "help", "version", NULL};
     int takes = -1;
     for (int k = 0; with_value[k] && takes < 0; k++)
         if (strlen(with_value[k]) == len && strncmp(arg, with_value[k], len) == 0)
@@ -118,6 +119,8 @@ static int parse_long_option(cli *c, int *i)
             return usage_error("option '%s' takes no value", c->argv[*i]);
         if (arg[0] == 'q')
             c->config.quiet = 1;
+        else if (arg[0] == 't')
+            c->config.tf32 = 1;
         else if (arg[0] == 'h')
             c->want_help = 1;
         else

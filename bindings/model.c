@@ -52,6 +52,8 @@ static int model_gc(lua_State *L)
 static siam_lua_model *push_empty_model(lua_State *L, const char *device)
 {
     const siam_ops *cpu_ops = siam_lua_cpu_ops(L); /* may raise: before any allocation */
+    siam_ctx_options copt;
+    siam_lua_ctx_options(L, &copt); /* may raise too */
     siam_lua_box *box = siam_lua_newbox(L, SIAM_MODEL_MT);
     siam_lua_model *lm = calloc(1, sizeof *lm);
     if (lm == NULL)
@@ -61,8 +63,7 @@ static siam_lua_model *push_empty_model(lua_State *L, const char *device)
     lm->crop = -1;
     lm->tta = SIAM_TTA_NONE;
     siam_error err;
-    lm->be = siam_backend_open(device, (int)siam_lua_config_integer(L, "threads", 0),
-                               cpu_ops, &err);
+    lm->be = siam_backend_open(device, &copt, cpu_ops, &err);
     if (lm->be == NULL)
         siam_lua_error(L, &err);
     return lm;

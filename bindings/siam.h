@@ -22,10 +22,11 @@ typedef struct siam_lua_config {
     int threads;        /* CPU threads, 0 = all cores */
     long long seed;     /* default seed for models and data, >= 0 */
     int quiet;          /* non-zero: no banner, no progress output */
+    int tf32;           /* non-zero: CUDA may use TF32 tensor cores */
 } siam_lua_config;
 
 /* The declared defaults (bindings/config.c): device "auto", threads 0,
- * seed 0, quiet off. */
+ * seed 0, quiet off, tf32 off. */
 void siam_lua_config_default(siam_lua_config *cfg);
 
 /* Opens the siam module in L: stores cfg (NULL: the defaults) as the config

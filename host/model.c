@@ -239,7 +239,9 @@ static int alloc_forward(siam_model *m)
     size_t N = 2 * (size_t)m->max_batch, B = (size_t)m->max_batch, U = (size_t)cfg->fc_units;
     size_t F = (size_t)siam_model_head_width(cfg), f = sizeof(float);
     int failed = 0;
-    m->flat = dev_alloc(m, 2, m->nparams, f, &failed);
+    /* The gradients start on a SIAM_DEVICE_ALIGN boundary after the
+     * parameters (siam_model_grads). */
+    m->flat = dev_alloc(m, 1, siam_align_floats(m->nparams) + m->nparams, f, &failed);
     m->runstats = dev_alloc(m, 1, m->nbufs, f, &failed);
     m->x = dev_alloc(m, N, (size_t)cfg->in_h * cfg->in_w, f, &failed);
     if (m->fused) {
@@ -399,7 +401,8 @@ int siam_model_plan_of(const siam_ops *ops, const siam_model_config *cfg, int ma
     memset(plan, 0, sizeof *plan);
     plan->params = m->nparams;
     plan->buffers = m->nbufs;
-    plan->weight_bytes = (2 * (uint64_t)m->nparams + m->nbufs) * sizeof(float);
+    plan->weight_bytes = ((uint64_t)siam_align_floats(m->nparams) + m->nparams + m->nbufs) *
+                         sizeof(float);
     plan->total_bytes = m->planned;
     plan->activation_bytes = m->planned - plan->weight_bytes;
     free(m);
@@ -498,7 +501,7 @@ int siam_model_param_count(const siam_model *m) { (void)m; return SIAM_MODEL_NPA
 size_t siam_model_numel(const siam_model *m) { return m->nparams; }
 size_t siam_model_buffer_numel(const siam_model *m) { return m->nbufs; }
 float *siam_model_params(siam_model *m) { return m->flat; }
-float *siam_model_grads(siam_model *m) { return m->flat + m->nparams; }
+float *siam_model_grads(siam_model *m) { return m->flat + siam_align_floats(m->nparams); }
 float *siam_model_buffers(siam_model *m) { return m->runstats; }
 float *siam_model_input(siam_model *m) { return m->x; }
 const float *siam_model_probs(const siam_model *m) { return m->prob; }
@@ -605,7 +608,7 @@ int siam_model_loss(siam_model *m, int B, const float *labels_dev, float *loss, 
 
 int siam_model_zero_grad(siam_model *m, siam_error *err)
 {
-    if (m->ops->fill(m->ctx, m->flat + m->nparams, 0.0f, m->nparams))
+    if (m->ops->fill(m->ctx, siam_model_grads(m), 0.0f, m->nparams))
         return siam_model_op_fail(m, err, "zero_grad");
     return 0;
 }

@@ -36,7 +36,8 @@ struct siam_model {
     siam_param_info bufs[SIAM_MODEL_NBUFFERS];
     size_t nparams, nbufs;
 
-    float *flat;            /* one allocation: params (n) then grads (n) */
+    float *flat;            /* one allocation: params (n), then grads (n) from the next
+                             * SIAM_DEVICE_ALIGN boundary (siam_model_grads) */
     float *runstats;        /* BN running statistics (nbufs) */
 
     /* Activations for 2*max_batch images. */
@@ -64,7 +65,7 @@ struct siam_model {
 };
 
 #define SIAM_P(m, j) ((m)->flat + (m)->params[j].offset)
-#define SIAM_G(m, j) ((m)->flat + (m)->nparams + (m)->params[j].offset)
+#define SIAM_G(m, j) (siam_model_grads(m) + (m)->params[j].offset)
 #define SIAM_RS(m, j) ((m)->runstats + (m)->bufs[j].offset)
 
 /* Wraps a failed op with the layer it belongs to and the backend message. */

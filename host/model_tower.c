@@ -118,7 +118,8 @@ static int last_block_backward(siam_model *m, int N, float *cur, float *other, s
     if (o->relu_backward(m->ctx, cur, cur, m->bn[3], (size_t)N * co * hw))
         return siam_model_op_fail(m, err, "relu backward");
     if (o->batchnorm_backward(m->ctx, other, SIAM_G(m, 14), SIAM_G(m, 15), cur, m->conv[3],
-                              m->save_mean[3], m->save_invstd[3], SIAM_P(m, 14), N, co, hw))
+                              m->save_mean[3], m->save_invstd[3], SIAM_P(m, 14), N, co, hw,
+                              m->cfg.bn_eps))
         return siam_model_op_fail(m, err, "batchnorm backward");
     return 0;
 }
@@ -194,7 +195,7 @@ static int backward_plain(siam_model *m, int N, float *cur, float *other, siam_e
             return siam_model_op_fail(m, err, "relu backward");
         if (o->batchnorm_backward(c, other, SIAM_G(m, 4 * k + 2), SIAM_G(m, 4 * k + 3), cur,
                                   m->conv[k], m->save_mean[k], m->save_invstd[k],
-                                  SIAM_P(m, 4 * k + 2), N, co, hw))
+                                  SIAM_P(m, 4 * k + 2), N, co, hw, m->cfg.bn_eps))
             return siam_model_op_fail(m, err, "batchnorm backward");
         t = cur; cur = other; other = t;
         if (conv_backward(m, k, N, k == 0 ? NULL : other, cur, err))

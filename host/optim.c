@@ -11,7 +11,7 @@ struct siam_optim {
     siam_optim_config cfg;
     size_t n;
     long steps;
-    float *moments; /* one allocation: moment_count * n floats */
+    float *moments; /* one allocation: moment k at moment(o, k), each SIAM_DEVICE_ALIGN aligned */
 };
 
 void siam_optim_config_default(siam_optim_config *cfg, siam_optim_kind kind)
@@ -85,6 +85,12 @@ int siam_optim_moment_count(const siam_optim *o)
     return 2;
 }
 
+/* Moment k (0: Adam's first or SGD's momentum buffer, 1: Adam's second). */
+static float *moment(const siam_optim *o, int k)
+{
+    return o->moments + (size_t)k * siam_align_floats(o->n);
+}
+
 siam_optim *siam_optim_new(const siam_ops *ops, siam_ctx *ctx, const siam_optim_config *cfg,
                            size_t n, siam_error *err)
 {
@@ -110,7 +116,8 @@ siam_optim *siam_optim_new(const siam_ops *ops, siam_ctx *ctx, const siam_optim_
     o->n = n;
     int k = siam_optim_moment_count(o);
     if (k > 0) {
-        o->moments = ops->mem_alloc(ctx, (size_t)k * n * sizeof(float));
+        o->moments = ops->mem_alloc(ctx, ((size_t)(k - 1) * siam_align_floats(n) + n) *
+                                             sizeof(float));
         if (!o->moments) {
             siam_fail(err, "optimizer: device allocation of %d x %zu floats failed: %s", k, n,
                       ops->ctx_error(ctx));
@@ -140,7 +147,7 @@ int siam_optim_step(siam_optim *o, float *param, const float *grad, siam_error *
                               (float)c->momentum, (float)c->weight_decay, c->nesterov,
                               o->steps == 0);
     } else {
-        rc = o->ops->adam_step(o->ctx, param, grad, o->moments, o->moments + o->n, o->n,
+        rc = o->ops->adam_step(o->ctx, param, grad, moment(o, 0), moment(o, 1), o->n,
                                (float)c->lr, (float)c->beta1, (float)c->beta2, (float)c->eps,
                                (float)c->weight_decay, c->kind == SIAM_OPTIM_ADAMW,
                                o->steps + 1);
@@ -163,7 +170,7 @@ int siam_optim_moment_download(siam_optim *o, int k, float *host, siam_error *er
 {
     if (k < 0 || k >= siam_optim_moment_count(o))
         return siam_fail(err, "optimizer: no moment %d", k);
-    if (o->ops->download(o->ctx, host, o->moments + (size_t)k * o->n, o->n * sizeof(float)))
+    if (o->ops->download(o->ctx, host, moment(o, k), o->n * sizeof(float)))
         return siam_fail(err, "optimizer: moment download: %s", o->ops->ctx_error(o->ctx));
     return 0;
 }
@@ -172,7 +179,7 @@ int siam_optim_moment_upload(siam_optim *o, int k, const float *host, siam_error
 {
     if (k < 0 || k >= siam_optim_moment_count(o))
         return siam_fail(err, "optimizer: no moment %d", k);
-    if (o->ops->upload(o->ctx, o->moments + (size_t)k * o->n, host, o->n * sizeof(float)))
+    if (o->ops->upload(o->ctx, moment(o, k), host, o->n * sizeof(float)))
         return siam_fail(err, "optimizer: moment upload: %s", o->ops->ctx_error(o->ctx));
     return 0;
 }

@@ -8,9 +8,10 @@
 
 #include "host/checkpoint.h"
 #include "host/metrics.h"
-#include "host/train_finite.h"
 #include "host/model_meta.h"
 #include "host/set_identity.h"
+#include "host/train_finite.h"
+#include "host/train_step.h"
 #include "kernels/philox.h"
 #include "kernels/rng.h"
 
@@ -185,10 +186,17 @@ static int eval_pass(siam_model *m, const uint8_t *images, const dev_pairs *d, f
         rc = assemble(m, images, d->idx, s, nb, mean, std, aug, 0, 0, err);
         if (!rc)
             rc = siam_model_forward(m, nb, err);
-        if (!rc)
-            rc = siam_model_loss(m, nb, d->labels + s, &l, err);
-        if (!rc && o->download(c, probs + s, siam_model_probs(m), (size_t)nb * sizeof(float)))
-            rc = siam_fail(err, "evaluation: probability download: %s", o->ctx_error(c));
+        /* The loss and the probabilities in one readback. */
+        siam_step_report rep;
+        if (!rc && o->step_report(c, &rep, probs + s, siam_model_probs(m), d->labels + s,
+                                  (size_t)nb, NULL, NULL, 0))
+            rc = siam_fail(err, "evaluation: %s", o->ctx_error(c));
+        for (int i = 0; !rc && i < nb; i++)
+            if (!isfinite(probs[s + i]))
+                rc = siam_fail(err, "evaluation: probability of pair %zu is %g (the model's "
+                                    "weights are not finite?)", s + (size_t)i,
+                               (double)probs[s + i]);
+        l = rc ? 0.0f : rep.loss;
         lsum += (double)l * nb;
     }
     siam_model_set_training(m, was_training);
@@ -689,56 +697,11 @@ static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, si
             return -1;
         t->augment_offset += 2 * (uint64_t)nb;
         const float *y = t->tr.labels + s;
-        if (siam_model_zero_grad(t->m, err) || siam_model_forward(t->m, nb, err))
-            return siam_fail_wrap(err, "epoch %d, batch %d", epoch + 1, k + 1);
-        if (t->ops->download(t->ctx, t->probs, siam_model_probs(t->m), (size_t)nb * sizeof(float)))
-            return siam_fail(err, "epoch %d, batch %d: probability download: %s", epoch + 1,
-                             k + 1, t->ops->ctx_error(t->ctx));
-        /* A non-finite probability means a non-finite loss; checking here
-         * gives the same message whether or not the backend's BCE accepts
-         * NaN input. */
-        int bad = 0;
-        l = NAN;
-        for (int i = 0; i < nb; i++)
-            bad |= !isfinite(t->probs[i]);
-        if (!bad) {
-            if (siam_model_loss(t->m, nb, y, &l, err))
-                return siam_fail_wrap(err, "epoch %d, batch %d", epoch + 1, k + 1);
-            bad = !isfinite(l);
-        }
-        char where[64];
+        char where[64], after[80];
         snprintf(where, sizeof where, "at epoch %d, batch %d", epoch + 1, k + 1);
-        if (bad) {
-            snprintf(t->nan_msg, sizeof t->nan_msg, "non-finite loss (%s) %s",
-                     isinf(l) ? "inf" : "nan", where);
-            t->stop = SIAM_STOP_NAN;
-            return 0;
-        }
-        if (siam_model_backward(t->m, nb, y, err))
-            return siam_fail_wrap(err, "epoch %d, batch %d", epoch + 1, k + 1);
-        /* Before the update, so that a NaN stop keeps the last finite
-         * weights. The loss and probabilities can stay finite while NaN
-         * spreads (ReLU, max-pool and the BCE clamps hide it), so the
-         * gradients and this forward's running statistics are checked
-         * themselves, in one backend call. */
-        int found = siam_train_check_finite(t->m, SIAM_FINITE_GRADS | SIAM_FINITE_BUFFERS,
-                                            where, t->nan_msg, sizeof t->nan_msg, err);
-        if (found < 0)
-            return siam_fail_wrap(err, "epoch %d, batch %d", epoch + 1, k + 1);
-        if (found) {
-            t->stop = SIAM_STOP_NAN;
-            return 0;
-        }
-        if (siam_optim_step(t->opt, siam_model_params(t->m), siam_model_grads(t->m), err))
-            return siam_fail_wrap(err, "epoch %d, batch %d", epoch + 1, k + 1);
-        /* Finite gradients can still overflow the update (a huge lr). The
-         * parameters are checked after every step, before the weight
-         * average takes them in: the pass costs as little as the
-         * gradients' one (docs/perf.md), and a per-epoch check would let
-         * non-finite weights into the average and lose the batch at fault. */
-        snprintf(where, sizeof where, "after the update of epoch %d, batch %d", epoch + 1, k + 1);
-        found = siam_train_check_finite(t->m, SIAM_FINITE_PARAMS, where, t->nan_msg,
-                                        sizeof t->nan_msg, err);
+        snprintf(after, sizeof after, "after the update of epoch %d, batch %d", epoch + 1, k + 1);
+        int found = siam_train_step(t->m, t->opt, y, nb, 1, where, after, &l, t->probs,
+                                    t->nan_msg, sizeof t->nan_msg, err);
         if (found < 0)
             return siam_fail_wrap(err, "epoch %d, batch %d", epoch + 1, k + 1);
         if (found) {

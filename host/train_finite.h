@@ -23,4 +23,12 @@
 int siam_train_check_finite(siam_model *m, unsigned parts, const char *where, char *msg,
                             size_t cap, siam_error *err);
 
+/* The two halves of that check, for a caller that counts in a call of its
+ * own (ops->step_report): the device buffers of `parts` in that order
+ * (bufs, lens: room for 3; returns how many), and, from their counts bad,
+ * the verdict and message of siam_train_check_finite (1 or 0). */
+int siam_train_finite_buffers(siam_model *m, unsigned parts, const float **bufs, size_t *lens);
+int siam_train_finite_message(siam_model *m, unsigned parts, const size_t *bad,
+                              const char *where, char *msg, size_t cap);
+
 #endif

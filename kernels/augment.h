@@ -35,6 +35,23 @@ typedef struct siam_augment_params {
     float gain, bias;
 } siam_augment_params;
 
+/* Whether enabled settings are out of range: a probability outside [0, 1]
+ * or a scale range other than 0 < min <= max. Both backends refuse them
+ * with the message SIAM_AUGMENT_BAD_FMT, SIAM_AUGMENT_BAD_ARGS(a). */
+SIAM_HD int siam_augment_bad(const siam_augment *a)
+{
+    return a && a->enabled
+           && (!(a->p_component >= 0.0f && a->p_component <= 1.0f)
+               || !(a->p_flip >= 0.0f && a->p_flip <= 1.0f)
+               || !(a->scale_min > 0.0f && a->scale_min <= a->scale_max));
+}
+#define SIAM_AUGMENT_BAD_FMT                                                              \
+    "augment_batch: bad settings p_component=%g p_flip=%g scale=[%g, %g] (probabilities " \
+    "in [0, 1], 0 < min <= max)"
+#define SIAM_AUGMENT_BAD_ARGS(a)                                                          \
+    (double)(a)->p_component, (double)(a)->p_flip, (double)(a)->scale_min,               \
+        (double)(a)->scale_max
+
 /* Paper values (Koch et al. 2015, Section 3.3): each affine component with
  * probability 0.5, rotation +-10 degrees, shear +-0.3, scale 0.8-1.2,
  * translation +-2 px; no flip and no brightness/contrast jitter (not in the
@@ -134,6 +151,17 @@ SIAM_HD void siam_augment_draw(const siam_augment *a, uint64_t seed, uint64_t sl
     /* Contrast about mid-grey, then brightness: v' = (v - 0.5) c + 0.5 + b. */
     out->gain = c;
     out->bias = 0.5f * (1.0f - c) + b;
+}
+
+/* The parameters of image slots first .. first+count-1 of a batch whose
+ * slot 0 is `offset` (out[k] is slot first+k): what the CPU draws image by
+ * image and the CUDA backend draws on the host for one launch. */
+SIAM_HD void siam_augment_draw_chunk(const siam_augment *a, uint64_t seed, uint64_t offset,
+                                     int first, int count, int H, int W,
+                                     siam_augment_params *out)
+{
+    for (int k = 0; k < count; k++)
+        siam_augment_draw(a, seed, offset + (uint64_t)(first + k), H, W, &out[k]);
 }
 
 /* Output pixel (x, y) of img (H x W uint8) under p: bilinear sampling with

@@ -26,11 +26,37 @@ typedef enum siam_device { SIAM_DEVICE_CPU = 0, SIAM_DEVICE_CUDA = 1 } siam_devi
  * between threads. */
 typedef struct siam_ctx siam_ctx;
 
+/* Which batch norm a CUDA context runs (siam_ctx_options.batchnorm). */
+#define SIAM_CUDA_BN_CUDNN 0 /* cuDNN's spatial batch normalisation */
+#define SIAM_CUDA_BN_OWN 1   /* kernels/cuda/batchnorm_own.cu: the CPU's arithmetic */
+
+/* Receives one line (no newline) of what a backend chose, e.g. a CUDA
+ * context's convolution algorithms per shape; user is the options'. */
+typedef void (*siam_log_fn)(void *user, const char *line);
+
+/* Zero is the default of every field. The CPU backend reads `threads` only;
+ * the others are the CUDA backend's and the CPU ignores them. Nothing is
+ * read from the environment: the bindings and the tests fill these. */
 typedef struct siam_ctx_options {
-    int threads; /* CPU threads (0: all cores); ignored by CUDA */
+    int threads;      /* CPU threads (0: all cores); ignored by CUDA */
     int device_index; /* CUDA device ordinal */
-    int allow_tf32; /* CUDA linear layers may use TF32 (off by default) */
+    int allow_tf32;   /* CUDA convolutions and linear layers may use TF32 tensor cores
+                       * (docs/cuda.md gives the error bounds); off: full FP32 */
+    int batchnorm;    /* SIAM_CUDA_BN_CUDNN or SIAM_CUDA_BN_OWN */
+    int cudnn_find;   /* CUDA convolutions: 0, cuDNN's heuristics choose each shape's
+                       * algorithms; 1, a one-time measured search (cudnnFind*) does */
+    siam_log_fn log;  /* NULL: silent */
+    void *log_user;
 } siam_ctx_options;
+
+/* The most buffers one nonfinite_count or step_report call counts. */
+#define SIAM_NONFINITE_MAX 4
+
+/* What a step's readback brings to the host (siam_ops.step_report). */
+typedef struct siam_step_report {
+    float loss;                           /* bce_forward's, or NaN (see step_report) */
+    size_t nonfinite[SIAM_NONFINITE_MAX]; /* per buffer, as nonfinite_count */
+} siam_step_report;
 
 typedef struct siam_ops {
     const char *name; /* "cpu" or "cuda" */
@@ -72,10 +98,13 @@ typedef struct siam_ops {
                                   const float *running_mean, const float *running_var,
                                   const float *gamma, const float *beta, int N, int C, int HW,
                                   float eps);
-    /* Training-mode backward; din may alias nothing; dgamma, dbeta accumulate. */
+    /* Training-mode backward; din may alias nothing; dgamma, dbeta accumulate.
+     * eps is the forward's (cuDNN requires the same value in both; the CPU
+     * reads 1/sqrt(var + eps) from save_invstd and only checks it). */
     int (*batchnorm_backward)(siam_ctx *ctx, float *din, float *dgamma, float *dbeta,
                               const float *dout, const float *in, const float *save_mean,
-                              const float *save_invstd, const float *gamma, int N, int C, int HW);
+                              const float *save_invstd, const float *gamma, int N, int C, int HW,
+                              float eps);
 
     /* ReLU over n values; backward uses the forward output (out > 0). in-place
      * (out == in, din == dout) is allowed. */
@@ -207,9 +236,45 @@ typedef struct siam_ops {
      * bufs and lens are host arrays; bufs[j] may be NULL when lens[j] is 0. */
     int (*nonfinite_count)(siam_ctx *ctx, size_t *counts_host, const float *const *bufs,
                            const size_t *lens, int k);
+
+    /* Everything the host needs after a step's forward and backward, in one
+     * device round trip (on CUDA one copy and one synchronisation, where
+     * the separate calls cost three): rep->loss is bce_forward's loss of
+     * the n probabilities p against the labels y, or NaN when some p is not
+     * finite (a finite p outside [0, 1] is bce_forward's error);
+     * probs_host (n floats, host) receives p; rep->nonfinite[j] counts the
+     * non-finite values of bufs[j] for the k (0..SIAM_NONFINITE_MAX)
+     * buffers, as nonfinite_count. p and y are not changed by a backward
+     * pass, so the loss may be taken after it. */
+    int (*step_report)(siam_ctx *ctx, siam_step_report *rep, float *probs_host, const float *p,
+                       const float *y, size_t n, const float *const *bufs, const size_t *lens,
+                       int k);
+
+    /* Optional (NULL in the CPU table): timing on the device's own clock.
+     * stamp records marker k (0 <= k < SIAM_STAMP_MAX) once the work queued
+     * before it has run; stamp_ms waits for marker b and gives the
+     * milliseconds from marker a to b. */
+    int (*stamp)(siam_ctx *ctx, int k);
+    int (*stamp_ms)(siam_ctx *ctx, int a, int b, double *ms);
+    /* Optional: one line on the device and the libraries actually loaded
+     * (versions, and where each library was found), into buf. */
+    int (*describe)(siam_ctx *ctx, char *buf, size_t cap);
 } siam_ops;
 
-#define SIAM_NONFINITE_MAX 4
+#define SIAM_STAMP_MAX 8
+
+/* Buffers carved out of one device allocation (a model's parameters and
+ * gradients, an optimizer's moments) start at multiples of this many bytes,
+ * the alignment cudaMalloc gives: cuDNN's and cuBLAS's vectorised kernels
+ * need 16-byte aligned pointers and run best on 128- or 256-byte ones. */
+#define SIAM_DEVICE_ALIGN 256
+
+/* n floats rounded up to a whole number of SIAM_DEVICE_ALIGN bytes. */
+static inline size_t siam_align_floats(size_t n)
+{
+    const size_t a = SIAM_DEVICE_ALIGN / sizeof(float);
+    return (n + a - 1) / a * a;
+}
 
 #define SIAM_PAIRFEAT_ABS 1u
 #define SIAM_PAIRFEAT_SQ 2u

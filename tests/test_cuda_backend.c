@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "bindings/backend.h"
 #include "host/model.h"
 #include "kernels/ops.h"
 #include "kernels/philox.h"
@@ -20,21 +21,34 @@
 typedef struct gpu {
     const siam_ops *ops;
     siam_ctx *ctx;
+    siam_ctx_options opt; /* what ctx was made with */
 } gpu;
 
 /* The group state: one context for all tests (creating a CUDA context
- * costs a second or so). */
+ * costs a second or so), with the options the environment gives
+ * (SIAM_CUDA_BATCHNORM, SIAM_CUDA_VERBOSE: scripts/gpu-check.sh runs this
+ * binary with each batch norm). */
 static int group_setup(void **state)
 {
     gpu *g = calloc(1, sizeof *g);
     if (g == NULL)
         return -1;
     g->ops = siam_ops_cuda();
+    siam_error err = {{0}};
+    if (siam_backend_env_options(&g->opt, &err)) {
+        printf("cuda: %s\n", err.msg);
+        free(g);
+        return -1;
+    }
     if (g->ops) {
-        siam_error err = {{0}};
-        g->ctx = g->ops->ctx_new(NULL, &err);
+        g->ctx = g->ops->ctx_new(&g->opt, &err);
+        char about[512];
         if (g->ctx == NULL)
             printf("cuda: device tests skip: %s\n", err.msg);
+        else if (g->ops->describe(g->ctx, about, sizeof about) == 0)
+            printf("cuda: device: %s\n", about);
+        else
+            printf("cuda: describe failed: %s\n", g->ops->ctx_error(g->ctx));
     } else {
         printf("cuda: device tests skip: built without CUDA (make CUDA=1)\n");
     }
@@ -144,6 +158,8 @@ static void table_is_complete_when_built(void **state)
         (const void *)ops->gather_normalize, (const void *)ops->augment_batch,
         (const void *)ops->pair_features_forward, (const void *)ops->pair_features_backward,
         (const void *)ops->lerp, (const void *)ops->nonfinite_count,
+        (const void *)ops->step_report, (const void *)ops->stamp, (const void *)ops->stamp_ms,
+        (const void *)ops->describe,
     };
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
         if (fns[i] == NULL)
@@ -151,6 +167,22 @@ static void table_is_complete_when_built(void **state)
 #else
     assert_null(ops);
 #endif
+}
+
+/* Options are checked before the device is asked, so this runs anywhere
+ * the table is built. */
+static void ctx_new_refuses_an_unknown_batchnorm(void **state)
+{
+    gpu *g = *state;
+    if (g->ops == NULL) {
+        skip();
+        return;
+    }
+    siam_error err = {{0}};
+    siam_ctx_options opt = {.batchnorm = 7};
+    assert_null(g->ops->ctx_new(&opt, &err));
+    assert_string_equal(err.msg, "cuda ctx_new: batchnorm must be SIAM_CUDA_BN_CUDNN (0) or "
+                                 "SIAM_CUDA_BN_OWN (1), got 7");
 }
 
 static void ctx_new_without_usable_gpu_fails_cleanly(void **state)
@@ -338,9 +370,39 @@ static void maxpool_ties_nan_and_odd_edges(void **state)
     g->ops->mem_free(g->ctx, ddin);
 }
 
+/* got[i] within bound[i] of want[i] everywhere; prints the worst ratio. */
+static void assert_within(const char *what, const float *got, const double *want,
+                          const double *bound, size_t n)
+{
+    double worst = 0.0;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        double r = fabs((double)got[i] - want[i]) / bound[i];
+        if (!(r <= worst)) {
+            worst = r;
+            at = i;
+        }
+    }
+    printf("  %-28s max |diff| / bound %.3g at %zu\n", what, worst, at);
+    if (!(worst <= 1.0))
+        fail_msg("%s: element %zu is %.9g, expected %.9g within %.3g", what, at, (double)got[at],
+                 want[at], bound[at]);
+}
+
+/* The TF32 bound of docs/cuda.md for a sum of K products a_k b_k: inputs
+ * rounded (or truncated) to TF32's 10 mantissa bits, unit u = 2^-10, give
+ * at most 2u sum |a_k b_k|; FP32 accumulation adds K 2^-24 of it. */
+static double tf32_bound(double abs_sum, double K)
+{
+    return (2.0 * ldexp(1.0, -10) + K * ldexp(1.0, -24)) * abs_sum + 1e-30;
+}
+
 /* One convolution shape against the naive definition (cross-correlation,
- * valid, stride 1), forward and backward, with accumulation into dw/db. */
-static void conv_case(gpu *g, int N, int Ci, int H, int W, int Co, int KH, int KW, int with_din)
+ * valid, stride 1), forward and backward, with accumulation into dw/db.
+ * tf32: g's context allows TF32, so every value is held to tf32_bound
+ * instead of the FP32 tolerance. */
+static void conv_case_tf32(gpu *g, int N, int Ci, int H, int W, int Co, int KH, int KW,
+                           int with_din, int tf32)
 {
     int OH = H - KH + 1, OW = W - KW + 1;
     size_t nin = (size_t)N * Ci * H * W, nw = (size_t)Co * Ci * KH * KW,
@@ -350,7 +412,9 @@ static void conv_case(gpu *g, int N, int Ci, int H, int W, int Co, int KH, int K
     size_t most = nin > nout ? nin : nout;
     float *got = malloc((most > nw ? most : nw) * sizeof(float));
     double *want = calloc(nin + nw + nout + Co, sizeof(double));
+    double *mag = calloc(nin + nw + nout + Co, sizeof(double)); /* sums of |products| */
     assert_non_null(x), assert_non_null(w), assert_non_null(b), assert_non_null(dout);
+    assert_non_null(mag);
     assert_non_null(got), assert_non_null(want);
     fill_uniform(x, nin, 10, -1.0f, 1.0f);
     fill_uniform(w, nw, 11, -0.5f, 0.5f);
@@ -384,6 +448,9 @@ static void conv_case(gpu *g, int N, int Ci, int H, int W, int Co, int KH, int K
                                 s += (double)x[xi] * w[wi];
                                 ref_w[wi] += (double)dout[yi] * x[xi];
                                 ref_in[xi] += (double)dout[yi] * w[wi];
+                                mag[yi] += fabs((double)x[xi] * w[wi]);
+                                mag[nout + wi] += fabs((double)dout[yi] * x[xi]);
+                                mag[nout + nw + Co + xi] += fabs((double)dout[yi] * w[wi]);
                             }
                     ref_y[yi] = s;
                     ref_b[co] += dout[yi];
@@ -391,20 +458,47 @@ static void conv_case(gpu *g, int N, int Ci, int H, int W, int Co, int KH, int K
     /* FP32 sums of Ci*KH*KW (forward) or N*OH*OW (filter) products of O(1)
      * values: a few 1e-6 relative to the sum's scale. */
     double sy = sqrt((double)Ci * KH * KW), sw = sqrt((double)N * OH * OW);
-    to_host(g, got, dy, nout);
-    assert_near("conv2d forward", got, ref_y, nout, 2e-5 * sy, 1e-5);
-    to_host(g, got, gw, nw);
-    assert_near("conv2d dw (accumulated)", got, ref_w, nw, 2e-5 * sw, 1e-5);
-    to_host(g, got, gb, Co);
-    assert_near("conv2d db (accumulated)", got, ref_b, Co, 2e-5 * sw, 1e-5);
-    if (with_din) {
-        to_host(g, got, gin, nin);
-        assert_near("conv2d din", got, ref_in, nin, 2e-5 * sy, 1e-5);
+    if (tf32) {
+        /* The bias gradient is our own kernel in double: FP32 still. */
+        double Kf = (double)Ci * KH * KW, Kw = (double)N * OH * OW;
+        for (size_t i = 0; i < nout; i++) /* plus the FP32 bias add */
+            mag[i] = tf32_bound(mag[i], Kf) + 1e-6 * fabs(ref_y[i]);
+        for (size_t i = 0; i < nw; i++)
+            mag[nout + i] = tf32_bound(mag[nout + i], Kw) + 1e-6 * fabs(w[i]);
+        for (size_t i = 0; i < nin; i++)
+            mag[nout + nw + Co + i] = tf32_bound(mag[nout + nw + Co + i], (double)Co * KH * KW);
+        to_host(g, got, dy, nout);
+        assert_within("conv2d forward (tf32)", got, ref_y, mag, nout);
+        to_host(g, got, gw, nw);
+        assert_within("conv2d dw (tf32)", got, ref_w, mag + nout, nw);
+        to_host(g, got, gb, Co);
+        assert_near("conv2d db (tf32 context)", got, ref_b, Co, 2e-5 * sw, 1e-5);
+        if (with_din) {
+            to_host(g, got, gin, nin);
+            assert_within("conv2d din (tf32)", got, ref_in, mag + nout + nw + Co, nin);
+        }
+    }
+    if (!tf32) {
+        to_host(g, got, dy, nout);
+        assert_near("conv2d forward", got, ref_y, nout, 2e-5 * sy, 1e-5);
+        to_host(g, got, gw, nw);
+        assert_near("conv2d dw (accumulated)", got, ref_w, nw, 2e-5 * sw, 1e-5);
+        to_host(g, got, gb, Co);
+        assert_near("conv2d db (accumulated)", got, ref_b, Co, 2e-5 * sw, 1e-5);
+        if (with_din) {
+            to_host(g, got, gin, nin);
+            assert_near("conv2d din", got, ref_in, nin, 2e-5 * sy, 1e-5);
+        }
     }
     float *bufs[] = {dx, dw_, db_, dy, ddout, gw, gb, gin};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         g->ops->mem_free(g->ctx, bufs[i]);
-    free(x), free(w), free(b), free(dout), free(got), free(want);
+    free(x), free(w), free(b), free(dout), free(got), free(want), free(mag);
+}
+
+static void conv_case(gpu *g, int N, int Ci, int H, int W, int Co, int KH, int KW, int with_din)
+{
+    conv_case_tf32(g, N, Ci, H, W, Co, KH, KW, with_din, 0);
 }
 
 static void conv2d_matches_naive_reference(void **state)
@@ -416,12 +510,14 @@ static void conv2d_matches_naive_reference(void **state)
     conv_case(g, 2, 16, 12, 12, 8, 7, 7, 1);
 }
 
-static void linear_matches_naive_reference(void **state)
+/* The linear layer against its definition, with "+=" into dw and db; with
+ * tf32 (g allows it) every GEMM output is held to tf32_bound instead. */
+static void linear_case(gpu *g, int tf32)
 {
-    NEED_GPU(state);
     enum { N = 5, I = 37, O = 11 };
     float x[N * I], w[O * I], b[O], dout[N * O], got[O * I];
     double ry[N * O], rw[O * I], rb[O], rin[N * I];
+    double my[N * O] = {0}, mw[O * I] = {0}, min_[N * I] = {0};
     fill_uniform(x, N * I, 20, -1.0f, 1.0f);
     fill_uniform(w, O * I, 21, -0.5f, 0.5f);
     fill_uniform(b, O, 22, -0.5f, 0.5f);
@@ -442,24 +538,140 @@ static void linear_matches_naive_reference(void **state)
         for (int o = 0; o < O; o++) {
             double s = b[o];
             for (int i = 0; i < I; i++) {
-                s += (double)x[n * I + i] * w[o * I + i];
-                rw[o * I + i] += (double)dout[n * O + o] * x[n * I + i];
-                rin[n * I + i] += (double)dout[n * O + o] * w[o * I + i];
+                double xw = (double)x[n * I + i] * w[o * I + i];
+                double dx_ = (double)dout[n * O + o] * x[n * I + i];
+                double dw = (double)dout[n * O + o] * w[o * I + i];
+                s += xw;
+                rw[o * I + i] += dx_;
+                rin[n * I + i] += dw;
+                my[n * O + o] += fabs(xw), mw[o * I + i] += fabs(dx_), min_[n * I + i] += fabs(dw);
             }
             ry[n * O + o] = s;
             rb[o] += dout[n * O + o];
         }
-    to_host(g, got, dy, N * O);
-    assert_near("linear forward", got, ry, N * O, 1e-5, 1e-5);
-    to_host(g, got, gw, O * I);
-    assert_near("linear dw (accumulated)", got, rw, O * I, 1e-5, 1e-5);
+    if (tf32) {
+        for (int k = 0; k < N * O; k++)
+            my[k] = tf32_bound(my[k], I) + 1e-6 * fabs(ry[k]);
+        for (int k = 0; k < O * I; k++)
+            mw[k] = tf32_bound(mw[k], N) + 1e-6 * fabs(w[k]);
+        for (int k = 0; k < N * I; k++)
+            min_[k] = tf32_bound(min_[k], O);
+        to_host(g, got, dy, N * O);
+        assert_within("linear forward (tf32)", got, ry, my, N * O);
+        to_host(g, got, gw, O * I);
+        assert_within("linear dw (tf32)", got, rw, mw, O * I);
+        to_host(g, got, gin, N * I);
+        assert_within("linear din (tf32)", got, rin, min_, N * I);
+    } else {
+        to_host(g, got, dy, N * O);
+        assert_near("linear forward", got, ry, N * O, 1e-5, 1e-5);
+        to_host(g, got, gw, O * I);
+        assert_near("linear dw (accumulated)", got, rw, O * I, 1e-5, 1e-5);
+        to_host(g, got, gin, N * I);
+        assert_near("linear din", got, rin, N * I, 1e-5, 1e-5);
+    }
     to_host(g, got, gb, O);
     assert_near("linear db (accumulated)", got, rb, O, 1e-5, 1e-5);
-    to_host(g, got, gin, N * I);
-    assert_near("linear din", got, rin, N * I, 1e-5, 1e-5);
     float *bufs[] = {dx, dw_, db_, dy, ddout, gw, gb, gin};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         g->ops->mem_free(g->ctx, bufs[i]);
+}
+
+static void linear_matches_naive_reference(void **state)
+{
+    NEED_GPU(state);
+    linear_case(g, 0);
+}
+
+/* The lines a context logs (siam_ctx_options.log), kept and echoed. */
+typedef struct log_lines {
+    int n;
+    char text[16][320];
+} log_lines;
+
+static void keep_line(void *user, const char *line)
+{
+    log_lines *l = user;
+    printf("  log: %s\n", line);
+    if (l->n < 16)
+        snprintf(l->text[l->n], sizeof l->text[0], "%s", line);
+    l->n++;
+}
+
+static int lines_with(const log_lines *l, const char *what)
+{
+    int k = 0;
+    for (int i = 0; i < l->n && i < 16; i++)
+        k += strstr(l->text[i], what) != NULL;
+    return k;
+}
+
+/* A second context on g's device with other options; lines collect its log. */
+static gpu other_context(const gpu *g, siam_ctx_options opt, log_lines *lines)
+{
+    siam_error err = {{0}};
+    opt.log = keep_line;
+    opt.log_user = lines;
+    gpu o = {g->ops, g->ops->ctx_new(&opt, &err), opt};
+    if (o.ctx == NULL)
+        fail_msg("second context: %s", err.msg);
+    return o;
+}
+
+/* Each direction of a shape chooses its algorithm once, when it first runs,
+ * and says so; a first layer (din NULL) never chooses backward-data. */
+static void algorithms_are_chosen_once_per_direction_and_logged(void **state)
+{
+    NEED_GPU(state);
+    log_lines lines = {0};
+    gpu o = other_context(g, g->opt, &lines);
+    conv_case(&o, 3, 1, 20, 20, 8, 10, 10, 0); /* conv1-like: no input gradient */
+    assert_int_equal(lines.n, 2);
+    assert_int_equal(lines_with(&lines, " forward: "), 1);
+    assert_int_equal(lines_with(&lines, " backward-filter: "), 1);
+    assert_int_equal(lines_with(&lines, " backward-data: "), 0);
+    assert_int_equal(lines_with(&lines, "conv2d 3x1x20x20 * 8x1x10x10"), 2);
+    assert_int_equal(lines_with(&lines, "(FP32"), 2);
+    conv_case(&o, 3, 1, 20, 20, 8, 10, 10, 0); /* the same shape: nothing new */
+    assert_int_equal(lines.n, 2);
+    conv_case(&o, 3, 1, 20, 20, 8, 10, 10, 1); /* now with din: backward-data, once */
+    assert_int_equal(lines.n, 3);
+    assert_int_equal(lines_with(&lines, " backward-data: "), 1);
+    g->ops->ctx_free(o.ctx);
+}
+
+/* cudnn_find: each direction's algorithm from a measured search, still
+ * FP32 and as exact as the heuristic choice. */
+static void measured_search_chooses_fp32_algorithms(void **state)
+{
+    NEED_GPU(state);
+    log_lines lines = {0};
+    siam_ctx_options opt = g->opt;
+    opt.cudnn_find = 1;
+    gpu o = other_context(g, opt, &lines);
+    conv_case(&o, 2, 3, 9, 8, 4, 3, 2, 1);
+    conv_case(&o, 2, 16, 12, 12, 8, 7, 7, 1);
+    assert_int_equal(lines.n, 6);
+    assert_int_equal(lines_with(&lines, " ms measured, rank "), 6);
+    assert_int_equal(lines_with(&lines, "(FP32"), 6);
+    g->ops->ctx_free(o.ctx);
+}
+
+/* allow_tf32: convolutions and linear layers within docs/cuda.md's TF32
+ * bound (the FP32 tests above hold them to 1e-5); the log says which math
+ * each convolution direction runs with. */
+static void tf32_stays_within_its_bound(void **state)
+{
+    NEED_GPU(state);
+    log_lines lines = {0};
+    siam_ctx_options opt = g->opt;
+    opt.allow_tf32 = 1;
+    gpu o = other_context(g, opt, &lines);
+    conv_case_tf32(&o, 2, 16, 12, 12, 8, 7, 7, 1, 1);
+    conv_case_tf32(&o, 4, 64, 24, 24, 32, 7, 7, 1, 1);
+    linear_case(&o, 1);
+    assert_int_equal(lines.n, 6);
+    g->ops->ctx_free(o.ctx);
 }
 
 static void batchnorm_case(gpu *g, const char *impl)
@@ -467,8 +679,9 @@ static void batchnorm_case(gpu *g, const char *impl)
     printf("  batch norm by %s\n", impl);
     enum { N = 3, C = 4, HW = 10 };
     const size_t n = (size_t)N * C * HW, M = (size_t)N * HW;
-    /* A large eps: backward receives no eps and must use save_invstd, so a
-     * backend that recomputed it with another eps would fail here. */
+    /* A large eps, given to forward and backward alike (cuDNN's documentation
+     * asks for the same value in both): a backward that recomputed the
+     * inverse std with another eps would fail here. */
     const float momentum = 0.1f, eps = 0.05f;
     float x[N * C * HW], gamma[C], beta[C], rm[C], rv[C], dout[N * C * HW];
     float got[N * C * HW];
@@ -534,7 +747,7 @@ static void batchnorm_case(gpu *g, const char *impl)
     assert_near("batchnorm running_mean", got, rrm, C, 1e-6, 1e-5);
     to_host(g, got, drv, C);
     assert_near("batchnorm running_var (unbiased)", got, rrv, C, 1e-6, 1e-5);
-    ok(g, g->ops->batchnorm_backward(g->ctx, gin, gg, gbt, ddout, dx, dsm, dsi, dg, N, C, HW),
+    ok(g, g->ops->batchnorm_backward(g->ctx, gin, gg, gbt, ddout, dx, dsm, dsi, dg, N, C, HW, eps),
        "batchnorm_backward");
     to_host(g, got, gin, n);
     assert_near("batchnorm din", got, rdin, n, 1e-5, 1e-4);
@@ -543,7 +756,8 @@ static void batchnorm_case(gpu *g, const char *impl)
     to_host(g, got, gbt, C);
     assert_near("batchnorm dbeta (accumulated)", got, rdb, C, 1e-5, 1e-5);
     /* din NULL: parameter gradients only, accumulated a second time. */
-    ok(g, g->ops->batchnorm_backward(g->ctx, NULL, gg, gbt, ddout, dx, dsm, dsi, dg, N, C, HW),
+    ok(g, g->ops->batchnorm_backward(g->ctx, NULL, gg, gbt, ddout, dx, dsm, dsi, dg, N, C, HW,
+                                     eps),
        "batchnorm_backward (din NULL)");
     for (int c = 0; c < C; c++)
         rdg[c] = 2.0 * rdg[c] - gamma[c], rdb[c] = 2.0 * rdb[c] - beta[c];
@@ -568,36 +782,21 @@ static void batchnorm_case(gpu *g, const char *impl)
         g->ops->mem_free(g->ctx, bufs[i]);
 }
 
-/* Both implementations: the context's (SIAM_CUDA_BATCHNORM as set when the
- * test started) and the other one, in a second context. */
+/* Both implementations: the context's (the group's options) and the other
+ * one, in a second context. */
 static void batchnorm_matches_naive_reference(void **state)
 {
     NEED_GPU(state);
-    const char *env = getenv("SIAM_CUDA_BATCHNORM");
-    int own = env && strcmp(env, "own") == 0;
+    int own = g->opt.batchnorm == SIAM_CUDA_BN_OWN;
     batchnorm_case(g, own ? "batchnorm_own.cu" : "cuDNN");
-    char saved[32];
-    snprintf(saved, sizeof saved, "%s", env ? env : "");
-    setenv("SIAM_CUDA_BATCHNORM", own ? "cudnn" : "own", 1);
     siam_error err = {{0}};
-    gpu other = {g->ops, g->ops->ctx_new(NULL, &err)};
-    if (env)
-        setenv("SIAM_CUDA_BATCHNORM", saved, 1);
-    else
-        unsetenv("SIAM_CUDA_BATCHNORM");
+    gpu other = {g->ops, NULL, g->opt};
+    other.opt.batchnorm = own ? SIAM_CUDA_BN_CUDNN : SIAM_CUDA_BN_OWN;
+    other.ctx = g->ops->ctx_new(&other.opt, &err);
     if (other.ctx == NULL)
         fail_msg("second context: %s", err.msg);
     batchnorm_case(&other, own ? "cuDNN" : "batchnorm_own.cu");
     g->ops->ctx_free(other.ctx);
-    /* A bad setting is refused by name. */
-    setenv("SIAM_CUDA_BATCHNORM", "fast", 1);
-    assert_null(g->ops->ctx_new(NULL, &err));
-    if (env)
-        setenv("SIAM_CUDA_BATCHNORM", saved, 1);
-    else
-        unsetenv("SIAM_CUDA_BATCHNORM");
-    assert_string_equal(err.msg,
-                        "cuda ctx_new: SIAM_CUDA_BATCHNORM must be 'cudnn' or 'own', got 'fast'");
 }
 
 static void elementwise_ops_match_definitions(void **state)
@@ -779,33 +978,47 @@ static void gather_normalize_reads_the_device_bank(void **state)
             want[i * pixels + j] = ((double)bank[idx[i] * pixels + j] / 255.0 - mean) / std;
     to_host(g, got, dout, n * pixels);
     assert_near("gather_normalize", got, want, n * pixels, 1e-6, 1e-6);
-    /* A negative index on the device: refused with the CPU's message. */
+    /* A negative index on the device: the launch returns at once (no round
+     * trip), the image is zeros, and the next synchronising call reports
+     * it with the CPU's message, once. */
     const int32_t bad[n] = {1, 2, -7, -1};
     ok(g, g->ops->upload(g->ctx, didx, bad, sizeof bad), "upload bad idx");
-    assert_int_equal(g->ops->gather_normalize(g->ctx, dout, dbank, didx, n, pixels, mean, std),
-                     -1);
+    ok(g, g->ops->gather_normalize(g->ctx, dout, dbank, didx, n, pixels, mean, std),
+       "gather_normalize (negative index)");
+    assert_int_equal(g->ops->synchronize(g->ctx), -1);
     assert_string_equal(g->ops->ctx_error(g->ctx), "gather_normalize: idx[2] = -7 is negative");
-    assert_int_equal(g->ops->augment_batch(g->ctx, dout, dbank, didx, n, 10, 30, NULL, 1, 0, mean,
-                                           std),
-                     -1);
+    ok(g, g->ops->synchronize(g->ctx), "synchronize after the report");
+    to_host(g, got, dout, n * pixels);
+    for (int j = 2 * pixels; j < n * pixels; j++)
+        assert_true(got[j] == 0.0f);
+    ok(g, g->ops->augment_batch(g->ctx, dout, dbank, didx, n, 10, 30, NULL, 1, 0, mean, std),
+       "augment_batch (negative index)");
+    float loss = 0.0f, p1[1] = {0.5f};
+    float *dp = dev_from(g, p1, 1);
+    assert_int_equal(g->ops->bce_forward(g->ctx, &loss, dp, dp, 1), -1); /* any readback */
     assert_string_equal(g->ops->ctx_error(g->ctx), "augment_batch: idx[2] = -7 is negative");
+    g->ops->mem_free(g->ctx, dp);
     g->ops->mem_free(g->ctx, dbank);
     g->ops->mem_free(g->ctx, didx);
     g->ops->mem_free(g->ctx, dout);
 }
 
-static void augment_batch_uses_the_shared_draw(void **state)
+/* Augmentation equals the CPU's bit for bit: parameters drawn on the host
+ * by the same code, pixels sampled without fused multiply-adds. 70 images
+ * cross a launch chunk (64). */
+static void augment_batch_equals_the_cpu(void **state)
 {
     NEED_GPU(state);
-    enum { images = 3, H = 105, W = 105, n = 4 };
+    enum { images = 3, H = 105, W = 105, n = 70 };
     const size_t pixels = (size_t)H * W;
     uint8_t *bank = malloc(images * pixels);
-    float *got = malloc(n * pixels * sizeof(float));
-    double *want = malloc(n * pixels * sizeof(double));
+    float *got = malloc(n * pixels * sizeof(float)), *want = malloc(n * pixels * sizeof(float));
     assert_non_null(bank), assert_non_null(got), assert_non_null(want);
     for (size_t i = 0; i < images * pixels; i++)
         bank[i] = (uint8_t)(siam_philox_u32(80, 1, i) & 0xFF);
-    const int32_t idx[n] = {2, 0, 1, 2};
+    int32_t idx[n];
+    for (int i = 0; i < n; i++)
+        idx[i] = (int32_t)((i * 7 + 2) % images);
     uint8_t *dbank = dev_alloc(g, images * pixels);
     int32_t *didx = dev_alloc(g, sizeof idx);
     float *dout = dev_alloc(g, n * pixels * sizeof(float));
@@ -820,32 +1033,63 @@ static void augment_batch_uses_the_shared_draw(void **state)
     aug.contrast = 0.2f;
     const float mean = 0.5f, std = 0.3f;
     const uint64_t seed = 99, offset = 1000;
-    ok(g, g->ops->augment_batch(g->ctx, dout, dbank, didx, n, H, W, &aug, seed, offset, mean, std),
-       "augment_batch");
-    /* The same inline helpers, run on the host. Device trigonometry and FMA
-     * contraction move results by a few ulps, hence the tolerance. */
-    for (int i = 0; i < n; i++) {
-        siam_augment_params p;
-        siam_augment_draw(&aug, seed, offset + (uint64_t)i, H, W, &p);
-        for (int y = 0; y < H; y++)
-            for (int x = 0; x < W; x++)
-                want[i * pixels + (size_t)y * W + x] =
-                    (siam_augment_pixel(bank + idx[i] * pixels, H, W, &p, x, y) - mean) / std;
+    siam_error err = {{0}};
+    siam_ctx *cpu = siam_ops_cpu.ctx_new(NULL, &err);
+    assert_non_null(cpu);
+    for (int enabled = 1; enabled >= 0; enabled--) {
+        aug.enabled = enabled;
+        ok(g, g->ops->augment_batch(g->ctx, dout, dbank, didx, n, H, W, &aug, seed, offset,
+                                    mean, std),
+           "augment_batch");
+        assert_int_equal(siam_ops_cpu.augment_batch(cpu, want, bank, idx, n, H, W, &aug, seed,
+                                                    offset, mean, std),
+                         0);
+        to_host(g, got, dout, n * pixels);
+        size_t differ = 0, first = 0;
+        for (size_t k = 0; k < n * pixels; k++)
+            if (memcmp(&got[k], &want[k], sizeof(float)) != 0 && differ++ == 0)
+                first = k;
+        printf("  augment_batch (%s): %zu of %zu values differ from the CPU's\n",
+               enabled ? "enabled" : "disabled", differ, n * pixels);
+        if (differ)
+            fail_msg("value %zu is %.9g on CUDA, %.9g on the CPU", first, (double)got[first],
+                     (double)want[first]);
     }
-    to_host(g, got, dout, n * pixels);
-    assert_near("augment_batch", got, want, n * pixels, 1e-3, 1e-4);
-    /* Disabled: exactly gather_normalize. */
-    aug.enabled = 0;
-    ok(g, g->ops->augment_batch(g->ctx, dout, dbank, didx, n, H, W, &aug, seed, offset, mean, std),
-       "augment_batch (disabled)");
-    for (size_t k = 0; k < n * pixels; k++)
-        want[k] = ((float)bank[idx[k / pixels] * pixels + k % pixels] / 255.0f - mean) / std;
-    to_host(g, got, dout, n * pixels);
-    assert_near("augment_batch (disabled)", got, want, n * pixels, 0.0, 0.0);
+    siam_ops_cpu.ctx_free(cpu);
     g->ops->mem_free(g->ctx, dbank);
     g->ops->mem_free(g->ctx, didx);
     g->ops->mem_free(g->ctx, dout);
     free(bank), free(got), free(want);
+}
+
+/* Markers on the stream time its work; the description names the
+ * libraries. */
+static void stamps_time_the_stream_and_describe_names_libraries(void **state)
+{
+    NEED_GPU(state);
+    size_t n = (size_t)64 << 20;
+    float *x = dev_alloc(g, n * sizeof(float));
+    ok(g, g->ops->stamp(g->ctx, 0), "stamp 0");
+    for (int r = 0; r < 10; r++)
+        ok(g, g->ops->fill(g->ctx, x, 1.0f, n), "fill");
+    ok(g, g->ops->stamp(g->ctx, 1), "stamp 1");
+    double ms = -1.0;
+    ok(g, g->ops->stamp_ms(g->ctx, 0, 1, &ms), "stamp_ms");
+    /* 10 writes of 256 MiB: more than 0.1 ms at any bandwidth there is,
+     * less than a second at any there has been. */
+    printf("  10 fills of 256 MiB: %.3f ms (%.0f GB/s)\n", ms, 10 * 0.268435456 / ms * 1e3);
+    assert_true(ms > 0.1 && ms < 1000.0);
+    assert_int_equal(g->ops->stamp(g->ctx, SIAM_STAMP_MAX), -1);
+    assert_string_equal(g->ops->ctx_error(g->ctx), "stamp: marker 8 outside 0..7");
+    assert_int_equal(g->ops->stamp_ms(g->ctx, 0, 5, &ms), -1);
+    assert_string_equal(g->ops->ctx_error(g->ctx),
+                        "stamp_ms: markers 0 and 5 were not both recorded");
+    char about[512];
+    ok(g, g->ops->describe(g->ctx, about, sizeof about), "describe");
+    assert_non_null(strstr(about, "cuDNN 9."));
+    assert_non_null(strstr(about, "libcudnn"));
+    assert_non_null(strstr(about, "libcublas"));
+    g->ops->mem_free(g->ctx, x);
 }
 
 /* ---- whole training steps, CPU against CUDA ---- */
@@ -1020,6 +1264,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(table_is_complete_when_built),
+        cmocka_unit_test(ctx_new_refuses_an_unknown_batchnorm),
         cmocka_unit_test(ctx_new_without_usable_gpu_fails_cleanly),
         cmocka_unit_test(memory_round_trip_and_fill),
         cmocka_unit_test(failed_call_reports_file_line_and_library_message),
@@ -1027,12 +1272,16 @@ int main(void)
         cmocka_unit_test(maxpool_ties_nan_and_odd_edges),
         cmocka_unit_test(conv2d_matches_naive_reference),
         cmocka_unit_test(linear_matches_naive_reference),
+        cmocka_unit_test(algorithms_are_chosen_once_per_direction_and_logged),
+        cmocka_unit_test(measured_search_chooses_fp32_algorithms),
+        cmocka_unit_test(tf32_stays_within_its_bound),
         cmocka_unit_test(batchnorm_matches_naive_reference),
         cmocka_unit_test(elementwise_ops_match_definitions),
         cmocka_unit_test(bce_matches_torch_definition),
         cmocka_unit_test(optimisers_follow_torch_optim),
         cmocka_unit_test(gather_normalize_reads_the_device_bank),
-        cmocka_unit_test(augment_batch_uses_the_shared_draw),
+        cmocka_unit_test(augment_batch_equals_the_cpu),
+        cmocka_unit_test(stamps_time_the_stream_and_describe_names_libraries),
         cmocka_unit_test(training_step_matches_cpu),
     };
     return cmocka_run_group_tests_name("cuda_backend", tests, group_setup, group_teardown);

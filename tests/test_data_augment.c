@@ -192,6 +192,31 @@ static void draws_are_deterministic_bounded_and_fair(void **state)
     free(img);
 }
 
+/* The CUDA backend draws a launch's parameters on the host in chunks
+ * (siam_augment_draw_chunk); image first+k of a chunk must get the draw of
+ * slot offset+first+k, whatever the chunk. */
+static void chunked_draws_equal_per_slot_draws(void **state)
+{
+    (void)state;
+    siam_augment a;
+    siam_augment_defaults(&a);
+    a.enabled = 1;
+    a.p_flip = 0.5f;
+    a.contrast = 0.2f;
+    enum { n = 70 };
+    siam_augment_params chunk[n], one;
+    siam_augment_draw_chunk(&a, 9, 1000, 0, 64, H, W, chunk);
+    siam_augment_draw_chunk(&a, 9, 1000, 64, n - 64, H, W, chunk + 64);
+    int differs = 0;
+    for (int i = 0; i < n; i++) {
+        siam_augment_draw(&a, 9, 1000 + (uint64_t)i, H, W, &one);
+        assert_memory_equal(&chunk[i], &one, sizeof one);
+        if (i > 0)
+            differs |= memcmp(&chunk[i], &chunk[0], sizeof one) != 0;
+    }
+    assert_true(differs); /* the slots really draw different parameters */
+}
+
 static void backend_disabled_equals_gather_normalize(void **state)
 {
     const siam_check_backend *be = siam_check_backend_of(state);
@@ -288,6 +313,7 @@ int main(void)
         cmocka_unit_test(flip_mirrors_exactly),
         cmocka_unit_test(translation_and_rotation_matrices),
         cmocka_unit_test(draws_are_deterministic_bounded_and_fair),
+        cmocka_unit_test(chunked_draws_equal_per_slot_draws),
     };
     const struct CMUnitTest batch[] = {
         cmocka_unit_test(backend_disabled_equals_gather_normalize),

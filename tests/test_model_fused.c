@@ -271,6 +271,55 @@ static void failed_training_allocation_leaks_nothing(void **state)
     o.ctx_free(c);
 }
 
+/* The eps each batchnorm_backward call received, through the spy below. */
+static float seen_eps[8];
+static int bn_backward_calls;
+
+static int spy_bn_backward(siam_ctx *ctx, float *din, float *dgamma, float *dbeta,
+                           const float *dout, const float *in, const float *save_mean,
+                           const float *save_invstd, const float *gamma, int N, int C, int HW,
+                           float eps)
+{
+    if (bn_backward_calls < 8)
+        seen_eps[bn_backward_calls] = eps;
+    bn_backward_calls++;
+    return siam_ops_cpu.batchnorm_backward(ctx, din, dgamma, dbeta, dout, in, save_mean,
+                                           save_invstd, gamma, N, C, HW, eps);
+}
+
+/* Batch-norm backward gets the forward's eps (the model's bn_eps) in every
+ * block: four calls on the plain way (cuDNN's), one (block 4) on the fused. */
+static void batchnorm_backward_gets_the_forward_eps(void **state)
+{
+    (void)state;
+    siam_model_config cfg;
+    small_config(&cfg);
+    cfg.bn_eps = 0.05f;
+    siam_ops fused = siam_ops_cpu, plain = siam_ops_cpu;
+    fused.batchnorm_backward = plain.batchnorm_backward = spy_bn_backward;
+    plain.bn_relu_pool_backward = NULL;
+    const siam_ops *tables[2] = { &plain, &fused };
+    const int calls[2] = { 4, 1 };
+    siam_error err;
+    siam_ctx *c = siam_ops_cpu.ctx_new(&(siam_ctx_options){ .threads = 1 }, &err);
+    for (int k = 0; k < 2; k++) {
+        siam_model *m = siam_model_new(tables[k], c, &cfg, 2, &err);
+        assert_non_null(m);
+        assert_int_equal(siam_model_init(m, SIAM_INIT_PYTORCH, 1, &err), 0);
+        float *y = tables[k]->mem_alloc(c, 2 * sizeof(float));
+        y[1] = 1.0f;
+        bn_backward_calls = 0;
+        assert_int_equal(siam_model_forward(m, 2, &err), 0);
+        assert_int_equal(siam_model_backward(m, 2, y, &err), 0);
+        assert_int_equal(bn_backward_calls, calls[k]);
+        for (int i = 0; i < calls[k]; i++)
+            assert_true(seen_eps[i] == 0.05f);
+        tables[k]->mem_free(c, y);
+        siam_model_free(m);
+    }
+    siam_ops_cpu.ctx_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -278,6 +327,7 @@ int main(void)
         cmocka_unit_test(paper_model_step_identical),
         cmocka_unit_test(eval_only_model_is_small),
         cmocka_unit_test(failed_training_allocation_leaks_nothing),
+        cmocka_unit_test(batchnorm_backward_gets_the_forward_eps),
     };
     return cmocka_run_group_tests_name("model_fused", tests, NULL, NULL);
 }

@@ -68,7 +68,7 @@ static void bn_dev_train_step(const siam_check_backend *be, const bn_data *d, bn
                   "batchnorm_forward_train");
     siam_check_ok(be,
                   be->ops->batchnorm_backward(be->ctx, v->din, v->dg, v->dbt, v->dout, v->in,
-                                              v->sm, v->si, v->g, d->N, d->C, d->HW),
+                                              v->sm, v->si, v->g, d->N, d->C, d->HW, BN_EPS),
                   "batchnorm_backward");
 }
 
@@ -224,7 +224,7 @@ static void bn_backward_finite_differences(void **state)
     /* din == NULL still accumulates the parameter gradients. */
     siam_check_ok(be,
                   be->ops->batchnorm_backward(be->ctx, NULL, v.dg, v.dbt, v.dout, v.in, v.sm,
-                                              v.si, v.g, d.N, d.C, d.HW),
+                                              v.si, v.g, d.N, d.C, d.HW, BN_EPS),
                   "batchnorm_backward din=NULL");
     for (size_t k = 0; k < c; k++)
         gg[k] *= 2.0;
@@ -287,6 +287,24 @@ static void bn_train_rejects_single_value(void **state)
     siam_check_free(be, buf);
 }
 
+/* Backward takes the forward's eps (cuDNN requires it): a value that no
+ * forward accepts is refused by name on every backend. */
+static void bn_backward_rejects_bad_eps(void **state)
+{
+    const siam_check_backend *be = siam_check_backend_of(state);
+    float *buf = siam_check_alloc(be, 16);
+    const float bad[2] = { 0.0f, -1e-3f };
+    for (int k = 0; k < 2; k++) {
+        int rc = be->ops->batchnorm_backward(be->ctx, buf, buf, buf, buf, buf, buf, buf, buf, 2,
+                                             2, 4, bad[k]);
+        assert_int_equal(rc, -1);
+        const char *msg = be->ops->ctx_error(be->ctx);
+        print_message("message: %s\n", msg);
+        assert_non_null(strstr(msg, "batchnorm_backward: eps must be > 0 (the forward's), got"));
+    }
+    siam_check_free(be, buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -295,6 +313,7 @@ int main(void)
         cmocka_unit_test(bn_train_model_shapes),
         cmocka_unit_test(bn_eval_uses_running_stats),
         cmocka_unit_test(bn_train_rejects_single_value),
+        cmocka_unit_test(bn_backward_rejects_bad_eps),
     };
     return siam_check_run("ops_batchnorm", tests, sizeof tests / sizeof tests[0]);
 }

@@ -71,8 +71,8 @@ static void fused_matches_separate(const shape *s, int in_place)
     assert_int_equal(o->maxpool2_forward(c, p1, am, y, N * C, H, W), 0);
     assert_int_equal(o->maxpool2_backward(c, g, dout, am, N * C, H, W), 0);
     assert_int_equal(o->relu_backward(c, g, g, y, n), 0);
-    assert_int_equal(o->batchnorm_backward(c, din1, dg1, db1, g, in, sm1, si1, gamma, N, C, HW),
-                     0);
+    assert_int_equal(o->batchnorm_backward(c, din1, dg1, db1, g, in, sm1, si1, gamma, N, C, HW,
+                                           1e-5f), 0);
 
     /* Fused. */
     float *p2 = zeros(np), *x2 = malloc(n * sizeof *x2);
@@ -105,8 +105,8 @@ static void fused_matches_separate(const shape *s, int in_place)
     /* Without din only the parameter gradients, accumulated a second time. */
     assert_int_equal(o->bn_relu_pool_backward(c, NULL, dg2, db2, dout, p2, win, in, sm2, si2,
                                               gamma, N, C, H, W), 0);
-    assert_int_equal(o->batchnorm_backward(c, NULL, dg1, db1, g, in, sm1, si1, gamma, N, C, HW),
-                     0);
+    assert_int_equal(o->batchnorm_backward(c, NULL, dg1, db1, g, in, sm1, si1, gamma, N, C, HW,
+                                           1e-5f), 0);
     assert_memory_equal(dg1, dg2, (size_t)C * sizeof *dg1);
     assert_memory_equal(db1, db2, (size_t)C * sizeof *db1);
 

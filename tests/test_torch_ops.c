@@ -284,7 +284,7 @@ static void batchnorm_case(void **state, const char *c)
     case_compare(&b, c, "running_var", rvar, nc, tol);
     siam_check_ok(b.be,
                   ops->batchnorm_backward(b.be->ctx, din, dgamma, dbeta, dout, in, smean, sinv,
-                                          gamma, N, C, HW),
+                                          gamma, N, C, HW, eps),
                   "batchnorm_backward");
     case_compare(&b, c, "din", din, nx, tol);
     case_compare(&b, c, "dgamma", dgamma, nc, tol);

@@ -31,12 +31,7 @@ typedef struct rig {
 
 static void small_config(siam_model_config *cfg, float dropout)
 {
-    siam_model_config_default(cfg);
-    cfg->in_h = cfg->in_w = SIDE;
-    int ch[4] = { 4, 8, 8, 16 }, k[4] = { 5, 3, 3, 2 };
-    memcpy(cfg->channels, ch, sizeof ch);
-    memcpy(cfg->kernels, k, sizeof k);
-    cfg->fc_units = 32;
+    siam_toy_model_config(cfg, SIDE);
     cfg->dropout = dropout;
 }
 

@@ -38,12 +38,7 @@ static void rig_model(rig *r)
     r->ctx = siam_ops_cpu.ctx_new(&o, &err);
     assert_non_null(r->ctx);
     siam_model_config cfg;
-    siam_model_config_default(&cfg);
-    cfg.in_h = cfg.in_w = SIDE;
-    int ch[4] = { 4, 8, 8, 16 }, k[4] = { 5, 3, 3, 2 };
-    memcpy(cfg.channels, ch, sizeof ch);
-    memcpy(cfg.kernels, k, sizeof k);
-    cfg.fc_units = 32;
+    siam_toy_model_config(&cfg, SIDE);
     cfg.dropout = 0.2f;
     r->m = siam_model_new(&siam_ops_cpu, r->ctx, &cfg, MAXB, &err);
     if (!r->m)

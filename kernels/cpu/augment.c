@@ -17,15 +17,8 @@ int siam_cpu_augment_batch(siam_ctx *ctx, float *out, const uint8_t *images, con
     for (int i = 0; i < n; i++)
         if (idx[i] < 0)
             return siam_cpu_fail(ctx, "augment_batch: idx[%d] = %d is negative", i, idx[i]);
-    if (aug && aug->enabled &&
-        (!(aug->p_component >= 0.0f && aug->p_component <= 1.0f) ||
-         !(aug->p_flip >= 0.0f && aug->p_flip <= 1.0f) ||
-         !(aug->scale_min > 0.0f && aug->scale_min <= aug->scale_max)))
-        return siam_cpu_fail(ctx,
-                             "augment_batch: bad settings p_component=%g p_flip=%g "
-                             "scale=[%g, %g] (probabilities in [0, 1], 0 < min <= max)",
-                             (double)aug->p_component, (double)aug->p_flip,
-                             (double)aug->scale_min, (double)aug->scale_max);
+    if (siam_augment_bad(aug))
+        return siam_cpu_fail(ctx, SIAM_AUGMENT_BAD_FMT, SIAM_AUGMENT_BAD_ARGS(aug));
     size_t pixels = (size_t)H * W;
 #pragma omp parallel for schedule(static)
     for (int i = 0; i < n; i++) {
@@ -37,7 +30,7 @@ int siam_cpu_augment_batch(siam_ctx *ctx, float *out, const uint8_t *images, con
             continue;
         }
         siam_augment_params p;
-        siam_augment_draw(aug, seed, offset + (uint64_t)i, H, W, &p);
+        siam_augment_draw_chunk(aug, seed, offset, i, 1, H, W, &p);
         for (int y = 0; y < H; y++)
             for (int x = 0; x < W; x++)
                 dst[(size_t)y * W + x] = (siam_augment_pixel(src, H, W, &p, x, y) - mean) / std;

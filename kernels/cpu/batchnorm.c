@@ -75,10 +75,14 @@ int siam_cpu_batchnorm_forward_eval(siam_ctx *ctx, float *out, const float *in,
 
 int siam_cpu_batchnorm_backward(siam_ctx *ctx, float *din, float *dgamma, float *dbeta,
                                 const float *dout, const float *in, const float *save_mean,
-                                const float *save_invstd, const float *gamma, int N, int C, int HW)
+                                const float *save_invstd, const float *gamma, int N, int C, int HW,
+                                float eps)
 {
     if (bn_check(ctx, "batchnorm_backward", N, C, HW))
         return -1;
+    if (!(eps > 0.0f))
+        return siam_cpu_fail(ctx, "batchnorm_backward: eps must be > 0 (the forward's), got %g",
+                             (double)eps);
     if (!dgamma || !dbeta || !dout || !in || !save_mean || !save_invstd || !gamma)
         return siam_cpu_fail(ctx, "batchnorm_backward: NULL buffer");
     size_t M = (size_t)N * HW;

@@ -5,6 +5,22 @@
 
 #include "kernels/cpu/cpu.h"
 
+int siam_cpu_bce_loss(siam_ctx *ctx, const char *fn, float *loss, const float *p,
+                      const float *y, size_t n)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double pi = p[i], yi = y[i];
+        if (!(pi >= 0.0 && pi <= 1.0))
+            return siam_cpu_fail(ctx, "%s: probability %zu is %g, outside [0, 1]", fn, i, pi);
+        double lp = fmax(log(pi), -100.0);
+        double lq = fmax(log1p(-pi), -100.0);
+        s -= yi * lp + (1.0 - yi) * lq;
+    }
+    *loss = (float)(s / (double)n);
+    return 0;
+}
+
 int siam_cpu_bce_forward(siam_ctx *ctx, float *loss_host, const float *p, const float *y,
                          size_t n)
 {
@@ -12,18 +28,7 @@ int siam_cpu_bce_forward(siam_ctx *ctx, float *loss_host, const float *p, const 
         return siam_cpu_fail(ctx, "bce_forward: empty batch (n = 0)");
     if (!loss_host || !p || !y)
         return siam_cpu_fail(ctx, "bce_forward: NULL buffer");
-    double s = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double pi = p[i], yi = y[i];
-        if (!(pi >= 0.0 && pi <= 1.0))
-            return siam_cpu_fail(ctx, "bce_forward: probability %zu is %g, outside [0, 1]", i,
-                                 pi);
-        double lp = fmax(log(pi), -100.0);
-        double lq = fmax(log1p(-pi), -100.0);
-        s -= yi * lp + (1.0 - yi) * lq;
-    }
-    *loss_host = (float)(s / (double)n);
-    return 0;
+    return siam_cpu_bce_loss(ctx, "bce_forward", loss_host, p, y, n);
 }
 
 int siam_cpu_bce_backward(siam_ctx *ctx, float *dp, const float *p, const float *y, size_t n,

@@ -118,7 +118,8 @@ void siam_ops_cpu_fast_init(siam_ops *ops, int automatic, siam_conv_algo algo)
     .bn_relu_pool_forward_train = siam_cpu_bn_relu_pool_forward_train,                            \
     .bn_relu_pool_forward_eval = siam_cpu_bn_relu_pool_forward_eval,                              \
     .bn_relu_pool_backward = siam_cpu_bn_relu_pool_backward,                                      \
-    .nonfinite_count = siam_cpu_nonfinite_count
+    .nonfinite_count = siam_cpu_nonfinite_count,                                                  \
+    .step_report = siam_cpu_step_report
 
 static const siam_ops cpu_auto_table = {
     .name = "cpu",

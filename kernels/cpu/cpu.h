@@ -65,7 +65,8 @@ int siam_cpu_batchnorm_forward_eval(siam_ctx *ctx, float *out, const float *in,
                                     float eps);
 int siam_cpu_batchnorm_backward(siam_ctx *ctx, float *din, float *dgamma, float *dbeta,
                                 const float *dout, const float *in, const float *save_mean,
-                                const float *save_invstd, const float *gamma, int N, int C, int HW);
+                                const float *save_invstd, const float *gamma, int N, int C, int HW,
+                                float eps);
 
 int siam_cpu_bn_relu_pool_forward_train(siam_ctx *ctx, float *out, uint8_t *win,
                                         float *save_mean, float *save_invstd,
@@ -114,6 +115,10 @@ int siam_cpu_dropout_forward(siam_ctx *ctx, float *out, float *mask, const float
 int siam_cpu_dropout_backward(siam_ctx *ctx, float *din, const float *dout, const float *mask,
                               size_t n);
 
+/* The mean BCE of bce_forward (its checks and order of summation), with
+ * fn naming the caller in the message. */
+int siam_cpu_bce_loss(siam_ctx *ctx, const char *fn, float *loss, const float *p,
+                      const float *y, size_t n);
 int siam_cpu_bce_forward(siam_ctx *ctx, float *loss_host, const float *p, const float *y,
                          size_t n);
 int siam_cpu_bce_backward(siam_ctx *ctx, float *dp, const float *p, const float *y, size_t n,
@@ -127,6 +132,9 @@ int siam_cpu_sgd_step(siam_ctx *ctx, float *param, const float *grad, float *buf
 
 int siam_cpu_nonfinite_count(siam_ctx *ctx, size_t *counts_host, const float *const *bufs,
                              const size_t *lens, int k);
+int siam_cpu_step_report(siam_ctx *ctx, siam_step_report *rep, float *probs_host, const float *p,
+                         const float *y, size_t n, const float *const *bufs, const size_t *lens,
+                         int k);
 
 int siam_cpu_gather_normalize(siam_ctx *ctx, float *out, const uint8_t *images,
                               const int32_t *idx, int n, int pixels, float mean, float std);

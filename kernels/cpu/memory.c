@@ -1,5 +1,7 @@
-/* CPU "device" memory: ordinary host memory, 64-byte aligned for SIMD and
- * BLAS, zero-filled on allocation as the interface promises. */
+/* CPU "device" memory: ordinary host memory, aligned as cudaMalloc's
+ * (SIAM_DEVICE_ALIGN, more than SIMD and BLAS need) so that layouts carved
+ * out of one allocation are checked the same way on both backends,
+ * zero-filled on allocation as the interface promises. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,14 +9,15 @@
 
 void *siam_cpu_mem_alloc(siam_ctx *ctx, size_t bytes)
 {
-    size_t rounded = (bytes + 63) & ~(size_t)63;
+    const size_t a = SIAM_DEVICE_ALIGN;
+    size_t rounded = (bytes + a - 1) & ~(a - 1);
     if (rounded == 0)
-        rounded = 64;
+        rounded = a;
     if (rounded < bytes) {
         siam_cpu_fail(ctx, "cpu mem_alloc: size %zu overflows", bytes);
         return NULL;
     }
-    void *p = aligned_alloc(64, rounded);
+    void *p = aligned_alloc(a, rounded);
     if (p == NULL) {
         siam_cpu_fail(ctx, "cpu mem_alloc: cannot allocate %zu bytes", bytes);
         return NULL;

@@ -8,17 +8,15 @@
  *  - resultSaveMean / resultSaveInvVariance are the batch mean and
  *    1/sqrt(var + eps), the save_mean / save_invstd of the interface;
  *  - backward writes dgamma/dbeta into workspace and adds them, so they
- *    accumulate like every parameter gradient.
+ *    accumulate like every parameter gradient; it gets the forward's eps,
+ *    which cuDNN's documentation requires even with the saved statistics
+ *    passed in.
  * x is described as (N, C, HW, 1): spatial mode reduces over N, H and W, so
  * how HW splits into H and W does not matter.
- * With SIAM_CUDA_BATCHNORM=own in the environment when the context is made,
- * the same checks lead to batchnorm_own.cu instead (the CPU's arithmetic). */
+ * A context made with siam_ctx_options.batchnorm = SIAM_CUDA_BN_OWN (the
+ * bindings set it from SIAM_CUDA_BATCHNORM=own) goes through the same
+ * checks to batchnorm_own.cu instead (the CPU's arithmetic). */
 #include "kernels/cuda/cuda.h"
-
-/* The backward interface carries no eps: with the saved statistics passed
- * in, cuDNN reads 1/sqrt(var + eps) from save_invstd and does not recompute
- * it, and this value only has to satisfy cuDNN's argument check. */
-#define BN_BACKWARD_EPS 1e-5
 
 static int bn_check(siam_ctx *ctx, const char *fn, int N, int C, int HW)
 {
@@ -107,15 +105,21 @@ int siam_cuda_batchnorm_forward_eval(siam_ctx *ctx, float *out, const float *in,
 int siam_cuda_batchnorm_backward(siam_ctx *ctx, float *din, float *dgamma, float *dbeta,
                                  const float *dout, const float *in, const float *save_mean,
                                  const float *save_invstd, const float *gamma, int N, int C,
-                                 int HW)
+                                 int HW, float eps)
 {
     if (bn_check(ctx, "batchnorm_backward", N, C, HW))
         return -1;
+    if (!(eps > 0.0f))
+        return siam_cuda_fail(ctx, "batchnorm_backward: eps must be > 0 (the forward's), got %g",
+                              (double)eps);
     if (!dgamma || !dbeta || !dout || !in || !save_mean || !save_invstd || !gamma)
         return siam_cuda_fail(ctx, "batchnorm_backward: NULL buffer");
     if (ctx->bn_own)
         return siam_cuda_bn_own_backward(ctx, din, dgamma, dbeta, dout, in, save_mean,
                                          save_invstd, gamma, N, C, HW);
+    if (!((double)eps >= CUDNN_BN_MIN_EPSILON))
+        return siam_cuda_fail(ctx, "batchnorm_backward: eps %g below cuDNN's minimum %g",
+                              (double)eps, (double)CUDNN_BN_MIN_EPSILON);
     /* Workspace: dgamma and dbeta of this call, then (when the caller wants
      * no din) somewhere for cuDNN to write dx, 256-byte aligned. */
     size_t params = ((2 * (size_t)C * sizeof(float)) + 255) & ~(size_t)255;
@@ -131,7 +135,7 @@ int siam_cuda_batchnorm_backward(siam_ctx *ctx, float *din, float *dgamma, float
     SIAM_CUDNN_CHECK(ctx, cudnnBatchNormalizationBackward(
                               ctx->dnn, CUDNN_BATCHNORM_SPATIAL, &one, &zero, &one, &zero,
                               ctx->bn_x, in, ctx->bn_x, dout, ctx->bn_x, dx, ctx->bn_param,
-                              gamma, tmp, tmp + C, BN_BACKWARD_EPS, save_mean, save_invstd));
+                              gamma, tmp, tmp + C, (double)eps, save_mean, save_invstd));
     add_param_grads_kernel<<<siam_cuda_blocks((size_t)C), SIAM_CUDA_THREADS, 0, ctx->stream>>>(
         dgamma, dbeta, tmp, C);
     SIAM_CUDA_LAUNCH_CHECK(ctx);

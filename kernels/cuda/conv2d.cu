@@ -1,11 +1,13 @@
 /* conv2d on the GPU through cuDNN (valid padding, stride 1, NCHW float,
  * cross-correlation as torch.nn.Conv2d). Each shape gets a plan the first
- * time it is seen: descriptors plus the forward, backward-data and
- * backward-filter algorithms from cuDNN's heuristics
- * (cudnnGetConvolution*Algorithm_v7), kept in the context for every later
- * call. Bias add and bias gradient are small kernels of our own. */
+ * time it is seen (its descriptors), and each of its directions (forward,
+ * backward-data, backward-filter) an algorithm the first time it runs,
+ * from cuDNN's heuristics or a one-time search (siam_ctx_options.cudnn_find),
+ * kept in the context for every later call. Bias add and bias gradient are
+ * small kernels of our own. */
 #include <stdlib.h>
 
+#include "kernels/conv_algo.h"
 #include "kernels/cuda/cuda.h"
 
 #define BIAS_GRAD_THREADS 256
@@ -31,52 +33,165 @@ void siam_cuda_conv_plans_free(siam_ctx *ctx)
     ctx->nplans = ctx->cap_plans = 0;
 }
 
-/* The algorithm choice, the same for the three directions: walk cuDNN's
- * ranked proposals (fastest first) and take the first that ran in the
- * heuristics, keeps full FP32 unless TF32 is allowed, fits the workspace
- * limit and is deterministic (pass 0); failing that, the first that meets
- * the rest (pass 1). Determinism keeps seeded runs repeatable (the fast
- * backward-filter algorithms 0 and 3 accumulate with atomics). With the
- * descriptor set to FMA_MATH, cuDNN proposes FMA_MATH entries (PyTorch
- * asserts as much); should a version label them otherwise, pass 2 takes the
- * first working one and forces FMA_MATH on it rather than fail. */
-template <typename Perf, typename Algo, typename SizeFn>
-static int choose_algo(siam_ctx *ctx, siam_cuda_conv_plan *p, const char *what,
-                       const Perf *perf, int count, SizeFn workspace_of, Algo *algo,
-                       cudnnMathType_t *math, size_t *ws)
+static_assert(CUDNN_CONVOLUTION_FWD_ALGO_COUNT <= SIAM_CUDA_MAX_PROPOSALS &&
+                  CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT <= SIAM_CUDA_MAX_PROPOSALS &&
+                  CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT <= SIAM_CUDA_MAX_PROPOSALS,
+              "room for every proposal of cuDNN's");
+
+/* The three directions of a plan (siam_cuda_conv_plan.dir). */
+enum { CONV_FWD = 0, CONV_BWD_DATA = 1, CONV_BWD_FILTER = 2 };
+static const char *const dir_name[3] = { "forward", "backward-data", "backward-filter" };
+
+/* cuDNN's algorithm names by enum value, per direction (cudnn_cnn.h). */
+static const char *algo_name(int dir, int algo)
 {
-    int passes = ctx->allow_tf32 ? 2 : 3;
-    for (int pass = 0; pass < passes; pass++) {
-        for (int i = 0; i < count; i++) {
-            if (perf[i].status != CUDNN_STATUS_SUCCESS)
-                continue;
-            if (pass == 0 && perf[i].determinism != CUDNN_DETERMINISTIC)
-                continue;
-            cudnnMathType_t m = perf[i].mathType;
-            if (!ctx->allow_tf32 && m != CUDNN_FMA_MATH) {
-                if (pass < 2)
-                    continue;
-                m = CUDNN_FMA_MATH;
-            }
-            if (cudnnSetConvolutionMathType(p->conv, m) != CUDNN_STATUS_SUCCESS)
-                continue;
-            size_t bytes = 0;
-            if (workspace_of(perf[i].algo, &bytes) != CUDNN_STATUS_SUCCESS
-                || bytes > SIAM_CUDA_WORKSPACE_LIMIT)
-                continue;
-            *algo = perf[i].algo;
-            *math = m;
-            *ws = bytes;
-            return 0;
-        }
-    }
-    return siam_cuda_fail(ctx,
-                          "conv2d: cuDNN proposed no usable %s algorithm for N=%d Ci=%d H=%d "
-                          "W=%d Co=%d kernel %dx%d (%d proposals%s)",
-                          what, p->N, p->Ci, p->H, p->W, p->Co, p->KH, p->KW, count,
-                          ctx->allow_tf32 ? "" : ", FP32 only");
+    static const char *const fwd[] = { "IMPLICIT_GEMM", "IMPLICIT_PRECOMP_GEMM", "GEMM",
+                                       "DIRECT", "FFT", "FFT_TILING", "WINOGRAD",
+                                       "WINOGRAD_NONFUSED" };
+    static const char *const data[] = { "ALGO_0", "ALGO_1", "FFT", "FFT_TILING", "WINOGRAD",
+                                        "WINOGRAD_NONFUSED" };
+    static const char *const filter[] = { "ALGO_0", "ALGO_1", "FFT", "ALGO_3", "WINOGRAD",
+                                          "WINOGRAD_NONFUSED", "FFT_TILING" };
+    const char *const *t = dir == CONV_FWD ? fwd : dir == CONV_BWD_DATA ? data : filter;
+    int n = dir == CONV_FWD ? 8 : dir == CONV_BWD_DATA ? 6 : 7;
+    return algo >= 0 && algo < n ? t[algo] : "?";
 }
 
+/* One proposal in a form common to the three directions' perf structs. */
+typedef struct proposal {
+    int algo;
+    cudnnStatus_t status;
+    cudnnDeterminism_t determinism;
+    cudnnMathType_t math;
+    float ms; /* < 0: not measured */
+} proposal;
+
+#define TO_PROPOSALS(perf, count, out, measured)                                          \
+    for (int i_ = 0; i_ < (count); i_++)                                                  \
+        (out)[i_] = proposal{ (int)(perf)[i_].algo, (perf)[i_].status,                    \
+                              (perf)[i_].determinism, (perf)[i_].mathType,                \
+                              (measured) ? (perf)[i_].time : -1.0f };
+
+/* cuDNN's proposals for one direction, best first: its heuristics
+ * (cudnnGetConvolution*Algorithm_v7: nothing runs, no buffer is touched) or,
+ * with cudnn_find, a search that runs every algorithm once on buffers cuDNN
+ * allocates itself (cudnnFindConvolution*Algorithm: the model's buffers,
+ * the accumulated filter gradient among them, are left alone). */
+static int propose(siam_ctx *ctx, siam_cuda_conv_plan *p, int dir, proposal *out, int *count)
+{
+    cudnnHandle_t dnn = ctx->dnn;
+    int find = ctx->cudnn_find;
+    if (dir == CONV_FWD) {
+        cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+        const int want = CUDNN_CONVOLUTION_FWD_ALGO_COUNT;
+        if (find)
+            SIAM_CUDNN_CHECK(ctx, cudnnFindConvolutionForwardAlgorithm(dnn, p->x, p->w, p->conv,
+                                                                       p->y, want, count, perf));
+        else
+            SIAM_CUDNN_CHECK(ctx, cudnnGetConvolutionForwardAlgorithm_v7(
+                                      dnn, p->x, p->w, p->conv, p->y, want, count, perf));
+        TO_PROPOSALS(perf, *count, out, find);
+    } else if (dir == CONV_BWD_DATA) {
+        cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+        const int want = CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT;
+        if (find)
+            SIAM_CUDNN_CHECK(ctx, cudnnFindConvolutionBackwardDataAlgorithm(
+                                      dnn, p->w, p->y, p->conv, p->x, want, count, perf));
+        else
+            SIAM_CUDNN_CHECK(ctx, cudnnGetConvolutionBackwardDataAlgorithm_v7(
+                                      dnn, p->w, p->y, p->conv, p->x, want, count, perf));
+        TO_PROPOSALS(perf, *count, out, find);
+    } else {
+        cudnnConvolutionBwdFilterAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
+        const int want = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT;
+        if (find)
+            SIAM_CUDNN_CHECK(ctx, cudnnFindConvolutionBackwardFilterAlgorithm(
+                                      dnn, p->x, p->y, p->conv, p->w, want, count, perf));
+        else
+            SIAM_CUDNN_CHECK(ctx, cudnnGetConvolutionBackwardFilterAlgorithm_v7(
+                                      dnn, p->x, p->y, p->conv, p->w, want, count, perf));
+        TO_PROPOSALS(perf, *count, out, find);
+    }
+    return 0;
+}
+
+/* The workspace algorithm `algo` of direction dir needs with the math type
+ * currently set on the convolution descriptor. */
+static cudnnStatus_t workspace_of(siam_ctx *ctx, const siam_cuda_conv_plan *p, int dir, int algo,
+                                  size_t *bytes)
+{
+    if (dir == CONV_FWD)
+        return cudnnGetConvolutionForwardWorkspaceSize(ctx->dnn, p->x, p->w, p->conv, p->y,
+                                                       (cudnnConvolutionFwdAlgo_t)algo, bytes);
+    if (dir == CONV_BWD_DATA)
+        return cudnnGetConvolutionBackwardDataWorkspaceSize(
+            ctx->dnn, p->w, p->y, p->conv, p->x, (cudnnConvolutionBwdDataAlgo_t)algo, bytes);
+    return cudnnGetConvolutionBackwardFilterWorkspaceSize(
+        ctx->dnn, p->x, p->y, p->conv, p->w, (cudnnConvolutionBwdFilterAlgo_t)algo, bytes);
+}
+
+/* Chooses direction dir's algorithm of plan p, the first time that
+ * direction runs: a model's first layer never asks for backward-data (its
+ * input needs no gradient), so that choice, and its search, are never made.
+ * The rule is siam_conv_algo_choose's (kernels/conv_algo.h): the first
+ * deterministic FP32 proposal within the workspace limit, and so on. With a
+ * log in the options, one line says what was chosen. */
+static int choose_direction(siam_ctx *ctx, siam_cuda_conv_plan *p, int dir)
+{
+    siam_cuda_conv_dir *d = &p->dir[dir];
+    if (d->ready)
+        return 0;
+    /* Asking for FMA_MATH makes cuDNN propose FP32 algorithms (PyTorch
+     * relies on it); DEFAULT_MATH lets it propose TF32 tensor-core ones. */
+    cudnnMathType_t ask = ctx->allow_tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
+    SIAM_CUDNN_CHECK(ctx, cudnnSetConvolutionMathType(p->conv, ask));
+    proposal prop[SIAM_CUDA_MAX_PROPOSALS];
+    int count = 0;
+    if (propose(ctx, p, dir, prop, &count))
+        return -1;
+    siam_conv_candidate cand[SIAM_CUDA_MAX_PROPOSALS];
+    for (int i = 0; i < count; i++) {
+        siam_conv_candidate *c = &cand[i];
+        c->algo = prop[i].algo;
+        c->name = algo_name(dir, prop[i].algo);
+        c->ok = prop[i].status == CUDNN_STATUS_SUCCESS;
+        c->deterministic = prop[i].determinism == CUDNN_DETERMINISTIC;
+        c->fp32 = prop[i].math == CUDNN_FMA_MATH;
+        c->ms = prop[i].ms;
+        c->workspace = 0;
+        c->workspace_ok = c->ok
+                          && cudnnSetConvolutionMathType(p->conv, prop[i].math)
+                                 == CUDNN_STATUS_SUCCESS
+                          && workspace_of(ctx, p, dir, c->algo, &c->workspace)
+                                 == CUDNN_STATUS_SUCCESS;
+    }
+    int forced = 0;
+    int k = siam_conv_algo_choose(cand, count, ctx->allow_tf32, SIAM_CUDA_WORKSPACE_LIMIT,
+                                  &forced);
+    if (k < 0)
+        return siam_cuda_fail(ctx,
+                              "conv2d: cuDNN proposed no usable %s algorithm for N=%d Ci=%d "
+                              "H=%d W=%d Co=%d kernel %dx%d (%d proposals%s)",
+                              dir_name[dir], p->N, p->Ci, p->H, p->W, p->Co, p->KH, p->KW, count,
+                              ctx->allow_tf32 ? "" : ", FP32 only");
+    d->algo = cand[k].algo;
+    d->math = forced ? CUDNN_FMA_MATH : prop[k].math;
+    SIAM_CUDNN_CHECK(ctx, cudnnSetConvolutionMathType(p->conv, d->math));
+    SIAM_CUDNN_CHECK(ctx, workspace_of(ctx, p, dir, d->algo, &d->ws));
+    d->ready = 1;
+    if (ctx->log) {
+        char line[320];
+        const int shape[7] = { p->N, p->Ci, p->H, p->W, p->Co, p->KH, p->KW };
+        cand[k].workspace = d->ws;
+        siam_conv_algo_describe(line, sizeof line, shape, dir_name[dir], &cand[k], k, count,
+                                forced, ctx->allow_tf32);
+        ctx->log(ctx->log_user, line);
+    }
+    return 0;
+}
+
+/* The descriptors of a new plan; the algorithms come later, per direction,
+ * from choose_direction. */
 static int plan_build(siam_ctx *ctx, siam_cuda_conv_plan *p)
 {
     int OH = p->H - p->KH + 1, OW = p->W - p->KW + 1;
@@ -91,11 +206,6 @@ static int plan_build(siam_ctx *ctx, siam_cuda_conv_plan *p)
     SIAM_CUDNN_CHECK(ctx, cudnnSetConvolution2dDescriptor(p->conv, 0, 0, 1, 1, 1, 1,
                                                           CUDNN_CROSS_CORRELATION,
                                                           CUDNN_DATA_FLOAT));
-    /* FMA_MATH keeps FP32 convolutions off TF32 tensor cores (which
-     * DEFAULT_MATH permits on Ampere and later), so results match the CPU. */
-    SIAM_CUDNN_CHECK(ctx, cudnnSetConvolutionMathType(p->conv, ctx->allow_tf32
-                                                                   ? CUDNN_DEFAULT_MATH
-                                                                   : CUDNN_FMA_MATH));
     int n, c, h, w;
     SIAM_CUDNN_CHECK(ctx, cudnnGetConvolution2dForwardOutputDim(p->conv, p->x, p->w, &n, &c, &h,
                                                                 &w));
@@ -104,50 +214,6 @@ static int plan_build(siam_ctx *ctx, siam_cuda_conv_plan *p)
                               n, c, h, w, p->N, p->Co, OH, OW);
     SIAM_CUDNN_CHECK(ctx, cudnnSetTensor4dDescriptor(p->y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT,
                                                      p->N, p->Co, OH, OW));
-    cudnnHandle_t dnn = ctx->dnn;
-
-    cudnnConvolutionFwdAlgoPerf_t fwd[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-    int count = 0;
-    SIAM_CUDNN_CHECK(ctx, cudnnGetConvolutionForwardAlgorithm_v7(
-                              dnn, p->x, p->w, p->conv, p->y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
-                              &count, fwd));
-    if (choose_algo(ctx, p, "forward", fwd, count,
-                    [&](cudnnConvolutionFwdAlgo_t a, size_t *bytes) {
-                        return cudnnGetConvolutionForwardWorkspaceSize(dnn, p->x, p->w, p->conv,
-                                                                       p->y, a, bytes);
-                    },
-                    &p->fwd, &p->math_fwd, &p->ws_fwd))
-        return -1;
-
-    SIAM_CUDNN_CHECK(ctx, cudnnSetConvolutionMathType(p->conv, ctx->allow_tf32
-                                                                   ? CUDNN_DEFAULT_MATH
-                                                                   : CUDNN_FMA_MATH));
-    cudnnConvolutionBwdDataAlgoPerf_t bwd_data[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-    SIAM_CUDNN_CHECK(ctx, cudnnGetConvolutionBackwardDataAlgorithm_v7(
-                              dnn, p->w, p->y, p->conv, p->x,
-                              CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &count, bwd_data));
-    if (choose_algo(ctx, p, "backward-data", bwd_data, count,
-                    [&](cudnnConvolutionBwdDataAlgo_t a, size_t *bytes) {
-                        return cudnnGetConvolutionBackwardDataWorkspaceSize(
-                            dnn, p->w, p->y, p->conv, p->x, a, bytes);
-                    },
-                    &p->bwd_data, &p->math_bwd_data, &p->ws_bwd_data))
-        return -1;
-
-    SIAM_CUDNN_CHECK(ctx, cudnnSetConvolutionMathType(p->conv, ctx->allow_tf32
-                                                                   ? CUDNN_DEFAULT_MATH
-                                                                   : CUDNN_FMA_MATH));
-    cudnnConvolutionBwdFilterAlgoPerf_t bwd_filter[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-    SIAM_CUDNN_CHECK(ctx, cudnnGetConvolutionBackwardFilterAlgorithm_v7(
-                              dnn, p->x, p->y, p->conv, p->w,
-                              CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &count, bwd_filter));
-    if (choose_algo(ctx, p, "backward-filter", bwd_filter, count,
-                    [&](cudnnConvolutionBwdFilterAlgo_t a, size_t *bytes) {
-                        return cudnnGetConvolutionBackwardFilterWorkspaceSize(
-                            dnn, p->x, p->y, p->conv, p->w, a, bytes);
-                    },
-                    &p->bwd_filter, &p->math_bwd_filter, &p->ws_bwd_filter))
-        return -1;
     return 0;
 }
 
@@ -263,13 +329,17 @@ int siam_cuda_conv2d_forward(siam_ctx *ctx, float *out, const float *in, const f
     siam_cuda_conv_plan *p = plan_get(ctx, "conv2d_forward", N, Ci, H, W, Co, KH, KW);
     if (p == NULL)
         return -1;
+    if (choose_direction(ctx, p, CONV_FWD))
+        return siam_fail_wrap(&ctx->err, "conv2d_forward");
+    const siam_cuda_conv_dir *d = &p->dir[CONV_FWD];
     void *ws = NULL;
-    if (siam_cuda_workspace(ctx, p->ws_fwd, &ws))
+    if (siam_cuda_workspace(ctx, d->ws, &ws))
         return siam_fail_wrap(&ctx->err, "conv2d_forward");
     const float one = 1.0f, zero = 0.0f;
-    SIAM_CUDNN_CHECK(ctx, cudnnSetConvolutionMathType(p->conv, p->math_fwd));
+    SIAM_CUDNN_CHECK(ctx, cudnnSetConvolutionMathType(p->conv, d->math));
     SIAM_CUDNN_CHECK(ctx, cudnnConvolutionForward(ctx->dnn, &one, p->x, in, p->w, w, p->conv,
-                                                  p->fwd, ws, p->ws_fwd, &zero, p->y, out));
+                                                  (cudnnConvolutionFwdAlgo_t)d->algo, ws, d->ws,
+                                                  &zero, p->y, out));
     size_t P = (size_t)(H - KH + 1) * (W - KW + 1);
     size_t total = (size_t)N * Co * P;
     bias_planes_kernel<<<siam_cuda_blocks(total), SIAM_CUDA_THREADS, 0, ctx->stream>>>(
@@ -291,11 +361,14 @@ int siam_cuda_conv2d_backward(siam_ctx *ctx, float *din, float *dw, float *db, c
     siam_cuda_conv_plan *p = plan_get(ctx, "conv2d_backward", N, Ci, H, W, Co, KH, KW);
     if (p == NULL)
         return -1;
+    if (choose_direction(ctx, p, CONV_BWD_FILTER) || (din && choose_direction(ctx, p, CONV_BWD_DATA)))
+        return siam_fail_wrap(&ctx->err, "conv2d_backward");
+    const siam_cuda_conv_dir *df = &p->dir[CONV_BWD_FILTER], *dd = &p->dir[CONV_BWD_DATA];
     /* Workspace: cuDNN's (the larger of the two directions), then the
      * bias-gradient partial sums, 256-byte aligned. */
-    size_t conv_ws = p->ws_bwd_filter;
-    if (din && p->ws_bwd_data > conv_ws)
-        conv_ws = p->ws_bwd_data;
+    size_t conv_ws = df->ws;
+    if (din && dd->ws > conv_ws)
+        conv_ws = dd->ws;
     size_t P = (size_t)(H - KH + 1) * (W - KW + 1);
     int S = bias_grad_split(N, P);
     size_t part_at = (conv_ws + 255) & ~(size_t)255;
@@ -311,16 +384,18 @@ int siam_cuda_conv2d_backward(siam_ctx *ctx, float *din, float *dw, float *db, c
         db, part, Co, S);
     SIAM_CUDA_LAUNCH_CHECK(ctx);
     /* beta = 1: the filter gradient accumulates (both Siamese towers). */
-    SIAM_CUDNN_CHECK(ctx, cudnnSetConvolutionMathType(p->conv, p->math_bwd_filter));
-    SIAM_CUDNN_CHECK(ctx, cudnnConvolutionBackwardFilter(ctx->dnn, &one, p->x, in, p->y, dout,
-                                                         p->conv, p->bwd_filter, ws,
-                                                         p->ws_bwd_filter, &one, p->w, dw));
+    SIAM_CUDNN_CHECK(ctx, cudnnSetConvolutionMathType(p->conv, df->math));
+    SIAM_CUDNN_CHECK(ctx, cudnnConvolutionBackwardFilter(
+                              ctx->dnn, &one, p->x, in, p->y, dout, p->conv,
+                              (cudnnConvolutionBwdFilterAlgo_t)df->algo, ws, df->ws, &one, p->w,
+                              dw));
     if (din) {
         /* beta = 0: the input gradient is overwritten. */
-        SIAM_CUDNN_CHECK(ctx, cudnnSetConvolutionMathType(p->conv, p->math_bwd_data));
-        SIAM_CUDNN_CHECK(ctx, cudnnConvolutionBackwardData(ctx->dnn, &one, p->w, w, p->y, dout,
-                                                           p->conv, p->bwd_data, ws,
-                                                           p->ws_bwd_data, &zero, p->x, din));
+        SIAM_CUDNN_CHECK(ctx, cudnnSetConvolutionMathType(p->conv, dd->math));
+        SIAM_CUDNN_CHECK(ctx, cudnnConvolutionBackwardData(
+                                  ctx->dnn, &one, p->w, w, p->y, dout, p->conv,
+                                  (cudnnConvolutionBwdDataAlgo_t)dd->algo, ws, dd->ws, &zero,
+                                  p->x, din));
     }
     return 0;
 }

@@ -36,40 +36,89 @@ extern "C" {
  * favour of the next one cuDNN proposes. */
 #define SIAM_CUDA_WORKSPACE_LIMIT ((size_t)1 << 30)
 
-/* One convolution shape: its descriptors and the algorithms chosen for it,
- * found the first time the shape is seen and reused for every later call.
- * math_* is the cuDNN math type each algorithm was proposed with; the
- * convolution descriptor is set to it before each call. */
+/* Room for cuDNN's proposals of any direction (its *_ALGO_COUNT are 8 or
+ * fewer). */
+#define SIAM_CUDA_MAX_PROPOSALS 16
+
+/* The algorithm of one direction of a convolution shape, chosen the first
+ * time that direction runs; math is the cuDNN math type it runs with (the
+ * convolution descriptor is set to it before each call). */
+typedef struct siam_cuda_conv_dir {
+    int ready;
+    int algo; /* the direction's cudnn*Algo_t */
+    cudnnMathType_t math;
+    size_t ws;
+} siam_cuda_conv_dir;
+
+/* One convolution shape: its descriptors, made the first time the shape is
+ * seen, and its forward, backward-data and backward-filter algorithms. */
 typedef struct siam_cuda_conv_plan {
     int N, Ci, H, W, Co, KH, KW;
     cudnnTensorDescriptor_t x, y;
     cudnnFilterDescriptor_t w;
     cudnnConvolutionDescriptor_t conv;
-    cudnnConvolutionFwdAlgo_t fwd;
-    cudnnConvolutionBwdDataAlgo_t bwd_data;
-    cudnnConvolutionBwdFilterAlgo_t bwd_filter;
-    cudnnMathType_t math_fwd, math_bwd_data, math_bwd_filter;
-    size_t ws_fwd, ws_bwd_data, ws_bwd_filter;
+    siam_cuda_conv_dir dir[3];
 } siam_cuda_conv_plan;
 
 struct siam_ctx {
     int device;
-    int allow_tf32;
+    int allow_tf32;      /* the options' (kernels/ops.h) */
     int bn_own;          /* batch norm by batchnorm_own.cu instead of cuDNN */
+    int cudnn_find;
+    siam_log_fn log;
+    void *log_user;
     cudaStream_t stream;
     cublasHandle_t blas; /* bound to stream */
     cudnnHandle_t dnn;   /* bound to stream */
     cudnnTensorDescriptor_t bn_x, bn_param; /* reset by each batchnorm call */
     void *ws;            /* the one workspace: grow-only, reused by every op */
     size_t ws_bytes;
-    void *dev_scalars;   /* SIAM_CUDA_SCALAR_BYTES of device memory for reductions */
-    void *host_scalars;  /* the same size of pinned host memory to read them back */
+    /* Reductions and readbacks: a siam_cuda_scalars header, then room for
+     * step_report's probabilities; host_scalars is its pinned mirror. Both
+     * are scalars_bytes long (grown by siam_cuda_scalars_reserve). */
+    void *dev_scalars;
+    void *host_scalars;
+    size_t scalars_bytes;
+    cudaEvent_t stamps[SIAM_STAMP_MAX]; /* made on first use; NULL until then */
     siam_cuda_conv_plan *plans;
     int nplans, cap_plans;
     siam_error err;
 };
 
-#define SIAM_CUDA_SCALAR_BYTES 64
+/* The head of ctx->dev_scalars. fault is where kernels that find bad input
+ * (a negative batch index) leave it, since they cannot return an error:
+ * SIAM_CUDA_NO_FAULT, or the lowest siam_cuda_fault_pack word of the faults
+ * since the last readback. Every readback (siam_cuda_readback) copies it
+ * with its own results and reports it. */
+typedef struct siam_cuda_scalars {
+    unsigned long long fault;
+    double bce_sum;                               /* sum of y log p + (1 - y) log(1 - p) */
+    unsigned long long bce_bad;                   /* first p outside [0, 1], or SIAM_CUDA_NO_FAULT */
+    unsigned long long counts[SIAM_NONFINITE_MAX]; /* nonfinite_count, step_report */
+    unsigned long long pad;
+} siam_cuda_scalars;
+
+#define SIAM_CUDA_NO_FAULT 0xFFFFFFFFFFFFFFFFull
+/* Operations that record faults (the top byte of a fault word). */
+#define SIAM_CUDA_FAULT_GATHER 1
+#define SIAM_CUDA_FAULT_AUGMENT 2
+
+/* A fault word: operation, image position (< 2^24) and the bad index, so
+ * that the lowest word is the first position of the earliest operation. */
+SIAM_HD unsigned long long siam_cuda_fault_pack(unsigned op, int pos, int32_t value)
+{
+    return ((unsigned long long)op << 56) | ((unsigned long long)(pos & 0xFFFFFF) << 32)
+           | (unsigned long long)(uint32_t)value;
+}
+
+/* Makes ctx->dev_scalars and host_scalars at least `bytes` long (keeping the
+ * fault word). Returns 0, or -1 with the message in ctx. */
+int siam_cuda_scalars_reserve(siam_ctx *ctx, size_t bytes);
+/* Copies the first `bytes` (>= 8) of dev_scalars to host_scalars after the
+ * work queued so far, waits for it, and reports a recorded fault (clearing
+ * it on the device): -1 with the operation's message, e.g.
+ * "gather_normalize: idx[2] = -7 is negative". */
+int siam_cuda_readback(siam_ctx *ctx, size_t bytes);
 
 /* Status checks. Each records "file:line: call: NAME: message" in err and
  * returns -1, or returns 0 on success. */
@@ -145,7 +194,7 @@ int siam_cuda_batchnorm_forward_eval(siam_ctx *ctx, float *out, const float *in,
 int siam_cuda_batchnorm_backward(siam_ctx *ctx, float *din, float *dgamma, float *dbeta,
                                  const float *dout, const float *in, const float *save_mean,
                                  const float *save_invstd, const float *gamma, int N, int C,
-                                 int HW);
+                                 int HW, float eps);
 
 /* The batch norm of batchnorm_own.cu, called by batchnorm.cu after it has
  * checked the arguments, when ctx->bn_own is set. */
@@ -209,9 +258,30 @@ int siam_cuda_sgd_step(siam_ctx *ctx, float *param, const float *grad, float *bu
 
 int siam_cuda_nonfinite_count(siam_ctx *ctx, size_t *counts_host, const float *const *bufs,
                               const size_t *lens, int k);
+/* The reductions step_report shares with bce_forward and nonfinite_count,
+ * queued on the stream: the BCE sum and first bad index into the scalars'
+ * header (copying p to copy_to on the way unless it is NULL), and the
+ * non-finite counts of k buffers into its counts (zeroed first);
+ * check_buffers validates such a list of kmin..SIAM_NONFINITE_MAX buffers. */
+int siam_cuda_check_buffers(siam_ctx *ctx, const char *fn, const float *const *bufs,
+                            const size_t *lens, int k, int kmin);
+int siam_cuda_bce_queue(siam_ctx *ctx, const float *p, const float *y, size_t n, float *copy_to);
+int siam_cuda_nonfinite_queue(siam_ctx *ctx, const float *const *bufs, const size_t *lens, int k);
+int siam_cuda_step_report(siam_ctx *ctx, siam_step_report *rep, float *probs_host,
+                          const float *p, const float *y, size_t n, const float *const *bufs,
+                          const size_t *lens, int k);
+int siam_cuda_stamp(siam_ctx *ctx, int k);
+int siam_cuda_stamp_ms(siam_ctx *ctx, int a, int b, double *ms);
+int siam_cuda_describe(siam_ctx *ctx, char *buf, size_t cap);
 
 int siam_cuda_gather_normalize(siam_ctx *ctx, float *out, const uint8_t *images,
                                const int32_t *idx, int n, int pixels, float mean, float std);
+/* Fault words hold the image position in 24 bits: a batch has fewer images. */
+#define SIAM_CUDA_MAX_IMAGES (1 << 24)
+/* gather_normalize's kernel, queued; a negative index records a fault of
+ * operation fault_op (SIAM_CUDA_FAULT_*). */
+int siam_cuda_gather_queue(siam_ctx *ctx, float *out, const uint8_t *images, const int32_t *idx,
+                           int n, int pixels, float mean, float std, unsigned fault_op);
 int siam_cuda_augment_batch(siam_ctx *ctx, float *out, const uint8_t *images, const int32_t *idx,
                             int n, int H, int W, const siam_augment *aug, uint64_t seed,
                             uint64_t offset, float mean, float std);

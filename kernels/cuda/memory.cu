@@ -1,7 +1,8 @@
 /* CUDA device memory: allocation (zero-filled, as the interface promises),
  * transfers ordered on the context's stream, fill and synchronisation.
  * Uploads and downloads wait for their copy, so the host buffer may be
- * reused or read as soon as they return. */
+ * reused or read as soon as they return; they do not report the faults
+ * kernels record (synchronize and the other readbacks do). */
 #include "kernels/cuda/cuda.h"
 
 void *siam_cuda_mem_alloc(siam_ctx *ctx, size_t bytes)
@@ -83,9 +84,12 @@ int siam_cuda_fill(siam_ctx *ctx, float *x, float value, size_t n)
     return 0;
 }
 
+/* Also the point where a fault a kernel recorded (a negative batch index)
+ * is reported, as every readback does. */
 int siam_cuda_synchronize(siam_ctx *ctx)
 {
-    SIAM_CUDA_CHECK(ctx, cudaStreamSynchronize(ctx->stream));
+    if (siam_cuda_readback(ctx, sizeof(unsigned long long)))
+        return -1;
     SIAM_CUDA_CHECK(ctx, cudaGetLastError());
     return 0;
 }

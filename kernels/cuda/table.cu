@@ -52,6 +52,10 @@ static const siam_ops cuda_ops = {
     nullptr,
     nullptr,
     siam_cuda_nonfinite_count,
+    siam_cuda_step_report,
+    siam_cuda_stamp,
+    siam_cuda_stamp_ms,
+    siam_cuda_describe,
 };
 
 extern "C" const siam_ops *siam_ops_cuda(void)

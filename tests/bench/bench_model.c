@@ -1,28 +1,34 @@
 /* siamlua side of `make bench` (scripts/bench.sh): one measurement per run,
  * so that each run's peak RSS is its own. Not a test (no test_ prefix, not
  * run by `make test`).
- *   bench_model train B     training pairs/s at batch B (Adam, BCE)
+ *   bench_model train B     training pairs/s at batch B (Adam, BCE): the
+ *                           training loop's own step (host/train_step.h)
  *   bench_model infer B     inference pairs/s at batch B (eval mode)
  *   bench_model layers B    forward+backward times (wall and CPU) of each conv layer,
- *                           direct and fft, at batch B pairs (2B images);
+ *                           direct and fft, at batch B pairs (2B images), CPU only;
  *                           --layer K for one layer, --conv to pick one path
  *   bench_model load PAIRS ROOT   LFW decode rate (images/s, no cache)
- * Options before the mode: --threads T (0: all cores), --conv
- * direct|fft|auto (default auto), --steps S, --warmup W, --finite-checks 1
- * (train: each step also runs the training loop's non-finite checks of the
- * gradients and statistics, then of the parameters, and their time is
- * reported as finite_check_ms).
- * Prints `siamlua: key=value` lines. */
+ * Options before the mode: --device cpu|cuda (default cpu), --threads T
+ * (0: all cores), --conv direct|fft|auto (CPU, default auto), --tf32 0|1
+ * and --cudnn-find 0|1 (CUDA context options, default 0), --steps S,
+ * --warmup W, --finite-checks 0|1 (train: the step's non-finite counts,
+ * default 1 as in training; 0 leaves them out).
+ * On CUDA the timed steps are measured with the stream's own markers
+ * (CUDA events) after the warm-up, and the wall clock beside them; the
+ * environment's CUDA options apply (SIAM_CUDA_VERBOSE=1 logs the cuDNN
+ * algorithms chosen). Prints `siamlua: key=value` lines; a CUDA run where no
+ * GPU answers prints `siamlua: cuda not available: <why>` and exits 3. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bindings/backend.h"
 #include "host/dataset.h"
 #include "host/model.h"
 #include "host/optim.h"
-#include "host/train_finite.h"
+#include "host/train_step.h"
 #include "kernels/cpu/conv2d_fft.h"
 #include "kernels/cpu/conv2d_select.h"
 #include "kernels/ops.h"
@@ -74,18 +80,30 @@ static int fill_batch(const siam_ops *o, siam_ctx *c, siam_model *m, float *labe
     return rc ? -1 : 0;
 }
 
-/* The training loop's two checks of a step (host/train.c); adds their
- * time to *ms. */
-static int finite_checks(siam_model *m, double *ms, siam_error *err, int after_update)
+/* Elapsed milliseconds of the timed steps: the device's markers where the
+ * backend has them (stamps 0 and 1), and the wall clock. */
+typedef struct timer {
+    double t0, c0;
+} timer;
+
+static int timer_start(const siam_ops *o, siam_ctx *c, timer *t)
 {
-    char msg[256];
-    double t = now();
-    unsigned parts = after_update ? SIAM_FINITE_PARAMS : SIAM_FINITE_GRADS | SIAM_FINITE_BUFFERS;
-    int rc = siam_train_check_finite(m, parts, "in the benchmark", msg, sizeof msg, err);
-    *ms += 1e3 * (now() - t);
-    if (rc > 0)
-        siam_fail(err, "%s", msg);
-    return rc != 0;
+    t->t0 = now();
+    t->c0 = cpu_now();
+    return o->stamp ? o->stamp(c, 0) : 0;
+}
+
+static int timer_stop(const siam_ops *o, siam_ctx *c, const timer *t, double *device_ms,
+                      double *wall_ms, double *cpu_ms)
+{
+    *device_ms = -1.0;
+    if (o->stamp && (o->stamp(c, 1) || o->stamp_ms(c, 0, 1, device_ms)))
+        return -1;
+    if (o->synchronize(c))
+        return -1;
+    *wall_ms = 1e3 * (now() - t->t0);
+    *cpu_ms = 1e3 * (cpu_now() - t->c0);
+    return 0;
 }
 
 static int run_model(const siam_ops *o, siam_ctx *c, int train, int B, int steps, int warmup,
@@ -101,44 +119,52 @@ static int run_model(const siam_ops *o, siam_ctx *c, int train, int B, int steps
     if (siam_model_init(m, SIAM_INIT_PYTORCH, 1, &err))
         return die("init", err.msg);
     float *labels = o->mem_alloc(c, (size_t)B * sizeof(float));
+    float *probs = malloc((size_t)B * sizeof(float));
     siam_optim_config oc;
     siam_optim_config_default(&oc, SIAM_OPTIM_ADAM);
     oc.lr = 1e-4;
     siam_optim *opt = train ? siam_optim_new(o, c, &oc, siam_model_numel(m), &err) : NULL;
-    if (!labels || (train && !opt) || fill_batch(o, c, m, labels, B))
-        return die("setup", err.msg);
+    if (!labels || !probs || (train && !opt) || fill_batch(o, c, m, labels, B))
+        return die("setup", train && !opt ? err.msg : o->ctx_error(c));
     siam_model_set_training(m, train);
-    double t0 = 0, c0 = 0, loss_sum = 0, check_ms = 0;
+    double loss_sum = 0;
+    timer tm = { 0, 0 };
     for (int i = 0; i < warmup + steps; i++) {
-        if (i == warmup) {
-            t0 = now();
-            c0 = cpu_now();
-            check_ms = 0;
-        }
+        if (i == warmup && timer_start(o, c, &tm))
+            return die("timer", o->ctx_error(c));
         float loss = 0;
         if (train) {
-            if (siam_model_zero_grad(m, &err) || siam_model_forward(m, B, &err)
-                || siam_model_loss(m, B, labels, &loss, &err)
-                || siam_model_backward(m, B, labels, &err)
-                || (checks && finite_checks(m, &check_ms, &err, 0))
-                || siam_optim_step(opt, siam_model_params(m), siam_model_grads(m), &err)
-                || (checks && finite_checks(m, &check_ms, &err, 1)))
-                return die("train step", err.msg);
+            char msg[256];
+            int rc = siam_train_step(m, opt, labels, B, checks, "in the benchmark",
+                                     "after an update of the benchmark", &loss, probs, msg,
+                                     sizeof msg, &err);
+            if (rc)
+                return die("train step", rc > 0 ? msg : err.msg);
             loss_sum += loss;
-        } else if (siam_model_forward(m, B, &err) || o->synchronize(c)) {
+        } else if (siam_model_forward(m, B, &err)) {
             return die("forward", err.msg);
+        } else if (o->download(c, probs, siam_model_probs(m), (size_t)B * sizeof(float))) {
+            /* Inference ends with the probabilities on the host, as
+             * evaluation's does (and the PyTorch peer's .cpu()). */
+            return die("probabilities", o->ctx_error(c));
         }
     }
-    double dt = now() - t0, dc = cpu_now() - c0;
-    printf("siamlua: %s%d=%.2f\n", train ? "train" : "infer", B, (double)B * steps / dt);
-    printf("siamlua: cpu_ms_per_step=%.0f\n", 1e3 * dc / steps);
-    if (checks)
-        printf("siamlua: finite_check_ms=%.1f\n", check_ms / steps);
+    double dev_ms, wall_ms, cpu_ms;
+    if (timer_stop(o, c, &tm, &dev_ms, &wall_ms, &cpu_ms))
+        return die("timer", o->ctx_error(c));
+    /* The device's clock where there is one, the wall clock otherwise. */
+    double ms = dev_ms >= 0 ? dev_ms : wall_ms;
+    const char *kind = train ? "train" : "infer";
+    printf("siamlua: %s%d=%.2f\n", kind, B, (double)B * steps / (ms / 1e3));
+    printf("siamlua: ms_per_step=%.3f wall_ms_per_step=%.3f timer=%s\n", ms / steps,
+           wall_ms / steps, dev_ms >= 0 ? "device" : "wall");
+    printf("siamlua: cpu_ms_per_step=%.0f\n", cpu_ms / steps);
     if (train)
-        printf("siamlua: mean_loss=%.4f\n", loss_sum / (warmup + steps));
+        printf("siamlua: mean_loss=%.4f checks=%d\n", loss_sum / (warmup + steps), checks);
     printf("siamlua: rss_mib=%.0f\n", rss_mib());
     siam_optim_free(opt);
     o->mem_free(c, labels);
+    free(probs);
     siam_model_free(m);
     return 0;
 }
@@ -216,7 +242,9 @@ static int run_load(const char *pairs, const char *root, int threads)
 
 int main(int argc, char **argv)
 {
-    int threads = 0, steps = 5, warmup = 2, automatic = 1, only = 0, checks = 0, i = 1;
+    int threads = 0, steps = 5, warmup = 2, automatic = 1, only = 0, checks = 1, i = 1;
+    int tf32 = 0, find = 0;
+    const char *device = "cpu";
     siam_conv_algo algo = SIAM_CONV_DIRECT;
     siam_error err;
     for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
@@ -230,6 +258,12 @@ int main(int argc, char **argv)
             warmup = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--finite-checks") == 0)
             checks = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--tf32") == 0)
+            tf32 = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--cudnn-find") == 0)
+            find = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--device") == 0)
+            device = argv[i + 1];
         else if (strcmp(argv[i], "--conv") == 0) {
             automatic = strcmp(argv[i + 1], "auto") == 0;
             if (!automatic && siam_conv_algo_parse(argv[i + 1], &algo, &err))
@@ -238,23 +272,47 @@ int main(int argc, char **argv)
             return die("option", argv[i]);
     }
     if (i + 1 >= argc || steps < 1)
-        return die("usage", "bench_model [--threads T] [--conv direct|fft|auto] [--steps S] "
-                            "[--warmup W] [--finite-checks 0|1] train|infer|layers B | "
-                            "load PAIRS ROOT");
+        return die("usage", "bench_model [--device cpu|cuda] [--threads T] "
+                            "[--conv direct|fft|auto] [--tf32 0|1] [--cudnn-find 0|1] "
+                            "[--steps S] [--warmup W] [--finite-checks 0|1] "
+                            "train|infer|layers B | load PAIRS ROOT");
     const char *mode = argv[i];
     if (strcmp(mode, "load") == 0)
         return i + 2 < argc ? run_load(argv[i + 1], argv[i + 2], threads)
                             : die("usage", "load PAIRS ROOT");
     int B = atoi(argv[i + 1]);
+    int cuda = strcmp(device, "cuda") == 0;
+    if (!cuda && strcmp(device, "cpu") != 0)
+        return die("--device", "expected cpu or cuda");
     siam_ops ops;
     siam_ops_cpu_fast_init(&ops, automatic, algo);
-    siam_ctx *c = ops.ctx_new(&(siam_ctx_options){.threads = threads}, &err);
-    if (!c)
+    siam_ctx_options opt = { .threads = threads, .allow_tf32 = tf32, .cudnn_find = find };
+    if (cuda) {
+        const siam_ops *t = siam_ops_cuda();
+        if (t == NULL) {
+            printf("siamlua: cuda not available: built without CUDA (make CUDA=1)\n");
+            return 3;
+        }
+        ops = *t;
+        if (siam_backend_env_options(&opt, &err))
+            return die("environment", err.msg);
+    }
+    siam_ctx *c = ops.ctx_new(&opt, &err);
+    if (!c) {
+        if (cuda) {
+            printf("siamlua: cuda not available: %s\n", err.msg);
+            return 3;
+        }
         return die("ctx", err.msg);
-    printf("siamlua: conv=%s\n", automatic ? "auto" : siam_conv_algo_name(algo));
+    }
+    char about[512];
+    if (ops.describe && ops.describe(c, about, sizeof about) == 0)
+        printf("siamlua: device=cuda tf32=%d cudnn_find=%d %s\n", tf32, find, about);
+    else
+        printf("siamlua: device=cpu conv=%s\n", automatic ? "auto" : siam_conv_algo_name(algo));
     int rc;
     if (strcmp(mode, "layers") == 0)
-        rc = run_layers(c, B, steps, only, automatic ? 3 : 1 << algo);
+        rc = cuda ? die("layers", "CPU only") : run_layers(c, B, steps, only, automatic ? 3 : 1 << algo);
     else if (strcmp(mode, "train") == 0 || strcmp(mode, "infer") == 0)
         rc = run_model(&ops, c, mode[0] == 't', B, steps, warmup, checks);
     else

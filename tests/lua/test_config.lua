@@ -14,7 +14,7 @@ test("the declared keys, in order, with their rule and default", function()
     by[k.name] = k
     check.truthy(type(k.help) == "string" and #k.help > 10, k.name .. " has help")
   end
-  check.eq(names, { "device", "threads", "seed", "quiet", "conv" })
+  check.eq(names, { "device", "threads", "seed", "quiet", "conv", "tf32", "cudnn_algo" })
   check.eq(by.device.rule, '"auto", "cpu" or "cuda"')
   check.eq(by.device.default, '"auto"')
   check.eq(by.threads.rule, "an integer in [0, 4096]")
@@ -23,6 +23,10 @@ test("the declared keys, in order, with their rule and default", function()
   check.eq(by.quiet.default, "false")
   check.eq(by.conv.rule, '"auto", "direct" or "fft"')
   check.eq(by.conv.default, "unset")
+  check.eq(by.tf32.rule, "a boolean")
+  check.eq(by.tf32.default, "false")
+  check.eq(by.cudnn_algo.rule, '"heuristic" or "find"')
+  check.eq(by.cudnn_algo.default, '"heuristic"')
 end)
 
 test("good values are stored (integral floats as integers); nil restores the default", function()
@@ -31,14 +35,18 @@ test("good values are stored (integral floats as integers); nil restores the def
   siam.config.quiet = true
   siam.config.device = "cpu"
   siam.config.conv = "direct"
+  siam.config.tf32 = true
+  siam.config.cudnn_algo = "find"
   check.eq(siam.config.seed, 7)
   check.eq(math.type(siam.config.threads), "integer")
-  check.eq(siam.config, { device = "cpu", threads = 2, seed = 7, quiet = true, conv = "direct" })
+  check.eq(siam.config, { device = "cpu", threads = 2, seed = 7, quiet = true, conv = "direct",
+                          tf32 = true, cudnn_algo = "find" })
   -- the bindings read what was assigned: a model's default seed
   check.eq(siam.model { size = 32, channels = { 4, 8, 8, 16 }, kernels = { 5, 3, 3, 2 },
                         fc = 8 }.seed, 7)
   restore_defaults()
-  check.eq(siam.config, { device = "auto", threads = 0, seed = 0, quiet = false })
+  check.eq(siam.config, { device = "auto", threads = 0, seed = 0, quiet = false, tf32 = false,
+                          cudnn_algo = "heuristic" })
   check.eq(siam.config.conv, nil)
 end)
 
@@ -56,8 +64,12 @@ test("wrong types and values are refused at the assignment, naming the key and t
   refused("siam.config.quiet must be a boolean, got 1", "quiet", 1)
   refused('siam.config.conv must be "auto", "direct" or "fft", got "winograd"', "conv", "winograd")
   refused('siam.config.conv must be "auto", "direct" or "fft", got a table', "conv", {})
+  refused("siam.config.tf32 must be a boolean, got 1", "tf32", 1)
+  refused('siam.config.cudnn_algo must be "heuristic" or "find", got "search"', "cudnn_algo",
+          "search")
   -- nothing was stored
-  check.eq(siam.config, { device = "auto", threads = 0, seed = 0, quiet = false })
+  check.eq(siam.config, { device = "auto", threads = 0, seed = 0, quiet = false, tf32 = false,
+                          cudnn_algo = "heuristic" })
 end)
 
 test("unknown keys are refused, read or written, with a suggestion when one is close", function()
@@ -65,7 +77,8 @@ test("unknown keys are refused, read or written, with a suggestion when one is c
               function() siam.config.sed = 1 end)
   check.error("siam.config: unknown key 'thread'; did you mean 'threads'?",
               function() return siam.config.thread end)
-  check.error("siam.config: unknown key 'verbosity' (the keys: device, threads, seed, quiet, conv)",
+  check.error("siam.config: unknown key 'verbosity' (the keys: device, threads, seed, quiet, conv, "
+              .. "tf32, cudnn_algo)",
               function() siam.config.verbosity = 2 end)
   check.error("siam.config: keys are names (strings), got a number",
               function() siam.config[1] = true end)
@@ -75,11 +88,11 @@ end)
 test("the command line's values arrive checked and listed", function()
   local support = dofile(harness.dir .. "/support.lua")
   support.interpreter = harness.interpreter
-  local out, err, code = support.run { "--seed", "9", "--threads", "1", "-e",
+  local out, err, code = support.run { "--seed", "9", "--threads", "1", "--tf32", "-e",
     "local t = {} for k, v in pairs(siam.config) do t[#t + 1] = k .. '=' .. tostring(v) end "
     .. "table.sort(t) print(table.concat(t, ' '))" }
   check.eq(code, 0, err)
-  check.eq(out, "device=auto quiet=false seed=9 threads=1\n")
+  check.eq(out, "cudnn_algo=heuristic device=auto quiet=false seed=9 tf32=true threads=1\n")
 end)
 
 test("docs/api.md's siam.config table is generated from the declarations", function()

@@ -20,7 +20,8 @@ test("module is preloaded, global and required", function()
 end)
 
 test("config holds the defaults without long options", function()
-  check.eq(siam.config, { device = "auto", threads = 0, seed = 0, quiet = false })
+  check.eq(siam.config, { device = "auto", threads = 0, seed = 0, quiet = false, tf32 = false,
+                          cudnn_algo = "heuristic" })
 end)
 
 test("tensor from a nested table: shape, values, round trip", function()

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bindings/backend.h"
 #include "kernels/philox.h"
 
 static int backend_setup(void **state, const siam_ops *ops, const char *name)
@@ -18,9 +19,16 @@ static int backend_setup(void **state, const siam_ops *ops, const char *name)
         snprintf(b->why, sizeof b->why, "%s backend not built (make CUDA=1 builds it)", name);
     } else {
         siam_error err = {{0}};
-        siam_ctx_options opt = {.threads = 0, .device_index = 0, .allow_tf32 = 0};
-        b->ctx = ops->ctx_new(&opt, &err);
-        if (b->ctx == NULL)
+        /* CUDA takes the environment's options (SIAM_CUDA_BATCHNORM:
+         * gpu-check runs the batch-norm suite with each); FP32, all cores.
+         * A bad value fails the group rather than skip it. */
+        siam_ctx_options opt = {.threads = 0};
+        if (ops->device == SIAM_DEVICE_CUDA && siam_backend_env_options(&opt, &err)) {
+            print_message("backend %s: %s\n", name, err.msg);
+            free(b);
+            return -1;
+        }
+        if ((b->ctx = ops->ctx_new(&opt, &err)) == NULL)
             snprintf(b->why, sizeof b->why, "%s backend cannot start: %s", name, err.msg);
         else
             b->ops = ops;

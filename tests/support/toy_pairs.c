@@ -6,6 +6,16 @@
 
 #include "kernels/philox.h"
 
+void siam_toy_model_config(siam_model_config *cfg, int side)
+{
+    siam_model_config_default(cfg);
+    cfg->in_h = cfg->in_w = side;
+    const int ch[4] = { 4, 8, 8, 16 }, k[4] = { 5, 3, 3, 2 };
+    memcpy(cfg->channels, ch, sizeof ch);
+    memcpy(cfg->kernels, k, sizeof k);
+    cfg->fc_units = 32;
+}
+
 int siam_toy_images(siam_toy *t, int people, int per_person, int H, int W, uint64_t seed)
 {
     memset(t, 0, sizeof *t);

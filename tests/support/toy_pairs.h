@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "host/dataset.h"
+#include "host/model.h"
 
 typedef struct siam_toy {
     siam_images images;  /* caller-owned struct, pixels malloc'd */
@@ -22,5 +23,10 @@ int siam_toy_images(siam_toy *t, int people, int per_person, int H, int W, uint6
 siam_pairset *siam_toy_pairs(siam_toy *t, size_t n, uint64_t seed);
 void siam_toy_pairs_free(siam_pairset *ps);
 void siam_toy_free(siam_toy *t);
+
+/* The small network the training tests fit to toy pairs: side x side
+ * input, channels 4/8/8/16, kernels 5/3/3/2, 32 units, the paper's other
+ * defaults (no dropout). */
+void siam_toy_model_config(siam_model_config *cfg, int side);
 
 #endif
