@@ -190,6 +190,15 @@ static void bad_bytes_give_clear_errors(void **state)
     memset(bad, 0xFF, 3);
     expect_decode_error(bad, cut + 3, "img: corrupt JPEG (a Huffman table of 832 codes, more "
                                       "than 256)");
+    /* A scan that uses a Huffman table no DHT segment defines (stb 2.27
+     * decodes through the uninitialised table): the first component's AC
+     * table set to 2. */
+    memcpy(bad, jpg.b, (size_t)jpg.n);
+    unsigned char *sos = memmem(bad, (size_t)jpg.n, "\xff\xda", 2);
+    assert_non_null(sos);
+    sos[6] = (unsigned char)((sos[6] & 0xF0) | 2);
+    expect_decode_error(bad, (size_t)jpg.n, "img: corrupt JPEG (a scan uses AC Huffman table 2, "
+                                            "which no DHT segment before it defines)");
     /* Every prefix of both files, and random byte damage, fails cleanly or
      * decodes: never a crash (run under the sanitizers by make sanitize). */
     for (int n = 1; n < png.n; n += 7)
