@@ -13,7 +13,7 @@
 
 #include <stb/stb_image.h>
 
-#include "host/jpeg_check.h"
+#include "host/image_check.h"
 #include "host/read_stream.h"
 #include "host/resize.h"
 
@@ -42,11 +42,13 @@ int siam_image_probe_memory(const unsigned char *bytes, size_t len, const char *
         return siam_fail(err, "%s: file too large for an image (%zu bytes)", name, len);
     int c;
     char why[160];
-    /* Two faults of stb_image 2.27 turn a corrupt JPEG into memory errors:
-     * its tables are checked first (host/jpeg_check.h). */
+    /* Faults of stb_image 2.27 turn some corrupt files into memory errors
+     * or huge allocations: those are checked first (host/image_check.h). */
     size_t jpeg = siam_jpeg_start(bytes, len);
     if (jpeg && siam_jpeg_check_tables(bytes, len, why, sizeof why))
         return siam_fail(err, "%s: corrupt JPEG (%s)", name, why);
+    if (siam_png_check_chunks(bytes, len, why, sizeof why))
+        return siam_fail(err, "%s: truncated PNG (%s)", name, why);
     if (!stbi_info_from_memory(bytes, (int)len, w, h, &c))
         return siam_fail(err, "%s: not a readable image (%s)", name, stbi_failure_reason());
     if (*w <= 0 || *h <= 0 || *w > MAX_SIDE || *h > MAX_SIDE)

@@ -159,11 +159,22 @@ static void bad_bytes_give_clear_errors(void **state)
     /* stb_image would pad a cut JPEG with grey and call it a success. */
     for (int cut = 400; cut < jpg.n - 2; cut += 700)
         expect_decode_error(jpg.b, (size_t)cut, "img: truncated JPEG (no end-of-image marker)");
-    expect_decode_error(png.b, (size_t)png.n / 2, "img: corrupt image (outofdata)");
+    /* A PNG chunk that runs past the end: stb would reserve its declared
+     * length first (4 GB for a 300-byte file, found by fuzzing). */
+    expect_decode_error(png.b, (size_t)png.n / 2, "img: truncated PNG (chunk IDAT declares 619 "
+                                                  "bytes, 293 are left)");
     unsigned char bad[1 << 16];
     memcpy(bad, jpg.b, (size_t)jpg.n);
     memset(bad + 2, 0x41, 30);
     expect_decode_error(bad, (size_t)jpg.n, "img: not a readable image (unknown image type)");
+    memcpy(bad, png.b, (size_t)png.n);
+    unsigned char *idat = memmem(bad, (size_t)png.n, "IDAT", 4);
+    assert_non_null(idat);
+    memcpy(idat - 4, "\x62\x5d\x8c\xd7", 4); /* 1650298071 bytes */
+    char want[128];
+    snprintf(want, sizeof want, "img: truncated PNG (chunk IDAT declares 1650298071 bytes, %d are "
+                                "left)", (int)(png.n - (idat - 4 - bad) - 12));
+    expect_decode_error(bad, (size_t)png.n, want);
     /* A Huffman table of more codes than 256 (stb_image 2.27 writes them
      * past its arrays): every count of the first DHT table set to 20. */
     memcpy(bad, jpg.b, (size_t)jpg.n);

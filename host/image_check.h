@@ -1,14 +1,16 @@
-/* Checks of a JPEG's Huffman tables made before stb_image decodes it, for
- * two faults of stb_image 2.27 (Debian 12's libstb) that a corrupt file
- * turns into memory errors; both were found by tests/fuzz/fuzz_image.c
- * (docs/fuzz.md) and later stb versions refuse such files themselves:
+/* Checks made before stb_image 2.27 (Debian 12's libstb) decodes a file,
+ * for faults of it that a corrupt file turns into memory errors or huge
+ * allocations; all were found by tests/fuzz/fuzz_image.c (docs/fuzz.md):
  * - a DHT table of more than 256 codes (its 16 counts add up to as much as
  *   4080) is written past stb's 256-entry arrays, into the decoder's state;
  * - a scan that uses a table no DHT segment defined decodes through the
- *   uninitialised table, indexing millions of bytes off its arrays.
+ *   uninitialised table, indexing millions of bytes off its arrays (later
+ *   stb versions refuse both themselves);
+ * - a PNG chunk's declared length is reserved before it is read, so a
+ *   300-byte file can make stb allocate 4 GB.
  * Used by host/lfw_images.c; no decoding here. */
-#ifndef SIAM_JPEG_CHECK_H
-#define SIAM_JPEG_CHECK_H
+#ifndef SIAM_IMAGE_CHECK_H
+#define SIAM_IMAGE_CHECK_H
 
 #include <stddef.h>
 
@@ -24,5 +26,10 @@ size_t siam_jpeg_start(const unsigned char *b, size_t len);
  * tables read while its length lasts (a table may run past the segment and
  * past the file, where stb reads zeros). */
 int siam_jpeg_check_tables(const unsigned char *b, size_t len, char *why, size_t cap);
+
+/* 0 when the bytes are no PNG, or every chunk up to IEND fits in the
+ * file; else -1 with "chunk IDAT declares 1650298071 bytes, 239 are left"
+ * in `why`. */
+int siam_png_check_chunks(const unsigned char *b, size_t len, char *why, size_t cap);
 
 #endif

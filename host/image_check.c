@@ -1,9 +1,12 @@
-/* JPEG Huffman-table checks before stb_image (host/jpeg_check.h). Marker
- * codes from ITU-T T.81, Table B.1: C4 DHT, DA SOS, C0..CF (but C4, C8,
- * CC) SOF, C2/C6/CA/CE progressive, D0..D7 RST, D8 SOI, D9 EOI, 01 TEM. */
-#include "host/jpeg_check.h"
+/* Image checks before stb_image (host/image_check.h). JPEG marker codes
+ * from ITU-T T.81, Table B.1: C4 DHT, DA SOS, C0..CF (but C4, C8, CC) SOF,
+ * C2/C6/CA/CE progressive, D0..D7 RST, D8 SOI, D9 EOI, 01 TEM. PNG chunks
+ * from the PNG specification, section 5.3: a 4-byte big-endian length, a
+ * 4-byte type, the data, a 4-byte CRC. */
+#include "host/image_check.h"
 
 #include <stdio.h>
+#include <string.h>
 
 size_t siam_jpeg_start(const unsigned char *b, size_t len)
 {
@@ -89,6 +92,31 @@ int siam_jpeg_check_tables(const unsigned char *b, size_t len, char *why, size_t
         if (m == 0xDA && sos(b, len, i, progressive, defined, why, cap))
             return -1;
         i = seg < 2 ? i + 2 : i + 2 + seg;
+    }
+    return 0;
+}
+
+int siam_png_check_chunks(const unsigned char *b, size_t len, char *why, size_t cap)
+{
+    static const unsigned char signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n' };
+    if (len < 8 || memcmp(b, signature, 8) != 0)
+        return 0;
+    for (size_t i = 8; i + 12 <= len;) {
+        size_t n = (size_t)b[i] << 24 | (size_t)b[i + 1] << 16 | (size_t)b[i + 2] << 8 | b[i + 3];
+        size_t left = len - i - 12;
+        if (n > left) {
+            char type[5];
+            for (int k = 0; k < 4; k++) {
+                unsigned char c = b[i + 4 + k];
+                type[k] = c >= 0x20 && c < 0x7F ? (char)c : '?';
+            }
+            type[4] = '\0';
+            snprintf(why, cap, "chunk %s declares %zu bytes, %zu are left", type, n, left);
+            return -1;
+        }
+        if (memcmp(b + i + 4, "IEND", 4) == 0)
+            return 0;
+        i += 12 + n;
     }
     return 0;
 }
