@@ -2,7 +2,9 @@
  * from ITU-T T.81, Table B.1: C4 DHT, DA SOS, C0..CF (but C4, C8, CC) SOF,
  * C2/C6/CA/CE progressive, D0..D7 RST, D8 SOI, D9 EOI, 01 TEM. PNG chunks
  * from the PNG specification, section 5.3: a 4-byte big-endian length, a
- * 4-byte type, the data, a 4-byte CRC. */
+ * 4-byte type, the data, a 4-byte CRC. PNM headers as stb reads them
+ * (stbi__pnm_info): "P5" or "P6", then width, height and maximum value,
+ * separated by whitespace and '#' comments to the end of the line. */
 #include "host/image_check.h"
 
 #include <stdio.h>
@@ -117,6 +119,38 @@ int siam_png_check_chunks(const unsigned char *b, size_t len, char *why, size_t 
         if (memcmp(b + i + 4, "IEND", 4) == 0)
             return 0;
         i += 12 + n;
+    }
+    return 0;
+}
+
+static int pnm_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+int siam_pnm_check_header(const unsigned char *b, size_t len, char *why, size_t cap)
+{
+    static const char *const names[3] = { "width", "height", "maximum value" };
+    if (len < 2 || b[0] != 'P' || (b[1] != '5' && b[1] != '6'))
+        return 0;
+    size_t i = 2;
+    for (int field = 0; field < 3; field++) {
+        for (;;) {
+            while (i < len && pnm_space(b[i]))
+                i++;
+            if (i >= len || b[i] != '#')
+                break;
+            while (i < len && b[i] != '\n' && b[i] != '\r')
+                i++;
+        }
+        size_t digits = 0;
+        while (i < len && b[i] >= '0' && b[i] <= '9')
+            i++, digits++;
+        /* 9 digits always fit in an int; 10 may not. */
+        if (digits > 9) {
+            snprintf(why, cap, "its %s has %zu digits", names[field], digits);
+            return -1;
+        }
     }
     return 0;
 }

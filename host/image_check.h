@@ -7,7 +7,9 @@
  *   uninitialised table, indexing millions of bytes off its arrays (later
  *   stb versions refuse both themselves);
  * - a PNG chunk's declared length is reserved before it is read, so a
- *   300-byte file can make stb allocate 4 GB.
+ *   300-byte file can make stb allocate 4 GB;
+ * - a PNM header's numbers are read into an int without an overflow check
+ *   (undefined behaviour).
  * Used by host/lfw_images.c; no decoding here. */
 #ifndef SIAM_IMAGE_CHECK_H
 #define SIAM_IMAGE_CHECK_H
@@ -31,5 +33,10 @@ int siam_jpeg_check_tables(const unsigned char *b, size_t len, char *why, size_t
  * file; else -1 with "chunk IDAT declares 1650298071 bytes, 239 are left"
  * in `why`. */
 int siam_png_check_chunks(const unsigned char *b, size_t len, char *why, size_t cap);
+
+/* 0 when the bytes are no binary PNM (P5, P6), or its width, height and
+ * maximum value have at most 9 digits each; else -1 with "its height has 52
+ * digits" in `why`. */
+int siam_pnm_check_header(const unsigned char *b, size_t len, char *why, size_t cap);
 
 #endif

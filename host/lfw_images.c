@@ -49,6 +49,8 @@ int siam_image_probe_memory(const unsigned char *bytes, size_t len, const char *
         return siam_fail(err, "%s: corrupt JPEG (%s)", name, why);
     if (siam_png_check_chunks(bytes, len, why, sizeof why))
         return siam_fail(err, "%s: truncated PNG (%s)", name, why);
+    if (siam_pnm_check_header(bytes, len, why, sizeof why))
+        return siam_fail(err, "%s: corrupt PNM header (%s)", name, why);
     if (!stbi_info_from_memory(bytes, (int)len, w, h, &c))
         return siam_fail(err, "%s: not a readable image (%s)", name, stbi_failure_reason());
     if (*w <= 0 || *h <= 0 || *w > MAX_SIDE || *h > MAX_SIDE)
