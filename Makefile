@@ -99,12 +99,16 @@ all: info $(SIAMLUA)
 info:
 	@echo "siamlua build: CC=$(CC) OpenBLAS=$(if $(HAVE_BLAS),yes,NO) OpenMP=$(if $(HAVE_OPENMP),yes,no) libedit=$(if $(HAVE_EDIT),yes,no) CUDA=$(if $(filter 1,$(CUDA)),yes ($(CUDA_HOME)),no) cuDNN=$(if $(filter 1,$(CUDA)),yes,no) sanitizers=$(if $(filter 1,$(SAN)),yes,no)"
 
+# Rebuilt from scratch: `ar r` keeps members whose source is gone (a
+# renamed file), which then clash with their successors.
 $(LIBSIAM): $(CORE_OBJS)
 	@mkdir -p $(dir $@)
+	rm -f $@
 	ar rcs $@ $^
 
 $(LIBBIND): $(BIND_OBJS)
 	@mkdir -p $(dir $@)
+	rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/bindings/%.o: bindings/%.c

@@ -13,6 +13,7 @@
 
 #include <stb/stb_image.h>
 
+#include "host/image_check.h"
 #include "host/read_stream.h"
 #include "host/regular_file.h"
 #include "host/resize.h"
@@ -33,55 +34,6 @@ static int jpeg_has_end_marker(const unsigned char *b, size_t len)
     return 0;
 }
 
-/* stb_image 2.27 (Debian 12's libstb) fills a Huffman table with as many
- * codes as a DHT segment's 16 counts add up to, up to 4080, into arrays of
- * 256: a corrupt JPEG writes past them into the decoder's state, function
- * pointers included (found by tests/fuzz/fuzz_image.c; later stb versions
- * refuse more than 256). So every DHT segment stb could reach is checked
- * first: the walk goes marker to marker, segments skipped by their length
- * and entropy-coded data byte by byte to its next marker, and reads each
- * segment's tables as the decoder does (a table may run past the segment
- * and the file). 0, or the code count of the first table above 256. */
-/* Where a JPEG's segments start (just after SOI), or 0 when the bytes are
- * no JPEG to stb: it takes any run of 0xFF fill bytes before D8. */
-static size_t jpeg_start(const unsigned char *b, size_t len)
-{
-    size_t i = 0;
-    while (i < len && b[i] == 0xFF)
-        i++;
-    return i >= 1 && i < len && b[i] == 0xD8 ? i + 1 : 0;
-}
-
-static int jpeg_oversized_huffman_table(const unsigned char *b, size_t len)
-{
-    size_t i = jpeg_start(b, len);
-    while (i + 1 < len) {
-        unsigned m = b[i + 1];
-        if (b[i] != 0xFF || m == 0x00 || m == 0xFF || m == 0x01 || m == 0xD8 ||
-            (m >= 0xD0 && m <= 0xD7)) {
-            i++; /* entropy-coded data, stuffing, fill, or a marker without length */
-            continue;
-        }
-        if (m == 0xD9 || i + 4 > len)
-            return 0; /* end of image */
-        size_t seg = ((size_t)b[i + 2] << 8 | b[i + 3]), end = i + 2 + seg;
-        /* Tables as stb reads them: while the segment's length lasts, and
-         * with zeros past the end of the file. */
-        long left = (long)seg - 2;
-        for (size_t t = i + 4; m == 0xC4 && left > 0;) {
-            int n = 0;
-            for (size_t k = t + 1; k <= t + 16; k++)
-                n += k < len ? b[k] : 0;
-            if (n > 256)
-                return n;
-            t += 17 + (size_t)n;
-            left -= 17 + n;
-        }
-        i = seg < 2 ? i + 2 : end;
-    }
-    return 0;
-}
-
 int siam_image_probe_memory(const unsigned char *bytes, size_t len, const char *name, int *w,
                             int *h, siam_error *err)
 {
@@ -89,11 +41,17 @@ int siam_image_probe_memory(const unsigned char *bytes, size_t len, const char *
         return siam_fail(err, "%s: empty file (0 bytes), not an image", name);
     if (len > 0x7fffffff)
         return siam_fail(err, "%s: file too large for an image (%zu bytes)", name, len);
-    int c, codes;
-    size_t jpeg = jpeg_start(bytes, len);
-    if (jpeg && (codes = jpeg_oversized_huffman_table(bytes, len)) > 0)
-        return siam_fail(err, "%s: corrupt JPEG (a Huffman table of %d codes, more than 256)",
-                         name, codes);
+    int c;
+    char why[160];
+    /* Faults of stb_image 2.27 turn some corrupt files into memory errors
+     * or huge allocations: those are checked first (host/image_check.h). */
+    size_t jpeg = siam_jpeg_start(bytes, len);
+    if (jpeg && siam_jpeg_check_tables(bytes, len, why, sizeof why))
+        return siam_fail(err, "%s: corrupt JPEG (%s)", name, why);
+    if (siam_png_check_chunks(bytes, len, why, sizeof why))
+        return siam_fail(err, "%s: truncated PNG (%s)", name, why);
+    if (siam_pnm_check_header(bytes, len, why, sizeof why))
+        return siam_fail(err, "%s: corrupt PNM header (%s)", name, why);
     if (!stbi_info_from_memory(bytes, (int)len, w, h, &c))
         return siam_fail(err, "%s: not a readable image (%s)", name, stbi_failure_reason());
     if (*w <= 0 || *h <= 0 || *w > MAX_SIDE || *h > MAX_SIDE)

@@ -161,11 +161,22 @@ static void bad_bytes_give_clear_errors(void **state)
     /* stb_image would pad a cut JPEG with grey and call it a success. */
     for (int cut = 400; cut < jpg.n - 2; cut += 700)
         expect_decode_error(jpg.b, (size_t)cut, "img: truncated JPEG (no end-of-image marker)");
-    expect_decode_error(png.b, (size_t)png.n / 2, "img: corrupt image (outofdata)");
+    /* A PNG chunk that runs past the end: stb would reserve its declared
+     * length first (4 GB for a 300-byte file, found by fuzzing). */
+    expect_decode_error(png.b, (size_t)png.n / 2, "img: truncated PNG (chunk IDAT declares 619 "
+                                                  "bytes, 293 are left)");
     unsigned char bad[1 << 16];
     memcpy(bad, jpg.b, (size_t)jpg.n);
     memset(bad + 2, 0x41, 30);
     expect_decode_error(bad, (size_t)jpg.n, "img: not a readable image (unknown image type)");
+    memcpy(bad, png.b, (size_t)png.n);
+    unsigned char *idat = memmem(bad, (size_t)png.n, "IDAT", 4);
+    assert_non_null(idat);
+    memcpy(idat - 4, "\x62\x5d\x8c\xd7", 4); /* 1650298071 bytes */
+    char want[128];
+    snprintf(want, sizeof want, "img: truncated PNG (chunk IDAT declares 1650298071 bytes, %d are "
+                                "left)", (int)(png.n - (idat - 4 - bad) - 12));
+    expect_decode_error(bad, (size_t)png.n, want);
     /* A Huffman table of more codes than 256 (stb_image 2.27 writes them
      * past its arrays): every count of the first DHT table set to 20. */
     memcpy(bad, jpg.b, (size_t)jpg.n);
@@ -192,6 +203,24 @@ static void bad_bytes_give_clear_errors(void **state)
     memset(bad, 0xFF, 3);
     expect_decode_error(bad, cut + 3, "img: corrupt JPEG (a Huffman table of 832 codes, more "
                                       "than 256)");
+    /* A scan that uses a Huffman table no DHT segment defines (stb 2.27
+     * decodes through the uninitialised table): the first component's AC
+     * table set to 2. */
+    memcpy(bad, jpg.b, (size_t)jpg.n);
+    unsigned char *sos = memmem(bad, (size_t)jpg.n, "\xff\xda", 2);
+    assert_non_null(sos);
+    sos[6] = (unsigned char)((sos[6] & 0xF0) | 2);
+    expect_decode_error(bad, (size_t)jpg.n, "img: corrupt JPEG (a scan uses AC Huffman table 2, "
+                                            "which no DHT segment before it defines)");
+    /* PNM headers: stb reads their numbers into an int unchecked (the
+     * fuzzer's P6 of 89 digits); nine digits still read. */
+    expect_decode_error((const unsigned char *)"P6 # a comment\n16 6666666666 255\n", 33,
+                        "img: corrupt PNM header (its height has 10 digits)");
+    unsigned char pgm[64] = "P5\n000000004 2\n255\n";
+    size_t pgm_len = strlen((char *)pgm);
+    memset(pgm + pgm_len, 200, 8);
+    assert_int_equal(siam_image_decode_memory(out, 2, 4, 0, pgm, pgm_len + 8, "p", &e), 0);
+    assert_int_equal(out[0], 200);
     /* Every prefix of both files, and random byte damage, fails cleanly or
      * decodes: never a crash (run under the sanitizers by make sanitize). */
     for (int n = 1; n < png.n; n += 7)

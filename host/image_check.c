@@ -1,0 +1,156 @@
+/* Image checks before stb_image (host/image_check.h). JPEG marker codes
+ * from ITU-T T.81, Table B.1: C4 DHT, DA SOS, C0..CF (but C4, C8, CC) SOF,
+ * C2/C6/CA/CE progressive, D0..D7 RST, D8 SOI, D9 EOI, 01 TEM. PNG chunks
+ * from the PNG specification, section 5.3: a 4-byte big-endian length, a
+ * 4-byte type, the data, a 4-byte CRC. PNM headers as stb reads them
+ * (stbi__pnm_info): "P5" or "P6", then width, height and maximum value,
+ * separated by whitespace and '#' comments to the end of the line. */
+#include "host/image_check.h"
+
+#include <stdio.h>
+#include <string.h>
+
+size_t siam_jpeg_start(const unsigned char *b, size_t len)
+{
+    size_t i = 0;
+    while (i < len && b[i] == 0xFF)
+        i++;
+    return i >= 1 && i < len && b[i] == 0xD8 ? i + 1 : 0;
+}
+
+/* Byte k of the file, 0 past its end: what stb's reader returns there. */
+static unsigned at(const unsigned char *b, size_t len, size_t k)
+{
+    return k < len ? b[k] : 0;
+}
+
+/* Reads the tables of the DHT segment at i (length seg) into defined[][]. */
+static int dht(const unsigned char *b, size_t len, size_t i, size_t seg, int defined[2][4],
+               char *why, size_t cap)
+{
+    long left = (long)seg - 2;
+    for (size_t t = i + 4; left > 0;) {
+        unsigned q = at(b, len, t), tc = q >> 4, th = q & 15;
+        int n = 0;
+        for (size_t k = t + 1; k <= t + 16; k++)
+            n += (int)at(b, len, k);
+        if (n > 256) {
+            snprintf(why, cap, "a Huffman table of %d codes, more than 256", n);
+            return -1;
+        }
+        if (tc > 1 || th > 3)
+            return 0; /* stb refuses the file itself ("bad DHT header") */
+        defined[tc][th] = 1;
+        t += 17 + (size_t)n;
+        left -= 17 + n;
+    }
+    return 0;
+}
+
+/* The tables the scan at i uses must exist: both kinds in a sequential
+ * JPEG; in a progressive one DC tables in a first DC scan (Ss = 0, Ah = 0)
+ * and AC tables in an AC scan (Ss > 0), as stb decodes them. */
+static int sos(const unsigned char *b, size_t len, size_t i, int progressive,
+               int defined[2][4], char *why, size_t cap)
+{
+    unsigned ns = at(b, len, i + 4);
+    if (ns < 1 || ns > 4)
+        return 0; /* stb refuses the file itself ("bad SOS component count") */
+    size_t after = i + 5 + 2 * (size_t)ns;
+    unsigned ss = at(b, len, after), ah = at(b, len, after + 2) >> 4;
+    int use_dc = !progressive || (ss == 0 && ah == 0), use_ac = !progressive || ss > 0;
+    for (unsigned c = 0; c < ns; c++) {
+        unsigned q = at(b, len, i + 6 + 2 * (size_t)c), td = q >> 4, ta = q & 15;
+        if (td > 3 || ta > 3)
+            return 0; /* refused by stb ("bad DC huff", "bad AC huff") */
+        if ((use_dc && !defined[0][td]) || (use_ac && !defined[1][ta])) {
+            int dc = use_dc && !defined[0][td];
+            snprintf(why, cap, "a scan uses %s Huffman table %u, which no DHT segment before it "
+                               "defines", dc ? "DC" : "AC", dc ? td : ta);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int siam_jpeg_check_tables(const unsigned char *b, size_t len, char *why, size_t cap)
+{
+    int defined[2][4] = { { 0 } }, progressive = 0;
+    size_t i = siam_jpeg_start(b, len);
+    while (i + 1 < len) {
+        unsigned m = b[i + 1];
+        if (b[i] != 0xFF || m == 0x00 || m == 0xFF || m == 0x01 || m == 0xD8 ||
+            (m >= 0xD0 && m <= 0xD7)) {
+            i++; /* entropy-coded data, stuffing, fill, or a marker without length */
+            continue;
+        }
+        if (m == 0xD9 || i + 4 > len)
+            return 0; /* end of image */
+        size_t seg = (size_t)b[i + 2] << 8 | b[i + 3];
+        if (m == 0xC2 || m == 0xC6 || m == 0xCA || m == 0xCE)
+            progressive = 1;
+        if (m == 0xC4 && dht(b, len, i, seg, defined, why, cap))
+            return -1;
+        if (m == 0xDA && sos(b, len, i, progressive, defined, why, cap))
+            return -1;
+        i = seg < 2 ? i + 2 : i + 2 + seg;
+    }
+    return 0;
+}
+
+int siam_png_check_chunks(const unsigned char *b, size_t len, char *why, size_t cap)
+{
+    static const unsigned char signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n' };
+    if (len < 8 || memcmp(b, signature, 8) != 0)
+        return 0;
+    for (size_t i = 8; i + 12 <= len;) {
+        size_t n = (size_t)b[i] << 24 | (size_t)b[i + 1] << 16 | (size_t)b[i + 2] << 8 | b[i + 3];
+        size_t left = len - i - 12;
+        if (n > left) {
+            char type[5];
+            for (int k = 0; k < 4; k++) {
+                unsigned char c = b[i + 4 + k];
+                type[k] = c >= 0x20 && c < 0x7F ? (char)c : '?';
+            }
+            type[4] = '\0';
+            snprintf(why, cap, "chunk %s declares %zu bytes, %zu are left", type, n, left);
+            return -1;
+        }
+        if (memcmp(b + i + 4, "IEND", 4) == 0)
+            return 0;
+        i += 12 + n;
+    }
+    return 0;
+}
+
+static int pnm_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+int siam_pnm_check_header(const unsigned char *b, size_t len, char *why, size_t cap)
+{
+    static const char *const names[3] = { "width", "height", "maximum value" };
+    if (len < 2 || b[0] != 'P' || (b[1] != '5' && b[1] != '6'))
+        return 0;
+    size_t i = 2;
+    for (int field = 0; field < 3; field++) {
+        for (;;) {
+            while (i < len && pnm_space(b[i]))
+                i++;
+            if (i >= len || b[i] != '#')
+                break;
+            while (i < len && b[i] != '\n' && b[i] != '\r')
+                i++;
+        }
+        size_t digits = 0;
+        while (i < len && b[i] >= '0' && b[i] <= '9')
+            i++, digits++;
+        /* 9 digits always fit in an int; 10 may not. */
+        if (digits > 9) {
+            snprintf(why, cap, "its %s has %zu digits", names[field], digits);
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,42 @@
+/* Checks made before stb_image 2.27 (Debian 12's libstb) decodes a file,
+ * for faults of it that a corrupt file turns into memory errors or huge
+ * allocations; all were found by tests/fuzz/fuzz_image.c (docs/fuzz.md):
+ * - a DHT table of more than 256 codes (its 16 counts add up to as much as
+ *   4080) is written past stb's 256-entry arrays, into the decoder's state;
+ * - a scan that uses a table no DHT segment defined decodes through the
+ *   uninitialised table, indexing millions of bytes off its arrays (later
+ *   stb versions refuse both themselves);
+ * - a PNG chunk's declared length is reserved before it is read, so a
+ *   300-byte file can make stb allocate 4 GB;
+ * - a PNM header's numbers are read into an int without an overflow check
+ *   (undefined behaviour).
+ * Used by host/lfw_images.c; no decoding here. */
+#ifndef SIAM_IMAGE_CHECK_H
+#define SIAM_IMAGE_CHECK_H
+
+#include <stddef.h>
+
+/* Where a JPEG's segments start (just after SOI), or 0 when the bytes are
+ * no JPEG to stb, which takes any run of 0xFF fill bytes before D8. */
+size_t siam_jpeg_start(const unsigned char *b, size_t len);
+
+/* 0 when stb may decode the JPEG's tables, else -1 with what is wrong in
+ * `why` ("a Huffman table of 320 codes, more than 256", "a scan uses AC
+ * Huffman table 2, which no DHT segment before it defines"). The walk goes
+ * marker to marker as the decoder does: segments skipped by their length,
+ * entropy-coded data byte by byte to its next marker, each DHT segment's
+ * tables read while its length lasts (a table may run past the segment and
+ * past the file, where stb reads zeros). */
+int siam_jpeg_check_tables(const unsigned char *b, size_t len, char *why, size_t cap);
+
+/* 0 when the bytes are no PNG, or every chunk up to IEND fits in the
+ * file; else -1 with "chunk IDAT declares 1650298071 bytes, 239 are left"
+ * in `why`. */
+int siam_png_check_chunks(const unsigned char *b, size_t len, char *why, size_t cap);
+
+/* 0 when the bytes are no binary PNM (P5, P6), or its width, height and
+ * maximum value have at most 9 digits each; else -1 with "its height has 52
+ * digits" in `why`. */
+int siam_pnm_check_header(const unsigned char *b, size_t len, char *why, size_t cap);
+
+#endif
