@@ -13,6 +13,7 @@
 
 #include <stb/stb_image.h>
 
+#include "host/escape.h"
 #include "host/read_stream.h"
 #include "host/regular_file.h"
 #include "host/resize.h"
@@ -82,6 +83,23 @@ static int jpeg_oversized_huffman_table(const unsigned char *b, size_t len)
     return 0;
 }
 
+/* The size a PNG's header declares (its IHDR chunk, which must come first:
+ * PNG 1.2, section 11.2.2), read here because stb_image 2.27 answers a
+ * header beyond its own limits with "unknown image type". 1 with *w, *h
+ * set; 0 when the bytes are no PNG; -1 when the header is cut or is not
+ * IHDR. */
+static int png_header_size(const unsigned char *b, size_t len, uint32_t *w, uint32_t *h)
+{
+    static const unsigned char sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+    if (len < 8 || memcmp(b, sig, 8) != 0)
+        return 0;
+    if (len < 8 + 8 + 13 || memcmp(b + 12, "IHDR", 4) != 0)
+        return -1;
+    *w = (uint32_t)b[16] << 24 | (uint32_t)b[17] << 16 | (uint32_t)b[18] << 8 | b[19];
+    *h = (uint32_t)b[20] << 24 | (uint32_t)b[21] << 16 | (uint32_t)b[22] << 8 | b[23];
+    return 1;
+}
+
 int siam_image_probe_memory(const unsigned char *bytes, size_t len, const char *name, int *w,
                             int *h, siam_error *err)
 {
@@ -94,8 +112,17 @@ int siam_image_probe_memory(const unsigned char *bytes, size_t len, const char *
     if (jpeg && (codes = jpeg_oversized_huffman_table(bytes, len)) > 0)
         return siam_fail(err, "%s: corrupt JPEG (a Huffman table of %d codes, more than 256)",
                          name, codes);
+    uint32_t pw, ph;
+    int png = png_header_size(bytes, len, &pw, &ph);
+    if (png < 0)
+        return siam_fail(err, "%s: truncated or corrupt PNG (no IHDR header after the "
+                              "signature)", name);
+    if (png > 0 && (pw == 0 || ph == 0 || pw > MAX_SIDE || ph > MAX_SIDE))
+        return siam_fail(err, "%s: image size %ux%u out of range (1..%d)", name, pw, ph,
+                         MAX_SIDE);
     if (!stbi_info_from_memory(bytes, (int)len, w, h, &c))
-        return siam_fail(err, "%s: not a readable image (%s)", name, stbi_failure_reason());
+        return siam_fail(err, "%s: not a readable image (%s)", name,
+                         png ? "a PNG header stb_image refuses" : stbi_failure_reason());
     if (*w <= 0 || *h <= 0 || *w > MAX_SIDE || *h > MAX_SIDE)
         return siam_fail(err, "%s: image size %dx%d out of range (1..%d)", name, *w, *h,
                          MAX_SIDE);
@@ -154,10 +181,13 @@ int siam_image_decode_file(uint8_t *out, int H, int W, int crop, const char *pat
     unsigned char *buf = siam_read_stream(f, &len, &read_failed);
     int read_error = read_failed ? errno : 0;
     fclose(f);
+    /* File names come from directory listings and pairs files. */
+    char shown[SIAM_ESCAPE_CAP(512)];
+    siam_escape(shown, sizeof shown, path, strlen(path));
     if (buf == NULL)
-        return siam_fail(err, "%s: out of memory reading the image", path);
-    int rc = read_error ? siam_fail(err, "%s: cannot read image: %s", path, strerror(read_error))
-                        : siam_image_decode_memory(out, H, W, crop, buf, len, path, err);
+        return siam_fail(err, "%s: out of memory reading the image", shown);
+    int rc = read_error ? siam_fail(err, "%s: cannot read image: %s", shown, strerror(read_error))
+                        : siam_image_decode_memory(out, H, W, crop, buf, len, shown, err);
     free(buf);
     return rc;
 }

@@ -23,8 +23,10 @@ int siam_image_decode_file(uint8_t *out, int H, int W, int crop, const char *pat
 
 /* The checks decoding makes before it decodes: the image's size from its
  * header into *w, *h, or -1 with "name: what is wrong" for an empty,
- * unreadable, oversized (side above 8192), truncated JPEG, or a JPEG whose
- * Huffman tables would overrun stb_image's. Cheap: nothing is decoded. */
+ * unreadable, oversized (side above 8192: "image size 100000x100000 out of
+ * range (1..8192)", a PNG's read from its IHDR, which stb_image would only
+ * call an unknown image type), truncated JPEG, or a JPEG whose Huffman
+ * tables would overrun stb_image's. Cheap: nothing is decoded. */
 int siam_image_probe_memory(const unsigned char *bytes, size_t len, const char *name, int *w,
                             int *h, siam_error *err);
 
