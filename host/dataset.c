@@ -212,6 +212,7 @@ static siam_images *load_bank(const char *root, image_ref *refs, int count, cons
     const char **people = malloc(sizeof *people * ((size_t)count + 1));
     const char **files = malloc(sizeof *files * ((size_t)count + 1));
     const char **paths = malloc(sizeof *paths * ((size_t)count + 1));
+    uint64_t *contents = NULL; /* the decoded files' hashes, for the cache key */
     siam_images *im = siam_images_new(count, opt->height, opt->width, root, err);
     if (!people || !files || !paths || !im) {
         if (im)
@@ -240,7 +241,9 @@ static siam_images *load_bank(const char *root, image_ref *refs, int count, cons
                           .width = opt->width,
                           .count = count,
                           .crop = opt->crop,
-                          .names = (const char *const *)im->names};
+                          .names = (const char *const *)im->names,
+                          .paths = paths,
+                          .threads = opt->threads};
     char dir[PATH_MAX];
     siam_error cerr;
     int have_path = 0;
@@ -259,22 +262,30 @@ static siam_images *load_bank(const char *root, image_ref *refs, int count, cons
         }
         snprintf(rep->note, sizeof rep->note, "cache rebuilt (%s)", why);
     }
+    contents = have_path ? malloc(sizeof *contents * ((size_t)count + 1)) : NULL;
+    if (have_path && contents == NULL) {
+        siam_fail(err, "out of memory listing %d images", count);
+        goto fail;
+    }
     if (siam_image_decode_all(im->pixels, opt->height, opt->width, opt->crop, paths, count,
-                              opt->threads, err) < 0)
+                              opt->threads, contents, err) < 0)
         goto fail;
     rep->decoded = count;
     if (have_path) {
+        key.content_hash = siam_cache_contents(contents, count);
         if (siam_cache_write(rep->cache_path, &key, im->pixels, &cerr) == 0)
             rep->cache_written = 1;
         else
             snprintf(rep->note, sizeof rep->note, "cache not written: %.200s", cerr.msg);
     }
 done:
+    free(contents);
     free(people);
     free(files);
     free(paths);
     return im;
 fail:
+    free(contents);
     free(people);
     free(files);
     free(paths);

@@ -44,24 +44,31 @@ uint64_t siam_hash64_u64(uint64_t h, uint64_t v)
     return siam_hash64(h, &v, sizeof v);
 }
 
+#define FILE_BLOCK (1 << 16)
+
+uint64_t siam_hash64_blocks(const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    uint64_t h = SIAM_HASH64_INIT;
+    for (size_t at = 0; at < len; at += FILE_BLOCK)
+        h = siam_hash64(h, p + at, len - at < FILE_BLOCK ? len - at : FILE_BLOCK);
+    return h;
+}
+
 int siam_hash64_file(const char *path, uint64_t *out, siam_error *err)
 {
     /* Refused before any read: a FIFO would block the caller forever. */
     FILE *f = siam_open_regular(path, "it", err);
     if (f == NULL)
         return -1;
-    static const size_t block = 1 << 16;
-    unsigned char *buf = malloc(block);
-    if (buf == NULL) {
-        fclose(f);
-        return siam_fail(err, "%s: out of memory", path);
-    }
+    /* On the stack: the image cache hashes thousands of small files, and a
+     * 64 KiB malloc per file made the heap grow and shrink for each. */
+    unsigned char buf[FILE_BLOCK];
     uint64_t h = SIAM_HASH64_INIT;
     size_t got;
-    while ((got = fread(buf, 1, block, f)) > 0)
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
         h = siam_hash64(h, buf, got);
     int bad = ferror(f);
-    free(buf);
     fclose(f);
     if (bad)
         return siam_fail(err, "%s: read error", path);

@@ -1,19 +1,17 @@
-/* Decoding (stb_image) and the parallel decode of an image list. Threads take
- * images from a shared atomic counter, so a slow file does not stall the
- * others; no state outside the call's own job structure. */
+/* Decoding (stb_image) and the parallel decode of an image list
+ * (host/parallel.h). */
 #include "host/lfw_images.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <stb/stb_image.h>
 
 #include "host/escape.h"
+#include "host/hash.h"
+#include "host/parallel.h"
 #include "host/read_stream.h"
 #include "host/regular_file.h"
 #include "host/resize.h"
@@ -170,8 +168,9 @@ int siam_image_decode_memory(uint8_t *out, int H, int W, int crop, const unsigne
     return 0;
 }
 
-int siam_image_decode_file(uint8_t *out, int H, int W, int crop, const char *path,
-                           siam_error *err)
+/* The file's bytes, decoded; *hash (when non-NULL) their hash. */
+static int decode_file_hashed(uint8_t *out, int H, int W, int crop, const char *path,
+                              uint64_t *hash, siam_error *err)
 {
     FILE *f = siam_open_regular(path, "image", err);
     if (f == NULL)
@@ -186,78 +185,39 @@ int siam_image_decode_file(uint8_t *out, int H, int W, int crop, const char *pat
     siam_escape(shown, sizeof shown, path, strlen(path));
     if (buf == NULL)
         return siam_fail(err, "%s: out of memory reading the image", shown);
+    if (hash)
+        *hash = siam_hash64_blocks(buf, len);
     int rc = read_error ? siam_fail(err, "%s: cannot read image: %s", shown, strerror(read_error))
                         : siam_image_decode_memory(out, H, W, crop, buf, len, shown, err);
     free(buf);
     return rc;
 }
 
+int siam_image_decode_file(uint8_t *out, int H, int W, int crop, const char *path,
+                           siam_error *err)
+{
+    return decode_file_hashed(out, H, W, crop, path, NULL, err);
+}
+
 typedef struct decode_job {
     uint8_t *pixels;
     int H, W, crop;
     const char *const *paths;
-    int count;
-    atomic_int next;
-    atomic_int first_bad; /* lowest failing index, count when none */
-    pthread_mutex_t lock;
-    siam_error err;       /* message of first_bad, under lock */
+    uint64_t *hashes;
 } decode_job;
 
-static void *decode_worker(void *arg)
+static int decode_one(void *ctx, int i, siam_error *err)
 {
-    decode_job *job = arg;
-    siam_error e;
-    for (;;) {
-        int i = atomic_fetch_add(&job->next, 1);
-        /* Images past a known failure are not needed: stop early. */
-        if (i >= job->count || i > atomic_load(&job->first_bad))
-            break;
-        uint8_t *out = job->pixels + (size_t)i * job->H * job->W;
-        if (siam_image_decode_file(out, job->H, job->W, job->crop, job->paths[i], &e) < 0) {
-            pthread_mutex_lock(&job->lock);
-            if (i < atomic_load(&job->first_bad)) {
-                atomic_store(&job->first_bad, i);
-                job->err = e;
-            }
-            pthread_mutex_unlock(&job->lock);
-        }
-    }
-    return NULL;
+    const decode_job *job = ctx;
+    uint8_t *out = job->pixels + (size_t)i * job->H * job->W;
+    return decode_file_hashed(out, job->H, job->W, job->crop, job->paths[i],
+                              job->hashes ? &job->hashes[i] : NULL, err);
 }
 
 int siam_image_decode_all(uint8_t *pixels, int H, int W, int crop, const char *const *paths,
-                          int count, int threads, siam_error *err)
+                          int count, int threads, uint64_t *hashes, siam_error *err)
 {
-    if (count <= 0)
-        return 0;
-    if (threads <= 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = n > 0 ? (int)n : 1;
-    }
-    if (threads > count)
-        threads = count;
-    if (threads > 64)
-        threads = 64;
-    decode_job job = {.pixels = pixels, .H = H, .W = W, .crop = crop, .paths = paths,
-                      .count = count};
-    atomic_init(&job.next, 0);
-    atomic_init(&job.first_bad, count);
-    pthread_mutex_init(&job.lock, NULL);
-    pthread_t tid[64];
-    int started = 0;
-    for (int t = 1; t < threads; t++) {
-        if (pthread_create(&tid[started], NULL, decode_worker, &job) != 0)
-            break; /* fewer threads is slower, not wrong */
-        started++;
-    }
-    decode_worker(&job);
-    for (int t = 0; t < started; t++)
-        pthread_join(tid[t], NULL);
-    pthread_mutex_destroy(&job.lock);
-    if (atomic_load(&job.first_bad) < count) {
-        if (err)
-            *err = job.err;
-        return -1;
-    }
-    return 0;
+    decode_job job = { .pixels = pixels, .H = H, .W = W, .crop = crop, .paths = paths,
+                       .hashes = hashes };
+    return siam_parallel_for(count, threads, decode_one, &job, err);
 }
