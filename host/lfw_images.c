@@ -81,6 +81,11 @@ static int jpeg_oversized_huffman_table(const unsigned char *b, size_t len)
     return 0;
 }
 
+static uint32_t be32(const unsigned char *b)
+{
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
 /* The size a PNG's header declares (its IHDR chunk, which must come first:
  * PNG 1.2, section 11.2.2), read here because stb_image 2.27 answers a
  * header beyond its own limits with "unknown image type". 1 with *w, *h
@@ -93,9 +98,59 @@ static int png_header_size(const unsigned char *b, size_t len, uint32_t *w, uint
         return 0;
     if (len < 8 + 8 + 13 || memcmp(b + 12, "IHDR", 4) != 0)
         return -1;
-    *w = (uint32_t)b[16] << 24 | (uint32_t)b[17] << 16 | (uint32_t)b[18] << 8 | b[19];
-    *h = (uint32_t)b[20] << 24 | (uint32_t)b[21] << 16 | (uint32_t)b[22] << 8 | b[23];
+    *w = be32(b + 16);
+    *h = be32(b + 20);
     return 1;
+}
+
+/* A PNG cut short: its chunks, walked by their lengths, run past the end
+ * or stop before IEND. 1 with what is missing in `what`; 0 when whole.
+ * stb_image reports such a file by whatever it read last ("outofdata", or
+ * the first bytes of a cut chunk type). */
+static int png_cut(const unsigned char *b, size_t len, char *what, size_t cap)
+{
+    for (size_t i = 8; i + 8 <= len;) {
+        uint32_t n = be32(b + i);
+        if ((uint64_t)i + 12 + n > len) {
+            char type[SIAM_ESCAPE_CAP(4)];
+            siam_escape(type, sizeof type, (const char *)b + i + 4, 4);
+            snprintf(what, cap, "the file ends inside its %s chunk", type);
+            return 1;
+        }
+        if (memcmp(b + i + 4, "IEND", 4) == 0)
+            return 0;
+        i += 12 + (size_t)n;
+    }
+    snprintf(what, cap, "no IEND chunk");
+    return 1;
+}
+
+/* The size a JPEG's frame header (SOFn, T.81 B.2.2) declares, found by
+ * walking the segments before the first scan: 1 with *w, *h; 0 when there
+ * is none to read. */
+static int jpeg_frame_size(const unsigned char *b, size_t len, uint32_t *w, uint32_t *h)
+{
+    size_t i = jpeg_start(b, len);
+    while (i + 1 < len) {
+        unsigned m = b[i + 1];
+        if (b[i] != 0xFF || m == 0x00 || m == 0xFF || m == 0x01 || m == 0xD8 ||
+            (m >= 0xD0 && m <= 0xD7)) {
+            i++;
+            continue;
+        }
+        if (m == 0xD9 || m == 0xDA || i + 4 > len)
+            return 0;
+        if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
+            if (i + 9 > len)
+                return 0;
+            *h = (uint32_t)b[i + 5] << 8 | b[i + 6];
+            *w = (uint32_t)b[i + 7] << 8 | b[i + 8];
+            return 1;
+        }
+        size_t seg = ((size_t)b[i + 2] << 8 | b[i + 3]);
+        i = seg < 2 ? i + 2 : i + 2 + seg;
+    }
+    return 0;
 }
 
 int siam_image_probe_memory(const unsigned char *bytes, size_t len, const char *name, int *w,
@@ -110,17 +165,23 @@ int siam_image_probe_memory(const unsigned char *bytes, size_t len, const char *
     if (jpeg && (codes = jpeg_oversized_huffman_table(bytes, len)) > 0)
         return siam_fail(err, "%s: corrupt JPEG (a Huffman table of %d codes, more than 256)",
                          name, codes);
-    uint32_t pw, ph;
-    int png = png_header_size(bytes, len, &pw, &ph);
+    uint32_t hw, hh;
+    int png = png_header_size(bytes, len, &hw, &hh);
     if (png < 0)
         return siam_fail(err, "%s: truncated or corrupt PNG (no IHDR header after the "
                               "signature)", name);
-    if (png > 0 && (pw == 0 || ph == 0 || pw > MAX_SIDE || ph > MAX_SIDE))
-        return siam_fail(err, "%s: image size %ux%u out of range (1..%d)", name, pw, ph,
+    int sized = png > 0 || (jpeg && jpeg_frame_size(bytes, len, &hw, &hh));
+    if (sized && (hw == 0 || hh == 0 || hw > MAX_SIDE || hh > MAX_SIDE))
+        return siam_fail(err, "%s: image size %ux%u out of range (1..%d)", name, hw, hh,
                          MAX_SIDE);
+    char cut[64];
+    if (png && png_cut(bytes, len, cut, sizeof cut))
+        return siam_fail(err, "%s: truncated PNG (%s)", name, cut);
     if (!stbi_info_from_memory(bytes, (int)len, w, h, &c))
         return siam_fail(err, "%s: not a readable image (%s)", name,
-                         png ? "a PNG header stb_image refuses" : stbi_failure_reason());
+                         png    ? "a corrupt PNG header"
+                         : jpeg ? "a corrupt JPEG header"
+                                : stbi_failure_reason());
     if (*w <= 0 || *h <= 0 || *w > MAX_SIDE || *h > MAX_SIDE)
         return siam_fail(err, "%s: image size %dx%d out of range (1..%d)", name, *w, *h,
                          MAX_SIDE);
@@ -139,8 +200,13 @@ int siam_image_decode_memory(uint8_t *out, int H, int W, int crop, const unsigne
     if (siam_image_probe_memory(bytes, len, name, &w, &h, err))
         return -1;
     unsigned char *grey = stbi_load_from_memory(bytes, (int)len, &w, &h, &c, 1);
-    if (grey == NULL)
-        return siam_fail(err, "%s: corrupt image (%s)", name, stbi_failure_reason());
+    if (grey == NULL) {
+        /* stb_image's reason may quote the file's own bytes (a chunk type). */
+        const char *why = stbi_failure_reason();
+        char shown[SIAM_ESCAPE_CAP(64)];
+        siam_escape(shown, sizeof shown, why ? why : "", why ? strnlen(why, 64) : 0);
+        return siam_fail(err, "%s: corrupt image (%s)", name, shown);
+    }
     if (crop > w || crop > h) {
         stbi_image_free(grey);
         return siam_fail(err, "%s: crop %d is larger than the %dx%d image", name, crop, w, h);

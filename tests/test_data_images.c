@@ -161,11 +161,12 @@ static void bad_bytes_give_clear_errors(void **state)
     /* stb_image would pad a cut JPEG with grey and call it a success. */
     for (int cut = 400; cut < jpg.n - 2; cut += 700)
         expect_decode_error(jpg.b, (size_t)cut, "img: truncated JPEG (no end-of-image marker)");
-    expect_decode_error(png.b, (size_t)png.n / 2, "img: corrupt image (outofdata)");
+    expect_decode_error(png.b, (size_t)png.n / 2,
+                        "img: truncated PNG (the file ends inside its IDAT chunk)");
     unsigned char bad[1 << 16];
     memcpy(bad, jpg.b, (size_t)jpg.n);
     memset(bad + 2, 0x41, 30);
-    expect_decode_error(bad, (size_t)jpg.n, "img: not a readable image (unknown image type)");
+    expect_decode_error(bad, (size_t)jpg.n, "img: not a readable image (a corrupt JPEG header)");
     /* A Huffman table of more codes than 256 (stb_image 2.27 writes them
      * past its arrays): every count of the first DHT table set to 20. */
     memcpy(bad, jpg.b, (size_t)jpg.n);
