@@ -109,6 +109,10 @@ int siam_cache_dir(char *out, size_t cap, const char *override, siam_error *err)
         return siam_fail(err, "cache directory path too long");
     if (mkdir_parents(out) < 0)
         return siam_fail(err, "cannot create cache directory %s: %s", out, strerror(errno));
+    /* mkdir's EEXIST is also what a file in the directory's place gives. */
+    struct stat st;
+    if (stat(out, &st) != 0 || !S_ISDIR(st.st_mode))
+        return siam_fail(err, "cache directory %s exists and is not a directory", out);
     return 0;
 }
 
