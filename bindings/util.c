@@ -163,6 +163,12 @@ lua_Integer siam_lua_opt_integer(lua_State *L, int arg, const char *key, lua_Int
     if (!push_field(L, arg, key)) {
         int isint = 0;
         v = lua_tointegerx(L, -1, &isint);
+        if (lua_type(L, -1) == LUA_TNUMBER && !isint) {
+            /* 1.5, NaN, inf: the value says more than its type */
+            lua_pushfstring(L, "option '%s' must be an integer, got %s", key,
+                            luaL_tolstring(L, -1, NULL));
+            return luaL_argerror(L, arg, lua_tostring(L, -1));
+        }
         if (!isint || lua_type(L, -1) != LUA_TNUMBER)
             return field_error(L, arg, key, "an integer");
         if (v < min || v > max) {
