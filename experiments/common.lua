@@ -92,12 +92,12 @@ local function check_value(d, v)
   return v
 end
 
--- "key=value" as the user wrote it, escaped (siam.io.escape).
+-- "key=value" as the user wrote it (the last word giving the key), escaped
+-- (siam.io.escape).
 local function shown(key, v)
-  if type(v) == "table" then
-    local parts = {}
-    for i, x in ipairs(v) do parts[i] = tostring(x) end
-    v = table.concat(parts, ",")
+  for i = #(arg or {}), 1, -1 do
+    local k, text = tostring(arg[i]):match("^([^=]+)=(.*)$")
+    if k == key then return key .. "=" .. siam.io.escape(text) end
   end
   return key .. "=" .. siam.io.escape(tostring(v))
 end
