@@ -86,6 +86,14 @@ function cases.seal(s, offset, bytes)
   return out
 end
 
+-- The norm of every parameter of a model: what a refused load or call
+-- must leave as it was, and what two runs that should agree must share.
+function cases.norms(m)
+  local r = {}
+  for i, p in ipairs(m:parameters()) do r[i] = p.norm end
+  return r
+end
+
 -- s with byte `pos` (1-based) XOR `mask`.
 function cases.flip(s, pos, mask)
   return s:sub(1, pos - 1) .. string.char(s:byte(pos) ~ mask) .. s:sub(pos + 1)

@@ -45,6 +45,17 @@ local function rebuilt(name, damage, note, same_file)
   }
 end
 
+-- A build putting what `command` (mkdir, mkfifo) makes where the cache
+-- file was.
+local function in_place_of_cache(command)
+  return function(t)
+    local set = cached(t)
+    os.remove(set.file)
+    cases.sh(command .. " " .. cases.shq(set.file))
+    return set
+  end
+end
+
 -- Rewrites an image with other pixels but the same size, then puts its
 -- modification time back: only the bytes differ.
 local function change_in_place(set)
@@ -87,12 +98,7 @@ cases.run {
   end, "cache rebuilt (stale: the pairs file changed)"),
   {
     name = "a directory where the cache file goes",
-    build = function(t)
-      local set = cached(t)
-      os.remove(set.file)
-      cases.sh("mkdir " .. cases.shq(set.file))
-      return set
-    end,
+    build = in_place_of_cache("mkdir"),
     call = load,
     check = function(t, set, got)
       check.eq(got:info().cache, cases.fill("cache not written: cannot write cache {cache}: Is a "
@@ -117,12 +123,7 @@ cases.run {
   },
   {
     name = "a FIFO where the cache file goes is not waited on",
-    build = function(t)
-      local set = cached(t)
-      os.remove(set.file)
-      cases.sh("mkfifo " .. cases.shq(set.file))
-      return set
-    end,
+    build = in_place_of_cache("mkfifo"),
     child = function(set)
       return { "-e", string.format("local s = siam.data.load{pairs = %q, images = %q, size = 32, "
                                    .. "cache = %q} print(s:info().cache)", set.train, set.images,

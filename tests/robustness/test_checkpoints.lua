@@ -59,12 +59,7 @@ local function damaged(name, bytes, expect)
   }
 end
 
--- The norm of every parameter: what a refused load must leave as it was.
-local function norms(m)
-  local r = {}
-  for i, p in ipairs(m:parameters()) do r[i] = p.norm end
-  return r
-end
+local norms = cases.norms
 
 -- A resume of the run's checkpoint (or `file`) by a run that differs:
 -- `setup()` gives model, optimizer, training set and fit options.

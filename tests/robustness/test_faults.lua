@@ -38,11 +38,7 @@ local function listing(dir)
   return names
 end
 
-local function norms(m)
-  local r = {}
-  for i, p in ipairs(m:parameters()) do r[i] = p.norm end
-  return r
-end
+local norms = cases.norms
 
 -- The run every training case interrupts: 3 epochs at batch 8 with
 -- validation, seed 3; `extra` adds options (checkpoint, hooks).
@@ -79,6 +75,16 @@ end
 end
 
 local child_env = "SIAM_TEST_CACHE=" .. shq(F.cache)
+
+-- A child writing in a loop (`body`, which touches dir/ready after its
+-- first write), and its end: SIGKILL 0.3 s after that, mid-write.
+local function writing_loop(body)
+  return function(t) return child_script(t, body) end
+end
+
+local function killed_when_ready(script, t)
+  return cases.signal_child(t, { script, t.dir }, t.dir .. "/ready", "KILL", 0.3, child_env)
+end
 
 -- Resumes t.dir/run.ckpt to the end of the run: the model must be the one
 -- the uninterrupted run gives, bit for bit.
@@ -217,20 +223,15 @@ cases.run {
   -- kill -9
   {
     name = "kill -9 while checkpoints are written: the file is whole, old or new",
-    build = function(t)
-      return child_script(t, [[
+    build = writing_loop [[
 local m = F.model()
-local path = dir .. "/m.ckpt"
 for i = 1, 100000 do
   m.threshold = i % 2 == 0 and 0.25 or 0.75
-  m:save(path)
+  m:save(dir .. "/m.ckpt")
   if i == 1 then touch(dir .. "/ready") end
 end
-]])
-    end,
-    call = function(script, t)
-      return cases.signal_child(t, { script, t.dir }, t.dir .. "/ready", "KILL", 0.3, child_env)
-    end,
+]],
+    call = killed_when_ready,
     check = function(t, _, out, err, code)
       check.eq({ out, err, code }, { "", "", 137 }, "killed by SIGKILL")
       local path = t.dir .. "/m.ckpt"
@@ -243,20 +244,15 @@ end
   },
   {
     name = "kill -9 while a results table is written: the file is whole, old or new",
-    build = function(t)
-      return child_script(t, [[
-local path = dir .. "/r.csv"
+    build = writing_loop [[
 for i = 1, 100000 do
   local r = siam.results.new { "i", "text" }
   for k = 1, 500 + i % 2 do r:add { i = k, text = "row " .. k } end
-  r:write_csv(path)
+  r:write_csv(dir .. "/r.csv")
   if i == 1 then touch(dir .. "/ready") end
 end
-]])
-    end,
-    call = function(script, t)
-      return cases.signal_child(t, { script, t.dir }, t.dir .. "/ready", "KILL", 0.3, child_env)
-    end,
+]],
+    call = killed_when_ready,
     check = function(t, _, _, _, code)
       check.eq(code, 137, "killed by SIGKILL")
       local r = siam.results.load(t.dir .. "/r.csv")

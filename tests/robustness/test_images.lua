@@ -24,6 +24,19 @@ local function image(name, file, bytes, expect, size)
   }
 end
 
+-- A case decoding t.dir/a.png after making the links {target, name}.
+local function linked(name, links, expect)
+  return {
+    name = name,
+    build = function(t)
+      for _, l in ipairs(links) do cases.sh("ln -s " .. l[1] .. " " .. cases.shq(t.dir .. "/" .. l[2])) end
+      return t.dir .. "/a.png"
+    end,
+    call = function(path) return pixels(path) end,
+    error = "{dir}/a.png: " .. expect,
+  }
+end
+
 local function ramp(x) return x * 30 end
 local plain = img.png { w = 8, h = 8, pixel = ramp }
 local png8 = img.flat_png(8, 8, 77)
@@ -110,25 +123,10 @@ cases.run {
     call = function() return pixels("/dev/null") end,
     error = "/dev/null: not a regular file (a character device)",
   },
-  {
-    name = "a symbolic link loop as an image",
-    build = function(t)
-      cases.sh("ln -s b.png " .. cases.shq(t.dir .. "/a.png") .. " && ln -s a.png "
-               .. cases.shq(t.dir .. "/b.png"))
-      return t.dir .. "/a.png"
-    end,
-    call = function(path) return pixels(path) end,
-    error = "{dir}/a.png: cannot open image: Too many levels of symbolic links",
-  },
-  {
-    name = "a dangling symbolic link as an image",
-    build = function(t)
-      cases.sh("ln -s gone.png " .. cases.shq(t.dir .. "/a.png"))
-      return t.dir .. "/a.png"
-    end,
-    call = function(path) return pixels(path) end,
-    error = "{dir}/a.png: cannot open image: No such file or directory",
-  },
+  linked("a symbolic link loop as an image", { { "b.png", "a.png" }, { "a.png", "b.png" } },
+         "cannot open image: Too many levels of symbolic links"),
+  linked("a dangling symbolic link as an image", { { "gone.png", "a.png" } },
+         "cannot open image: No such file or directory"),
   {
     name = "a file name with control characters is shown escaped",
     build = function(t) return cases.write(t.dir .. "/a\27[1m\n.png", "") end,

@@ -8,35 +8,36 @@ local images = cases.data().info.images
 local GOOD = "2\nFace_0001\t1\t2\nFace_0002\t1\t3\nFace_0001\t1\tFace_0002\t2\n"
              .. "Face_0003\t1\tFace_0004\t2\n"
 
--- A case loading `text` as t.dir/p.txt; `expect` is the message after
--- "{dir}/p.txt:".
+local function load(path)
+  return siam.data.load { pairs = path, images = images, size = 32, cache = false }
+end
+
+-- A case loading `text` as t.dir/p.txt; bad's `expect` is the message
+-- after "{dir}/p.txt:".
+local function loading(name, text)
+  return { name = name, call = load,
+           build = function(t) return cases.write(t.dir .. "/p.txt", text) end }
+end
+
 local function bad(name, text, expect)
-  return {
-    name = name,
-    build = function(t) return cases.write(t.dir .. "/p.txt", text) end,
-    call = function(path) return siam.data.load { pairs = path, images = images, size = 32,
-                                                  cache = false } end,
-    error = "{dir}/p.txt:" .. expect,
-  }
+  local c = loading(name, text)
+  c.error = "{dir}/p.txt:" .. expect
+  return c
 end
 
 -- A case whose file loads; `want` is the pairs it must give, as
 -- {a, b, label} with image names.
 local function good(name, text, want)
-  return {
-    name = name,
-    build = function(t) return cases.write(t.dir .. "/p.txt", text) end,
-    call = function(path) return siam.data.load { pairs = path, images = images, size = 32,
-                                                  cache = false } end,
-    check = function(_, _, set)
-      local got = {}
-      for i = 1, #set do
-        local p = set:pair(i)
-        got[i] = { p.a:match("[^/]+$"), p.b:match("[^/]+$"), p.label }
-      end
-      check.eq(got, want)
-    end,
-  }
+  local c = loading(name, text)
+  c.check = function(_, _, set)
+    local got = {}
+    for i = 1, #set do
+      local p = set:pair(i)
+      got[i] = { p.a:match("[^/]+$"), p.b:match("[^/]+$"), p.label }
+    end
+    check.eq(got, want)
+  end
+  return c
 end
 
 local GOOD_PAIRS = { { "Face_0001_0001.png", "Face_0001_0002.png", 1 },
@@ -94,14 +95,14 @@ cases.run {
   {
     name = "a person with no folder",
     build = function(t) return cases.write(t.dir .. "/p.txt", "1\nNobody\t1\t2\nFace_0001\t1\tFace_0002\t2\n") end,
-    call = function(path) return siam.data.load { pairs = path, images = images, size = 32, cache = false } end,
+    call = load,
     error = "{dir}/p.txt:2: missing image " .. images .. '/Nobody/Nobody_0001.jpg (the image '
             .. 'directory has no folder "Nobody")',
   },
   {
     name = "an image number the person does not have",
     build = function(t) return cases.write(t.dir .. "/p.txt", "1\nFace_0001\t1\t9\nFace_0001\t1\tFace_0002\t2\n") end,
-    call = function(path) return siam.data.load { pairs = path, images = images, size = 32, cache = false } end,
+    call = load,
     error = "{dir}/p.txt:2: missing image " .. images .. "/Face_0001/Face_0001_0009.jpg",
   },
   -- invisible and binary bytes, shown escaped
@@ -120,7 +121,7 @@ cases.run {
     build = function(t)
       return cases.write(t.dir .. "/p.txt", "1\nFace_0001\t1\t2\n\239\187\191Face_0001\t1\tFace_0002\t2\n")
     end,
-    call = function(path) return siam.data.load { pairs = path, images = images, size = 32, cache = false } end,
+    call = load,
     error = "{dir}/p.txt:3: missing image " .. images .. "/\\xef\\xbb\\xbfFace_0001/"
             .. '\\xef\\xbb\\xbfFace_0001_0001.jpg (the image directory has no folder '
             .. '"\\xef\\xbb\\xbfFace_0001")',
@@ -153,7 +154,7 @@ cases.run {
   {
     name = "a directory given as the pairs file",
     build = function(t) return t.dir end,
-    call = function(path) return siam.data.load { pairs = path, images = images, size = 32, cache = false } end,
+    call = load,
     error = "{dir}: not a regular file (a directory)",
   },
   {
