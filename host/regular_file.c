@@ -23,31 +23,39 @@ const char *siam_file_kind(mode_t mode)
     return "not a regular file";
 }
 
-FILE *siam_fopen_regular(const char *path, int *error, mode_t *mode)
+int siam_open_regular_fd(const char *path, int *error, mode_t *mode)
 {
     struct stat st;
     *error = 0;
     *mode = 0;
     if (stat(path, &st) != 0) {
         *error = errno;
-        return NULL;
+        return -1;
     }
     if (!S_ISREG(st.st_mode)) {
         *mode = st.st_mode;
-        return NULL;
+        return -1;
     }
     /* Without O_NONBLOCK, opening a FIFO for reading waits for a writer. */
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         *error = errno;
-        return NULL;
+        return -1;
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         *error = S_ISREG(st.st_mode) ? errno : 0;
         *mode = st.st_mode;
         close(fd);
-        return NULL;
+        return -1;
     }
+    return fd;
+}
+
+FILE *siam_fopen_regular(const char *path, int *error, mode_t *mode)
+{
+    int fd = siam_open_regular_fd(path, error, mode);
+    if (fd < 0)
+        return NULL;
     /* Regular files ignore O_NONBLOCK; cleared so the stream reads as usual. */
     int flags = fcntl(fd, F_GETFL);
     if (flags >= 0)
@@ -60,18 +68,22 @@ FILE *siam_fopen_regular(const char *path, int *error, mode_t *mode)
     return f;
 }
 
+int siam_regular_file_fail(siam_error *err, const char *path, const char *what, int error,
+                           mode_t mode)
+{
+    char shown[SIAM_ESCAPE_CAP(512)];
+    siam_escape(shown, sizeof shown, path, strlen(path));
+    if (error)
+        return siam_fail(err, "%s: cannot open %s: %s", shown, what, strerror(error));
+    return siam_fail(err, "%s: not a regular file (%s)", shown, siam_file_kind(mode));
+}
+
 FILE *siam_open_regular(const char *path, const char *what, siam_error *err)
 {
     int error;
     mode_t mode;
     FILE *f = siam_fopen_regular(path, &error, &mode);
-    if (f == NULL) {
-        char shown[SIAM_ESCAPE_CAP(512)];
-        siam_escape(shown, sizeof shown, path, strlen(path));
-        if (error)
-            siam_fail(err, "%s: cannot open %s: %s", shown, what, strerror(error));
-        else
-            siam_fail(err, "%s: not a regular file (%s)", shown, siam_file_kind(mode));
-    }
+    if (f == NULL)
+        siam_regular_file_fail(err, path, what, error, mode);
     return f;
 }

@@ -24,8 +24,18 @@ const char *siam_file_kind(mode_t mode);
  * themselves. The caller fcloses the stream. */
 FILE *siam_fopen_regular(const char *path, int *error, mode_t *mode);
 
-/* The same with the message: "x: cannot open <what>: <strerror>" or
- * "x: not a regular file (a FIFO)", the path escaped (host/escape.h). */
+/* The same as a descriptor (open for reading; O_NONBLOCK, which regular
+ * files ignore, still set), for readers that want no stream; -1 on failure
+ * with *error and *mode as above. The caller closes it. */
+int siam_open_regular_fd(const char *path, int *error, mode_t *mode);
+
+/* The message for a failure of the two above: "x: cannot open <what>:
+ * <strerror>" or "x: not a regular file (a FIFO)", the path escaped
+ * (host/escape.h). Returns -1. */
+int siam_regular_file_fail(siam_error *err, const char *path, const char *what, int error,
+                           mode_t mode);
+
+/* siam_fopen_regular with that message. */
 FILE *siam_open_regular(const char *path, const char *what, siam_error *err);
 
 #endif
