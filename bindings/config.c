@@ -166,8 +166,9 @@ static const config_key *check_key(lua_State *L, int idx)
             names[i] = keys[i].name;
         names[NKEYS] = NULL;
         const char *guess = siam_lua_nearest_name(name, names);
+        const char *shown = siam_lua_escaped(L, idx);
         if (guess)
-            luaL_error(L, "siam.config: unknown key '%s'; did you mean '%s'?", name, guess);
+            luaL_error(L, "siam.config: unknown key '%s'; did you mean '%s'?", shown, guess);
         luaL_Buffer b;
         luaL_buffinit(L, &b);
         for (int i = 0; i < NKEYS; i++) {
@@ -175,7 +176,7 @@ static const config_key *check_key(lua_State *L, int idx)
             luaL_addstring(&b, names[i]);
         }
         luaL_pushresult(&b);
-        luaL_error(L, "siam.config: unknown key '%s' (the keys: %s)", name, lua_tostring(L, -1));
+        luaL_error(L, "siam.config: unknown key '%s' (the keys: %s)", shown, lua_tostring(L, -1));
     }
     return k;
 }

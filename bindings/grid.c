@@ -11,6 +11,7 @@
 #include <lauxlib.h>
 
 #include "bindings/apiutil.h"
+#include "bindings/util.h"
 #include "host/hash.h"
 
 #define MAX_KEYS 32
@@ -238,7 +239,7 @@ static int args(lua_State *L)
         if (eq == NULL || eq == w)
             return luaL_error(L, "bad argument '%s': expected key=value (e.g. lr=0.005 or "
                                  "batch=16,32)",
-                              w);
+                              siam_lua_escaped(L, -1));
         lua_pushlstring(L, w, (size_t)(eq - w));
         const char *key = lua_tostring(L, -1);
         if (!lua_isnoneornil(L, 2)) {
@@ -259,8 +260,9 @@ static int args(lua_State *L)
                     luaL_addvalue(&b);
                 }
                 luaL_pushresult(&b);
-                return luaL_error(L, "unknown argument '%s' (known: %s)", key,
-                                  lua_tostring(L, -1));
+                const char *known_names = lua_tostring(L, -1);
+                return luaL_error(L, "unknown argument '%s' (known: %s)",
+                                  siam_lua_escaped(L, -2), known_names);
             }
         }
         const char *v = eq + 1;

@@ -381,6 +381,14 @@ static int io_shard_owns(lua_State *L)
     return 1;
 }
 
+/* siam.io.escape(s) -> s as a message shows it (host/escape.h) */
+static int io_escape(lua_State *L)
+{
+    luaL_checkstring(L, 1);
+    siam_lua_escaped(L, 1);
+    return 1;
+}
+
 static const luaL_Reg files_functions[] = {
     {"mkdir_p", io_mkdir_p},
     {"atomic_write", io_atomic_write},
@@ -394,6 +402,7 @@ static const luaL_Reg files_functions[] = {
     {"list", io_list},
     {"isatty", io_isatty},
     {"file_hash", io_file_hash},
+    {"escape", io_escape},
     {NULL, NULL},
 };
 

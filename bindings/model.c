@@ -151,8 +151,12 @@ static void opt_int4(lua_State *L, int arg, const char *key, int *out)
         lua_geti(L, -1, k + 1);
         int isint = 0;
         lua_Integer v = lua_tointegerx(L, -1, &isint);
-        if (!isint || v < 1 || v > 65536)
-            siam_lua_argerrorf(L, arg, "option '%s' must be a table of 4 positive integers", key);
+        if (!isint || v < 1 || v > SIAM_MODEL_MAX_SIDE) {
+            const char *got = lua_type(L, -1) == LUA_TNUMBER ? luaL_tolstring(L, -1, NULL)
+                                                            : luaL_typename(L, -1);
+            siam_lua_argerrorf(L, arg, "option '%s'[%d] must be an integer in [1, %d], got %s",
+                               key, k + 1, SIAM_MODEL_MAX_SIDE, got);
+        }
         out[k] = (int)v;
         lua_pop(L, 1);
     }

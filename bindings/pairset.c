@@ -61,15 +61,19 @@ static void read_load_options(lua_State *L, int arg, siam_load_options *lo)
     }
 }
 
-/* Loads pairs over image_root into a new PairSet pushed on the stack. */
+/* Loads pairs over image_root into a new PairSet pushed on the stack. What
+ * the cache did goes in the box's user value, for set:info().cache. */
 static void push_loaded(lua_State *L, const char *pairs, const char *image_root,
                         const siam_load_options *lo)
 {
     siam_lua_box *box = siam_lua_newbox(L, SIAM_PAIRSET_MT);
     siam_error err;
-    box->ptr = siam_pairset_load(pairs, image_root, lo, NULL, &err);
+    siam_load_report rep;
+    box->ptr = siam_pairset_load(pairs, image_root, lo, &rep, &err);
     if (box->ptr == NULL)
         siam_lua_error(L, &err);
+    lua_pushstring(L, rep.from_cache ? "hit" : rep.note[0] ? rep.note : "off");
+    lua_setiuservalue(L, -2, 1);
 }
 
 /* siam.data.load{root=, pairs=, images=, view=1|2, size=, crop=, cache=}:
@@ -422,7 +426,8 @@ static int set_images(lua_State *L)
 }
 
 /* set:info() -> {pairs, matched, mismatched, folds, images, height, width,
- * crop, source, root} */
+ * crop, source, root[, cache]}: cache, for a set a load made, is "hit",
+ * "off" or the reason the cache was rebuilt or not written */
 static int set_info(lua_State *L)
 {
     siam_pairset *ps = siam_lua_checkpairset(L, 1);
@@ -440,6 +445,10 @@ static int set_info(lua_State *L)
     siam_lua_setinteger(L, "crop", ps->images->crop);
     siam_lua_setstring(L, "source", ps->source ? ps->source : "");
     siam_lua_setstring(L, "root", ps->images->root ? ps->images->root : "");
+    if (lua_getiuservalue(L, 1, 1) == LUA_TSTRING)
+        lua_setfield(L, -2, "cache");
+    else
+        lua_pop(L, 1);
     return 1;
 }
 

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "host/escape.h"
+
 void siam_lua_newclass(lua_State *L, const char *tname, const luaL_Reg *methods,
                        const luaL_Reg *metamethods)
 {
@@ -53,6 +55,18 @@ void *siam_lua_checkobj(lua_State *L, int arg, const char *tname)
 int siam_lua_error(lua_State *L, const siam_error *err)
 {
     return luaL_error(L, "%s", err->msg);
+}
+
+const char *siam_lua_escaped(lua_State *L, int idx)
+{
+    size_t n;
+    const char *s = lua_tolstring(L, idx, &n);
+    luaL_Buffer b;
+    /* Each byte becomes at most four; the escape needs its own NUL. */
+    char *out = luaL_buffinitsize(L, &b, SIAM_ESCAPE_CAP(n));
+    siam_escape(out, SIAM_ESCAPE_CAP(n), s ? s : "", s ? n : 0);
+    luaL_pushresultsize(&b, strlen(out));
+    return lua_tostring(L, -1);
 }
 
 int siam_lua_edit_distance(const char *a, const char *b)
@@ -114,10 +128,11 @@ int siam_lua_opts_check(lua_State *L, int arg, const char *const known[])
             found = strcmp(key, known[i]) == 0;
         if (!found) {
             const char *guess = siam_lua_nearest_name(key, known);
+            const char *shown = siam_lua_escaped(L, -1);
             if (guess != NULL)
-                lua_pushfstring(L, "unknown option '%s'; did you mean '%s'?", key, guess);
+                lua_pushfstring(L, "unknown option '%s'; did you mean '%s'?", shown, guess);
             else
-                lua_pushfstring(L, "unknown option '%s'", key);
+                lua_pushfstring(L, "unknown option '%s'", shown);
             return luaL_argerror(L, arg, lua_tostring(L, -1));
         }
     }
@@ -148,6 +163,12 @@ lua_Integer siam_lua_opt_integer(lua_State *L, int arg, const char *key, lua_Int
     if (!push_field(L, arg, key)) {
         int isint = 0;
         v = lua_tointegerx(L, -1, &isint);
+        if (lua_type(L, -1) == LUA_TNUMBER && !isint) {
+            /* 1.5, NaN, inf: the value says more than its type */
+            lua_pushfstring(L, "option '%s' must be an integer, got %s", key,
+                            luaL_tolstring(L, -1, NULL));
+            return luaL_argerror(L, arg, lua_tostring(L, -1));
+        }
         if (!isint || lua_type(L, -1) != LUA_TNUMBER)
             return field_error(L, arg, key, "an integer");
         if (v < min || v > max) {

@@ -44,6 +44,12 @@ void *siam_lua_checkobj(lua_State *L, int arg, const char *tname);
  * code). Never returns. */
 int siam_lua_error(lua_State *L, const siam_error *err);
 
+/* Pushes the string at idx as a message shows it (host/escape.h: control
+ * bytes, invisible characters and malformed UTF-8 as \xNN) and returns it;
+ * it stays valid while it is on the stack. For every message that quotes
+ * a key or a word the user gave. */
+const char *siam_lua_escaped(lua_State *L, int idx);
+
 /* Options tables, e.g. fit(model, opt, set, {epochs = 25, batch = 32}).
  * siam_lua_opts_check validates the table at arg: none or nil means "all
  * defaults" (returns 0); anything but a table is a type error; a key not in

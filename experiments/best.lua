@@ -32,7 +32,8 @@ local common = dofile(dir .. "/common.lua")
 
 local recipe = dofile(dir .. "/best_recipe.lua")
 
-local opts = recipe.args(common, { "out", "checkpoint", "resume" }, { out = "best.ckpt" })
+local opts = recipe.args(common, { { "out", "text" }, { "checkpoint", "text" }, { "resume", "text" } },
+                        { out = "best.ckpt" })
 local train, test = common.data(opts, recipe.load(opts))
 local tr, val = recipe.split(train, opts)
 local more = {}

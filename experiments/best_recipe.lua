@@ -15,8 +15,19 @@
 --   140x140, where the face is; crop=0 keeps the whole image, as the seed did).
 local recipe = {}
 
-recipe.keys = { "epochs", "patience", "extra", "base", "ema", "schedule", "lr", "l2", "init",
-                "fc", "head", "augment", "threshold", "split", "tta" }
+recipe.keys = {
+  { "epochs", "integer", min = 1 }, { "patience", "integer", min = 0 },
+  { "extra", "integer", min = 0 }, { "base", "choice", choices = { "0", "1" } },
+  { "ema", "number", min = 0, max = 1, max_open = true },
+  { "schedule", "choice", choices = { "none", "cosine", "step" } },
+  { "lr", "number", min = 0 }, { "l2", "number", min = 0 },
+  { "init", "choice", choices = { "pytorch", "paper" } }, { "fc", "integer", min = 1 },
+  { "head", "choice", choices = { "rich", "l1" } },
+  { "augment", "choice", choices = { "flip", "paper", "off" } },
+  { "threshold", "choice", choices = { "val", "0.5" } },
+  { "split", "choice", choices = { "people", "stratified" } },
+  { "tta", "choice", choices = { "flip", "none" } },
+}
 recipe.defaults = { epochs = 50, patience = 12, extra = 1760, base = 0, ema = 0,
                     schedule = "none", lr = 0.0001, l2 = 0.0005, init = "pytorch", fc = 512,
                     head = "rich", augment = "flip", threshold = "val", split = "people",
@@ -29,33 +40,16 @@ recipe.crop = 140
 -- The validation share of the training pairs.
 recipe.val = 0.2
 
-local function choice(opts, key, allowed)
-  local v = tostring(opts[key])
-  for _, a in ipairs(allowed) do
-    if v == a then return v end
-  end
-  io.stderr:write("siamlua: ", key, "=", v, ": expected one of ", table.concat(allowed, ", "), "\n")
-  os.exit(1)
-end
-
 -- The script's arguments (common.args): the recipe's keys, then its own
--- (`own`, with `defaults`), each choice checked before any work.
+-- (`own`, declared as common.lua declares keys, with `defaults`), every
+-- value checked before any work.
 function recipe.args(common, own, defaults)
   local keys, defs = {}, {}
-  for _, k in ipairs(recipe.keys) do keys[#keys + 1] = k end
-  for _, k in ipairs(own or {}) do keys[#keys + 1] = k end
+  for _, d in ipairs(recipe.keys) do keys[#keys + 1] = d end
+  for _, d in ipairs(own or {}) do keys[#keys + 1] = d end
   for k, v in pairs(recipe.defaults) do defs[k] = v end
   for k, v in pairs(defaults or {}) do defs[k] = v end
-  local opts = common.args(keys, defs)
-  choice(opts, "init", { "pytorch", "paper" })
-  choice(opts, "head", { "rich", "l1" })
-  choice(opts, "augment", { "flip", "paper", "off" })
-  choice(opts, "threshold", { "val", "0.5" })
-  choice(opts, "split", { "people", "stratified" })
-  choice(opts, "base", { "0", "1" })
-  choice(opts, "tta", { "flip", "none" })
-  choice(opts, "schedule", { "none", "cosine", "step" })
-  return opts
+  return common.args(keys, defs)
 end
 
 -- How the data must be loaded: with every image of the pairs' people when

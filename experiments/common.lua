@@ -18,7 +18,26 @@
 -- in) and of the data's content.
 local common = {}
 
-common.keys = { "model", "subset", "seed", "lfw", "data", "crop", "cache", "results" }
+-- Every key a script takes is declared once, as {name, kind, ...}, and
+-- common.args checks each value given against it before any data is
+-- loaded or anything trained:
+--   "integer" or "number" (finite), with min and max (max_open = true: the
+--     value must stay below max);
+--   "choice" with choices = {...} (compared as text: threshold=0.5 is "0.5");
+--   "text": any value, kept as text (paths, names);
+--   list = true: a comma list of such values is allowed (grid.lua's keys);
+--   expect = "...": what the message says is expected, instead of the
+--     text made from the declaration.
+common.keys = {
+  { "model", "choice", choices = { "paper", "small" } },
+  { "subset", "integer", min = 1 },
+  { "seed", "integer", min = 0 },
+  { "lfw", "text" },
+  { "data", "choice", choices = { "tiny" }, expect = "data=tiny or no data key" },
+  { "crop", "integer", min = 0, max = 8192, expect = "0 (whole image) or a side in pixels" },
+  { "cache", "text" },
+  { "results", "text" },
+}
 
 -- Keys that say where things are or go, not what is computed: recorded
 -- (the data's places in config.lua's data section), never part of a run's
@@ -30,40 +49,112 @@ common.place_keys = { lfw = true, cache = true, results = true, out = true, chec
 -- experiment.
 common.script = (arg and arg[0] or "script"):match("([^/]+)%.lua$") or "script"
 
--- The script's arguments: `known` lists its own keys (common.keys are
--- added); `defaults` fills the keys not given.
-function common.args(known, defaults)
-  local all = {}
-  for _, k in ipairs(known or {}) do all[#all + 1] = k end
-  for _, k in ipairs(common.keys) do all[#all + 1] = k end
-  common.known = all
-  local ok, opts = pcall(siam.args, arg or {}, all)
-  if not ok then
-    -- a usage error: the message alone, no traceback
-    io.stderr:write("siamlua: ", (tostring(opts):gsub("^[^:\n]+:%d+: ", "")), "\n")
-    os.exit(1)
+-- A usage error: the message alone on stderr, no traceback, status 1.
+local function usage(msg)
+  io.stderr:write("siamlua: ", msg, "\n")
+  os.exit(1)
+end
+
+-- What a declaration accepts, in words ("an integer >= 1", "one of a, b").
+local function expected(d)
+  if d.expect then return d.expect end
+  if d[2] == "choice" then
+    if #d.choices == 2 then
+      return d[1] .. "=" .. d.choices[1] .. " or " .. d[1] .. "=" .. d.choices[2]
+    end
+    return "one of " .. table.concat(d.choices, ", ")
+  end
+  local what = d[2] == "integer" and "an integer" or "a number"
+  if d.min and d.max then
+    return string.format("%s in [%s, %s%s", what, d.min, d.max, d.max_open and ")" or "]")
+  elseif d.min then
+    return string.format("%s >= %s", what, d.min)
+  end
+  return what
+end
+
+-- The value checked against its declaration: nil and the expectation when
+-- it does not fit.
+local function check_value(d, v)
+  local kind = d[2]
+  if kind == "text" then return tostring(v) end
+  if kind == "choice" then
+    for _, c in ipairs(d.choices) do
+      if tostring(v) == c then return v end
+    end
+    return nil
+  end
+  if math.type(v) == nil or v ~= v or v == math.huge or v == -math.huge then return nil end
+  if kind == "integer" and math.type(v) ~= "integer" then return nil end
+  if (d.min and v < d.min) or (d.max and (v > d.max or (d.max_open and v == d.max))) then
+    return nil
+  end
+  return v
+end
+
+-- "key=value" as the user wrote it (the last word giving the key), escaped
+-- (siam.io.escape).
+local function shown(key, v)
+  for i = #(arg or {}), 1, -1 do
+    local k, text = tostring(arg[i]):match("^([^=]+)=(.*)$")
+    if k == key then return key .. "=" .. siam.io.escape(text) end
+  end
+  return key .. "=" .. siam.io.escape(tostring(v))
+end
+
+-- The script's arguments: `own` declares its keys (common.keys are
+-- added); `defaults` fills the keys not given. Every value given is
+-- checked, and results= must be a directory this process can write, all
+-- before the script does any work.
+function common.args(own, defaults)
+  local decls, names = {}, {}
+  for _, d in ipairs(own or {}) do decls[#decls + 1] = d end
+  for _, d in ipairs(common.keys) do decls[#decls + 1] = d end
+  for i, d in ipairs(decls) do names[i] = d[1] end
+  common.known = names
+  local ok, opts = pcall(siam.args, arg or {}, names)
+  if not ok then usage((tostring(opts):gsub("^[^:\n]+:%d+: ", ""))) end
+  for _, d in ipairs(decls) do
+    local v = opts[d[1]]
+    if v ~= nil then
+      local values = type(v) == "table" and v or { v }
+      if type(v) == "table" and not d.list and d[2] ~= "text" then
+        usage(shown(d[1], v) .. ": expected one value, " .. expected(d))
+      end
+      local checked = {}
+      for i, x in ipairs(values) do
+        checked[i] = check_value(d, x)
+        if checked[i] == nil then
+          usage(shown(d[1], v) .. ": expected " .. expected(d)
+                .. (type(v) == "table" and " for each value" or ""))
+        end
+      end
+      if d[2] ~= "text" or type(v) ~= "table" then
+        opts[d[1]] = type(v) == "table" and checked or checked[1]
+      end
+    end
   end
   for k, v in pairs(defaults or {}) do
     if opts[k] == nil then opts[k] = v end
   end
   opts.model = opts.model or "paper"
-  if opts.model ~= "paper" and opts.model ~= "small" then
-    io.stderr:write("siamlua: model=", tostring(opts.model),
-                    ": expected model=paper or model=small\n")
-    os.exit(1)
-  end
-  if opts.data ~= nil and opts.data ~= "tiny" then
-    io.stderr:write("siamlua: data=", tostring(opts.data), ": expected data=tiny or no data key\n")
-    os.exit(1)
-  end
   opts.seed = opts.seed or siam.config.seed
-  if opts.crop ~= nil and (math.type(opts.crop) ~= "integer" or opts.crop < 0) then
-    io.stderr:write("siamlua: crop=", tostring(opts.crop),
-                    ": expected 0 (whole image) or a side in pixels\n")
-    os.exit(1)
-  end
   common.results = opts.results or "results"
+  common.check_writable(common.results, "results")
   return opts
+end
+
+-- Refuses, before any work, a results directory that cannot be created or
+-- written (a file in the way, no permission, a full disk): a run would
+-- otherwise fail at its first write, after loading and training.
+function common.check_writable(dir, key)
+  local made, err = siam.io.mkdir_p(dir)
+  local probe = dir .. "/.siamlua-write-check"
+  if made then made, err = siam.io.atomic_write(probe, "siamlua checks it can write here\n") end
+  if not made then
+    usage(shown(key, dir) .. ": cannot write there: " .. tostring(err))
+  end
+  os.remove(probe)
 end
 
 local configs = {

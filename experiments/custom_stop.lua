@@ -6,7 +6,8 @@
 local dir = arg[0]:match("^(.*)/[^/]*$") or "."
 local common = dofile(dir .. "/common.lua")
 
-local opts = common.args({ "epochs", "gap", "window", "lr" },
+local opts = common.args({ { "epochs", "integer", min = 1 }, { "gap", "number", min = 0 },
+                           { "window", "integer", min = 1 }, { "lr", "number", min = 0 } },
                          { model = "small", epochs = 30, gap = 0.15, window = 3, lr = 0.001 })
 local train, test = common.data(opts)
 local tr, val = train:split { val = 0.2, seed = opts.seed }

@@ -11,7 +11,7 @@
 local dir = arg[0]:match("^(.*)/[^/]*$") or "."
 local common = dofile(dir .. "/common.lua")
 
-local opts = common.args({ "models" })
+local opts = common.args({ { "models", "text" } })
 local paths = type(opts.models) == "table" and opts.models or { opts.models }
 if #paths < 2 then
   io.stderr:write("siamlua: models=: expected two or more checkpoints, e.g. models=a.ckpt,b.ckpt\n")

@@ -25,7 +25,12 @@ local gargs = gridrun.parse_args(arg) -- takes --shard out
 arg = setmetatable(gargs.rest, { __index = arg })
 
 local keys = { "batch", "lr", "l2", "epochs", "dropout" }
-local opts = common.args({ "batch", "lr", "l2", "epochs", "dropout", "out", "patience" },
+local opts = common.args({ { "batch", "integer", min = 1, list = true },
+                           { "lr", "number", min = 0, list = true },
+                           { "l2", "number", min = 0, list = true },
+                           { "epochs", "integer", min = 1, list = true },
+                           { "dropout", "number", min = 0, max = 1, max_open = true, list = true },
+                           { "out", "text" }, { "patience", "integer", min = 0 } },
                          { out = "grid", patience = 5 })
 
 local spec = {

@@ -9,7 +9,8 @@
 local dir = arg[0]:match("^(.*)/[^/]*$") or "."
 local common = dofile(dir .. "/common.lua")
 
-local opts = common.args({ "epochs", "out", "lr" },
+local opts = common.args({ { "epochs", "integer", min = 1 }, { "out", "text" },
+                           { "lr", "number", min = 0 } },
                          { model = "small", epochs = 5, out = "norms", lr = 0.001 })
 local train, test = common.data(opts)
 local tr, val = train:split { val = 0.2, seed = opts.seed }

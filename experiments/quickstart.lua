@@ -8,7 +8,8 @@
 local dir = arg[0]:match("^(.*)/[^/]*$") or "."
 local common = dofile(dir .. "/common.lua")
 
-local opts = common.args({ "epochs", "batch", "lr" }, { model = "small", epochs = 4 })
+local opts = common.args({ { "epochs", "integer", min = 1 }, { "batch", "integer", min = 1 },
+                           { "lr", "number", min = 0 } }, { model = "small", epochs = 4 })
 local train, test, info = common.data(opts)
 if not info.synthetic and not opts.subset then
   train = train:take(800, opts.seed) -- LFW: a subset keeps the run short

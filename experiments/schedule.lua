@@ -6,7 +6,8 @@
 local dir = arg[0]:match("^(.*)/[^/]*$") or "."
 local common = dofile(dir .. "/common.lua")
 
-local opts = common.args({ "epochs", "warmup", "lr", "min_lr" },
+local opts = common.args({ { "epochs", "integer", min = 1 }, { "warmup", "integer", min = 0 },
+                           { "lr", "number", min = 0 }, { "min_lr", "number", min = 0 } },
                          { model = "small", epochs = 10, warmup = 2, lr = 0.002, min_lr = 1e-5 })
 
 -- fit calls this at the start of every epoch (1-based) with the

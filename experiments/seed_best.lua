@@ -9,7 +9,8 @@
 local dir = arg[0]:match("^(.*)/[^/]*$") or "."
 local common = dofile(dir .. "/common.lua")
 
-local opts = common.args({ "epochs", "out" }, { epochs = 25, out = "seed_best.ckpt" })
+local opts = common.args({ { "epochs", "integer", min = 1 }, { "out", "text" } },
+                         { epochs = 25, out = "seed_best.ckpt" })
 local train, test = common.data(opts)
 local tr, val = train:split { val = 0.2, seed = opts.seed }
 

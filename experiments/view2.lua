@@ -25,7 +25,9 @@ local function fail(msg)
   os.exit(1)
 end
 
-local opts = recipe.args(common, { "folds", "pairs", "images", "out" }, { out = "view2" })
+local opts = recipe.args(common, { { "folds", "text" },
+                                  { "pairs", "text" }, { "images", "text" }, { "out", "text" } },
+                        { out = "view2" })
 if opts.data ~= nil then
   fail("data=" .. tostring(opts.data) .. ": the synthetic set has no View 2 file; give lfw=DIR "
        .. "or pairs=FILE")
@@ -138,7 +140,7 @@ local accs = {}
 for i, row in ipairs(result.rows) do accs[i] = row.accuracy end
 local f = assert(io.open(js, "w"))
 local config = {}
-for _, k in ipairs(recipe.keys) do config[k] = opts[k] end
+for _, d in ipairs(recipe.keys) do config[d[1]] = opts[d[1]] end
 f:write(json.encode {
   pairs = pairs_file, folds = result.folds, accuracies = accs, mean = result.mean,
   se = result.se, sd = result.sd, model = opts.model, seed = opts.seed, config = config,

@@ -154,6 +154,39 @@ static int create_locked_temp(char *tmp, size_t n, const char *path)
     return -1;
 }
 
+/* af->fp writes through these, so that the errno of a failed write is
+ * kept (stdio keeps only an error flag). */
+static ssize_t temp_write(void *cookie, const char *buf, size_t n)
+{
+    siam_atomic_file *af = cookie;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = write(af->fd, buf + done, n - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (!af->write_errno)
+                af->write_errno = w < 0 ? errno : EIO;
+            break;
+        }
+        done += (size_t)w;
+    }
+    return (ssize_t)done;
+}
+
+static int temp_close(void *cookie)
+{
+    siam_atomic_file *af = cookie;
+    return close(af->fd);
+}
+
+static const cookie_io_functions_t temp_io = { .write = temp_write, .close = temp_close };
+
+int siam_atomic_file_errno(const siam_atomic_file *af)
+{
+    return af ? af->write_errno : 0;
+}
+
 siam_atomic_file *siam_atomic_file_begin(const char *path, siam_error *err)
 {
     if (!path || !*path) {
@@ -187,9 +220,11 @@ siam_atomic_file *siam_atomic_file_begin(const char *path, siam_error *err)
         free(af), free(tmp), free(final);
         return NULL;
     }
-    af->fp = fdopen(fd, "wb");
+    af->fd = fd;
+    af->fp = fopencookie(af, "wb", temp_io);
     if (!af->fp) {
-        siam_fail(err, "atomic write %s: fdopen: %s", path, strerror(errno));
+        siam_fail(err, "atomic write %s: opening a stream on %s: %s", path, tmp,
+                  strerror(errno));
         unlink(tmp), close(fd);
         free(af), free(tmp), free(final);
         return NULL;
@@ -219,10 +254,10 @@ int siam_atomic_file_commit(siam_atomic_file *af, siam_error *err)
     const char *what = NULL;
     int e = 0;
     if (ferror(af->fp))
-        what = "write", e = EIO;
+        what = "write", e = af->write_errno ? af->write_errno : EIO;
     else if (fflush(af->fp) != 0)
-        what = "flush", e = errno;
-    else if (fsync(fileno(af->fp)) != 0)
+        what = "flush", e = af->write_errno ? af->write_errno : errno;
+    else if (fsync(af->fd) != 0)
         what = "fsync", e = errno;
     /* Renamed before the close that drops the lock: a temp name without
      * its lock is fair game for another writer's cleanup. */
@@ -277,7 +312,7 @@ int siam_atomic_write(const char *path, const void *data, size_t n, siam_error *
         return -1;
     if (n > 0 && fwrite(data, 1, n, af->fp) != n) {
         siam_fail(err, "atomic write %s: writing %zu bytes to %s: %s", path, n, af->tmp_path,
-                  strerror(errno));
+                  strerror(af->write_errno ? af->write_errno : errno));
         siam_atomic_file_abort(af);
         return -1;
     }

@@ -36,9 +36,15 @@ typedef struct siam_atomic_file {
     FILE *fp;          /* open on the temp file; write here */
     char *path;        /* final name */
     char *tmp_path;    /* temp name in the same directory */
+    int fd;            /* the temp file's descriptor, under fp */
+    int write_errno;   /* errno of the first write that failed, 0 if none */
 } siam_atomic_file;
 
 siam_atomic_file *siam_atomic_file_begin(const char *path, siam_error *err);
+/* Why writing through af->fp failed: the errno of the first failed write
+ * (ENOSPC on a full disk), or 0. A stream's error flag alone has lost it
+ * by the time the caller looks. */
+int siam_atomic_file_errno(const siam_atomic_file *af);
 int siam_atomic_file_commit(siam_atomic_file *af, siam_error *err);
 void siam_atomic_file_abort(siam_atomic_file *af);
 

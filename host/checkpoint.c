@@ -148,9 +148,11 @@ int siam_checkpoint_save(const char *path, siam_model *m, const siam_model_meta 
     int rc = put_arrays(&w, m, opt, t, host, err);
     if (!rc) {
         siam_ckpt_put_u64(&w, w.hash);
+        int e = siam_atomic_file_errno(af);
         if (w.failed || w.bytes != h.total)
-            rc = siam_fail(err, "write failed after %llu of %llu bytes: %m",
-                           (unsigned long long)w.bytes, (unsigned long long)h.total);
+            rc = siam_fail(err, "write failed after %llu of %llu bytes: %s",
+                           (unsigned long long)w.bytes, (unsigned long long)h.total,
+                           strerror(e ? e : EIO));
     }
     free(host);
     if (rc) {

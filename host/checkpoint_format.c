@@ -5,6 +5,7 @@
  * checked becomes an allocation (one flipped bit asked for 18 EB). */
 #include "host/checkpoint_format.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "host/checkpoint.h"
+#include "host/regular_file.h"
 
 /* FNV-1a 64 (Fowler, Noll, Vo): offset basis and prime from the reference. */
 #define FNV_BASIS 14695981039346656037ull
@@ -447,8 +449,40 @@ static int get_head(reader *r, siam_ckpt_head *h, uint64_t size, siam_error *err
     return 0;
 }
 
-/* Magic, version, flags, size and checksum: everything that needs no
- * decoding, checked first so that a damaged file is reported as damaged. */
+/* FNV-1a over the file's first size - 8 bytes, streamed through a 64 KiB
+ * buffer, with the header's size field read as `size_field` when it is
+ * non-NULL (8 little-endian bytes), and the checksum stored after them. */
+static int hash_file(FILE *f, uint64_t size, const unsigned char *size_field, uint64_t *hash,
+                     uint64_t *stored)
+{
+    uint64_t h = FNV_BASIS, left = size - 8, at = 0;
+    unsigned char buf[1 << 16];
+    if (fseek(f, 0, SEEK_SET) != 0)
+        return -1;
+    while (left > 0) {
+        size_t want = left < sizeof buf ? (size_t)left : sizeof buf;
+        if (fread(buf, 1, want, f) != want)
+            return -1;
+        if (size_field && at < 24)
+            memcpy(buf + 16, size_field, 8); /* the first block holds the header */
+        h = fnv1a(h, buf, want);
+        left -= want;
+        at += want;
+    }
+    unsigned char b[8];
+    if (fread(b, 1, 8, f) != 8)
+        return -1;
+    *stored = 0;
+    for (int i = 7; i >= 0; i--)
+        *stored = *stored << 8 | b[i];
+    *hash = h;
+    return 0;
+}
+
+/* Magic, version, size, checksum and flags: everything that needs no
+ * decoding, checked first so that a damaged file is reported as damaged.
+ * Where a header field is wrong the checksum tells a damaged file (it does
+ * not match) from one that says what it means (it does). */
 static int check_file(FILE *f, uint64_t size, siam_ckpt_head *h, siam_error *err)
 {
     unsigned char head[SIAM_CKPT_HEADER_BYTES];
@@ -464,36 +498,47 @@ static int check_file(FILE *f, uint64_t size, siam_ckpt_head *h, siam_error *err
     h->version = get_u32(&r);
     h->flags = get_u32(&r);
     h->total = get_u64(&r);
-    if (h->version < SIAM_CHECKPOINT_VERSION_MIN || h->version > SIAM_CHECKPOINT_VERSION)
+    int room = size >= SIAM_CKPT_HEADER_BYTES + 8;
+    uint64_t hash = 0, stored = 0;
+    if (h->version < SIAM_CHECKPOINT_VERSION_MIN || h->version > SIAM_CHECKPOINT_VERSION) {
+        /* The version comes first: another format may lay out the rest
+         * differently. Ours, were it a flipped bit, would fail its checksum. */
+        const char *why = "";
+        if (room && size == h->total && hash_file(f, size, NULL, &hash, &stored) == 0)
+            why = hash != stored ? "; its checksum does not match either: the file is damaged"
+                  : h->version > SIAM_CHECKPOINT_VERSION ? " (written by a newer siamlua?)" : "";
         return siam_fail(err, "format version %u is not supported (this build reads versions "
-                              "%u to %u)", h->version, SIAM_CHECKPOINT_VERSION_MIN,
-                         SIAM_CHECKPOINT_VERSION);
-    if (size < h->total)
-        return siam_fail(err, "truncated: %llu bytes, the header says %llu",
-                         (unsigned long long)size, (unsigned long long)h->total);
-    if (size > h->total)
+                              "%u to %u)%s", h->version, SIAM_CHECKPOINT_VERSION_MIN,
+                         SIAM_CHECKPOINT_VERSION, why);
+    }
+    if (size != h->total) {
+        /* A complete file whose size field alone is damaged checksums right
+         * once the field holds the file's real size. */
+        unsigned char real[8];
+        for (int i = 0; i < 8; i++)
+            real[i] = (unsigned char)(size >> (8 * i));
+        if (room && hash_file(f, size, real, &hash, &stored) == 0 && hash == stored)
+            return siam_fail(err, "the header's size field says %llu bytes, but the file's %llu "
+                                  "bytes are complete (its checksum matches that size): the size "
+                                  "field is damaged", (unsigned long long)h->total,
+                             (unsigned long long)size);
+        if (size < h->total)
+            return siam_fail(err, "truncated: %llu bytes, the header says %llu",
+                             (unsigned long long)size, (unsigned long long)h->total);
         return siam_fail(err, "%llu unexpected bytes after the declared end (%llu bytes)",
                          (unsigned long long)(size - h->total), (unsigned long long)h->total);
-    if (size < SIAM_CKPT_HEADER_BYTES + 8)
+    }
+    if (!room)
         return siam_fail(err, "truncated: %llu bytes, no room for the checksum",
                          (unsigned long long)size);
-    if (h->flags & ~SIAM_CKPT_FLAGS_KNOWN)
-        return siam_fail(err, "unknown section flags 0x%x", h->flags);
-    uint64_t hash = FNV_BASIS, left = size - 8;
-    unsigned char buf[1 << 16];
-    fseek(f, 0, SEEK_SET);
-    while (left > 0) {
-        size_t want = left < sizeof buf ? (size_t)left : sizeof buf;
-        if (fread(buf, 1, want, f) != want)
-            return siam_fail(err, "read error while checking the checksum");
-        hash = fnv1a(hash, buf, want);
-        left -= want;
-    }
-    r.left = 8;
-    uint64_t stored = get_u64(&r);
-    if (r.failed || stored != hash)
+    if (hash_file(f, size, NULL, &hash, &stored) != 0)
+        return siam_fail(err, "read error while checking the checksum");
+    if (stored != hash)
         return siam_fail(err, "checksum mismatch (file corrupted): stored %016llx, computed "
                               "%016llx", (unsigned long long)stored, (unsigned long long)hash);
+    if (h->flags & ~SIAM_CKPT_FLAGS_KNOWN)
+        return siam_fail(err, "unknown section flags 0x%x (written by a newer siamlua?)",
+                         h->flags);
     return 0;
 }
 
@@ -502,17 +547,21 @@ int siam_ckpt_open(const char *path, FILE **fp, siam_ckpt_head *h, siam_error *e
     memset(h, 0, sizeof *h);
     siam_model_meta_default(&h->meta);
     *fp = NULL;
-    FILE *f = fopen(path, "rb");
+    /* A FIFO would block a plain fopen until someone writes to it. */
+    int error;
+    mode_t mode;
+    FILE *f = siam_fopen_regular(path, &error, &mode);
+    if (!f && error)
+        return siam_fail(err, "cannot open: %s", strerror(error));
+    if (!f && S_ISDIR(mode))
+        return siam_fail(err, "is a directory");
     if (!f)
-        return siam_fail(err, "cannot open: %m");
+        return siam_fail(err, "not a regular file (%s)", siam_file_kind(mode));
     struct stat st;
     if (fstat(fileno(f), &st) != 0) {
+        int e = errno;
         fclose(f);
-        return siam_fail(err, "cannot stat: %m");
-    }
-    if (!S_ISREG(st.st_mode)) {
-        fclose(f);
-        return siam_fail(err, "not a regular file");
+        return siam_fail(err, "cannot stat: %s", strerror(e));
     }
     uint64_t size = (uint64_t)st.st_size;
     int rc = check_file(f, size, h, err);

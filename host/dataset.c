@@ -13,10 +13,12 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "host/escape.h"
 #include "host/hash.h"
 #include "host/lfw_cache.h"
 #include "host/lfw_images.h"
 #include "host/lfw_pairs.h"
+#include "host/regular_file.h"
 
 siam_images *siam_images_new(int count, int height, int width, const char *root,
                              siam_error *err)
@@ -210,6 +212,7 @@ static siam_images *load_bank(const char *root, image_ref *refs, int count, cons
     const char **people = malloc(sizeof *people * ((size_t)count + 1));
     const char **files = malloc(sizeof *files * ((size_t)count + 1));
     const char **paths = malloc(sizeof *paths * ((size_t)count + 1));
+    uint64_t *contents = NULL; /* the decoded files' hashes, for the cache key */
     siam_images *im = siam_images_new(count, opt->height, opt->width, root, err);
     if (!people || !files || !paths || !im) {
         if (im)
@@ -238,7 +241,9 @@ static siam_images *load_bank(const char *root, image_ref *refs, int count, cons
                           .width = opt->width,
                           .count = count,
                           .crop = opt->crop,
-                          .names = (const char *const *)im->names};
+                          .names = (const char *const *)im->names,
+                          .paths = paths,
+                          .threads = opt->threads};
     char dir[PATH_MAX];
     siam_error cerr;
     int have_path = 0;
@@ -257,22 +262,30 @@ static siam_images *load_bank(const char *root, image_ref *refs, int count, cons
         }
         snprintf(rep->note, sizeof rep->note, "cache rebuilt (%s)", why);
     }
+    contents = have_path ? malloc(sizeof *contents * ((size_t)count + 1)) : NULL;
+    if (have_path && contents == NULL) {
+        siam_fail(err, "out of memory listing %d images", count);
+        goto fail;
+    }
     if (siam_image_decode_all(im->pixels, opt->height, opt->width, opt->crop, paths, count,
-                              opt->threads, err) < 0)
+                              opt->threads, contents, err) < 0)
         goto fail;
     rep->decoded = count;
     if (have_path) {
+        key.content_hash = siam_cache_contents(contents, count);
         if (siam_cache_write(rep->cache_path, &key, im->pixels, &cerr) == 0)
             rep->cache_written = 1;
         else
             snprintf(rep->note, sizeof rep->note, "cache not written: %.200s", cerr.msg);
     }
 done:
+    free(contents);
     free(people);
     free(files);
     free(paths);
     return im;
 fail:
+    free(contents);
     free(people);
     free(files);
     free(paths);
@@ -307,6 +320,25 @@ static int find_ref(const image_ref *refs, int n, const char *person, int num)
             hi = mid - 1;
     }
     return -1;
+}
+
+/* "pairs.txt:5: missing image <root>/Name/Name_0001.jpg", saying when the
+ * person has no folder at all (a misspelt name rather than a lost file).
+ * The name comes from the file: shown escaped. */
+static int missing_image(siam_error *err, const siam_pair_list *pl, const image_ref *r,
+                         const char *root)
+{
+    char want[PATH_MAX + 64], shown[SIAM_ESCAPE_CAP(600)], who[SIAM_ESCAPE_CAP(80)];
+    snprintf(want, sizeof want, "%s/%s", root, r->person);
+    struct stat st;
+    int no_folder = stat(want, &st) != 0;
+    snprintf(want, sizeof want, "%s/%s/%s_%04d.jpg", root, r->person, r->person, r->num);
+    siam_escape(shown, sizeof shown, want, strlen(want));
+    siam_escape(who, sizeof who, r->person, strlen(r->person));
+    if (no_folder)
+        return siam_fail(err, "%s:%d: missing image %s (the image directory has no folder "
+                              "\"%s\")", pl->path, r->line, shown, who);
+    return siam_fail(err, "%s:%d: missing image %s", pl->path, r->line, shown);
 }
 
 /* The distinct images a pair list names, sorted, each with its file found
@@ -359,13 +391,15 @@ static image_ref *pair_refs(const siam_pair_list *pl, const char *root, int *cou
             if (ref_set_path(r, root, err) < 0)
                 goto fail;
             if (stat(r->path, &st) < 0) {
-                siam_fail(err, "%s:%d: missing image %s/%s/%s_%04d.jpg", pl->path, r->line,
-                          root, r->person, r->person, r->num);
+                missing_image(err, pl, r, root);
                 goto fail;
             }
         }
         if (!S_ISREG(st.st_mode)) {
-            siam_fail(err, "%s:%d: %s is not a regular file", pl->path, r->line, r->path);
+            char shown[SIAM_ESCAPE_CAP(600)];
+            siam_escape(shown, sizeof shown, r->path, strlen(r->path));
+            siam_fail(err, "%s:%d: %s is not a regular file (%s)", pl->path, r->line, shown,
+                      siam_file_kind(st.st_mode));
             goto fail;
         }
         ref_set_stat(r, &st);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static uint64_t mix(uint64_t h, uint64_t w)
 {
@@ -44,27 +45,51 @@ uint64_t siam_hash64_u64(uint64_t h, uint64_t v)
     return siam_hash64(h, &v, sizeof v);
 }
 
+#define FILE_BLOCK (1 << 16)
+
+uint64_t siam_hash64_blocks(const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    uint64_t h = SIAM_HASH64_INIT;
+    for (size_t at = 0; at < len; at += FILE_BLOCK)
+        h = siam_hash64(h, p + at, len - at < FILE_BLOCK ? len - at : FILE_BLOCK);
+    return h;
+}
+
 int siam_hash64_file(const char *path, uint64_t *out, siam_error *err)
 {
-    /* Refused before any read: a FIFO would block the caller forever. */
-    FILE *f = siam_open_regular(path, "it", err);
-    if (f == NULL)
-        return -1;
-    static const size_t block = 1 << 16;
-    unsigned char *buf = malloc(block);
-    if (buf == NULL) {
-        fclose(f);
-        return siam_fail(err, "%s: out of memory", path);
-    }
+    /* Refused before any read: a FIFO would block the caller forever. No
+     * stream: the image cache hashes thousands of small files, where each
+     * system call counts. */
+    int error;
+    mode_t mode;
+    int fd = siam_open_regular_fd(path, &error, &mode);
+    if (fd < 0)
+        return siam_regular_file_fail(err, path, "it", error, mode);
+    unsigned char buf[FILE_BLOCK];
     uint64_t h = SIAM_HASH64_INIT;
-    size_t got;
-    while ((got = fread(buf, 1, block, f)) > 0)
-        h = siam_hash64(h, buf, got);
-    int bad = ferror(f);
-    free(buf);
-    fclose(f);
-    if (bad)
-        return siam_fail(err, "%s: read error", path);
+    for (;;) {
+        /* Whole blocks, as the definition chains them. */
+        size_t got = 0;
+        while (got < sizeof buf) {
+            ssize_t r = read(fd, buf + got, sizeof buf - got);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0) {
+                int e = errno;
+                close(fd);
+                return siam_fail(err, "%s: read error: %s", path, strerror(e));
+            }
+            if (r == 0)
+                break;
+            got += (size_t)r;
+        }
+        if (got > 0)
+            h = siam_hash64(h, buf, got);
+        if (got < sizeof buf)
+            break;
+    }
+    close(fd);
     *out = h;
     return 0;
 }

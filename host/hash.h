@@ -16,6 +16,10 @@
 uint64_t siam_hash64(uint64_t h, const void *data, size_t len);
 uint64_t siam_hash64_u64(uint64_t h, uint64_t v);
 
+/* The value siam_hash64_file gives a file holding these bytes, for a
+ * caller that has read the file already. */
+uint64_t siam_hash64_blocks(const void *data, size_t len);
+
 /* The hash of a whole file's bytes: siam_hash64 from SIAM_HASH64_INIT
  * chained over its 64 KiB blocks in order (the last may be shorter), so the
  * same content always gives the same value. Fails with "<path>: cannot

@@ -7,6 +7,7 @@
  * separated by whitespace and '#' comments to the end of the line. */
 #include "host/image_check.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -120,7 +121,60 @@ int siam_png_check_chunks(const unsigned char *b, size_t len, char *why, size_t 
             return 0;
         i += 12 + n;
     }
+    /* stb reports a PNG cut between chunks by what it read last
+     * ("outofdata", or the first bytes of a cut chunk type). */
+    snprintf(why, cap, "no IEND chunk");
+    return -1;
+}
+
+static uint32_t be32(const unsigned char *b)
+{
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* A PNG's IHDR (which must come first: PNG 1.2, section 11.2.2). */
+static int png_header_size(const unsigned char *b, size_t len, uint32_t *w, uint32_t *h)
+{
+    static const unsigned char signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n' };
+    if (len < 8 || memcmp(b, signature, 8) != 0)
+        return 0;
+    if (len < 8 + 8 + 13 || memcmp(b + 12, "IHDR", 4) != 0)
+        return -1;
+    *w = be32(b + 16);
+    *h = be32(b + 20);
+    return 1;
+}
+
+/* A JPEG's first frame header (SOFn, T.81 B.2.2), before the first scan. */
+static int jpeg_frame_size(const unsigned char *b, size_t len, uint32_t *w, uint32_t *h)
+{
+    size_t i = siam_jpeg_start(b, len);
+    while (i && i + 1 < len) {
+        unsigned m = b[i + 1];
+        if (b[i] != 0xFF || m == 0x00 || m == 0xFF || m == 0x01 || m == 0xD8 ||
+            (m >= 0xD0 && m <= 0xD7)) {
+            i++;
+            continue;
+        }
+        if (m == 0xD9 || m == 0xDA || i + 4 > len)
+            return 0;
+        if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
+            if (i + 9 > len)
+                return 0;
+            *h = (uint32_t)b[i + 5] << 8 | b[i + 6];
+            *w = (uint32_t)b[i + 7] << 8 | b[i + 8];
+            return 1;
+        }
+        size_t seg = (size_t)b[i + 2] << 8 | b[i + 3];
+        i = seg < 2 ? i + 2 : i + 2 + seg;
+    }
     return 0;
+}
+
+int siam_image_header_size(const unsigned char *b, size_t len, uint32_t *w, uint32_t *h)
+{
+    int png = png_header_size(b, len, w, h);
+    return png != 0 ? png : jpeg_frame_size(b, len, w, h);
 }
 
 static int pnm_space(unsigned char c)

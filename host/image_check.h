@@ -15,6 +15,7 @@
 #define SIAM_IMAGE_CHECK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Where a JPEG's segments start (just after SOI), or 0 when the bytes are
  * no JPEG to stb, which takes any run of 0xFF fill bytes before D8. */
@@ -31,12 +32,19 @@ int siam_jpeg_check_tables(const unsigned char *b, size_t len, char *why, size_t
 
 /* 0 when the bytes are no PNG, or every chunk up to IEND fits in the
  * file; else -1 with "chunk IDAT declares 1650298071 bytes, 239 are left"
- * in `why`. */
+ * or "no IEND chunk" in `why`. */
 int siam_png_check_chunks(const unsigned char *b, size_t len, char *why, size_t cap);
 
 /* 0 when the bytes are no binary PNM (P5, P6), or its width, height and
  * maximum value have at most 9 digits each; else -1 with "its height has 52
  * digits" in `why`. */
 int siam_pnm_check_header(const unsigned char *b, size_t len, char *why, size_t cap);
+
+/* The size a PNG's IHDR or a JPEG's frame header declares, read here
+ * because stb_image answers a header beyond its own limits with "unknown
+ * image type": 1 with *w, *h set; 0 when the bytes are neither or the JPEG
+ * has no frame header before its first scan; -1 for a PNG whose signature
+ * is not followed by a whole IHDR. */
+int siam_image_header_size(const unsigned char *b, size_t len, uint32_t *w, uint32_t *h);
 
 #endif

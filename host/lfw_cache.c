@@ -10,14 +10,49 @@
 #include <unistd.h>
 
 #include "host/hash.h"
+#include "host/parallel.h"
+#include "host/regular_file.h"
 
 static const char MAGIC[8] = {'S', 'I', 'A', 'M', 'I', 'M', 'G', 1};
 
 typedef struct cache_header {
     char magic[8];
     uint32_t version, height, width, count, crop, reserved;
-    uint64_t pairs_hash, list_hash, source_len, names_len;
+    uint64_t pairs_hash, list_hash, content_hash, source_len, names_len;
 } cache_header;
+
+uint64_t siam_cache_contents(const uint64_t *file_hashes, int count)
+{
+    uint64_t h = SIAM_HASH64_INIT;
+    for (int i = 0; i < count; i++)
+        h = siam_hash64_u64(h, file_hashes[i]);
+    return h;
+}
+
+typedef struct hash_job {
+    const char *const *paths;
+    uint64_t *out;
+} hash_job;
+
+static int hash_one(void *ctx, int i, siam_error *err)
+{
+    const hash_job *job = ctx;
+    return siam_hash64_file(job->paths[i], &job->out[i], err);
+}
+
+/* What the key's files hold now: their siam_cache_contents. */
+static int contents_now(const siam_cache_key *key, uint64_t *out, siam_error *err)
+{
+    uint64_t *each = malloc(sizeof *each * ((size_t)key->count + 1));
+    if (each == NULL)
+        return siam_fail(err, "out of memory");
+    hash_job job = { key->paths, each };
+    int rc = siam_parallel_for(key->count, key->threads, hash_one, &job, err);
+    if (rc == 0)
+        *out = siam_cache_contents(each, key->count);
+    free(each);
+    return rc;
+}
 
 static uint64_t names_bytes(const siam_cache_key *key)
 {
@@ -38,6 +73,7 @@ static void header_fill(cache_header *h, const siam_cache_key *key)
     h->crop = (uint32_t)key->crop;
     h->pairs_hash = key->pairs_hash;
     h->list_hash = key->list_hash;
+    h->content_hash = key->content_hash;
     h->source_len = strlen(key->source);
     h->names_len = names_bytes(key);
 }
@@ -73,6 +109,10 @@ int siam_cache_dir(char *out, size_t cap, const char *override, siam_error *err)
         return siam_fail(err, "cache directory path too long");
     if (mkdir_parents(out) < 0)
         return siam_fail(err, "cannot create cache directory %s: %s", out, strerror(errno));
+    /* mkdir's EEXIST is also what a file in the directory's place gives. */
+    struct stat st;
+    if (stat(out, &st) != 0 || !S_ISDIR(st.st_mode))
+        return siam_fail(err, "cache directory %s exists and is not a directory", out);
     return 0;
 }
 
@@ -105,9 +145,17 @@ static int read_exact(FILE *f, void *p, size_t n)
 int siam_cache_read(const char *path, const siam_cache_key *key, uint8_t *pixels, char *why,
                     size_t why_cap)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
+    /* Not a plain fopen: a FIFO in the cache's place would block it. */
+    int error;
+    mode_t mode;
+    FILE *f = siam_fopen_regular(path, &error, &mode);
+    if (f == NULL && error == ENOENT)
         return miss(why, why_cap, "no cache file");
+    if (f == NULL) {
+        char d[160];
+        snprintf(d, sizeof d, "unreadable: %s", error ? strerror(error) : siam_file_kind(mode));
+        return miss(why, why_cap, d);
+    }
     struct stat st;
     cache_header want, got;
     header_fill(&want, key);
@@ -193,6 +241,18 @@ int siam_cache_read(const char *path, const siam_cache_key *key, uint8_t *pixels
     h = siam_hash64(h, pixels, pix);
     if (h != sum) {
         miss(why, why_cap, "corrupt: checksum mismatch");
+        goto done;
+    }
+    uint64_t now = 0;
+    siam_error herr;
+    /* A key without the files cannot vouch for their contents. */
+    if (key->paths == NULL || contents_now(key, &now, &herr) < 0) {
+        miss(why, why_cap, "an image file cannot be read");
+        goto done;
+    }
+    if (now != got.content_hash) {
+        miss(why, why_cap, "stale: an image file's contents changed (same names, sizes and "
+                           "times)");
         goto done;
     }
     hit = 1;

@@ -1,19 +1,18 @@
-/* Decoding (stb_image) and the parallel decode of an image list. Threads take
- * images from a shared atomic counter, so a slow file does not stall the
- * others; no state outside the call's own job structure. */
+/* Decoding (stb_image) and the parallel decode of an image list
+ * (host/parallel.h). */
 #include "host/lfw_images.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <stb/stb_image.h>
 
+#include "host/escape.h"
+#include "host/hash.h"
 #include "host/image_check.h"
+#include "host/parallel.h"
 #include "host/read_stream.h"
 #include "host/regular_file.h"
 #include "host/resize.h"
@@ -48,12 +47,24 @@ int siam_image_probe_memory(const unsigned char *bytes, size_t len, const char *
     size_t jpeg = siam_jpeg_start(bytes, len);
     if (jpeg && siam_jpeg_check_tables(bytes, len, why, sizeof why))
         return siam_fail(err, "%s: corrupt JPEG (%s)", name, why);
-    if (siam_png_check_chunks(bytes, len, why, sizeof why))
-        return siam_fail(err, "%s: truncated PNG (%s)", name, why);
     if (siam_pnm_check_header(bytes, len, why, sizeof why))
         return siam_fail(err, "%s: corrupt PNM header (%s)", name, why);
+    int png = len >= 8 && memcmp(bytes, "\x89PNG\r\n\x1a\n", 8) == 0;
+    uint32_t hw, hh;
+    int sized = siam_image_header_size(bytes, len, &hw, &hh);
+    if (sized < 0)
+        return siam_fail(err, "%s: truncated or corrupt PNG (no IHDR header after the "
+                              "signature)", name);
+    if (sized && (hw == 0 || hh == 0 || hw > MAX_SIDE || hh > MAX_SIDE))
+        return siam_fail(err, "%s: image size %ux%u out of range (1..%d)", name, hw, hh,
+                         MAX_SIDE);
+    if (siam_png_check_chunks(bytes, len, why, sizeof why))
+        return siam_fail(err, "%s: truncated PNG (%s)", name, why);
     if (!stbi_info_from_memory(bytes, (int)len, w, h, &c))
-        return siam_fail(err, "%s: not a readable image (%s)", name, stbi_failure_reason());
+        return siam_fail(err, "%s: not a readable image (%s)", name,
+                         png    ? "a corrupt PNG header"
+                         : jpeg ? "a corrupt JPEG header"
+                                : stbi_failure_reason());
     if (*w <= 0 || *h <= 0 || *w > MAX_SIDE || *h > MAX_SIDE)
         return siam_fail(err, "%s: image size %dx%d out of range (1..%d)", name, *w, *h,
                          MAX_SIDE);
@@ -72,8 +83,13 @@ int siam_image_decode_memory(uint8_t *out, int H, int W, int crop, const unsigne
     if (siam_image_probe_memory(bytes, len, name, &w, &h, err))
         return -1;
     unsigned char *grey = stbi_load_from_memory(bytes, (int)len, &w, &h, &c, 1);
-    if (grey == NULL)
-        return siam_fail(err, "%s: corrupt image (%s)", name, stbi_failure_reason());
+    if (grey == NULL) {
+        /* stb_image's reason may quote the file's own bytes (a chunk type). */
+        const char *why = stbi_failure_reason();
+        char shown[SIAM_ESCAPE_CAP(64)];
+        siam_escape(shown, sizeof shown, why ? why : "", why ? strnlen(why, 64) : 0);
+        return siam_fail(err, "%s: corrupt image (%s)", name, shown);
+    }
     if (crop > w || crop > h) {
         stbi_image_free(grey);
         return siam_fail(err, "%s: crop %d is larger than the %dx%d image", name, crop, w, h);
@@ -101,8 +117,9 @@ int siam_image_decode_memory(uint8_t *out, int H, int W, int crop, const unsigne
     return 0;
 }
 
-int siam_image_decode_file(uint8_t *out, int H, int W, int crop, const char *path,
-                           siam_error *err)
+/* The file's bytes, decoded; *hash (when non-NULL) their hash. */
+static int decode_file_hashed(uint8_t *out, int H, int W, int crop, const char *path,
+                              uint64_t *hash, siam_error *err)
 {
     FILE *f = siam_open_regular(path, "image", err);
     if (f == NULL)
@@ -112,80 +129,44 @@ int siam_image_decode_file(uint8_t *out, int H, int W, int crop, const char *pat
     unsigned char *buf = siam_read_stream(f, &len, &read_failed);
     int read_error = read_failed ? errno : 0;
     fclose(f);
+    /* File names come from directory listings and pairs files. */
+    char shown[SIAM_ESCAPE_CAP(512)];
+    siam_escape(shown, sizeof shown, path, strlen(path));
     if (buf == NULL)
-        return siam_fail(err, "%s: out of memory reading the image", path);
-    int rc = read_error ? siam_fail(err, "%s: cannot read image: %s", path, strerror(read_error))
-                        : siam_image_decode_memory(out, H, W, crop, buf, len, path, err);
+        return siam_fail(err, "%s: out of memory reading the image", shown);
+    if (hash)
+        *hash = siam_hash64_blocks(buf, len);
+    int rc = read_error ? siam_fail(err, "%s: cannot read image: %s", shown, strerror(read_error))
+                        : siam_image_decode_memory(out, H, W, crop, buf, len, shown, err);
     free(buf);
     return rc;
+}
+
+int siam_image_decode_file(uint8_t *out, int H, int W, int crop, const char *path,
+                           siam_error *err)
+{
+    return decode_file_hashed(out, H, W, crop, path, NULL, err);
 }
 
 typedef struct decode_job {
     uint8_t *pixels;
     int H, W, crop;
     const char *const *paths;
-    int count;
-    atomic_int next;
-    atomic_int first_bad; /* lowest failing index, count when none */
-    pthread_mutex_t lock;
-    siam_error err;       /* message of first_bad, under lock */
+    uint64_t *hashes;
 } decode_job;
 
-static void *decode_worker(void *arg)
+static int decode_one(void *ctx, int i, siam_error *err)
 {
-    decode_job *job = arg;
-    siam_error e;
-    for (;;) {
-        int i = atomic_fetch_add(&job->next, 1);
-        /* Images past a known failure are not needed: stop early. */
-        if (i >= job->count || i > atomic_load(&job->first_bad))
-            break;
-        uint8_t *out = job->pixels + (size_t)i * job->H * job->W;
-        if (siam_image_decode_file(out, job->H, job->W, job->crop, job->paths[i], &e) < 0) {
-            pthread_mutex_lock(&job->lock);
-            if (i < atomic_load(&job->first_bad)) {
-                atomic_store(&job->first_bad, i);
-                job->err = e;
-            }
-            pthread_mutex_unlock(&job->lock);
-        }
-    }
-    return NULL;
+    const decode_job *job = ctx;
+    uint8_t *out = job->pixels + (size_t)i * job->H * job->W;
+    return decode_file_hashed(out, job->H, job->W, job->crop, job->paths[i],
+                              job->hashes ? &job->hashes[i] : NULL, err);
 }
 
 int siam_image_decode_all(uint8_t *pixels, int H, int W, int crop, const char *const *paths,
-                          int count, int threads, siam_error *err)
+                          int count, int threads, uint64_t *hashes, siam_error *err)
 {
-    if (count <= 0)
-        return 0;
-    if (threads <= 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = n > 0 ? (int)n : 1;
-    }
-    if (threads > count)
-        threads = count;
-    if (threads > 64)
-        threads = 64;
-    decode_job job = {.pixels = pixels, .H = H, .W = W, .crop = crop, .paths = paths,
-                      .count = count};
-    atomic_init(&job.next, 0);
-    atomic_init(&job.first_bad, count);
-    pthread_mutex_init(&job.lock, NULL);
-    pthread_t tid[64];
-    int started = 0;
-    for (int t = 1; t < threads; t++) {
-        if (pthread_create(&tid[started], NULL, decode_worker, &job) != 0)
-            break; /* fewer threads is slower, not wrong */
-        started++;
-    }
-    decode_worker(&job);
-    for (int t = 0; t < started; t++)
-        pthread_join(tid[t], NULL);
-    pthread_mutex_destroy(&job.lock);
-    if (atomic_load(&job.first_bad) < count) {
-        if (err)
-            *err = job.err;
-        return -1;
-    }
-    return 0;
+    decode_job job = { .pixels = pixels, .H = H, .W = W, .crop = crop, .paths = paths,
+                       .hashes = hashes };
+    return siam_parallel_for(count, threads, decode_one, &job, err);
 }

@@ -23,9 +23,10 @@ int siam_image_decode_file(uint8_t *out, int H, int W, int crop, const char *pat
 
 /* The checks decoding makes before it decodes: the image's size from its
  * header into *w, *h, or -1 with "name: what is wrong" for an empty,
- * unreadable, oversized (side above 8192) or truncated file (a PNG chunk
- * running past the end included), or a JPEG whose Huffman tables stb_image
- * would mishandle (host/image_check.h).
+ * unreadable, oversized (side above 8192, a PNG's and a JPEG's read from
+ * their headers, which stb_image would only call an unknown image type) or
+ * truncated file (a PNG chunk running past the end included), or a JPEG
+ * whose Huffman tables stb_image would mishandle (host/image_check.h).
  * Cheap: nothing is decoded. */
 int siam_image_probe_memory(const unsigned char *bytes, size_t len, const char *name, int *w,
                             int *h, siam_error *err);
@@ -35,10 +36,12 @@ int siam_image_decode_memory(uint8_t *out, int H, int W, int crop, const unsigne
                              size_t len, const char *name, siam_error *err);
 
 /* Decodes paths[0..count) into pixels + i*H*W, on `threads` threads
- * (0: one per online core). Each path is decoded exactly once. On failure
+ * (0: one per online core). Each path is read and decoded exactly once;
+ * when `hashes` is non-NULL, hashes[i] is siam_hash64_blocks of the bytes
+ * read for paths[i] (what the image cache's key records). On failure
  * returns -1 with the message of the failing path of lowest index (so the
  * message does not depend on thread timing). */
 int siam_image_decode_all(uint8_t *pixels, int H, int W, int crop, const char *const *paths,
-                          int count, int threads, siam_error *err);
+                          int count, int threads, uint64_t *hashes, siam_error *err);
 
 #endif

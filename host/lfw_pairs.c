@@ -7,14 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/escape.h"
 #include "host/hash.h"
 #include "host/read_stream.h"
+#include "host/regular_file.h"
 
 /* Longest excerpt of a bad line quoted in a message. */
 #define QUOTE_MAX 160
 #define MAX_FIELDS 6
 /* LFW's largest image number is 530; anything this large is a typo. */
 #define MAX_NUMBER 1000000
+/* A person's name becomes a directory name and, with "_NNNN.jpg", a file
+ * name: file systems allow 255 bytes. */
+#define MAX_NAME 240
 
 typedef struct field {
     char *s;
@@ -56,23 +61,26 @@ static void split_fields(line_view *lv)
 
 static int fail_line(siam_error *err, const char *name, const line_view *lv, const char *what)
 {
-    int n = lv->n > QUOTE_MAX ? QUOTE_MAX : (int)lv->n;
-    return siam_fail(err, "%s:%d: %s: \"%.*s%s\"", name, lv->no, what, n, lv->s,
+    char shown[SIAM_ESCAPE_CAP(QUOTE_MAX)];
+    siam_escape(shown, sizeof shown, lv->s, lv->n > QUOTE_MAX ? QUOTE_MAX : lv->n);
+    return siam_fail(err, "%s:%d: %s: \"%s%s\"", name, lv->no, what, shown,
                      lv->n > QUOTE_MAX ? "..." : "");
 }
 
-/* A positive decimal integer of at most MAX_NUMBER, or -1. */
+/* A decimal integer in 1..MAX_NUMBER: its value; 0 for anything that is no
+ * positive integer; -1 for one above MAX_NUMBER. */
 static long parse_positive(const field *f)
 {
-    if (f->n == 0 || f->n > 9)
-        return -1;
+    if (f->n == 0)
+        return 0;
     long v = 0;
     for (size_t i = 0; i < f->n; i++) {
         if (f->s[i] < '0' || f->s[i] > '9')
-            return -1;
-        v = v * 10 + (f->s[i] - '0');
+            return 0;
+        if (v <= MAX_NUMBER)
+            v = v * 10 + (f->s[i] - '0');
     }
-    return v >= 1 && v <= MAX_NUMBER ? v : -1;
+    return v > MAX_NUMBER ? -1 : v;
 }
 
 static int check_number(siam_error *err, const char *name, const line_view *lv, const field *f,
@@ -81,22 +89,36 @@ static int check_number(siam_error *err, const char *name, const line_view *lv, 
     *out = parse_positive(f);
     if (*out > 0)
         return 0;
-    char msg[256];
-    snprintf(msg, sizeof msg, "%s \"%.*s\" is not a positive integer", what,
-             f->n > 40 ? 40 : (int)f->n, f->s);
+    char shown[SIAM_ESCAPE_CAP(40)], msg[256];
+    siam_escape(shown, sizeof shown, f->s, f->n > 40 ? 40 : f->n);
+    if (*out < 0)
+        snprintf(msg, sizeof msg, "%s \"%s\" is out of range (1..%d)", what, shown, MAX_NUMBER);
+    else
+        snprintf(msg, sizeof msg, "%s \"%s\" is not a positive integer", what, shown);
     return fail_line(err, name, lv, msg);
 }
 
 /* A person name becomes a directory name: refuse anything that could leave
- * the image root or hide as a dot-file. */
+ * the image root, hide as a dot-file, or that no file system names a
+ * directory (control characters, a name too long). */
 static int check_name(siam_error *err, const char *name, const line_view *lv, const field *f)
 {
-    int bad = f->s[0] == '.' || memchr(f->s, '/', f->n) != NULL ||
-              memchr(f->s, '\\', f->n) != NULL || memchr(f->s, '\0', f->n) != NULL;
-    if (!bad)
+    const char *why = NULL;
+    if (f->s[0] == '.' || memchr(f->s, '/', f->n) != NULL || memchr(f->s, '\\', f->n) != NULL)
+        why = "";
+    for (size_t i = 0; i < f->n && !why; i++)
+        if ((unsigned char)f->s[i] < 0x20 || f->s[i] == 0x7f)
+            why = " (a control character)";
+    char len[64];
+    if (!why && f->n > MAX_NAME) {
+        snprintf(len, sizeof len, " (%zu bytes, longer than a file name can be)", f->n);
+        why = len;
+    }
+    if (!why)
         return 0;
-    char msg[256];
-    snprintf(msg, sizeof msg, "bad person name \"%.*s\"", f->n > 60 ? 60 : (int)f->n, f->s);
+    char shown[SIAM_ESCAPE_CAP(60)], msg[384];
+    siam_escape(shown, sizeof shown, f->s, f->n > 60 ? 60 : f->n);
+    snprintf(msg, sizeof msg, "bad person name \"%s%s\"%s", shown, f->n > 60 ? "..." : "", why);
     return fail_line(err, name, lv, msg);
 }
 
@@ -140,6 +162,23 @@ static int parse_header(siam_pair_list *pl, const char *name, line_view *lv, sia
     return 0;
 }
 
+/* "1 matched pair", "19 matched pairs", with "per fold" for View 2. */
+static void count_phrase(char *out, size_t cap, const siam_pair_list *pl, const char *kind)
+{
+    snprintf(out, cap, "%d %s pair%s%s", pl->per_fold, kind, pl->per_fold == 1 ? "" : "s",
+             pl->folds > 1 ? " per fold" : "");
+}
+
+/* Whether the line reads as a well-formed pair of `fields` fields (3:
+ * name n1 n2, 4: name1 n1 name2 n2): names are not numbers, numbers are. */
+static int looks_like_pair(const line_view *lv, int fields)
+{
+    if (lv->nfields != fields || parse_positive(&lv->f[0]) != 0 ||
+        parse_positive(&lv->f[1]) <= 0 || parse_positive(&lv->f[fields - 1]) <= 0)
+        return 0;
+    return fields == 3 || parse_positive(&lv->f[2]) == 0;
+}
+
 static int parse_pair(siam_pair_entry *e, size_t index, const siam_pair_list *pl,
                       const char *name, line_view *lv, siam_error *err)
 {
@@ -149,10 +188,22 @@ static int parse_pair(siam_pair_entry *e, size_t index, const siam_pair_list *pl
     e->line = lv->no;
     int want = e->label ? 3 : 4;
     if (lv->nfields != want) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "expected %d fields (%s) for a %s pair, got %d", want,
-                 e->label ? "name n1 n2" : "name1 n1 name2 n2",
-                 e->label ? "matched" : "mismatched", lv->nfields);
+        char msg[192], counts[64], fold[32] = "";
+        if (pl->folds > 1)
+            snprintf(fold, sizeof fold, " (fold %d)", e->fold + 1);
+        count_phrase(counts, sizeof counts, pl, "matched");
+        /* A line of the other kind means the header's count and the lines
+         * disagree: say so, rather than only that a field is missing. */
+        if (looks_like_pair(lv, 4))
+            snprintf(msg, sizeof msg, "the header says %s; line %d%s is a mismatched pair",
+                     counts, lv->no, fold);
+        else if (looks_like_pair(lv, 3))
+            snprintf(msg, sizeof msg, "the header says %s; line %d%s is another matched pair",
+                     counts, lv->no, fold);
+        else
+            snprintf(msg, sizeof msg, "expected %d fields (%s) for a %s pair, got %d", want,
+                     e->label ? "name n1 n2" : "name1 n1 name2 n2",
+                     e->label ? "matched" : "mismatched", lv->nfields);
         return fail_line(err, name, lv, msg);
     }
     long n1, n2;
@@ -171,6 +222,24 @@ static int parse_pair(siam_pair_entry *e, size_t index, const siam_pair_list *pl
     return 0;
 }
 
+/* Binary data is refused before any line is read: a NUL would end a name
+ * early and hide the rest of its line. */
+static int check_text(const char *name, const char *text, size_t len, siam_error *err)
+{
+    const char *nul = memchr(text, '\0', len);
+    if (nul == NULL)
+        return 0;
+    int line = 1;
+    const char *start = text;
+    for (const char *p = text; p < nul; p++)
+        if (*p == '\n') {
+            line++;
+            start = p + 1;
+        }
+    return siam_fail(err, "%s:%d:%d: a NUL byte: binary data, not a pairs file", name, line,
+                     (int)(nul - start) + 1);
+}
+
 siam_pair_list *siam_pair_list_parse(const char *name, const char *bytes, size_t len,
                                      siam_error *err)
 {
@@ -186,7 +255,11 @@ siam_pair_list *siam_pair_list_parse(const char *name, const char *bytes, size_t
     pl->text[len] = '\0';
     pl->hash = siam_hash64(SIAM_HASH64_INIT, bytes, len);
 
-    size_t pos = 0;
+    if (check_text(name, pl->text, len, err) < 0)
+        goto fail;
+    /* A UTF-8 byte-order mark, which some editors put first, is no part of
+     * the header (the hash above still covers it). */
+    size_t pos = len >= 3 && memcmp(pl->text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
     int lineno = 0;
     line_view lv;
     if (!next_line(pl->text, len, &pos, &lineno, &lv)) {
@@ -242,8 +315,8 @@ siam_pair_list *siam_pair_list_parse(const char *name, const char *bytes, size_t
         pl->count++;
     }
     if (pl->count < expected) {
-        siam_fail(err, "%s:%d: the file ends after %zu pairs, but the header \"%s\" announces %zu",
-                  name, lineno, pl->count, header, expected);
+        siam_fail(err, "%s:%d: the file ends after %zu pair%s, but the header \"%s\" announces %zu",
+                  name, lineno, pl->count, pl->count == 1 ? "" : "s", header, expected);
         goto fail;
     }
     return pl;
@@ -254,14 +327,13 @@ fail:
 
 siam_pair_list *siam_pair_list_read(const char *path, siam_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        siam_fail(err, "%s: cannot open pairs file: %s", path, strerror(errno));
+    FILE *f = siam_open_regular(path, "pairs file", err);
+    if (f == NULL)
         return NULL;
-    }
     size_t len;
     int read_error;
     char *buf = siam_read_stream(f, &len, &read_error);
+    int saved = errno;
     fclose(f);
     if (buf == NULL) {
         siam_fail(err, "%s: out of memory reading the pairs file", path);
@@ -269,7 +341,7 @@ siam_pair_list *siam_pair_list_read(const char *path, siam_error *err)
     }
     if (read_error) {
         free(buf);
-        siam_fail(err, "%s: read error", path);
+        siam_fail(err, "%s: cannot read the pairs file: %s", path, strerror(saved));
         return NULL;
     }
     siam_pair_list *pl = siam_pair_list_parse(path, buf, len, err);

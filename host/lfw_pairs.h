@@ -5,8 +5,13 @@
  *   View 2 (pairs.txt): a line "folds n", then per fold n matched and n
  *     mismatched lines; each pair keeps its 0-based fold.
  * Fields are separated by tabs or spaces; CRLF line ends are accepted, and so
- * are blank lines at the very end. Everything else is rejected with
- * "file:line: what is wrong: \"the line\"". */
+ * are a UTF-8 byte-order mark before the header and blank lines at the very
+ * end. Everything else is rejected with "file:line: what is wrong: \"the
+ * line\"", the line shown escaped (host/escape.h); a NUL byte anywhere is
+ * "file:line:column: a NUL byte: binary data, not a pairs file". Where a
+ * line is a pair of the other kind than the header's counts put there, the
+ * message says what the header says ("the header says 19 matched pairs;
+ * line 21 is a mismatched pair"). */
 #ifndef SIAM_LFW_PAIRS_H
 #define SIAM_LFW_PAIRS_H
 
@@ -34,8 +39,10 @@ typedef struct siam_pair_list {
     char *text;       /* the file's bytes, tokenised in place */
 } siam_pair_list;
 
-/* Reads and checks `path`. Returns a new list the caller frees with
- * siam_pair_list_free, or NULL with the message in err. */
+/* Reads and checks `path`, which must be a regular file (a FIFO or a
+ * directory is refused by name: host/regular_file.h). Returns a new list
+ * the caller frees with siam_pair_list_free, or NULL with the message in
+ * err. */
 siam_pair_list *siam_pair_list_read(const char *path, siam_error *err);
 
 /* The same on bytes already in memory; `name` is used in messages. */

@@ -406,8 +406,9 @@ int siam_table_save(const siam_table *t, const char *path, siam_table_format for
              : format == SIAM_TABLE_MARKDOWN ? siam_table_write_markdown(t, af->fp)
                                              : siam_table_print(t, af->fp);
     if (rc != 0) {
+        int e = siam_atomic_file_errno(af);
         siam_atomic_file_abort(af);
-        return siam_fail(err, "table: writing %s failed", path);
+        return siam_fail(err, "table: writing %s failed: %s", path, strerror(e ? e : EIO));
     }
     return siam_atomic_file_commit(af, err);
 }

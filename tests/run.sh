@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Runs every cmocka test binary given as an argument, then the Lua-level
-# tests through siamlua, and prints one summary line: "N passed, N failed".
+# tests through siamlua (tests/lua/ and the bad-input suite,
+# tests/robustness/), and prints one summary line: "N passed, N failed".
+# A Lua test file that runs past LUA_TEST_TIMEOUT seconds (default 600) is
+# killed and counted as failed: a hang must not stall CI.
 set -u
 export CMOCKA_MESSAGE_OUTPUT=STDOUT
 passed=0 failed=0 skipped=0 broken=()
@@ -26,10 +29,11 @@ for t in "$@"; do
     fi
 done
 if [ -n "${SIAMLUA:-}" ] && [ -x "${SIAMLUA}" ] && ls tests/lua/test_*.lua >/dev/null 2>&1; then
-    for t in tests/lua/test_*.lua; do
+    for t in tests/lua/test_*.lua tests/robustness/test_*.lua; do
         echo "== $t"
-        "$SIAMLUA" tests/lua/harness.lua "$t" >"$log" 2>&1
+        timeout -k 10 "${LUA_TEST_TIMEOUT:-600}" "$SIAMLUA" tests/lua/harness.lua "$t" >"$log" 2>&1
         rc=$?
+        [ $rc -eq 124 ] || [ $rc -eq 137 ] && echo "!! $t timed out" >>"$log"
         cat "$log"
         p=$(grep -E '^lua: [0-9]+ passed, [0-9]+ failed' "$log" | tail -1 | awk '{print $2}')
         f=$(grep -E '^lua: [0-9]+ passed, [0-9]+ failed' "$log" | tail -1 | awk '{print $4}')

@@ -112,7 +112,7 @@ static void options_reject_bad_values(void **state)
                         "got string)");
     assert_string_equal(eval(L, "return fit{epochs = 2.5}", buf, sizeof buf),
                         "t:1: bad argument #1 to 'fit' (option 'epochs' must be an integer, "
-                        "got number)");
+                        "got 2.5)");
     assert_string_equal(eval(L, "return fit{epochs = 0}", buf, sizeof buf),
                         "t:1: bad argument #1 to 'fit' (option 'epochs' must be in [1, 1000], "
                         "got 0)");

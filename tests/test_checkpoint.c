@@ -211,10 +211,11 @@ static void each_corruption_is_refused(void **state)
     damaged(s, cut_to_5, "truncated: 5 bytes, shorter than the 24-byte header", 0);
     damaged(s, flip_middle, "checksum mismatch (file corrupted): stored ", 1);
     damaged(s, bad_magic, "not a siamlua checkpoint (bad magic)", 0);
-    damaged(s, version_4, "format version 4 is not supported (this build reads versions 1 to 3)",
-            0);
-    damaged(s, version_0, "format version 0 is not supported (this build reads versions 1 to 3)",
-            0);
+    /* A version edited in place: the checksum tells it is damage. */
+    damaged(s, version_4, "format version 4 is not supported (this build reads versions 1 to 3); "
+            "its checksum does not match either: the file is damaged", 0);
+    damaged(s, version_0, "format version 0 is not supported (this build reads versions 1 to 3); "
+            "its checksum does not match either: the file is damaged", 0);
     damaged(s, append_3, "3 unexpected bytes after the declared end", 1);
 }
 

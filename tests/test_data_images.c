@@ -168,7 +168,7 @@ static void bad_bytes_give_clear_errors(void **state)
     unsigned char bad[1 << 16];
     memcpy(bad, jpg.b, (size_t)jpg.n);
     memset(bad + 2, 0x41, 30);
-    expect_decode_error(bad, (size_t)jpg.n, "img: not a readable image (unknown image type)");
+    expect_decode_error(bad, (size_t)jpg.n, "img: not a readable image (a corrupt JPEG header)");
     memcpy(bad, png.b, (size_t)png.n);
     unsigned char *idat = memmem(bad, (size_t)png.n, "IDAT", 4);
     assert_non_null(idat);
@@ -253,13 +253,13 @@ static void files_and_parallel_decode(void **state)
     /* The parallel decoder gives the same pixels as one-by-one decoding. */
     const char *paths[6] = {good, good, good, good, good, good};
     uint8_t many[6 * 20 * 20];
-    assert_int_equal(siam_image_decode_all(many, 20, 20, 0, paths, 6, 2, &e), 0);
+    assert_int_equal(siam_image_decode_all(many, 20, 20, 0, paths, 6, 2, NULL, &e), 0);
     for (int i = 0; i < 6; i++)
         assert_memory_equal(many + i * 400, one, 400);
 
     /* The lowest failing index is reported, whatever the thread timing. */
     const char *mixed[6] = {good, good, text, good, empty, good};
-    assert_int_equal(siam_image_decode_all(many, 20, 20, 0, mixed, 6, 2, &e), -1);
+    assert_int_equal(siam_image_decode_all(many, 20, 20, 0, mixed, 6, 2, NULL, &e), -1);
     char want[4400];
     snprintf(want, sizeof want, "%s: not a readable image (unknown image type)", text);
     assert_string_equal(e.msg, want);
@@ -282,7 +282,7 @@ static void files_and_parallel_decode(void **state)
     alarm(20);
     assert_int_equal(siam_image_decode_file(one, 20, 20, 0, fifo, &e), -1);
     const char *pipe_paths[2] = {good, fifo};
-    int rc = siam_image_decode_all(many, 20, 20, 0, pipe_paths, 2, 2, &e);
+    int rc = siam_image_decode_all(many, 20, 20, 0, pipe_paths, 2, 2, NULL, &e);
     alarm(0);
     assert_int_equal(rc, -1);
     snprintf(want, sizeof want, "%s: not a regular file (a FIFO)", fifo);

@@ -179,6 +179,25 @@ static void cache_hit_and_invalidation(void **state)
                         bytes - 1024);
     siam_pairset_free(changed);
 
+    /* Changed in place with its size and modification time put back: only
+     * the bytes tell, and they are part of the key. */
+    siam_pairset_free(load_expect(f, 1, ""));
+    struct stat before;
+    assert_int_equal(stat(img, &before), 0);
+    memset(grey, 201, sizeof grey);
+    assert_true(stbi_write_png(img, 48, 48, 1, grey, 48));
+    struct timespec kept[2] = { before.st_atim, before.st_mtim };
+    assert_int_equal(utimensat(AT_FDCWD, img, kept, 0), 0);
+    struct stat after;
+    assert_int_equal(stat(img, &after), 0);
+    assert_int_equal(after.st_size, before.st_size);
+    siam_pairset *same_stamp = load_expect(
+        f, 0, "cache rebuilt (stale: an image file's contents changed (same names, sizes and "
+              "times))");
+    for (int i = 0; i < 1024; i++)
+        assert_int_equal(same_stamp->images->pixels[i], 201);
+    siam_pairset_free(same_stamp);
+
     /* Damage to the cache file itself. */
     size_t len;
     unsigned char *good = siam_fixture_read(cache, &len);

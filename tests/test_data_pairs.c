@@ -139,11 +139,17 @@ static void counts_that_do_not_match_the_header(void **state)
                  "f.txt:4: more pairs than the header \"1\" announces (2): \"C 1 D 1\"");
     expect_error("2 1\nA 1 2\nA 1 B 1\n",
                  "f.txt:3: the file ends after 2 pairs, but the header \"2 1\" announces 4");
-    /* A matched line where a mismatched one belongs (too few matched
-     * lines for the header) is a field-count error at that line. */
+    /* A line of the other kind where the header's counts put one kind: the
+     * message names the header's count, not only the fields. */
     expect_error("2\nA 1 2\nA 1 B 1\nB 1 2\nC 1 D 1\n",
-                 "f.txt:3: expected 3 fields (name n1 n2) for a matched pair, got 4: "
+                 "f.txt:3: the header says 2 matched pairs; line 3 is a mismatched pair: "
                  "\"A 1 B 1\"");
+    expect_error("1\nA 1 2\nA 1 2\n",
+                 "f.txt:3: the header says 1 matched pair; line 3 is another matched pair: "
+                 "\"A 1 2\"");
+    expect_error("2 1\nA 1 2\nA 1 B 1\nA 1 2\nA 1 2\n",
+                 "f.txt:5: the header says 1 matched pair per fold; line 5 (fold 2) is another "
+                 "matched pair: \"A 1 2\"");
 }
 
 static void bad_pair_lines(void **state)
@@ -152,11 +158,11 @@ static void bad_pair_lines(void **state)
     expect_error("1\nA 1 2 3\nA 1 B 1\n",
                  "f.txt:2: expected 3 fields (name n1 n2) for a matched pair, got 4: "
                  "\"A 1 2 3\"");
-    expect_error("1\nA 1 2\nA 1 2\n",
+    expect_error("1\nA 1 2\n2 1 2\n",
                  "f.txt:3: expected 4 fields (name1 n1 name2 n2) for a mismatched pair, got 3: "
-                 "\"A 1 2\"");
+                 "\"2 1 2\"");
     expect_error("1\nA\t1\nA 1 B 1\n",
-                 "f.txt:2: expected 3 fields (name n1 n2) for a matched pair, got 2: \"A\t1\"");
+                 "f.txt:2: expected 3 fields (name n1 n2) for a matched pair, got 2: \"A\\t1\"");
     expect_error("1\nA x 2\nA 1 B 1\n",
                  "f.txt:2: image number \"x\" is not a positive integer: \"A x 2\"");
     expect_error("1\nA 1 2\nA 1 B 0\n",
@@ -166,7 +172,7 @@ static void bad_pair_lines(void **state)
     expect_error("1\nA 1 2.5\nA 1 B 1\n",
                  "f.txt:2: image number \"2.5\" is not a positive integer: \"A 1 2.5\"");
     expect_error("1\nA 1 99999999999\nA 1 B 1\n",
-                 "f.txt:2: image number \"99999999999\" is not a positive integer: "
+                 "f.txt:2: image number \"99999999999\" is out of range (1..1000000): "
                  "\"A 1 99999999999\"");
     expect_error("2\nA 1 2\n\nB 1 2\nA 1 B 1\nC 1 D 1\n",
                  "f.txt:3: blank line inside the pair list: \"\"");
