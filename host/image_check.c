@@ -74,27 +74,47 @@ static int sos(const unsigned char *b, size_t len, size_t i, int progressive,
     return 0;
 }
 
+/* The next marker with a length at or after *i, as stb's decoder finds it
+ * (entropy-coded data, stuffing, fill bytes and markers without a length
+ * passed over): its code with *i at its 0xFF, or 0 at the end of the image
+ * (EOI, or too few bytes left for a length). */
+static unsigned jpeg_next_marker(const unsigned char *b, size_t len, size_t *i)
+{
+    for (size_t k = *i; k + 1 < len; k++) {
+        unsigned m = b[k + 1];
+        if (b[k] != 0xFF || m == 0x00 || m == 0xFF || m == 0x01 || m == 0xD8 ||
+            (m >= 0xD0 && m <= 0xD7))
+            continue;
+        *i = k;
+        return m == 0xD9 || k + 4 > len ? 0 : m;
+    }
+    return 0;
+}
+
+static size_t jpeg_segment_length(const unsigned char *b, size_t i)
+{
+    return (size_t)b[i + 2] << 8 | b[i + 3];
+}
+
+/* Where the segment at i ends; a length below 2 is stepped over as stb does. */
+static size_t jpeg_segment_end(const unsigned char *b, size_t i)
+{
+    size_t seg = jpeg_segment_length(b, i);
+    return seg < 2 ? i + 2 : i + 2 + seg;
+}
+
 int siam_jpeg_check_tables(const unsigned char *b, size_t len, char *why, size_t cap)
 {
     int defined[2][4] = { { 0 } }, progressive = 0;
     size_t i = siam_jpeg_start(b, len);
-    while (i + 1 < len) {
-        unsigned m = b[i + 1];
-        if (b[i] != 0xFF || m == 0x00 || m == 0xFF || m == 0x01 || m == 0xD8 ||
-            (m >= 0xD0 && m <= 0xD7)) {
-            i++; /* entropy-coded data, stuffing, fill, or a marker without length */
-            continue;
-        }
-        if (m == 0xD9 || i + 4 > len)
-            return 0; /* end of image */
-        size_t seg = (size_t)b[i + 2] << 8 | b[i + 3];
+    for (unsigned m; i && (m = jpeg_next_marker(b, len, &i)) != 0; i = jpeg_segment_end(b, i)) {
+        size_t seg = jpeg_segment_length(b, i);
         if (m == 0xC2 || m == 0xC6 || m == 0xCA || m == 0xCE)
             progressive = 1;
         if (m == 0xC4 && dht(b, len, i, seg, defined, why, cap))
             return -1;
         if (m == 0xDA && sos(b, len, i, progressive, defined, why, cap))
             return -1;
-        i = seg < 2 ? i + 2 : i + 2 + seg;
     }
     return 0;
 }
@@ -149,15 +169,8 @@ static int png_header_size(const unsigned char *b, size_t len, uint32_t *w, uint
 static int jpeg_frame_size(const unsigned char *b, size_t len, uint32_t *w, uint32_t *h)
 {
     size_t i = siam_jpeg_start(b, len);
-    while (i && i + 1 < len) {
-        unsigned m = b[i + 1];
-        if (b[i] != 0xFF || m == 0x00 || m == 0xFF || m == 0x01 || m == 0xD8 ||
-            (m >= 0xD0 && m <= 0xD7)) {
-            i++;
-            continue;
-        }
-        if (m == 0xD9 || m == 0xDA || i + 4 > len)
-            return 0;
+    for (unsigned m; i && (m = jpeg_next_marker(b, len, &i)) != 0 && m != 0xDA;
+         i = jpeg_segment_end(b, i)) {
         if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
             if (i + 9 > len)
                 return 0;
@@ -165,8 +178,6 @@ static int jpeg_frame_size(const unsigned char *b, size_t len, uint32_t *w, uint
             *w = (uint32_t)b[i + 7] << 8 | b[i + 8];
             return 1;
         }
-        size_t seg = (size_t)b[i + 2] << 8 | b[i + 3];
-        i = seg < 2 ? i + 2 : i + 2 + seg;
     }
     return 0;
 }
