@@ -171,7 +171,7 @@ check-cuda:
 # clang reports, at -O1, `omp simd` loops it chose not to vectorize.
 FUZZ_CC ?= clang
 FUZZ_NAMES := checkpoint pairs cache image
-FUZZ_SHORT_RUNS ?= 100000
+FUZZ_SHORT_RUNS ?= 300000
 FUZZ_RUNS ?= 10000000
 FUZZ_FLAGS ?= -rss_limit_mb=2048 -timeout=20 -print_final_stats=1
 FUZZ_DIR := build-fuzz
