@@ -198,7 +198,10 @@ int siam_pnm_check_header(const unsigned char *b, size_t len, char *why, size_t 
     static const char *const names[3] = { "width", "height", "maximum value" };
     if (len < 2 || b[0] != 'P' || (b[1] != '5' && b[1] != '6'))
         return 0;
+    /* i is stb's one byte of look-ahead: it reads the byte after "P5" or
+     * "P6" before it skips whitespace, and the byte after each number. */
     size_t i = 2;
+    uint64_t value[3];
     for (int field = 0; field < 3; field++) {
         for (;;) {
             while (i < len && pnm_space(b[i]))
@@ -209,13 +212,33 @@ int siam_pnm_check_header(const unsigned char *b, size_t len, char *why, size_t 
                 i++;
         }
         size_t digits = 0;
+        value[field] = 0;
         while (i < len && b[i] >= '0' && b[i] <= '9')
-            i++, digits++;
+            value[field] = value[field] * 10 + (uint64_t)(b[i++] - '0'), digits++;
         /* 9 digits always fit in an int; 10 may not. */
         if (digits > 9) {
-            snprintf(why, cap, "its %s has %zu digits", names[field], digits);
+            snprintf(why, cap, "corrupt PNM header (its %s has %zu digits)", names[field], digits);
             return -1;
         }
+    }
+    if (value[2] > 65535)
+        return 0; /* stb refuses it ("max value > 65535") */
+    int colour = b[1] == '6', depth = value[2] > 255 ? 2 : 1;
+    /* stb 2.27 turns a 16-bit colour image into grey with its 8-bit
+     * conversion, then reads twice the converted buffer's size. */
+    if (colour && depth == 2) {
+        snprintf(why, cap, "unsupported PNM (16-bit colour, maximum value %u)", (unsigned)value[2]);
+        return -1;
+    }
+    /* stb copies the pixels only when all of them are there, and otherwise
+     * decodes its buffer unwritten. */
+    uint64_t pixel = (uint64_t)(colour ? 3 : 1) * depth;
+    uint64_t need = value[0] * value[1] * pixel, left = i + 1 < len ? len - i - 1 : 0;
+    if (need > left) {
+        snprintf(why, cap, "truncated PNM (%ux%u pixels of %u byte%s need %llu bytes, %llu are left)",
+                 (unsigned)value[0], (unsigned)value[1], (unsigned)pixel, pixel > 1 ? "s" : "",
+                 (unsigned long long)need, (unsigned long long)left);
+        return -1;
     }
     return 0;
 }

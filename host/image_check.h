@@ -9,7 +9,9 @@
  * - a PNG chunk's declared length is reserved before it is read, so a
  *   300-byte file can make stb allocate 4 GB;
  * - a PNM header's numbers are read into an int without an overflow check
- *   (undefined behaviour).
+ *   (undefined behaviour), a 16-bit colour PNM is converted to grey as if
+ *   it were 8-bit and then read past the converted buffer, and pixel data
+ *   cut short leaves the image buffer unwritten.
  * Used by host/lfw_images.c; no decoding here. */
 #ifndef SIAM_IMAGE_CHECK_H
 #define SIAM_IMAGE_CHECK_H
@@ -35,9 +37,11 @@ int siam_jpeg_check_tables(const unsigned char *b, size_t len, char *why, size_t
  * or "no IEND chunk" in `why`. */
 int siam_png_check_chunks(const unsigned char *b, size_t len, char *why, size_t cap);
 
-/* 0 when the bytes are no binary PNM (P5, P6), or its width, height and
- * maximum value have at most 9 digits each; else -1 with "its height has 52
- * digits" in `why`. */
+/* 0 when the bytes are no binary PNM (P5, P6), or one stb reads right;
+ * else -1 with the whole reason in `why`: "corrupt PNM header (its height
+ * has 52 digits)" (a number of more than 9), "unsupported PNM (16-bit
+ * colour, maximum value 5252)", "truncated PNM (4x2 pixels of 1 byte need
+ * 8 bytes, 7 are left)". */
 int siam_pnm_check_header(const unsigned char *b, size_t len, char *why, size_t cap);
 
 /* The size a PNG's IHDR or a JPEG's frame header declares, read here

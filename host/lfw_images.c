@@ -48,7 +48,7 @@ int siam_image_probe_memory(const unsigned char *bytes, size_t len, const char *
     if (jpeg && siam_jpeg_check_tables(bytes, len, why, sizeof why))
         return siam_fail(err, "%s: corrupt JPEG (%s)", name, why);
     if (siam_pnm_check_header(bytes, len, why, sizeof why))
-        return siam_fail(err, "%s: corrupt PNM header (%s)", name, why);
+        return siam_fail(err, "%s: %s", name, why);
     int png = len >= 8 && memcmp(bytes, "\x89PNG\r\n\x1a\n", 8) == 0;
     uint32_t hw, hh;
     int sized = siam_image_header_size(bytes, len, &hw, &hh);

@@ -221,6 +221,21 @@ static void bad_bytes_give_clear_errors(void **state)
     memset(pgm + pgm_len, 200, 8);
     assert_int_equal(siam_image_decode_memory(out, 2, 4, 0, pgm, pgm_len + 8, "p", &e), 0);
     assert_int_equal(out[0], 200);
+    /* A 16-bit colour PNM (found by fuzzing): stb 2.27 converts it to grey
+     * as if it were 8-bit, then reads twice that buffer's size. */
+    expect_decode_error((const unsigned char *)"P6\n652\r52\r5252\r5\xa2\r552\r5\xa2\r5", 25,
+                        "img: unsupported PNM (16-bit colour, maximum value 5252)");
+    /* Pixel data shorter than the header's size: stb would leave the rest
+     * of its buffer unwritten and decode it. */
+    expect_decode_error(pgm, pgm_len + 7,
+                        "img: truncated PNM (4x2 pixels of 1 byte need 8 bytes, 7 are left)");
+    unsigned char pgm16[64] = "P5 2 1 65535 ";
+    size_t pgm16_len = strlen((char *)pgm16);
+    memset(pgm16 + pgm16_len, 0xC8, 4);
+    assert_int_equal(siam_image_decode_memory(out, 1, 2, 0, pgm16, pgm16_len + 4, "p", &e), 0);
+    assert_int_equal(out[0], 200);
+    expect_decode_error(pgm16, pgm16_len + 3,
+                        "img: truncated PNM (2x1 pixels of 2 bytes need 4 bytes, 3 are left)");
     /* Every prefix of both files, and random byte damage, fails cleanly or
      * decodes: never a crash (run under the sanitizers by make sanitize). */
     for (int n = 1; n < png.n; n += 7)
