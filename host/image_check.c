@@ -193,27 +193,35 @@ static int pnm_space(unsigned char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
+static int pnm_more(size_t i, size_t len)
+{
+    return i + 1 < len;
+}
+
 int siam_pnm_check_header(const unsigned char *b, size_t len, char *why, size_t cap)
 {
     static const char *const names[3] = { "width", "height", "maximum value" };
     if (len < 2 || b[0] != 'P' || (b[1] != '5' && b[1] != '6'))
         return 0;
-    /* i is stb's one byte of look-ahead: it reads the byte after "P5" or
-     * "P6" before it skips whitespace, and the byte after each number. */
+    /* i is stb's one byte of look-ahead, c: it reads the byte after "P5"
+     * or "P6" before it skips whitespace, and the byte after each number.
+     * stb stops at the end of its input before it looks at c, so the last
+     * byte of the file is never taken (a digit there is not read):
+     * pnm_more is stb's !stbi__at_eof. */
     size_t i = 2;
     uint64_t value[3];
     for (int field = 0; field < 3; field++) {
         for (;;) {
-            while (i < len && pnm_space(b[i]))
+            while (pnm_more(i, len) && pnm_space(b[i]))
                 i++;
-            if (i >= len || b[i] != '#')
+            if (!pnm_more(i, len) || b[i] != '#')
                 break;
-            while (i < len && b[i] != '\n' && b[i] != '\r')
+            while (pnm_more(i, len) && b[i] != '\n' && b[i] != '\r')
                 i++;
         }
         size_t digits = 0;
         value[field] = 0;
-        while (i < len && b[i] >= '0' && b[i] <= '9')
+        while (pnm_more(i, len) && b[i] >= '0' && b[i] <= '9')
             value[field] = value[field] * 10 + (uint64_t)(b[i++] - '0'), digits++;
         /* 9 digits always fit in an int; 10 may not. */
         if (digits > 9) {

@@ -225,6 +225,10 @@ static void bad_bytes_give_clear_errors(void **state)
      * as if it were 8-bit, then reads twice that buffer's size. */
     expect_decode_error((const unsigned char *)"P6\n652\r52\r5252\r5\xa2\r552\r5\xa2\r5", 25,
                         "img: unsupported PNM (16-bit colour, maximum value 5252)");
+    /* The same read as stb reads it: the file's last byte is never taken,
+     * so "551525" at its end is 55152, 16-bit rather than refused. */
+    expect_decode_error((const unsigned char *)"P6640\r54\r551525", 15,
+                        "img: unsupported PNM (16-bit colour, maximum value 55152)");
     /* Pixel data shorter than the header's size: stb would leave the rest
      * of its buffer unwritten and decode it. */
     expect_decode_error(pgm, pgm_len + 7,
