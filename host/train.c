@@ -661,6 +661,18 @@ static int epoch_batches(const siam_trainer *t)
     return (int)(t->cfg.drop_last ? n / bs : (n + bs - 1) / bs);
 }
 
+/* The exponential average of an update, in the halves the step order
+ * allows: the batch-norm statistics right after the update (its step's
+ * readback found them finite, and the next forward changes them), the
+ * parameters once the next readback or the epoch's last check has found
+ * them finite. After a stop on non-finite parameters the average thus holds
+ * one set of statistics more than of parameters. */
+static int ema_active(const siam_trainer *t, int epoch)
+{
+    const siam_train_config *cfg = &t->cfg;
+    return t->wavg && cfg->wavg.kind == SIAM_WAVG_EMA && epoch >= cfg->wavg.start_epoch;
+}
+
 /* One epoch of training; sets t->stop on a signal/hook stop. */
 static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, siam_error *err)
 {
@@ -688,6 +700,8 @@ static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, si
     siam_model_set_training(t->m, 1);
     double lsum = 0.0;
     size_t correct = 0, seen = 0;
+    siam_train_steps steps;
+    siam_train_steps_init(&steps, t->m, t->opt, 1);
     for (int k = 0; k < batches; k++) {
         size_t s = (size_t)k * bs;
         int nb = n - s < (size_t)bs ? (int)(n - s) : bs;
@@ -700,16 +714,19 @@ static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, si
         char where[64], after[80];
         snprintf(where, sizeof where, "at epoch %d, batch %d", epoch + 1, k + 1);
         snprintf(after, sizeof after, "after the update of epoch %d, batch %d", epoch + 1, k + 1);
-        int found = siam_train_step(t->m, t->opt, y, nb, 1, where, after, &l, t->probs,
-                                    t->nan_msg, sizeof t->nan_msg, err);
+        int checked = steps.unchecked; /* the previous update's, by this run */
+        int found = siam_train_steps_run(&steps, y, nb, where, &l, t->probs, t->nan_msg,
+                                         sizeof t->nan_msg, err);
         if (found < 0)
             return siam_fail_wrap(err, "epoch %d, batch %d", epoch + 1, k + 1);
         if (found) {
             t->stop = SIAM_STOP_NAN;
             return 0;
         }
-        if (t->wavg && cfg->wavg.kind == SIAM_WAVG_EMA && epoch >= cfg->wavg.start_epoch &&
-            siam_wavg_update(t->wavg, err))
+        if (checked && ema_active(t, epoch) && siam_wavg_update_params(t->wavg, err))
+            return siam_fail_wrap(err, "epoch %d, batch %d", epoch + 1, k);
+        if (siam_train_steps_update(&steps, after, err) ||
+            (ema_active(t, epoch) && siam_wavg_update_buffers(t->wavg, err)))
             return siam_fail_wrap(err, "epoch %d, batch %d", epoch + 1, k + 1);
         for (int i = 0; i < nb; i++)
             correct += (t->probs[i] >= cfg->threshold) == (t->host_labels[s + i] >= 0.5f);
@@ -722,8 +739,22 @@ static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, si
         if (cfg->stop_flag && *cfg->stop_flag)
             t->stop = SIAM_STOP_SIGNAL;
         if (t->stop)
-            return 0;
+            break;
     }
+    /* The last update of the epoch (or before a stop) is checked here,
+     * before validation, a checkpoint or the average take it in. */
+    int checked = steps.unchecked;
+    int found = siam_train_steps_flush(&steps, t->nan_msg, sizeof t->nan_msg, err);
+    if (found < 0)
+        return siam_fail_wrap(err, "epoch %d", epoch + 1);
+    if (found) {
+        t->stop = SIAM_STOP_NAN;
+        return 0;
+    }
+    if (checked && ema_active(t, epoch) && siam_wavg_update_params(t->wavg, err))
+        return siam_fail_wrap(err, "epoch %d", epoch + 1);
+    if (t->stop)
+        return 0;
     *loss = lsum / (double)seen;
     *acc = (double)correct / (double)seen;
     return 0;

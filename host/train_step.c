@@ -1,15 +1,24 @@
-/* One training step (host/train_step.h). */
+/* Training steps (host/train_step.h). */
 #include "host/train_step.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "host/train_finite.h"
 
-int siam_train_step(siam_model *m, siam_optim *opt, const float *y, int B, int checks,
-                    const char *where, const char *after, float *loss, float *probs_host,
-                    char *msg, size_t cap, siam_error *err)
+void siam_train_steps_init(siam_train_steps *s, siam_model *m, siam_optim *opt, int checks)
 {
+    memset(s, 0, sizeof *s);
+    s->m = m;
+    s->opt = opt;
+    s->checks = checks;
+}
+
+int siam_train_steps_run(siam_train_steps *s, const float *y, int B, const char *where,
+                         float *loss, float *probs_host, char *msg, size_t cap, siam_error *err)
+{
+    siam_model *m = s->m;
     const siam_ops *o = siam_model_ops(m);
     siam_ctx *c = siam_model_ctx(m);
     if (siam_model_zero_grad(m, err) || siam_model_forward(m, B, err) ||
@@ -20,30 +29,50 @@ int siam_train_step(siam_model *m, siam_optim *opt, const float *y, int B, int c
      * backward serves both. The loss and probabilities can stay finite
      * while NaN spreads (ReLU, max-pool and the BCE clamps hide it), so the
      * gradients and this forward's running statistics are counted too,
-     * before the update, so that a stop keeps the last finite weights. */
-    unsigned before = checks ? SIAM_FINITE_GRADS | SIAM_FINITE_BUFFERS : 0;
+     * before the update, so that a stop keeps the last finite weights; and
+     * the parameters, which no kernel has changed since the last update. */
+    unsigned now = s->checks ? SIAM_FINITE_GRADS | SIAM_FINITE_BUFFERS : 0;
+    unsigned prev = s->unchecked ? SIAM_FINITE_PARAMS : 0;
     const float *bufs[3];
     size_t lens[3];
-    int k = siam_train_finite_buffers(m, before, bufs, lens);
+    int k = siam_train_finite_buffers(m, now | prev, bufs, lens);
     siam_step_report rep;
     if (o->step_report(c, &rep, probs_host, siam_model_probs(m), y, (size_t)B, bufs, lens, k))
         return siam_fail(err, "step readback: %s", o->ctx_error(c));
     *loss = rep.loss;
+    /* The previous update's parameters come first: they fed this forward,
+     * so a NaN among them shows in the loss and gradients too. Their
+     * counts follow the gradients' and statistics' (parts in bit order). */
+    if (prev && siam_train_finite_message(m, prev, rep.nonfinite + (k - 1), s->after, msg, cap))
+        return 1;
+    s->unchecked = 0;
     if (!isfinite(rep.loss)) {
         snprintf(msg, cap, "non-finite loss (%s) %s", isinf(rep.loss) ? "inf" : "nan", where);
         return 1;
     }
-    if (siam_train_finite_message(m, before, rep.nonfinite, where, msg, cap))
-        return 1;
-    if (siam_optim_step(opt, siam_model_params(m), siam_model_grads(m), err))
+    return siam_train_finite_message(m, now, rep.nonfinite, where, msg, cap);
+}
+
+int siam_train_steps_update(siam_train_steps *s, const char *after, siam_error *err)
+{
+    if (siam_optim_step(s->opt, siam_model_params(s->m), siam_model_grads(s->m), err))
         return -1;
     /* Finite gradients can still overflow the update (a huge lr). The
-     * parameters are checked after every step, before a weight average
+     * parameters are counted after every update, before a weight average
      * takes them in: the pass costs as little as the gradients' one
      * (docs/perf.md), and a per-epoch check would let non-finite weights
      * into the average and lose the batch at fault. */
-    if (!checks)
+    s->unchecked = s->checks;
+    snprintf(s->after, sizeof s->after, "%s", after);
+    return 0;
+}
+
+int siam_train_steps_flush(siam_train_steps *s, char *msg, size_t cap, siam_error *err)
+{
+    if (!s->unchecked)
         return 0;
-    int found = siam_train_check_finite(m, SIAM_FINITE_PARAMS, after, msg, cap, err);
-    return found < 0 ? -1 : found;
+    int found = siam_train_check_finite(s->m, SIAM_FINITE_PARAMS, s->after, msg, cap, err);
+    if (found == 0)
+        s->unchecked = 0;
+    return found;
 }

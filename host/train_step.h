@@ -1,11 +1,12 @@
-/* One training step of a model whose input already holds the batch, as
- * the training loop (host/train.c) and the benchmark (tests/bench/) run it:
+/* Training steps of a model whose input already holds the batch, as the
+ * training loop (host/train.c) and the benchmark (tests/bench/) run them:
  * zero the gradients, forward, backward, one readback of everything the
  * host needs (ops->step_report: the loss, the probabilities, and the
- * non-finite counts of the gradients and batch-norm statistics), the
- * optimizer's update, and the non-finite check of the updated parameters.
- * On CUDA those are the step's only two waits for the device
- * (docs/cuda.md, "Host round trips"). */
+ * non-finite counts of the gradients, the batch-norm statistics and the
+ * parameters of the previous update), then the optimizer's update. The
+ * updated parameters are counted by the next step's readback, so that a
+ * step waits for the device once (docs/cuda.md, "Host round trips"); the
+ * last update of a run of steps is checked by siam_train_steps_flush. */
 #ifndef SIAM_TRAIN_STEP_H
 #define SIAM_TRAIN_STEP_H
 
@@ -14,18 +15,32 @@
 #include "host/model.h"
 #include "host/optim.h"
 
-/* Runs the step on the first B pairs of the model's input with the device
- * labels y (B). checks: 0 skips the two non-finite counts (a benchmark's
- * comparison), else both are made. Returns
- *   0  a finite step: *loss and probs_host (B floats, host) are filled;
- *   1  a non-finite value stopped it: msg (cap bytes) says what, with
- *      `where` ("at epoch 1, batch 3") for the loss, a gradient or a
- *      statistic, whose step is not applied (the weights stay the last
- *      finite ones), or `after` ("after the update of epoch 1, batch 3")
- *      for the updated parameters; *loss is set;
- *  -1  a backend failure, in err. */
-int siam_train_step(siam_model *m, siam_optim *opt, const float *y, int B, int checks,
-                    const char *where, const char *after, float *loss, float *probs_host,
-                    char *msg, size_t cap, siam_error *err);
+typedef struct {
+    siam_model *m;
+    siam_optim *opt;
+    int checks;      /* 0 skips every non-finite count (a benchmark's comparison) */
+    int unchecked;   /* the last update's parameters are not counted yet */
+    char after[96];  /* that update's name: "after the update of epoch 1, batch 3" */
+} siam_train_steps;
+
+void siam_train_steps_init(siam_train_steps *s, siam_model *m, siam_optim *opt, int checks);
+
+/* The step's forward, backward and readback on the first B pairs of the
+ * model's input with the device labels y (B), checked in this order: the
+ * previous update's parameters (named by its `after`), the loss, the
+ * gradients and statistics (named by `where`: "at epoch 1, batch 3").
+ * Returns 0 (finite: *loss and probs_host, B floats, filled; the previous
+ * update's parameters, when there was one unchecked, are finite now), 1
+ * (msg, cap bytes, says what was not; no update may follow, and unless it
+ * was the parameters the weights are the last finite ones), -1 (err). */
+int siam_train_steps_run(siam_train_steps *s, const float *y, int B, const char *where,
+                         float *loss, float *probs_host, char *msg, size_t cap, siam_error *err);
+
+/* The optimizer's update after a finite run; `after` names it. */
+int siam_train_steps_update(siam_train_steps *s, const char *after, siam_error *err);
+
+/* Counts the last update's parameters if they are unchecked (one wait):
+ * 0 finite or nothing to count, 1 with msg, -1 with err. */
+int siam_train_steps_flush(siam_train_steps *s, char *msg, size_t cap, siam_error *err);
 
 #endif

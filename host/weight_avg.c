@@ -98,21 +98,35 @@ static int copy_model(siam_wavg *w, float *buf, int to_model, siam_error *err)
     return 0;
 }
 
-int siam_wavg_update(siam_wavg *w, siam_error *err)
+/* Folds `src` (n floats) into `avg` with the weight of update count + 1. */
+static int fold(siam_wavg *w, float *avg, const float *src, size_t n, siam_error *err)
 {
-    if (w->count == 0) {
-        if (copy_model(w, w->avg, 0, err))
-            return -1;
-        w->count = 1;
-        return 0;
-    }
+    size_t f = sizeof(float);
     float k = w->cfg.kind == SIAM_WAVG_EMA ? (float)(1.0 - w->cfg.decay)
                                            : (float)(1.0 / (double)(w->count + 1));
-    if (w->ops->lerp(w->ctx, w->avg, siam_model_params(w->m), w->n, k) ||
-        w->ops->lerp(w->ctx, w->avg + w->n, siam_model_buffers(w->m), w->nb, k))
+    int rc = w->count == 0 ? w->ops->copy(w->ctx, avg, src, n * f)
+                           : w->ops->lerp(w->ctx, avg, src, n, k);
+    if (rc)
         return siam_fail(err, "weight averaging: update failed: %s", w->ops->ctx_error(w->ctx));
+    return 0;
+}
+
+int siam_wavg_update_buffers(siam_wavg *w, siam_error *err)
+{
+    return fold(w, w->avg + w->n, siam_model_buffers(w->m), w->nb, err);
+}
+
+int siam_wavg_update_params(siam_wavg *w, siam_error *err)
+{
+    if (fold(w, w->avg, siam_model_params(w->m), w->n, err))
+        return -1;
     w->count++;
     return 0;
+}
+
+int siam_wavg_update(siam_wavg *w, siam_error *err)
+{
+    return siam_wavg_update_buffers(w, err) || siam_wavg_update_params(w, err) ? -1 : 0;
 }
 
 int siam_wavg_swap(siam_wavg *w, siam_error *err)

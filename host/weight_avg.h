@@ -44,6 +44,13 @@ uint64_t siam_wavg_count(const siam_wavg *w);
 /* Folds the model's current weights in: the first update copies them;
  * then EMA uses weight 1 - decay, SWA weight 1/(count + 1). */
 int siam_wavg_update(siam_wavg *w, siam_error *err);
+/* The same update in two halves, for a training loop that learns whether
+ * an update's parameters are finite only after the next forward pass has
+ * changed the batch-norm statistics (host/train.c): first the statistics,
+ * then the parameters, which completes the update (count + 1). The two
+ * together give siam_wavg_update's values bit for bit. */
+int siam_wavg_update_buffers(siam_wavg *w, siam_error *err);
+int siam_wavg_update_params(siam_wavg *w, siam_error *err);
 /* Exchanges the model's weights with the average (twice restores both).
  * Fails when nothing has been averaged yet. */
 int siam_wavg_swap(siam_wavg *w, siam_error *err);

@@ -468,9 +468,8 @@ static void nonfinite_gradient_stops_before_the_update(void **state)
 /* SGD with a weight decay of 3e38 and lr 2: every gradient is finite, but
  * the update of the batch-norm weights (1.0) is 1 - 2 (3e38 + g), which
  * overflows to -inf. The check after the step catches it. */
-static void update_overflow_is_caught_after_the_step(void **state)
+static void update_overflow_checked(const siam_pairset *train)
 {
-    toyset *s = *state;
     siam_train_config tc;
     siam_train_config_default(&tc);
     tc.epochs = 2;
@@ -480,7 +479,7 @@ static void update_overflow_is_caught_after_the_step(void **state)
     oc.lr = 2.0;
     oc.weight_decay = 3e38;
     rig r;
-    rig_open_with(&r, 0.0f, &oc, s->train, NULL, &tc);
+    rig_open_with(&r, 0.0f, &oc, train, NULL, &tc);
     siam_error err;
     assert_int_equal(siam_trainer_fit(r.t, &err), 0);
     assert_int_equal(siam_trainer_stop_reason(r.t), SIAM_STOP_NAN);
@@ -493,6 +492,23 @@ static void update_overflow_is_caught_after_the_step(void **state)
     assert_string_equal(siam_trainer_nan_message(r.t), want);
     assert_int_equal(siam_trainer_epochs_done(r.t), 0);
     rig_close(&r);
+}
+
+static void update_overflow_is_caught_after_the_step(void **state)
+{
+    toyset *s = *state;
+    update_overflow_checked(s->train);
+}
+
+/* One batch per epoch: the update is the epoch's last, counted by the
+ * check before validation rather than by a next step's readback. */
+static void update_overflow_of_an_epochs_last_step_is_caught(void **state)
+{
+    toyset *s = *state;
+    siam_pairset *one_batch = siam_toy_pairs(&s->toy, 8, 1);
+    assert_non_null(one_batch);
+    update_overflow_checked(one_batch);
+    siam_toy_pairs_free(one_batch);
 }
 
 /* A NaN in a running variance does not reach the loss or the gradients in
@@ -750,6 +766,7 @@ int main(void)
         cmocka_unit_test(nan_loss_names_epoch_and_batch),
         cmocka_unit_test(nonfinite_gradient_stops_before_the_update),
         cmocka_unit_test(update_overflow_is_caught_after_the_step),
+        cmocka_unit_test(update_overflow_of_an_epochs_last_step_is_caught),
         cmocka_unit_test(nonfinite_running_statistic_stops_training),
         cmocka_unit_test(early_stopping_inside_the_loop),
         cmocka_unit_test(early_stopping_restores_the_best_weights),

@@ -127,6 +127,8 @@ static int run_model(const siam_ops *o, siam_ctx *c, int train, int B, int steps
     if (!labels || !probs || (train && !opt) || fill_batch(o, c, m, labels, B))
         return die("setup", train && !opt ? err.msg : o->ctx_error(c));
     siam_model_set_training(m, train);
+    siam_train_steps ts;
+    siam_train_steps_init(&ts, m, opt, checks);
     double loss_sum = 0;
     timer tm = { 0, 0 };
     for (int i = 0; i < warmup + steps; i++) {
@@ -135,9 +137,10 @@ static int run_model(const siam_ops *o, siam_ctx *c, int train, int B, int steps
         float loss = 0;
         if (train) {
             char msg[256];
-            int rc = siam_train_step(m, opt, labels, B, checks, "in the benchmark",
-                                     "after an update of the benchmark", &loss, probs, msg,
-                                     sizeof msg, &err);
+            int rc = siam_train_steps_run(&ts, labels, B, "in the benchmark", &loss, probs, msg,
+                                          sizeof msg, &err);
+            if (rc == 0)
+                rc = siam_train_steps_update(&ts, "after an update of the benchmark", &err);
             if (rc)
                 return die("train step", rc > 0 ? msg : err.msg);
             loss_sum += loss;
