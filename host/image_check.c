@@ -48,6 +48,25 @@ static int dht(const unsigned char *b, size_t len, size_t i, size_t seg, int def
     return 0;
 }
 
+/* The DQT segment at i (length seg): stb takes 16-bit tables (Pq = 1),
+ * which T.81 (B.2.4.1) allows only for 12-bit samples, and its 8-bit
+ * decoder then multiplies a block's DC value by up to 65535 in an int,
+ * which a corrupt file overflows (undefined behaviour; found by fuzzing). */
+static int dqt(const unsigned char *b, size_t len, size_t i, size_t seg, char *why, size_t cap)
+{
+    long left = (long)seg - 2;
+    for (size_t t = i + 4; left > 0; t += 65, left -= 65) {
+        unsigned pq = at(b, len, t) >> 4;
+        if (pq == 1) {
+            snprintf(why, cap, "a 16-bit quantization table, which an 8-bit JPEG may not have");
+            return -1;
+        }
+        if (pq > 1)
+            return 0; /* stb refuses the file itself ("bad DQT type") */
+    }
+    return 0;
+}
+
 /* The tables the scan at i uses must exist: both kinds in a sequential
  * JPEG; in a progressive one DC tables in a first DC scan (Ss = 0, Ah = 0)
  * and AC tables in an AC scan (Ss > 0), as stb decodes them. */
@@ -112,6 +131,8 @@ int siam_jpeg_check_tables(const unsigned char *b, size_t len, char *why, size_t
         if (m == 0xC2 || m == 0xC6 || m == 0xCA || m == 0xCE)
             progressive = 1;
         if (m == 0xC4 && dht(b, len, i, seg, defined, why, cap))
+            return -1;
+        if (m == 0xDB && dqt(b, len, i, seg, why, cap))
             return -1;
         if (m == 0xDA && sos(b, len, i, progressive, defined, why, cap))
             return -1;

@@ -6,6 +6,9 @@
  * - a scan that uses a table no DHT segment defined decodes through the
  *   uninitialised table, indexing millions of bytes off its arrays (later
  *   stb versions refuse both themselves);
+ * - a 16-bit quantization table (which T.81 allows only for 12-bit
+ *   samples, and stb decodes 8-bit only) lets a corrupt file overflow the
+ *   int product of a DC value and its quantizer;
  * - a PNG chunk's declared length is reserved before it is read, so a
  *   300-byte file can make stb allocate 4 GB;
  * - a PNM header's numbers are read into an int without an overflow check
@@ -25,7 +28,8 @@ size_t siam_jpeg_start(const unsigned char *b, size_t len);
 
 /* 0 when stb may decode the JPEG's tables, else -1 with what is wrong in
  * `why` ("a Huffman table of 320 codes, more than 256", "a scan uses AC
- * Huffman table 2, which no DHT segment before it defines"). The walk goes
+ * Huffman table 2, which no DHT segment before it defines", "a 16-bit
+ * quantization table, which an 8-bit JPEG may not have"). The walk goes
  * marker to marker as the decoder does: segments skipped by their length,
  * entropy-coded data byte by byte to its next marker, each DHT segment's
  * tables read while its length lasts (a table may run past the segment and

@@ -212,6 +212,15 @@ static void bad_bytes_give_clear_errors(void **state)
     sos[6] = (unsigned char)((sos[6] & 0xF0) | 2);
     expect_decode_error(bad, (size_t)jpg.n, "img: corrupt JPEG (a scan uses AC Huffman table 2, "
                                             "which no DHT segment before it defines)");
+    /* A 16-bit quantization table (T.81 allows it only for 12-bit
+     * samples): stb's 8-bit decoder multiplies a DC value by it in an int,
+     * which a corrupt file overflows (found by fuzzing). */
+    memcpy(bad, jpg.b, (size_t)jpg.n);
+    unsigned char *dqt = memmem(bad, (size_t)jpg.n, "\xff\xdb", 2);
+    assert_non_null(dqt);
+    dqt[4] = (unsigned char)(0x10 | (dqt[4] & 15));
+    expect_decode_error(bad, (size_t)jpg.n, "img: corrupt JPEG (a 16-bit quantization table, "
+                                            "which an 8-bit JPEG may not have)");
     /* PNM headers: stb reads their numbers into an int unchecked (the
      * fuzzer's P6 of 89 digits); nine digits still read. */
     expect_decode_error((const unsigned char *)"P6 # a comment\n16 6666666666 255\n", 33,
