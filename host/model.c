@@ -251,9 +251,7 @@ static int alloc_forward(siam_model *m)
     size_t N = 2 * (size_t)m->max_batch, B = (size_t)m->max_batch, U = (size_t)cfg->fc_units;
     size_t F = (size_t)siam_model_head_width(cfg), f = sizeof(float);
     int failed = 0;
-    /* The gradients start on a SIAM_DEVICE_ALIGN boundary after the
-     * parameters (siam_model_grads). */
-    m->flat = dev_alloc(m, 1, siam_align_floats(m->nparams) + m->nparams, f, &failed);
+    m->flat = dev_alloc(m, 1, m->nparams, f, &failed);
     m->runstats = dev_alloc(m, 1, m->nbufs, f, &failed);
     m->x = dev_alloc(m, N, (size_t)cfg->in_h * cfg->in_w, f, &failed);
     if (m->fused) {
@@ -304,6 +302,7 @@ static void free_training(siam_model *m)
     SIAM_RELEASE(m->dlogit);
     SIAM_RELEASE(m->g[0]);
     SIAM_RELEASE(m->g[1]);
+    SIAM_RELEASE(m->grad);
 #undef SIAM_RELEASE
 }
 
@@ -317,6 +316,9 @@ static int alloc_training(siam_model *m)
     /* The gradient scratch also carries d(head features), B x F <= N x F. */
     size_t gsize = U > F ? U : F;
     int failed = 0;
+    /* Inference never reads the gradients: on the paper's network they are
+     * as large as the parameters. */
+    m->grad = dev_alloc(m, 1, m->nparams, f, &failed);
     for (int k = 0; k < 4; k++) {
         size_t C = (size_t)cfg->channels[k];
         m->save_mean[k] = dev_alloc(m, 1, C, f, &failed);
@@ -442,8 +444,7 @@ int siam_model_plan_of(const siam_ops *ops, const siam_model_config *cfg, int ma
     memset(plan, 0, sizeof *plan);
     plan->params = m->nparams;
     plan->buffers = m->nbufs;
-    plan->weight_bytes = ((uint64_t)siam_align_floats(m->nparams) + m->nparams + m->nbufs) *
-                         sizeof(float);
+    plan->weight_bytes = (2 * (uint64_t)m->nparams + m->nbufs) * sizeof(float);
     plan->total_bytes = trained;
     plan->activation_bytes = trained - plan->weight_bytes;
     plan->eval_bytes = m->planned;
@@ -515,6 +516,7 @@ void siam_model_free(siam_model *m)
     const siam_ops *o = m->ops;
     siam_ctx *c = m->ctx;
     o->mem_free(c, m->flat);
+    o->mem_free(c, m->grad);
     o->mem_free(c, m->runstats);
     o->mem_free(c, m->x);
     for (int k = 0; k < 4; k++) {
@@ -544,7 +546,7 @@ int siam_model_param_count(const siam_model *m) { (void)m; return SIAM_MODEL_NPA
 size_t siam_model_numel(const siam_model *m) { return m->nparams; }
 size_t siam_model_buffer_numel(const siam_model *m) { return m->nbufs; }
 float *siam_model_params(siam_model *m) { return m->flat; }
-float *siam_model_grads(siam_model *m) { return m->flat + siam_align_floats(m->nparams); }
+float *siam_model_grads(siam_model *m) { return m->grad; }
 float *siam_model_buffers(siam_model *m) { return m->runstats; }
 float *siam_model_input(siam_model *m) { return m->x; }
 const float *siam_model_probs(const siam_model *m) { return m->prob; }
@@ -678,8 +680,20 @@ int siam_model_loss(siam_model *m, int B, const float *labels_dev, float *loss, 
     return 0;
 }
 
+int siam_model_prepare_training(siam_model *m, siam_error *err)
+{
+    if (!m->train_ready && alloc_training(m))
+        return siam_fail(err, "model: cannot allocate the training buffers (max_batch %d): %s",
+                         m->max_batch, m->ops->ctx_error(m->ctx));
+    return 0;
+}
+
 int siam_model_zero_grad(siam_model *m, siam_error *err)
 {
+    /* Without training buffers there are no gradients yet; they are born
+     * zero (mem_alloc zero-fills). */
+    if (!m->grad)
+        return 0;
     if (m->ops->fill(m->ctx, siam_model_grads(m), 0.0f, m->nparams))
         return siam_model_op_fail(m, err, "zero_grad");
     return 0;

@@ -193,9 +193,11 @@ size_t siam_model_buffer_numel(const siam_model *m);
 const siam_param_info *siam_model_buffer(const siam_model *m, int j);
 
 /* Device pointers (owned by the model): the flat parameters, their
- * gradients (same layout), the BN running statistics, the input batch
- * (2B,1,H,W: rows 0..B-1 left images, B..2B-1 right) and the probabilities
- * (B) of the last forward. */
+ * gradients (same layout, another allocation), the BN running statistics,
+ * the input batch (2B,1,H,W: rows 0..B-1 left images, B..2B-1 right) and
+ * the probabilities (B) of the last forward. On the fused way the
+ * gradients are a training buffer: siam_model_grads is NULL until the
+ * first training forward or siam_model_prepare_training. */
 float *siam_model_params(siam_model *m);
 float *siam_model_grads(siam_model *m);
 float *siam_model_buffers(siam_model *m);
@@ -231,11 +233,15 @@ int siam_model_forward(siam_model *m, int B, siam_error *err);
 int siam_model_loss(siam_model *m, int B, const float *labels_dev, float *loss, siam_error *err);
 /* Backward of mean BCE of the last (training-mode) forward: ADDS into the
  * gradients; both towers accumulate into the same parameters. Zero them
- * first with siam_model_zero_grad. It reads the current parameters; on the
+ * first with siam_model_zero_grad (which does nothing while they do not
+ * exist yet: they are born zero). It reads the current parameters; on the
  * fused path it overwrites the saved conv outputs with their gradients, and
  * a second backward of the same forward recomputes them first. */
 int siam_model_backward(siam_model *m, int B, const float *labels_dev, siam_error *err);
 int siam_model_zero_grad(siam_model *m, siam_error *err);
+/* Allocates now the training buffers (the gradients among them) that the
+ * first training forward would; nothing when they exist. */
+int siam_model_prepare_training(siam_model *m, siam_error *err);
 
 /* Host copies of parameters / buffers (for tests, checkpoints). */
 int siam_model_download_params(siam_model *m, float *host, siam_error *err);

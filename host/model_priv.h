@@ -41,8 +41,9 @@ struct siam_model {
     siam_param_info bufs[SIAM_MODEL_NBUFFERS];
     size_t nparams, nbufs;
 
-    float *flat;            /* one allocation: params (n), then grads (n) from the next
-                             * SIAM_DEVICE_ALIGN boundary (siam_model_grads) */
+    float *flat;            /* the parameters (n) */
+    float *grad;            /* their gradients (n, same layout); fused: a training buffer,
+                             * NULL until the first training forward */
     float *runstats;        /* BN running statistics (nbufs) */
 
     /* Activations for 2*max_batch images. */

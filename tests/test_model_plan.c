@@ -55,9 +55,8 @@ static void plan_is_what_the_model_allocates(int plain, unsigned head, int B)
         fail_msg("%s", err.msg);
     assert_int_equal(plan.params, siam_model_numel(m));
     assert_int_equal(plan.buffers, siam_model_buffer_numel(m));
-    /* parameters, then their gradients from a SIAM_DEVICE_ALIGN boundary */
-    assert_int_equal(plan.weight_bytes,
-                     (siam_align_floats(plan.params) + plan.params + plan.buffers) * 4);
+    /* parameters, their gradients, BN statistics */
+    assert_int_equal(plan.weight_bytes, (2 * plan.params + plan.buffers) * 4);
     assert_int_equal(plan.weight_bytes + plan.activation_bytes, plan.total_bytes);
     uint64_t at_new = siam_counting_ops_count().bytes;
     assert_int_equal(at_new, plan.eval_bytes);
@@ -154,11 +153,21 @@ static void batch_that_cannot_fit_is_refused(void **state)
     siam_model_plan plan;
     assert_int_equal(siam_model_plan_of(&siam_ops_cpu, &cfg, 65536, &plan, &err), 0);
     /* 38,952,897 parameters (BN weights and biases included), their
-     * gradients (from the next 256-byte boundary: 38,952,960 floats on) and
-     * 1,152 BN running statistics, float32 */
+     * gradients and 1,152 BN running statistics, float32 */
     assert_int_equal(plan.params, 38952897);
     assert_int_equal(plan.buffers, 1152);
-    assert_int_equal(plan.weight_bytes, (38952960ull + 38952897ull + 1152) * 4);
+    assert_int_equal(plan.weight_bytes, (2 * 38952897ull + 1152) * 4);
+    /* An inference-only paper model at batch 128: parameters and statistics,
+     * 256 input images, conv1- and pool1-sized arenas for one chunk of 32
+     * images, conv4 block output, fc and embeddings, |e1 - e2|, logit and
+     * probability: 281.4 MB, and over three times that once trained. */
+    siam_model_plan p128;
+    assert_int_equal(siam_model_plan_of(&siam_ops_cpu, &cfg, 128, &p128, &err), 0);
+    assert_int_equal(SIAM_MODEL_EVAL_CHUNK, 32);
+    assert_int_equal(p128.eval_bytes, (38952897ull + 1152 + 256 * 105 * 105 +
+                                       32 * (64 * 96 * 96 + 64 * 48 * 48) + 256 * 256 * 6 * 6 +
+                                       2 * 256 * 4096 + 128 * 4096 + 2 * 128) * 4);
+    assert_true(p128.total_bytes > 3 * p128.eval_bytes);
     assert_int_equal(siam_model_plan_check(&plan, 65536, 1ull << 30, 0, &err), -1);
     char want[512], total[32], act[32];
     snprintf(want, sizeof want,
