@@ -170,7 +170,7 @@ int siam_model_max_batch(const siam_model *m);
  * ulp where measured (tests/test_model_chunk.c, docs/perf.md, "Inference
  * in chunks"), as between two batch sizes before chunking. The value sets
  * the memory and the speed. */
-#define SIAM_MODEL_EVAL_CHUNK 32
+#define SIAM_MODEL_EVAL_CHUNK 64
 /* Sets the chunk: 0 is the whole batch, unchunked. The eval buffers grow to
  * min(images, 2 * max_batch) when they are smaller, and never shrink; fails
  * with a message, the model unchanged, when they cannot be allocated. The

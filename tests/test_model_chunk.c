@@ -191,7 +191,7 @@ static void assert_close(const float *want, const float *got, int B)
                      (double)want[i]);
 }
 
-/* At max_batch 24 (48 images, more than the default chunk) the first
+/* At max_batch 40 (80 images, more than the default chunk) the first
  * training forward replaces the chunk-sized arenas with whole-batch ones;
  * eval before and after it still matches the whole batch, and the step
  * itself is the same with and without chunked evals before it. */
@@ -204,21 +204,21 @@ static void chunks_after_training(void **state)
     assert_non_null(ctx);
     siam_model_config cfg;
     small_config(&cfg);
-    siam_model *a = make(&siam_ops_cpu, ctx, &cfg, 24, 300.0f);
-    siam_model *b = make(&siam_ops_cpu, ctx, &cfg, 24, 300.0f);
-    float want[24], got[24];
-    probs_at(a, 0, 24, want);
-    probs_at(b, SIAM_MODEL_EVAL_CHUNK, 24, got);
-    assert_close(want, got, 24);
-    float labels[24], *labels_dev = siam_ops_cpu.mem_alloc(ctx, sizeof labels);
-    for (int i = 0; i < 24; i++)
+    siam_model *a = make(&siam_ops_cpu, ctx, &cfg, 40, 30.0f);
+    siam_model *b = make(&siam_ops_cpu, ctx, &cfg, 40, 30.0f);
+    float want[40], got[40];
+    probs_at(a, 0, 40, want);
+    probs_at(b, SIAM_MODEL_EVAL_CHUNK, 40, got);
+    assert_close(want, got, 40);
+    float labels[40], *labels_dev = siam_ops_cpu.mem_alloc(ctx, sizeof labels);
+    for (int i = 0; i < 40; i++)
         labels[i] = (float)(i % 2);
     assert_int_equal(siam_ops_cpu.upload(ctx, labels_dev, labels, sizeof labels), 0);
     siam_model *ms[2] = { a, b };
     for (int k = 0; k < 2; k++) {
         siam_model_set_training(ms[k], 1);
-        if (siam_model_zero_grad(ms[k], &err) || siam_model_forward(ms[k], 23, &err) ||
-            siam_model_backward(ms[k], 23, labels_dev, &err))
+        if (siam_model_zero_grad(ms[k], &err) || siam_model_forward(ms[k], 37, &err) ||
+            siam_model_backward(ms[k], 37, labels_dev, &err))
             fail_msg("%s", err.msg);
         siam_model_set_training(ms[k], 0);
     }
@@ -232,9 +232,9 @@ static void chunks_after_training(void **state)
     probs_at(a, 0, 21, want);
     probs_at(b, 5, 21, got);
     assert_close(want, got, 21);
-    probs_at(b, SIAM_MODEL_EVAL_CHUNK, 24, got);
-    probs_at(a, 0, 24, want);
-    assert_close(want, got, 24);
+    probs_at(b, SIAM_MODEL_EVAL_CHUNK, 40, got);
+    probs_at(a, 0, 40, want);
+    assert_close(want, got, 40);
     siam_ops_cpu.mem_free(ctx, labels_dev);
     siam_model_free(a);
     siam_model_free(b);
