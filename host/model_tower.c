@@ -1,6 +1,8 @@
 /* The model's conv tower, forward and backward: four blocks conv -> batch
  * norm -> ReLU (-> 2x2 max-pool for blocks 1-3), run fused or plain (see
- * host/model_priv.h). Both ways give bit-identical results. */
+ * host/model_priv.h). Both ways give bit-identical results, except that an
+ * eval forward on the fused way runs in chunks of images, whose convolutions
+ * may sum in another order (host/model.h, SIAM_MODEL_EVAL_CHUNK). */
 #include "host/model_priv.h"
 
 static const char *conv_names[4] = { "conv1", "conv2", "conv3", "conv4" };
