@@ -305,7 +305,10 @@ static int model_parameters(lua_State *L)
     if (siam_model_download_params(lm->m, host, &err) < 0)
         return siam_lua_error(L, &err);
     const siam_ops *o = lm->be->ops;
-    if (o->download(lm->be->ctx, host + n, siam_model_grads(lm->m), n * sizeof(float)))
+    /* A model never trained has no gradient buffers: its gradients are 0. */
+    if (siam_model_grads(lm->m) == NULL)
+        memset(host + n, 0, n * sizeof(float));
+    else if (o->download(lm->be->ctx, host + n, siam_model_grads(lm->m), n * sizeof(float)))
         return luaL_error(L, "parameters: download failed: %s", o->ctx_error(lm->be->ctx));
     int count = siam_model_param_count(lm->m);
     lua_createtable(L, count, 0);

@@ -232,6 +232,18 @@ static size_t pool_numel(const siam_model *m, int k)
     return (size_t)m->cfg.channels[k] * (m->sizes[2 * k] / 2) * (m->sizes[2 * k + 1] / 2);
 }
 
+/* Values per image of the fused way's two arenas, conv[0] and pool[0]: an
+ * eval forward runs every block through them. */
+static void arena_numel(const siam_model *m, size_t *conv_max, size_t *pool_max)
+{
+    *conv_max = *pool_max = 0;
+    for (int k = 0; k < 4; k++) {
+        *conv_max = conv_numel(m, k) > *conv_max ? conv_numel(m, k) : *conv_max;
+        if (k < 3)
+            *pool_max = pool_numel(m, k) > *pool_max ? pool_numel(m, k) : *pool_max;
+    }
+}
+
 /* Buffers that both modes' forwards use. Returns 0 or -1 (message in ctx). */
 static int alloc_forward(siam_model *m)
 {
@@ -239,21 +251,16 @@ static int alloc_forward(siam_model *m)
     size_t N = 2 * (size_t)m->max_batch, B = (size_t)m->max_batch, U = (size_t)cfg->fc_units;
     size_t F = (size_t)siam_model_head_width(cfg), f = sizeof(float);
     int failed = 0;
-    /* The gradients start on a SIAM_DEVICE_ALIGN boundary after the
-     * parameters (siam_model_grads). */
-    m->flat = dev_alloc(m, 1, siam_align_floats(m->nparams) + m->nparams, f, &failed);
+    m->flat = dev_alloc(m, 1, m->nparams, f, &failed);
     m->runstats = dev_alloc(m, 1, m->nbufs, f, &failed);
     m->x = dev_alloc(m, N, (size_t)cfg->in_h * cfg->in_w, f, &failed);
     if (m->fused) {
-        /* conv[0] and pool[0] are eval's arenas for every block. */
-        size_t conv_max = 0, pool_max = 0;
-        for (int k = 0; k < 4; k++) {
-            conv_max = conv_numel(m, k) > conv_max ? conv_numel(m, k) : conv_max;
-            if (k < 3)
-                pool_max = pool_numel(m, k) > pool_max ? pool_numel(m, k) : pool_max;
-        }
-        m->conv[0] = dev_alloc(m, N, conv_max, f, &failed);
-        m->pool[0] = dev_alloc(m, N, pool_max, f, &failed);
+        /* conv[0] and pool[0] are eval's arenas for every block, sized for
+         * one chunk of images; training grows them to the whole batch. */
+        size_t conv_max, pool_max;
+        arena_numel(m, &conv_max, &pool_max);
+        m->conv[0] = dev_alloc(m, (size_t)m->eval_cap, conv_max, f, &failed);
+        m->pool[0] = dev_alloc(m, (size_t)m->eval_cap, pool_max, f, &failed);
         m->bn[3] = dev_alloc(m, N, conv_numel(m, 3), f, &failed);
     } else {
         for (int k = 0; k < 4; k++) {
@@ -295,6 +302,7 @@ static void free_training(siam_model *m)
     SIAM_RELEASE(m->dlogit);
     SIAM_RELEASE(m->g[0]);
     SIAM_RELEASE(m->g[1]);
+    SIAM_RELEASE(m->grad);
 #undef SIAM_RELEASE
 }
 
@@ -308,18 +316,29 @@ static int alloc_training(siam_model *m)
     /* The gradient scratch also carries d(head features), B x F <= N x F. */
     size_t gsize = U > F ? U : F;
     int failed = 0;
+    /* Inference never reads the gradients: on the paper's network they are
+     * as large as the parameters. */
+    m->grad = dev_alloc(m, 1, m->nparams, f, &failed);
     for (int k = 0; k < 4; k++) {
         size_t C = (size_t)cfg->channels[k];
         m->save_mean[k] = dev_alloc(m, 1, C, f, &failed);
         m->save_invstd[k] = dev_alloc(m, 1, C, f, &failed);
     }
+    /* Block 1 of a training forward keeps its output and its pooled output
+     * for the whole batch: arenas of a chunk are replaced by whole-batch
+     * ones, swapped in only once everything else has been allocated. */
+    float *conv0 = NULL, *pool0 = NULL;
     if (m->fused) {
-        size_t pool_max = 0;
+        size_t conv_max, pool_max;
+        arena_numel(m, &conv_max, &pool_max);
+        if ((size_t)m->eval_cap < N) {
+            conv0 = dev_alloc(m, N, conv_max, f, &failed);
+            pool0 = dev_alloc(m, N, pool_max, f, &failed);
+        }
         for (int k = 0; k < 3; k++) {
             if (k > 0)
                 m->pool[k] = dev_alloc(m, N, pool_numel(m, k), f, &failed);
             m->win[k] = dev_alloc(m, N, pool_numel(m, k), 1, &failed);
-            pool_max = pool_numel(m, k) > pool_max ? pool_numel(m, k) : pool_max;
         }
         for (int k = 1; k < 4; k++)
             m->conv[k] = dev_alloc(m, N, conv_numel(m, k), f, &failed);
@@ -335,10 +354,22 @@ static int alloc_training(siam_model *m)
     m->dlogit = dev_alloc(m, 1, B, f, &failed);
     m->g[0] = dev_alloc(m, N, gsize, f, &failed);
     m->g[1] = dev_alloc(m, N, gsize, f, &failed);
+    if (m->dry)
+        return failed ? -1 : 0;
     if (failed) {
-        if (m->fused && !m->dry)
+        if (m->fused) {
+            m->ops->mem_free(m->ctx, conv0);
+            m->ops->mem_free(m->ctx, pool0);
             free_training(m);
+        }
         return -1;
+    }
+    if (conv0) {
+        m->ops->mem_free(m->ctx, m->conv[0]);
+        m->ops->mem_free(m->ctx, m->pool[0]);
+        m->conv[0] = conv0;
+        m->pool[0] = pool0;
+        m->eval_cap = (int)N;
     }
     m->train_ready = 1;
     return 0;
@@ -364,6 +395,8 @@ static int model_init_struct(siam_model *m, const siam_ops *ops, siam_ctx *ctx,
     m->training = 1;
     m->fused = ops && ops->bn_relu_pool_forward_train && ops->bn_relu_pool_forward_eval
                && ops->bn_relu_pool_backward;
+    m->eval_chunk = SIAM_MODEL_EVAL_CHUNK;
+    m->eval_cap = 2 * max_batch < m->eval_chunk ? 2 * max_batch : m->eval_chunk;
     build_tables(m);
     return 0;
 }
@@ -393,18 +426,28 @@ int siam_model_plan_of(const siam_ops *ops, const siam_model_config *cfg, int ma
         free(m);
         return -1;
     }
-    /* The allocation list itself, counted instead of allocated. */
+    /* The allocation list itself, counted instead of allocated: first what
+     * a trained model holds (its arenas hold the whole batch), then what a
+     * new one holds. */
     m->dry = 1;
+    int cap = m->eval_cap;
+    m->eval_cap = 2 * max_batch;
     alloc_forward(m);
     alloc_training(m);
+    uint64_t trained = m->planned;
+    m->planned = 0;
+    m->eval_cap = cap;
+    alloc_forward(m);
+    if (!m->fused)
+        alloc_training(m);
     int overflow = m->overflow;
     memset(plan, 0, sizeof *plan);
     plan->params = m->nparams;
     plan->buffers = m->nbufs;
-    plan->weight_bytes = ((uint64_t)siam_align_floats(m->nparams) + m->nparams + m->nbufs) *
-                         sizeof(float);
-    plan->total_bytes = m->planned;
-    plan->activation_bytes = m->planned - plan->weight_bytes;
+    plan->weight_bytes = (2 * (uint64_t)m->nparams + m->nbufs) * sizeof(float);
+    plan->total_bytes = trained;
+    plan->activation_bytes = trained - plan->weight_bytes;
+    plan->eval_bytes = m->planned;
     free(m);
     if (overflow)
         return siam_fail(err, "model: the memory for batch %d overflows 64-bit sizes",
@@ -473,6 +516,7 @@ void siam_model_free(siam_model *m)
     const siam_ops *o = m->ops;
     siam_ctx *c = m->ctx;
     o->mem_free(c, m->flat);
+    o->mem_free(c, m->grad);
     o->mem_free(c, m->runstats);
     o->mem_free(c, m->x);
     for (int k = 0; k < 4; k++) {
@@ -495,13 +539,14 @@ void siam_model_free(siam_model *m)
 
 const siam_model_config *siam_model_config_of(const siam_model *m) { return &m->cfg; }
 int siam_model_max_batch(const siam_model *m) { return m->max_batch; }
+int siam_model_eval_chunk(const siam_model *m) { return m->eval_chunk; }
 const siam_ops *siam_model_ops(const siam_model *m) { return m->ops; }
 siam_ctx *siam_model_ctx(const siam_model *m) { return m->ctx; }
 int siam_model_param_count(const siam_model *m) { (void)m; return SIAM_MODEL_NPARAMS; }
 size_t siam_model_numel(const siam_model *m) { return m->nparams; }
 size_t siam_model_buffer_numel(const siam_model *m) { return m->nbufs; }
 float *siam_model_params(siam_model *m) { return m->flat; }
-float *siam_model_grads(siam_model *m) { return m->flat + siam_align_floats(m->nparams); }
+float *siam_model_grads(siam_model *m) { return m->grad; }
 float *siam_model_buffers(siam_model *m) { return m->runstats; }
 float *siam_model_input(siam_model *m) { return m->x; }
 const float *siam_model_probs(const siam_model *m) { return m->prob; }
@@ -524,6 +569,35 @@ int siam_model_param_find(const siam_model *m, const char *name)
         if (strcmp(m->params[j].name, name) == 0)
             return j;
     return -1;
+}
+
+int siam_model_set_eval_chunk(siam_model *m, int images, siam_error *err)
+{
+    int N = 2 * m->max_batch;
+    if (images < 0)
+        return siam_fail(err, "model: eval chunk %d must be 0 (the whole batch) or positive",
+                         images);
+    int need = images == 0 || images > N ? N : images;
+    if (m->fused && need > m->eval_cap) {
+        size_t conv_max, pool_max;
+        arena_numel(m, &conv_max, &pool_max);
+        int failed = 0;
+        float *conv0 = dev_alloc(m, (size_t)need, conv_max, sizeof(float), &failed);
+        float *pool0 = dev_alloc(m, (size_t)need, pool_max, sizeof(float), &failed);
+        if (failed) {
+            m->ops->mem_free(m->ctx, conv0);
+            m->ops->mem_free(m->ctx, pool0);
+            return siam_fail(err, "model: cannot allocate the eval buffers for %d images: %s",
+                             need, m->ops->ctx_error(m->ctx));
+        }
+        m->ops->mem_free(m->ctx, m->conv[0]);
+        m->ops->mem_free(m->ctx, m->pool[0]);
+        m->conv[0] = conv0;
+        m->pool[0] = pool0;
+        m->eval_cap = need;
+    }
+    m->eval_chunk = images;
+    return 0;
 }
 
 void siam_model_set_dropout_state(siam_model *m, uint64_t seed, uint64_t offset)
@@ -606,8 +680,20 @@ int siam_model_loss(siam_model *m, int B, const float *labels_dev, float *loss, 
     return 0;
 }
 
+int siam_model_prepare_training(siam_model *m, siam_error *err)
+{
+    if (!m->train_ready && alloc_training(m))
+        return siam_fail(err, "model: cannot allocate the training buffers (max_batch %d): %s",
+                         m->max_batch, m->ops->ctx_error(m->ctx));
+    return 0;
+}
+
 int siam_model_zero_grad(siam_model *m, siam_error *err)
 {
+    /* Without training buffers there are no gradients yet; they are born
+     * zero (mem_alloc zero-fills). */
+    if (!m->grad)
+        return 0;
     if (m->ops->fill(m->ctx, siam_model_grads(m), 0.0f, m->nparams))
         return siam_model_op_fail(m, err, "zero_grad");
     return 0;

@@ -81,13 +81,16 @@ int siam_model_config_counts(const siam_model_config *cfg, uint64_t *params, uin
  * allocation list siam_model_new follows (one list, so the plan and the
  * allocations cannot drift apart). The training buffers are counted even
  * where they are allocated only by the first training forward: a model can
- * always be trained. */
+ * always be trained. eval_bytes is what a new model holds before that
+ * forward, and so all that a model used only for inference ever holds
+ * (with the default eval chunk). */
 typedef struct siam_model_plan {
     uint64_t params;           /* parameter count */
     uint64_t buffers;          /* BN running statistics */
     uint64_t weight_bytes;     /* parameters, their gradients, BN statistics */
     uint64_t activation_bytes; /* input batch, activations and their gradients */
-    uint64_t total_bytes;
+    uint64_t total_bytes;      /* once trained: weight_bytes + activation_bytes */
+    uint64_t eval_bytes;       /* new, or used only for inference */
 } siam_model_plan;
 
 /* Fails with "model config: ..." for a configuration siam_model_config_check
@@ -139,7 +142,9 @@ typedef struct siam_model siam_model;
  * must outlive the model. Parameters start at zero: call siam_model_init.
  * On a table with the fused bn_relu_pool ops (the CPU's) the buffers that
  * only training needs are allocated by the first training-mode forward, so
- * a model used only for evaluation never holds them.
+ * a model used only for evaluation never holds them, and an eval forward
+ * streams the images through the conv tower SIAM_MODEL_EVAL_CHUNK at a
+ * time, so its conv activations do not grow with max_batch.
  * Before allocating anything the plan (siam_model_plan_of) is checked: on
  * the CPU against the memory this machine has available
  * (host/host_memory.h), so a batch that cannot fit is refused with what it
@@ -156,6 +161,23 @@ void siam_model_free(siam_model *m);
 
 const siam_model_config *siam_model_config_of(const siam_model *m);
 int siam_model_max_batch(const siam_model *m);
+
+/* Images (not pairs) an eval forward sends through the conv tower at once on
+ * the fused way. In eval mode every image is independent of the others
+ * (batch norm uses the running statistics), so the probabilities are those
+ * of the whole batch at once up to the order of the convolutions' sums,
+ * which OpenBLAS picks by the shape of each call: within 1e-6, one float
+ * ulp where measured (tests/test_model_chunk.c, docs/perf.md, "Inference
+ * in chunks"), as between two batch sizes before chunking. The value sets
+ * the memory and the speed. */
+#define SIAM_MODEL_EVAL_CHUNK 64
+/* Sets the chunk: 0 is the whole batch, unchunked. The eval buffers grow to
+ * min(images, 2 * max_batch) when they are smaller, and never shrink; fails
+ * with a message, the model unchanged, when they cannot be allocated. The
+ * plain way (a table without the fused ops, such as CUDA's) keeps whole-batch
+ * buffers and ignores the chunk. */
+int siam_model_set_eval_chunk(siam_model *m, int images, siam_error *err);
+int siam_model_eval_chunk(const siam_model *m);
 const siam_ops *siam_model_ops(const siam_model *m);
 siam_ctx *siam_model_ctx(const siam_model *m);
 
@@ -171,9 +193,11 @@ size_t siam_model_buffer_numel(const siam_model *m);
 const siam_param_info *siam_model_buffer(const siam_model *m, int j);
 
 /* Device pointers (owned by the model): the flat parameters, their
- * gradients (same layout), the BN running statistics, the input batch
- * (2B,1,H,W: rows 0..B-1 left images, B..2B-1 right) and the probabilities
- * (B) of the last forward. */
+ * gradients (same layout, another allocation), the BN running statistics,
+ * the input batch (2B,1,H,W: rows 0..B-1 left images, B..2B-1 right) and
+ * the probabilities (B) of the last forward. On the fused way the
+ * gradients are a training buffer: siam_model_grads is NULL until the
+ * first training forward or siam_model_prepare_training. */
 float *siam_model_params(siam_model *m);
 float *siam_model_grads(siam_model *m);
 float *siam_model_buffers(siam_model *m);
@@ -209,11 +233,15 @@ int siam_model_forward(siam_model *m, int B, siam_error *err);
 int siam_model_loss(siam_model *m, int B, const float *labels_dev, float *loss, siam_error *err);
 /* Backward of mean BCE of the last (training-mode) forward: ADDS into the
  * gradients; both towers accumulate into the same parameters. Zero them
- * first with siam_model_zero_grad. It reads the current parameters; on the
+ * first with siam_model_zero_grad (which does nothing while they do not
+ * exist yet: they are born zero). It reads the current parameters; on the
  * fused path it overwrites the saved conv outputs with their gradients, and
  * a second backward of the same forward recomputes them first. */
 int siam_model_backward(siam_model *m, int B, const float *labels_dev, siam_error *err);
 int siam_model_zero_grad(siam_model *m, siam_error *err);
+/* Allocates now the training buffers (the gradients among them) that the
+ * first training forward would; nothing when they exist. */
+int siam_model_prepare_training(siam_model *m, siam_error *err);
 
 /* Host copies of parameters / buffers (for tests, checkpoints). */
 int siam_model_download_params(siam_model *m, float *host, siam_error *err);

@@ -12,8 +12,9 @@
  *   batch-norm output is never stored, and backward overwrites the conv
  *   output with its own gradient. Buffers needed only by training are
  *   allocated by the first training forward, and an eval forward runs
- *   every block through conv[0] and pool[0], so an inference-only model
- *   holds one conv-sized and one pool-sized activation.
+ *   every block of eval_chunk images at a time through conv[0] and
+ *   pool[0], so an inference-only model holds one conv-sized and one
+ *   pool-sized activation of eval_cap images whatever its max_batch.
  * - plain (other tables): batchnorm, relu and maxpool2 as separate ops,
  *   every buffer allocated with the model (the first design, kept for
  *   backends whose batch norm may not run in place). */
@@ -27,6 +28,10 @@ struct siam_model {
     int fused;
     int train_ready;        /* the training-only buffers exist */
     int tower_consumed;     /* fused: backward overwrote the saved conv outputs */
+    int eval_chunk;         /* fused: images per eval pass through the tower (0: all) */
+    int eval_cap;           /* fused: images conv[0] and pool[0] hold; at least
+                             * min(eval_chunk, 2 * max_batch), 2 * max_batch once the
+                             * training buffers exist */
     uint64_t drop_seed, drop_offset;
     int dry;                /* a plan (siam_model_plan_of): allocations are only counted */
     int overflow;           /* a size overflowed 64 bits */
@@ -36,16 +41,19 @@ struct siam_model {
     siam_param_info bufs[SIAM_MODEL_NBUFFERS];
     size_t nparams, nbufs;
 
-    float *flat;            /* one allocation: params (n), then grads (n) from the next
-                             * SIAM_DEVICE_ALIGN boundary (siam_model_grads) */
+    float *flat;            /* the parameters (n) */
+    float *grad;            /* their gradients (n, same layout); fused: a training buffer,
+                             * NULL until the first training forward */
     float *runstats;        /* BN running statistics (nbufs) */
 
     /* Activations for 2*max_batch images. */
     float *x;               /* (2B, 1, H, W) */
     float *conv[4];         /* conv k output, BN input; fused: its gradient in backward,
-                             * and conv[0] is sized for the largest conv output */
+                             * and conv[0] is sized for the largest conv output
+                             * (eval_cap images) */
     float *bn[4];           /* BN output, ReLU applied in place; fused: bn[3] only */
-    float *pool[3];         /* max-pool output; fused: pool[0] sized for the largest */
+    float *pool[3];         /* max-pool output; fused: pool[0] sized for the largest
+                             * (eval_cap images) */
     int32_t *argmax[3];     /* plain: winners as plane indices */
     uint8_t *win[3];        /* fused: winners as window positions */
     float *save_mean[4], *save_invstd[4];

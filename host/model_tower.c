@@ -1,6 +1,8 @@
 /* The model's conv tower, forward and backward: four blocks conv -> batch
  * norm -> ReLU (-> 2x2 max-pool for blocks 1-3), run fused or plain (see
- * host/model_priv.h). Both ways give bit-identical results. */
+ * host/model_priv.h). Both ways give bit-identical results, except that an
+ * eval forward on the fused way runs in chunks of images, whose convolutions
+ * may sum in another order (host/model.h, SIAM_MODEL_EVAL_CHUNK). */
 #include "host/model_priv.h"
 
 static const char *conv_names[4] = { "conv1", "conv2", "conv3", "conv4" };
@@ -14,26 +16,27 @@ static void block_input(const siam_model *m, int k, int *cin, int *h, int *w)
     *w = k == 0 ? cfg->in_w : m->sizes[2 * (k - 1) + 1] / 2;
 }
 
-/* Block 4 (no pooling): batch norm into bn[3], ReLU in place. */
-static int last_block_forward(siam_model *m, int N, const float *conv, siam_error *err)
+/* Block 4 (no pooling) of N images: batch norm into out, ReLU in place. */
+static int last_block_forward(siam_model *m, int N, float *out, const float *conv,
+                              siam_error *err)
 {
     const siam_ops *o = m->ops;
     const siam_model_config *cfg = &m->cfg;
     int co = cfg->channels[3], hw = m->sizes[6] * m->sizes[7];
     int rc = m->training
-        ? o->batchnorm_forward_train(m->ctx, m->bn[3], m->save_mean[3], m->save_invstd[3],
+        ? o->batchnorm_forward_train(m->ctx, out, m->save_mean[3], m->save_invstd[3],
                                      SIAM_RS(m, 6), SIAM_RS(m, 7), conv, SIAM_P(m, 14),
                                      SIAM_P(m, 15), N, co, hw, cfg->bn_momentum, cfg->bn_eps)
-        : o->batchnorm_forward_eval(m->ctx, m->bn[3], conv, SIAM_RS(m, 6), SIAM_RS(m, 7),
+        : o->batchnorm_forward_eval(m->ctx, out, conv, SIAM_RS(m, 6), SIAM_RS(m, 7),
                                     SIAM_P(m, 14), SIAM_P(m, 15), N, co, hw, cfg->bn_eps);
     if (rc)
         return siam_model_op_fail(m, err, "batchnorm");
-    if (o->relu_forward(m->ctx, m->bn[3], m->bn[3], (size_t)N * co * hw))
+    if (o->relu_forward(m->ctx, out, out, (size_t)N * co * hw))
         return siam_model_op_fail(m, err, "relu");
     return 0;
 }
 
-static int forward_fused(siam_model *m, int N, siam_error *err)
+static int forward_fused_train(siam_model *m, int N, siam_error *err)
 {
     const siam_ops *o = m->ops;
     siam_ctx *c = m->ctx;
@@ -44,27 +47,57 @@ static int forward_fused(siam_model *m, int N, siam_error *err)
         int cin, h, w, co = cfg->channels[k], kk = cfg->kernels[k];
         int oh = m->sizes[2 * k], ow = m->sizes[2 * k + 1];
         block_input(m, k, &cin, &h, &w);
-        /* Eval keeps nothing for backward: every block goes through the
-         * same two buffers, each input dead once its conv has run. */
-        float *conv = m->training ? m->conv[k] : m->conv[0];
-        if (o->conv2d_forward(c, conv, in, SIAM_P(m, 4 * k), SIAM_P(m, 4 * k + 1), N, cin, h, w,
-                              co, kk, kk))
+        if (o->conv2d_forward(c, m->conv[k], in, SIAM_P(m, 4 * k), SIAM_P(m, 4 * k + 1), N, cin,
+                              h, w, co, kk, kk))
             return siam_model_op_fail(m, err, conv_names[k]);
         if (k == 3)
-            return last_block_forward(m, N, conv, err);
-        float *pool = m->training ? m->pool[k] : m->pool[0];
-        int rc = m->training
-            ? o->bn_relu_pool_forward_train(c, pool, m->win[k], m->save_mean[k],
-                                            m->save_invstd[k], SIAM_RS(m, 2 * k),
-                                            SIAM_RS(m, 2 * k + 1), conv, SIAM_P(m, 4 * k + 2),
-                                            SIAM_P(m, 4 * k + 3), N, co, oh, ow,
-                                            cfg->bn_momentum, cfg->bn_eps)
-            : o->bn_relu_pool_forward_eval(c, pool, conv, SIAM_RS(m, 2 * k),
-                                           SIAM_RS(m, 2 * k + 1), SIAM_P(m, 4 * k + 2),
-                                           SIAM_P(m, 4 * k + 3), N, co, oh, ow, cfg->bn_eps);
-        if (rc)
+            return last_block_forward(m, N, m->bn[3], m->conv[3], err);
+        if (o->bn_relu_pool_forward_train(c, m->pool[k], m->win[k], m->save_mean[k],
+                                          m->save_invstd[k], SIAM_RS(m, 2 * k),
+                                          SIAM_RS(m, 2 * k + 1), m->conv[k],
+                                          SIAM_P(m, 4 * k + 2), SIAM_P(m, 4 * k + 3), N, co,
+                                          oh, ow, cfg->bn_momentum, cfg->bn_eps))
             return siam_model_op_fail(m, err, "batchnorm-relu-pool");
-        in = pool;
+        in = m->pool[k];
+    }
+    return 0;
+}
+
+/* Eval keeps nothing for backward, and under the running statistics each
+ * image's activations depend on that image alone. So the batch goes through
+ * the tower a chunk of images at a time, every block of a chunk through the
+ * same two arenas (each input dead once its conv has run): the arenas hold
+ * one chunk, not the batch. Only block 4's output, which fc reads for the
+ * whole batch, is kept for every image. */
+static int forward_fused_eval(siam_model *m, int N, siam_error *err)
+{
+    const siam_ops *o = m->ops;
+    siam_ctx *c = m->ctx;
+    const siam_model_config *cfg = &m->cfg;
+    int chunk = m->eval_chunk > 0 && m->eval_chunk < N ? m->eval_chunk : N;
+    size_t in_numel = (size_t)cfg->in_h * cfg->in_w;
+    size_t out_numel = (size_t)cfg->channels[3] * m->sizes[6] * m->sizes[7];
+    for (int i0 = 0; i0 < N; i0 += chunk) {
+        int n = N - i0 < chunk ? N - i0 : chunk;
+        const float *in = m->x + (size_t)i0 * in_numel;
+        for (int k = 0; k < 4; k++) {
+            int cin, h, w, co = cfg->channels[k], kk = cfg->kernels[k];
+            int oh = m->sizes[2 * k], ow = m->sizes[2 * k + 1];
+            block_input(m, k, &cin, &h, &w);
+            if (o->conv2d_forward(c, m->conv[0], in, SIAM_P(m, 4 * k), SIAM_P(m, 4 * k + 1), n,
+                                  cin, h, w, co, kk, kk))
+                return siam_model_op_fail(m, err, conv_names[k]);
+            if (k == 3) {
+                if (last_block_forward(m, n, m->bn[3] + (size_t)i0 * out_numel, m->conv[0], err))
+                    return -1;
+                break;
+            }
+            if (o->bn_relu_pool_forward_eval(c, m->pool[0], m->conv[0], SIAM_RS(m, 2 * k),
+                                             SIAM_RS(m, 2 * k + 1), SIAM_P(m, 4 * k + 2),
+                                             SIAM_P(m, 4 * k + 3), n, co, oh, ow, cfg->bn_eps))
+                return siam_model_op_fail(m, err, "batchnorm-relu-pool");
+            in = m->pool[0];
+        }
     }
     return 0;
 }
@@ -83,7 +116,7 @@ static int forward_plain(siam_model *m, int N, siam_error *err)
                               h, w, co, kk, kk))
             return siam_model_op_fail(m, err, conv_names[k]);
         if (k == 3)
-            return last_block_forward(m, N, m->conv[3], err);
+            return last_block_forward(m, N, m->bn[3], m->conv[3], err);
         int rc = m->training
             ? o->batchnorm_forward_train(c, m->bn[k], m->save_mean[k], m->save_invstd[k],
                                          SIAM_RS(m, 2 * k), SIAM_RS(m, 2 * k + 1), m->conv[k],
@@ -105,7 +138,9 @@ static int forward_plain(siam_model *m, int N, siam_error *err)
 
 int siam_model_tower_forward(siam_model *m, int N, const float **out, siam_error *err)
 {
-    int rc = m->fused ? forward_fused(m, N, err) : forward_plain(m, N, err);
+    int rc = !m->fused   ? forward_plain(m, N, err)
+           : m->training ? forward_fused_train(m, N, err)
+                         : forward_fused_eval(m, N, err);
     *out = m->bn[3];
     return rc;
 }

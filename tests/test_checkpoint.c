@@ -60,6 +60,7 @@ static siam_optim *trained_optim(suite *s, siam_model *m)
     assert_non_null(o);
     size_t n = siam_model_numel(m);
     float *g = malloc(n * sizeof *g);
+    assert_int_equal(siam_model_prepare_training(m, &err), 0); /* the gradients */
     for (int k = 0; k < 2; k++) {
         for (size_t i = 0; i < n; i++)
             g[i] = siam_philox_uniform(3, (uint64_t)k, i) - 0.5f;

@@ -31,8 +31,12 @@ static void small_config(siam_model_config *cfg)
 
 /* Builds the model on the counting table, runs one training forward (which
  * allocates the fused way's training buffers) and compares the bytes that
- * went through mem_alloc with the plan. */
-static void plan_is_what_the_model_allocates(int plain, unsigned head)
+ * went through mem_alloc with the plan: eval_bytes at construction, then
+ * total_bytes. Above SIAM_MODEL_EVAL_CHUNK images the fused way's two
+ * eval arenas are made for one chunk, and the training forward replaces
+ * them with whole-batch ones: the counter, which never subtracts, then
+ * also holds the chunk-sized pair. */
+static void plan_is_what_the_model_allocates(int plain, unsigned head, int B)
 {
     const siam_ops *ops = siam_counting_ops(plain);
     siam_error err;
@@ -43,30 +47,33 @@ static void plan_is_what_the_model_allocates(int plain, unsigned head)
     small_config(&cfg);
     cfg.head = head;
     siam_model_plan plan;
-    if (siam_model_plan_of(ops, &cfg, 5, &plan, &err))
+    if (siam_model_plan_of(ops, &cfg, B, &plan, &err))
         fail_msg("%s", err.msg);
     siam_counting_ops_reset();
-    siam_model *m = siam_model_new(ops, ctx, &cfg, 5, &err);
+    siam_model *m = siam_model_new(ops, ctx, &cfg, B, &err);
     if (!m)
         fail_msg("%s", err.msg);
     assert_int_equal(plan.params, siam_model_numel(m));
     assert_int_equal(plan.buffers, siam_model_buffer_numel(m));
-    /* parameters, then their gradients from a SIAM_DEVICE_ALIGN boundary */
-    assert_int_equal(plan.weight_bytes,
-                     (siam_align_floats(plan.params) + plan.params + plan.buffers) * 4);
+    /* parameters, their gradients, BN statistics */
+    assert_int_equal(plan.weight_bytes, (2 * plan.params + plan.buffers) * 4);
     assert_int_equal(plan.weight_bytes + plan.activation_bytes, plan.total_bytes);
     uint64_t at_new = siam_counting_ops_count().bytes;
+    assert_int_equal(at_new, plan.eval_bytes);
     assert_int_equal(siam_model_init(m, SIAM_INIT_PYTORCH, 1, &err), 0);
-    size_t nx = 2 * 5 * 32 * 32;
+    size_t nx = (size_t)2 * B * 32 * 32;
     float *x = malloc(nx * sizeof *x);
     for (size_t i = 0; i < nx; i++)
         x[i] = siam_philox_uniform(1, 0, i);
     assert_int_equal(ops->upload(ctx, siam_model_input(m), x, nx * sizeof *x), 0);
     free(x);
-    if (siam_model_forward(m, 5, &err))
+    if (siam_model_forward(m, B, &err))
         fail_msg("%s", err.msg);
     siam_alloc_count c = siam_counting_ops_count();
-    assert_int_equal(c.bytes, plan.total_bytes);
+    /* conv1 output 4x28x28 and pool1 output 4x14x14, the largest of each */
+    uint64_t arenas = !plain && 2 * B > SIAM_MODEL_EVAL_CHUNK
+                    ? (uint64_t)SIAM_MODEL_EVAL_CHUNK * (4 * 28 * 28 + 4 * 14 * 14) * 4 : 0;
+    assert_int_equal(c.bytes, plan.total_bytes + arenas);
     if (plain)
         assert_int_equal(at_new, plan.total_bytes); /* all of it at construction */
     else
@@ -78,10 +85,12 @@ static void plan_is_what_the_model_allocates(int plain, unsigned head)
 static void plan_matches_allocations(void **state)
 {
     (void)state;
-    plan_is_what_the_model_allocates(0, SIAM_HEAD_L1);
-    plan_is_what_the_model_allocates(1, SIAM_HEAD_L1);
-    plan_is_what_the_model_allocates(0, SIAM_HEAD_RICH);
-    plan_is_what_the_model_allocates(1, SIAM_HEAD_RICH);
+    plan_is_what_the_model_allocates(0, SIAM_HEAD_L1, 5);
+    plan_is_what_the_model_allocates(1, SIAM_HEAD_L1, 5);
+    plan_is_what_the_model_allocates(0, SIAM_HEAD_RICH, 5);
+    plan_is_what_the_model_allocates(1, SIAM_HEAD_RICH, 5);
+    plan_is_what_the_model_allocates(0, SIAM_HEAD_L1, 40);
+    plan_is_what_the_model_allocates(1, SIAM_HEAD_L1, 40);
 }
 
 /* Sizes whose int products would wrap (a bit flipped in a checkpoint's
@@ -144,11 +153,21 @@ static void batch_that_cannot_fit_is_refused(void **state)
     siam_model_plan plan;
     assert_int_equal(siam_model_plan_of(&siam_ops_cpu, &cfg, 65536, &plan, &err), 0);
     /* 38,952,897 parameters (BN weights and biases included), their
-     * gradients (from the next 256-byte boundary: 38,952,960 floats on) and
-     * 1,152 BN running statistics, float32 */
+     * gradients and 1,152 BN running statistics, float32 */
     assert_int_equal(plan.params, 38952897);
     assert_int_equal(plan.buffers, 1152);
-    assert_int_equal(plan.weight_bytes, (38952960ull + 38952897ull + 1152) * 4);
+    assert_int_equal(plan.weight_bytes, (2 * 38952897ull + 1152) * 4);
+    /* An inference-only paper model at batch 128: parameters and statistics,
+     * 256 input images, conv1- and pool1-sized arenas for one chunk of 64
+     * images, conv4 block output, fc and embeddings, |e1 - e2|, logit and
+     * probability: 375.8 MB, and over three times that once trained. */
+    siam_model_plan p128;
+    assert_int_equal(siam_model_plan_of(&siam_ops_cpu, &cfg, 128, &p128, &err), 0);
+    assert_int_equal(SIAM_MODEL_EVAL_CHUNK, 64);
+    assert_int_equal(p128.eval_bytes, (38952897ull + 1152 + 256 * 105 * 105 +
+                                       64 * (64 * 96 * 96 + 64 * 48 * 48) + 256 * 256 * 6 * 6 +
+                                       2 * 256 * 4096 + 128 * 4096 + 2 * 128) * 4);
+    assert_true(p128.total_bytes > 3 * p128.eval_bytes);
     assert_int_equal(siam_model_plan_check(&plan, 65536, 1ull << 30, 0, &err), -1);
     char want[512], total[32], act[32];
     snprintf(want, sizeof want,

@@ -12,7 +12,9 @@
  * (0: all cores), --conv direct|fft|auto (CPU, default auto), --tf32 0|1
  * and --cudnn-find 0|1 (CUDA context options, default 0), --steps S,
  * --warmup W, --finite-checks 0|1 (train: the step's non-finite counts,
- * default 1 as in training; 0 leaves them out).
+ * default 1 as in training; 0 leaves them out), --eval-chunk I (infer: images
+ * per pass through the conv tower, 0 the whole batch; default the model's
+ * SIAM_MODEL_EVAL_CHUNK).
  * On CUDA the timed steps are measured with the stream's own markers
  * (CUDA events) after the warm-up, and the wall clock beside them; the
  * environment's CUDA options apply (SIAM_CUDA_VERBOSE=1 logs the cuDNN
@@ -107,7 +109,7 @@ static int timer_stop(const siam_ops *o, siam_ctx *c, const timer *t, double *de
 }
 
 static int run_model(const siam_ops *o, siam_ctx *c, int train, int B, int steps, int warmup,
-                     int checks)
+                     int checks, int eval_chunk)
 {
     siam_error err;
     siam_model_config cfg;
@@ -118,6 +120,8 @@ static int run_model(const siam_ops *o, siam_ctx *c, int train, int B, int steps
         return die("model", err.msg);
     if (siam_model_init(m, SIAM_INIT_PYTORCH, 1, &err))
         return die("init", err.msg);
+    if (eval_chunk >= 0 && siam_model_set_eval_chunk(m, eval_chunk, &err))
+        return die("--eval-chunk", err.msg);
     float *labels = o->mem_alloc(c, (size_t)B * sizeof(float));
     float *probs = malloc((size_t)B * sizeof(float));
     siam_optim_config oc;
@@ -164,6 +168,8 @@ static int run_model(const siam_ops *o, siam_ctx *c, int train, int B, int steps
     printf("siamlua: cpu_ms_per_step=%.0f\n", cpu_ms / steps);
     if (train)
         printf("siamlua: mean_loss=%.4f checks=%d\n", loss_sum / (warmup + steps), checks);
+    if (!train)
+        printf("siamlua: eval_chunk=%d\n", siam_model_eval_chunk(m));
     printf("siamlua: rss_mib=%.0f\n", rss_mib());
     siam_optim_free(opt);
     o->mem_free(c, labels);
@@ -245,7 +251,7 @@ static int run_load(const char *pairs, const char *root, int threads)
 
 int main(int argc, char **argv)
 {
-    int threads = 0, steps = 5, warmup = 2, automatic = 1, only = 0, checks = 1, i = 1;
+    int threads = 0, steps = 5, warmup = 2, automatic = 1, only = 0, checks = 1, eval_chunk = -1, i = 1;
     int tf32 = 0, find = 0;
     const char *device = "cpu";
     siam_conv_algo algo = SIAM_CONV_DIRECT;
@@ -261,6 +267,8 @@ int main(int argc, char **argv)
             warmup = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--finite-checks") == 0)
             checks = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--eval-chunk") == 0)
+            eval_chunk = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--tf32") == 0)
             tf32 = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--cudnn-find") == 0)
@@ -277,7 +285,7 @@ int main(int argc, char **argv)
     if (i + 1 >= argc || steps < 1)
         return die("usage", "bench_model [--device cpu|cuda] [--threads T] "
                             "[--conv direct|fft|auto] [--tf32 0|1] [--cudnn-find 0|1] "
-                            "[--steps S] [--warmup W] [--finite-checks 0|1] "
+                            "[--steps S] [--warmup W] [--finite-checks 0|1] [--eval-chunk I] "
                             "train|infer|layers B | load PAIRS ROOT");
     const char *mode = argv[i];
     if (strcmp(mode, "load") == 0)
@@ -317,7 +325,7 @@ int main(int argc, char **argv)
     if (strcmp(mode, "layers") == 0)
         rc = cuda ? die("layers", "CPU only") : run_layers(c, B, steps, only, automatic ? 3 : 1 << algo);
     else if (strcmp(mode, "train") == 0 || strcmp(mode, "infer") == 0)
-        rc = run_model(&ops, c, mode[0] == 't', B, steps, warmup, checks);
+        rc = run_model(&ops, c, mode[0] == 't', B, steps, warmup, checks, eval_chunk);
     else
         rc = die("mode", mode);
     ops.ctx_free(c);
