@@ -17,6 +17,7 @@
 #include "host/model.h"
 #include "kernels/cpu/conv2d_select.h"
 #include "kernels/philox.h"
+#include "tests/support/tiny_model.h"
 
 #define MAXB 13
 
@@ -28,18 +29,6 @@
  * than this, since the pairs' probabilities are at least MIN_GAP apart. */
 #define CHUNK_TOL 1e-6
 #define MIN_GAP 1e-5
-
-/* Small, with every layer type; conv outputs of odd size. */
-static void small_config(siam_model_config *cfg)
-{
-    siam_model_config_default(cfg);
-    cfg->in_h = cfg->in_w = 32;
-    int ch[4] = { 4, 8, 8, 16 }, k[4] = { 5, 3, 3, 2 };
-    memcpy(cfg->channels, ch, sizeof ch);
-    memcpy(cfg->kernels, k, sizeof k);
-    cfg->fc_units = 32;
-    cfg->dropout = 0.25f;
-}
 
 /* Large enough that conv1 and conv2 take the Fourier path on the "auto"
  * table (kernels/cpu/conv2d_select.c), whose products batch the images. */
@@ -169,7 +158,7 @@ static void chunks_on_direct_convolution(void **state)
 {
     (void)state;
     siam_model_config cfg;
-    small_config(&cfg);
+    siam_test_small_config(&cfg);
     chunked_equals_whole(&siam_ops_cpu, &cfg, 300.0f);
 }
 
@@ -203,7 +192,7 @@ static void chunks_after_training(void **state)
     siam_ctx *ctx = siam_ops_cpu.ctx_new(&o, &err);
     assert_non_null(ctx);
     siam_model_config cfg;
-    small_config(&cfg);
+    siam_test_small_config(&cfg);
     siam_model *a = make(&siam_ops_cpu, ctx, &cfg, 40, 30.0f);
     siam_model *b = make(&siam_ops_cpu, ctx, &cfg, 40, 30.0f);
     float want[40], got[40];
@@ -250,7 +239,7 @@ static void eval_memory_is_one_chunk(void **state)
     (void)state;
     siam_error err;
     siam_model_config cfg;
-    small_config(&cfg);
+    siam_test_small_config(&cfg);
     siam_model_plan p100, p200;
     assert_int_equal(siam_model_plan_of(&siam_ops_cpu, &cfg, 100, &p100, &err), 0);
     assert_int_equal(siam_model_plan_of(&siam_ops_cpu, &cfg, 200, &p200, &err), 0);
@@ -275,7 +264,7 @@ static void bad_chunks_are_refused(void **state)
     siam_ctx_options o = { .threads = 1 };
     siam_ctx *ctx = siam_ops_cpu.ctx_new(&o, &err);
     siam_model_config cfg;
-    small_config(&cfg);
+    siam_test_small_config(&cfg);
     siam_model *m = siam_model_new(&siam_ops_cpu, ctx, &cfg, 4, &err);
     assert_non_null(m);
     assert_int_equal(siam_model_eval_chunk(m), SIAM_MODEL_EVAL_CHUNK);

@@ -17,17 +17,7 @@
 #include "host/model.h"
 #include "kernels/philox.h"
 #include "tests/support/counting_ops.h"
-
-static void small_config(siam_model_config *cfg)
-{
-    siam_model_config_default(cfg);
-    cfg->in_h = cfg->in_w = 32;
-    int ch[4] = { 4, 8, 8, 16 }, k[4] = { 5, 3, 3, 2 };
-    memcpy(cfg->channels, ch, sizeof ch);
-    memcpy(cfg->kernels, k, sizeof k);
-    cfg->fc_units = 32;
-    cfg->dropout = 0.25f;
-}
+#include "tests/support/tiny_model.h"
 
 /* Builds the model on the counting table, runs one training forward (which
  * allocates the fused way's training buffers) and compares the bytes that
@@ -44,7 +34,7 @@ static void plan_is_what_the_model_allocates(int plain, unsigned head, int B)
     siam_ctx *ctx = ops->ctx_new(&o, &err);
     assert_non_null(ctx);
     siam_model_config cfg;
-    small_config(&cfg);
+    siam_test_small_config(&cfg);
     cfg.head = head;
     siam_model_plan plan;
     if (siam_model_plan_of(ops, &cfg, B, &plan, &err))
@@ -101,26 +91,26 @@ static void oversized_configurations_are_refused(void **state)
     (void)state;
     siam_error err;
     siam_model_config cfg;
-    small_config(&cfg);
+    siam_test_small_config(&cfg);
     cfg.in_h = cfg.in_w = 2056; /* conv4 output 254x254 */
     cfg.channels[3] = 65536;    /* 65536 * 254 * 254 > 2^31 */
     cfg.kernels[3] = 2;
     assert_int_equal(siam_model_config_check(&cfg, NULL, &err), -1);
     assert_string_equal(err.msg, "model config: conv4 (65536 x 8 x 2x2, output 254x254) exceeds "
                                  "2^31 elements in a tensor");
-    small_config(&cfg);
+    siam_test_small_config(&cfg);
     cfg.in_h = 65537;
     assert_int_equal(siam_model_config_check(&cfg, NULL, &err), -1);
     assert_string_equal(err.msg, "model config: input height 65537 is outside 1..65536");
-    small_config(&cfg);
+    siam_test_small_config(&cfg);
     cfg.channels[1] = 1 << 20;
     assert_int_equal(siam_model_config_check(&cfg, NULL, &err), -1);
     assert_string_equal(err.msg, "model config: conv2 has 1048576 channels, more than 65536");
-    small_config(&cfg);
+    siam_test_small_config(&cfg);
     cfg.fc_units = (1 << 24) + 1;
     assert_int_equal(siam_model_config_check(&cfg, NULL, &err), -1);
     assert_string_equal(err.msg, "model config: fc_units 16777217 is outside 1..16777216");
-    small_config(&cfg);
+    siam_test_small_config(&cfg);
     cfg.channels[3] = 128; /* conv4 output 128 x 1x1: fc weight fc_units x 128 */
     cfg.fc_units = 1 << 24;
     assert_int_equal(siam_model_config_check(&cfg, NULL, &err), -1);
@@ -192,7 +182,7 @@ static void batch_that_cannot_fit_is_refused(void **state)
     assert_non_null(strstr(err.msg, " available"));
     assert_int_equal(siam_counting_ops_count().calls, 0);
     siam_model_config small;
-    small_config(&small);
+    siam_test_small_config(&small);
     assert_null(siam_model_new_within(ops, ctx, &small, 4, 1000, &err));
     assert_non_null(strstr(err.msg, "; the limit is 1000 B"));
     assert_int_equal(siam_counting_ops_count().calls, 0);
