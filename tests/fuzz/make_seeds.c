@@ -1,9 +1,9 @@
 /* Writes the seed corpora of the fuzz harnesses that follow the code's own
  * formats (docs/fuzz.md): checkpoints of a tiny model (model only, with an
  * optimizer, and a training state with history, best weights and a weight
- * average) and an image cache for the harness's key. With --images it
- * writes the small images committed under tests/fuzz/seeds/image instead.
- * Nothing here is derived from LFW. Usage: make_seeds DIR [--images] */
+ * average), an image cache for the harness's key, and small images in
+ * four formats. Nothing here is derived from LFW, and none of it is
+ * committed. Usage: make_seeds DIR */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,15 +142,12 @@ static void images(const char *dir)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: make_seeds DIR [--images]\n");
+        fprintf(stderr, "usage: make_seeds DIR\n");
         return 2;
     }
     mkdir(argv[1], 0777);
-    if (argc > 2 && strcmp(argv[2], "--images") == 0) {
-        images(argv[1]);
-        return 0;
-    }
     checkpoints(argv[1]);
     cache(argv[1]);
+    images(argv[1]);
     return 0;
 }
