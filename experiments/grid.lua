@@ -45,6 +45,8 @@ for _, entry in ipairs(spec) do
   if v ~= nil then entry[2] = type(v) == "table" and v or { v } end
 end
 local configs = siam.grid(spec)
+-- The grid's folder, like results=, is checked before any data is loaded.
+common.check_writable(common.results .. "/" .. opts.out, "out")
 print(string.format("grid: %d configuration%s", #configs, #configs == 1 and "" or "s"))
 
 local train, test = common.data(opts)

@@ -70,6 +70,20 @@ cases.run {
     check = function(t) check.eq(cases.read(t.dir .. "/results"), "a file", "the file is untouched") end,
   },
   {
+    name = "a grid's out= folder is a file",
+    build = function(t)
+      assert(siam.io.mkdir_p(t.dir .. "/results"))
+      return cases.write(t.dir .. "/results/t", "a file")
+    end,
+    child = function(_, t)
+      return { "experiments/grid.lua", "data=tiny", "out=t", "results=" .. t.dir .. "/results" }
+    end,
+    timeout = 30, status = 1, stdout = "",
+    stderr = "siamlua: out=t: cannot write there: mkdir -p {dir}/results/t: "
+             .. "{dir}/results/t exists and is not a directory\n",
+    check = function(t) check.eq(cases.read(t.dir .. "/results/t"), "a file", "the file is untouched") end,
+  },
+  {
     name = "results= where no folder can be made",
     child = function() return { "experiments/grid.lua", "data=tiny", "results=/proc/siamlua-results" } end,
     timeout = 30, status = 1, stdout = "",
