@@ -29,7 +29,7 @@ HAVE_EDIT := $(shell test -e /usr/include/editline/readline.h && echo 1)
 OPT ?= -O2 -march=native
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g $(OPT) -I. -MMD -MP \
 	$(BLAS_CFLAGS) -fPIC
-LDLIBS := $(BLAS_LIBS) -lstb -lm -lpthread
+LDLIBS := $(BLAS_LIBS) -lstb -ljpeg -lm -lpthread
 ifeq ($(HAVE_OPENMP),1)
 CFLAGS_BASE += -fopenmp
 LDLIBS += -fopenmp

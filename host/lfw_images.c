@@ -1,4 +1,5 @@
-/* Decoding (stb_image) and the parallel decode of an image list
+/* Decoding (libjpeg-turbo for JPEG: host/jpeg_decode.h; stb_image for
+ * the other formats) and the parallel decode of an image list
  * (host/parallel.h). */
 #include "host/lfw_images.h"
 
@@ -12,6 +13,7 @@
 #include "host/escape.h"
 #include "host/hash.h"
 #include "host/image_check.h"
+#include "host/jpeg_decode.h"
 #include "host/parallel.h"
 #include "host/read_stream.h"
 #include "host/regular_file.h"
@@ -82,6 +84,19 @@ int siam_image_decode_memory(uint8_t *out, int H, int W, int crop, const unsigne
     int w, h, c;
     if (siam_image_probe_memory(bytes, len, name, &w, &h, err))
         return -1;
+    size_t jpeg = siam_jpeg_start(bytes, len);
+    if (jpeg) {
+        /* libjpeg wants SOI first: any fill bytes stb skips before it go. */
+        size_t soi = jpeg - 2;
+        uint8_t *cut;
+        int side = crop > 0 ? crop : 0;
+        if (siam_jpeg_decode_luma(bytes + soi, len - soi, side, side, name, &cut, &w, &h, err))
+            return -1;
+        int rc = side ? siam_resize_u8(out, H, W, cut, side, side, err)
+                      : siam_resize_u8(out, H, W, cut, h, w, err);
+        free(cut);
+        return rc < 0 ? siam_fail_wrap(err, "%s", name) : 0;
+    }
     unsigned char *grey = stbi_load_from_memory(bytes, (int)len, &w, &h, &c, 1);
     if (grey == NULL) {
         /* stb_image's reason may quote the file's own bytes (a chunk type). */

@@ -11,6 +11,6 @@ if [ ! -x "$tool" ] || [ build/libsiam.a -nt "$tool" ] || [ scripts/data_tool.c 
     blas_cflags=$(pkg-config --cflags openblas 2>/dev/null || true)
     blas_libs=$(pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
     ${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -I. $blas_cflags -fopenmp scripts/data_tool.c \
-        build/libsiam.a $blas_libs -lstb -lm -lpthread -fopenmp -o "$tool"
+        build/libsiam.a $blas_libs -lstb -ljpeg -lm -lpthread -fopenmp -o "$tool"
 fi
 exec "$tool" "$@"

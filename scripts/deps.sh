@@ -3,7 +3,7 @@
 # Idempotent: apt-get update runs only when something is missing.
 set -eu
 pkgs=(build-essential pkg-config liblua5.4-dev lua5.4 libcmocka-dev libstb-dev
-      libopenblas-dev libedit-dev gnuplot-nox protobuf-compiler slurm-wlm munge)
+      libopenblas-dev libjpeg62-turbo-dev libedit-dev gnuplot-nox protobuf-compiler slurm-wlm munge)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
