@@ -12,7 +12,7 @@
 #            which every server since 2015 has and the CPU code's vector
 #            paths use), CUDA runtime static, debug sections stripped;
 #   lib/     the shared libraries they load that such a machine lacks
-#            (Lua, OpenBLAS and its Fortran runtime, stb, cmocka, libedit
+#            (Lua, OpenBLAS and its Fortran runtime, stb, libjpeg-turbo, cmocka, libedit
 #            and theirs), found with ldd, with the unversioned names a
 #            build links against;
 #   compat/  the C++ runtime (libstdc++, libgcc_s, libgomp), used only where
@@ -76,6 +76,8 @@ mkdir -p "$STAGE/include/lua5.4" "$STAGE/include/openblas" "$STAGE/include/cudnn
 cp /usr/include/lua5.4/*.h "$STAGE/include/lua5.4/"
 cp /usr/include/cmocka.h /usr/include/cmocka_pbc.h "$STAGE/include/"
 cp -r /usr/include/stb "$STAGE/include/"
+cp /usr/include/jpeglib.h /usr/include/jerror.h /usr/include/jmorecfg.h "$STAGE/include/"
+cp "$(dpkg -L libjpeg62-turbo-dev 2>/dev/null | grep '/jconfig\.h$' | head -1 || echo /usr/include/x86_64-linux-gnu/jconfig.h)" "$STAGE/include/"
 cp "${blas_inc:-/usr/include/x86_64-linux-gnu/openblas-pthread}"/*.h "$STAGE/include/openblas/"
 cudnn_h=$(ls "${CUDA_HOME:-/usr/local/cuda}"/include/cudnn*.h /usr/include/cudnn*.h 2>/dev/null || true)
 [ -n "$cudnn_h" ] && cp $cudnn_h "$STAGE/include/cudnn/include/"
