@@ -217,12 +217,39 @@ static void push_word(lua_State *L, const char *s, size_t len)
     }
 }
 
+/* Whether siam.args' second argument is a spec ({name = default, ...}:
+ * some key is a string) rather than a list of known names. */
+static int is_spec(lua_State *L, int idx)
+{
+    lua_pushnil(L);
+    while (lua_next(L, idx) != 0) {
+        int named = lua_type(L, -2) == LUA_TSTRING;
+        lua_pop(L, 1);
+        if (named) {
+            lua_pop(L, 1);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* siam.args(words[, known]) -> {key = value or {v1, v2, ...}}: parses
  * "key=value" and "key=v1,v2" words (e.g. the script's arg table). A word
  * without '=' or, when `known` (an array of names) is given, a key not in it
- * is an error. */
+ * is an error. siam.args(words, spec[, about]) (spec: {name = default or
+ * declaration}) is the Lua module siam.argspec's: checked values, --help. */
 static int args(lua_State *L)
 {
+    if (lua_type(L, 2) == LUA_TTABLE && is_spec(L, 2)) {
+        lua_getglobal(L, "require");
+        lua_pushliteral(L, "siam.argspec");
+        lua_call(L, 1, 1);
+        lua_getfield(L, -1, "parse");
+        lua_insert(L, 1);
+        lua_settop(L, 4); /* parse, words, spec, about */
+        lua_call(L, 3, 1);
+        return 1;
+    }
     luaL_checktype(L, 1, LUA_TTABLE);
     if (!lua_isnoneornil(L, 2))
         luaL_checktype(L, 2, LUA_TTABLE);

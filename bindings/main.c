@@ -218,10 +218,27 @@ static int parse_args(cli *c)
 
 /* ---- running code ------------------------------------------------------- */
 
+/* The status a script asks siamlua to end with, without a message, by
+ * raising {siam_exit = status} (siam.args after printing --help: shared
+ * code raises rather than calling os.exit, so pcall keeps working); -1 for
+ * any other error value. */
+static int exit_status(lua_State *L, int idx)
+{
+    if (lua_type(L, idx) != LUA_TTABLE)
+        return -1;
+    lua_getfield(L, idx, "siam_exit");
+    int isnum = 0;
+    lua_Integer status = lua_tointegerx(L, -1, &isnum);
+    lua_pop(L, 1);
+    return isnum && status >= 0 && status <= 255 ? (int)status : -1;
+}
+
 /* Message handler: adds a traceback to string errors. A non-string error
  * with __tostring is shown as that string (without traceback, as lua.c). */
 static int message_handler(lua_State *L)
 {
+    if (exit_status(L, 1) >= 0)
+        return 1; /* kept whole: handle_script ends with its status */
     const char *msg = lua_tostring(L, 1);
     if (msg == NULL) {
         if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
@@ -324,16 +341,43 @@ static int push_script_args(lua_State *L)
     return n;
 }
 
+/* Puts the script's folder first on package.path, so that it loads its
+ * sibling modules with require (experiments/grid.lua: require "common"). */
+static void add_script_dir(lua_State *L, const char *fname)
+{
+    const char *slash = strrchr(fname, '/');
+    if (lua_getglobal(L, "package") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return;
+    }
+    if (slash == NULL)
+        lua_pushliteral(L, ".");
+    else
+        lua_pushlstring(L, fname, (size_t)(slash - fname) + (slash == fname));
+    lua_getfield(L, -2, "path");
+    lua_pushfstring(L, "%s/?.lua;%s", lua_tostring(L, -2),
+                    lua_isstring(L, -1) ? lua_tostring(L, -1) : "");
+    lua_setfield(L, -4, "path");
+    lua_pop(L, 3);
+}
+
 static int handle_script(lua_State *L, const cli *c)
 {
     const char *fname = c->argv[c->script];
     /* "-" is stdin, unless "--" came just before it (then it is a file). */
     if (strcmp(fname, "-") == 0 && strcmp(c->argv[c->script - 1], "--") != 0)
         fname = NULL;
+    if (fname != NULL)
+        add_script_dir(L, fname);
     int status = luaL_loadfile(L, fname);
     if (status == LUA_OK) {
         int n = push_script_args(L);
         status = docall(L, n, LUA_MULTRET);
+    }
+    int code = status == LUA_OK ? -1 : exit_status(L, -1);
+    if (code >= 0) {
+        lua_pop(L, 1);
+        return code == 0 ? LUA_OK : LUA_ERRRUN;
     }
     return report(L, status, PROGNAME);
 }
