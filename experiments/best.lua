@@ -11,34 +11,29 @@
 -- Reports the test accuracy at that threshold (and at 0.5 for comparison).
 --   siamlua experiments/best.lua seed=1             (paper network, 105x105)
 --   siamlua experiments/best.lua epochs=2 model=small seed=2
--- Every option is a key, so that each change can be measured alone:
---   epochs (50), patience (12), lr (0.0001), l2 (0.0005), init (pytorch|paper),
---   fc (512; 4096 is the paper's), head (rich|l1), augment (flip|paper|off),
---   extra (pairs drawn per epoch, 1760; 0 = none), base (0: the drawn pairs
---   replace pairsDevTrain's own each epoch; 1: added to them),
---   ema (decay, 0 = off), schedule (none|cosine|step), threshold (val|0.5),
---   split (people|stratified), tta (flip|none), out (best.ckpt), checkpoint
---   (a file written after every epoch, none by default), resume (such a
---   file: training goes on from its last finished epoch, with the same keys
---   given again), and common.lua's (crop: 140 for LFW unless given).
--- The training configuration lives in best_recipe.lua (experiments/view2.lua
--- trains each fold with it too).
+--   siamlua experiments/best.lua --help             (every key, its default)
+-- Every option is a key, so that each change can be measured alone; the
+-- training configuration and its keys live in best_recipe.lua
+-- (experiments/view2.lua trains each fold with it too).
 -- Output: results/<out> (the model, with its validation threshold, crop and
 -- tta inside) and the run folder results/best/<time>-<identity>/; an
 -- interrupted run given the same command again resumes from its folder's
 -- training state.
-local dir = arg[0]:match("^(.*)/[^/]*$") or "."
-local common = dofile(dir .. "/common.lua")
+local common = require "common"
+local recipe = require "best_recipe"
 
-local recipe = dofile(dir .. "/best_recipe.lua")
-
-local opts = recipe.args(common, { { "out", "text" }, { "checkpoint", "text" }, { "resume", "text" } },
-                        { out = "best.ckpt" })
+local opts = siam.args(arg, common.keys(recipe.with {
+  out = { "best.ckpt", help = "the model's file, in results= unless a full path" },
+  checkpoint = { type = "text", help = "a training state written after every epoch" },
+  resume = { type = "text", help = "such a file: training goes on from its last finished epoch "
+                                   .. "(give the same keys again)" },
+}), "Trains the best configuration measured on LFW View 1 and tests it at the validation "
+    .. "threshold.")
 local train, test = common.data(opts, recipe.load(opts))
 local tr, val = recipe.split(train, opts)
 local more = {}
-if opts.checkpoint then more.checkpoint = common.out(tostring(opts.checkpoint)) end
-if opts.resume then more.resume = common.out(tostring(opts.resume)) end
+if opts.checkpoint then more.checkpoint = common.out(opts, opts.checkpoint) end
+if opts.resume then more.resume = common.out(opts, opts.resume) end
 local run = common.run(opts, { train = tr, val = val, test = test })
 local model, h = recipe.train(common, opts, tr, val, true, more,
                               function(...) return run:fit(...) end)
@@ -66,7 +61,7 @@ print(string.format("\n%d epochs (%s%s), %.0f s", h.epochs, h.stopped,
 print(string.format("validation threshold: %.4f", model.threshold))
 print("test-time augmentation: " .. model.tta)
 print(string.format("test accuracy: %.4f", t.accuracy))
-local path = common.out(opts.out)
+local path = common.out(opts, opts.out)
 model:save(path)
 print("run folder: " .. run.dir)
 print("model saved to " .. path)

@@ -1,37 +1,47 @@
 -- The training configuration of experiments/best.lua, shared with
--- experiments/view2.lua so that both train one way (loaded with dofile,
--- not a script itself). Every option is a key, so that each change can be
--- measured alone:
---   epochs (50), patience (12), lr (0.0001), l2 (0.0005), init (pytorch|paper),
---   fc (512; 4096 is the paper's), head (rich|l1), augment (flip|paper|off),
---   extra (pairs drawn per epoch, 1760; 0 = none), base (0: the drawn pairs
---   replace the training set's own each epoch; 1: added to them),
---   ema (decay, 0 = off), schedule (none|cosine|step: the lr held, annealed
---   to 0 over `epochs` by a cosine, or the seed's StepLR(5, 0.95)),
---   threshold (val|0.5), split (people|stratified),
---   tta (flip|none: each pair's probability averaged with its mirror
---   image's at evaluation, the threshold chosen again on validation with it),
---   and common.lua's crop (140 here for LFW: its 250x250 images' centred
---   140x140, where the face is; crop=0 keeps the whole image, as the seed did).
+-- experiments/view2.lua so that both train one way (require "best_recipe",
+-- not a script itself). Every option is a key, declared once below with
+-- its default and what it does (the scripts' --help shows them), so that
+-- each change can be measured alone. common.lua's crop is 140 here for
+-- LFW (recipe.crop).
 local recipe = {}
 
+-- The recipe's keys, as siam.args declares them: the default first, or
+-- the allowed values with the default first.
 recipe.keys = {
-  { "epochs", "integer", min = 1 }, { "patience", "integer", min = 0 },
-  { "extra", "integer", min = 0 }, { "base", "choice", choices = { "0", "1" } },
-  { "ema", "number", min = 0, max = 1, max_open = true },
-  { "schedule", "choice", choices = { "none", "cosine", "step" } },
-  { "lr", "number", min = 0 }, { "l2", "number", min = 0 },
-  { "init", "choice", choices = { "pytorch", "paper" } }, { "fc", "integer", min = 1 },
-  { "head", "choice", choices = { "rich", "l1" } },
-  { "augment", "choice", choices = { "flip", "paper", "off" } },
-  { "threshold", "choice", choices = { "val", "0.5" } },
-  { "split", "choice", choices = { "people", "stratified" } },
-  { "tta", "choice", choices = { "flip", "none" } },
+  epochs = { 50, min = 1, help = "most epochs to train (early stopping may end sooner)" },
+  patience = { 12, min = 0, help = "epochs without a better validation accuracy before stopping" },
+  extra = { 1760, min = 0, help = "training pairs drawn afresh every epoch from the training "
+                                  .. "people's images (0: none)" },
+  base = { { 0, 1 }, help = "0: the drawn pairs replace the training set's own each epoch; "
+                            .. "1: added to them" },
+  ema = { 0, type = "number", min = 0, below = 1,
+          help = "decay of an exponential moving average of the weights (0: off)" },
+  schedule = { { "none", "cosine", "step" },
+               help = "the lr held, annealed to 0 over `epochs` by a cosine, or the seed's "
+                      .. "StepLR(5, 0.95)" },
+  lr = { 0.0001, min = 0, help = "Adam's learning rate" },
+  l2 = { 0.0005, min = 0, help = "L2 weight decay" },
+  init = { { "pytorch", "paper" }, help = "weight initialisation" },
+  fc = { 512, min = 1, help = "embedding units of the paper network (4096 is the paper's)" },
+  head = { { "rich", "l1" }, help = "distance head: rich (|a-b|, (a-b)^2, cosine) or the "
+                                    .. "paper's L1" },
+  augment = { { "flip", "paper", "off" },
+              help = "the paper's affine augmentation plus horizontal flips, without flips, or none" },
+  threshold = { { "val", 0.5 }, help = "the decision threshold: chosen on validation, or 0.5" },
+  split = { { "people", "stratified" },
+            help = "validation split by identity (no validation person in training) or stratified" },
+  tta = { { "flip", "none" }, help = "each pair's probability averaged with its mirror image's "
+                                     .. "at evaluation" },
 }
-recipe.defaults = { epochs = 50, patience = 12, extra = 1760, base = 0, ema = 0,
-                    schedule = "none", lr = 0.0001, l2 = 0.0005, init = "pytorch", fc = 512,
-                    head = "rich", augment = "flip", threshold = "val", split = "people",
-                    tta = "flip" }
+
+-- The script's keys: the recipe's, then its own (`own`, which win).
+function recipe.with(own)
+  local spec = {}
+  for k, v in pairs(recipe.keys) do spec[k] = v end
+  for k, v in pairs(own or {}) do spec[k] = v end
+  return spec
+end
 
 -- The crop for LFW unless crop= is given (common.data): the centred 140x140
 -- of LFW's 250x250 images, about 1.25 times the face box.
@@ -39,18 +49,6 @@ recipe.crop = 140
 
 -- The validation share of the training pairs.
 recipe.val = 0.2
-
--- The script's arguments (common.args): the recipe's keys, then its own
--- (`own`, declared as common.lua declares keys, with `defaults`), every
--- value checked before any work.
-function recipe.args(common, own, defaults)
-  local keys, defs = {}, {}
-  for _, d in ipairs(recipe.keys) do keys[#keys + 1] = d end
-  for _, d in ipairs(own or {}) do keys[#keys + 1] = d end
-  for k, v in pairs(recipe.defaults) do defs[k] = v end
-  for k, v in pairs(defaults or {}) do defs[k] = v end
-  return common.args(keys, defs)
-end
 
 -- How the data must be loaded: with every image of the pairs' people when
 -- pairs are drawn from them.

@@ -3,12 +3,16 @@
 -- runs ahead of validation accuracy by more than `gap` (overfitting).
 --   siamlua experiments/custom_stop.lua                 (model=small, up to 30 epochs)
 --   siamlua experiments/custom_stop.lua gap=0.1 window=2 epochs=10
-local dir = arg[0]:match("^(.*)/[^/]*$") or "."
-local common = dofile(dir .. "/common.lua")
+local common = require "common"
 
-local opts = common.args({ { "epochs", "integer", min = 1 }, { "gap", "number", min = 0 },
-                           { "window", "integer", min = 1 }, { "lr", "number", min = 0 } },
-                         { model = "small", epochs = 30, gap = 0.15, window = 3, lr = 0.001 })
+local opts = siam.args(arg, common.keys {
+  model = common.model_key("small"),
+  epochs = { 30, min = 1, help = "most epochs to train" },
+  gap = { 0.15, min = 0, help = "stop when training accuracy is this far above validation's" },
+  window = { 3, min = 1, help = "stop when validation loss has not improved by 1% in this many "
+                                .. "epochs" },
+  lr = { 0.001, min = 0, help = "Adam's learning rate" },
+}, "A stopping rule written in Lua: no progress in validation loss, or overfitting.")
 local train, test = common.data(opts)
 local tr, val = train:split { val = 0.2, seed = opts.seed }
 

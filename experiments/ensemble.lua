@@ -6,17 +6,20 @@
 -- confusion, the sheet of pairs) whose identity includes each member's
 -- file content.
 --   siamlua experiments/ensemble.lua models=results/s1.ckpt,results/s2.ckpt,results/s3.ckpt
--- Keys: models (two or more checkpoints, comma-separated), and common.lua's
--- data keys (lfw, data, cache).
-local dir = arg[0]:match("^(.*)/[^/]*$") or "."
-local common = dofile(dir .. "/common.lua")
+-- Keys (--help lists them): models, and common.lua's data keys (lfw, data,
+-- cache).
+local common = require "common"
 
-local opts = common.args({ { "models", "text" } })
-local paths = type(opts.models) == "table" and opts.models or { opts.models }
-if #paths < 2 then
-  io.stderr:write("siamlua: models=: expected two or more checkpoints, e.g. models=a.ckpt,b.ckpt\n")
-  os.exit(1)
-end
+local opts = siam.args(arg, common.keys {
+  models = { type = "text", list = true, required = true,
+             help = "two or more checkpoints, comma-separated",
+             check = function(v)
+               if #v < 2 then
+                 return "models=: expected two or more checkpoints, e.g. models=a.ckpt,b.ckpt"
+               end
+             end },
+}, "An ensemble: the mean of several saved models' probabilities on the test pairs.")
+local paths = opts.models
 
 local members = {}
 for i, p in ipairs(paths) do

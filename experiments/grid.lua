@@ -12,41 +12,46 @@
 -- loses only the epoch in progress. --shard i/n (or a Slurm job array)
 -- runs a slice; scripts/merge_grid.lua merges them.
 --
--- Choose a subset on the command line (a value or a comma list per key):
+-- Choose a subset on the command line (a value or a comma list per key;
+-- --help lists every key):
 --   siamlua experiments/grid.lua batch=32 lr=0.005 epochs=2
 --   siamlua experiments/grid.lua model=small subset=600 epochs=3 l2=0 dropout=0,0.2
 --   siamlua experiments/grid.lua --shard 2/4 epochs=15
 -- Output: results/grid/grid.csv, grid.md, plots/ and one folder per run
 -- (out=NAME for another name).
-local dir = arg[0]:match("^(.*)/[^/]*$") or "."
-local common = dofile(dir .. "/common.lua")
+local common = require "common"
 local gridrun = require "siam.gridrun"
-local gargs = gridrun.parse_args(arg) -- takes --shard out
-arg = setmetatable(gargs.rest, { __index = arg })
-
-local keys = { "batch", "lr", "l2", "epochs", "dropout" }
-local opts = common.args({ { "batch", "integer", min = 1, list = true },
-                           { "lr", "number", min = 0, list = true },
-                           { "l2", "number", min = 0, list = true },
-                           { "epochs", "integer", min = 1, list = true },
-                           { "dropout", "number", min = 0, max = 1, max_open = true, list = true },
-                           { "out", "text" }, { "patience", "integer", min = 0 } },
-                         { out = "grid", patience = 5 })
-
-local spec = {
-  { "batch", { 16, 32 } },
-  { "lr", { 0.001, 0.005 } },
-  { "l2", { 0, 1e-4, 5e-4 } },
-  { "epochs", { 15, 25, 50 } },
-  { "dropout", { 0, 0.2 } },
-}
-for _, entry in ipairs(spec) do
-  local v = opts[entry[1]]
-  if v ~= nil then entry[2] = type(v) == "table" and v or { v } end
+local parsed, gargs = pcall(gridrun.parse_args, arg) -- takes --shard out
+if not parsed then
+  io.stderr:write("siamlua: ", tostring(gargs), "\n")
+  os.exit(1)
 end
+gargs.rest[0] = arg[0]
+
+-- The grid's keys, in the order its configurations vary (the last fastest).
+local keys = { "batch", "lr", "l2", "epochs", "dropout" }
+local opts = siam.args(gargs.rest, common.keys {
+  batch = { default = { 16, 32 }, list = true, min = 1, help = "batch sizes" },
+  lr = { default = { 0.001, 0.005 }, list = true, type = "number", min = 0,
+         help = "Adam learning rates" },
+  l2 = { default = { 0, 1e-4, 5e-4 }, list = true, min = 0, help = "L2 weight decays" },
+  epochs = { default = { 15, 25, 50 }, list = true, min = 1,
+             help = "most epochs (early stopping may end a run sooner)" },
+  dropout = { default = { 0, 0.2 }, list = true, min = 0, below = 1, help = "dropout rates" },
+  patience = { 5, min = 0, help = "early stopping's patience on val_acc" },
+  -- The grid's folder, like results=, is checked before any data is loaded.
+  out = { "grid", help = "the grid's folder in results=",
+          check = function(out, o)
+            return common.unwritable(o.results, "results")
+                   or common.unwritable(o.results .. "/" .. out, "out", out)
+          end },
+}, { about = "The seed's hyper-parameter search: every combination of the list keys, ranked by "
+             .. "validation accuracy.",
+     usage = "[--shard i/n] [key=value ...]" })
+
+local spec = {}
+for i, k in ipairs(keys) do spec[i] = { k, opts[k] } end
 local configs = siam.grid(spec)
--- The grid's folder, like results=, is checked before any data is loaded.
-common.check_writable(common.results .. "/" .. opts.out, "out")
 print(string.format("grid: %d configuration%s", #configs, #configs == 1 and "" or "s"))
 
 local train, test = common.data(opts)
@@ -57,7 +62,7 @@ for _, c in ipairs(configs) do c.seed = opts.seed end
 local shared = common.config(opts)
 for _, k in ipairs(keys) do shared[k] = nil end
 local result = gridrun.run{
-  experiment = opts.out, root = common.results, configs = configs, params = keys,
+  experiment = opts.out, root = opts.results, configs = configs, params = keys,
   metric = "val_acc", config = shared, data = { train = tr, val = val, test = test },
   shard = gargs.shard,
   train = function(c, run)

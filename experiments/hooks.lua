@@ -6,18 +6,21 @@
 --   siamlua experiments/hooks.lua epochs=3 out=norms
 -- Output: results/norms.csv, results/norms-batches.csv and the run folder
 -- results/hooks/<time>-<identity>/.
-local dir = arg[0]:match("^(.*)/[^/]*$") or "."
-local common = dofile(dir .. "/common.lua")
+local common = require "common"
 
-local opts = common.args({ { "epochs", "integer", min = 1 }, { "out", "text" },
-                           { "lr", "number", min = 0 } },
-                         { model = "small", epochs = 5, out = "norms", lr = 0.001 })
+local opts = siam.args(arg, common.keys {
+  model = common.model_key("small"),
+  epochs = { 5, min = 1, help = "epochs to train" },
+  out = { "norms", help = "results/<out>.csv and results/<out>-batches.csv" },
+  lr = { 0.001, min = 0, help = "Adam's learning rate" },
+}, "A logging hook written in Lua: parameter and gradient norms per epoch, losses per batch, "
+   .. "to CSV.")
 local train, test = common.data(opts)
 local tr, val = train:split { val = 0.2, seed = opts.seed }
 local run = common.run(opts, { train = tr, val = val, test = test }, { batch = 32 })
 
-local norms_path = common.out(opts.out .. ".csv")
-local batch_path = common.out(opts.out .. "-batches.csv")
+local norms_path = common.out(opts, opts.out .. ".csv")
+local batch_path = common.out(opts, opts.out .. "-batches.csv")
 local norms = assert(io.open(norms_path, "w"))
 local batches = assert(io.open(batch_path, "w"))
 

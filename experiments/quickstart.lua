@@ -5,11 +5,14 @@
 -- results/quickstart.ckpt.
 --   siamlua experiments/quickstart.lua            (defaults: epochs=4)
 --   siamlua experiments/quickstart.lua epochs=2 subset=600
-local dir = arg[0]:match("^(.*)/[^/]*$") or "."
-local common = dofile(dir .. "/common.lua")
+local common = require "common"
 
-local opts = common.args({ { "epochs", "integer", min = 1 }, { "batch", "integer", min = 1 },
-                           { "lr", "number", min = 0 } }, { model = "small", epochs = 4 })
+local opts = siam.args(arg, common.keys {
+  model = common.model_key("small"),
+  epochs = { 4, min = 1, help = "epochs to train" },
+  batch = { 32, min = 1, help = "pairs per batch" },
+  lr = { 0.001, min = 0, help = "Adam's learning rate" },
+}, "The first run: a reduced Siamese network trained for a few epochs, then tested.")
 local train, test, info = common.data(opts)
 if not info.synthetic and not opts.subset then
   train = train:take(800, opts.seed) -- LFW: a subset keeps the run short
@@ -17,8 +20,6 @@ if not info.synthetic and not opts.subset then
 end
 local tr, val = train:split { val = 0.2, seed = opts.seed }
 
-opts.batch = opts.batch or 32
-opts.lr = opts.lr or 0.001
 local run = common.run(opts, { train = tr, val = val, test = test })
 local model = common.model(opts)
 local optimizer = siam.optim.adam { lr = opts.lr }
@@ -49,7 +50,7 @@ print()
 print(string.format("test accuracy %.3f at threshold %.2f (chance: 0.5); %d epochs in %.0f s%s",
                     e.accuracy, e.threshold, history.epochs, history.seconds,
                     history.stopped == "interrupted" and " (interrupted)" or ""))
-local path = common.out("quickstart.ckpt")
+local path = common.out(opts, "quickstart.ckpt")
 model:save(path)
 print("run folder: " .. run.dir)
 print("model saved to " .. path .. "; try: siamlua scripts/verify.lua " .. path

@@ -3,12 +3,15 @@
 -- epoch (Loshchilov & Hutter 2017, SGDR, without restarts).
 --   siamlua experiments/schedule.lua                     (model=small, 10 epochs)
 --   siamlua experiments/schedule.lua epochs=20 warmup=4 lr=0.005
-local dir = arg[0]:match("^(.*)/[^/]*$") or "."
-local common = dofile(dir .. "/common.lua")
+local common = require "common"
 
-local opts = common.args({ { "epochs", "integer", min = 1 }, { "warmup", "integer", min = 0 },
-                           { "lr", "number", min = 0 }, { "min_lr", "number", min = 0 } },
-                         { model = "small", epochs = 10, warmup = 2, lr = 0.002, min_lr = 1e-5 })
+local opts = siam.args(arg, common.keys {
+  model = common.model_key("small"),
+  epochs = { 10, min = 1, help = "epochs to train" },
+  warmup = { 2, min = 0, help = "epochs of linear warm-up" },
+  lr = { 0.002, min = 0, help = "the learning rate reached after warm-up" },
+  min_lr = { 1e-5, min = 0, help = "the learning rate at the last epoch" },
+}, "A learning-rate schedule written in Lua: linear warm-up, then cosine annealing.")
 
 -- fit calls this at the start of every epoch (1-based) with the
 -- optimizer's lr at the start of training, and uses what it returns.

@@ -6,11 +6,13 @@
 --   siamlua experiments/seed_best.lua epochs=2 model=small
 -- Output: results/seed_best.ckpt (the decision threshold inside) and the run
 -- folder results/seed_best/<time>-<identity>/.
-local dir = arg[0]:match("^(.*)/[^/]*$") or "."
-local common = dofile(dir .. "/common.lua")
+local common = require "common"
 
-local opts = common.args({ { "epochs", "integer", min = 1 }, { "out", "text" } },
-                         { epochs = 25, out = "seed_best.ckpt" })
+local opts = siam.args(arg, common.keys {
+  epochs = { 25, min = 1, help = "most epochs to train (early stopping may end sooner)" },
+  out = { "seed_best.ckpt", help = "the model's file, in results= unless a full path" },
+}, "The seed's chosen configuration (batch 32, lr 0.005, StepLR, early stopping), trained and "
+   .. "tested.")
 local train, test = common.data(opts)
 local tr, val = train:split { val = 0.2, seed = opts.seed }
 
@@ -50,7 +52,7 @@ for _, o in ipairs { "tp", "fp", "tn", "fn" } do
     print(string.format("%s worst: %s | %s  p=%.3f", o:upper(), ex.worst[1].a, ex.worst[1].b, ex.worst[1].p))
   end
 end
-local path = common.out(opts.out)
+local path = common.out(opts, opts.out)
 model:save(path)
 print("run folder: " .. run.dir)
 print("model saved to " .. path)

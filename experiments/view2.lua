@@ -5,18 +5,12 @@
 -- standard error (LFW README: sigma / sqrt(10), sigma with n - 1).
 --   siamlua experiments/view2.lua lfw=../shared/lfw        (pairs.txt there)
 --   siamlua experiments/view2.lua pairs=FILE images=DIR model=small epochs=2 folds=1,2
--- Keys: folds (1..10, e.g. folds=1,2; all ten by default), pairs (a
--- pairs.txt-format file; default DIR/pairs.txt of lfw=DIR, else $LFW_DIR,
--- else ./data/lfw), images (the image directory; default that of the LFW
--- directory), out (view2: results/view2.csv and results/view2.json),
--- best_recipe.lua's keys (epochs, patience, lr, l2, init, fc, head, augment,
--- extra, base, ema, threshold, split; the defaults are best.lua's) and
--- common.lua's (crop: best.lua's 140 for LFW unless given). Details and
--- costs: docs/view2.md. Each fold writes a run folder
+-- Keys (--help lists them): folds, pairs, images, out, best_recipe.lua's
+-- (the defaults are best.lua's) and common.lua's (crop: best.lua's 140 for
+-- LFW unless given). Details and costs: docs/view2.md. Each fold writes a run folder
 -- results/view2/<time>-<identity>/ (the fold is part of its configuration).
-local dir = arg[0]:match("^(.*)/[^/]*$") or "."
-local common = dofile(dir .. "/common.lua")
-local recipe = dofile(dir .. "/best_recipe.lua")
+local common = require "common"
+local recipe = require "best_recipe"
 local view2 = require "siam.view2"
 local json = require "siam.json"
 
@@ -25,9 +19,14 @@ local function fail(msg)
   os.exit(1)
 end
 
-local opts = recipe.args(common, { { "folds", "text" },
-                                  { "pairs", "text" }, { "images", "text" }, { "out", "text" } },
-                        { out = "view2" })
+local opts = siam.args(arg, common.keys(recipe.with {
+  folds = { type = "text", help = "the folds to test, e.g. folds=1,2 (default: all ten)" },
+  pairs = { type = "text", help = "a pairs.txt-format file (default: pairs.txt in the LFW "
+                                  .. "directory)" },
+  images = { type = "text", help = "the image directory (default: the LFW directory's)" },
+  out = { "view2", help = "results/<out>.csv and results/<out>.json" },
+}), "LFW View 2: ten-fold cross-validation with best.lua's training, mean accuracy and its "
+    .. "standard error.")
 if opts.data ~= nil then
   fail("data=" .. tostring(opts.data) .. ": the synthetic set has no View 2 file; give lfw=DIR "
        .. "or pairs=FILE")
@@ -92,7 +91,7 @@ local columns = { "fold", "train", "val", "test", "epochs", "best_epoch", "thres
                   "val_accuracy", "accuracy", "auc", "eer", "seconds" }
 local table_rows = siam.results.new(columns)
 -- Written after every fold, so that an interrupted run keeps the folds done.
-local csv = common.out(opts.out .. ".csv")
+local csv = common.out(opts, opts.out .. ".csv")
 local runs = {}
 local result = view2.run(set, {
   folds = folds, val = recipe.val, seed = opts.seed, disjoint = recipe.disjoint(opts),
@@ -135,12 +134,12 @@ local result = view2.run(set, {
 
 print()
 table_rows:print()
-local js = common.out(opts.out .. ".json")
+local js = common.out(opts, opts.out .. ".json")
 local accs = {}
 for i, row in ipairs(result.rows) do accs[i] = row.accuracy end
 local f = assert(io.open(js, "w"))
 local config = {}
-for _, d in ipairs(recipe.keys) do config[d[1]] = opts[d[1]] end
+for k in pairs(recipe.keys) do config[k] = opts[k] end
 f:write(json.encode {
   pairs = pairs_file, folds = result.folds, accuracies = accs, mean = result.mean,
   se = result.se, sd = result.sd, model = opts.model, seed = opts.seed, config = config,

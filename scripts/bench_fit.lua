@@ -9,8 +9,12 @@
 -- Prints "fit: key=value" lines; the time is fit's own (data preparation
 -- is outside it, and timed apart). scripts/bench.sh runs it;
 -- scripts/bench_torch.py --fit does the same run in PyTorch.
-local opts = siam.args(arg or {}, { "epochs", "cache", "pairs" })
-local epochs = opts.epochs or 25
+local opts = siam.args(arg or {}, {
+  epochs = { 25, min = 1, help = "epochs to train (every one runs: no early stopping)" },
+  cache = { type = "text", help = "where the synthetic set goes" },
+  pairs = { type = "integer", min = 1, help = "N of the 2,200 training pairs, for a quick check" },
+}, "The seed report's headline run (the paper network, 25 epochs) as a benchmark.")
+local epochs = opts.epochs
 local t0 = os.time()
 local train = siam.data.synthetic { size = 105, cache = opts.cache, quiet = true }
 if opts.pairs then train = train:take(opts.pairs, 1) end

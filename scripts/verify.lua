@@ -41,6 +41,11 @@ local function main(ckpt, a, b)
   return same and 0 or 1
 end
 
+if arg[1] == "--help" or arg[1] == "-h" then
+  print(usage)
+  print("The probability that two face images show the same person, and the model's decision.")
+  return
+end
 if #arg ~= 3 then
   io.stderr:write(usage, "\n")
   os.exit(2)

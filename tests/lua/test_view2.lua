@@ -277,7 +277,7 @@ test("view2.lua: where it looked when pairs.txt is absent, and bad arguments", f
   check.contains(err, "view2: data=tiny: the synthetic set has no View 2 file")
   check.eq(code, 1)
   _, err, code = run("", "experiments/view2.lua", "fold=1")
-  check.contains(err, "siamlua: unknown argument 'fold' (known: ")
+  check.eq(err, "siamlua: unknown argument 'fold'; did you mean 'folds'?\n")
   check.eq(code, 1)
 end)
 

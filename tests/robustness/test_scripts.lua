@@ -45,8 +45,12 @@ cases.run {
   refused("data=big", "quickstart", { "data=big" }, "data=big: expected data=tiny or no data key"),
   refused("window=0", "custom_stop", { "window=0" }, "window=0: expected an integer >= 1"),
   refused("a misspelt key", "seed_best", { "epoch=2" },
-          "unknown argument 'epoch' (known: epochs, out, model, subset, seed, lfw, data, crop, cache, "
-          .. "results)"),
+          "unknown argument 'epoch'; did you mean 'epochs'?"),
+  refused("an unknown key, no near miss", "seed_best", { "size=2" },
+          "unknown argument 'size' (known: cache, crop, data, epochs, lfw, model, out, results, "
+          .. "seed, subset)"),
+  refused("models= not given (ensemble)", "ensemble", {},
+          "models= is required: two or more checkpoints, comma-separated"),
   refused("a word without =", "quickstart", { "fast" },
           "bad argument 'fast': expected key=value (e.g. lr=0.005 or batch=16,32)"),
   refused("base=2 (best)", "best", { "base=2" }, "base=2: expected base=0 or base=1"),
