@@ -93,11 +93,46 @@ test("a grid writes one ranked row per configuration; a second run skips them al
   check.truthy(read(root .. "/tiny/plots/grid.dat"), "grid plot data")
   check.truthy(read(root .. "/tiny/plots/sweep_lr.dat"), "lr sweep data")
   check.eq(#lines(read(root .. "/starts.log")), 8)
+  -- what the grid is in for: the count first, the whole time after the
+  -- first epoch, where it stands before each configuration
+  local first = out:match("^[^\n]*")
+  check.eq(first, "grid: 8 configurations to run, 20 epochs at most")
+  local _, estimates = out:gsub("\ngrid: the first epoch took %d+ s: the whole grid %(20 epochs at "
+                                .. "most%) about %d+ s\n", "")
+  check.eq(estimates, 1, out)
+  for i = 1, 8 do
+    check.truthy(out:find("\ngrid: configuration " .. i .. " of 8, %d+ s elapsed, [%w ]+ "
+                          .. "remaining\n== batch"), "progress line " .. i .. "\n" .. out)
+  end
+  check.contains(out, "grid: configuration 1 of 8, 0 s elapsed, unknown remaining\n")
   local ok2, _, _, out2 = grid(root)
   check.truthy(ok2, "second run")
+  check.eq(out2:match("^[^\n]*"), "grid: 0 configurations to run, 0 epochs at most; "
+                                   .. "8 already finished")
   check.contains(out2, "grid: 8 configuration(s) already finished, skipped")
   check.eq(#lines(read(root .. "/starts.log")), 8, "nothing trained again")
   check.eq(#load(root .. "/tiny/grid.csv"), 8)
+end)
+
+test("the grid's estimate: time per planned epoch, else the first epoch's; durations", function()
+  local gridrun = require "siam.gridrun"
+  check.eq(gridrun.estimate { elapsed = 5, planned_done = 0, planned_left = 20 }, nil)
+  -- 72 configurations of 30 epochs on average: 2160 epochs of 40 s
+  check.eq(gridrun.estimate { elapsed = 50, planned_done = 0, planned_left = 2160,
+                              first_epoch = 40 }, 86400)
+  -- 3 configurations (45 planned epochs) took 900 s: 20 s a planned epoch
+  check.eq(gridrun.estimate { elapsed = 900, planned_done = 45, planned_left = 30,
+                              first_epoch = 40 }, 600)
+  check.eq(gridrun.planned_epochs { epochs = 25 }, 25)
+  check.eq(gridrun.planned_epochs { lr = 0.1 }, 1)
+  check.eq(gridrun.duration(nil), "unknown")
+  check.eq(gridrun.duration(0.4), "0 s")
+  check.eq(gridrun.duration(89), "89 s")
+  check.eq(gridrun.duration(90), "2 min")
+  check.eq(gridrun.duration(3599), "1 h 00 min")
+  check.eq(gridrun.duration(3500), "58 min")
+  check.eq(gridrun.duration(3600 + 7 * 60), "1 h 07 min")
+  check.eq(gridrun.duration(86400 + 3 * 3600 + 100), "1 d 3 h")
 end)
 
 test("a failing configuration is recorded as failed, the grid exits 1, the next run retries it", function()

@@ -125,6 +125,38 @@ function gridrun.parse_args(args)
   return out
 end
 
+-- "45 s", "12 min", "5 h 07 min", "1 d 3 h": a duration as a person
+-- plans with it (nil: "unknown").
+function gridrun.duration(s)
+  if s == nil or s ~= s or s == math.huge then return "unknown" end
+  s = math.max(0, math.floor(s + 0.5))
+  if s < 90 then return string.format("%d s", s) end
+  local m = math.floor(s / 60 + 0.5)
+  if m < 60 then return string.format("%d min", m) end
+  if m < 24 * 60 then return string.format("%d h %02d min", m // 60, m % 60) end
+  local h = math.floor(s / 3600 + 0.5)
+  return string.format("%d d %d h", h // 24, h % 24)
+end
+
+-- The epochs a configuration plans (its `epochs` key; 1 when it has none,
+-- so that configurations count alike).
+function gridrun.planned_epochs(cfg)
+  local e = math.tointeger(cfg.epochs)
+  return e and e > 0 and e or 1
+end
+
+-- Seconds still to go: the time per planned epoch of the configurations
+-- finished so far (early stopping makes it shorter than an epoch), else
+-- the first epoch's time, times the planned epochs left (p: elapsed,
+-- planned_done, planned_left, first_epoch); nil before either is known.
+function gridrun.estimate(p)
+  if p.planned_done and p.planned_done > 0 then
+    return p.elapsed / p.planned_done * p.planned_left
+  end
+  if p.first_epoch then return p.first_epoch * p.planned_left end
+  return nil
+end
+
 local function cell(v)
   if v == nil then return nil end
   if type(v) == "number" or type(v) == "string" or type(v) == "boolean" then return v end
@@ -177,6 +209,7 @@ local function run_one(opts, entry)
     error(run, 0)
   end
   entry.id = run.id
+  run.on_epoch = entry.on_epoch
   local ok, ret = xpcall(opts.train, debug.traceback, entry.cfg, run)
   local summary
   if ok and run.interrupted then
@@ -345,7 +378,8 @@ end
 -- data every configuration trains and is tested on), root ("results"),
 -- metric ("val_acc"), order ("desc"), monitor/monitor_mode (best epoch),
 -- args (the script's arg: --shard), shard ("i/n"), quiet, progress, plots,
--- tensorboard. `failed` lists the configurations of this shard that failed
+-- tensorboard, clock (monotonic seconds; siam.io.clock). `failed` lists
+-- the configurations of this shard that failed
 -- (they run again next time; a script should then exit non-zero), `busy`
 -- those another process was running.
 function gridrun.run(opts)
@@ -388,25 +422,58 @@ function gridrun.run(opts)
   end
   write_manifest(exp_dir, entries, opts.params)
 
-  local mine, ran, skipped, busy = {}, 0, 0, {}
+  local mine, todo, ran, skipped, busy = {}, {}, 0, 0, {}
+  local planned_left = 0
   for k, e in ipairs(entries) do
     if sio.shard_owns(shard, k) then
       mine[#mine + 1] = e
       if folder_state(join(exp_dir, e.id)) == "done" then
         skipped = skipped + 1
       else
-        if not quiet then
-          print(string.format("== %s (%d/%d, shard %d/%d)", e.id, k, #entries, shard.index,
-                              shard.count))
-        end
-        local row, why = run_one(opts, e)
-        if row then
-          ran = ran + 1
-        else
-          busy[#busy + 1] = e.id
-          io.stderr:write("grid: ", e.id, " skipped: ", why, "\n")
-        end
+        e.index = k
+        todo[#todo + 1] = e
+        planned_left = planned_left + gridrun.planned_epochs(e.cfg)
       end
+    end
+  end
+  -- What the grid is in for, on stderr with the per-epoch bar: the count
+  -- now, the whole time once the first epoch has run, and before each
+  -- configuration where it stands.
+  local function say(fmt, ...)
+    if not quiet then io.stderr:write(string.format(fmt, ...), "\n") end
+  end
+  say("grid: %d configuration%s to run, %d epochs at most%s%s", #todo, #todo == 1 and "" or "s",
+      planned_left, shard.count > 1 and string.format(" (shard %d/%d of %d)", shard.index,
+                                                       shard.count, #entries) or "",
+      skipped > 0 and string.format("; %d already finished", skipped) or "")
+  local clock = opts.clock or sio.clock
+  local t0, planned_done, first_epoch, config_t0 = clock(), 0, nil, nil
+  local function on_epoch()
+    if first_epoch then return end
+    first_epoch = clock() - config_t0
+    say("grid: the first epoch took %s: the whole grid (%d epochs at most) about %s",
+        gridrun.duration(first_epoch), planned_left, gridrun.duration(first_epoch * planned_left))
+  end
+  for i, e in ipairs(todo) do
+    local elapsed = clock() - t0
+    say("grid: configuration %d of %d, %s elapsed, %s remaining", i, #todo,
+        gridrun.duration(elapsed),
+        gridrun.duration(gridrun.estimate { elapsed = elapsed, planned_done = planned_done,
+                                            planned_left = planned_left - planned_done,
+                                            first_epoch = first_epoch }))
+    if not quiet then
+      print(string.format("== %s (%d/%d, shard %d/%d)", e.id, e.index, #entries, shard.index,
+                          shard.count))
+    end
+    config_t0 = clock()
+    e.on_epoch = on_epoch
+    local row, why = run_one(opts, e)
+    planned_done = planned_done + gridrun.planned_epochs(e.cfg)
+    if row then
+      ran = ran + 1
+    else
+      busy[#busy + 1] = e.id
+      io.stderr:write("grid: ", e.id, " skipped: ", why, "\n")
     end
   end
   write_manifest(exp_dir, entries, opts.params) -- with the folder names new runs got

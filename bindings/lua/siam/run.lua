@@ -634,6 +634,7 @@ function Run:hooks(user)
         run.progress:epoch_end(table.concat(extra, " "))
       end
       run:epoch(row, state.model)
+      if run.on_epoch then run.on_epoch(row) end -- e.g. a grid's estimate after its first epoch
     end),
     on_end = chain("on_end", function(state)
       if state.stopped_early or state.early_stopped then run.status = "early-stopped" end
