@@ -22,12 +22,12 @@
 local common = require "common"
 local recipe = require "best_recipe"
 
-local opts = siam.args(arg, common.keys(recipe.with {
+local opts = siam.args(arg, common.keys(recipe.with(common, {
   out = { "best.ckpt", help = "the model's file, in results= unless a full path" },
   checkpoint = { type = "text", help = "a training state written after every epoch" },
   resume = { type = "text", help = "such a file: training goes on from its last finished epoch "
                                    .. "(give the same keys again)" },
-}), "Trains the best configuration measured on LFW View 1 and tests it at the validation "
+})), "Trains the best configuration measured on LFW View 1 and tests it at the validation "
     .. "threshold.")
 local train, test = common.data(opts, recipe.load(opts))
 local tr, val = recipe.split(train, opts)

@@ -35,9 +35,10 @@ recipe.keys = {
                                      .. "at evaluation" },
 }
 
--- The script's keys: the recipe's, then its own (`own`, which win).
-function recipe.with(own)
-  local spec = {}
+-- The script's keys: the recipe's, its crop (common.crop_key), then its
+-- own (`own`, which win).
+function recipe.with(common, own)
+  local spec = { crop = common.crop_key(recipe.crop .. " for LFW, the whole synthetic image") }
   for k, v in pairs(recipe.keys) do spec[k] = v end
   for k, v in pairs(own or {}) do spec[k] = v end
   return spec

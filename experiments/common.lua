@@ -21,6 +21,13 @@ function common.model_key(default)
                   .. "for CPU runs" }
 end
 
+-- The crop= key; `default` says what a script does without it.
+function common.crop_key(default)
+  return { type = "integer", min = 0, max = 8192, expect = "0 (whole image) or a side in pixels",
+           help = "cut each source image to its centred NxN square before resizing (0: the "
+                  .. "whole image; default: " .. default .. ")" }
+end
+
 -- The keys every script takes, declared as siam.args declares them
 -- (bindings/lua/siam/argspec.lua: a default gives the type, a list the
 -- allowed values, a table without a default an optional key). Each value
@@ -33,8 +40,7 @@ common.shared = {
   lfw = { type = "text", help = "the LFW directory (default $LFW_DIR, else data/lfw)" },
   data = { choices = { "tiny" }, expect = "data=tiny or no data key",
            help = "tiny: a 24-person synthetic set, for smoke tests" },
-  crop = { type = "integer", min = 0, max = 8192, expect = "0 (whole image) or a side in pixels",
-           help = "cut each source image to its centred NxN square before resizing (0: whole)" },
+  crop = common.crop_key("the whole image"),
   cache = { type = "text", help = "where the synthetic set and image caches go" },
   results = { "results", help = "where run folders and outputs go",
               check = function(dir) return common.unwritable(dir, "results") end },

@@ -19,13 +19,13 @@ local function fail(msg)
   os.exit(1)
 end
 
-local opts = siam.args(arg, common.keys(recipe.with {
+local opts = siam.args(arg, common.keys(recipe.with(common, {
   folds = { type = "text", help = "the folds to test, e.g. folds=1,2 (default: all ten)" },
   pairs = { type = "text", help = "a pairs.txt-format file (default: pairs.txt in the LFW "
                                   .. "directory)" },
   images = { type = "text", help = "the image directory (default: the LFW directory's)" },
   out = { "view2", help = "results/<out>.csv and results/<out>.json" },
-}), "LFW View 2: ten-fold cross-validation with best.lua's training, mean accuracy and its "
+})), "LFW View 2: ten-fold cross-validation with best.lua's training, mean accuracy and its "
     .. "standard error.")
 if opts.data ~= nil then
   fail("data=" .. tostring(opts.data) .. ": the synthetic set has no View 2 file; give lfw=DIR "

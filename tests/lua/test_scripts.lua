@@ -180,7 +180,7 @@ The seed's chosen configuration (batch 32, lr 0.005, StepLR, early stopping), tr
 
 keys (key=value):
   cache    text                  -               where the synthetic set and image caches go
-  crop     integer in [0, 8192]  -               cut each source image to its centred NxN square before resizing (0: whole)
+  crop     integer in [0, 8192]  -               cut each source image to its centred NxN square before resizing (0: the whole image; default: the whole image)
   data     tiny                  -               tiny: a 24-person synthetic set, for smoke tests
   epochs   integer >= 1          25              most epochs to train (early stopping may end sooner)
   lfw      text                  -               the LFW directory (default $LFW_DIR, else data/lfw)
