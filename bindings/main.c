@@ -226,7 +226,8 @@ static int exit_status(lua_State *L, int idx)
 {
     if (lua_type(L, idx) != LUA_TTABLE)
         return -1;
-    lua_getfield(L, idx, "siam_exit");
+    lua_pushliteral(L, "siam_exit");
+    lua_rawget(L, idx < 0 ? idx - 1 : idx); /* raw: no metamethod runs in the handler */
     int isnum = 0;
     lua_Integer status = lua_tointegerx(L, -1, &isnum);
     lua_pop(L, 1);
