@@ -84,6 +84,8 @@ test("a bad declaration is the script's bug, named", function()
               function() siam.args({}, { x = { min = 1 } }) end)
   check.error("bad argument #2 to 'args' (key 'x': unknown type 'int')",
               function() siam.args({}, { x = { type = "int" } }) end)
+  check.error("bad argument #2 to 'args' (key 'x': no allowed values)",
+              function() siam.args({}, { x = { type = "choice" } }) end)
   check.error("bad argument #1 to 'args' (word 1 is a number, expected key=value)",
               function() siam.args({ 3 }, { x = 1 }) end)
   -- a list of names is still the plain parser's

@@ -85,7 +85,7 @@ local function declare(name, d)
       decl.default = d[1]
     end
   end
-  if decl.choices then
+  if decl.choices or decl.type == "choice" then
     if type(decl.choices) ~= "table" or #decl.choices == 0 then bad_spec(name, "no allowed values") end
     decl.type = "choice"
   elseif decl.type == nil then
