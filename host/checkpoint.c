@@ -50,6 +50,8 @@ static void head_of(siam_ckpt_head *h, siam_model *m, const siam_model_meta *met
     }
     if (t) {
         siam_trainer_get_state(t, &h->ts);
+        if (h->ts.has_plateau)
+            h->flags |= SIAM_CKPT_FLAG_PLATEAU;
         h->has_identity = 1;
         h->cols = siam_trainer_history_count(t);
         h->rows = h->ts.epochs_done;

@@ -54,7 +54,9 @@ typedef struct siam_train_config {
     float mean, std;            /* normalisation of x/255 (defaults 0, 1) */
     float threshold;            /* accuracy threshold (0.5) */
     siam_augment augment;       /* used when augment.enabled and the op exists */
-    int use_schedule;           /* lr = siam_schedule_lr(&schedule, epoch) at each epoch start */
+    int use_schedule;           /* lr = siam_schedule_lr(&schedule, epoch) at each epoch start,
+                                 * or for a plateau the lr siam_plateau_step gives at each
+                                 * epoch end, after the EPOCH_END hook */
     siam_schedule schedule;
     int use_early_stop;
     siam_early_stop_config early_stop;
@@ -153,6 +155,8 @@ typedef struct siam_trainer_state {
     siam_stop_reason stop_reason;
     siam_early_stop early_stop;
     int has_best;               /* a best-weights snapshot exists */
+    int has_plateau;            /* the run follows a plateau schedule: `plateau` is its state */
+    siam_plateau plateau;
     /* What the run trains on, for a resume to check (read-only: set_state
      * leaves them): the sets' fingerprints (host/set_identity.h) and pair
      * counts (val: 0 and 0 without one), and the batch size. */
