@@ -286,8 +286,21 @@ static FILE *data_stream(char **text, size_t *len, siam_error *err)
     return fp;
 }
 
+/* An epoch tick step of 1, 2 or 5 times a power of ten that gives at most
+ * about ten ticks over `span` epochs: gnuplot's own choice over a short
+ * run is 0.5 or 0.2, and there is no epoch 1.5. */
+static long epoch_tick_step(double span)
+{
+    static const long mult[3] = {1, 2, 5};
+    for (long base = 1;; base *= 10)
+        for (int k = 0; k < 3; k++)
+            if (span / (double)(base * mult[k]) <= 10.0 || base >= 100000000L)
+                return base * mult[k];
+}
+
 int siam_plot_training(siam_plotter *p, const char *dir, const char *name, const char *title,
-                       const siam_plot_epoch *rows, size_t n, siam_error *err)
+                       const siam_plot_epoch *rows, size_t n,
+                       const siam_plot_training_marks *marks, siam_error *err)
 {
     if (n == 0)
         return siam_fail(err, "plot %s: no epochs to plot", name);
@@ -307,7 +320,34 @@ int siam_plot_training(siam_plotter *p, const char *dir, const char *name, const
         }
         fputc('\n', fp);
     }
-    return render(p, "training", dir, name, title, fp, &text, &len, "", err);
+    double lo = rows[0].epoch, hi = rows[0].epoch, best = NAN;
+    for (size_t i = 0; i < n; i++) {
+        lo = fmin(lo, rows[i].epoch);
+        hi = fmax(hi, rows[i].epoch);
+        if (marks && rows[i].epoch == marks->best_epoch)
+            best = marks->best_epoch;
+    }
+    if (!(hi > lo)) { /* one epoch: a range around it, so its tick shows */
+        lo -= 0.5;
+        hi += 0.5;
+    }
+    char *vars = NULL;
+    size_t vlen = 0;
+    FILE *vf = open_memstream(&vars, &vlen);
+    if (!vf) {
+        fclose(fp);
+        free(text);
+        return siam_fail(err, "plots: out of memory");
+    }
+    fputs("losslabel = ", vf);
+    put_gp_string(vf, marks && marks->loss_label ? marks->loss_label : SIAM_PLOT_LOSS_LABEL);
+    fprintf(vf, "\nxlo = %.9g\nxhi = %.9g\nxstep = %ld\nbest = ", lo, hi,
+            epoch_tick_step(hi - lo));
+    put_num(vf, best);
+    fclose(vf);
+    int rc = render(p, "training", dir, name, title, fp, &text, &len, vars, err);
+    free(vars);
+    return rc;
 }
 
 int siam_plot_confusion(siam_plotter *p, const char *dir, const char *name, const char *title,

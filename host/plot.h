@@ -39,9 +39,21 @@ typedef struct siam_plot_epoch {
     double train_acc, val_acc;
 } siam_plot_epoch;
 
-/* Loss (left) and accuracy (right) against epoch, train and validation. */
+/* What the training plot says beyond the numbers. */
+typedef struct siam_plot_training_marks {
+    const char *loss_label; /* the loss axis' label; NULL: SIAM_PLOT_LOSS_LABEL */
+    double best_epoch;      /* marked on both panels (a line and the validation point);
+                             * NaN or not one of the rows' epochs: no mark */
+} siam_plot_training_marks;
+
+/* The loss that siamlua trains with (host/model.h): its label. */
+#define SIAM_PLOT_LOSS_LABEL "binary cross-entropy loss"
+
+/* Loss (left) and accuracy (right) against epoch, train and validation,
+ * with integer epoch ticks. marks may be NULL (defaults, no best epoch). */
 int siam_plot_training(siam_plotter *p, const char *dir, const char *name, const char *title,
-                       const siam_plot_epoch *rows, size_t n, siam_error *err);
+                       const siam_plot_epoch *rows, size_t n,
+                       const siam_plot_training_marks *marks, siam_error *err);
 
 /* 2x2 confusion matrix heat map with the counts written in the cells; rows
  * are the truth (different, same), columns the prediction. */

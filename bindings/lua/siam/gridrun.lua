@@ -329,12 +329,14 @@ local function grid_plots(exp_dir, t, params, quiet)
   local nan = 0 / 0
   local labels, val, test, secs = {}, {}, {}, {}
   for i, r in ipairs(rows) do
-    labels[i] = r.id
+    labels[i] = Run.readable_name(r.id)
     val[i] = tonumber(r.val_acc) or nan
     test[i] = tonumber(r.test_acc) or nan
     secs[i] = tonumber(r.train_time) or nan
   end
-  if #rows > 0 then run_like:plot("grid", "grid", "grid", labels, val, test, secs) end
+  local title = string.format("%s: %d configuration%s, best first", exp_dir:match("[^/]*$"),
+                              #rows, #rows == 1 and "" or "s")
+  if #rows > 0 then run_like:plot("grid", "grid", title, labels, val, test, secs) end
   local best = rows[1]
   if not best then return end
   for _, p in ipairs(params) do
