@@ -226,6 +226,48 @@ static int plotter_sweep(lua_State *L)
     return plot_result(L, p, rc, &err);
 }
 
+/* p:runs(dir, name, title, metric, series) with series a list of {label=,
+ * epochs={...}, values={...}} (values nil where not measured). */
+static int plotter_runs(lua_State *L)
+{
+    siam_plotter *p = siam_lua_checkobj(L, 1, SIAM_PLOTTER_MT);
+    const char *dir = luaL_checkstring(L, 2);
+    const char *name = luaL_checkstring(L, 3);
+    const char *title = luaL_checkstring(L, 4);
+    const char *metric = luaL_checkstring(L, 5);
+    luaL_checktype(L, 6, LUA_TTABLE);
+    lua_settop(L, 6);
+    lua_Integer n = luaL_len(L, 6);
+    siam_plot_series *s = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * sizeof *s, 0);
+    for (lua_Integer i = 1; i <= n; i++) {
+        if (lua_geti(L, 6, i) != LUA_TTABLE)
+            return luaL_error(L, "bad argument #6 to 'runs' (series %d must be a table, got %s)",
+                              (int)i, luaL_typename(L, -1));
+        int t = lua_gettop(L);
+        if (lua_getfield(L, t, "label") != LUA_TSTRING)
+            return luaL_error(L, "bad argument #6 to 'runs' (series %d: label must be a string)",
+                              (int)i);
+        s[i - 1].label = lua_tostring(L, -1); /* the caller's table keeps it */
+        lua_getfield(L, t, "epochs");
+        lua_getfield(L, t, "values");
+        if (!lua_istable(L, -2) || !lua_istable(L, -1))
+            return luaL_error(L, "bad argument #6 to 'runs' (series %d: epochs and values must "
+                              "be lists)", (int)i);
+        size_t ne, nv;
+        s[i - 1].epoch = check_numbers(L, t + 2, -1, &ne);
+        s[i - 1].value = check_numbers(L, t + 3, (lua_Integer)ne, &nv);
+        s[i - 1].n = ne;
+        /* Only the two scratch arrays stay on the stack (the label lives in
+         * the caller's table). */
+        lua_rotate(L, t, 2);
+        lua_settop(L, t + 1);
+        luaL_checkstack(L, 8, "too many series");
+    }
+    siam_error err;
+    int rc = siam_plot_runs(p, dir, name, title, metric, s, (size_t)n, &err);
+    return plot_result(L, p, rc, &err);
+}
+
 static int plotter_gc(lua_State *L)
 {
     siam_lua_box *box = siam_lua_checkbox(L, 1, SIAM_PLOTTER_MT);
@@ -241,6 +283,7 @@ static const luaL_Reg plotter_methods[] = {
     {"roc", plotter_roc},
     {"grid", plotter_grid},
     {"sweep", plotter_sweep},
+    {"runs", plotter_runs},
     {"close", plotter_gc},
     {NULL, NULL},
 };

@@ -460,3 +460,62 @@ int siam_plot_sweep(siam_plotter *p, const char *dir, const char *name, const ch
     free(vars);
     return rc;
 }
+
+int siam_plot_runs(siam_plotter *p, const char *dir, const char *name, const char *title,
+                   const char *metric, const siam_plot_series *series, size_t count,
+                   siam_error *err)
+{
+    if (count == 0)
+        return siam_fail(err, "plot %s: no runs to plot", name);
+    char *text;
+    size_t len;
+    FILE *fp = data_stream(&text, &len, err);
+    if (!fp)
+        return -1;
+    double lo = INFINITY, hi = -INFINITY;
+    /* One block per run, two blank lines apart: gnuplot's `index`. */
+    for (size_t k = 0; k < count; k++) {
+        fputs(k ? "\n\n# " : "# ", fp);
+        for (const char *c = series[k].label; *c; c++)
+            if (*c != '\n' && *c != '\r')
+                fputc(*c, fp);
+        fprintf(fp, "\n# epoch %s\n", metric);
+        for (size_t i = 0; i < series[k].n; i++) {
+            put_num(fp, series[k].epoch[i]);
+            fputc(' ', fp);
+            put_num(fp, series[k].value[i]);
+            fputc('\n', fp);
+            lo = fmin(lo, series[k].epoch[i]);
+            hi = fmax(hi, series[k].epoch[i]);
+        }
+        if (series[k].n == 0)
+            fputs("NaN NaN\n", fp); /* keeps the block, so index k is run k */
+    }
+    if (!(lo <= hi))
+        lo = hi = 1;
+    if (!(hi > lo)) {
+        lo -= 0.5;
+        hi += 0.5;
+    }
+    char *vars = NULL;
+    size_t vlen = 0;
+    FILE *vf = open_memstream(&vars, &vlen);
+    if (!vf) {
+        fclose(fp);
+        free(text);
+        return siam_fail(err, "plots: out of memory");
+    }
+    fputs("metric = ", vf);
+    put_gp_string(vf, metric);
+    fprintf(vf, "\nxlo = %.9g\nxhi = %.9g\nxstep = %ld\nnruns = %zu\narray labels[%zu]\n", lo,
+            hi, epoch_tick_step(hi - lo), count, count);
+    for (size_t k = 0; k < count; k++) {
+        fprintf(vf, "labels[%zu] = ", k + 1);
+        put_gp_string(vf, series[k].label);
+        fputc('\n', vf);
+    }
+    fclose(vf);
+    int rc = render(p, "runs", dir, name, title, fp, &text, &len, vars, err);
+    free(vars);
+    return rc;
+}

@@ -19,7 +19,7 @@
 typedef struct siam_plotter siam_plotter;
 
 /* `template_dir` holds training.gp, confusion.gp, roc.gp, grid.gp,
- * sweep.gp (normally <repo>/scripts/plots). Fails when it is unreadable;
+ * sweep.gp, runs.gp (normally <repo>/scripts/plots). Fails when it is unreadable;
  * a missing gnuplot is not a failure. */
 siam_plotter *siam_plotter_new(const char *template_dir, siam_error *err);
 void siam_plotter_free(siam_plotter *p);
@@ -71,6 +71,19 @@ int siam_plot_roc(siam_plotter *p, const char *dir, const char *name, const char
 int siam_plot_grid(siam_plotter *p, const char *dir, const char *name, const char *title,
                    const char *const *labels, const double *val_acc, const double *test_acc,
                    const double *train_s, size_t n, siam_error *err);
+
+/* One run's per-epoch values of a metric. */
+typedef struct siam_plot_series {
+    const char *label;      /* the run's name in the key */
+    const double *epoch, *value;
+    size_t n;               /* may be 0: the run is named in the data file only */
+} siam_plot_series;
+
+/* Several runs' curves of one metric against epoch on one figure (the run
+ * comparison of scripts/runs.lua), integer epoch ticks. */
+int siam_plot_runs(siam_plotter *p, const char *dir, const char *name, const char *title,
+                   const char *metric, const siam_plot_series *series, size_t count,
+                   siam_error *err);
 
 /* Accuracy against one hyper-parameter `param` with the others fixed:
  * validation and test curves together; `logx` for learning rates. */

@@ -141,6 +141,22 @@ static void data_files_hold_the_numbers(void **state)
                                  "1 \"bs=128 lr=1e-3\" 0.81 0.8 120\n"
                                  "2 \"bs=64\" 0.79 0.78 240.5\n3 \"bs=32\" 0.7 NaN 480\n");
 
+    const double ep[3] = {1, 2, 3}, v1[3] = {0.5, 0.6, NAN}, v2[2] = {0.55, 0.65};
+    const siam_plot_series series[3] = {{"run 'a'", ep, v1, 3}, {"b", ep, v2, 2},
+                                        {"empty", NULL, NULL, 0}};
+    assert_int_equal(siam_plot_runs(p, dir, "runs", "val_acc of 3 runs", "val_acc", series, 3,
+                                    &e), want_rc);
+    assert_file(dir, "runs.dat", "# run 'a'\n# epoch val_acc\n1 0.5\n2 0.6\n3 NaN\n\n\n"
+                                 "# b\n# epoch val_acc\n1 0.55\n2 0.65\n\n\n"
+                                 "# empty\n# epoch val_acc\nNaN NaN\n");
+    gp = slurp(dir, "runs.gp", &n);
+    assert_non_null(strstr(gp, "metric = 'val_acc'\nxlo = 1\nxhi = 3\nxstep = 1\nnruns = 3\n"
+                               "array labels[3]\nlabels[1] = 'run ''a'''\nlabels[2] = 'b'\n"
+                               "labels[3] = 'empty'\n"));
+    free(gp);
+    assert_int_equal(siam_plot_runs(p, dir, "none", "t", "val_acc", series, 0, &e), -1);
+    assert_string_equal(e.msg, "plot none: no runs to plot");
+
     const double lr[3] = {1e-4, 1e-3, 1e-2}, sv[3] = {0.7, 0.8, 0.6}, st[3] = {0.69, 0.79, 0.5};
     assert_int_equal(siam_plot_sweep(p, dir, "sweep_lr", "learning rate", "learning_rate", lr,
                                      sv, st, 3, 1, &e), want_rc);

@@ -23,6 +23,7 @@
 local siam = require "siam"
 local Run = require "siam.run"
 local json = require "siam.json"
+local html = require "siam.html"
 
 local sio = siam.io
 local gridrun = {}
@@ -360,6 +361,14 @@ local function grid_plots(exp_dir, t, params, quiet)
   end
 end
 
+-- index.html of the grid folder (siam.html); a failure is a warning.
+local function grid_page(exp_dir, t, quiet)
+  local ok, page, err = pcall(html.write_grid, exp_dir, t:columns(), load_rows(t), Run.readable_name)
+  if (not ok or not page) and not quiet then
+    io.stderr:write("siamlua: grid index.html not written: ", tostring(ok and err or page), "\n")
+  end
+end
+
 local function save_table(t, dir, base)
   assert(t:save(join(dir, base .. ".csv"), "csv"))
   assert(t:save(join(dir, base .. ".md"), "markdown"))
@@ -488,7 +497,10 @@ function gridrun.run(opts)
   local base = shard.count == 1 and "grid"
                or string.format("grid.shard-%d-of-%d", shard.index, shard.count)
   save_table(t, exp_dir, base)
-  if shard.count == 1 then grid_plots(exp_dir, t, opts.params, quiet) end
+  if shard.count == 1 then
+    grid_plots(exp_dir, t, opts.params, quiet)
+    grid_page(exp_dir, t, quiet)
+  end
   if not quiet then io.write(t:format("text")) end
   if #failed > 0 then
     io.stderr:write(string.format("grid: %d configuration(s) failed: %s (see their log.txt; "
@@ -520,6 +532,7 @@ function gridrun.merge(exp_dir, opts)
   rank(t, opts.metric or "val_acc", opts.order or "desc")
   save_table(t, exp_dir, "grid")
   grid_plots(exp_dir, t, params, opts.quiet)
+  grid_page(exp_dir, t, opts.quiet)
   if not opts.quiet then
     io.write(t:format("text"))
     if #missing > 0 then

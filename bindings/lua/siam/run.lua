@@ -2,7 +2,8 @@
 -- filled through siam.fit's hooks: config.lua, metrics.csv/.jsonl (one row
 -- per epoch, replaced atomically), log.txt, best.ckpt, train.ckpt (the
 -- training state while it runs, so that an interrupted run resumes),
--- test.json, plots/, TensorBoard events, and the progress bar. The C
+-- test.json, plots/, index.html (siam.html), TensorBoard events, and the
+-- progress bar. The C
 -- writers are siam.io; this file decides what goes where and when. See
 -- docs/logging.md.
 --
@@ -14,6 +15,7 @@
 --   siam.fit(model, opt, train, run:fit_options{epochs = 25, val = val})
 local siam = require "siam"
 local json = require "siam.json"
+local html = require "siam.html"
 
 local sio = siam.io
 local Run = {}
@@ -848,6 +850,8 @@ function Run:finish(opts)
                             tostring(summary.test_acc), tostring(ev.auc), tostring(ev.threshold)))
   end
   self:write_sheet(opts, type(ev) == "table" and ev or nil, summary.best_epoch or 0)
+  local ok, page, err = pcall(html.write_run, self, summary)
+  if not ok or not page then self:warn("index.html not written: " .. tostring(ok and err or page)) end
   if opts.message then self:write_log(summary.status == "failed" and "error" or "info", opts.message) end
   self:info(string.format("run %s: %s", summary.status, self.dir))
   -- A finished run is not resumed: its training state only takes space.
