@@ -1,4 +1,5 @@
-# siamlua build. `make` builds ./siamlua and build/libsiam.a; `make test`,
+# siamlua build. `make` builds ./siamlua, the Lua module ./siam.so and
+# build/libsiam.a; `make install`, `make uninstall` (PREFIX, DESTDIR), `make test`,
 # `make sanitize`, `make bench`, `make deps`, `make CUDA=1`, `make fuzz`,
 # `make fuzz-short`, `make fuzz-long` (docs/fuzz.md). Sources are
 # found by wildcard: a new .c file under host/, kernels/, bindings/ or a new
@@ -91,10 +92,11 @@ TEST_SUPPORT := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/support/*.c))
 LIBSIAM := $(BUILD)/libsiam.a
 LIBBIND := $(BUILD)/libsiamlua.a
 SIAMLUA := $(if $(filter build,$(BUILD)),siamlua,$(BUILD)/siamlua)
+SIAMSO := $(if $(filter build,$(BUILD)),siam.so,$(BUILD)/siam.so)
 
-.PHONY: all test sanitize bench deps clean info check-cuda fuzz fuzz-bins fuzz-short fuzz-long \
+.PHONY: all test sanitize bench deps clean info check-cuda install uninstall fuzz fuzz-bins fuzz-short fuzz-long \
 	gpu-bundle gpu-bundle-test
-all: info $(SIAMLUA)
+all: info $(SIAMLUA) $(SIAMSO)
 
 info:
 	@echo "siamlua build: CC=$(CC) OpenBLAS=$(if $(HAVE_BLAS),yes,NO) OpenMP=$(if $(HAVE_OPENMP),yes,no) libedit=$(if $(HAVE_EDIT),yes,no) CUDA=$(if $(filter 1,$(CUDA)),yes ($(CUDA_HOME)),no) cuDNN=$(if $(filter 1,$(CUDA)),yes,no) sanitizers=$(if $(filter 1,$(SAN)),yes,no)"
@@ -141,12 +143,19 @@ $(BUILD)/kernels/cuda/augment.o: NVCC_EXTRA := -fmad=false
 $(SIAMLUA): $(BUILD)/bindings/main.o $(LIBBIND) $(LIBSIAM)
 	$(CC) $(CFLAGS) -o $@ $^ $(LUA_LIBS) $(EDIT_LIBS) $(LDLIBS)
 
+# The Lua C module (require "siam" from lua5.4 or a program that embeds Lua):
+# every binding, whole, and the core it needs. No liblua: the interpreter that
+# loads it provides the Lua API, and a second copy of Lua would break it.
+$(SIAMSO): $(LIBBIND) $(LIBSIAM)
+	$(CC) $(CFLAGS) -shared -o $@ -Wl,--whole-archive $(LIBBIND) -Wl,--no-whole-archive \
+		$(LIBSIAM) $(LDLIBS)
+
 $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT) $(LIBBIND) $(LIBSIAM)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LUA_CFLAGS) -o $@ $< $(TEST_SUPPORT) $(LIBBIND) $(LIBSIAM) -lcmocka $(LUA_LIBS) $(LDLIBS)
 
-test: info $(TEST_BINS) $(SIAMLUA)
-	@BUILD=$(BUILD) SIAMLUA=./$(SIAMLUA) bash tests/run.sh $(TEST_BINS)
+test: info $(TEST_BINS) $(SIAMLUA) $(SIAMSO)
+	@BUILD=$(BUILD) SAN=$(SAN) SIAMLUA=./$(SIAMLUA) bash tests/run.sh $(TEST_BINS)
 
 sanitize:
 	$(MAKE) BUILD=build-san SAN=1 OPT="-O1" test
@@ -221,6 +230,6 @@ gpu-bundle-test: gpu-bundle
 	@bash scripts/gpu-bundle-test.sh
 
 clean:
-	rm -rf build build-san build-cuda build-gpu build-fuzz siamlua
+	rm -rf build build-san build-cuda build-gpu build-fuzz siamlua siam.so
 
 -include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

@@ -16,6 +16,9 @@
 
 int luaopen_siam(lua_State *L)
 {
+    /* Here rather than in siam_lua_openlibs, so that the module loaded by
+     * another Lua (lua5.4 -l siam, an embedding program) has them too. */
+    siam_lua_preload_embedded(L);
     lua_newtable(L);
     lua_pushliteral(L, SIAM_VERSION);
     lua_setfield(L, -2, "version");
@@ -40,7 +43,6 @@ int luaopen_siam(lua_State *L)
 void siam_lua_openlibs(lua_State *L, const siam_lua_config *cfg)
 {
     siam_lua_config_store(L, cfg);
-    siam_lua_preload_embedded(L); /* require "siam.NAME" for the Lua-written parts */
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
     lua_pushcfunction(L, luaopen_siam);
     lua_setfield(L, -2, "siam");

@@ -30,13 +30,15 @@ typedef struct siam_lua_config {
 void siam_lua_config_default(siam_lua_config *cfg);
 
 /* Opens the siam module in L: stores cfg (NULL: the defaults) as the config
- * table, registers the embedded Lua modules (siam.NAME) and luaopen_siam in
- * package.preload, requires siam and sets the global `siam`. Call after luaL_openlibs. Raises a Lua error on failure
+ * table, registers luaopen_siam in package.preload, requires siam and sets
+ * the global `siam`. Call after luaL_openlibs. Raises a Lua error on failure
  * (out of memory), so call it in protected mode. */
 void siam_lua_openlibs(lua_State *L, const siam_lua_config *cfg);
 
-/* The module loader itself (for package.preload). Returns the module table;
- * siam.config comes from siam_lua_openlibs, or the defaults. */
+/* The module loader: what `require "siam"` runs, in siamlua and in any Lua 5.4
+ * (siam.so exports it; docs/embedding.md). Registers the embedded Lua modules
+ * (siam.NAME) in package.preload and returns the module table; siam.config is
+ * what siam_lua_openlibs stored, else the defaults. */
 int luaopen_siam(lua_State *L);
 
 #endif
