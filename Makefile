@@ -81,9 +81,9 @@ $(shell bash scripts/commit_h.sh $(BUILD)/gen/commit.h)
 $(BUILD)/bindings/build_info.o: CFLAGS += -I$(BUILD)/gen
 
 CORE_SRCS := $(wildcard kernels/*.c kernels/cpu/*.c host/*.c)
-BIND_SRCS := $(filter-out bindings/main.c,$(wildcard bindings/*.c))
+BIND_SRCS := $(filter-out bindings/main.c bindings/repl.c,$(wildcard bindings/*.c))
 CORE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRCS)) $(CUDA_OBJS)
-BIND_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(BIND_SRCS)) $(BUILD)/gen/lua_modules.o
+BIND_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(BIND_SRCS)) $(BUILD)/gen/lua_modules.o $(BUILD)/gen/api_doc.o
 LUA_MODS := $(sort $(wildcard bindings/lua/siam/*.lua))
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
@@ -124,6 +124,22 @@ $(BUILD)/gen/lua_modules.c: $(LUA_MODS) bindings/lua/siam scripts/embed_lua.sh
 $(BUILD)/gen/lua_modules.o: $(BUILD)/gen/lua_modules.c
 	$(CC) $(CFLAGS) $(LUA_CFLAGS) -c $< -o $@
 
+# Text the binary shows: the API reference for the REPL's help(), and the
+# list of runnable scripts for --help (siamlua only).
+$(BUILD)/gen/api_doc.c: docs/api.md scripts/embed_text.sh
+	@mkdir -p $(dir $@)
+	bash scripts/embed_text.sh $@ siam_api_doc $<
+
+$(BUILD)/gen/script_list.txt: $(wildcard experiments/*.lua scripts/*.lua) scripts/script_list.sh
+	@mkdir -p $(dir $@)
+	bash scripts/script_list.sh $(filter %.lua,$^) >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/script_list.c: $(BUILD)/gen/script_list.txt scripts/embed_text.sh
+	bash scripts/embed_text.sh $@ siam_script_list $<
+
+$(BUILD)/gen/api_doc.o $(BUILD)/gen/script_list.o: $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(CC) $(CFLAGS) -c $< -o $@
+
 $(BUILD)/tests/support/%.o: tests/support/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LUA_CFLAGS) -c $< -o $@
@@ -140,7 +156,7 @@ $(BUILD)/%.o: %.cu
 # never contracts into fused multiply-adds (kernels/cuda/augment.cu).
 $(BUILD)/kernels/cuda/augment.o: NVCC_EXTRA := -fmad=false
 
-$(SIAMLUA): $(BUILD)/bindings/main.o $(LIBBIND) $(LIBSIAM)
+$(SIAMLUA): $(BUILD)/bindings/main.o $(BUILD)/bindings/repl.o $(BUILD)/gen/script_list.o $(LIBBIND) $(LIBSIAM)
 	$(CC) $(CFLAGS) -o $@ $^ $(LUA_LIBS) $(EDIT_LIBS) $(LDLIBS)
 
 # The Lua C module (require "siam" from lua5.4 or a program that embeds Lua):

@@ -1,4 +1,4 @@
-/* Registers the embedded Lua modules in package.preload. */
+/* Registers the embedded Lua modules and the API reference in package.preload. */
 #include "bindings/embedded.h"
 
 #include <lauxlib.h>
@@ -14,9 +14,17 @@ static int load_embedded(lua_State *L)
     return 1;
 }
 
+static int load_api_doc(lua_State *L)
+{
+    lua_pushlstring(L, siam_api_doc, siam_api_doc_size);
+    return 1;
+}
+
 void siam_lua_preload_embedded(lua_State *L)
 {
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+    lua_pushcfunction(L, load_api_doc);
+    lua_setfield(L, -2, "siam.api_doc");
     for (const siam_lua_module *m = siam_lua_modules; m->name != NULL; m++) {
         lua_pushlightuserdata(L, (void *)m);
         lua_pushcclosure(L, load_embedded, 1);

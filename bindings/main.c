@@ -2,7 +2,8 @@
  * REPL and error reporting of lua.c) with the siam module preloaded, plus
  * siamlua's own long options (--device, --threads, --seed, --quiet, --tf32,
  * --help, --version) before the script. The command line is parsed and validated
- * completely before a Lua state exists, so a bad flag runs no code. */
+ * completely before a Lua state exists, so a bad flag runs no code. The REPL
+ * itself is bindings/repl.c. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -14,16 +15,13 @@
 #include <lua.h>
 #include <lualib.h>
 
-#ifdef SIAM_HAVE_LIBEDIT
-#include <editline/readline.h>
-#endif
-
 #include "bindings/interrupt.h"
+#include "bindings/repl.h"
 #include "bindings/siam.h"
 
-/* Error messages start with this (lua.c uses argv[0]; a fixed name keeps
- * messages the same however siamlua was invoked). */
-#define PROGNAME "siamlua"
+/* The runnable scripts of experiments/ and scripts/, one line each, made at
+ * build time by scripts/script_list.sh (build/gen/script_list.c). */
+extern const char siam_script_list[];
 
 /* One -e, -l or -W, run in command-line order after LUA_INIT. */
 typedef struct cli_action {
@@ -34,7 +32,8 @@ typedef struct cli_action {
 typedef struct cli {
     int argc;
     char **argv;
-    int script;      /* argv index of the script; argc when there is none */
+    const char *progname; /* messages start with it: argv[0], as in lua.c */
+    int script;           /* argv index of the script; argc when there is none */
     int has_e, has_i, has_v, has_E;
     int want_help, want_version;
     cli_action *actions; /* at most argc of them; owned, freed by main */
@@ -42,7 +41,9 @@ typedef struct cli {
     siam_lua_config config;
 } cli;
 
-static void print_usage(FILE *out)
+/* The options, as lua.c prints them (after a usage error too); with full,
+ * also how scripts take arguments and which scripts there are (--help). */
+static void print_usage(FILE *out, const char *progname, int full)
 {
     fprintf(out,
             "usage: %s [options] [script [args]]\n"
@@ -62,24 +63,41 @@ static void print_usage(FILE *out)
             "  --seed N     default random seed, >= 0 (default 0)  -> siam.config.seed\n"
             "  --quiet      no banner or progress output  -> siam.config.quiet\n"
             "  --tf32       CUDA may use TF32 tensor cores (default off)  -> siam.config.tf32\n"
-            "  --help       show this help and exit\n"
+            "  -h, --help   show this help and exit\n"
             "  --version    show the version and exit\n",
-            PROGNAME);
+            progname);
+    if (!full)
+        return;
+    fprintf(out,
+            "\n"
+            "The first argument that is not an option is the script; the ones after it\n"
+            "are the script's (arg[1], arg[2], ... and the chunk's `...`), so options\n"
+            "for siamlua go before it. The experiment scripts take key=value arguments,\n"
+            "each checked before any data is loaded (an unknown key or a bad value stops\n"
+            "the script with a one-line message); each script's header comment lists\n"
+            "its keys and their defaults:\n"
+            "  siamlua experiments/quickstart.lua epochs=2 subset=600\n"
+            "  siamlua --threads 2 experiments/grid.lua --shard 1/4 epochs=15\n"
+            "With no script, siamlua is a REPL on a terminal (help() there says more).\n"
+            "\n"
+            "The scripts (in the source tree, or PREFIX/share/siamlua once installed):\n"
+            "%s",
+            siam_script_list);
 }
 
 static void print_version(void)
 {
-    printf("%s %s  %s\n", PROGNAME, SIAM_VERSION, LUA_COPYRIGHT);
+    printf("siamlua %s  %s\n", SIAM_VERSION, LUA_COPYRIGHT);
     fflush(stdout);
 }
 
 /* A usage error: the message, then the usage text, on stderr. */
-static int usage_error(const char *fmt, const char *what)
+static int usage_error(const cli *c, const char *fmt, const char *what)
 {
-    fprintf(stderr, "%s: ", PROGNAME);
+    fprintf(stderr, "%s: ", c->progname);
     fprintf(stderr, fmt, what);
     fputc('\n', stderr);
-    print_usage(stderr);
+    print_usage(stderr, c->progname, 0);
     return -1;
 }
 
@@ -113,10 +131,10 @@ static int parse_long_option(cli *c, int *i)
         if (strlen(flags[k]) == len && strncmp(arg, flags[k], len) == 0)
             takes = 0;
     if (takes < 0)
-        return usage_error("unrecognized option '%s'", c->argv[*i]);
+        return usage_error(c, "unrecognized option '%s'", c->argv[*i]);
     if (takes == 0) {
         if (eq != NULL)
-            return usage_error("option '%s' takes no value", c->argv[*i]);
+            return usage_error(c, "option '%s' takes no value", c->argv[*i]);
         if (arg[0] == 'q')
             c->config.quiet = 1;
         else if (arg[0] == 't')
@@ -129,30 +147,32 @@ static int parse_long_option(cli *c, int *i)
     }
     const char *value = eq ? eq + 1 : NULL;
     if (value == NULL) {
-        /* As for -e and -l, an option word is not taken as the value. */
-        if (*i + 1 >= c->argc || c->argv[*i + 1][0] == '-')
-            return usage_error("'%s' needs argument", c->argv[*i]);
+        /* The next word is the value even when it starts with '-' (unlike
+         * -e and -l, whose value may be any code), so that --seed -1 is
+         * reported as the bad value it is. */
+        if (*i + 1 >= c->argc)
+            return usage_error(c, "'%s' needs argument", c->argv[*i]);
         value = c->argv[++*i];
     }
     long long n;
     if (arg[0] == 'd') {
         if (strcmp(value, "cpu") != 0 && strcmp(value, "cuda") != 0 &&
             strcmp(value, "auto") != 0)
-            return usage_error("bad value '%s' for --device (expected cpu, cuda or auto)", value);
+            return usage_error(c, "bad value '%s' for --device (expected cpu, cuda or auto)", value);
 #ifndef SIAM_CUDA
         if (strcmp(value, "cuda") == 0)
-            return usage_error("--device %s: this siamlua was built without CUDA (make CUDA=1)",
+            return usage_error(c, "--device %s: this siamlua was built without CUDA (make CUDA=1)",
                                value);
 #endif
         c->config.device = value;
     } else if (arg[0] == 't') {
         if (parse_count(value, 4096, &n) != 0)
-            return usage_error("bad value '%s' for --threads (expected an integer 0..4096)",
+            return usage_error(c, "bad value '%s' for --threads (expected an integer 0..4096)",
                                value);
         c->config.threads = (int)n;
     } else {
         if (parse_count(value, LLONG_MAX, &n) != 0)
-            return usage_error("bad value '%s' for --seed (expected a non-negative integer)",
+            return usage_error(c, "bad value '%s' for --seed (expected a non-negative integer)",
                                value);
         c->config.seed = n;
     }
@@ -185,9 +205,12 @@ static int parse_args(cli *c)
         case 'W':
         case 'i':
         case 'v':
+        case 'h':
             if (a[2] != '\0')
-                return usage_error("unrecognized option '%s'", a);
-            if (a[1] == 'E')
+                return usage_error(c, "unrecognized option '%s'", a);
+            if (a[1] == 'h')
+                c->want_help = 1;
+            else if (a[1] == 'E')
                 c->has_E = 1;
             else if (a[1] == 'W')
                 c->actions[c->nactions++] = (cli_action){'W', NULL};
@@ -201,7 +224,7 @@ static int parse_args(cli *c)
             const char *text = a + 2;
             if (*text == '\0') {
                 if (i + 1 >= c->argc || c->argv[i + 1][0] == '-')
-                    return usage_error("'%s' needs argument", a);
+                    return usage_error(c, "'%s' needs argument", a);
                 text = c->argv[++i];
             }
             if (a[1] == 'e')
@@ -210,7 +233,7 @@ static int parse_args(cli *c)
             break;
         }
         default:
-            return usage_error("unrecognized option '%s'", a);
+            return usage_error(c, "unrecognized option '%s'", a);
         }
     }
     return 0;
@@ -264,37 +287,34 @@ static int docall(lua_State *L, int narg, int nres)
     return status;
 }
 
-/* Prints the error on the top of the stack, prefixed with `prefix: ` unless
- * prefix is NULL (the REPL). */
-static int report(lua_State *L, int status, const char *prefix)
+/* Prints the error on the top of the stack as `progname: message`. */
+static int report(lua_State *L, int status, const char *progname)
 {
     if (status != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
         if (msg == NULL)
             msg = "(error object is not a string)";
-        if (prefix != NULL)
-            fprintf(stderr, "%s: ", prefix);
-        fprintf(stderr, "%s\n", msg);
+        fprintf(stderr, "%s: %s\n", progname, msg);
         fflush(stderr);
         lua_pop(L, 1);
     }
     return status;
 }
 
-static int dochunk(lua_State *L, int status)
+static int dochunk(lua_State *L, int status, const char *progname)
 {
     if (status == LUA_OK)
         status = docall(L, 0, 0);
-    return report(L, status, PROGNAME);
+    return report(L, status, progname);
 }
 
-static int dostring(lua_State *L, const char *code, const char *name)
+static int dostring(lua_State *L, const char *code, const char *name, const char *progname)
 {
-    return dochunk(L, luaL_loadbuffer(L, code, strlen(code), name));
+    return dochunk(L, luaL_loadbuffer(L, code, strlen(code), name), progname);
 }
 
 /* -l mod or -l g=mod: g = require "mod". */
-static int dolibrary(lua_State *L, const char *spec)
+static int dolibrary(lua_State *L, const char *spec, const char *progname)
 {
     const char *eq = strchr(spec, '=');
     const char *modname = eq ? eq + 1 : spec;
@@ -310,11 +330,11 @@ static int dolibrary(lua_State *L, const char *spec)
         lua_setglobal(L, lua_tostring(L, -2));
         lua_pop(L, 1);
     }
-    return report(L, status, PROGNAME);
+    return report(L, status, progname);
 }
 
 /* LUA_INIT_5_4, else LUA_INIT: "@file" runs the file, else the text. */
-static int handle_luainit(lua_State *L)
+static int handle_luainit(lua_State *L, const char *progname)
 {
     const char *name = "=LUA_INIT_" LUA_VERSION_MAJOR "_" LUA_VERSION_MINOR;
     const char *init = getenv(name + 1);
@@ -325,8 +345,8 @@ static int handle_luainit(lua_State *L)
     if (init == NULL)
         return LUA_OK;
     if (init[0] == '@')
-        return dochunk(L, luaL_loadfile(L, init + 1));
-    return dostring(L, init, name);
+        return dochunk(L, luaL_loadfile(L, init + 1), progname);
+    return dostring(L, init, name, progname);
 }
 
 /* The script's arguments arg[1..n] as the chunk's `...`. */
@@ -380,7 +400,7 @@ static int handle_script(lua_State *L, const cli *c)
         lua_pop(L, 1);
         return code == 0 ? LUA_OK : LUA_ERRRUN;
     }
-    return report(L, status, PROGNAME);
+    return report(L, status, c->progname);
 }
 
 /* arg[0] is the script, arg[1..] its arguments, arg[-k] what came before
@@ -394,156 +414,6 @@ static void create_arg_table(lua_State *L, const cli *c)
         lua_rawseti(L, -2, i - script);
     }
     lua_setglobal(L, "arg");
-}
-
-/* ---- the REPL ------------------------------------------------------------ */
-
-/* One line from the user without its newline, malloc'ed (caller frees), or
- * NULL at end of input. Line editing and history only on a terminal. */
-static char *read_line(const char *prompt, int edit)
-{
-#ifdef SIAM_HAVE_LIBEDIT
-    if (edit)
-        return readline(prompt);
-#else
-    (void)edit;
-#endif
-    fputs(prompt, stdout);
-    fflush(stdout);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n = getline(&line, &cap, stdin);
-    if (n < 0) {
-        free(line);
-        return NULL;
-    }
-    if (n > 0 && line[n - 1] == '\n')
-        line[n - 1] = '\0';
-    return line;
-}
-
-static void save_line(const char *line, int edit)
-{
-#ifdef SIAM_HAVE_LIBEDIT
-    if (edit && line[0] != '\0')
-        add_history(line);
-#else
-    (void)line;
-    (void)edit;
-#endif
-}
-
-/* Pushes the next line; 0 at end of input. The prompt is _PROMPT or
- * _PROMPT2 when set, as in lua.c. A first line "=x" means "return x" (the
- * Lua 5.2 habit lua.c still accepts). */
-static int push_line(lua_State *L, int first, int edit)
-{
-    lua_getglobal(L, first ? "_PROMPT" : "_PROMPT2");
-    const char *prompt = lua_tostring(L, -1);
-    if (prompt == NULL)
-        prompt = first ? "> " : ">> ";
-    char *line = read_line(prompt, edit);
-    lua_pop(L, 1);
-    if (line == NULL)
-        return 0;
-    if (first && line[0] == '=')
-        lua_pushfstring(L, "return %s", line + 1);
-    else
-        lua_pushstring(L, line);
-    free(line);
-    return 1;
-}
-
-/* A syntax error at <eof> means the statement is not finished yet. */
-static int incomplete(lua_State *L, int status)
-{
-    static const char mark[] = "<eof>";
-    if (status != LUA_ERRSYNTAX)
-        return 0;
-    size_t len;
-    const char *msg = lua_tolstring(L, -1, &len);
-    if (len >= sizeof mark - 1 && strcmp(msg + len - (sizeof mark - 1), mark) == 0) {
-        lua_pop(L, 1);
-        return 1;
-    }
-    return 0;
-}
-
-/* First try the line as an expression ("return <line>;") so that its value
- * is printed. */
-static int try_expression(lua_State *L, int edit)
-{
-    const char *line = lua_tostring(L, -1);
-    const char *ret = lua_pushfstring(L, "return %s;", line);
-    int status = luaL_loadbuffer(L, ret, strlen(ret), "=stdin");
-    if (status == LUA_OK) {
-        lua_remove(L, -2);
-        save_line(line, edit);
-    } else
-        lua_pop(L, 2);
-    return status;
-}
-
-/* Reads more lines while the statement is incomplete. */
-static int multi_line(lua_State *L, int edit)
-{
-    for (;;) {
-        size_t len;
-        const char *line = lua_tolstring(L, 1, &len);
-        int status = luaL_loadbuffer(L, line, len, "=stdin");
-        if (!incomplete(L, status) || !push_line(L, 0, edit)) {
-            save_line(line, edit);
-            return status;
-        }
-        lua_pushliteral(L, "\n");
-        lua_insert(L, -2);
-        lua_concat(L, 3);
-    }
-}
-
-/* Leaves a compiled chunk (or an error) on the stack; -1 at end of input. */
-static int load_line(lua_State *L, int edit)
-{
-    lua_settop(L, 0);
-    if (!push_line(L, 1, edit))
-        return -1;
-    int status = try_expression(L, edit);
-    if (status != LUA_OK)
-        status = multi_line(L, edit);
-    lua_remove(L, 1);
-    return status;
-}
-
-/* Prints the values left on the stack with the global print. */
-static void print_results(lua_State *L)
-{
-    int n = lua_gettop(L);
-    if (n == 0)
-        return;
-    luaL_checkstack(L, LUA_MINSTACK, "too many results to print");
-    lua_getglobal(L, "print");
-    lua_insert(L, 1);
-    if (lua_pcall(L, n, 0, 0) != LUA_OK) {
-        fprintf(stderr, "%s: error calling 'print' (%s)\n", PROGNAME, lua_tostring(L, -1));
-        fflush(stderr);
-    }
-}
-
-static void run_repl(lua_State *L)
-{
-    int edit = isatty(STDIN_FILENO);
-    int status;
-    while ((status = load_line(L, edit)) != -1) {
-        if (status == LUA_OK)
-            status = docall(L, 0, LUA_MULTRET);
-        if (status == LUA_OK)
-            print_results(L);
-        else
-            report(L, status, NULL);
-    }
-    lua_settop(L, 0);
-    fputc('\n', stdout);
-    fflush(stdout);
 }
 
 /* ---- main ------------------------------------------------------------------ */
@@ -569,15 +439,15 @@ static int protected_main(lua_State *L)
     create_arg_table(L, c);
     lua_gc(L, LUA_GCRESTART);
     lua_gc(L, LUA_GCGEN, 0, 0);
-    if (!c->has_E && handle_luainit(L) != LUA_OK)
+    if (!c->has_E && handle_luainit(L, c->progname) != LUA_OK)
         return 0;
     for (int k = 0; k < c->nactions; k++) {
         const cli_action *a = &c->actions[k];
         int status = LUA_OK;
         if (a->kind == 'e')
-            status = dostring(L, a->text, "=(command line)");
+            status = dostring(L, a->text, "=(command line)", c->progname);
         else if (a->kind == 'l')
-            status = dolibrary(L, a->text);
+            status = dolibrary(L, a->text, c->progname);
         else
             lua_warning(L, "@on", 0);
         if (status != LUA_OK)
@@ -586,14 +456,14 @@ static int protected_main(lua_State *L)
     if (c->script < c->argc && handle_script(L, c) != LUA_OK)
         return 0;
     if (c->has_i)
-        run_repl(L);
+        siam_repl_run(L, c->progname, docall);
     else if (c->script == c->argc && !c->has_e && !c->has_v) {
         /* Nothing to run: a REPL on a terminal, else stdin as a script. */
         if (isatty(STDIN_FILENO)) {
             if (!c->config.quiet)
                 print_version();
-            run_repl(L);
-        } else if (dochunk(L, luaL_loadfile(L, NULL)) != LUA_OK)
+            siam_repl_run(L, c->progname, docall);
+        } else if (dochunk(L, luaL_loadfile(L, NULL), c->progname) != LUA_OK)
             return 0;
     }
     lua_pushboolean(L, 1);
@@ -602,11 +472,14 @@ static int protected_main(lua_State *L)
 
 int main(int argc, char **argv)
 {
-    cli c = {.argc = argc, .argv = argv};
+    /* As lua.c: the name it was invoked by, or a fixed one when there is none. */
+    cli c = {.argc = argc, .argv = argv, .progname = "siamlua"};
+    if (argv[0] != NULL && argv[0][0] != '\0')
+        c.progname = argv[0];
     siam_lua_config_default(&c.config);
     c.actions = calloc((size_t)argc + 1, sizeof *c.actions);
     if (c.actions == NULL) {
-        fprintf(stderr, "%s: not enough memory\n", PROGNAME);
+        fprintf(stderr, "%s: not enough memory\n", c.progname);
         return EXIT_FAILURE;
     }
     if (parse_args(&c) != 0) {
@@ -617,13 +490,13 @@ int main(int argc, char **argv)
         if (c.want_version)
             print_version();
         if (c.want_help)
-            print_usage(stdout);
+            print_usage(stdout, c.progname, 1);
         free(c.actions);
         return EXIT_SUCCESS;
     }
     lua_State *L = luaL_newstate();
     if (L == NULL) {
-        fprintf(stderr, "%s: cannot create state: not enough memory\n", PROGNAME);
+        fprintf(stderr, "%s: cannot create state: not enough memory\n", c.progname);
         free(c.actions);
         return EXIT_FAILURE;
     }
@@ -632,7 +505,7 @@ int main(int argc, char **argv)
     lua_pushlightuserdata(L, &c);
     int status = lua_pcall(L, 1, 1, 0);
     int ok = status == LUA_OK && lua_toboolean(L, -1);
-    report(L, status, PROGNAME);
+    report(L, status, c.progname);
     lua_close(L);
     free(c.actions);
     return ok ? EXIT_SUCCESS : EXIT_FAILURE;

@@ -7,9 +7,11 @@ local function shq(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
 end
 
-local SIAM = harness.interpreter
-if SIAM:sub(1, 1) ~= "/" then SIAM = os.getenv("PWD") .. "/" .. SIAM end
-SIAM = shq(SIAM)
+local SIAM_PATH = harness.interpreter
+if SIAM_PATH:sub(1, 1) ~= "/" then SIAM_PATH = os.getenv("PWD") .. "/" .. SIAM_PATH end
+local SIAM = shq(SIAM_PATH)
+-- Messages start with the name siamlua was invoked by (argv[0]), as lua.c's.
+local P = SIAM_PATH .. ": "
 local LUA = "lua5.4"
 
 local function has_command(name)
@@ -60,7 +62,8 @@ local function both(args, input, env)
   return { out = so, err = se, code = sc }, { out = lo, err = le, code = lc }
 end
 
--- Error lines start with the program name: "siamlua: " versus "lua5.4: ".
+-- Error lines start with the name each was invoked by: "/.../siamlua: " versus
+-- "lua5.4: ".
 local function unprefix(s, name)
   return (("\n" .. s):gsub("\n" .. name:gsub("%p", "%%%0") .. ": ", "\nPROG: ")):sub(2)
 end
@@ -70,7 +73,7 @@ local function same(args, input, env)
   local s, l = both(args, input, env)
   check.eq(s.out, l.out, "stdout of " .. args)
   check.eq(s.code, l.code, "exit status of " .. args)
-  check.eq(unprefix(s.err, "siamlua"), unprefix(l.err, LUA), "stderr of " .. args)
+  check.eq(unprefix(s.err, SIAM_PATH), unprefix(l.err, LUA), "stderr of " .. args)
   return s, l
 end
 
@@ -141,14 +144,14 @@ end)
 test("-l of a missing module fails with the search list", function()
   local s = same("-l siam_no_such_module_x")
   check.eq(s.code, 1)
-  check.contains(s.err, "siamlua: module 'siam_no_such_module_x' not found:")
+  check.contains(s.err, P .. "module 'siam_no_such_module_x' not found:")
 end)
 
 test("runtime error: exit 1, message and traceback on stderr", function()
   local s = same([[-e 'error("boom")']])
   check.eq(s.code, 1)
   check.eq(s.out, "")
-  check.eq(s.err, "siamlua: (command line):1: boom\nstack traceback:\n" ..
+  check.eq(s.err, P .. "(command line):1: boom\nstack traceback:\n" ..
                   "\t[C]: in function 'error'\n\t(command line):1: in main chunk\n\t[C]: in ?\n")
 end)
 
@@ -157,24 +160,24 @@ test("runtime error in a script names the functions", function()
                                  "local function outer() inner() end\nouter()\n")
   local s = same(shq(path))
   check.eq(s.code, 1)
-  check.contains(s.err, "siamlua: " .. path .. ":1: deep\nstack traceback:")
+  check.contains(s.err, P .. path .. ":1: deep\nstack traceback:")
   check.contains(s.err, "in upvalue 'inner'")
 end)
 
 test("non-string error objects", function()
   local s = same([[-e 'error({})']])
-  check.contains(s.err, "siamlua: (error object is a table value)\nstack traceback:")
+  check.contains(s.err, P .. "(error object is a table value)\nstack traceback:")
   s = same([[-e 'error()']])
-  check.contains(s.err, "siamlua: (error object is a nil value)")
+  check.contains(s.err, P .. "(error object is a nil value)")
   s = same([[-e 'error(setmetatable({}, {__tostring = function() return "custom" end}))']])
-  check.eq(s.err, "siamlua: custom\n")
+  check.eq(s.err, P .. "custom\n")
 end)
 
 test("syntax error and missing file: exit 1, no traceback", function()
   local s = same([[-e 'x =']])
-  check.eq(s.err, "siamlua: (command line):1: unexpected symbol near <eof>\n")
+  check.eq(s.err, P .. "(command line):1: unexpected symbol near <eof>\n")
   s = same(shq(tmp .. "/missing.lua"))
-  check.eq(s.err, "siamlua: cannot open " .. tmp .. "/missing.lua: No such file or directory\n")
+  check.eq(s.err, P .. "cannot open " .. tmp .. "/missing.lua: No such file or directory\n")
   check.eq(s.code, 1)
   local bad = write("bad.lua", "print(1)\nlocal = 2\n")
   s = same(shq(bad))
@@ -201,7 +204,7 @@ test("LUA_INIT runs first; LUA_INIT_5_4 takes precedence", function()
   check.eq(s.out, "init file\nmain\n")
   s = same([[-e 'print("main")']], nil, [[LUA_INIT='error("in init")']])
   check.eq({ s.out, s.code }, { "", 1 })
-  check.contains(s.err, "siamlua: LUA_INIT:1: in init")
+  check.contains(s.err, P .. "LUA_INIT:1: in init")
 end)
 
 test("-E ignores LUA_INIT and LUA_PATH", function()
@@ -238,7 +241,7 @@ test("usage errors: exit 1, same first line", function()
     check.eq({ s.code, s.out }, { 1, "" }, args)
     local sfirst = s.err:match("^[^\n]*\n[^\n]*")
     local lfirst = l.err:match("^[^\n]*\n[^\n]*")
-    check.eq(unprefix(sfirst, "siamlua"):gsub("siamlua", "PROG"),
+    check.eq((unprefix(sfirst, SIAM_PATH):gsub(SIAM_PATH:gsub("%p", "%%%0"), "PROG")),
              (unprefix(lfirst, LUA):gsub("lua5.4", "PROG")), args)
   end
 end)
@@ -246,18 +249,24 @@ end)
 test("flags are all checked before any code runs", function()
   local out, err, code = run(SIAM .. [[ -e 'print("ran")' -x]])
   check.eq({ out, code }, { "", 1 })
-  check.contains(err, "siamlua: unrecognized option '-x'\n")
+  check.contains(err, P .. "unrecognized option '-x'\n")
   out, _, code = run(SIAM .. [[ -e 'print("ran")' --threads many]])
   check.eq({ out, code }, { "", 1 })
 end)
 
-test("-i with stdin not a terminal: prompts on stdout, no line editing", function()
-  local out, err, code = run(SIAM .. " --quiet -i", 'x = 1 +\n2\nx * 3\nerror("oops")\n' ..
-                                                 'print("after")\n=x\n_PROMPT = "P: "\n1, nil\n')
+test("-i with stdin not a terminal: prompts and the lines read on stdout, as lua5.4's", function()
+  local input = 'x = 1 +\n2\nx * 3\nerror("oops")\nprint("after")\n=x\n_PROMPT = "P: "\n1, nil\n' ..
+                'no_newline = 1'
+  local out, err, code = run(SIAM .. " --quiet -i", input)
   check.eq(code, 0)
-  check.eq(out, "> >> > 9\n> > after\n> 3\n> P: 1\tnil\nP: \n")
+  check.eq(out, "> x = 1 +\n>> 2\n> x * 3\n9\n> error(\"oops\")\n> print(\"after\")\nafter\n" ..
+                "> =x\n3\n> _PROMPT = \"P: \"\nP: 1, nil\n1\tnil\nP: no_newline = 1\nP: \n")
   check.eq(err, "stdin:1: oops\nstack traceback:\n\t[C]: in function 'error'\n" ..
                 "\tstdin:1: in main chunk\n\t[C]: in ?\n")
+  -- The same bytes as lua5.4 -i, after the banner (siamlua's has its name first).
+  local s, l = both("-i", input)
+  check.eq(s.out, "siamlua " .. siam.version .. "  " .. l.out)
+  check.eq({ s.err, s.code }, { l.err, l.code })
 end)
 
 -- ---- siamlua's own options -------------------------------------------------
@@ -280,36 +289,80 @@ end)
 
 test("bad long options: message, usage, exit 1", function()
   local cases = {
-    { "--device gpu", "siamlua: bad value 'gpu' for --device (expected cpu, cuda or auto)" },
-    { "--threads=-1", "siamlua: bad value '-1' for --threads (expected an integer 0..4096)" },
-    { "--threads -1", "siamlua: '--threads' needs argument" },
-    { "--threads=", "siamlua: bad value '' for --threads (expected an integer 0..4096)" },
-    { "--threads 4097", "siamlua: bad value '4097' for --threads (expected an integer 0..4096)" },
-    { "--seed x", "siamlua: bad value 'x' for --seed (expected a non-negative integer)" },
+    { "--device gpu", P .. "bad value 'gpu' for --device (expected cpu, cuda or auto)" },
+    { "--threads=-1", P .. "bad value '-1' for --threads (expected an integer 0..4096)" },
+    { "--threads -1", P .. "bad value '-1' for --threads (expected an integer 0..4096)" },
+    { "--seed -1", P .. "bad value '-1' for --seed (expected a non-negative integer)" },
+    { "--seed=-1", P .. "bad value '-1' for --seed (expected a non-negative integer)" },
+    { "--device --quiet", P .. "bad value '--quiet' for --device (expected cpu, cuda or auto)" },
+    { "--threads=", P .. "bad value '' for --threads (expected an integer 0..4096)" },
+    { "--threads 4097", P .. "bad value '4097' for --threads (expected an integer 0..4096)" },
+    { "--seed x", P .. "bad value 'x' for --seed (expected a non-negative integer)" },
     { "--seed 99999999999999999999",
-      "siamlua: bad value '99999999999999999999' for --seed (expected a non-negative integer)" },
-    { "--seed", "siamlua: '--seed' needs argument" },
-    { "--quiet=1", "siamlua: option '--quiet=1' takes no value" },
-    { "--frobnicate", "siamlua: unrecognized option '--frobnicate'" },
+      P .. "bad value '99999999999999999999' for --seed (expected a non-negative integer)" },
+    { "--seed", P .. "bad value '-e' for --seed (expected a non-negative integer)" },
+    { "--quiet=1", P .. "option '--quiet=1' takes no value" },
+    { "--frobnicate", P .. "unrecognized option '--frobnicate'" },
   }
   if not siam.has_cuda then
     cases[#cases + 1] = { "--device cuda",
-      "siamlua: --device cuda: this siamlua was built without CUDA (make CUDA=1)" }
+      P .. "--device cuda: this siamlua was built without CUDA (make CUDA=1)" }
   end
   for _, c in ipairs(cases) do
     local out, err, code = run(SIAM .. " " .. c[1] .. [[ -e 'print("ran")']])
     check.eq({ out, code }, { "", 1 }, c[1])
     check.eq(err:match("^[^\n]*"), c[2], c[1])
-    check.contains(err, "\nusage: siamlua [options] [script [args]]\n", c[1])
+    check.contains(err, "\nusage: " .. SIAM_PATH .. " [options] [script [args]]\n", c[1])
+    check.truthy(not err:find("key=value", 1, true), "a usage error has the short usage: " .. c[1])
   end
+  -- Only when nothing follows is the value missing.
+  local out, err, code = run(SIAM .. " --seed")
+  check.eq({ out, code, err:match("^[^\n]*") }, { "", 1, P .. "'--seed' needs argument" })
 end)
 
-test("--help and --version print and exit 0 without running code", function()
+-- The scripts --help lists: those whose header shows how to run them.
+local function listed_scripts()
+  local out = {}
+  local ls = io.popen("ls experiments/*.lua scripts/*.lua")
+  for path in ls:lines() do
+    local f = assert(io.open(path))
+    local head = f:read("a"):match("^(.-)\n[^-]") or ""
+    f:close()
+    if head:find("siamlua [^\n]*" .. path:gsub("%p", "%%%0")) then out[#out + 1] = path end
+  end
+  ls:close()
+  return out
+end
+
+test("--help and -h: usage, how scripts take key=value arguments, the scripts; exit 0", function()
   local out, err, code = run(SIAM .. [[ --help -e 'print("ran")']])
   check.eq({ err, code }, { "", 0 })
-  check.eq(out:match("^[^\n]*"), "usage: siamlua [options] [script [args]]")
+  check.eq(out:match("^[^\n]*"), "usage: " .. SIAM_PATH .. " [options] [script [args]]")
   check.contains(out, "  --device D   cpu, cuda or auto")
+  check.contains(out, "  -h, --help   show this help and exit\n")
+  check.contains(out, "The experiment scripts take key=value arguments,")
+  check.contains(out, "\n  siamlua experiments/quickstart.lua epochs=2 subset=600\n")
   check.truthy(not out:find("ran\n"), "no code ran")
+  local scripts = listed_scripts()
+  check.truthy(#scripts >= 10, "runnable scripts found: " .. #scripts)
+  local folder
+  for _, path in ipairs(scripts) do
+    local dir, name = path:match("^(.*)/([^/]*)$")
+    if dir ~= folder then
+      check.contains(out, "\n" .. dir .. "/\n", path)
+      folder = dir
+    end
+    check.truthy(out:find("\n  " .. name:gsub("%p", "%%%0") .. " +%u[^\n]+\n"),
+                 "a line for " .. path)
+  end
+  check.truthy(not out:find("common.lua", 1, true), "common.lua is not a script")
+  check.truthy(not out:find("best_recipe.lua", 1, true), "best_recipe.lua is not a script")
+  check.contains(out, "\n  grid.lua         The seed's hyper-parameter search")
+  for line in out:gmatch("[^\n]+") do
+    check.truthy(#line <= 80, "80 columns: " .. line)
+  end
+  local short = run(SIAM .. " -h")
+  check.eq(short, out)
   out, err, code = run(SIAM .. " --version")
   check.eq({ out, err, code }, { "siamlua " .. siam.version .. "  Lua 5.4.4  Copyright (C) " ..
                                  "1994-2022 Lua.org, PUC-Rio\n", "", 0 })
@@ -382,7 +435,7 @@ test("Ctrl-C stops a looping script: exit 1, interrupted! on stderr", function()
   local out, err, code = interrupt('print("ready") io.stdout:flush() while true do end')
   check.eq(out, "ready\n")
   check.eq(code, 1)
-  check.contains(err, "siamlua: interrupted!\nstack traceback:")
+  check.contains(err, P .. "interrupted!\nstack traceback:")
 end)
 
 test("Ctrl-C is an ordinary error that pcall can catch", function()
