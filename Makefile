@@ -170,6 +170,34 @@ $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT) $(LIBBIND) $(LIBSIAM)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LUA_CFLAGS) -o $@ $< $(TEST_SUPPORT) $(LIBBIND) $(LIBSIAM) -lcmocka $(LUA_LIBS) $(LDLIBS)
 
+# make install PREFIX=/usr/local (DESTDIR=... for a staging root): the
+# interpreter, the module where Lua 5.4 looks for C modules under PREFIX (on
+# Debian's default package.cpath for /usr/local and /usr), the Lua scripts
+# under share/siamlua (each folder whole, so a script finds its siblings) and
+# the manual page. `make uninstall` with the same PREFIX removes them.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LUA_CMODDIR ?= $(PREFIX)/lib/lua/5.4
+DATADIR ?= $(PREFIX)/share/siamlua
+MANDIR ?= $(PREFIX)/share/man
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LUA_CMODDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(DATADIR)/experiments $(DESTDIR)$(DATADIR)/scripts
+	install -m 755 $(SIAMLUA) $(DESTDIR)$(BINDIR)/siamlua
+	install -m 644 $(SIAMSO) $(DESTDIR)$(LUA_CMODDIR)/siam.so
+	install -m 644 experiments/*.lua $(DESTDIR)$(DATADIR)/experiments
+	install -m 644 scripts/*.lua $(DESTDIR)$(DATADIR)/scripts
+	install -m 644 docs/siamlua.1 $(DESTDIR)$(MANDIR)/man1/siamlua.1
+
+# Folders are removed only when empty (another program may share them).
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/siamlua $(DESTDIR)$(LUA_CMODDIR)/siam.so \
+		$(DESTDIR)$(MANDIR)/man1/siamlua.1
+	rm -rf $(DESTDIR)$(DATADIR)
+	-rmdir --ignore-fail-on-non-empty $(DESTDIR)$(LUA_CMODDIR) $(DESTDIR)$(dir $(LUA_CMODDIR)) \
+		$(DESTDIR)$(MANDIR)/man1 2>/dev/null
+
 test: info $(TEST_BINS) $(SIAMLUA) $(SIAMSO)
 	@BUILD=$(BUILD) SAN=$(SAN) SIAMLUA=./$(SIAMLUA) bash tests/run.sh $(TEST_BINS)
 
