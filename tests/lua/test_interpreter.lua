@@ -399,6 +399,73 @@ test("REPL: --quiet drops the banner; siam is loaded", function()
   check.contains(out, "\ntrue\n")
 end)
 
+test("REPL: tables shown with their contents, siam objects by __tostring; help()", function()
+  local out, code = repl("--quiet", 't = {1, {2, "s"}, name = "x", z = siam.tensor{3}}\nt\n' ..
+                                    'help(siam.optim.sgd)\n')
+  check.eq(code, 0)
+  check.contains(out, '\n{1, {2, "s"}, name = "x", z = siam.Tensor (1) {3}}\n')
+  check.contains(out, "\n| `siam.optim.sgd{...}` | `lr` (1e-2)")
+end)
+
+test("REPL: Tab completes fields and methods", function()
+  local out, code = repl("--quiet", "siam.optim.ad\t\t\nm = siam.model{size = 48, channels = " ..
+                         "{4, 4, 4, 4}, kernels = {7, 5, 3, 3}, fc = 8}\nm:tr\t()\n")
+  check.eq(code, 0)
+  -- The common prefix, then (second Tab) both candidates.
+  check.contains(out, "siam.optim.adam  siam.optim.adamw\n")
+  check.contains(out, "> m:train()\nsiam.Model(48x48")
+end)
+
+-- As repl(), but the input comes in pieces, 0.5 s apart, after 1 s: a
+-- Ctrl-C typed ahead would reach siamlua before the lines typed before it
+-- (and the terminal would discard those lines).
+local function repl_paced(args, pieces)
+  if not HAVE_SCRIPT then skip("script(1) from util-linux is missing or has no pty") end
+  local feed = {}
+  for i, p in ipairs(pieces) do feed[i] = "printf '%s' " .. shq(p) .. "; sleep 0.5" end
+  local cmd = "( { sleep 1; " .. table.concat(feed, "; ") .. "; } | TERM=dumb script -qec " ..
+              shq(SIAM .. " " .. args) .. " /dev/null )"
+  local out, _, code = run(cmd)
+  return out:gsub("\r", ""), code
+end
+
+test("REPL: Ctrl-C at the prompt clears the line and keeps the session; Ctrl-D ends it",
+     function()
+  local out, code = repl_paced("--quiet", { "x = 42\n", "abc", "\3", "x + 1\n", "\3", "x\n" })
+  check.eq(code, 0)
+  check.contains(out, "\n43\n")
+  check.contains(out, "\n42\n")
+  -- "abc" was shown, then dropped: the next prompt follows it, with nothing run.
+  check.contains(out, "> abc\n> x + 1\n43\n")
+end)
+
+test("REPL: Ctrl-C while a statement runs interrupts it, and the session goes on", function()
+  local out, code = repl_paced("--quiet", { "x = 7\n", "while true do end\n", "\3", "x * 6\n" })
+  check.eq(code, 0)
+  check.contains(out, "interrupted!\nstack traceback:")
+  check.contains(out, "\n42\n")
+end)
+
+test("messages name the program as it was invoked (argv[0]), as lua5.4's do", function()
+  local link = tmp .. "/bin/my-siamlua"
+  assert(os.execute("mkdir -p " .. shq(tmp .. "/bin") .. " && ln -sf " .. SIAM .. " " ..
+                    shq(link)))
+  local out, err, code = run(shq(link) .. " -e 'error(6)'")
+  check.eq({ out, code }, { "", 1 })
+  check.truthy(err:find("^" .. link:gsub("%p", "%%%0") .. ": 6\nstack traceback:\n"), err)
+  _, err = run("cd " .. shq(tmp .. "/bin") .. " && ./my-siamlua --seed x")
+  check.eq(err:match("^[^\n]*\n[^\n]*"), "./my-siamlua: bad value 'x' for --seed (expected a " ..
+                                          "non-negative integer)\nusage: ./my-siamlua [options] " ..
+                                          "[script [args]]")
+  if HAVE_LUA then
+    local lua_link = tmp .. "/bin/my-lua"
+    assert(os.execute("ln -sf \"$(command -v " .. LUA .. ")\" " .. shq(lua_link)))
+    local _, lerr = run(shq(lua_link) .. " -e 'error(6)'")
+    local _, serr = run(shq(link) .. " -e 'error(6)'")
+    check.eq(unprefix(serr, link), unprefix(lerr, lua_link))
+  end
+end)
+
 -- ---- Ctrl-C ------------------------------------------------------------------
 
 -- Starts siamlua on `code` in the background, waits (bounded) until it has

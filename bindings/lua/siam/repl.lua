@@ -88,7 +88,7 @@ local function render_table(t, depth, path, indent)
   local inner = indent .. "  "
   local lines, cur = {}, nil
   for _, p in ipairs(parts) do
-    if cur and not multi and #inner + #cur + #p + 2 <= repl.width then
+    if cur and not multi and #inner + #cur + 2 + #p + 1 <= repl.width then
       cur = cur .. ", " .. p
     else
       if cur then lines[#lines + 1] = cur end
