@@ -277,9 +277,17 @@ end)
 
 test("bad --shard values are refused before anything runs", function()
   local root = tmpdir()
-  local ok, _, code, out = grid(root, "--shard 4/3")
-  check.eq({ ok, code }, { nil, 1 })
-  check.contains(out, "--shard: ")
+  -- One line each (a usage error, no traceback), naming the value.
+  for args, msg in pairs {
+    ["--shard 4/3"] = "--shard '4/3': need 1 <= i <= n",
+    ["--shard=x"] = "--shard 'x': expected i/n, e.g. 1/4",
+    ["--shard"] = "--shard needs a value i/n",
+  } do
+    local ok, _, code, out = grid(root, args)
+    check.eq({ ok, code }, { nil, 1 }, args)
+    check.truthy(out:find(": " .. msg:gsub("%p", "%%%0") .. "\n$"), args .. ": " .. out)
+    check.eq(select(2, out:gsub("\n", "")), 1, args .. ": one line")
+  end
   check.eq(read(root .. "/starts.log"), nil)
 end)
 

@@ -90,6 +90,14 @@ function gridrun.full_config(base, cfg)
   return out
 end
 
+-- A usage error: an error object whose __tostring is the message. siamlua's
+-- message handler (as lua.c's) adds a traceback to string errors only, so
+-- this one shows as one line: "siamlua: --shard '5/4': need 1 <= i <= n".
+local Usage = { __tostring = function(e) return e.message end }
+local function usage_error(msg)
+  error(setmetatable({ message = msg }, Usage))
+end
+
 -- Reads --shard i/n out of an argument list (the script's `arg`), and
 -- --retry-failed, which older command lines give (failed configurations
 -- now always run again); other arguments are returned in `rest`. Without
@@ -103,12 +111,12 @@ function gridrun.parse_args(args)
     local v = a:match("^%-%-shard=(.*)$")
     if a == "--shard" then
       v = args[i + 1]
-      if v == nil then error("--shard needs a value i/n", 0) end
+      if v == nil then usage_error("--shard needs a value i/n") end
       i = i + 1
     end
     if v then
       local s, err = sio.shard(v)
-      if not s then error("--shard: " .. err, 0) end
+      if not s then usage_error(err) end
       out.shard = s
     elseif a == "--retry-failed" then
       out.retry_failed = true
@@ -119,7 +127,7 @@ function gridrun.parse_args(args)
   end
   if not out.shard then
     local s, err = sio.shard_from_env()
-    if s == nil then error("Slurm job array: " .. err, 0) end
+    if s == nil then usage_error("Slurm job array: " .. err) end
     out.shard = s or { index = 1, count = 1 }
     out.from_slurm = s and true or false
   end
