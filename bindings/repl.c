@@ -61,6 +61,8 @@ static char *complete_next(const char *text, int state)
     lua_State *L = complete_state;
     if (L == NULL)
         return NULL;
+    /* No jump out of a Lua call: a Ctrl-C while completing is ignored. */
+    prompt_armed = 0;
     int top = lua_gettop(L);
     if (state == 0) {
         lua_pushcfunction(L, find_matches);
@@ -75,6 +77,7 @@ static char *complete_next(const char *text, int state)
         lua_rawgeti(L, -1, (lua_Integer)state + 1) == LUA_TSTRING)
         match = strdup(lua_tostring(L, -1));
     lua_settop(L, top);
+    prompt_armed = 1;
     return match;
 }
 
@@ -115,6 +118,7 @@ static char *edit_line(lua_State *L, const char *prompt)
     struct sigaction act, old;
     memset(&act, 0, sizeof act);
     act.sa_handler = on_prompt_sigint;
+    act.sa_flags = SA_RESTART; /* a Ctrl-C that does not jump resumes the read */
     sigemptyset(&act.sa_mask);
     sigaction(SIGINT, &act, &old);
     while (sigsetjmp(prompt_jump, 1) != 0) {
