@@ -50,8 +50,12 @@ function support.run(words, opts)
   local out, err = os.tmpname(), os.tmpname()
   local cd = opts.cwd and ("cd " .. support.shq(opts.cwd) .. " && ") or ""
   local limit = opts.timeout and string.format("timeout -k 5 %d ", opts.timeout) or ""
+  -- argv[0] is "siamlua", as for a siamlua found on PATH: messages start with
+  -- the name the interpreter was invoked by (as lua.c's), and the expected
+  -- messages are written as a user typing `siamlua` sees them.
+  local as_siamlua = "bash -c 'exec -a siamlua \"$0\" \"$@\"' "
   local _, _, code = os.execute(string.format("%s%s %s%s %s >%s 2>%s </dev/null", cd,
-                                              opts.env or "", limit, support.shq(siam),
+                                              opts.env or "", limit, as_siamlua .. support.shq(siam),
                                               table.concat(quoted, " "), support.shq(out),
                                               support.shq(err)))
   local o, e = support.read(out) or "", support.read(err) or ""
