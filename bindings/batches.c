@@ -9,11 +9,11 @@
 #include <lauxlib.h>
 
 #include "bindings/augment.h"
+#include "bindings/config.h"
 #include "bindings/context.h"
 #include "bindings/pairset.h"
 #include "bindings/tensor.h"
 #include "bindings/util.h"
-#include "bindings/apiutil.h"
 #include "kernels/rng.h"
 
 #define BATCHES_MT "siam.Batches"

@@ -12,8 +12,8 @@
 
 #include <lauxlib.h>
 
-#include "bindings/apiutil.h"
 #include "bindings/augment.h"
+#include "bindings/config.h"
 #include "bindings/fit_accuracy.h"
 #include "bindings/fit_config.h"
 #include "bindings/interrupt.h"

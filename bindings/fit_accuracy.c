@@ -5,7 +5,6 @@
 
 #include <lauxlib.h>
 
-#include "bindings/apiutil.h"
 #include "bindings/util.h"
 #include "host/weight_avg.h"
 

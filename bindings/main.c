@@ -18,6 +18,7 @@
 #include <editline/readline.h>
 #endif
 
+#include "bindings/build_info.h"
 #include "bindings/interrupt.h"
 #include "bindings/siam.h"
 

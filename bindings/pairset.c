@@ -10,9 +10,9 @@
 
 #include <lauxlib.h>
 
-#include "bindings/apiutil.h"
 #include "bindings/augment.h"
 #include "bindings/batches.h"
+#include "bindings/config.h"
 #include "bindings/util.h"
 #include "host/data_summary.h"
 #include "host/lfw_cache.h"
@@ -500,8 +500,7 @@ static int set_take(lua_State *L)
     if (n < 1 || (lua_Unsigned)n > ps->count)
         return siam_lua_argerrorf(L, 2, "count must be in [1, %I], got %I",
                                   (lua_Integer)ps->count, n);
-    lua_Integer def = siam_lua_config_integer(L, "seed", 0);
-    uint64_t seed = (uint64_t)luaL_optinteger(L, 3, def < 0 ? 0 : def);
+    uint64_t seed = (uint64_t)luaL_optinteger(L, 3, (lua_Integer)siam_lua_config_seed(L));
     siam_lua_box *out = siam_lua_newbox(L, SIAM_PAIRSET_MT);
     siam_error err;
     if ((lua_Unsigned)n == ps->count) {

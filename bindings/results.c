@@ -8,7 +8,6 @@
 
 #include <lauxlib.h>
 
-#include "bindings/apiutil.h"
 #include "bindings/util.h"
 #include "host/results_table.h"
 

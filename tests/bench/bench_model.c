@@ -26,7 +26,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "bindings/backend.h"
+#include "host/backend.h"
 #include "host/dataset.h"
 #include "host/model.h"
 #include "host/optim.h"
