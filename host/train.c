@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "host/checkpoint.h"
+#include "host/epoch_order.h"
 #include "host/metrics.h"
 #include "host/model_meta.h"
 #include "host/set_identity.h"
@@ -685,14 +686,9 @@ static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, si
     }
     size_t n = set->count;
     int bs = cfg->batch_size;
-    /* The order is a function of (seed, epoch) alone: each epoch draws
-     * from its own counter range, so a resumed run shuffles identically. */
-    siam_rng r;
-    siam_rng_init(&r, cfg->seed, SIAM_STREAM_SHUFFLE);
-    r.offset = (uint64_t)epoch << 32;
-    for (size_t i = 0; i < n; i++)
-        t->perm[i] = (int32_t)i;
-    siam_rng_shuffle_i32(&r, t->perm, n);
+    /* The order is a function of (seed, epoch) alone, so a resumed run
+     * shuffles identically. */
+    siam_epoch_order(cfg->seed, epoch, n, t->perm);
     layout(set, t->perm, bs, t->host_idx, t->host_labels);
     if (dev_pairs_upload(t->ops, t->ctx, &t->tr, t->host_idx, t->host_labels, err))
         return -1;
