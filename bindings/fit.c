@@ -12,16 +12,13 @@
 
 #include <lauxlib.h>
 
-#include "bindings/augment.h"
 #include "bindings/config.h"
-#include "bindings/fit_accuracy.h"
 #include "bindings/fit_config.h"
+#include "bindings/fit_options.h"
 #include "bindings/interrupt.h"
 #include "bindings/model.h"
 #include "bindings/optim.h"
 #include "bindings/pairset.h"
-#include "bindings/schedule.h"
-#include "bindings/stop.h"
 #include "bindings/util.h"
 #include "host/checkpoint.h"
 #include "host/train.h"
@@ -34,9 +31,11 @@ enum { ARG_MODEL = 1, ARG_OPTIM = 2, ARG_TRAIN = 3, ARG_OPTS = 4 };
  * follow them. */
 enum { SLOT_STATE = 5, SLOT_ERROR, SLOT_RUN };
 
-static const char *const hook_names[] = { "on_start", "on_epoch_start", "on_batch_end",
-                                          "on_epoch_end", "on_end", NULL };
-enum { H_START, H_EPOCH_START, H_BATCH_END, H_EPOCH_END, H_END, NHOOKS };
+enum {
+    H_START = SIAM_FIT_ON_START, H_EPOCH_START = SIAM_FIT_ON_EPOCH_START,
+    H_BATCH_END = SIAM_FIT_ON_BATCH_END, H_EPOCH_END = SIAM_FIT_ON_EPOCH_END,
+    H_END = SIAM_FIT_ON_END, NHOOKS = SIAM_FIT_NHOOKS
+};
 
 typedef struct fit_run {
     lua_State *L;
@@ -325,82 +324,25 @@ static int on_event(void *user, siam_trainer *t, const siam_train_event *ev, sia
     return state_stop_requested(L);
 }
 
-/* Reads fit's options (a table at ARG_OPTS, possibly empty). The hooks, a
- * Lua schedule and a Lua stopping rule stay on the stack, at the indices
- * recorded in r. */
+/* Reads fit's options (bindings/fit_options.h) into tc and the run; the
+ * hooks, a Lua schedule and a Lua stopping rule stay on the stack, at the
+ * indices recorded in r. */
 static void read_options(lua_State *L, fit_run *r, siam_train_config *tc, siam_lua_model *lm,
                          siam_lua_optim *lo, const siam_pairset **val, const char **ckpt,
                          const char **resume, siam_lua_sampling *sampling)
 {
-    static const char *const keys[] = {
-        "epochs", "batch_size", "val", "schedule", "stop", "augment", "seed", "threshold",
-        "drop_last", "checkpoint", "verbose", "on_start", "on_epoch_start", "on_batch_end",
-        "on_epoch_end", "on_end", "average", "sample_pairs", "resume", NULL
-    };
-    siam_train_config_default(tc);
-    siam_lua_opts_check(L, ARG_OPTS, keys);
-    tc->epochs = (int)siam_lua_opt_integer(L, ARG_OPTS, "epochs", 1, 1, 1000000);
-    tc->batch_size = (int)siam_lua_opt_integer(L, ARG_OPTS, "batch_size", 32, 1, 65536);
-    tc->seed = siam_lua_opt_seed(L, ARG_OPTS, "seed");
-    tc->drop_last = siam_lua_opt_boolean(L, ARG_OPTS, "drop_last", 0);
-    *ckpt = siam_lua_opt_string(L, ARG_OPTS, "checkpoint", NULL);
-    *resume = siam_lua_opt_string(L, ARG_OPTS, "resume", NULL);
-    r->verbose = siam_lua_opt_boolean(L, ARG_OPTS, "verbose", !siam_lua_config_quiet(L));
-    for (int h = 0; h < NHOOKS; h++) {
-        int type = lua_getfield(L, ARG_OPTS, hook_names[h]);
-        if (type != LUA_TNIL && type != LUA_TFUNCTION)
-            siam_lua_argerrorf(L, ARG_OPTS, "option '%s' must be a function, got %s",
-                               hook_names[h], luaL_typename(L, -1));
-        r->hook_idx[h] = type == LUA_TFUNCTION ? lua_gettop(L) : 0;
-    }
-    lua_getfield(L, ARG_OPTS, "augment");
-    siam_lua_augment_read(L, ARG_OPTS, -1, &tc->augment);
-    lua_pop(L, 1);
-    *val = NULL;
-    if (lua_getfield(L, ARG_OPTS, "val") != LUA_TNIL) {
-        if (luaL_testudata(L, -1, SIAM_PAIRSET_MT) == NULL)
-            siam_lua_argerrorf(L, ARG_OPTS, "option 'val' must be a siam.PairSet, got %s",
-                               luaL_typename(L, -1));
-        *val = siam_lua_checkpairset(L, -1); /* the options table keeps it alive */
-        siam_lua_model_check_set(L, ARG_OPTS, lm, *val);
-    }
-    lua_pop(L, 1);
-    r->has_val = *val != NULL;
-    siam_lua_fit_accuracy_read(L, ARG_OPTS, lm->threshold, r->has_val, tc, sampling);
-    /* schedule: a siam.Schedule (StepLR or cosine, run in C) or a Lua function */
-    r->base_lr = lo->o ? siam_optim_lr(lo->o) : lo->cfg.lr;
-    if (lua_getfield(L, ARG_OPTS, "schedule") != LUA_TNIL) {
-        const siam_schedule *s = siam_lua_toschedule(L, -1);
-        if (s != NULL) {
-            tc->use_schedule = 1;
-            tc->schedule = *s;
-            tc->schedule.base_lr = r->base_lr;
-        } else if (lua_type(L, -1) == LUA_TFUNCTION) {
-            r->schedule_fn = lua_gettop(L);
-        } else {
-            siam_lua_argerrorf(L, ARG_OPTS, "option 'schedule' must be a siam.Schedule or a "
-                                            "function, got %s",
-                               luaL_typename(L, -1));
-        }
-    }
-    /* stop: a siam.EarlyStop (run in C) or a Lua function */
-    if (lua_getfield(L, ARG_OPTS, "stop") != LUA_TNIL) {
-        const siam_early_stop_config *es = siam_lua_toearlystop(L, -1);
-        if (es != NULL) {
-            tc->use_early_stop = 1;
-            tc->early_stop = *es;
-            if (!r->has_val && strncmp(es->metric, "val_", 4) == 0)
-                siam_lua_argerrorf(L, ARG_OPTS, "early stopping monitors '%s' but no 'val' set "
-                                                "was given",
-                                   es->metric);
-        } else if (lua_type(L, -1) == LUA_TFUNCTION) {
-            r->stop_fn = lua_gettop(L);
-        } else {
-            siam_lua_argerrorf(L, ARG_OPTS, "option 'stop' must be a siam.EarlyStop or a "
-                                            "function, got %s",
-                               luaL_typename(L, -1));
-        }
-    }
+    siam_lua_fit_options o;
+    siam_lua_fit_options_read(L, ARG_OPTS, lm, lo, tc, &o);
+    memcpy(r->hook_idx, o.hook_idx, sizeof r->hook_idx);
+    r->schedule_fn = o.schedule_fn;
+    r->stop_fn = o.stop_fn;
+    r->base_lr = o.base_lr;
+    r->verbose = o.verbose;
+    r->has_val = o.val != NULL;
+    *val = o.val;
+    *ckpt = o.checkpoint;
+    *resume = o.resume;
+    *sampling = o.sampling;
 }
 
 static const char *stop_name(siam_stop_reason s, int interrupted)
