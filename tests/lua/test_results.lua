@@ -1,11 +1,6 @@
 -- siam.results: rows, column order, sorting, the text, CSV and Markdown
 -- writers (exact bytes), reading CSV back, errors.
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local slurp = dofile(harness.dir .. "/support.lua").read
 
 local function tmp(suffix)
   local p = os.tmpname()
