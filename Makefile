@@ -92,7 +92,7 @@ LIBSIAM := $(BUILD)/libsiam.a
 LIBBIND := $(BUILD)/libsiamlua.a
 SIAMLUA := $(if $(filter build,$(BUILD)),siamlua,$(BUILD)/siamlua)
 
-.PHONY: all test sanitize bench deps clean info check-cuda fuzz fuzz-bins fuzz-short fuzz-long \
+.PHONY: all test check-includes sanitize bench deps clean info check-cuda fuzz fuzz-bins fuzz-short fuzz-long \
 	gpu-bundle gpu-bundle-test
 all: info $(SIAMLUA)
 
@@ -145,8 +145,13 @@ $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT) $(LIBBIND) $(LIBSIAM)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LUA_CFLAGS) -o $@ $< $(TEST_SUPPORT) $(LIBBIND) $(LIBSIAM) -lcmocka $(LUA_LIBS) $(LDLIBS)
 
-test: info $(TEST_BINS) $(SIAMLUA)
+test: info check-includes $(TEST_BINS) $(SIAMLUA)
 	@BUILD=$(BUILD) SIAMLUA=./$(SIAMLUA) bash tests/run.sh $(TEST_BINS)
+
+# The layering, from the #include lines: kernels/ and host/ include no upper
+# layer, bindings/ is acyclic with siam.c's module its only root.
+check-includes:
+	@bash scripts/check_includes.sh
 
 sanitize:
 	$(MAKE) BUILD=build-san SAN=1 OPT="-O1" test
