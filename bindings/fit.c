@@ -145,16 +145,16 @@ static void push_history_columns(fit_run *r, int n, int epoch)
 {
     lua_State *L = r->L;
     siam_trainer *t = r->t;
-    int cols = siam_trainer_history_count(t);
+    int cols = siam_history_count(siam_trainer_history(t));
     lua_createtable(L, 0, cols);
     for (int k = 0; k < cols; k++) {
-        const char *name = siam_trainer_history_name(t, k);
+        const char *name = siam_history_name(siam_trainer_history(t), k);
         if (!r->has_val && strncmp(name, "val_", 4) == 0)
             continue;
         if (epoch < 0)
-            siam_lua_pushdoubles(L, siam_trainer_history(t, name), (size_t)n);
+            siam_lua_pushdoubles(L, siam_history_get(siam_trainer_history(t), name), (size_t)n);
         else
-            lua_pushnumber(L, siam_trainer_history(t, name)[epoch]);
+            lua_pushnumber(L, siam_history_get(siam_trainer_history(t), name)[epoch]);
         lua_setfield(L, -2, name);
     }
 }
@@ -215,18 +215,18 @@ static int record_custom_metrics(fit_run *r, siam_error *err)
 static void print_epoch(fit_run *r, int e, int epochs)
 {
     siam_trainer *t = r->t;
-    double tl = siam_trainer_history(t, "train_loss")[e];
-    double ta = siam_trainer_history(t, "train_acc")[e];
-    double lr = siam_trainer_history(t, "lr")[e];
+    double tl = siam_history_get(siam_trainer_history(t), "train_loss")[e];
+    double ta = siam_history_get(siam_trainer_history(t), "train_acc")[e];
+    double lr = siam_history_get(siam_trainer_history(t), "lr")[e];
     printf("epoch %3d/%d  loss %.4f  acc %.4f", e + 1, epochs, tl, ta);
     if (r->has_val)
-        printf("  val_loss %.4f  val_acc %.4f", siam_trainer_history(t, "val_loss")[e],
-               siam_trainer_history(t, "val_acc")[e]);
+        printf("  val_loss %.4f  val_acc %.4f", siam_history_get(siam_trainer_history(t), "val_loss")[e],
+               siam_history_get(siam_trainer_history(t), "val_acc")[e]);
     /* With the threshold chosen on validation, what early stopping compares:
      * the balanced accuracy at that epoch's best threshold. */
-    const double *bal = siam_trainer_history(t, "val_acc_at_threshold");
+    const double *bal = siam_history_get(siam_trainer_history(t), "val_acc_at_threshold");
     if (r->has_val && bal)
-        printf("  val_bal %.4f @ %.3f", bal[e], siam_trainer_history(t, "val_threshold")[e]);
+        printf("  val_bal %.4f @ %.3f", bal[e], siam_history_get(siam_trainer_history(t), "val_threshold")[e]);
     printf("  lr %.3g  %.1fs\n", lr, seconds_since(&r->start));
     fflush(stdout);
 }

@@ -51,11 +51,12 @@ static void head_of(siam_ckpt_head *h, siam_model *m, const siam_model_meta *met
     if (t) {
         siam_trainer_get_state(t, &h->ts);
         h->has_identity = 1;
-        h->cols = siam_trainer_history_count(t);
+        const siam_history *hist = siam_trainer_history(t);
+        h->cols = siam_history_count(hist);
         h->rows = h->ts.epochs_done;
         for (int k = 0; k < h->cols; k++) {
-            h->names[k] = siam_trainer_history_name(t, k);
-            h->values[k] = siam_trainer_history(t, h->names[k]);
+            h->names[k] = hist->cols[k].name;
+            h->values[k] = hist->cols[k].v;
         }
     }
     if (wa) {
@@ -345,7 +346,7 @@ static int apply_arrays(FILE *f, const siam_ckpt_head *h, siam_model *m, siam_op
     }
     if (!t)
         return 0;
-    if (siam_trainer_history_set(t, h->cols, h->names, h->values, h->rows, err))
+    if (siam_history_replace(siam_trainer_history_mut(t), h->cols, h->names, h->values, h->rows, err))
         return -1;
     if (h->ts.has_best && (next_array(f, host, n + nb, 1, "the best weights", err) ||
                            siam_trainer_best_upload(t, host, err)))

@@ -24,11 +24,6 @@ typedef struct dev_pairs {
     size_t n;
 } dev_pairs;
 
-typedef struct history_col {
-    char name[32];
-    double *v;          /* capacity cfg.epochs */
-} history_col;
-
 struct siam_trainer {
     siam_model *m;
     siam_optim *opt;
@@ -46,8 +41,7 @@ struct siam_trainer {
     siam_early_stop es;
     float *best;        /* device: params then BN buffers */
     int has_best;
-    history_col cols[SIAM_HISTORY_MAX_METRICS];
-    int ncols;
+    siam_history hist;  /* room for cfg.epochs rows */
     siam_wavg *wavg;    /* NULL unless cfg.wavg.kind is set */
     siam_pairset *epoch_set; /* the sampler's pairs of the current epoch (cfg.sampler) */
     float *val_labels;  /* host, val->count (threshold_from_val) */
@@ -86,8 +80,6 @@ static void layout(const siam_pairset *ps, const int32_t *order, int batch, int3
         }
     }
 }
-
-static history_col *add_col(siam_trainer *t, const char *name, int rows, siam_error *err);
 
 static int check_pairs(const siam_pairset *ps, const char *what, siam_error *err)
 {
@@ -268,6 +260,7 @@ siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairse
     t->train = train;
     t->val = val;
     t->cfg = *cfg;
+    siam_history_init(&t->hist, cfg->epochs);
     t->cfg.checkpoint_path = NULL; /* the borrowed string is copied below */
     t->cfg.meta = NULL;            /* and the metadata here */
     if (cfg->meta)
@@ -335,7 +328,7 @@ siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairse
     }
     static const char *builtin[5] = { "train_loss", "train_acc", "val_loss", "val_acc", "lr" };
     for (int k = 0; k < 5; k++) {
-        if (!add_col(t, builtin[k], 0, err))
+        if (siam_history_add(&t->hist, builtin[k], err))
             goto fail;
     }
     return t;
@@ -357,8 +350,7 @@ void siam_trainer_free(siam_trainer *t)
     siam_wavg_free(t->wavg);
     siam_pairset_free(t->epoch_set);
     free(t->val_labels);
-    for (int k = 0; k < t->ncols; k++)
-        free(t->cols[k].v);
+    siam_history_clear(&t->hist);
     free((char *)t->cfg.checkpoint_path);
     free(t->host_idx);
     free(t->perm);
@@ -381,93 +373,23 @@ siam_model *siam_trainer_model(siam_trainer *t) { return t->m; }
 siam_optim *siam_trainer_optim(siam_trainer *t) { return t->opt; }
 const siam_train_config *siam_trainer_config(const siam_trainer *t) { return &t->cfg; }
 const siam_early_stop *siam_trainer_early_stop(const siam_trainer *t) { return &t->es; }
-int siam_trainer_history_count(const siam_trainer *t) { return t->ncols; }
+const siam_history *siam_trainer_history(const siam_trainer *t) { return &t->hist; }
+siam_history *siam_trainer_history_mut(siam_trainer *t) { return &t->hist; }
 siam_wavg *siam_trainer_wavg(siam_trainer *t) { return t->wavg; }
-
-const char *siam_trainer_history_name(const siam_trainer *t, int k)
-{
-    return k >= 0 && k < t->ncols ? t->cols[k].name : NULL;
-}
-
-static history_col *find_col(const siam_trainer *t, const char *name)
-{
-    for (int k = 0; k < t->ncols; k++)
-        if (strcmp(t->cols[k].name, name) == 0)
-            return (history_col *)&t->cols[k];
-    return NULL;
-}
-
-/* Room for every epoch of the configuration (and for a loaded history). */
-static int col_capacity(const siam_trainer *t) { return t->cfg.epochs > 0 ? t->cfg.epochs : 1; }
-
-static history_col *add_col(siam_trainer *t, const char *name, int rows, siam_error *err)
-{
-    if (t->ncols == SIAM_HISTORY_MAX_METRICS) {
-        siam_fail(err, "history: more than %d metrics (adding '%s')",
-                  SIAM_HISTORY_MAX_METRICS, name);
-        return NULL;
-    }
-    if (strlen(name) >= sizeof t->cols[0].name) {
-        siam_fail(err, "history: metric name '%s' longer than %zu bytes", name,
-                  sizeof t->cols[0].name - 1);
-        return NULL;
-    }
-    int cap = rows > col_capacity(t) ? rows : col_capacity(t);
-    history_col *c = &t->cols[t->ncols];
-    c->v = malloc((size_t)cap * sizeof(double));
-    if (!c->v) {
-        siam_fail(err, "history: out of memory");
-        return NULL;
-    }
-    for (int i = 0; i < cap; i++)
-        c->v[i] = NAN;
-    strcpy(c->name, name);
-    t->ncols++;
-    return c;
-}
 
 int siam_trainer_record(siam_trainer *t, const char *name, double value, siam_error *err)
 {
-    history_col *c = find_col(t, name);
-    if (!c && !(c = add_col(t, name, 0, err)))
-        return -1;
-    if (t->epochs_done < col_capacity(t))
-        c->v[t->epochs_done] = value;
-    return 0;
-}
-
-const double *siam_trainer_history(const siam_trainer *t, const char *name)
-{
-    history_col *c = find_col(t, name);
-    return c ? c->v : NULL;
+    return siam_history_set(&t->hist, name, t->epochs_done, value, err);
 }
 
 float siam_trainer_threshold(const siam_trainer *t)
 {
-    const double *h = t->cfg.threshold_from_val ? siam_trainer_history(t, "val_threshold") : NULL;
+    const double *h = t->cfg.threshold_from_val ? siam_history_get(&t->hist, "val_threshold") : NULL;
     if (!h || t->epochs_done == 0)
         return t->cfg.threshold;
     int e = t->has_best && t->es.best_epoch >= 0 && t->es.best_epoch < t->epochs_done
         ? t->es.best_epoch : t->epochs_done - 1;
     return isnan(h[e]) ? t->cfg.threshold : (float)h[e];
-}
-
-int siam_trainer_history_set(siam_trainer *t, int count, const char *const *names,
-                             const double *const *values, int rows, siam_error *err)
-{
-    if (rows > col_capacity(t))
-        return siam_fail(err, "history: %d epochs recorded, the run has %d", rows,
-                         t->cfg.epochs);
-    for (int k = 0; k < t->ncols; k++)
-        free(t->cols[k].v);
-    t->ncols = 0;
-    for (int k = 0; k < count; k++) {
-        history_col *c = add_col(t, names[k], rows, err);
-        if (!c)
-            return -1;
-        memcpy(c->v, values[k], (size_t)rows * sizeof(double));
-    }
-    return 0;
 }
 
 void siam_trainer_get_state(const siam_trainer *t, siam_trainer_state *s)
@@ -791,7 +713,7 @@ static int epoch_end(siam_trainer *t, siam_train_event *ev, int e, double lr, do
     if (call_hook(t, ev, err))
         return -1;
     if (cfg->use_early_stop) {
-        const double *h = siam_trainer_history(t, cfg->early_stop.metric);
+        const double *h = siam_history_get(&t->hist, cfg->early_stop.metric);
         if (!h)
             return siam_fail(err, "early stopping: metric '%s' was not recorded in epoch %d",
                              cfg->early_stop.metric, e + 1);
@@ -813,7 +735,7 @@ static void note_no_best_epoch(siam_trainer *t)
 {
     t->es_msg[0] = '\0';
     const siam_early_stop_config *ec = &t->cfg.early_stop;
-    const double *h = siam_trainer_history(t, ec->metric);
+    const double *h = siam_history_get(&t->hist, ec->metric);
     int n = t->epochs_done;
     if (!t->cfg.use_early_stop || t->es.best_epoch >= 0 || n == 0 || !h)
         return;

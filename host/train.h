@@ -14,6 +14,7 @@
 
 #include "host/dataset.h"
 #include "host/early_stop.h"
+#include "host/history.h"
 #include "host/model.h"
 #include "host/optim.h"
 #include "host/pair_sampler.h"
@@ -124,13 +125,10 @@ const siam_early_stop *siam_trainer_early_stop(const siam_trainer *t);
 
 /* Metric history, one value per completed epoch. The trainer records
  * train_loss, train_acc, val_loss, val_acc and lr; the hook may record more
- * for the current epoch at EPOCH_END. */
-#define SIAM_HISTORY_MAX_METRICS 16
+ * for the current epoch at EPOCH_END (siam_trainer_record). */
 int siam_trainer_record(siam_trainer *t, const char *name, double value, siam_error *err);
-/* Values of `name` (count = epochs_done) or NULL when never recorded. */
-const double *siam_trainer_history(const siam_trainer *t, const char *name);
-int siam_trainer_history_count(const siam_trainer *t);
-const char *siam_trainer_history_name(const siam_trainer *t, int k);
+const siam_history *siam_trainer_history(const siam_trainer *t);
+siam_history *siam_trainer_history_mut(siam_trainer *t);
 
 /* The decision threshold siam_trainer_evaluate applies: cfg.threshold, or
  * with threshold_from_val the val_threshold recorded for the best epoch
@@ -166,10 +164,6 @@ void siam_trainer_set_state(siam_trainer *t, const siam_trainer_state *s);
  * floats) on the host. */
 int siam_trainer_best_download(siam_trainer *t, float *host, siam_error *err);
 int siam_trainer_best_upload(siam_trainer *t, const float *host, siam_error *err);
-/* Replaces the whole history (count columns, rows values each). */
-int siam_trainer_history_set(siam_trainer *t, int count, const char *const *names,
-                             const double *const *values, int rows, siam_error *err);
-
 /* Device copy of an image bank (count*H*W bytes); free with ops->mem_free. */
 uint8_t *siam_images_to_device(const siam_ops *ops, siam_ctx *ctx, const siam_images *im,
                                siam_error *err);

@@ -140,14 +140,14 @@ static void overfits_32_pairs(void **state)
     if (siam_trainer_fit(r.t, &err))
         fail_msg("%s", err.msg);
     int epochs = siam_trainer_epochs_done(r.t);
-    const double *fit = siam_trainer_history(r.t, "fit_acc");
-    const double *tl = siam_trainer_history(r.t, "train_loss");
+    const double *fit = siam_history_get(siam_trainer_history(r.t), "fit_acc");
+    const double *tl = siam_history_get(siam_trainer_history(r.t), "train_loss");
     printf("100%% training accuracy after %d epochs (%d steps); train loss %.4f -> %.4f\n",
            epochs, epochs * 4, tl[0], tl[epochs - 1]);
     assert_int_equal(siam_trainer_stop_reason(r.t), SIAM_STOP_HOOK);
     assert_true(fit[epochs - 1] == 1.0);
     assert_true(tl[epochs - 1] < tl[0]);
-    assert_true(isnan(siam_trainer_history(r.t, "val_acc")[0])); /* no validation set */
+    assert_true(isnan(siam_history_get(siam_trainer_history(r.t), "val_acc")[0])); /* no validation set */
     /* Prediction in batches of the model's max (8: 4 batches) from a fresh
      * upload agrees with the trainer's evaluation and the 100%. */
     float probs[32], probs2[32];
@@ -291,7 +291,7 @@ static void steplr_and_hook_set_the_lr(void **state)
     siam_error err;
     assert_int_equal(siam_trainer_fit(r.t, &err), 0);
     const double want[5] = { 0.01, 0.01, 0.005, 0.005, 0.0025 };
-    const double *lr = siam_trainer_history(r.t, "lr");
+    const double *lr = siam_history_get(siam_trainer_history(r.t), "lr");
     for (int e = 0; e < 5; e++) {
         assert_float_equal(lr[e], want[e], 1e-15);
         assert_float_equal(b.lrs[e], want[e], 1e-15);
@@ -305,7 +305,7 @@ static void steplr_and_hook_set_the_lr(void **state)
     tc.hook_user = &b2;
     rig_open(&r, 0.0f, 0.5, &sub, NULL, &tc);
     assert_int_equal(siam_trainer_fit(r.t, &err), 0);
-    lr = siam_trainer_history(r.t, "lr");
+    lr = siam_history_get(siam_trainer_history(r.t), "lr");
     assert_float_equal(lr[0], 0.5, 0);
     assert_float_equal(lr[1], 0.25, 0);
     assert_float_equal(lr[2], 0.25, 0);
@@ -443,8 +443,8 @@ static void nonfinite_gradient_stops_before_the_update(void **state)
     assert_true(c.steps > 4 && c.steps < 8);
     assert_int_equal(siam_optim_steps(r.opt), c.steps); /* the bad update was not taken */
     assert_int_equal(siam_trainer_epochs_done(r.t), 1);
-    assert_int_equal(siam_trainer_history_count(r.t) > 0, 1);
-    assert_true(isnan(siam_trainer_history(r.t, "train_loss")[1])); /* epoch 2 not recorded */
+    assert_int_equal(siam_history_count(siam_trainer_history(r.t)) > 0, 1);
+    assert_true(isnan(siam_history_get(siam_trainer_history(r.t), "train_loss")[1])); /* epoch 2 not recorded */
     float *now = malloc(n * sizeof(float));
     assert_int_equal(siam_model_download_params(r.m, now, &err), 0);
     assert_true(max_abs_or_inf(now, n) > 1e20); /* the lr did blow the weights up */
@@ -739,8 +739,8 @@ static void resume_is_bit_identical(void **state)
     for (int e = 0; e < 4; e++) {
         const char *names[3] = { "train_loss", "val_loss", "val_acc" };
         for (int k = 0; k < 3; k++)
-            assert_memory_equal(&siam_trainer_history(c.t, names[k])[e],
-                                &siam_trainer_history(a.t, names[k])[e], sizeof(double));
+            assert_memory_equal(&siam_history_get(siam_trainer_history(c.t), names[k])[e],
+                                &siam_history_get(siam_trainer_history(a.t), names[k])[e], sizeof(double));
     }
     assert_int_equal(siam_optim_steps(c.opt), 24);
     assert_int_equal(siam_optim_steps(a.opt), 24);

@@ -108,7 +108,7 @@ static void threshold_chosen_on_validation(void **state)
     rig_open(&a, s->train, s->val, &tc, &err);
     assert_non_null(a.t);
     assert_int_equal(siam_trainer_fit(a.t, &err), 0);
-    assert_null(siam_trainer_history(a.t, "val_threshold"));
+    assert_null(siam_history_get(siam_trainer_history(a.t), "val_threshold"));
     assert_true(siam_trainer_threshold(a.t) == 0.5f);
     rig_close(&a);
 
@@ -118,8 +118,8 @@ static void threshold_chosen_on_validation(void **state)
     assert_non_null(b.t);
     assert_true(siam_trainer_threshold(b.t) == 0.5f); /* nothing recorded yet */
     assert_int_equal(siam_trainer_fit(b.t, &err), 0);
-    const double *thr = siam_trainer_history(b.t, "val_threshold");
-    const double *at = siam_trainer_history(b.t, "val_acc_at_threshold");
+    const double *thr = siam_history_get(siam_trainer_history(b.t), "val_threshold");
+    const double *at = siam_history_get(siam_trainer_history(b.t), "val_acc_at_threshold");
     assert_non_null(thr);
     assert_non_null(at);
     /* The last epoch's weights are in the model: its validation
@@ -132,13 +132,13 @@ static void threshold_chosen_on_validation(void **state)
     assert_int_equal(siam_metrics_best_threshold_balanced(&best, &acc_best, probs, labels, 12,
                                                           &err), 0);
     printf("val threshold %.6f (accuracy %.4f there, %.4f at 0.5)\n", thr[1], at[1],
-           siam_trainer_history(b.t, "val_acc")[1]);
+           siam_history_get(siam_trainer_history(b.t), "val_acc")[1]);
     assert_true((float)thr[1] == best);
     assert_true(at[1] == acc_best);
     assert_true(siam_trainer_threshold(b.t) == best);
     /* evaluate applies it: its accuracy is the best one */
     assert_true(acc == acc_best);
-    assert_true(acc_best >= siam_trainer_history(b.t, "val_acc")[1]);
+    assert_true(acc_best >= siam_history_get(siam_trainer_history(b.t), "val_acc")[1]);
     rig_close(&b);
 }
 

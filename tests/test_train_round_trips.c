@@ -100,8 +100,8 @@ static void fit(const siam_ops *ops, siam_toy *toy, run *out)
     if (siam_trainer_fit(t, &err))
         fail_msg("%s", err.msg);
     assert_int_equal(siam_trainer_epochs_done(t), EPOCHS);
-    memcpy(out->loss, siam_trainer_history(t, "train_loss"), sizeof out->loss);
-    memcpy(out->val_loss, siam_trainer_history(t, "val_loss"), sizeof out->val_loss);
+    memcpy(out->loss, siam_history_get(siam_trainer_history(t), "train_loss"), sizeof out->loss);
+    memcpy(out->val_loss, siam_history_get(siam_trainer_history(t), "val_loss"), sizeof out->val_loss);
     out->n = siam_model_numel(m);
     out->params = malloc(out->n * sizeof(float));
     assert_non_null(out->params);

@@ -264,7 +264,7 @@ static void run_and_compare(toyset *s, siam_wavg_kind kind, double decay, int st
     /* Validation of the last epoch saw the same (averaged) weights. */
     double loss, acc;
     assert_int_equal(siam_trainer_evaluate(r.t, s->val, &loss, &acc, NULL, &err), 0);
-    assert_memory_equal(&loss, &siam_trainer_history(r.t, "val_loss")[2], sizeof loss);
+    assert_memory_equal(&loss, &siam_history_get(siam_trainer_history(r.t), "val_loss")[2], sizeof loss);
     free(w0);
     free(got);
     free(rc.avg);
@@ -320,8 +320,8 @@ static void resume_with_average_is_bit_identical(void **state)
     float *got = snapshot(&c, &n);
     assert_memory_equal(got, want, n * sizeof *got);
     for (int e = 0; e < 4; e++)
-        assert_memory_equal(&siam_trainer_history(c.t, "val_loss")[e],
-                            &siam_trainer_history(a.t, "val_loss")[e], sizeof(double));
+        assert_memory_equal(&siam_history_get(siam_trainer_history(c.t), "val_loss")[e],
+                            &siam_history_get(siam_trainer_history(a.t), "val_loss")[e], sizeof(double));
 
     /* A trainer that keeps an average cannot resume from a file without one. */
     siam_train_config plain;
