@@ -9,20 +9,12 @@
 #include "host/checkpoint.h"
 #include "host/metrics.h"
 #include "host/model_meta.h"
+#include "host/predict.h"
 #include "host/set_identity.h"
 #include "host/train_finite.h"
 #include "host/train_step.h"
 #include "kernels/philox.h"
 #include "kernels/rng.h"
-
-/* A pair set laid out for the device: per batch of `batch` pairs (the last
- * may be shorter), the left image indices, then the right ones, so that a
- * batch of nb pairs is one gather of 2*nb images at idx + 2*start. */
-typedef struct dev_pairs {
-    int32_t *idx;       /* device, 2*n */
-    float *labels;      /* device, n */
-    size_t n;
-} dev_pairs;
 
 struct siam_trainer {
     siam_model *m;
@@ -32,7 +24,7 @@ struct siam_trainer {
     const siam_pairset *train, *val;
     siam_train_config cfg;
     uint8_t *train_images, *val_images; /* device; val_images may alias */
-    dev_pairs tr, va;
+    siam_dev_pairs tr, va;
     int32_t *host_idx, *perm;
     float *host_labels, *probs;
     int epochs_done;
@@ -64,139 +56,6 @@ void siam_train_config_default(siam_train_config *cfg)
     strcpy(cfg->early_stop.metric, "val_acc");
     cfg->early_stop.mode_max = 1;
     cfg->early_stop.patience = 5;
-}
-
-static void layout(const siam_pairset *ps, const int32_t *order, int batch, int32_t *idx,
-                   float *labels)
-{
-    size_t n = ps->count;
-    for (size_t s = 0; s < n; s += (size_t)batch) {
-        size_t nb = n - s < (size_t)batch ? n - s : (size_t)batch;
-        for (size_t i = 0; i < nb; i++) {
-            const siam_pair *p = &ps->pairs[order ? (size_t)order[s + i] : s + i];
-            idx[2 * s + i] = p->a;
-            idx[2 * s + nb + i] = p->b;
-            labels[s + i] = p->label;
-        }
-    }
-}
-
-static int check_pairs(const siam_pairset *ps, const char *what, siam_error *err)
-{
-    const siam_images *im = ps->images;
-    if (!im || !im->pixels)
-        return siam_fail(err, "%s set has no image bank", what);
-    for (size_t i = 0; i < ps->count; i++) {
-        const siam_pair *p = &ps->pairs[i];
-        if (p->a < 0 || p->a >= im->count || p->b < 0 || p->b >= im->count)
-            return siam_fail(err, "%s pair %zu indexes images %d, %d outside 0..%d", what, i,
-                             (int)p->a, (int)p->b, im->count - 1);
-    }
-    return 0;
-}
-
-uint8_t *siam_images_to_device(const siam_ops *ops, siam_ctx *ctx, const siam_images *im,
-                               siam_error *err)
-{
-    size_t bytes = (size_t)im->count * im->height * im->width;
-    uint8_t *d = ops->mem_alloc(ctx, bytes ? bytes : 1);
-    if (!d) {
-        siam_fail(err, "image bank: device allocation of %zu bytes failed: %s", bytes,
-                  ops->ctx_error(ctx));
-        return NULL;
-    }
-    if (bytes && ops->upload(ctx, d, im->pixels, bytes)) {
-        siam_fail(err, "image bank: upload failed: %s", ops->ctx_error(ctx));
-        ops->mem_free(ctx, d);
-        return NULL;
-    }
-    return d;
-}
-
-static int dev_pairs_alloc(const siam_ops *o, siam_ctx *c, dev_pairs *d, size_t n,
-                           siam_error *err)
-{
-    d->n = n;
-    d->idx = o->mem_alloc(c, (2 * n + 1) * sizeof(int32_t));
-    d->labels = o->mem_alloc(c, (n + 1) * sizeof(float));
-    if (!d->idx || !d->labels)
-        return siam_fail(err, "trainer: device allocation for %zu pairs failed: %s", n,
-                         o->ctx_error(c));
-    return 0;
-}
-
-static int dev_pairs_upload(const siam_ops *o, siam_ctx *c, dev_pairs *d, const int32_t *idx,
-                            const float *labels, siam_error *err)
-{
-    if (o->upload(c, d->idx, idx, 2 * d->n * sizeof(int32_t)) ||
-        o->upload(c, d->labels, labels, d->n * sizeof(float)))
-        return siam_fail(err, "trainer: upload of the pair order failed: %s", o->ctx_error(c));
-    return 0;
-}
-
-static void dev_pairs_free(const siam_ops *o, siam_ctx *c, dev_pairs *d)
-{
-    o->mem_free(c, d->idx);
-    o->mem_free(c, d->labels);
-}
-
-/* Fills the model input with batch [start, start+nb) of a laid-out set. */
-static int assemble(siam_model *m, const uint8_t *images, const int32_t *idx_dev, size_t start,
-                    int nb, float mean, float std, const siam_augment *aug, uint64_t seed,
-                    uint64_t aug_offset, siam_error *err)
-{
-    const siam_ops *o = siam_model_ops(m);
-    siam_ctx *c = siam_model_ctx(m);
-    const siam_model_config *mc = siam_model_config_of(m);
-    const int32_t *idx = idx_dev + 2 * start;
-    int rc = aug && aug->enabled && o->augment_batch
-        ? o->augment_batch(c, siam_model_input(m), images, idx, 2 * nb, mc->in_h, mc->in_w, aug,
-                           seed, aug_offset, mean, std)
-        : o->gather_normalize(c, siam_model_input(m), images, idx, 2 * nb,
-                              mc->in_h * mc->in_w, mean, std);
-    if (rc)
-        return siam_fail(err, "batch assembly at pair %zu: %s", start, o->ctx_error(c));
-    return 0;
-}
-
-/* Eval-mode pass over a laid-out set: mean loss (may be NULL) and the
- * probabilities of every pair. aug: NULL, or a fixed transform of every
- * image (test-time augmentation); its draws do not depend on the slot. */
-static int eval_pass(siam_model *m, const uint8_t *images, const dev_pairs *d, float mean,
-                     float std, const siam_augment *aug, double *loss, float *probs,
-                     siam_error *err)
-{
-    const siam_ops *o = siam_model_ops(m);
-    siam_ctx *c = siam_model_ctx(m);
-    int was_training = siam_model_training(m), batch = siam_model_max_batch(m);
-    siam_model_set_training(m, 0);
-    double lsum = 0.0;
-    int rc = 0;
-    for (size_t s = 0; s < d->n && rc == 0; s += (size_t)batch) {
-        int nb = d->n - s < (size_t)batch ? (int)(d->n - s) : batch;
-        float l = 0.0f;
-        rc = assemble(m, images, d->idx, s, nb, mean, std, aug, 0, 0, err);
-        if (!rc)
-            rc = siam_model_forward(m, nb, err);
-        /* The loss and the probabilities in one readback. */
-        siam_step_report rep;
-        if (!rc && o->step_report(c, &rep, probs + s, siam_model_probs(m), d->labels + s,
-                                  (size_t)nb, NULL, NULL, 0))
-            rc = siam_fail(err, "evaluation: %s", o->ctx_error(c));
-        for (int i = 0; !rc && i < nb; i++)
-            if (!isfinite(probs[s + i]))
-                rc = siam_fail(err, "evaluation: probability of pair %zu is %g (the model's "
-                                    "weights are not finite?)", s + (size_t)i,
-                               (double)probs[s + i]);
-        l = rc ? 0.0f : rep.loss;
-        lsum += (double)l * nb;
-    }
-    siam_model_set_training(m, was_training);
-    if (rc)
-        return rc;
-    if (loss)
-        *loss = d->n ? lsum / (double)d->n : NAN;
-    return 0;
 }
 
 static double accuracy_of(const siam_pairset *ps, const float *probs, float thr)
@@ -235,7 +94,7 @@ siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairse
         if (!sets[k])
             continue;
         const char *what = k ? "validation" : "training";
-        if (check_pairs(sets[k], what, err))
+        if (siam_pairs_check(sets[k], what, err))
             return NULL;
         if (sets[k]->images->height != mc->in_h || sets[k]->images->width != mc->in_w) {
             siam_fail(err, "trainer: %s images are %dx%d, the model takes %dx%d", what,
@@ -295,7 +154,7 @@ siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairse
         goto fail;
     if (!(t->train_images = siam_images_to_device(t->ops, t->ctx, train->images, err)))
         goto fail;
-    if (dev_pairs_alloc(t->ops, t->ctx, &t->tr, ntrain, err))
+    if (siam_dev_pairs_alloc(t->ops, t->ctx, &t->tr, ntrain, err))
         goto fail;
     if (cfg->wavg.kind != SIAM_WAVG_OFF && !(t->wavg = siam_wavg_new(m, &cfg->wavg, err)))
         goto fail;
@@ -312,10 +171,10 @@ siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairse
             t->val_images = t->train_images;
         else if (!(t->val_images = siam_images_to_device(t->ops, t->ctx, val->images, err)))
             goto fail;
-        if (dev_pairs_alloc(t->ops, t->ctx, &t->va, val->count, err))
+        if (siam_dev_pairs_alloc(t->ops, t->ctx, &t->va, val->count, err))
             goto fail;
-        layout(val, NULL, siam_model_max_batch(m), t->host_idx, t->host_labels);
-        if (dev_pairs_upload(t->ops, t->ctx, &t->va, t->host_idx, t->host_labels, err))
+        siam_pairs_layout(val, NULL, siam_model_max_batch(m), t->host_idx, t->host_labels);
+        if (siam_dev_pairs_upload(t->ops, t->ctx, &t->va, t->host_idx, t->host_labels, err))
             goto fail;
     }
     if (cfg->use_early_stop && cfg->early_stop.restore_best) {
@@ -344,8 +203,8 @@ void siam_trainer_free(siam_trainer *t)
     if (t->val_images != t->train_images)
         t->ops->mem_free(t->ctx, t->val_images);
     t->ops->mem_free(t->ctx, t->train_images);
-    dev_pairs_free(t->ops, t->ctx, &t->tr);
-    dev_pairs_free(t->ops, t->ctx, &t->va);
+    siam_dev_pairs_free(t->ops, t->ctx, &t->tr);
+    siam_dev_pairs_free(t->ops, t->ctx, &t->va);
     t->ops->mem_free(t->ctx, t->best);
     siam_wavg_free(t->wavg);
     siam_pairset_free(t->epoch_set);
@@ -465,100 +324,17 @@ int siam_trainer_evaluate(siam_trainer *t, const siam_pairset *ps, double *loss,
         images = t->val_images;
     else
         return siam_fail(err, "evaluate: the pair set's images are not the trainer's");
-    if (check_pairs(ps, "evaluation", err))
+    if (siam_pairs_check(ps, "evaluation", err))
         return -1;
     float *out = probs ? probs : malloc((ps->count + 1) * sizeof(float));
-    int32_t *idx = malloc((2 * ps->count + 1) * sizeof(int32_t));
-    float *labels = malloc((ps->count + 1) * sizeof(float));
-    dev_pairs d = { 0 };
-    int rc = 0;
-    if (!out || !idx || !labels)
-        rc = siam_fail(err, "evaluate: out of host memory for %zu pairs", ps->count);
-    if (!rc)
-        rc = dev_pairs_alloc(t->ops, t->ctx, &d, ps->count, err);
-    if (!rc) {
-        layout(ps, NULL, siam_model_max_batch(t->m), idx, labels);
-        rc = dev_pairs_upload(t->ops, t->ctx, &d, idx, labels, err);
-    }
-    if (!rc)
-        rc = eval_pass(t->m, images, &d, t->cfg.mean, t->cfg.std, NULL, loss, out, err);
+    if (!out)
+        return siam_fail(err, "evaluate: out of host memory for %zu pairs", ps->count);
+    int rc = siam_predict_pairs(t->m, ps, images, t->cfg.mean, t->cfg.std, SIAM_TTA_NONE, loss,
+                                out, "evaluate", err);
     if (!rc && acc)
         *acc = accuracy_of(ps, out, siam_trainer_threshold(t));
-    dev_pairs_free(t->ops, t->ctx, &d);
     if (out != probs)
         free(out);
-    free(idx);
-    free(labels);
-    return rc;
-}
-
-/* Every image mirrored left-right and nothing else: the augmenter with
- * each affine component off and a flip probability of 1. */
-static void mirror_settings(siam_augment *a)
-{
-    siam_augment_defaults(a);
-    a->enabled = 1;
-    a->p_component = 0.0f;
-    a->p_flip = 1.0f;
-}
-
-const char *siam_tta_name(siam_tta tta)
-{
-    return tta == SIAM_TTA_FLIP ? "flip" : "none";
-}
-
-int siam_tta_parse(const char *name, siam_tta *tta)
-{
-    if (strcmp(name, "none") == 0)
-        *tta = SIAM_TTA_NONE;
-    else if (strcmp(name, "flip") == 0)
-        *tta = SIAM_TTA_FLIP;
-    else
-        return -1;
-    return 0;
-}
-
-int siam_model_predict(siam_model *m, const siam_pairset *ps, const uint8_t *images_dev,
-                       float mean, float std, siam_tta tta, float *probs, siam_error *err)
-{
-    const siam_ops *o = siam_model_ops(m);
-    siam_ctx *c = siam_model_ctx(m);
-    if (check_pairs(ps, "prediction", err))
-        return -1;
-    uint8_t *own = NULL;
-    if (!images_dev && !(images_dev = own = siam_images_to_device(o, c, ps->images, err)))
-        return -1;
-    int32_t *idx = malloc((2 * ps->count + 1) * sizeof(int32_t));
-    float *labels = malloc((ps->count + 1) * sizeof(float));
-    dev_pairs d = { 0 };
-    int rc = 0;
-    if (!idx || !labels)
-        rc = siam_fail(err, "predict: out of host memory for %zu pairs", ps->count);
-    if (!rc)
-        rc = dev_pairs_alloc(o, c, &d, ps->count, err);
-    if (!rc) {
-        layout(ps, NULL, siam_model_max_batch(m), idx, labels);
-        rc = dev_pairs_upload(o, c, &d, idx, labels, err);
-    }
-    if (!rc)
-        rc = eval_pass(m, images_dev, &d, mean, std, NULL, NULL, probs, err);
-    if (!rc && tta == SIAM_TTA_FLIP) {
-        if (!o->augment_batch) {
-            rc = siam_fail(err, "predict: tta 'flip' needs the augmentation op, which this "
-                                "backend lacks");
-        } else {
-            /* labels has room for ps->count floats and is no longer needed. */
-            siam_augment mirror;
-            mirror_settings(&mirror);
-            rc = eval_pass(m, images_dev, &d, mean, std, &mirror, NULL, labels, err);
-            for (size_t i = 0; !rc && i < ps->count; i++)
-                probs[i] = 0.5f * (probs[i] + labels[i]);
-        }
-    }
-    dev_pairs_free(o, c, &d);
-    o->mem_free(c, own);
-    free(idx);
-    free(labels);
     return rc;
 }
 
@@ -615,8 +391,8 @@ static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, si
     for (size_t i = 0; i < n; i++)
         t->perm[i] = (int32_t)i;
     siam_rng_shuffle_i32(&r, t->perm, n);
-    layout(set, t->perm, bs, t->host_idx, t->host_labels);
-    if (dev_pairs_upload(t->ops, t->ctx, &t->tr, t->host_idx, t->host_labels, err))
+    siam_pairs_layout(set, t->perm, bs, t->host_idx, t->host_labels);
+    if (siam_dev_pairs_upload(t->ops, t->ctx, &t->tr, t->host_idx, t->host_labels, err))
         return -1;
     int batches = epoch_batches(t);
     siam_model_set_training(t->m, 1);
@@ -628,7 +404,7 @@ static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, si
         size_t s = (size_t)k * bs;
         int nb = n - s < (size_t)bs ? (int)(n - s) : bs;
         float l;
-        if (assemble(t->m, t->train_images, t->tr.idx, s, nb, cfg->mean, cfg->std,
+        if (siam_batch_assemble(t->m, t->train_images, t->tr.idx, s, nb, cfg->mean, cfg->std,
                      &cfg->augment, cfg->seed, t->augment_offset, err))
             return -1;
         t->augment_offset += 2 * (uint64_t)nb;
@@ -690,7 +466,7 @@ static int epoch_end(siam_trainer *t, siam_train_event *ev, int e, double lr, do
     const siam_train_config *cfg = &t->cfg;
     double vl = NAN, va = NAN;
     if (t->val) {
-        if (eval_pass(t->m, t->val_images, &t->va, cfg->mean, cfg->std, NULL, &vl, t->probs, err))
+        if (siam_eval_pass(t->m, t->val_images, &t->va, cfg->mean, cfg->std, NULL, &vl, t->probs, err))
             return -1;
         va = accuracy_of(t->val, t->probs, cfg->threshold);
         if (cfg->threshold_from_val) {

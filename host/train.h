@@ -1,10 +1,10 @@
 /* The training loop: epochs over seeded shuffled mini-batches of a pair
  * set, validation, learning-rate schedule, early stopping, a hook for a
- * driver (the Lua layer) and a stop flag for signal handlers; and
- * prediction over a pair set in batches. The image bank is uploaded to the
- * device once; per epoch the shuffled image-index order and labels are
- * uploaded once; batches are assembled on the device. Only the scalar loss
- * and the batch probabilities come back to the host. */
+ * driver (the Lua layer) and a stop flag for signal handlers. The image
+ * bank is uploaded to the device once; per epoch the shuffled image-index
+ * order and labels are uploaded once; batches are assembled on the device
+ * (host/predict.h, shared with prediction). Only the scalar loss and the
+ * batch probabilities come back to the host. */
 #ifndef SIAM_TRAIN_H
 #define SIAM_TRAIN_H
 
@@ -18,6 +18,7 @@
 #include "host/model.h"
 #include "host/optim.h"
 #include "host/pair_sampler.h"
+#include "host/predict.h"
 #include "host/schedule.h"
 #include "host/weight_avg.h"
 #include "kernels/augment.h"
@@ -164,22 +165,4 @@ void siam_trainer_set_state(siam_trainer *t, const siam_trainer_state *s);
  * floats) on the host. */
 int siam_trainer_best_download(siam_trainer *t, float *host, siam_error *err);
 int siam_trainer_best_upload(siam_trainer *t, const float *host, siam_error *err);
-/* Device copy of an image bank (count*H*W bytes); free with ops->mem_free. */
-uint8_t *siam_images_to_device(const siam_ops *ops, siam_ctx *ctx, const siam_images *im,
-                               siam_error *err);
-/* Test-time augmentation of a prediction. SIAM_TTA_FLIP: the mean of the
- * pair's probability and of its mirror image's (both faces flipped
- * left-right), the symmetry that flip augmentation trains for; it costs a
- * second forward pass. */
-typedef enum siam_tta { SIAM_TTA_NONE = 0, SIAM_TTA_FLIP = 1 } siam_tta;
-/* "none" / "flip"; parse returns -1 for any other name. */
-const char *siam_tta_name(siam_tta tta);
-int siam_tta_parse(const char *name, siam_tta *tta);
-
-/* Probabilities of every pair of ps (eval mode, batches of the model's
- * max_batch) into probs (ps->count). images_dev: the bank on the device, or
- * NULL to upload it for this call. */
-int siam_model_predict(siam_model *m, const siam_pairset *ps, const uint8_t *images_dev,
-                       float mean, float std, siam_tta tta, float *probs, siam_error *err);
-
 #endif
