@@ -52,6 +52,14 @@ uint8_t *siam_images_to_device(const siam_ops *ops, siam_ctx *ctx, const siam_im
     return d;
 }
 
+double siam_pairs_accuracy(const siam_pairset *ps, const float *probs, float thr)
+{
+    size_t correct = 0;
+    for (size_t i = 0; i < ps->count; i++)
+        correct += (probs[i] >= thr) == (ps->pairs[i].label >= 0.5f);
+    return ps->count ? (double)correct / (double)ps->count : NAN;
+}
+
 int siam_dev_pairs_alloc(const siam_ops *o, siam_ctx *c, siam_dev_pairs *d, size_t n,
                            siam_error *err)
 {

@@ -38,6 +38,10 @@ void siam_pairs_layout(const siam_pairset *ps, const int32_t *order, int batch, 
  * the set in the message. */
 int siam_pairs_check(const siam_pairset *ps, const char *what, siam_error *err);
 
+/* The fraction of pairs whose prediction (p >= thr) matches the label
+ * (label >= 0.5); NaN for an empty set. */
+double siam_pairs_accuracy(const siam_pairset *ps, const float *probs, float thr);
+
 /* Device copy of an image bank (count*H*W bytes); free with ops->mem_free. */
 uint8_t *siam_images_to_device(const siam_ops *ops, siam_ctx *ctx, const siam_images *im,
                                siam_error *err);

@@ -1,4 +1,4 @@
-/* The training loop, validation and prediction (host/train.h). */
+/* The training loop and validation (host/train.h). */
 #include "host/train.h"
 
 #include <math.h>
@@ -6,9 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/checkpoint.h"
 #include "host/metrics.h"
-#include "host/model_meta.h"
 #include "host/predict.h"
 #include "host/set_identity.h"
 #include "host/train_finite.h"
@@ -39,7 +37,7 @@ struct siam_trainer {
     float *val_labels;  /* host, val->count (threshold_from_val) */
     char nan_msg[256];  /* what stopped training with SIAM_STOP_NAN */
     char es_msg[256];   /* early stopping chose no best epoch ("" otherwise) */
-    siam_model_meta meta; /* what the checkpoint records besides the weights */
+    int running;        /* between a run's first siam_trainer_epoch and its finish */
     uint64_t train_fp, val_fp; /* the sets' fingerprints, for a resume to check */
 };
 
@@ -56,14 +54,6 @@ void siam_train_config_default(siam_train_config *cfg)
     strcpy(cfg->early_stop.metric, "val_acc");
     cfg->early_stop.mode_max = 1;
     cfg->early_stop.patience = 5;
-}
-
-static double accuracy_of(const siam_pairset *ps, const float *probs, float thr)
-{
-    size_t correct = 0;
-    for (size_t i = 0; i < ps->count; i++)
-        correct += (probs[i] >= thr) == (ps->pairs[i].label >= 0.5f);
-    return ps->count ? (double)correct / (double)ps->count : NAN;
 }
 
 siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairset *train,
@@ -120,12 +110,6 @@ siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairse
     t->val = val;
     t->cfg = *cfg;
     siam_history_init(&t->hist, cfg->epochs);
-    t->cfg.checkpoint_path = NULL; /* the borrowed string is copied below */
-    t->cfg.meta = NULL;            /* and the metadata here */
-    if (cfg->meta)
-        t->meta = *cfg->meta;
-    else
-        siam_model_meta_default(&t->meta);
     t->train_fp = siam_pairset_fingerprint(train);
     t->val_fp = val ? siam_pairset_fingerprint(val) : 0;
     if (cfg->sampler && siam_pair_sampler_base(cfg->sampler)->images != train->images) {
@@ -143,10 +127,7 @@ siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairse
     t->perm = malloc((ntrain + 1) * sizeof(int32_t));
     t->host_labels = malloc(nmax * sizeof(float));
     t->probs = malloc(nmax * sizeof(float));
-    char *path = cfg->checkpoint_path ? strdup(cfg->checkpoint_path) : NULL;
-    t->cfg.checkpoint_path = path;
-    if (!t->host_idx || !t->perm || !t->host_labels || !t->probs ||
-        (cfg->checkpoint_path && !path)) {
+    if (!t->host_idx || !t->perm || !t->host_labels || !t->probs) {
         siam_fail(err, "trainer: out of host memory for %zu pairs", nmax);
         goto fail;
     }
@@ -210,7 +191,6 @@ void siam_trainer_free(siam_trainer *t)
     siam_pairset_free(t->epoch_set);
     free(t->val_labels);
     siam_history_clear(&t->hist);
-    free((char *)t->cfg.checkpoint_path);
     free(t->host_idx);
     free(t->perm);
     free(t->host_labels);
@@ -233,7 +213,6 @@ siam_optim *siam_trainer_optim(siam_trainer *t) { return t->opt; }
 const siam_train_config *siam_trainer_config(const siam_trainer *t) { return &t->cfg; }
 const siam_early_stop *siam_trainer_early_stop(const siam_trainer *t) { return &t->es; }
 const siam_history *siam_trainer_history(const siam_trainer *t) { return &t->hist; }
-siam_history *siam_trainer_history_mut(siam_trainer *t) { return &t->hist; }
 siam_wavg *siam_trainer_wavg(siam_trainer *t) { return t->wavg; }
 
 int siam_trainer_record(siam_trainer *t, const char *name, double value, siam_error *err)
@@ -243,7 +222,8 @@ int siam_trainer_record(siam_trainer *t, const char *name, double value, siam_er
 
 float siam_trainer_threshold(const siam_trainer *t)
 {
-    const double *h = t->cfg.threshold_from_val ? siam_history_get(&t->hist, "val_threshold") : NULL;
+    const double *h =
+        t->cfg.threshold_from_val ? siam_history_get(&t->hist, "val_threshold") : NULL;
     if (!h || t->epochs_done == 0)
         return t->cfg.threshold;
     int e = t->has_best && t->es.best_epoch >= 0 && t->es.best_epoch < t->epochs_done
@@ -277,6 +257,15 @@ void siam_trainer_set_state(siam_trainer *t, const siam_trainer_state *s)
     t->es = s->early_stop;
     t->es.cfg = rule;
     t->has_best = s->has_best && t->best;
+    t->running = 0;
+}
+
+void siam_trainer_parts(siam_trainer *t, siam_train_parts *p)
+{
+    siam_trainer_get_state(t, &p->state);
+    p->history = &t->hist;
+    p->best = t->best;
+    p->wavg = t->wavg;
 }
 
 static int best_copy(siam_trainer *t, int to_model, siam_error *err)
@@ -293,26 +282,7 @@ static int best_copy(siam_trainer *t, int to_model, siam_error *err)
     return 0;
 }
 
-int siam_trainer_best_download(siam_trainer *t, float *host, siam_error *err)
-{
-    if (!t->best)
-        return siam_fail(err, "trainer: no best-weights copy (restore_best is off)");
-    size_t n = siam_model_numel(t->m) + siam_model_buffer_numel(t->m);
-    if (t->ops->download(t->ctx, host, t->best, n * sizeof(float)))
-        return siam_fail(err, "trainer: best-weights download: %s", t->ops->ctx_error(t->ctx));
-    return 0;
-}
 
-int siam_trainer_best_upload(siam_trainer *t, const float *host, siam_error *err)
-{
-    if (!t->best)
-        return siam_fail(err, "trainer: no best-weights copy (restore_best is off)");
-    size_t n = siam_model_numel(t->m) + siam_model_buffer_numel(t->m);
-    if (t->ops->upload(t->ctx, t->best, host, n * sizeof(float)))
-        return siam_fail(err, "trainer: best-weights upload: %s", t->ops->ctx_error(t->ctx));
-    t->has_best = 1;
-    return 0;
-}
 
 int siam_trainer_evaluate(siam_trainer *t, const siam_pairset *ps, double *loss, double *acc,
                           float *probs, siam_error *err)
@@ -332,7 +302,7 @@ int siam_trainer_evaluate(siam_trainer *t, const siam_pairset *ps, double *loss,
     int rc = siam_predict_pairs(t->m, ps, images, t->cfg.mean, t->cfg.std, SIAM_TTA_NONE, loss,
                                 out, "evaluate", err);
     if (!rc && acc)
-        *acc = accuracy_of(ps, out, siam_trainer_threshold(t));
+        *acc = siam_pairs_accuracy(ps, out, siam_trainer_threshold(t));
     if (out != probs)
         free(out);
     return rc;
@@ -466,9 +436,10 @@ static int epoch_end(siam_trainer *t, siam_train_event *ev, int e, double lr, do
     const siam_train_config *cfg = &t->cfg;
     double vl = NAN, va = NAN;
     if (t->val) {
-        if (siam_eval_pass(t->m, t->val_images, &t->va, cfg->mean, cfg->std, NULL, &vl, t->probs, err))
+        if (siam_eval_pass(t->m, t->val_images, &t->va, cfg->mean, cfg->std, NULL, &vl, t->probs,
+                           err))
             return -1;
-        va = accuracy_of(t->val, t->probs, cfg->threshold);
+        va = siam_pairs_accuracy(t->val, t->probs, cfg->threshold);
         if (cfg->threshold_from_val) {
             float thr;
             double best;
@@ -504,83 +475,68 @@ static int epoch_end(siam_trainer *t, siam_train_event *ev, int e, double lr, do
     return 0;
 }
 
-/* Early stopping that recorded epochs without ever improving (its metric
- * NaN, or the infinity it starts from, in every one) chose no best epoch:
- * say so, since fit then ends with no best_epoch and the last weights. */
-static void note_no_best_epoch(siam_trainer *t)
-{
-    t->es_msg[0] = '\0';
-    const siam_early_stop_config *ec = &t->cfg.early_stop;
-    const double *h = siam_history_get(&t->hist, ec->metric);
-    int n = t->epochs_done;
-    if (!t->cfg.use_early_stop || t->es.best_epoch >= 0 || n == 0 || !h)
-        return;
-    int all_nan = 1;
-    for (int e = 0; e < n; e++)
-        all_nan &= isnan(h[e]) != 0;
-    char epochs[48];
-    if (n == 1)
-        snprintf(epochs, sizeof epochs, "epoch 1");
-    else
-        snprintf(epochs, sizeof epochs, "epochs 1-%d", n);
-    snprintf(t->es_msg, sizeof t->es_msg,
-             "early stopping: '%s' was %s in every epoch (%s), so no best epoch was chosen "
-             "and the last weights are kept", ec->metric,
-             all_nan ? "NaN" : ec->mode_max ? "NaN or -inf" : "NaN or +inf", epochs);
-}
 
-/* The training state, with the metadata that makes it a usable model too:
- * siam.load of it gets the threshold the run would use now and the crop
- * of the images it trains on. */
-static int save_checkpoint(siam_trainer *t, siam_error *err)
-{
-    siam_model_meta meta = t->meta;
-    meta.threshold = siam_trainer_threshold(t);
-    meta.crop = t->train->images->crop;
-    return siam_checkpoint_save(t->cfg.checkpoint_path, t->m, &meta, t->opt, t, err);
-}
 
-int siam_trainer_fit(siam_trainer *t, siam_error *err)
+static int run_epoch(siam_trainer *t, siam_error *err)
 {
     const siam_train_config *cfg = &t->cfg;
-    t->nan_msg[0] = '\0';
-    /* A run restored from a checkpoint written after early stopping
-     * fired stays stopped (and still restores its best weights below). */
-    t->stop = cfg->use_early_stop && t->es.stopped ? SIAM_STOP_EARLY : SIAM_STOP_NONE;
-    while (t->epochs_done < cfg->epochs && !t->stop) {
-        int e = t->epochs_done;
-        if (cfg->use_schedule)
-            siam_optim_set_lr(t->opt, siam_schedule_lr(&cfg->schedule, e));
-        siam_train_event ev = { SIAM_EVENT_EPOCH_BEGIN, e, 0, epoch_batches(t), 0, 0.0,
-                                siam_optim_lr(t->opt) };
-        if (call_hook(t, &ev, err))
-            return -1;
-        if (t->stop)
-            break;
-        double lr = siam_optim_lr(t->opt), tl = NAN, ta = NAN;
-        if (train_epoch(t, e, &tl, &ta, err))
-            return -1;
-        if (t->stop == SIAM_STOP_SIGNAL || t->stop == SIAM_STOP_NAN ||
-            (t->stop == SIAM_STOP_HOOK && isnan(tl)))
-            break; /* stopped mid-epoch: nothing of it is recorded or checkpointed */
-        if (t->wavg && cfg->wavg.kind == SIAM_WAVG_SWA && e >= cfg->wavg.start_epoch &&
-            siam_wavg_update(t->wavg, err))
-            return siam_fail_wrap(err, "epoch %d", e + 1);
-        /* From validation to the best-weights copy the model holds the
-         * average, so that both see the weights that will be used. */
-        int swapped = t->wavg && siam_wavg_count(t->wavg) > 0;
-        if (swapped && siam_wavg_swap(t->wavg, err))
-            return -1;
-        int rc = epoch_end(t, &ev, e, lr, tl, ta, err);
-        if (swapped && siam_wavg_swap(t->wavg, rc ? NULL : err))
-            rc = -1;
-        if (rc)
-            return -1;
-        t->epochs_done++;
-        if (cfg->checkpoint_path && save_checkpoint(t, err))
-            return siam_fail_wrap(err, "after epoch %d", e + 1);
+    if (!t->running) {
+        t->running = 1;
+        t->nan_msg[0] = '\0';
+        /* A run restored from a checkpoint written after early stopping
+         * fired stays stopped (and still restores its best weights). */
+        t->stop = cfg->use_early_stop && t->es.stopped ? SIAM_STOP_EARLY : SIAM_STOP_NONE;
     }
-    note_no_best_epoch(t);
+    if (t->epochs_done >= cfg->epochs || t->stop)
+        return 0;
+    int e = t->epochs_done;
+    if (cfg->use_schedule)
+        siam_optim_set_lr(t->opt, siam_schedule_lr(&cfg->schedule, e));
+    siam_train_event ev = { SIAM_EVENT_EPOCH_BEGIN, e, 0, epoch_batches(t), 0, 0.0,
+                            siam_optim_lr(t->opt) };
+    if (call_hook(t, &ev, err))
+        return -1;
+    if (t->stop)
+        return 0;
+    double lr = siam_optim_lr(t->opt), tl = NAN, ta = NAN;
+    if (train_epoch(t, e, &tl, &ta, err))
+        return -1;
+    if (t->stop == SIAM_STOP_SIGNAL || t->stop == SIAM_STOP_NAN ||
+        (t->stop == SIAM_STOP_HOOK && isnan(tl)))
+        return 0; /* stopped mid-epoch: nothing of it is recorded or checkpointed */
+    if (t->wavg && cfg->wavg.kind == SIAM_WAVG_SWA && e >= cfg->wavg.start_epoch &&
+        siam_wavg_update(t->wavg, err))
+        return siam_fail_wrap(err, "epoch %d", e + 1);
+    /* From validation to the best-weights copy the model holds the
+     * average, so that both see the weights that will be used. */
+    int swapped = t->wavg && siam_wavg_count(t->wavg) > 0;
+    if (swapped && siam_wavg_swap(t->wavg, err))
+        return -1;
+    int rc = epoch_end(t, &ev, e, lr, tl, ta, err);
+    if (swapped && siam_wavg_swap(t->wavg, rc ? NULL : err))
+        rc = -1;
+    if (rc)
+        return -1;
+    t->epochs_done++;
+    return 1;
+}
+
+int siam_trainer_epoch(siam_trainer *t, siam_error *err)
+{
+    int rc = run_epoch(t, err);
+    if (rc < 0)
+        t->running = 0; /* a failed run is over: the next call starts another */
+    return rc;
+}
+
+int siam_trainer_finish(siam_trainer *t, siam_error *err)
+{
+    t->running = 0;
+    t->es_msg[0] = '\0';
+    if (t->cfg.use_early_stop)
+        siam_early_stop_no_best_note(&t->cfg.early_stop, t->es.best_epoch,
+                                     siam_history_get(&t->hist, t->cfg.early_stop.metric),
+                                     t->epochs_done, t->es_msg, sizeof t->es_msg);
     if (t->stop == SIAM_STOP_SIGNAL)
         return 0;
     /* After a NaN stop the model holds weights from inside the lost epoch,
