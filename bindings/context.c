@@ -60,15 +60,14 @@ const siam_ops *siam_lua_cpu_ops(lua_State *L)
     /* siam.config.conv: "auto" (default: the per-layer choice of
      * kernels/cpu/conv2d_select.h, tested equal to the direct path within
      * float rounding), "direct" (the im2col reference) or "fft". */
-    const siam_ops *ops = siam_ops_cpu_conv_table(1, SIAM_CONV_DIRECT);
+    const siam_ops *ops = siam_ops_cpu_conv_table(SIAM_CONV_AUTO);
     if (lua_getfield(L, LUA_REGISTRYINDEX, SIAM_CONFIG_KEY) == LUA_TTABLE) {
         if (lua_getfield(L, -1, "conv") != LUA_TNIL) {
-            int automatic;
-            siam_conv_algo algo;
+            siam_conv_path path;
             siam_error err;
-            if (siam_conv_choice_parse(lua_tostring(L, -1), &automatic, &algo, &err))
+            if (siam_conv_path_parse(lua_tostring(L, -1), &path, &err))
                 luaL_error(L, "siam.config.%s", err.msg);
-            ops = siam_ops_cpu_conv_table(automatic, algo);
+            ops = siam_ops_cpu_conv_table(path);
         }
         lua_pop(L, 1);
     }

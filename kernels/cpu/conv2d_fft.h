@@ -36,8 +36,9 @@
 /* Bound on the Fourier-domain scratch of one call (spectra of one block of
  * frequencies, plus per-thread FFT rows and GEMM temporaries). A larger
  * budget means fewer frequency blocks, each of which repeats the row
- * transforms: conv2 at 64 images costs 552 ms of CPU at 96 MiB, 494 at 192
- * and 445 at 320 (docs/perf.md, session 2). */
+ * transforms, so it buys speed with peak memory; the trade measured on
+ * conv2 is in docs/perf.md ("Session 2: radix FFT"), and peak memory is
+ * why the budget stays at this size. */
 #ifndef SIAM_CPU_FFT_SCRATCH_BYTES
 #define SIAM_CPU_FFT_SCRATCH_BYTES ((size_t)96 << 20)
 #endif
