@@ -21,6 +21,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "kernels/cpu/blas.h"
 #include "kernels/cpu/conv2d_fft.h"
 #include "kernels/cpu/conv2d_select.h"
 #include "kernels/ops.h"
@@ -329,6 +330,39 @@ static void static_tables_match_the_cpu_table(void **state)
     assert_string_equal(err.msg, "conv must be \"auto\", \"direct\" or \"fft\", got \"fast\"");
 }
 
+/* OpenBLAS runs on one thread inside the FFT path and on the context's
+ * threads in the direct one, set by the context when the path changes
+ * (the count is process-wide), not around every FFT call. */
+static void blas_threads_follow_the_path(void **state)
+{
+    (void)state;
+    siam_error err;
+    siam_ctx *ctx = siam_ops_cpu.ctx_new(&(siam_ctx_options){.threads = 2}, &err);
+    assert_non_null(ctx);
+    assert_int_equal(openblas_get_num_threads(), 2);
+    const shape s = {2, 16, 12, 12, 16, 4, 4};
+    int OH = s.H - s.KH + 1;
+    float *in = calloc((size_t)s.N * s.Ci * s.H * s.W, 4), *w = calloc((size_t)s.Co * s.Ci * 16, 4);
+    float *b = calloc(s.Co, 4), *out = calloc((size_t)s.N * s.Co * OH * OH, 4);
+    float *fc = calloc(4 * 3, 4), *fo = calloc(2 * 3, 4), *fb = calloc(3, 4);
+    const siam_ops *fft = siam_ops_cpu_conv_table(SIAM_CONV_FFT);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(fft->conv2d_forward(ctx, out, in, w, b, s.N, s.Ci, s.H, s.W, s.Co, 4, 4),
+                         0);
+        assert_int_equal(fft->conv2d_forward(ctx, out, in, w, b, s.N, s.Ci, s.H, s.W, s.Co, 4, 4),
+                         0);
+        assert_int_equal(openblas_get_num_threads(), 1);
+        assert_int_equal(siam_ops_cpu.linear_forward(ctx, fo, fc, fc, fb, 2, 2, 3), 0);
+        assert_int_equal(openblas_get_num_threads(), 2);
+        assert_int_equal(siam_ops_cpu.conv2d_forward(ctx, out, in, w, b, s.N, s.Ci, s.H, s.W,
+                                                     s.Co, 4, 4),
+                         0);
+        assert_int_equal(openblas_get_num_threads(), 2);
+    }
+    free(in), free(w), free(b), free(out), free(fc), free(fo), free(fb);
+    siam_ops_cpu.ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -340,6 +374,7 @@ int main(void)
         cmocka_unit_test(pick_follows_the_measurements),
         cmocka_unit_test(fast_table_dispatches_by_shape),
         cmocka_unit_test(static_tables_match_the_cpu_table),
+        cmocka_unit_test(blas_threads_follow_the_path),
     };
     return cmocka_run_group_tests_name("conv_fast", tests, NULL, NULL);
 }

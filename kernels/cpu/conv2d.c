@@ -126,6 +126,7 @@ int siam_cpu_conv2d_forward(siam_ctx *ctx, float *out, const float *in, const fl
     float *scratch = siam_cpu_scratch(ctx, col_floats + (nb > 1 ? (size_t)Co * nb * d.P : 0));
     if (scratch == NULL)
         return siam_fail_wrap(&ctx->err, "conv2d_forward");
+    siam_cpu_blas_threads(ctx, 0);
     for (int n0 = 0; n0 < N; n0 += nb) {
         int m = N - n0 < nb ? N - n0 : nb;
         int cols = (int)((size_t)m * d.P);
@@ -166,6 +167,7 @@ int siam_cpu_conv2d_backward(siam_ctx *ctx, float *din, float *dw, float *db, co
     float *scratch = siam_cpu_scratch(ctx, col_floats + (nb > 1 ? (size_t)Co * nb * d.P : 0));
     if (scratch == NULL)
         return siam_fail_wrap(&ctx->err, "conv2d_backward");
+    siam_cpu_blas_threads(ctx, 0);
     for (int n0 = 0; n0 < N; n0 += nb) {
         int m = N - n0 < nb ? N - n0 : nb;
         int cols = (int)((size_t)m * d.P);

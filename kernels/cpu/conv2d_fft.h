@@ -24,9 +24,10 @@
  * scratch stays within SIAM_CPU_FFT_SCRATCH_BYTES whatever the batch size.
  *
  * Scratch lives in the context (siam_cpu_scratch); nothing is kept between
- * calls. Work is split by OpenMP with OpenBLAS set to one thread for the
- * duration of a call (that setting is process-wide in OpenBLAS; the
- * context's thread count is restored on return). Results equal the direct path up to float rounding: the tests
+ * calls. Work is split by OpenMP, with the GEMMs inside its loops on one
+ * OpenBLAS thread each (siam_cpu_blas_threads: the context sets that
+ * process-wide count when it changes, not around every call). Results
+ * equal the direct path up to float rounding: the tests
  * (tests/test_conv_fast.c) bound the difference at the model's shapes. */
 #ifndef SIAM_CPU_CONV2D_FFT_H
 #define SIAM_CPU_CONV2D_FFT_H

@@ -15,10 +15,21 @@
 
 struct siam_ctx {
     int threads;
+    int blas_threads;      /* OpenBLAS's thread count as this context last set it */
     float *scratch;        /* grow-only; reused by every operator call */
     size_t scratch_floats;
     siam_error err;
 };
+
+/* Sets OpenBLAS's thread count for the GEMMs that follow: the context's
+ * threads (single = 0: GEMMs called from the context's thread, the direct
+ * convolution and the linear layers) or one (single = 1: GEMMs called from
+ * inside OpenMP loops, the FFT convolution, where OpenBLAS's own workers
+ * would spin against OpenMP's; docs/perf.md). The count is process-wide in
+ * OpenBLAS, so the context keeps the value it set and calls OpenBLAS only
+ * when it changes: a tower of FFT layers, or of direct ones, sets nothing
+ * between its layers. */
+void siam_cpu_blas_threads(siam_ctx *ctx, int single);
 
 /* Records the message in ctx and returns -1. */
 int siam_cpu_fail(siam_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -18,6 +18,7 @@ int siam_cpu_linear_forward(siam_ctx *ctx, float *out, const float *in, const fl
         for (int o = 0; o < O; o++)
             out[(size_t)n * O + o] = b[o];
     /* out (N,O) += in (N,I) * w^T (I,O). */
+    siam_cpu_blas_threads(ctx, 0);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, O, I, 1.0f, in, I, w, I, 1.0f, out,
                 O);
     return 0;
@@ -40,6 +41,7 @@ int siam_cpu_linear_backward(siam_ctx *ctx, float *din, float *dw, float *db, co
         db[o] += (float)s;
     }
     /* dw (O,I) += dout^T (O,N) * in (N,I). */
+    siam_cpu_blas_threads(ctx, 0);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, I, N, 1.0f, dout, O, in, I, 1.0f, dw,
                 I);
     /* din (N,I) = dout (N,O) * w (O,I). */
