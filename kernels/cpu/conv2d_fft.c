@@ -39,7 +39,7 @@ static void advise_huge_pages(float *p, size_t floats)
 static int fft_check(siam_ctx *ctx, const char *fn, siam_cpu_fft_dims *d, int N, int Ci, int H,
                      int W, int Co, int KH, int KW)
 {
-    if (siam_cpu_conv2d_check_sizes(ctx, fn, N, Ci, H, W, Co, KH, KW))
+    if (siam_check_conv2d(&ctx->err, fn, N, Ci, H, W, Co, KH, KW))
         return -1;
     d->N = N, d->Ci = Ci, d->H = H, d->W = W, d->Co = Co, d->KH = KH, d->KW = KW;
     d->OH = H - KH + 1;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernels/op_checks.h"
 #include "kernels/ops.h"
 
 /* Upper bound on the im2col scratch of one convolution chunk: batches are cut
@@ -50,11 +51,6 @@ int siam_cpu_download(siam_ctx *ctx, void *dst, const void *src, size_t bytes);
 int siam_cpu_copy(siam_ctx *ctx, void *dst, const void *src, size_t bytes);
 int siam_cpu_fill(siam_ctx *ctx, float *x, float value, size_t n);
 int siam_cpu_synchronize(siam_ctx *ctx);
-
-/* The size checks shared by the im2col and the FFT convolutions (valid
- * padding, stride 1): 0, or -1 with the message in ctx naming fn. */
-int siam_cpu_conv2d_check_sizes(siam_ctx *ctx, const char *fn, int N, int Ci, int H, int W,
-                                int Co, int KH, int KW);
 
 /* db[co] += sum of dout (N, Co, P) over images and pixels, summed in double
  * (up to 10^6 terms); shared by both convolutions' backward passes. */
