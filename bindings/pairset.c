@@ -18,6 +18,7 @@
 #include "host/lfw_cache.h"
 #include "host/lfw_find.h"
 #include "host/lfw_images.h"
+#include "host/lfw_load.h"
 #include "host/set_identity.h"
 #include "host/split.h"
 #include "host/synth.h"

@@ -28,6 +28,7 @@
 
 #include "bindings/backend.h"
 #include "host/dataset.h"
+#include "host/lfw_load.h"
 #include "host/model.h"
 #include "host/optim.h"
 #include "host/train_step.h"
