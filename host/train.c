@@ -4,7 +4,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "host/metrics.h"
 #include "host/predict.h"
@@ -41,62 +40,12 @@ struct siam_trainer {
     uint64_t train_fp, val_fp; /* the sets' fingerprints, for a resume to check */
 };
 
-void siam_train_config_default(siam_train_config *cfg)
-{
-    memset(cfg, 0, sizeof *cfg);
-    cfg->epochs = 1;
-    cfg->batch_size = 16;
-    cfg->mean = SIAM_DATA_MEAN; /* docs/data.md */
-    cfg->std = SIAM_DATA_STD;
-    cfg->threshold = 0.5f;
-    siam_augment_defaults(&cfg->augment); /* paper settings, disabled */
-    siam_wavg_config_default(&cfg->wavg);
-    strcpy(cfg->early_stop.metric, "val_acc");
-    cfg->early_stop.mode_max = 1;
-    cfg->early_stop.patience = 5;
-}
-
 siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairset *train,
                                const siam_pairset *val, const siam_train_config *cfg,
                                siam_error *err)
 {
-    const siam_model_config *mc = siam_model_config_of(m);
-    if (cfg->batch_size <= 0 || cfg->batch_size > siam_model_max_batch(m)) {
-        siam_fail(err, "trainer: batch_size %d outside 1..%d (the model's max batch)",
-                  cfg->batch_size, siam_model_max_batch(m));
+    if (siam_train_config_check(cfg, m, train, val, err))
         return NULL;
-    }
-    if (cfg->epochs < 0 || !(cfg->std > 0.0f)) {
-        siam_fail(err, "trainer: epochs %d / std %g invalid", cfg->epochs, (double)cfg->std);
-        return NULL;
-    }
-    if (!train || train->count == 0) {
-        siam_fail(err, "trainer: the training set is empty");
-        return NULL;
-    }
-    if (cfg->drop_last && train->count < (size_t)cfg->batch_size) {
-        siam_fail(err, "trainer: drop_last with %zu pairs and batch %d leaves no batch",
-                  train->count, cfg->batch_size);
-        return NULL;
-    }
-    const siam_pairset *sets[2] = { train, val };
-    for (int k = 0; k < 2; k++) {
-        if (!sets[k])
-            continue;
-        const char *what = k ? "validation" : "training";
-        if (siam_pairs_check(sets[k], what, err))
-            return NULL;
-        if (sets[k]->images->height != mc->in_h || sets[k]->images->width != mc->in_w) {
-            siam_fail(err, "trainer: %s images are %dx%d, the model takes %dx%d", what,
-                      sets[k]->images->height, sets[k]->images->width, mc->in_h, mc->in_w);
-            return NULL;
-        }
-    }
-    if (val && val->images->crop != train->images->crop) {
-        siam_fail(err, "trainer: training images are cropped to %d, validation images to %d "
-                  "(0: whole image)", train->images->crop, val->images->crop);
-        return NULL;
-    }
     siam_trainer *t = calloc(1, sizeof *t);
     if (!t) {
         siam_fail(err, "trainer: out of host memory");

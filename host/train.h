@@ -75,6 +75,11 @@ typedef struct siam_train_config {
 } siam_train_config;
 
 void siam_train_config_default(siam_train_config *cfg);
+/* The configuration against the model (batch size within its max batch,
+ * image size) and the sets (non-empty training set, pairs inside their
+ * banks, one crop for both); siam_trainer_new runs it first. */
+int siam_train_config_check(const siam_train_config *cfg, siam_model *m,
+                            const siam_pairset *train, const siam_pairset *val, siam_error *err);
 
 
 /* New trainer over borrowed objects: the model, optimizer and pair sets
