@@ -369,7 +369,7 @@ static void read_options(lua_State *L, fit_run *r, siam_train_config *tc, siam_l
     lua_pop(L, 1);
     r->has_val = *val != NULL;
     siam_lua_fit_accuracy_read(L, ARG_OPTS, lm->threshold, r->has_val, tc, sampling);
-    /* schedule: a siam.Schedule (StepLR or cosine, run in C) or a Lua function */
+    /* schedule: a siam.Schedule (StepLR, cosine or plateau, run in C) or a Lua function */
     r->base_lr = lo->o ? siam_optim_lr(lo->o) : lo->cfg.lr;
     if (lua_getfield(L, ARG_OPTS, "schedule") != LUA_TNIL) {
         const siam_schedule *s = siam_lua_toschedule(L, -1);
@@ -377,6 +377,10 @@ static void read_options(lua_State *L, fit_run *r, siam_train_config *tc, siam_l
             tc->use_schedule = 1;
             tc->schedule = *s;
             tc->schedule.base_lr = r->base_lr;
+            const char *m = s->plateau.metric;
+            if (s->kind == SIAM_SCHEDULE_PLATEAU && !r->has_val && strncmp(m, "val_", 4) == 0)
+                siam_lua_argerrorf(L, ARG_OPTS, "the plateau schedule monitors '%s' but no "
+                                                "'val' set was given", m);
         } else if (lua_type(L, -1) == LUA_TFUNCTION) {
             r->schedule_fn = lua_gettop(L);
         } else {

@@ -50,6 +50,8 @@ static void head_of(siam_ckpt_head *h, siam_model *m, const siam_model_meta *met
     }
     if (t) {
         h->ts = t->state;
+        if (h->ts.has_plateau)
+            h->flags |= SIAM_CKPT_FLAG_PLATEAU;
         h->has_identity = 1;
         const siam_history *hist = t->history;
         h->cols = siam_history_count(hist);

@@ -28,6 +28,7 @@ struct siam_trainer {
     uint64_t augment_offset;
     siam_stop_reason stop;
     siam_early_stop es;
+    siam_plateau plateau; /* with a plateau schedule */
     float *best;        /* device: params then BN buffers */
     int has_best;
     siam_history hist;  /* room for cfg.epochs rows */
@@ -82,6 +83,7 @@ siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairse
     }
     if (cfg->use_early_stop && siam_early_stop_init(&t->es, &cfg->early_stop, err))
         goto fail;
+    siam_plateau_init(&t->plateau, &cfg->schedule.plateau);
     if (!(t->train_images = siam_images_to_device(t->ops, t->ctx, train->images, err)))
         goto fail;
     if (siam_dev_pairs_alloc(t->ops, t->ctx, &t->tr, ntrain, err))
@@ -180,6 +182,11 @@ float siam_trainer_threshold(const siam_trainer *t)
     return isnan(h[e]) ? t->cfg.threshold : (float)h[e];
 }
 
+static int uses_plateau(const siam_train_config *cfg)
+{
+    return cfg->use_schedule && cfg->schedule.kind == SIAM_SCHEDULE_PLATEAU;
+}
+
 void siam_trainer_get_state(const siam_trainer *t, siam_trainer_state *s)
 {
     s->epochs_done = t->epochs_done;
@@ -193,6 +200,8 @@ void siam_trainer_get_state(const siam_trainer *t, siam_trainer_state *s)
     s->val_fingerprint = t->val ? t->val_fp : 0;
     s->val_pairs = t->val ? t->val->count : 0;
     s->batch_size = t->cfg.batch_size;
+    s->has_plateau = uses_plateau(&t->cfg);
+    s->plateau = t->plateau;
 }
 
 void siam_trainer_set_state(siam_trainer *t, const siam_trainer_state *s)
@@ -206,6 +215,9 @@ void siam_trainer_set_state(siam_trainer *t, const siam_trainer_state *s)
     t->es = s->early_stop;
     t->es.cfg = rule;
     t->has_best = s->has_best && t->best;
+    /* A run that starts following a plateau at a resume starts it afresh. */
+    if (s->has_plateau && uses_plateau(&t->cfg))
+        t->plateau = s->plateau;
     t->running = 0;
 }
 
@@ -408,6 +420,16 @@ static int epoch_end(siam_trainer *t, siam_train_event *ev, int e, double lr, do
     ev->lr = lr;
     if (call_hook(t, ev, err))
         return -1;
+    /* ReduceLROnPlateau steps on the finished epoch's metric; the next
+     * epoch trains at the lr it returns. */
+    if (uses_plateau(cfg)) {
+        const double *h = siam_history_get(&t->hist, cfg->schedule.plateau.metric);
+        if (!h)
+            return siam_fail(err, "plateau schedule: metric '%s' was not recorded in epoch %d",
+                             cfg->schedule.plateau.metric, e + 1);
+        siam_optim_set_lr(t->opt, siam_plateau_step(&t->plateau, &cfg->schedule.plateau, h[e],
+                                                    siam_optim_lr(t->opt)));
+    }
     if (cfg->use_early_stop) {
         const double *h = siam_history_get(&t->hist, cfg->early_stop.metric);
         if (!h)
@@ -439,7 +461,7 @@ static int run_epoch(siam_trainer *t, siam_error *err)
     if (t->epochs_done >= cfg->epochs || t->stop)
         return 0;
     int e = t->epochs_done;
-    if (cfg->use_schedule)
+    if (cfg->use_schedule && !uses_plateau(cfg))
         siam_optim_set_lr(t->opt, siam_schedule_lr(&cfg->schedule, e));
     siam_train_event ev = { SIAM_EVENT_EPOCH_BEGIN, e, 0, epoch_batches(t), 0, 0.0,
                             siam_optim_lr(t->opt) };

@@ -57,7 +57,9 @@ typedef struct siam_train_config {
     float mean, std;            /* normalisation of x/255 (defaults 0, 1) */
     float threshold;            /* accuracy threshold (0.5) */
     siam_augment augment;       /* used when augment.enabled and the op exists */
-    int use_schedule;           /* lr = siam_schedule_lr(&schedule, epoch) at each epoch start */
+    int use_schedule;           /* lr = siam_schedule_lr(&schedule, epoch) at each epoch start,
+                                 * or for a plateau the lr siam_plateau_step gives at each
+                                 * epoch end, after the EPOCH_END hook */
     siam_schedule schedule;
     int use_early_stop;
     siam_early_stop_config early_stop;

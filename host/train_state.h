@@ -10,6 +10,7 @@
 
 #include "host/early_stop.h"
 #include "host/history.h"
+#include "host/schedule.h"
 #include "host/weight_avg.h"
 
 /* Checkpoints store these numbers: append new reasons, never renumber. */
@@ -31,6 +32,8 @@ typedef struct siam_trainer_state {
     siam_stop_reason stop_reason;
     siam_early_stop early_stop;
     int has_best;               /* a best-weights snapshot exists */
+    int has_plateau;            /* the run follows a plateau schedule: `plateau` is its state */
+    siam_plateau plateau;
     /* What the run trains on, for a resume to check (read-only: siam_trainer_set_state
      * leaves them): the sets' fingerprints (host/set_identity.h) and pair
      * counts (val: 0 and 0 without one), and the batch size. */
