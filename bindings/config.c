@@ -25,7 +25,7 @@ typedef struct config_key {
 } config_key;
 
 static const char *const device_choices[] = { "auto", "cpu", "cuda", NULL };
-/* The names kernels/cpu/conv2d_select.c's siam_conv_choice_parse accepts
+/* The names kernels/cpu/conv2d_select.c's siam_conv_path_parse accepts
  * (tests/lua/test_conv_config.lua builds a model with each). */
 static const char *const conv_choices[] = { "auto", "direct", "fft", NULL };
 /* siam_ctx_options.cudnn_find off and on (bindings/context.c). */

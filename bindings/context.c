@@ -62,13 +62,12 @@ const siam_ops *siam_lua_cpu_ops(lua_State *L)
     char conv[16];
     siam_lua_config_string(L, "conv", "", conv, sizeof conv); /* "": unset */
     if (conv[0] == '\0')
-        return siam_ops_cpu_conv_table(1, SIAM_CONV_DIRECT);
-    int automatic;
-    siam_conv_algo algo;
+        return siam_ops_cpu_conv_table(SIAM_CONV_AUTO);
+    siam_conv_path path;
     siam_error err;
-    if (siam_conv_choice_parse(conv, &automatic, &algo, &err))
+    if (siam_conv_path_parse(conv, &path, &err))
         luaL_error(L, "siam.config.%s", err.msg);
-    return siam_ops_cpu_conv_table(automatic, algo);
+    return siam_ops_cpu_conv_table(path);
 }
 
 void siam_lua_ctx_options(lua_State *L, siam_ctx_options *opt)

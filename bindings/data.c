@@ -18,6 +18,7 @@
 #include "host/lfw_cache.h"
 #include "host/lfw_find.h"
 #include "host/lfw_images.h"
+#include "host/lfw_load.h"
 #include "host/synth.h"
 
 /* The crop= option: 0 (the whole image) or the side of the centred square

@@ -144,16 +144,16 @@ static void push_history_columns(fit_run *r, int n, int epoch)
 {
     lua_State *L = r->L;
     siam_trainer *t = r->t;
-    int cols = siam_trainer_history_count(t);
+    int cols = siam_history_count(siam_trainer_history(t));
     lua_createtable(L, 0, cols);
     for (int k = 0; k < cols; k++) {
-        const char *name = siam_trainer_history_name(t, k);
+        const char *name = siam_history_name(siam_trainer_history(t), k);
         if (!r->has_val && strncmp(name, "val_", 4) == 0)
             continue;
         if (epoch < 0)
-            siam_lua_pushdoubles(L, siam_trainer_history(t, name), (size_t)n);
+            siam_lua_pushdoubles(L, siam_history_get(siam_trainer_history(t), name), (size_t)n);
         else
-            lua_pushnumber(L, siam_trainer_history(t, name)[epoch]);
+            lua_pushnumber(L, siam_history_get(siam_trainer_history(t), name)[epoch]);
         lua_setfield(L, -2, name);
     }
 }
@@ -214,18 +214,20 @@ static int record_custom_metrics(fit_run *r, siam_error *err)
 static void print_epoch(fit_run *r, int e, int epochs)
 {
     siam_trainer *t = r->t;
-    double tl = siam_trainer_history(t, "train_loss")[e];
-    double ta = siam_trainer_history(t, "train_acc")[e];
-    double lr = siam_trainer_history(t, "lr")[e];
+    double tl = siam_history_get(siam_trainer_history(t), "train_loss")[e];
+    double ta = siam_history_get(siam_trainer_history(t), "train_acc")[e];
+    double lr = siam_history_get(siam_trainer_history(t), "lr")[e];
     printf("epoch %3d/%d  loss %.4f  acc %.4f", e + 1, epochs, tl, ta);
     if (r->has_val)
-        printf("  val_loss %.4f  val_acc %.4f", siam_trainer_history(t, "val_loss")[e],
-               siam_trainer_history(t, "val_acc")[e]);
+        printf("  val_loss %.4f  val_acc %.4f",
+               siam_history_get(siam_trainer_history(t), "val_loss")[e],
+               siam_history_get(siam_trainer_history(t), "val_acc")[e]);
     /* With the threshold chosen on validation, what early stopping compares:
      * the balanced accuracy at that epoch's best threshold. */
-    const double *bal = siam_trainer_history(t, "val_acc_at_threshold");
+    const double *bal = siam_history_get(siam_trainer_history(t), "val_acc_at_threshold");
     if (r->has_val && bal)
-        printf("  val_bal %.4f @ %.3f", bal[e], siam_trainer_history(t, "val_threshold")[e]);
+        printf("  val_bal %.4f @ %.3f", bal[e],
+               siam_history_get(siam_trainer_history(t), "val_threshold")[e]);
     printf("  lr %.3g  %.1fs\n", lr, seconds_since(&r->start));
     fflush(stdout);
 }
@@ -357,6 +359,39 @@ static const char *stop_name(siam_stop_reason s, int interrupted)
     }
 }
 
+/* A checkpoint written by fit holds everything the run depends on
+ * (weights, moments, counters, early stopping, history), so training goes
+ * on from its last finished epoch as if it had never stopped. */
+static int resume_run(siam_trainer *t, const char *path, siam_error *err)
+{
+    siam_train_parts parts;
+    siam_trainer_parts(t, &parts);
+    siam_model *m = siam_trainer_model(t);
+    if (siam_checkpoint_load(path, m, NULL, siam_trainer_optim(t), &parts, err) < 0)
+        return -1;
+    siam_trainer_set_state(t, &parts.state);
+    return 0;
+}
+
+/* The epochs, with a checkpoint after each when `ckpt` is set. The file
+ * also makes a usable model (siam.load): `meta`, with the threshold the
+ * run would use now. */
+static int run_epochs(siam_trainer *t, siam_model_meta meta, const char *ckpt, siam_error *err)
+{
+    int rc;
+    while ((rc = siam_trainer_epoch(t, err)) > 0) {
+        if (ckpt == NULL)
+            continue;
+        meta.threshold = siam_trainer_threshold(t);
+        siam_train_parts parts;
+        siam_trainer_parts(t, &parts);
+        if (siam_checkpoint_save(ckpt, siam_trainer_model(t), &meta, siam_trainer_optim(t),
+                                 &parts, err) < 0)
+            return siam_fail_wrap(err, "after epoch %d", siam_trainer_epochs_done(t));
+    }
+    return rc < 0 ? -1 : siam_trainer_finish(t, err);
+}
+
 /* siam.fit(model, optimizer, train[, opts]) -> history */
 static int fit(lua_State *L)
 {
@@ -401,10 +436,6 @@ static int fit(lua_State *L)
     tc.hook = on_event;
     tc.hook_user = &r;
     tc.stop_flag = siam_interrupt_flag();
-    tc.checkpoint_path = ckpt;
-    /* The checkpoint also makes a usable model (siam.load): its metadata. */
-    siam_model_meta meta = { lm->threshold, lm->crop, lm->tta, lm->init, lm->seed };
-    tc.meta = &meta;
     siam_error err;
     if ((box->train = copy_set(train, &err)) == NULL ||
         (val != NULL && (box->val = copy_set(val, &err)) == NULL))
@@ -423,11 +454,7 @@ static int fit(lua_State *L)
                                       tc.batch_size);
     }
     box->t = siam_trainer_new(lm->m, opt, box->train, box->val, &tc, &err);
-    /* A checkpoint written by fit holds everything the run depends on
-     * (weights, moments, counters, early stopping, history), so training
-     * goes on from its last finished epoch as if it had never stopped. */
-    if (box->t == NULL ||
-        (resume != NULL && siam_checkpoint_load(resume, lm->m, NULL, opt, box->t, &err) < 0)) {
+    if (box->t == NULL || (resume != NULL && resume_run(box->t, resume, &err) < 0)) {
         run_close(box);
         return siam_lua_error(L, &err);
     }
@@ -468,7 +495,8 @@ static int fit(lua_State *L)
     if (r.hook_idx[H_START] && call_lua(&r, r.hook_idx[H_START], 0) < 0)
         rc = -1;
     if (rc == 0 && !state_stop_requested(L)) {
-        rc = siam_trainer_fit(r.t, &err);
+        siam_model_meta meta = { lm->threshold, lm->crop, lm->tta, lm->init, lm->seed };
+        rc = run_epochs(r.t, meta, ckpt, &err);
         if (rc < 0 && !r.failed) {
             run_close(box);
             return siam_lua_error(L, &err);

@@ -48,7 +48,19 @@ static void push_schedule(lua_State *L, const siam_train_config *tc, int lua_fn)
     }
     const siam_schedule *s = &tc->schedule;
     lua_createtable(L, 0, 4);
-    if (s->kind == SIAM_SCHEDULE_COSINE) {
+    if (s->kind == SIAM_SCHEDULE_PLATEAU) {
+        const siam_plateau_config *p = &s->plateau;
+        siam_lua_setstring(L, "kind", "plateau");
+        siam_lua_setstring(L, "monitor", p->metric);
+        siam_lua_setstring(L, "mode", p->mode_max ? "max" : "min");
+        siam_lua_setnumber(L, "factor", p->factor);
+        siam_lua_setinteger(L, "patience", p->patience);
+        siam_lua_setnumber(L, "threshold", p->threshold);
+        siam_lua_setstring(L, "threshold_mode", p->threshold_abs ? "abs" : "rel");
+        siam_lua_setinteger(L, "cooldown", p->cooldown);
+        siam_lua_setnumber(L, "min_lr", p->min_lr);
+        siam_lua_setnumber(L, "eps", p->eps);
+    } else if (s->kind == SIAM_SCHEDULE_COSINE) {
         siam_lua_setstring(L, "kind", "cosine");
         siam_lua_setinteger(L, "t_max", s->t_max);
         siam_lua_setnumber(L, "eta_min", s->eta_min);

@@ -205,7 +205,7 @@ void siam_lua_fit_options_read(lua_State *L, int arg, siam_lua_model *lm, siam_l
     }
     lua_pop(L, 1);
     read_accuracy(L, arg, lm->threshold, o->val != NULL, tc, &o->sampling);
-    /* schedule: a siam.Schedule (StepLR or cosine, run in C) or a Lua function */
+    /* schedule: a siam.Schedule (StepLR, cosine or plateau, run in C) or a Lua function */
     o->base_lr = lo->o ? siam_optim_lr(lo->o) : lo->cfg.lr;
     if (lua_getfield(L, arg, "schedule") != LUA_TNIL) {
         const siam_schedule *s = siam_lua_toschedule(L, -1);
@@ -213,6 +213,10 @@ void siam_lua_fit_options_read(lua_State *L, int arg, siam_lua_model *lm, siam_l
             tc->use_schedule = 1;
             tc->schedule = *s;
             tc->schedule.base_lr = o->base_lr;
+            const char *m = s->plateau.metric;
+            if (s->kind == SIAM_SCHEDULE_PLATEAU && o->val == NULL && strncmp(m, "val_", 4) == 0)
+                siam_lua_argerrorf(L, arg, "the plateau schedule monitors '%s' but no 'val' "
+                                           "set was given", m);
         } else if (lua_type(L, -1) == LUA_TFUNCTION) {
             o->schedule_fn = lua_gettop(L);
         } else {

@@ -98,8 +98,9 @@ static int plot_result(lua_State *L, siam_plotter *p, int rc, const siam_error *
     return 2;
 }
 
-/* p:training(dir, name, title, rows) with rows a list of {epoch=,
- * train_loss=, val_loss=, train_acc=, val_acc=} (missing fields: NaN). */
+/* p:training(dir, name, title, rows[, {loss=, best_epoch=}]) with rows a
+ * list of {epoch=, train_loss=, val_loss=, train_acc=, val_acc=} (missing
+ * fields: NaN); loss labels the loss axis, best_epoch is marked. */
 static int plotter_training(lua_State *L)
 {
     siam_plotter *p = siam_lua_checkobj(L, 1, SIAM_PLOTTER_MT);
@@ -126,8 +127,15 @@ static int plotter_training(lua_State *L)
         lua_pop(L, 1);
         rows[i - 1] = (siam_plot_epoch){v[0], v[1], v[2], v[3], v[4]};
     }
+    siam_plot_training_marks marks = {NULL, NAN};
+    if (!lua_isnoneornil(L, 6)) {
+        static const char *const keys[] = {"loss", "best_epoch", NULL};
+        siam_lua_opts_check(L, 6, keys);
+        marks.loss_label = siam_lua_opt_string(L, 6, "loss", NULL); /* the table keeps it */
+        marks.best_epoch = siam_lua_opt_number(L, 6, "best_epoch", NAN);
+    }
     siam_error err;
-    int rc = siam_plot_training(p, dir, name, title, rows, (size_t)n, &err);
+    int rc = siam_plot_training(p, dir, name, title, rows, (size_t)n, &marks, &err);
     return plot_result(L, p, rc, &err);
 }
 
@@ -217,6 +225,48 @@ static int plotter_sweep(lua_State *L)
     return plot_result(L, p, rc, &err);
 }
 
+/* p:runs(dir, name, title, metric, series) with series a list of {label=,
+ * epochs={...}, values={...}} (values nil where not measured). */
+static int plotter_runs(lua_State *L)
+{
+    siam_plotter *p = siam_lua_checkobj(L, 1, SIAM_PLOTTER_MT);
+    const char *dir = luaL_checkstring(L, 2);
+    const char *name = luaL_checkstring(L, 3);
+    const char *title = luaL_checkstring(L, 4);
+    const char *metric = luaL_checkstring(L, 5);
+    luaL_checktype(L, 6, LUA_TTABLE);
+    lua_settop(L, 6);
+    lua_Integer n = luaL_len(L, 6);
+    siam_plot_series *s = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * sizeof *s, 0);
+    for (lua_Integer i = 1; i <= n; i++) {
+        if (lua_geti(L, 6, i) != LUA_TTABLE)
+            return luaL_error(L, "bad argument #6 to 'runs' (series %d must be a table, got %s)",
+                              (int)i, luaL_typename(L, -1));
+        int t = lua_gettop(L);
+        if (lua_getfield(L, t, "label") != LUA_TSTRING)
+            return luaL_error(L, "bad argument #6 to 'runs' (series %d: label must be a string)",
+                              (int)i);
+        s[i - 1].label = lua_tostring(L, -1); /* the caller's table keeps it */
+        lua_getfield(L, t, "epochs");
+        lua_getfield(L, t, "values");
+        if (!lua_istable(L, -2) || !lua_istable(L, -1))
+            return luaL_error(L, "bad argument #6 to 'runs' (series %d: epochs and values must "
+                              "be lists)", (int)i);
+        size_t ne, nv;
+        s[i - 1].epoch = check_numbers(L, t + 2, -1, &ne);
+        s[i - 1].value = check_numbers(L, t + 3, (lua_Integer)ne, &nv);
+        s[i - 1].n = ne;
+        /* Only the two scratch arrays stay on the stack (the label lives in
+         * the caller's table). */
+        lua_rotate(L, t, 2);
+        lua_settop(L, t + 1);
+        luaL_checkstack(L, 8, "too many series");
+    }
+    siam_error err;
+    int rc = siam_plot_runs(p, dir, name, title, metric, s, (size_t)n, &err);
+    return plot_result(L, p, rc, &err);
+}
+
 static int plotter_gc(lua_State *L)
 {
     siam_lua_box *box = siam_lua_checkbox(L, 1, SIAM_PLOTTER_MT);
@@ -232,6 +282,7 @@ static const luaL_Reg plotter_methods[] = {
     {"roc", plotter_roc},
     {"grid", plotter_grid},
     {"sweep", plotter_sweep},
+    {"runs", plotter_runs},
     {"close", plotter_gc},
     {NULL, NULL},
 };
@@ -365,7 +416,7 @@ static const luaL_Reg tfevents_meta[] = {
 
 /* ---- image sheet ---- */
 
-/* siam.io.image_sheet(path, rows, height, width): rows is a list of
+/* siam.io.image_sheet(path, rows, height, width[, title]): rows is a list of
  * {label=, pairs={{a=bytes, b=bytes, prob=}, ...}} with every row holding
  * the same number of cells (a cell may be false: left blank). The faces are
  * strings of height*width grey bytes. */
@@ -376,6 +427,8 @@ static int io_image_sheet(lua_State *L)
     lua_Integer h = luaL_checkinteger(L, 3), w = luaL_checkinteger(L, 4);
     luaL_argcheck(L, h >= 1 && h <= 4096, 3, "height must be in 1..4096");
     luaL_argcheck(L, w >= 1 && w <= 4096, 4, "width must be in 1..4096");
+    const char *title = luaL_optstring(L, 5, NULL);
+    lua_settop(L, 5); /* scratch arrays go above the title */
     lua_Integer rows = luaL_len(L, 2);
     luaL_argcheck(L, rows >= 1 && rows <= 1024, 2, "need 1..1024 rows");
     lua_Integer cols = -1;
@@ -436,7 +489,7 @@ static int io_image_sheet(lua_State *L)
         lua_settop(L, row - 1);
     }
     siam_error err;
-    if (siam_image_sheet_write(path, pairs, (int)rows, (int)cols, labels, (int)h, (int)w,
+    if (siam_image_sheet_write(path, pairs, (int)rows, (int)cols, labels, title, (int)h, (int)w,
                                &err) != 0)
         return siam_lua_error(L, &err);
     return 0;
@@ -489,14 +542,14 @@ static int io_sheet_pick(lua_State *L)
     return 1;
 }
 
-/* siam.io.sheet(set, probs, path[, {threshold=0.5, per_kind=3}]) -> rows,
+/* siam.io.sheet(set, probs, path[, {threshold=0.5, per_kind=3, title=}]) -> rows,
  * height, width: writes the sheet of a siam.PairSet's evaluation (probs[i]
  * for pair i, e.g. siam.evaluate's probs) as a grey PNG, the faces taken in
  * C from the set's image bank. rows is what sheet_pick returns; height and
  * width are the PNG's. */
 static int io_sheet(lua_State *L)
 {
-    static const char *const keys[] = {"threshold", "per_kind", NULL};
+    static const char *const keys[] = {"threshold", "per_kind", "title", NULL};
     lua_settop(L, 4); /* scratch arrays go above the options */
     siam_pairset *ps = siam_lua_checkpairset(L, 1);
     size_t n;
@@ -508,6 +561,7 @@ static int io_sheet(lua_State *L)
         return siam_lua_argerrorf(L, 4, "option 'threshold' must be in [0, 1], got %f",
                                   threshold);
     int k = (int)siam_lua_opt_integer(L, 4, "per_kind", 3, 1, SIAM_PAIRSET_SHEET_MAX_PER_KIND);
+    const char *title = siam_lua_opt_string(L, 4, "title", NULL); /* the table keeps it */
     float *pf = lua_newuserdatauv(L, (n > 0 ? n : 1) * sizeof *pf, 0);
     for (size_t i = 0; i < n; i++)
         pf[i] = (float)prob[i];
@@ -515,7 +569,8 @@ static int io_sheet(lua_State *L)
     siam_error err;
     uint8_t *img;
     int h, w;
-    if (siam_pairset_sheet_render(&img, &h, &w, out, ps, pf, n, (float)threshold, k, &err) != 0)
+    if (siam_pairset_sheet_render(&img, &h, &w, out, ps, pf, n, (float)threshold, k, title,
+                                  &err) != 0)
         return siam_lua_error(L, &err);
     int rc = siam_png_write(path, img, h, w, 1, &err);
     free(img);

@@ -1,6 +1,6 @@
-/* siam.schedule.step{...} and siam.schedule.cosine{...}: StepLR and cosine
- * annealing as siam.Schedule userdata that fit runs in C; fit also takes
- * any Lua function(epoch, base_lr) -> lr. */
+/* siam.schedule.step{...}, .cosine{...} and .plateau{...}: StepLR, cosine
+ * annealing and ReduceLROnPlateau as siam.Schedule userdata that fit runs
+ * in C; fit also takes any Lua function(epoch, base_lr) -> lr. */
 #ifndef SIAM_BINDINGS_SCHEDULE_H
 #define SIAM_BINDINGS_SCHEDULE_H
 

@@ -12,7 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "host/checkpoint.h"
+#include "host/checkpoint_version.h"
+#include "host/optim.h"
 #include "host/regular_file.h"
 
 /* FNV-1a 64 (Fowler, Noll, Vo): offset basis and prime from the reference. */
@@ -176,6 +177,11 @@ void siam_ckpt_put_head(siam_ckpt_writer *w, const siam_ckpt_head *h)
     if (h->flags & SIAM_CKPT_FLAG_WAVG) {
         put_u32(w, h->wavg_kind);
         siam_ckpt_put_u64(w, h->wavg_count);
+    }
+    if (h->flags & SIAM_CKPT_FLAG_PLATEAU) {
+        put_f64(w, h->ts.plateau.best);
+        put_u32(w, (uint32_t)h->ts.plateau.num_bad_epochs);
+        put_u32(w, (uint32_t)h->ts.plateau.cooldown_counter);
     }
 }
 
@@ -433,6 +439,16 @@ static int get_head(reader *r, siam_ckpt_head *h, uint64_t size, siam_error *err
         h->wavg_kind = (uint32_t)kind;
         h->wavg_count = get_u64(r);
     }
+    if (h->flags & SIAM_CKPT_FLAG_PLATEAU) {
+        int64_t bad, cool;
+        h->ts.plateau.best = get_f64(r);
+        if (get_ranged(r, 0, INT_MAX, "plateau bad epochs", &bad, err) ||
+            get_ranged(r, 0, INT_MAX, "plateau cooldown", &cool, err))
+            return -1;
+        h->ts.plateau.num_bad_epochs = (int)bad;
+        h->ts.plateau.cooldown_counter = (int)cool;
+        h->ts.has_plateau = 1;
+    }
     if (r->failed)
         return siam_fail(err, "unexpected end of file in the metadata");
     h->arrays_offset = size - 8 - r->left;
@@ -538,6 +554,9 @@ static int check_file(FILE *f, uint64_t size, siam_ckpt_head *h, siam_error *err
                               "%016llx", (unsigned long long)stored, (unsigned long long)hash);
     if (h->flags & ~SIAM_CKPT_FLAGS_KNOWN)
         return siam_fail(err, "unknown section flags 0x%x (written by a newer siamlua?)",
+                         h->flags);
+    if ((h->flags & SIAM_CKPT_FLAG_PLATEAU) && !(h->flags & SIAM_CKPT_FLAG_TRAINER))
+        return siam_fail(err, "section flags 0x%x: a plateau state without a training state",
                          h->flags);
     return 0;
 }

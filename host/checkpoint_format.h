@@ -12,13 +12,15 @@
 
 #include "host/model.h"
 #include "host/model_meta.h"
-#include "host/train.h"
+#include "host/train_state.h"
 #include "kernels/error.h"
 
 #define SIAM_CKPT_FLAG_OPTIM 1u
 #define SIAM_CKPT_FLAG_TRAINER 2u
 #define SIAM_CKPT_FLAG_WAVG 4u /* a weight average (host/weight_avg.h) after the best weights */
-#define SIAM_CKPT_FLAGS_KNOWN 7u
+#define SIAM_CKPT_FLAG_PLATEAU 8u /* ReduceLROnPlateau's state, with the trainer's; files
+                                   * without it (older ones too) start a plateau afresh */
+#define SIAM_CKPT_FLAGS_KNOWN 15u
 #define SIAM_CKPT_HEADER_BYTES 24 /* magic, version, flags, total size */
 
 /* Everything before the arrays, as written or as read back. */
@@ -45,6 +47,7 @@ typedef struct siam_ckpt_head {
     /* weight average (SIAM_CKPT_FLAG_WAVG) */
     uint32_t wavg_kind;
     uint64_t wavg_count;
+    /* plateau schedule (SIAM_CKPT_FLAG_PLATEAU): in ts.plateau, ts.has_plateau set */
     uint64_t arrays_offset;      /* where the float arrays start */
 } siam_ckpt_head;
 

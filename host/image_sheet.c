@@ -22,7 +22,7 @@ enum {
     MARGIN = 8,          /* around the sheet and between cells */
     GAP = 2,             /* between the two faces of a pair */
     TEXT_LINE = 12,      /* stb_easy_font's line advance, unscaled */
-    LABEL_MAX = 64,
+    LABEL_MAX = SIAM_SHEET_TEXT_MAX + 1,
 };
 
 /* Printable ASCII copy: stb_easy_font indexes its table by (c - 32). */
@@ -70,8 +70,8 @@ static void draw_text(uint8_t *img, int h, int w, int x, int y, const char *s)
 
 int siam_image_sheet_render(uint8_t **out, int *out_h, int *out_w,
                             const siam_sheet_pair *pairs, int rows, int cols,
-                            const char *const *row_labels, int height, int width,
-                            siam_error *err)
+                            const char *const *row_labels, const char *title, int height,
+                            int width, siam_error *err)
 {
     *out = NULL;
     if (rows <= 0 || cols <= 0 || height <= 0 || width <= 0)
@@ -89,14 +89,19 @@ int siam_image_sheet_render(uint8_t **out, int *out_h, int *out_w,
     const int pair_w = 2 * width + GAP, prob_w = text_width("p=0.000") + 2 * MARGIN;
     const int cell_w = pair_w > prob_w ? pair_w : prob_w, cell_h = height + text_h;
     const int left = MARGIN + label_w + (label_w ? MARGIN : 0);
-    const int W = left + cols * (cell_w + MARGIN);
-    const int H = MARGIN + rows * (cell_h + MARGIN);
+    const int title_w = title ? text_width(title) + 2 * MARGIN : 0;
+    const int top = MARGIN + (title ? text_h + MARGIN : 0);
+    const int cells_w = left + cols * (cell_w + MARGIN);
+    const int W = cells_w > title_w ? cells_w : title_w;
+    const int H = top + rows * (cell_h + MARGIN);
     uint8_t *img = malloc((size_t)W * (size_t)H);
     if (!img)
         return siam_fail(err, "image sheet: out of memory for %dx%d pixels", H, W);
     memset(img, 255, (size_t)W * (size_t)H);
+    if (title)
+        draw_text(img, H, W, MARGIN, MARGIN, title);
     for (int r = 0; r < rows; r++) {
-        int y = MARGIN + r * (cell_h + MARGIN);
+        int y = top + r * (cell_h + MARGIN);
         if (row_labels)
             draw_text(img, H, W, MARGIN, y + height / 2 - text_h / 2, row_labels[r]);
         for (int c = 0; c < cols; c++) {
@@ -123,13 +128,13 @@ int siam_image_sheet_render(uint8_t **out, int *out_h, int *out_w,
 }
 
 int siam_image_sheet_write(const char *path, const siam_sheet_pair *pairs, int rows, int cols,
-                           const char *const *row_labels, int height, int width,
-                           siam_error *err)
+                           const char *const *row_labels, const char *title, int height,
+                           int width, siam_error *err)
 {
     uint8_t *img;
     int h, w;
-    if (siam_image_sheet_render(&img, &h, &w, pairs, rows, cols, row_labels, height, width,
-                                err) != 0)
+    if (siam_image_sheet_render(&img, &h, &w, pairs, rows, cols, row_labels, title, height,
+                                width, err) != 0)
         return siam_fail_wrap(err, "%s", path);
     int rc = siam_png_write(path, img, h, w, 1, err);
     free(img);

@@ -20,18 +20,22 @@ typedef struct siam_sheet_pair {
  * stay legible next to 105-pixel faces. */
 #define SIAM_SHEET_TEXT_SCALE 2
 
+/* Longest label or title drawn; longer ones are cut. */
+#define SIAM_SHEET_TEXT_MAX 159
+
 /* Composes `rows` x `cols` cells, pairs[r * cols + c], row_labels[r] at the
- * left of row r (printable ASCII; others show as '?'). *out is malloc'd
- * (*out_h x *out_w grey, row-major); the caller frees it. */
+ * left of row r and `title` (NULL: none) above them all (printable ASCII;
+ * others show as '?'). *out is malloc'd (*out_h x *out_w grey, row-major);
+ * the caller frees it. */
 int siam_image_sheet_render(uint8_t **out, int *out_h, int *out_w,
                             const siam_sheet_pair *pairs, int rows, int cols,
-                            const char *const *row_labels, int height, int width,
-                            siam_error *err);
+                            const char *const *row_labels, const char *title, int height,
+                            int width, siam_error *err);
 
 /* The same, written atomically as a grey PNG at `path`. */
 int siam_image_sheet_write(const char *path, const siam_sheet_pair *pairs, int rows, int cols,
-                           const char *const *row_labels, int height, int width,
-                           siam_error *err);
+                           const char *const *row_labels, const char *title, int height,
+                           int width, siam_error *err);
 
 /* The eight rows of the usual sheet, in this order. */
 enum {

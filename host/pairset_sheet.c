@@ -3,6 +3,7 @@
 #include "host/pairset_sheet.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "host/image_sheet.h"
@@ -10,7 +11,8 @@
 
 int siam_pairset_sheet_render(uint8_t **out, int *out_h, int *out_w, int *picks,
                               const siam_pairset *ps, const float *prob, size_t n,
-                              float threshold, int per_kind, siam_error *err)
+                              float threshold, int per_kind, const char *title,
+                              siam_error *err)
 {
     *out = NULL;
     if (ps == NULL || ps->images == NULL)
@@ -49,8 +51,11 @@ int siam_pairset_sheet_render(uint8_t **out, int *out_h, int *out_w, int *picks,
     const char *labels[SIAM_SHEET_ROWS];
     for (int r = 0; r < SIAM_SHEET_ROWS; r++)
         labels[r] = siam_sheet_row_label(r);
+    char head[SIAM_SHEET_TEXT_MAX + 1];
+    snprintf(head, sizeof head, "%s, threshold %.3f", title ? title : "pairs",
+             (double)threshold);
     rc = siam_image_sheet_render(out, out_h, out_w, pairs, SIAM_SHEET_ROWS, per_kind, labels,
-                                 im->height, im->width, err);
+                                 head, im->height, im->width, err);
     if (rc == 0 && picks)
         for (int c = 0; c < cells; c++)
             picks[c] = pick[c];
@@ -63,11 +68,11 @@ done:
 
 int siam_pairset_sheet_write(const char *path, int *picks, const siam_pairset *ps,
                              const float *prob, size_t n, float threshold, int per_kind,
-                             siam_error *err)
+                             const char *title, siam_error *err)
 {
     uint8_t *img;
     int h, w;
-    if (siam_pairset_sheet_render(&img, &h, &w, picks, ps, prob, n, threshold, per_kind,
+    if (siam_pairset_sheet_render(&img, &h, &w, picks, ps, prob, n, threshold, per_kind, title,
                                   err) != 0)
         return siam_fail_wrap(err, "%s", path);
     int rc = siam_png_write(path, img, h, w, 1, err);

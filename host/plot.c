@@ -286,8 +286,21 @@ static FILE *data_stream(char **text, size_t *len, siam_error *err)
     return fp;
 }
 
+/* An epoch tick step of 1, 2 or 5 times a power of ten that gives at most
+ * about ten ticks over `span` epochs: gnuplot's own choice over a short
+ * run is 0.5 or 0.2, and there is no epoch 1.5. */
+static long epoch_tick_step(double span)
+{
+    static const long mult[3] = {1, 2, 5};
+    for (long base = 1;; base *= 10)
+        for (int k = 0; k < 3; k++)
+            if (span / (double)(base * mult[k]) <= 10.0 || base >= 100000000L)
+                return base * mult[k];
+}
+
 int siam_plot_training(siam_plotter *p, const char *dir, const char *name, const char *title,
-                       const siam_plot_epoch *rows, size_t n, siam_error *err)
+                       const siam_plot_epoch *rows, size_t n,
+                       const siam_plot_training_marks *marks, siam_error *err)
 {
     if (n == 0)
         return siam_fail(err, "plot %s: no epochs to plot", name);
@@ -307,7 +320,34 @@ int siam_plot_training(siam_plotter *p, const char *dir, const char *name, const
         }
         fputc('\n', fp);
     }
-    return render(p, "training", dir, name, title, fp, &text, &len, "", err);
+    double lo = rows[0].epoch, hi = rows[0].epoch, best = NAN;
+    for (size_t i = 0; i < n; i++) {
+        lo = fmin(lo, rows[i].epoch);
+        hi = fmax(hi, rows[i].epoch);
+        if (marks && rows[i].epoch == marks->best_epoch)
+            best = marks->best_epoch;
+    }
+    if (!(hi > lo)) { /* one epoch: a range around it, so its tick shows */
+        lo -= 0.5;
+        hi += 0.5;
+    }
+    char *vars = NULL;
+    size_t vlen = 0;
+    FILE *vf = open_memstream(&vars, &vlen);
+    if (!vf) {
+        fclose(fp);
+        free(text);
+        return siam_fail(err, "plots: out of memory");
+    }
+    fputs("losslabel = ", vf);
+    put_gp_string(vf, marks && marks->loss_label ? marks->loss_label : SIAM_PLOT_LOSS_LABEL);
+    fprintf(vf, "\nxlo = %.9g\nxhi = %.9g\nxstep = %ld\nbest = ", lo, hi,
+            epoch_tick_step(hi - lo));
+    put_num(vf, best);
+    fclose(vf);
+    int rc = render(p, "training", dir, name, title, fp, &text, &len, vars, err);
+    free(vars);
+    return rc;
 }
 
 int siam_plot_confusion(siam_plotter *p, const char *dir, const char *name, const char *title,
@@ -417,6 +457,65 @@ int siam_plot_sweep(siam_plotter *p, const char *dir, const char *name, const ch
     fprintf(vf, "\nlogx = %d", logx ? 1 : 0);
     fclose(vf);
     int rc = render(p, "sweep", dir, name, title, fp, &text, &len, vars, err);
+    free(vars);
+    return rc;
+}
+
+int siam_plot_runs(siam_plotter *p, const char *dir, const char *name, const char *title,
+                   const char *metric, const siam_plot_series *series, size_t count,
+                   siam_error *err)
+{
+    if (count == 0)
+        return siam_fail(err, "plot %s: no runs to plot", name);
+    char *text;
+    size_t len;
+    FILE *fp = data_stream(&text, &len, err);
+    if (!fp)
+        return -1;
+    double lo = INFINITY, hi = -INFINITY;
+    /* One block per run, two blank lines apart: gnuplot's `index`. */
+    for (size_t k = 0; k < count; k++) {
+        fputs(k ? "\n\n# " : "# ", fp);
+        for (const char *c = series[k].label; *c; c++)
+            if (*c != '\n' && *c != '\r')
+                fputc(*c, fp);
+        fprintf(fp, "\n# epoch %s\n", metric);
+        for (size_t i = 0; i < series[k].n; i++) {
+            put_num(fp, series[k].epoch[i]);
+            fputc(' ', fp);
+            put_num(fp, series[k].value[i]);
+            fputc('\n', fp);
+            lo = fmin(lo, series[k].epoch[i]);
+            hi = fmax(hi, series[k].epoch[i]);
+        }
+        if (series[k].n == 0)
+            fputs("NaN NaN\n", fp); /* keeps the block, so index k is run k */
+    }
+    if (!(lo <= hi))
+        lo = hi = 1;
+    if (!(hi > lo)) {
+        lo -= 0.5;
+        hi += 0.5;
+    }
+    char *vars = NULL;
+    size_t vlen = 0;
+    FILE *vf = open_memstream(&vars, &vlen);
+    if (!vf) {
+        fclose(fp);
+        free(text);
+        return siam_fail(err, "plots: out of memory");
+    }
+    fputs("metric = ", vf);
+    put_gp_string(vf, metric);
+    fprintf(vf, "\nxlo = %.9g\nxhi = %.9g\nxstep = %ld\nnruns = %zu\narray labels[%zu]\n", lo,
+            hi, epoch_tick_step(hi - lo), count, count);
+    for (size_t k = 0; k < count; k++) {
+        fprintf(vf, "labels[%zu] = ", k + 1);
+        put_gp_string(vf, series[k].label);
+        fputc('\n', vf);
+    }
+    fclose(vf);
+    int rc = render(p, "runs", dir, name, title, fp, &text, &len, vars, err);
     free(vars);
     return rc;
 }

@@ -19,7 +19,7 @@
 typedef struct siam_plotter siam_plotter;
 
 /* `template_dir` holds training.gp, confusion.gp, roc.gp, grid.gp,
- * sweep.gp (normally <repo>/scripts/plots). Fails when it is unreadable;
+ * sweep.gp, runs.gp (normally <repo>/scripts/plots). Fails when it is unreadable;
  * a missing gnuplot is not a failure. */
 siam_plotter *siam_plotter_new(const char *template_dir, siam_error *err);
 void siam_plotter_free(siam_plotter *p);
@@ -39,9 +39,21 @@ typedef struct siam_plot_epoch {
     double train_acc, val_acc;
 } siam_plot_epoch;
 
-/* Loss (left) and accuracy (right) against epoch, train and validation. */
+/* What the training plot says beyond the numbers. */
+typedef struct siam_plot_training_marks {
+    const char *loss_label; /* the loss axis' label; NULL: SIAM_PLOT_LOSS_LABEL */
+    double best_epoch;      /* marked on both panels (a line and the validation point);
+                             * NaN or not one of the rows' epochs: no mark */
+} siam_plot_training_marks;
+
+/* The loss that siamlua trains with (host/model.h): its label. */
+#define SIAM_PLOT_LOSS_LABEL "binary cross-entropy loss"
+
+/* Loss (left) and accuracy (right) against epoch, train and validation,
+ * with integer epoch ticks. marks may be NULL (defaults, no best epoch). */
 int siam_plot_training(siam_plotter *p, const char *dir, const char *name, const char *title,
-                       const siam_plot_epoch *rows, size_t n, siam_error *err);
+                       const siam_plot_epoch *rows, size_t n,
+                       const siam_plot_training_marks *marks, siam_error *err);
 
 /* 2x2 confusion matrix heat map with the counts written in the cells; rows
  * are the truth (different, same), columns the prediction. */
@@ -59,6 +71,19 @@ int siam_plot_roc(siam_plotter *p, const char *dir, const char *name, const char
 int siam_plot_grid(siam_plotter *p, const char *dir, const char *name, const char *title,
                    const char *const *labels, const double *val_acc, const double *test_acc,
                    const double *train_s, size_t n, siam_error *err);
+
+/* One run's per-epoch values of a metric. */
+typedef struct siam_plot_series {
+    const char *label;      /* the run's name in the key */
+    const double *epoch, *value;
+    size_t n;               /* may be 0: the run is named in the data file only */
+} siam_plot_series;
+
+/* Several runs' curves of one metric against epoch on one figure (the run
+ * comparison of scripts/runs.lua), integer epoch ticks. */
+int siam_plot_runs(siam_plotter *p, const char *dir, const char *name, const char *title,
+                   const char *metric, const siam_plot_series *series, size_t count,
+                   siam_error *err);
 
 /* Accuracy against one hyper-parameter `param` with the others fixed:
  * validation and test curves together; `logx` for learning rates. */

@@ -42,7 +42,7 @@ static void layout_faces_and_text(void **state)
     uint8_t *img;
     int H, W;
     siam_error e;
-    assert_int_equal(siam_image_sheet_render(&img, &H, &W, pairs, 2, 2, labels, F, F, &e), 0);
+    assert_int_equal(siam_image_sheet_render(&img, &H, &W, pairs, 2, 2, labels, NULL, F, F, &e), 0);
     assert_int_equal(H, M + 2 * (CELL_H + M));
     int left = W - 2 * (CELL_W + M);
     assert_true(left > 2 * M + 100); /* room for a 14-character label at scale 2 */
@@ -80,7 +80,7 @@ static void layout_faces_and_text(void **state)
     assert_non_null(mkdtemp(path));
     char file[64];
     snprintf(file, sizeof file, "%s/pairs.png", path);
-    assert_int_equal(siam_image_sheet_write(file, pairs, 2, 2, labels, F, F, &e), 0);
+    assert_int_equal(siam_image_sheet_write(file, pairs, 2, 2, labels, NULL, F, F, &e), 0);
     int w2, h2, ch;
     uint8_t *back = stbi_load(file, &w2, &h2, &ch, 1);
     assert_non_null(back);
@@ -93,13 +93,40 @@ static void layout_faces_and_text(void **state)
     remove(path);
     free(img);
 
-    assert_int_equal(siam_image_sheet_render(&img, &H, &W, pairs, 0, 2, labels, F, F, &e), -1);
+    assert_int_equal(siam_image_sheet_render(&img, &H, &W, pairs, 0, 2, labels, NULL, F, F, &e), -1);
     assert_string_equal(e.msg, "image sheet: bad layout 0 rows x 2 cols of 105x105 faces");
-    assert_int_equal(siam_image_sheet_write("/nonexistent/x.png", pairs, 1, 1, NULL, F, F, &e),
+    assert_int_equal(siam_image_sheet_write("/nonexistent/x.png", pairs, 1, 1, NULL, NULL, F, F, &e),
                      -1);
     assert_non_null(strstr(e.msg, "/nonexistent/x.png"));
     free(a);
     free(b);
+}
+
+/* A title takes a line above the rows and widens the sheet to fit; the
+ * cells move down by that line and are otherwise the same. */
+static void a_title_goes_above_the_rows(void **state)
+{
+    (void)state;
+    uint8_t a[F * F], b[F * F];
+    memset(a, 60, sizeof a);
+    memset(b, 160, sizeof b);
+    siam_sheet_pair pairs[1] = {{a, b, 0.7f}};
+    uint8_t *plain, *titled;
+    int H, W, TH, TW;
+    siam_error e;
+    assert_int_equal(siam_image_sheet_render(&plain, &H, &W, pairs, 1, 1, NULL, NULL, F, F, &e), 0);
+    const char *title = "a title long enough to be wider than one pair of faces";
+    assert_int_equal(siam_image_sheet_render(&titled, &TH, &TW, pairs, 1, 1, NULL, title, F, F,
+                                             &e), 0);
+    assert_int_equal(TH, H + 24 + M);
+    assert_true(TW > W);
+    assert_true(count_value(titled, TW, M, M, TW - 2 * M, 24, 0) > 300);
+    assert_int_equal(count_value(titled, TW, M, M + 24 + M, F, F, 60), F * F);
+    /* past the cells, under the title: paper only */
+    assert_int_equal(count_value(titled, TW, W, M + 24 + M, TW - W, TH - (M + 24 + M), 255),
+                     (TW - W) * (TH - (M + 24 + M)));
+    free(plain);
+    free(titled);
 }
 
 static void pick_orders_each_category(void **state)
@@ -141,7 +168,7 @@ static void small_faces_widen_cells(void **state)
     uint8_t *img;
     int H, W;
     siam_error e;
-    assert_int_equal(siam_image_sheet_render(&img, &H, &W, pairs, 1, 2, NULL, S, S, &e), 0);
+    assert_int_equal(siam_image_sheet_render(&img, &H, &W, pairs, 1, 2, NULL, NULL, S, S, &e), 0);
     assert_int_equal(W, M + 2 * (TEXT_W + M));
     assert_int_equal(H, M + S + 24 + M);
     for (int c = 0; c < 2; c++) {
@@ -162,6 +189,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(layout_faces_and_text),
         cmocka_unit_test(small_faces_widen_cells),
+        cmocka_unit_test(a_title_goes_above_the_rows),
         cmocka_unit_test(pick_orders_each_category),
     };
     return cmocka_run_group_tests_name("image_sheet", tests, NULL, NULL);

@@ -71,7 +71,7 @@ static void cells_hold_the_chosen_pairs(void **state)
     snprintf(path, sizeof path, "%s/sheet.png", dir);
     int picks[SIAM_SHEET_ROWS * K];
     siam_error e;
-    assert_int_equal(siam_pairset_sheet_write(path, picks, ps, prob, PAIRS, 0.5f, K, &e), 0);
+    assert_int_equal(siam_pairset_sheet_write(path, picks, ps, prob, PAIRS, 0.5f, K, NULL, &e), 0);
     static const int want[SIAM_SHEET_ROWS * K] = {
         0, 1, /* TP most sure */ 1, 0, /* TP least sure */
         3, -1, /* FP most sure */ 3, -1, /* FP least sure */
@@ -85,13 +85,26 @@ static void cells_hold_the_chosen_pairs(void **state)
     assert_non_null(img);
     assert_int_equal(ch, 1);
     const int cell_w = 2 * F + GAP, cell_h = F + TEXT_H;
-    assert_int_equal(H, MARGIN + SIAM_SHEET_ROWS * (cell_h + MARGIN));
-    const int left = W - K * (cell_w + MARGIN);
-    assert_true(left > MARGIN + 100); /* the row labels' column */
+    /* A title line, then the rows. */
+    const int top = MARGIN + TEXT_H + MARGIN;
+    assert_int_equal(H, top + SIAM_SHEET_ROWS * (cell_h + MARGIN));
     const uint8_t *px = ps->images->pixels;
+    /* The sheet is as wide as the title when that is wider: the cells'
+     * column is found where the first pair's left face is. */
+    int left = -1;
+    for (int x = 0; x + F <= W && left < 0; x++)
+        if (block_equal(img, W, x, top, px + ps->pairs[want[0]].a * F * F))
+            left = x;
+    assert_true(left > MARGIN + 100); /* the row labels' column */
+    assert_true(W >= left + K * (cell_w + MARGIN));
+    int ink = 0;
+    for (int y = MARGIN; y < MARGIN + TEXT_H; y++)
+        for (int x = 0; x < W; x++)
+            ink += img[y * W + x] == 0;
+    assert_true(ink > 300); /* "pairs, threshold 0.500" */
     for (int r = 0; r < SIAM_SHEET_ROWS; r++)
         for (int c = 0; c < K; c++) {
-            int x = left + c * (cell_w + MARGIN), y = MARGIN + r * (cell_h + MARGIN);
+            int x = left + c * (cell_w + MARGIN), y = top + r * (cell_h + MARGIN);
             int i = want[r * K + c];
             if (i < 0) {
                 assert_true(block_white(img, W, x, y, cell_w, cell_h));
@@ -106,7 +119,7 @@ static void cells_hold_the_chosen_pairs(void **state)
     uint8_t *ref;
     int rh, rw;
     assert_int_equal(siam_pairset_sheet_render(&ref, &rh, &rw, NULL, ps, prob, PAIRS, 0.5f, K,
-                                               &e), 0);
+                                               NULL, &e), 0);
     assert_int_equal(rh, H);
     assert_int_equal(rw, W);
     assert_memory_equal(ref, img, (size_t)W * H);
@@ -125,21 +138,21 @@ static void bad_arguments_say_which(void **state)
     uint8_t *img = (uint8_t *)1;
     int h, w;
     siam_error e;
-    assert_int_equal(siam_pairset_sheet_render(&img, &h, &w, NULL, ps, prob, 5, 0.5f, K, &e),
+    assert_int_equal(siam_pairset_sheet_render(&img, &h, &w, NULL, ps, prob, 5, 0.5f, K, NULL, &e),
                      -1);
     assert_null(img);
     assert_string_equal(e.msg, "pair sheet: 5 probabilities for 6 pairs");
     assert_int_equal(siam_pairset_sheet_render(&img, &h, &w, NULL, ps, prob, PAIRS, 0.5f, 0,
-                                               &e), -1);
+                                               NULL, &e), -1);
     assert_string_equal(e.msg, "pair sheet: per_kind must be in 1..64, got 0");
     assert_int_equal(siam_pairset_sheet_render(&img, &h, &w, NULL, ps, prob, PAIRS, NAN, 1,
-                                               &e), -1);
+                                               NULL, &e), -1);
     assert_string_equal(e.msg, "pair sheet: threshold must be finite, got nan");
     assert_int_equal(siam_pairset_sheet_write("/nonexistent/s.png", NULL, ps, prob, 4, 0.5f, 1,
-                                              &e), -1);
+                                              NULL, &e), -1);
     assert_string_equal(e.msg, "/nonexistent/s.png: pair sheet: 4 probabilities for 6 pairs");
     assert_int_equal(siam_pairset_sheet_write("/nonexistent/s.png", NULL, ps, prob, PAIRS, 0.5f,
-                                              1, &e), -1);
+                                              1, NULL, &e), -1);
     assert_non_null(strstr(e.msg, "/nonexistent/s.png"));
     siam_pairset_free(ps);
 }

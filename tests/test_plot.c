@@ -82,7 +82,8 @@ static void data_files_hold_the_numbers(void **state)
         {2, 0.5, 0.55, 0.75, NAN},
         {3, 0.25, 0.4, 0.875, 0.8125},
     };
-    assert_int_equal(siam_plot_training(p, dir, "training", "run x_1", rows, 3, &e), want_rc);
+    assert_int_equal(siam_plot_training(p, dir, "training", "run x_1", rows, 3,
+                                        &(siam_plot_training_marks){NULL, 2}, &e), want_rc);
     assert_file(dir, "training.dat", "# epoch train_loss val_loss train_acc val_acc\n"
                                      "1 0.69 0.7 0.5 0.52\n2 0.5 0.55 0.75 NaN\n"
                                      "3 0.25 0.4 0.875 0.8125\n");
@@ -92,6 +93,28 @@ static void data_files_hold_the_numbers(void **state)
                                "if (!exists(\"outfile\")) outfile = 'training.png'\n"
                                "plottitle = 'run x_1'\n"));
     assert_non_null(strstr(gp, "set multiplot layout 1,2 title plottitle\n"));
+    /* the loss named, integer epoch ticks over the epochs run, the best marked */
+    assert_non_null(strstr(gp, "plottitle = 'run x_1'\nlosslabel = 'binary cross-entropy loss'\n"
+                               "xlo = 1\nxhi = 3\nxstep = 1\nbest = 2\n"));
+    free(gp);
+    /* One epoch: a range around it. 95 epochs: ticks every 10. A best epoch
+     * that is not a row's, or none: NaN (no mark). */
+    assert_int_equal(siam_plot_training(p, dir, "one", "one", rows, 1,
+                                        &(siam_plot_training_marks){"hinge", 7}, &e), want_rc);
+    gp = slurp(dir, "one.gp", &n);
+    assert_non_null(strstr(gp, "losslabel = 'hinge'\nxlo = 0.5\nxhi = 1.5\nxstep = 1\n"
+                               "best = NaN\n"));
+    free(gp);
+    siam_plot_epoch many[95];
+    for (int i = 0; i < 95; i++)
+        many[i] = (siam_plot_epoch){i + 1, 1.0 / (i + 1), NAN, 0.5, NAN};
+    assert_int_equal(siam_plot_training(p, dir, "many", "many", many, 95, NULL, &e), want_rc);
+    gp = slurp(dir, "many.gp", &n);
+    assert_non_null(strstr(gp, "xlo = 1\nxhi = 95\nxstep = 10\nbest = NaN\n"));
+    free(gp);
+    assert_int_equal(siam_plot_training(p, dir, "some", "some", many, 25, NULL, &e), want_rc);
+    gp = slurp(dir, "some.gp", &n);
+    assert_non_null(strstr(gp, "xstep = 5\n"));
     free(gp);
 
     assert_int_equal(siam_plot_confusion(p, dir, "confusion", "it's test", 7, 2, 5, 1, &e),
@@ -117,6 +140,22 @@ static void data_files_hold_the_numbers(void **state)
     assert_file(dir, "grid.dat", "# rank label val_acc test_acc train_seconds\n"
                                  "1 \"bs=128 lr=1e-3\" 0.81 0.8 120\n"
                                  "2 \"bs=64\" 0.79 0.78 240.5\n3 \"bs=32\" 0.7 NaN 480\n");
+
+    const double ep[3] = {1, 2, 3}, v1[3] = {0.5, 0.6, NAN}, v2[2] = {0.55, 0.65};
+    const siam_plot_series series[3] = {{"run 'a'", ep, v1, 3}, {"b", ep, v2, 2},
+                                        {"empty", NULL, NULL, 0}};
+    assert_int_equal(siam_plot_runs(p, dir, "runs", "val_acc of 3 runs", "val_acc", series, 3,
+                                    &e), want_rc);
+    assert_file(dir, "runs.dat", "# run 'a'\n# epoch val_acc\n1 0.5\n2 0.6\n3 NaN\n\n\n"
+                                 "# b\n# epoch val_acc\n1 0.55\n2 0.65\n\n\n"
+                                 "# empty\n# epoch val_acc\nNaN NaN\n");
+    gp = slurp(dir, "runs.gp", &n);
+    assert_non_null(strstr(gp, "metric = 'val_acc'\nxlo = 1\nxhi = 3\nxstep = 1\nnruns = 3\n"
+                               "array labels[3]\nlabels[1] = 'run ''a'''\nlabels[2] = 'b'\n"
+                               "labels[3] = 'empty'\n"));
+    free(gp);
+    assert_int_equal(siam_plot_runs(p, dir, "none", "t", "val_acc", series, 0, &e), -1);
+    assert_string_equal(e.msg, "plot none: no runs to plot");
 
     const double lr[3] = {1e-4, 1e-3, 1e-2}, sv[3] = {0.7, 0.8, 0.6}, st[3] = {0.69, 0.79, 0.5};
     assert_int_equal(siam_plot_sweep(p, dir, "sweep_lr", "learning rate", "learning_rate", lr,
@@ -223,7 +262,7 @@ static void gnuplot_error_is_returned(void **state)
     assert_false(exists(dir, "roc.png"));
     assert_false(exists(dir, "roc.png.tmp"));
     assert_int_equal(siam_plot_training(p, dir, "t", "t", &(siam_plot_epoch){1, 1, 1, 1, 1}, 1,
-                                        &e), -1);
+                                        NULL, &e), -1);
     snprintf(want, sizeof want, "plots: template %s/training.gp: No such file or directory",
              tdir);
     assert_string_equal(e.msg, want);

@@ -24,6 +24,7 @@ plot datafile using 3:xtic(2) title "validation", \
 set title "training time"
 set ylabel "seconds"
 set yrange [0:*]
+set offsets 0, 0, graph 0.08, 0
 unset key
 plot datafile using 5:xtic(2) lc rgb "#888888"
 unset multiplot

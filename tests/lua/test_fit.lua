@@ -156,6 +156,64 @@ test("cosine annealing from siam.schedule.cosine runs in C from the optimizer's 
   check.near(h.lr[5], 0, 1e-15)
 end)
 
+-- A metric the hook records, fed to the plateau: with patience 1 and
+-- cooldown 1 it halves the lr after epochs 4 and 8 (worked by hand with
+-- ReduceLROnPlateau's rule; tests/test_plateau.c checks the rule itself
+-- against PyTorch).
+local PLATEAU_SCORES = { 1.0, 0.9, 0.95, 0.96, 0.97, 0.8, 0.85, 0.86, 0.87, 0.88 }
+local PLATEAU_LRS = { 0.008, 0.008, 0.008, 0.008, 0.004, 0.004, 0.004, 0.004, 0.002, 0.002 }
+local function plateau_opts(epochs, extra)
+  local o = { epochs = epochs, batch_size = 32, verbose = false,
+    on_epoch_end = function(s) s.metrics.score = PLATEAU_SCORES[s.epoch] end,
+    schedule = siam.schedule.plateau { monitor = "score", patience = 1, factor = 0.5,
+                                       cooldown = 1 } }
+  for k, v in pairs(extra or {}) do o[k] = v end
+  if o.schedule == false then o.schedule = nil end
+  return o
+end
+
+test("ReduceLROnPlateau from siam.schedule.plateau follows the monitored metric", function()
+  local opt = siam.optim.adam { lr = 0.008 }
+  local h = siam.fit(F.model(), opt, tr, plateau_opts(10))
+  check.eq(h.lr, PLATEAU_LRS)
+  check.eq(opt.lr, 0.002)
+  check.eq(h.config.schedule, { kind = "plateau", monitor = "score", mode = "min", factor = 0.5,
+                                patience = 1, threshold = 1e-4, threshold_mode = "rel",
+                                cooldown = 1, min_lr = 0, eps = 1e-8, base_lr = 0.008 })
+  -- mode max, patience 0: epoch 1 improves on -inf, 0.9 and 0.95 do not beat 1.0
+  local hm = siam.fit(F.model(), siam.optim.adam { lr = 0.008 }, tr, plateau_opts(4, {
+    schedule = siam.schedule.plateau { monitor = "score", mode = "max", patience = 0 } }))
+  check.eq(hm.lr, { 0.008, 0.008, 0.0008, 0.00008 })
+  check.error("bad argument #4 to 'fit' (the plateau schedule monitors 'val_loss' but no 'val' "
+              .. "set was given)",
+              function() siam.fit(F.model(), siam.optim.adam(), tr, { schedule = siam.schedule.plateau {} }) end)
+  check.error("plateau schedule: metric 'nothing' was not recorded in epoch 1", function()
+    siam.fit(F.model(), siam.optim.adam(), tr,
+             { verbose = false, schedule = siam.schedule.plateau { monitor = "nothing" } })
+  end)
+  -- the default monitor is val_loss, with a validation set
+  local hv = siam.fit(F.model(), siam.optim.adam(), tr, { epochs = 1, val = va, verbose = false,
+                                                          schedule = siam.schedule.plateau {} })
+  check.eq(hv.config.schedule.monitor, "val_loss")
+end)
+
+test("a resumed plateau schedule continues its bad epochs and cooldown", function()
+  local path = F.tmpfile(".ckpt")
+  for _, stop_at in ipairs { 3, 4 } do -- one bad epoch counted; in cooldown
+    siam.fit(F.model(), siam.optim.adam { lr = 0.008 }, tr, plateau_opts(stop_at, { checkpoint = path }))
+    local opt = siam.optim.adam { lr = 0.5 } -- the file's lr is the one used
+    local h = siam.fit(F.model(), opt, tr, plateau_opts(10, { resume = path }))
+    check.eq(h.lr, PLATEAU_LRS, "resumed after epoch " .. stop_at)
+  end
+  -- a checkpoint written without a plateau (as every older file) starts one afresh:
+  -- best is +inf again at epoch 4, so 0.96 improves and no reduction comes until epoch 8
+  siam.fit(F.model(), siam.optim.adam { lr = 0.008 }, tr,
+           plateau_opts(3, { checkpoint = path, schedule = false }))
+  local h = siam.fit(F.model(), siam.optim.adam(), tr, plateau_opts(10, { resume = path }))
+  check.eq(h.lr, { 0.008, 0.008, 0.008, 0.008, 0.008, 0.008, 0.008, 0.008, 0.004, 0.004 })
+  os.remove(path)
+end)
+
 test("early stopping on a custom metric; best epoch and restore", function()
   -- score rises for two epochs, then falls: with patience 2 the run stops
   -- after epoch 4 and the best epoch is 2

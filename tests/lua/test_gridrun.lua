@@ -89,7 +89,11 @@ test("a grid writes one ranked row per configuration; a second run skips them al
   local saved = dofile(root .. "/tiny/" .. rows[1].id .. "/config.lua")
   check.eq(saved.config, { batch = 16, lr = 0.005, epochs = 3, seed = 7, model = "fake" })
   check.eq(saved.identity:sub(1, 8), rows[1].id:sub(-8))
-  check.truthy(read(root .. "/tiny/plots/grid.dat"), "grid plot data")
+  -- the grid plot names each configuration readably (no identity digits), best first
+  local dat = lines(read(root .. "/tiny/plots/grid.dat"))
+  check.eq(#dat, 9)
+  check.eq(dat[2]:match('^1 "([^"]*)"'), "batch16-lr0.005-epochs3")
+  check.contains(read(root .. "/tiny/plots/grid.gp"), "plottitle = 'tiny: 8 configurations, best first'")
   check.truthy(read(root .. "/tiny/plots/sweep_lr.dat"), "lr sweep data")
   check.eq(#lines(read(root .. "/starts.log")), 8)
   -- what the grid is in for: the count first, the whole time after the

@@ -1,4 +1,4 @@
--- siam.optim (adam, adamw, sgd), siam.schedule.step and .cosine, and siam.stop.early:
+-- siam.optim (adam, adamw, sgd), siam.schedule.step, .cosine and .plateau, and siam.stop.early:
 -- defaults, the lr property, binding to a model, and every error.
 local F = dofile(harness.dir .. "/api_fixture.lua")
 
@@ -137,6 +137,35 @@ test("cosine: base at epoch 1, eta_min after t_max epochs, the midpoint between"
               function() return siam.schedule.cosine { t_max = 2, eta_min = -1 } end)
   check.error("bad argument #1 to 'cosine' (unknown option 'T_max'; did you mean 't_max'?)",
               function() return siam.schedule.cosine { T_max = 2 } end)
+end)
+
+test("plateau: PyTorch's defaults, fields, and its settings checked", function()
+  local s = siam.schedule.plateau {}
+  check.eq({ s.kind, s.monitor, s.mode, s.factor, s.patience, s.threshold, s.threshold_mode,
+             s.cooldown, s.min_lr, s.eps },
+           { "plateau", "val_loss", "min", 0.1, 10, 1e-4, "rel", 0, 0, 1e-8 })
+  check.eq(siam.schedule.plateau { monitor = "val_acc" }.mode, "max")
+  check.eq(siam.schedule.plateau { monitor = "val_acc", mode = "min" }.mode, "min")
+  check.eq(siam.schedule.plateau { threshold_mode = "abs" }.threshold_mode, "abs")
+  check.eq(s.t_max, nil)
+  check.eq(tostring(siam.schedule.plateau { patience = 3, factor = 0.5 }),
+           "siam.Schedule(plateau, val_loss min, factor 0.5, patience 3, threshold 0.0001 rel, "
+           .. "cooldown 0, min_lr 0.0)")
+  check.error("a plateau schedule's lr depends on the metric it follows, not on the epoch: it "
+              .. "has no lr to give for an epoch alone", function() return s(1, 0.1) end)
+  local function err(opts) return function() return siam.schedule.plateau(opts) end end
+  check.error("bad argument #1 to 'plateau' (option 'factor' must be in (0, 1) (the lr is "
+              .. "multiplied by it), got 1.0)", err { factor = 1 })
+  check.error("bad argument #1 to 'plateau' (option 'patience' must be in [0, 1073741824], got -1)",
+              err { patience = -1 })
+  check.error("bad argument #1 to 'plateau' (option 'threshold' must be a finite number >= 0, "
+              .. "got -0.1)", err { threshold = -0.1 })
+  check.error("bad argument #1 to 'plateau' (option 'min_lr' must be a finite number >= 0, got inf)",
+              err { min_lr = math.huge })
+  check.error_match("option 'threshold_mode'", err { threshold_mode = "relative" })
+  check.error_match("option 'mode'", err { mode = "up" })
+  check.error("bad argument #1 to 'plateau' (unknown option 'metric')",
+              err { metric = "val_acc" })
 end)
 
 test("early stopping settings: defaults and mode from the metric", function()

@@ -331,4 +331,12 @@ test("the event file written from Lua decodes with protoc", function()
   check.truthy(found, "acc/val at step 1")
 end)
 
+test("Run.readable_name: a folder name less its identity digits, a start time as a date", function()
+  check.eq(Run.readable_name("batch16-lr0.001-0a1b2c3d"), "batch16-lr0.001")
+  check.eq(Run.readable_name("batch16-lr0.001-0a1b2c3d-2"), "batch16-lr0.001")
+  check.eq(Run.readable_name("20261202-033000-0a1b2c3d"), "2026-12-02 03:30:00 UTC")
+  check.eq(Run.readable_name("small"), "small")
+  check.eq(Run.readable_name("lr-0.1"), "lr-0.1")
+end)
+
 test("cleanup", support.cleanup)

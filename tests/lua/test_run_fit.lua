@@ -42,6 +42,10 @@ test("run:fit trains through siam.fit and fills the run folder", function()
   check.near(summary.val_acc, h.val_acc[best], 1e-12)
   check.near(summary.test_acc, ev.accuracy, 1e-12)
   check.eq(summary.status, "done")
+  -- the training plot: titled by experiment and name, the loss named, the best epoch marked
+  local gp = read(run.dir .. "/plots/training.gp")
+  check.contains(gp, "plottitle = 'fit: small'\nlosslabel = 'binary cross-entropy loss'\n"
+                     .. "xlo = 1\nxhi = 3\nxstep = 1\nbest = " .. best .. "\n")
   -- config.lua: fit's options with its defaults, the model and optimizer
   local saved = dofile(run.dir .. "/config.lua")
   check.eq(saved.resolved.fit.batch_size, 8)
@@ -61,10 +65,11 @@ test("run:fit trains through siam.fit and fills the run folder", function()
   local png = read(run.dir .. "/plots/sheet.png")
   check.eq(png:sub(1, 8), "\137PNG\r\n\26\n")
   local w, h = string.unpack(">I4>I4", png, 17)
-  check.eq(h, 8 + 8 * (32 + 24 + 8))
-  check.eq(w, 160 + 3 * (94 + 8))
+  check.eq(h, 8 + 24 + 8 + 8 * (32 + 24 + 8), "a title line, then the rows")
+  check.truthy(w >= 160 + 3 * (94 + 8), "as wide as the cells, or the title when wider")
   local again = root .. "/again.png"
-  local rows, h2, w2 = siam.io.sheet(testset, ev.probs, again, { threshold = ev.threshold })
+  local rows, h2, w2 = siam.io.sheet(testset, ev.probs, again,
+    { threshold = ev.threshold, title = run:title() })
   check.eq({ h2, w2 }, { h, w })
   check.truthy(read(again) == png, "sheet.png is the test set's sheet at the evaluation's threshold")
   check.eq(rows, siam.io.sheet_pick(ev.probs, Run.labels_of(testset), ev.threshold, 3))

@@ -72,12 +72,13 @@ test("siam.io.sheet: the chosen pairs, the layout's size, the same PNG as compos
   local pw, ph = string.unpack(">I4>I4", png, 17)
   check.eq(ph, h)
   check.eq(pw, w)
-  -- image_sheet.c: 8 rows of (face + 24 text) pixels with 8-pixel margins;
-  -- a label column (8 + "TP least sure", 2 x 72 pixels, + 8), then 2 cells
-  -- each 8 + the wider of 2 faces + 2 gap (82) and "p=0.000" + margins
-  -- (2 x 39 + 16 = 94).
-  check.eq(h, 8 + 8 * (F + 24 + 8))
-  check.eq(w, 8 + 144 + 8 + 2 * (94 + 8))
+  -- image_sheet.c: a title line (24 text pixels + 8 margin), then 8 rows
+  -- of (face + 24 text) pixels with 8-pixel margins; a label column (8 +
+  -- "TP least sure", 2 x 72 pixels, + 8), then 2 cells each 8 + the wider
+  -- of 2 faces + 2 gap (82) and "p=0.000" + margins (2 x 39 + 16 = 94);
+  -- the sheet as wide as the title when that is wider.
+  check.eq(h, 8 + 24 + 8 + 8 * (F + 24 + 8))
+  check.truthy(w >= 8 + 144 + 8 + 2 * (94 + 8), "the cells fit")
   -- The same sheet composed in Lua from set:images: identical bytes.
   local by_hand = {}
   for r, row in ipairs(rows) do
@@ -93,7 +94,8 @@ test("siam.io.sheet: the chosen pairs, the layout's size, the same PNG as compos
     end
     by_hand[r] = { label = row.label, pairs = cells }
   end
-  sio.image_sheet(dir .. "/by_hand.png", by_hand, F, F)
+  sio.image_sheet(dir .. "/by_hand.png", by_hand, F, F,
+                  "pairs, threshold 0.500")
   check.truthy(read(dir .. "/by_hand.png") == png, "siam.io.sheet == image_sheet of set:images")
   -- A different threshold moves pairs between categories: 0.85 makes pair
   -- 3 a TN and pair 2 an FN.
@@ -108,10 +110,15 @@ end)
 local function sheet(...) return sio.sheet(...) end
 
 test("siam.io.sheet: defaults and argument errors", function()
-  local rows, h, w = sio.sheet(set, probs, dir .. "/d.png")
+  local rows, h, w = sio.sheet(set, probs, dir .. "/d.png", { per_kind = 5, title = "t" })
   check.eq(#rows, 8)
-  check.eq(h, 8 + 8 * (F + 24 + 8))
-  check.eq(w, 8 + 144 + 8 + 3 * (94 + 8), "three cells per row by default")
+  check.eq(h, 8 + 24 + 8 + 8 * (F + 24 + 8))
+  check.eq(w, 8 + 144 + 8 + 5 * (94 + 8), "five cells, wider than 't, threshold ...'")
+  sio.sheet(set, probs, dir .. "/d.png")
+  sio.sheet(set, probs, dir .. "/d3.png", { per_kind = 3 })
+  sio.sheet(set, probs, dir .. "/d1.png", { per_kind = 1 })
+  check.truthy(read(dir .. "/d.png") == read(dir .. "/d3.png"), "three cells per row by default")
+  check.truthy(read(dir .. "/d.png") ~= read(dir .. "/d1.png"), "per_kind changes the sheet")
   check.error("bad argument #1 to 'sheet' (siam.PairSet expected, got table)",
               sheet, {}, probs, dir .. "/e.png")
   check.error("bad argument #2 (list of 5 numbers expected, got 2)",

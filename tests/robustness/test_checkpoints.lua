@@ -125,8 +125,8 @@ cases.run {
           "format version 4 is not supported (this build reads versions 1 to 3) (written by a newer "
           .. "siamlua?)"),
   damaged("the section flags flipped", cases.flip(SAVED, FLAGS + 1, 0x08), mismatch),
-  damaged("an unknown section flag (checksum sound)", cases.seal(SAVED, FLAGS, string.pack("<I4", 8)),
-          "unknown section flags 0x8 (written by a newer siamlua?)"),
+  damaged("an unknown section flag (checksum sound)", cases.seal(SAVED, FLAGS, string.pack("<I4", 16)),
+          "unknown section flags 0x10 (written by a newer siamlua?)"),
   damaged("the size field flipped in a complete file", cases.flip(SAVED, SIZE + 2, 0x01),
           ("the header's size field says %s bytes, but the file's %d bytes are complete (its "
            .. "checksum matches that size): the size field is damaged"):format(unsigned(#SAVED ~ 256),

@@ -23,6 +23,7 @@
 local siam = require "siam"
 local Run = require "siam.run"
 local json = require "siam.json"
+local html = require "siam.html"
 
 local sio = siam.io
 local results = siam.results
@@ -357,12 +358,14 @@ local function grid_plots(exp_dir, t, params, quiet)
   local nan = 0 / 0
   local labels, val, test, secs = {}, {}, {}, {}
   for i, r in ipairs(rows) do
-    labels[i] = r.id
+    labels[i] = Run.readable_name(r.id)
     val[i] = tonumber(r.val_acc) or nan
     test[i] = tonumber(r.test_acc) or nan
     secs[i] = tonumber(r.train_time) or nan
   end
-  if #rows > 0 then run_like:plot("grid", "grid", "grid", labels, val, test, secs) end
+  local title = string.format("%s: %d configuration%s, best first", exp_dir:match("[^/]*$"),
+                              #rows, #rows == 1 and "" or "s")
+  if #rows > 0 then run_like:plot("grid", "grid", title, labels, val, test, secs) end
   local best = rows[1]
   if not best then return end
   for _, p in ipairs(params) do
@@ -383,6 +386,14 @@ local function grid_plots(exp_dir, t, params, quiet)
       run_like:plot("sweep", "sweep_" .. p:gsub("[^%w_]", "_"), "accuracy against " .. p, p,
                     xs, vs, ts, is_log_scale(p, xs))
     end
+  end
+end
+
+-- index.html of the grid folder (siam.html); a failure is a warning.
+local function grid_page(exp_dir, t, quiet)
+  local ok, page, err = pcall(html.write_grid, exp_dir, t:columns(), load_rows(t), Run.readable_name)
+  if (not ok or not page) and not quiet then
+    io.stderr:write("siamlua: grid index.html not written: ", tostring(ok and err or page), "\n")
   end
 end
 
@@ -524,7 +535,10 @@ function gridrun.run(opts)
   local base = shard.count == 1 and "grid"
                or string.format("grid.shard-%d-of-%d", shard.index, shard.count)
   save_table(t, exp_dir, base)
-  if shard.count == 1 then grid_plots(exp_dir, t, opts.params, quiet) end
+  if shard.count == 1 then
+    grid_plots(exp_dir, t, opts.params, quiet)
+    grid_page(exp_dir, t, quiet)
+  end
   if not quiet then t:print() end
   if #failed > 0 then
     io.stderr:write(string.format("grid: %d configuration(s) failed: %s (see their log.txt; "
@@ -556,6 +570,7 @@ function gridrun.merge(exp_dir, opts)
   rank(t, opts.metric or "val_acc", order)
   save_table(t, exp_dir, "grid")
   grid_plots(exp_dir, t, params, opts.quiet)
+  grid_page(exp_dir, t, opts.quiet)
   if not opts.quiet then
     t:print()
     if #missing > 0 then

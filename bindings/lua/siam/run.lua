@@ -2,7 +2,8 @@
 -- filled through siam.fit's hooks: config.lua, metrics.csv/.jsonl (one row
 -- per epoch, replaced atomically), log.txt, best.ckpt, train.ckpt (the
 -- training state while it runs, so that an interrupted run resumes),
--- test.json, plots/, TensorBoard events, and the progress bar. The C
+-- test.json, plots/, index.html (siam.html), TensorBoard events, and the
+-- progress bar. The C
 -- writers are siam.io; this file decides what goes where and when. See
 -- docs/logging.md.
 --
@@ -14,6 +15,7 @@
 --   siam.fit(model, opt, train, run:fit_options{epochs = 25, val = val})
 local siam = require "siam"
 local json = require "siam.json"
+local html = require "siam.html"
 
 local sio = siam.io
 local Run = {}
@@ -202,6 +204,22 @@ local function claim(exp_dir, base)
 end
 
 local NAME_PATTERN = "^[%w_.%-=,+]+$"
+
+-- The readable part of a run folder's name, for titles and tables: the
+-- name without the 8 digits of its identity (and the -N a collision
+-- added); a UTC-time name (20261202-033000) as a date.
+function Run.readable_name(id)
+  local base = id:match("^(.*)%-%x%x%x%x%x%x%x%x%-%d+$") or id:match("^(.*)%-%x%x%x%x%x%x%x%x$")
+               or id
+  local y, mo, d, h, mi, sec = base:match("^(%d%d%d%d)(%d%d)(%d%d)%-(%d%d)(%d%d)(%d%d)$")
+  if y then return string.format("%s-%s-%s %s:%s:%s UTC", y, mo, d, h, mi, sec) end
+  return base
+end
+
+-- The run's title on its plots and page: experiment and readable name.
+function Run:title()
+  return self.experiment .. ": " .. Run.readable_name(self.id)
+end
 
 -- Run.new{experiment=, config={}, data={train=set, ...}, name=, id=, reuse=,
 --         root="results", monitor="val_acc", mode="max", tensorboard=true,
@@ -500,7 +518,8 @@ Run.PLOT_INTERVAL = 10
 function Run:plot_training()
   if #self.rows == 0 then return end
   self.plotted_at = sio.clock()
-  self:plot("training", "training", self.experiment .. "/" .. self.id, self.rows)
+  self:plot("training", "training", self:title(), self.rows,
+            { best_epoch = self.best and self.best.epoch })
 end
 
 -- The model's parameters as {name, tensor, norm, grad_norm} when it has a
@@ -813,14 +832,14 @@ function Run:finish(opts)
     summary.auc = ev.auc
     summary.threshold = ev.threshold
     local c = confusion_counts(ev)
-    if c then self:plot("confusion", "confusion", "test confusion " .. self.id, c) end
+    if c then self:plot("confusion", "confusion", self:title() .. ", test confusion", c) end
     local fpr, tpr = roc_points(ev.roc)
     local labels = opts.labels or ev.labels
     if not labels and opts.set then labels = Run.labels_of(opts.set) end
     if not fpr and type(ev.probs) == "table" and type(labels) == "table" then
       fpr, tpr = roc_curve(ev.probs, labels)
     end
-    if fpr and ev.auc then self:plot("roc", "roc", "test ROC " .. self.id, fpr, tpr, ev.auc) end
+    if fpr and ev.auc then self:plot("roc", "roc", self:title() .. ", test ROC", fpr, tpr, ev.auc) end
     if self.tb then
       local step = summary.best_epoch or 0
       for k, v in pairs{ loss = ev.loss, acc = summary.test_acc, auc = ev.auc } do
@@ -831,6 +850,8 @@ function Run:finish(opts)
                             tostring(summary.test_acc), tostring(ev.auc), tostring(ev.threshold)))
   end
   self:write_sheet(opts, type(ev) == "table" and ev or nil, summary.best_epoch or 0)
+  local ok, page, err = pcall(html.write_run, self, summary)
+  if not ok or not page then self:warn("index.html not written: " .. tostring(ok and err or page)) end
   if opts.message then self:write_log(summary.status == "failed" and "error" or "info", opts.message) end
   self:info(string.format("run %s: %s", summary.status, self.dir))
   -- A finished run is not resumed: its training state only takes space.
@@ -849,10 +870,12 @@ function Run:write_sheet(opts, ev, step)
   local ok, err
   if opts.sheet then
     ok, err = pcall(sio.image_sheet, path, opts.sheet, opts.sheet_height or 105,
-                    opts.sheet_width or 105)
+                    opts.sheet_width or 105, self:title() .. (ev and type(ev.threshold) == "number"
+                    and string.format(", threshold %.3f", ev.threshold) or ""))
   elseif opts.set and ev and type(ev.probs) == "table" then
     ok, err = pcall(sio.sheet, opts.set, ev.probs, path,
-                    { threshold = ev.threshold or 0.5, per_kind = opts.sheet_per_kind or 3 })
+                    { threshold = ev.threshold or 0.5, per_kind = opts.sheet_per_kind or 3,
+                      title = self:title() })
   else
     return
   end
