@@ -94,7 +94,7 @@ LIBBIND := $(BUILD)/libsiamlua.a
 SIAMLUA := $(if $(filter build,$(BUILD)),siamlua,$(BUILD)/siamlua)
 SIAMSO := $(if $(filter build,$(BUILD)),siam.so,$(BUILD)/siam.so)
 
-.PHONY: all test sanitize bench deps clean info check-cuda install uninstall fuzz fuzz-bins fuzz-short fuzz-long \
+.PHONY: all test check-includes sanitize bench deps clean info check-cuda install uninstall fuzz fuzz-bins fuzz-short fuzz-long \
 	gpu-bundle gpu-bundle-test
 all: info $(SIAMLUA) $(SIAMSO)
 
@@ -198,8 +198,13 @@ uninstall:
 	-rmdir --ignore-fail-on-non-empty $(DESTDIR)$(LUA_CMODDIR) $(DESTDIR)$(dir $(LUA_CMODDIR)) \
 		$(DESTDIR)$(MANDIR)/man1 2>/dev/null
 
-test: info $(TEST_BINS) $(SIAMLUA) $(SIAMSO)
+test: info check-includes $(TEST_BINS) $(SIAMLUA) $(SIAMSO)
 	@BUILD=$(BUILD) SAN=$(SAN) SIAMLUA=./$(SIAMLUA) bash tests/run.sh $(TEST_BINS)
+
+# The layering, from the #include lines: kernels/ and host/ include no upper
+# layer, bindings/ is acyclic with siam.c's module its only root.
+check-includes:
+	@bash scripts/check_includes.sh
 
 sanitize:
 	$(MAKE) BUILD=build-san SAN=1 OPT="-O1" test

@@ -3,12 +3,12 @@
  * order works; this one follows the docs). */
 #include "bindings/api.h"
 
+#include "bindings/data.h"
 #include "bindings/evaluate.h"
 #include "bindings/fit.h"
 #include "bindings/grid.h"
 #include "bindings/model.h"
 #include "bindings/optim.h"
-#include "bindings/pairset.h"
 #include "bindings/results.h"
 #include "bindings/schedule.h"
 #include "bindings/stop.h"

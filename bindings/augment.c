@@ -8,7 +8,6 @@
 
 #include <lauxlib.h>
 
-#include "bindings/apiutil.h"
 #include "bindings/util.h"
 
 static const char *const augment_keys[] = { "enabled", "p_component", "rotate_deg", "shear",

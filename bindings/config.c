@@ -1,5 +1,5 @@
 /* siam.config (bindings/config.h): the key declarations, the checked proxy
- * over the registry table, and siam.config_keys. */
+ * over the registry table, siam.config_keys, and the C readers. */
 #include "bindings/config.h"
 
 #include <stdio.h>
@@ -8,6 +8,9 @@
 #include <lauxlib.h>
 
 #include "bindings/util.h"
+
+/* Registry key of the config table (the values siam.config shows). */
+#define CONFIG_KEY "siam.config"
 
 typedef enum key_kind { KEY_CHOICE, KEY_INTEGER, KEY_BOOLEAN } key_kind;
 
@@ -22,7 +25,7 @@ typedef struct config_key {
 } config_key;
 
 static const char *const device_choices[] = { "auto", "cpu", "cuda", NULL };
-/* The names kernels/cpu/conv2d_select.c's siam_conv_choice_parse accepts
+/* The names kernels/cpu/conv2d_select.c's siam_conv_path_parse accepts
  * (tests/lua/test_conv_config.lua builds a model with each). */
 static const char *const conv_choices[] = { "auto", "direct", "fft", NULL };
 /* siam_ctx_options.cudnn_find off and on (bindings/context.c). */
@@ -184,7 +187,7 @@ static const config_key *check_key(lua_State *L, int idx)
 /* Pushes the registry table, creating it with the defaults when missing. */
 static void push_store(lua_State *L)
 {
-    if (lua_getfield(L, LUA_REGISTRYINDEX, SIAM_CONFIG_KEY) == LUA_TTABLE)
+    if (lua_getfield(L, LUA_REGISTRYINDEX, CONFIG_KEY) == LUA_TTABLE)
         return;
     lua_pop(L, 1);
     lua_createtable(L, 0, NKEYS);
@@ -193,7 +196,7 @@ static void push_store(lua_State *L)
         lua_setfield(L, -2, keys[i].name);
     }
     lua_pushvalue(L, -1);
-    lua_setfield(L, LUA_REGISTRYINDEX, SIAM_CONFIG_KEY);
+    lua_setfield(L, LUA_REGISTRYINDEX, CONFIG_KEY);
 }
 
 static int config_index(lua_State *L)
@@ -291,4 +294,67 @@ void siam_lua_open_config(lua_State *L)
     lua_setfield(L, -2, "config");
     lua_pushcfunction(L, config_keys);
     lua_setfield(L, -2, "config_keys");
+}
+
+/* Pushes siam.config[key] (nil when the table is missing) and returns its
+ * type. */
+static int push_config_field(lua_State *L, const char *key)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, CONFIG_KEY) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+        return LUA_TNIL;
+    }
+    int type = lua_getfield(L, -1, key);
+    lua_remove(L, -2);
+    return type;
+}
+
+void siam_lua_config_string(lua_State *L, const char *key, const char *def, char *buf,
+                            size_t cap)
+{
+    const char *v = def;
+    if (push_config_field(L, key) == LUA_TSTRING)
+        v = lua_tostring(L, -1);
+    snprintf(buf, cap, "%s", v);
+    lua_pop(L, 1);
+}
+
+void siam_lua_config_device(lua_State *L, char *buf, size_t cap)
+{
+    siam_lua_config_string(L, "device", "auto", buf, cap);
+}
+
+lua_Integer siam_lua_config_integer(lua_State *L, const char *key, lua_Integer def)
+{
+    lua_Integer v = def;
+    if (push_config_field(L, key) == LUA_TNUMBER && lua_isinteger(L, -1))
+        v = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    return v;
+}
+
+int siam_lua_config_boolean(lua_State *L, const char *key)
+{
+    push_config_field(L, key);
+    int v = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return v;
+}
+
+int siam_lua_config_quiet(lua_State *L)
+{
+    return siam_lua_config_boolean(L, "quiet");
+}
+
+uint64_t siam_lua_config_seed(lua_State *L)
+{
+    lua_Integer seed = siam_lua_config_integer(L, "seed", 0);
+    return seed < 0 ? 0 : (uint64_t)seed;
+}
+
+uint64_t siam_lua_opt_seed(lua_State *L, int arg, const char *key)
+{
+    lua_Integer def = (lua_Integer)siam_lua_config_seed(L);
+    return (uint64_t)siam_lua_opt_integer(L, arg, key, def, 0, LUA_MAXINTEGER);
 }

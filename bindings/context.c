@@ -5,10 +5,9 @@
 
 #include <lauxlib.h>
 
-#include "bindings/apiutil.h"
-#include "bindings/backend.h"
-#include "bindings/siam.h"
+#include "bindings/config.h"
 #include "bindings/util.h"
+#include "host/backend.h"
 #include "kernels/cpu/conv2d_select.h"
 
 /* Registry key of the shared CPU context. */
@@ -60,20 +59,15 @@ const siam_ops *siam_lua_cpu_ops(lua_State *L)
     /* siam.config.conv: "auto" (default: the per-layer choice of
      * kernels/cpu/conv2d_select.h, tested equal to the direct path within
      * float rounding), "direct" (the im2col reference) or "fft". */
-    const siam_ops *ops = siam_ops_cpu_conv_table(1, SIAM_CONV_DIRECT);
-    if (lua_getfield(L, LUA_REGISTRYINDEX, SIAM_CONFIG_KEY) == LUA_TTABLE) {
-        if (lua_getfield(L, -1, "conv") != LUA_TNIL) {
-            int automatic;
-            siam_conv_algo algo;
-            siam_error err;
-            if (siam_conv_choice_parse(lua_tostring(L, -1), &automatic, &algo, &err))
-                luaL_error(L, "siam.config.%s", err.msg);
-            ops = siam_ops_cpu_conv_table(automatic, algo);
-        }
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-    return ops;
+    char conv[16];
+    siam_lua_config_string(L, "conv", "", conv, sizeof conv); /* "": unset */
+    if (conv[0] == '\0')
+        return siam_ops_cpu_conv_table(SIAM_CONV_AUTO);
+    siam_conv_path path;
+    siam_error err;
+    if (siam_conv_path_parse(conv, &path, &err))
+        luaL_error(L, "siam.config.%s", err.msg);
+    return siam_ops_cpu_conv_table(path);
 }
 
 void siam_lua_ctx_options(lua_State *L, siam_ctx_options *opt)

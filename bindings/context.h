@@ -23,9 +23,9 @@ void siam_lua_open_context(lua_State *L);
 siam_lua_context *siam_lua_newcontext(lua_State *L, const siam_ops *ops,
                                       const siam_ctx_options *opt);
 
-/* The CPU operator table siam.config.conv asks for (the direct
- * convolution when unset); raises a Lua error for an unknown value. Models
- * and the shared CPU context both use it. */
+/* The CPU operator table siam.config.conv asks for (the per-layer choice,
+ * "auto", when unset: kernels/cpu/conv2d_select.h); raises a Lua error for
+ * an unknown value. Models and the shared CPU context both use it. */
 const siam_ops *siam_lua_cpu_ops(lua_State *L);
 
 /* The context options siam.config gives (threads, tf32, cudnn_algo) and the

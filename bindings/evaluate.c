@@ -8,7 +8,6 @@
 
 #include <lauxlib.h>
 
-#include "bindings/apiutil.h"
 #include "bindings/model.h"
 #include "bindings/pairset.h"
 #include "bindings/util.h"

@@ -12,16 +12,13 @@
 
 #include <lauxlib.h>
 
-#include "bindings/apiutil.h"
-#include "bindings/augment.h"
-#include "bindings/fit_accuracy.h"
+#include "bindings/config.h"
 #include "bindings/fit_config.h"
+#include "bindings/fit_options.h"
 #include "bindings/interrupt.h"
 #include "bindings/model.h"
 #include "bindings/optim.h"
 #include "bindings/pairset.h"
-#include "bindings/schedule.h"
-#include "bindings/stop.h"
 #include "bindings/util.h"
 #include "host/checkpoint.h"
 #include "host/train.h"
@@ -34,9 +31,11 @@ enum { ARG_MODEL = 1, ARG_OPTIM = 2, ARG_TRAIN = 3, ARG_OPTS = 4 };
  * follow them. */
 enum { SLOT_STATE = 5, SLOT_ERROR, SLOT_RUN };
 
-static const char *const hook_names[] = { "on_start", "on_epoch_start", "on_batch_end",
-                                          "on_epoch_end", "on_end", NULL };
-enum { H_START, H_EPOCH_START, H_BATCH_END, H_EPOCH_END, H_END, NHOOKS };
+enum {
+    H_START = SIAM_FIT_ON_START, H_EPOCH_START = SIAM_FIT_ON_EPOCH_START,
+    H_BATCH_END = SIAM_FIT_ON_BATCH_END, H_EPOCH_END = SIAM_FIT_ON_EPOCH_END,
+    H_END = SIAM_FIT_ON_END, NHOOKS = SIAM_FIT_NHOOKS
+};
 
 typedef struct fit_run {
     lua_State *L;
@@ -145,16 +144,16 @@ static void push_history_columns(fit_run *r, int n, int epoch)
 {
     lua_State *L = r->L;
     siam_trainer *t = r->t;
-    int cols = siam_trainer_history_count(t);
+    int cols = siam_history_count(siam_trainer_history(t));
     lua_createtable(L, 0, cols);
     for (int k = 0; k < cols; k++) {
-        const char *name = siam_trainer_history_name(t, k);
+        const char *name = siam_history_name(siam_trainer_history(t), k);
         if (!r->has_val && strncmp(name, "val_", 4) == 0)
             continue;
         if (epoch < 0)
-            siam_lua_pushdoubles(L, siam_trainer_history(t, name), (size_t)n);
+            siam_lua_pushdoubles(L, siam_history_get(siam_trainer_history(t), name), (size_t)n);
         else
-            lua_pushnumber(L, siam_trainer_history(t, name)[epoch]);
+            lua_pushnumber(L, siam_history_get(siam_trainer_history(t), name)[epoch]);
         lua_setfield(L, -2, name);
     }
 }
@@ -215,18 +214,20 @@ static int record_custom_metrics(fit_run *r, siam_error *err)
 static void print_epoch(fit_run *r, int e, int epochs)
 {
     siam_trainer *t = r->t;
-    double tl = siam_trainer_history(t, "train_loss")[e];
-    double ta = siam_trainer_history(t, "train_acc")[e];
-    double lr = siam_trainer_history(t, "lr")[e];
+    double tl = siam_history_get(siam_trainer_history(t), "train_loss")[e];
+    double ta = siam_history_get(siam_trainer_history(t), "train_acc")[e];
+    double lr = siam_history_get(siam_trainer_history(t), "lr")[e];
     printf("epoch %3d/%d  loss %.4f  acc %.4f", e + 1, epochs, tl, ta);
     if (r->has_val)
-        printf("  val_loss %.4f  val_acc %.4f", siam_trainer_history(t, "val_loss")[e],
-               siam_trainer_history(t, "val_acc")[e]);
+        printf("  val_loss %.4f  val_acc %.4f",
+               siam_history_get(siam_trainer_history(t), "val_loss")[e],
+               siam_history_get(siam_trainer_history(t), "val_acc")[e]);
     /* With the threshold chosen on validation, what early stopping compares:
      * the balanced accuracy at that epoch's best threshold. */
-    const double *bal = siam_trainer_history(t, "val_acc_at_threshold");
+    const double *bal = siam_history_get(siam_trainer_history(t), "val_acc_at_threshold");
     if (r->has_val && bal)
-        printf("  val_bal %.4f @ %.3f", bal[e], siam_trainer_history(t, "val_threshold")[e]);
+        printf("  val_bal %.4f @ %.3f", bal[e],
+               siam_history_get(siam_trainer_history(t), "val_threshold")[e]);
     printf("  lr %.3g  %.1fs\n", lr, seconds_since(&r->start));
     fflush(stdout);
 }
@@ -325,86 +326,25 @@ static int on_event(void *user, siam_trainer *t, const siam_train_event *ev, sia
     return state_stop_requested(L);
 }
 
-/* Reads fit's options (a table at ARG_OPTS, possibly empty). The hooks, a
- * Lua schedule and a Lua stopping rule stay on the stack, at the indices
- * recorded in r. */
+/* Reads fit's options (bindings/fit_options.h) into tc and the run; the
+ * hooks, a Lua schedule and a Lua stopping rule stay on the stack, at the
+ * indices recorded in r. */
 static void read_options(lua_State *L, fit_run *r, siam_train_config *tc, siam_lua_model *lm,
                          siam_lua_optim *lo, const siam_pairset **val, const char **ckpt,
                          const char **resume, siam_lua_sampling *sampling)
 {
-    static const char *const keys[] = {
-        "epochs", "batch_size", "val", "schedule", "stop", "augment", "seed", "threshold",
-        "drop_last", "checkpoint", "verbose", "on_start", "on_epoch_start", "on_batch_end",
-        "on_epoch_end", "on_end", "average", "sample_pairs", "resume", NULL
-    };
-    siam_train_config_default(tc);
-    siam_lua_opts_check(L, ARG_OPTS, keys);
-    tc->epochs = (int)siam_lua_opt_integer(L, ARG_OPTS, "epochs", 1, 1, 1000000);
-    tc->batch_size = (int)siam_lua_opt_integer(L, ARG_OPTS, "batch_size", 32, 1, 65536);
-    tc->seed = siam_lua_opt_seed(L, ARG_OPTS, "seed");
-    tc->drop_last = siam_lua_opt_boolean(L, ARG_OPTS, "drop_last", 0);
-    *ckpt = siam_lua_opt_string(L, ARG_OPTS, "checkpoint", NULL);
-    *resume = siam_lua_opt_string(L, ARG_OPTS, "resume", NULL);
-    r->verbose = siam_lua_opt_boolean(L, ARG_OPTS, "verbose", !siam_lua_config_quiet(L));
-    for (int h = 0; h < NHOOKS; h++) {
-        int type = lua_getfield(L, ARG_OPTS, hook_names[h]);
-        if (type != LUA_TNIL && type != LUA_TFUNCTION)
-            siam_lua_argerrorf(L, ARG_OPTS, "option '%s' must be a function, got %s",
-                               hook_names[h], luaL_typename(L, -1));
-        r->hook_idx[h] = type == LUA_TFUNCTION ? lua_gettop(L) : 0;
-    }
-    lua_getfield(L, ARG_OPTS, "augment");
-    siam_lua_augment_read(L, ARG_OPTS, -1, &tc->augment);
-    lua_pop(L, 1);
-    *val = NULL;
-    if (lua_getfield(L, ARG_OPTS, "val") != LUA_TNIL) {
-        if (luaL_testudata(L, -1, SIAM_PAIRSET_MT) == NULL)
-            siam_lua_argerrorf(L, ARG_OPTS, "option 'val' must be a siam.PairSet, got %s",
-                               luaL_typename(L, -1));
-        *val = siam_lua_checkpairset(L, -1); /* the options table keeps it alive */
-        siam_lua_model_check_set(L, ARG_OPTS, lm, *val);
-    }
-    lua_pop(L, 1);
-    r->has_val = *val != NULL;
-    siam_lua_fit_accuracy_read(L, ARG_OPTS, lm->threshold, r->has_val, tc, sampling);
-    /* schedule: a siam.Schedule (StepLR, cosine or plateau, run in C) or a Lua function */
-    r->base_lr = lo->o ? siam_optim_lr(lo->o) : lo->cfg.lr;
-    if (lua_getfield(L, ARG_OPTS, "schedule") != LUA_TNIL) {
-        const siam_schedule *s = siam_lua_toschedule(L, -1);
-        if (s != NULL) {
-            tc->use_schedule = 1;
-            tc->schedule = *s;
-            tc->schedule.base_lr = r->base_lr;
-            const char *m = s->plateau.metric;
-            if (s->kind == SIAM_SCHEDULE_PLATEAU && !r->has_val && strncmp(m, "val_", 4) == 0)
-                siam_lua_argerrorf(L, ARG_OPTS, "the plateau schedule monitors '%s' but no "
-                                                "'val' set was given", m);
-        } else if (lua_type(L, -1) == LUA_TFUNCTION) {
-            r->schedule_fn = lua_gettop(L);
-        } else {
-            siam_lua_argerrorf(L, ARG_OPTS, "option 'schedule' must be a siam.Schedule or a "
-                                            "function, got %s",
-                               luaL_typename(L, -1));
-        }
-    }
-    /* stop: a siam.EarlyStop (run in C) or a Lua function */
-    if (lua_getfield(L, ARG_OPTS, "stop") != LUA_TNIL) {
-        const siam_early_stop_config *es = siam_lua_toearlystop(L, -1);
-        if (es != NULL) {
-            tc->use_early_stop = 1;
-            tc->early_stop = *es;
-            if (!r->has_val && strncmp(es->metric, "val_", 4) == 0)
-                siam_lua_argerrorf(L, ARG_OPTS, "early stopping monitors '%s' but no 'val' set "
-                                                "was given",
-                                   es->metric);
-        } else if (lua_type(L, -1) == LUA_TFUNCTION) {
-            r->stop_fn = lua_gettop(L);
-        } else {
-            siam_lua_argerrorf(L, ARG_OPTS, "option 'stop' must be a siam.EarlyStop or a "
-                                            "function, got %s",
-                               luaL_typename(L, -1));
-        }
-    }
+    siam_lua_fit_options o;
+    siam_lua_fit_options_read(L, ARG_OPTS, lm, lo, tc, &o);
+    memcpy(r->hook_idx, o.hook_idx, sizeof r->hook_idx);
+    r->schedule_fn = o.schedule_fn;
+    r->stop_fn = o.stop_fn;
+    r->base_lr = o.base_lr;
+    r->verbose = o.verbose;
+    r->has_val = o.val != NULL;
+    *val = o.val;
+    *ckpt = o.checkpoint;
+    *resume = o.resume;
+    *sampling = o.sampling;
 }
 
 static const char *stop_name(siam_stop_reason s, int interrupted)
@@ -417,6 +357,39 @@ static const char *stop_name(siam_stop_reason s, int interrupted)
     case SIAM_STOP_NAN: return "nan";
     default: return "completed";
     }
+}
+
+/* A checkpoint written by fit holds everything the run depends on
+ * (weights, moments, counters, early stopping, history), so training goes
+ * on from its last finished epoch as if it had never stopped. */
+static int resume_run(siam_trainer *t, const char *path, siam_error *err)
+{
+    siam_train_parts parts;
+    siam_trainer_parts(t, &parts);
+    siam_model *m = siam_trainer_model(t);
+    if (siam_checkpoint_load(path, m, NULL, siam_trainer_optim(t), &parts, err) < 0)
+        return -1;
+    siam_trainer_set_state(t, &parts.state);
+    return 0;
+}
+
+/* The epochs, with a checkpoint after each when `ckpt` is set. The file
+ * also makes a usable model (siam.load): `meta`, with the threshold the
+ * run would use now. */
+static int run_epochs(siam_trainer *t, siam_model_meta meta, const char *ckpt, siam_error *err)
+{
+    int rc;
+    while ((rc = siam_trainer_epoch(t, err)) > 0) {
+        if (ckpt == NULL)
+            continue;
+        meta.threshold = siam_trainer_threshold(t);
+        siam_train_parts parts;
+        siam_trainer_parts(t, &parts);
+        if (siam_checkpoint_save(ckpt, siam_trainer_model(t), &meta, siam_trainer_optim(t),
+                                 &parts, err) < 0)
+            return siam_fail_wrap(err, "after epoch %d", siam_trainer_epochs_done(t));
+    }
+    return rc < 0 ? -1 : siam_trainer_finish(t, err);
 }
 
 /* siam.fit(model, optimizer, train[, opts]) -> history */
@@ -463,10 +436,6 @@ static int fit(lua_State *L)
     tc.hook = on_event;
     tc.hook_user = &r;
     tc.stop_flag = siam_interrupt_flag();
-    tc.checkpoint_path = ckpt;
-    /* The checkpoint also makes a usable model (siam.load): its metadata. */
-    siam_model_meta meta = { lm->threshold, lm->crop, lm->tta, lm->init, lm->seed };
-    tc.meta = &meta;
     siam_error err;
     if ((box->train = copy_set(train, &err)) == NULL ||
         (val != NULL && (box->val = copy_set(val, &err)) == NULL))
@@ -485,11 +454,7 @@ static int fit(lua_State *L)
                                       tc.batch_size);
     }
     box->t = siam_trainer_new(lm->m, opt, box->train, box->val, &tc, &err);
-    /* A checkpoint written by fit holds everything the run depends on
-     * (weights, moments, counters, early stopping, history), so training
-     * goes on from its last finished epoch as if it had never stopped. */
-    if (box->t == NULL ||
-        (resume != NULL && siam_checkpoint_load(resume, lm->m, NULL, opt, box->t, &err) < 0)) {
+    if (box->t == NULL || (resume != NULL && resume_run(box->t, resume, &err) < 0)) {
         run_close(box);
         return siam_lua_error(L, &err);
     }
@@ -530,7 +495,8 @@ static int fit(lua_State *L)
     if (r.hook_idx[H_START] && call_lua(&r, r.hook_idx[H_START], 0) < 0)
         rc = -1;
     if (rc == 0 && !state_stop_requested(L)) {
-        rc = siam_trainer_fit(r.t, &err);
+        siam_model_meta meta = { lm->threshold, lm->crop, lm->tta, lm->init, lm->seed };
+        rc = run_epochs(r.t, meta, ckpt, &err);
         if (rc < 0 && !r.failed) {
             run_close(box);
             return siam_lua_error(L, &err);

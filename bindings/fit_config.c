@@ -6,7 +6,7 @@
 
 #include <lauxlib.h>
 
-#include "bindings/apiutil.h"
+#include "bindings/util.h"
 
 /* A float option as the decimal it was given as (0.8, not
  * 0.800000011920929): the shortest of 7 significant digits, which reads

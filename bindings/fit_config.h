@@ -6,7 +6,7 @@
 
 #include <lua.h>
 
-#include "bindings/fit_accuracy.h"
+#include "bindings/fit_options.h"
 #include "host/train.h"
 
 /* What fit knows beyond the trainer's configuration. */

@@ -10,7 +10,6 @@
 
 #include <lauxlib.h>
 
-#include "bindings/apiutil.h"
 #include "bindings/util.h"
 #include "host/hash.h"
 

@@ -1,6 +1,6 @@
 /* siam.io, files part: mkdir -p, atomic writes, the per-epoch line log,
- * log.txt, the progress bar and grid shards. Plots, TensorBoard and tables
- * are in io_plots.c and io_table.c. */
+ * log.txt, the progress bar and grid shards. Plots and TensorBoard are in
+ * io_plots.c; result tables are siam.results (bindings/results.c). */
 #include "bindings/runio.h"
 
 #include <dirent.h>
@@ -419,7 +419,6 @@ void siam_lua_open_io(lua_State *L)
     lua_newtable(L);
     siam_lua_open_io_files(L);
     siam_lua_open_io_plots(L);
-    siam_lua_open_io_table(L);
     siam_lua_open_io_rundir(L);
     lua_setfield(L, -2, "io");
 }

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bindings/apiutil.h"
 #include "bindings/pairset.h"
 #include "bindings/tensor.h"
 #include "bindings/util.h"

@@ -15,6 +15,7 @@
 #include <lua.h>
 #include <lualib.h>
 
+#include "bindings/build_info.h"
 #include "bindings/interrupt.h"
 #include "bindings/repl.h"
 #include "bindings/siam.h"

@@ -10,7 +10,7 @@
 
 #include <lauxlib.h>
 
-#include "bindings/apiutil.h"
+#include "bindings/config.h"
 #include "bindings/context.h"
 #include "bindings/pairset.h"
 #include "bindings/tensor.h"

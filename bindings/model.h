@@ -6,7 +6,7 @@
 
 #include <lua.h>
 
-#include "bindings/backend.h"
+#include "host/backend.h"
 #include "host/dataset.h"
 #include "host/model.h"
 #include "host/train.h"

@@ -7,7 +7,6 @@
 
 #include <lauxlib.h>
 
-#include "bindings/apiutil.h"
 #include "bindings/util.h"
 
 siam_lua_optim *siam_lua_checkoptim(lua_State *L, int arg)

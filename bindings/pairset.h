@@ -1,6 +1,5 @@
-/* The siam.PairSet userdata (a host/dataset.h pair set) and the siam.data
- * functions that make them: load (LFW View 1 or 2), find (LFW, else the
- * synthetic set), synthetic, files (pairs of image files). */
+/* The siam.PairSet userdata (a host/dataset.h pair set) and its methods.
+ * siam.data (bindings/data.h) makes them. */
 #ifndef SIAM_BINDINGS_PAIRSET_H
 #define SIAM_BINDINGS_PAIRSET_H
 
@@ -10,9 +9,10 @@
 
 #define SIAM_PAIRSET_MT "siam.PairSet"
 
-/* Creates siam.data (and the alias siam.lfw = siam.data.load) in the module
- * table on the top of the stack, and the metatable. */
-void siam_lua_open_data(lua_State *L);
+/* Creates the metatable (and set:batches' iterator's). A new set is a box
+ * (siam_lua_newbox) with this metatable; its user value 1 may hold what the
+ * image cache did, for set:info().cache. */
+void siam_lua_open_pairset(lua_State *L);
 
 /* The pair set at arg; a "bad argument" error when it is not an open one. */
 siam_pairset *siam_lua_checkpairset(lua_State *L, int arg);

@@ -8,7 +8,6 @@
 
 #include <lauxlib.h>
 
-#include "bindings/apiutil.h"
 #include "bindings/util.h"
 #include "host/results_table.h"
 
@@ -60,8 +59,10 @@ static int results_new(lua_State *L)
     return 1;
 }
 
-/* Sets one cell from the Lua value at idx. */
-static void set_cell(lua_State *L, siam_table *t, size_t row, const char *key, int idx)
+/* Sets one cell from the Lua value at idx (argument arg, for the message):
+ * integers exactly, other numbers with %.6g, booleans as true/false; nil
+ * unsets. */
+static void set_cell(lua_State *L, siam_table *t, size_t row, const char *key, int idx, int arg)
 {
     siam_error err;
     int rc;
@@ -81,13 +82,26 @@ static void set_cell(lua_State *L, siam_table *t, size_t row, const char *key, i
     case LUA_TBOOLEAN:
         rc = siam_table_set(t, row, key, lua_toboolean(L, idx) ? "true" : "false", &err);
         break;
+    case LUA_TNIL:
+        rc = siam_table_set(t, row, key, NULL, &err);
+        break;
     default:
-        siam_lua_argerrorf(L, 2, "value of '%s' must be a number, string or boolean, got %s",
+        siam_lua_argerrorf(L, arg, "value of '%s' must be a number, string or boolean, got %s",
                            key, luaL_typename(L, idx));
         return;
     }
     if (rc < 0)
         siam_lua_error(L, &err);
+}
+
+/* The row number at arg (1-based) as a C index, or a range error. */
+static size_t check_row(lua_State *L, const siam_table *t, int arg)
+{
+    lua_Integer i = luaL_checkinteger(L, arg);
+    if (i < 1 || (size_t)i > siam_table_rows(t))
+        siam_lua_argerrorf(L, arg, "row %I out of range [1, %I]", i,
+                           (lua_Integer)siam_table_rows(t));
+    return (size_t)i - 1;
 }
 
 static int compare_names(const void *a, const void *b)
@@ -135,7 +149,7 @@ static int results_add(lua_State *L)
             lua_geti(L, -1, i);
             const char *key = lua_tostring(L, -1);
             if (lua_getfield(L, 2, key) != LUA_TNIL)
-                set_cell(L, t, (size_t)row, key, lua_gettop(L));
+                set_cell(L, t, (size_t)row, key, lua_gettop(L), 2);
             lua_pop(L, 2);
         }
     }
@@ -143,15 +157,17 @@ static int results_add(lua_State *L)
     for (k = 0; k < nkeys; k++) {
         lua_getfield(L, 2, names[k]);
         if (siam_table_get(t, (size_t)row, names[k]) == NULL)
-            set_cell(L, t, (size_t)row, names[k], lua_gettop(L));
+            set_cell(L, t, (size_t)row, names[k], lua_gettop(L), 2);
         lua_pop(L, 1);
     }
     lua_pushinteger(L, row + 1);
     return 1;
 }
 
-/* r:sort(key[, descending=false]) -> r. Non-numeric cells go last; a
- * "rank" column (1..n) becomes the first column. */
+/* r:sort(key[, descending=false[, column, values]]) -> r. Non-numeric
+ * cells go last, and so do the rows whose `column` holds one of `values`
+ * (at most 8 strings: a grid's "failed" and "nan" runs); a "rank" column
+ * (1..n) becomes the first column. */
 static int results_sort(lua_State *L)
 {
     siam_table *t = check_results(L, 1);
@@ -159,13 +175,28 @@ static int results_sort(lua_State *L)
     int desc = lua_toboolean(L, 3);
     if (!lua_isnoneornil(L, 3))
         luaL_checktype(L, 3, LUA_TBOOLEAN);
+    const char *demote_col = luaL_optstring(L, 4, NULL);
+    const char *values[9] = { NULL };
+    if (demote_col) {
+        luaL_checktype(L, 5, LUA_TTABLE);
+        lua_Integer n = luaL_len(L, 5);
+        if (n > 8)
+            return siam_lua_argerrorf(L, 5, "at most 8 values, got %I", n);
+        for (lua_Integer i = 1; i <= n; i++) {
+            if (lua_geti(L, 5, i) != LUA_TSTRING)
+                return siam_lua_argerrorf(L, 5, "value %I must be a string, got %s", i,
+                                          luaL_typename(L, -1));
+            values[i - 1] = lua_tostring(L, -1); /* anchored by the list */
+            lua_pop(L, 1);
+        }
+    }
     int known = 0;
     for (size_t c = 0; c < siam_table_cols(t) && !known; c++)
         known = strcmp(siam_table_col_name(t, c), key) == 0;
     if (!known && siam_table_rows(t) > 0)
         return siam_lua_argerrorf(L, 2, "no column named '%s'", key);
     siam_error err;
-    if (siam_table_sort(t, key, desc, &err) < 0)
+    if (siam_table_sort_demoting(t, key, desc, demote_col, values, &err) < 0)
         return siam_lua_error(L, &err);
     lua_settop(L, 1);
     return 1;
@@ -211,12 +242,8 @@ static int results_write_text(lua_State *L)
 static int results_get(lua_State *L)
 {
     siam_table *t = check_results(L, 1);
-    lua_Integer i = luaL_checkinteger(L, 2);
-    const char *key = luaL_checkstring(L, 3);
-    if (i < 1 || (size_t)i > siam_table_rows(t))
-        return siam_lua_argerrorf(L, 2, "row %I out of range [1, %I]", i,
-                                  (lua_Integer)siam_table_rows(t));
-    const char *v = siam_table_get(t, (size_t)i - 1, key);
+    size_t row = check_row(L, t, 2);
+    const char *v = siam_table_get(t, row, luaL_checkstring(L, 3));
     if (v == NULL)
         lua_pushnil(L);
     else
@@ -224,20 +251,62 @@ static int results_get(lua_State *L)
     return 1;
 }
 
-void siam_lua_push_table_columns(lua_State *L, const siam_table *t)
+/* r:set(i, key, value) -> r: one cell, converted as add converts it; nil
+ * unsets it. */
+static int results_set(lua_State *L)
 {
+    siam_table *t = check_results(L, 1);
+    size_t row = check_row(L, t, 2);
+    const char *key = luaL_checkstring(L, 3);
+    luaL_checkany(L, 4);
+    set_cell(L, t, row, key, 4, 4);
+    lua_settop(L, 1);
+    return 1;
+}
+
+/* r:row(i) -> {key = text, ...}, the cells that are set */
+static int results_row(lua_State *L)
+{
+    siam_table *t = check_results(L, 1);
+    size_t row = check_row(L, t, 2);
+    size_t n = siam_table_cols(t);
+    lua_createtable(L, 0, (int)n);
+    for (size_t c = 0; c < n; c++) {
+        const char *key = siam_table_col_name(t, c);
+        const char *v = siam_table_get(t, row, key);
+        if (v != NULL) {
+            lua_pushstring(L, v);
+            lua_setfield(L, -2, key);
+        }
+    }
+    return 1;
+}
+
+/* r:read_csv(text[, source="csv"]) -> r: appends the rows of a CSV text
+ * (the header names the columns); errors name source, line and column. */
+static int results_read_csv(lua_State *L)
+{
+    siam_table *t = check_results(L, 1);
+    size_t len;
+    const char *text = luaL_checklstring(L, 2, &len);
+    const char *source = luaL_optstring(L, 3, "csv");
+    siam_error err;
+    if (siam_table_read_csv(t, text, len, source, &err) < 0)
+        return siam_lua_error(L, &err);
+    lua_settop(L, 1);
+    return 1;
+}
+
+/* r:columns() -> the column names in order */
+static int results_columns(lua_State *L)
+{
+    const siam_table *t = check_results(L, 1);
     size_t n = siam_table_cols(t);
     lua_createtable(L, (int)n, 0);
     for (size_t c = 0; c < n; c++) {
         lua_pushstring(L, siam_table_col_name(t, c));
         lua_rawseti(L, -2, (lua_Integer)c + 1);
     }
-}
-
-/* r:columns() -> the column names in order */
-static int results_columns(lua_State *L)
-{
-    siam_lua_push_table_columns(L, check_results(L, 1));
     return 1;
 }
 
@@ -274,7 +343,9 @@ static const luaL_Reg results_methods[] = {
     { "add", results_add }, { "sort", results_sort }, { "print", results_print },
     { "write_csv", results_write_csv }, { "write_markdown", results_write_markdown },
     { "write_text", results_write_text }, { "get", results_get },
-    { "columns", results_columns }, { "close", results_gc }, { NULL, NULL }
+    { "columns", results_columns }, { "set", results_set }, { "row", results_row },
+    { "rows", results_len }, { "read_csv", results_read_csv }, { "close", results_gc },
+    { NULL, NULL }
 };
 
 static const luaL_Reg results_meta[] = {

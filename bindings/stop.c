@@ -5,7 +5,6 @@
 
 #include <lauxlib.h>
 
-#include "bindings/apiutil.h"
 #include "bindings/util.h"
 
 const siam_early_stop_config *siam_lua_toearlystop(lua_State *L, int idx)

@@ -2,6 +2,8 @@
  * here; each type's binding lives in its own file. */
 #include "bindings/util.h"
 
+#include <stdarg.h>
+
 #include <string.h>
 
 #include "host/escape.h"
@@ -244,5 +246,47 @@ int siam_lua_opt_choice(lua_State *L, int arg, const char *key, int def,
     lua_pushfstring(L, ", got '%s'", v);
     luaL_addvalue(&b);
     luaL_pushresult(&b);
+    return luaL_argerror(L, arg, lua_tostring(L, -1));
+}
+
+void siam_lua_setnumber(lua_State *L, const char *key, lua_Number v)
+{
+    lua_pushnumber(L, v);
+    lua_setfield(L, -2, key);
+}
+
+void siam_lua_setinteger(lua_State *L, const char *key, lua_Integer v)
+{
+    lua_pushinteger(L, v);
+    lua_setfield(L, -2, key);
+}
+
+void siam_lua_setstring(lua_State *L, const char *key, const char *v)
+{
+    lua_pushstring(L, v);
+    lua_setfield(L, -2, key);
+}
+
+void siam_lua_setboolean(lua_State *L, const char *key, int v)
+{
+    lua_pushboolean(L, v);
+    lua_setfield(L, -2, key);
+}
+
+void siam_lua_pushdoubles(lua_State *L, const double *v, size_t n)
+{
+    lua_createtable(L, (int)n, 0);
+    for (size_t i = 0; i < n; i++) {
+        lua_pushnumber(L, v[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+}
+
+int siam_lua_argerrorf(lua_State *L, int arg, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    lua_pushvfstring(L, fmt, ap);
+    va_end(ap);
     return luaL_argerror(L, arg, lua_tostring(L, -1));
 }

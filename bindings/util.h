@@ -1,8 +1,10 @@
 /* Helpers shared by every binding: boxed userdata with named metatables,
- * siam_error to Lua error, and readers for options tables that reject
- * unknown keys. Only bindings/ includes this (it speaks Lua). */
+ * siam_error to Lua error, readers for options tables that reject unknown
+ * keys, and pushing C values into Lua tables. Only bindings/ includes this (it speaks Lua). */
 #ifndef SIAM_BINDINGS_UTIL_H
 #define SIAM_BINDINGS_UTIL_H
+
+#include <stddef.h>
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -80,5 +82,17 @@ int siam_lua_edit_distance(const char *a, const char *b);
  * close enough to be a plausible typo (at most 2 edits, and fewer than half
  * the key): the suggestion of siam_lua_opts_check's "did you mean". */
 const char *siam_lua_nearest_name(const char *key, const char *const known[]);
+
+/* Sets t[key] = value on the table at the top of the stack. */
+void siam_lua_setnumber(lua_State *L, const char *key, lua_Number v);
+void siam_lua_setinteger(lua_State *L, const char *key, lua_Integer v);
+void siam_lua_setstring(lua_State *L, const char *key, const char *v);
+void siam_lua_setboolean(lua_State *L, const char *key, int v);
+
+/* Pushes an array table of n doubles. */
+void siam_lua_pushdoubles(lua_State *L, const double *v, size_t n);
+
+/* Raises "bad argument #arg to 'fname' (msg)" with a formatted message. */
+int siam_lua_argerrorf(lua_State *L, int arg, const char *fmt, ...);
 
 #endif

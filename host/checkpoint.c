@@ -27,12 +27,12 @@ static int host_is_little_endian(void)
 
 /* ---- writing ---- */
 
-/* The head of the objects' checkpoint (history borrowed from the trainer). */
+/* The head of the objects' checkpoint (history borrowed from the run). */
 static void head_of(siam_ckpt_head *h, siam_model *m, const siam_model_meta *meta,
-                    siam_optim *opt, siam_trainer *t)
+                    siam_optim *opt, const siam_train_parts *t)
 {
     memset(h, 0, sizeof *h);
-    siam_wavg *wa = t ? siam_trainer_wavg(t) : NULL;
+    siam_wavg *wa = t ? t->wavg : NULL;
     h->version = SIAM_CHECKPOINT_VERSION;
     h->flags = (opt ? SIAM_CKPT_FLAG_OPTIM : 0) | (t ? SIAM_CKPT_FLAG_TRAINER : 0) |
                (wa ? SIAM_CKPT_FLAG_WAVG : 0);
@@ -49,15 +49,16 @@ static void head_of(siam_ckpt_head *h, siam_model *m, const siam_model_meta *met
         h->nmoments = (uint32_t)siam_optim_moment_count(opt);
     }
     if (t) {
-        siam_trainer_get_state(t, &h->ts);
+        h->ts = t->state;
         if (h->ts.has_plateau)
             h->flags |= SIAM_CKPT_FLAG_PLATEAU;
         h->has_identity = 1;
-        h->cols = siam_trainer_history_count(t);
+        const siam_history *hist = t->history;
+        h->cols = siam_history_count(hist);
         h->rows = h->ts.epochs_done;
         for (int k = 0; k < h->cols; k++) {
-            h->names[k] = siam_trainer_history_name(t, k);
-            h->values[k] = siam_trainer_history(t, h->names[k]);
+            h->names[k] = hist->cols[k].name;
+            h->values[k] = hist->cols[k].v;
         }
     }
     if (wa) {
@@ -67,8 +68,8 @@ static void head_of(siam_ckpt_head *h, siam_model *m, const siam_model_meta *met
 }
 
 /* The arrays, in file order, through `host` (parameters + BN statistics). */
-static int put_arrays(siam_ckpt_writer *w, siam_model *m, siam_optim *opt, siam_trainer *t,
-                      float *host, siam_error *err)
+static int put_arrays(siam_ckpt_writer *w, siam_model *m, siam_optim *opt,
+                      const siam_train_parts *t, float *host, siam_error *err)
 {
     size_t n = siam_model_numel(m), nb = siam_model_buffer_numel(m);
     const siam_ops *o = siam_model_ops(m);
@@ -84,15 +85,14 @@ static int put_arrays(siam_ckpt_writer *w, siam_model *m, siam_optim *opt, siam_
     }
     if (!t)
         return 0;
-    siam_trainer_state s;
-    siam_trainer_get_state(t, &s);
-    if (s.has_best) {
-        if (siam_trainer_best_download(t, host, err))
-            return -1;
+    if (t->state.has_best) {
+        if (o->download(siam_model_ctx(m), host, t->best, (n + nb) * 4))
+            return siam_fail(err, "trainer: best-weights download: %s",
+                             o->ctx_error(siam_model_ctx(m)));
         siam_ckpt_put(w, host, (n + nb) * 4);
     }
-    if (siam_trainer_wavg(t)) {
-        if (siam_wavg_download(siam_trainer_wavg(t), host, err))
+    if (t->wavg) {
+        if (siam_wavg_download(t->wavg, host, err))
             return -1;
         siam_ckpt_put(w, host, (n + nb) * 4);
     }
@@ -113,7 +113,7 @@ static int remove_sidecar(const char *path, siam_error *err)
 }
 
 int siam_checkpoint_save(const char *path, siam_model *m, const siam_model_meta *meta,
-                         siam_optim *opt, siam_trainer *t, siam_error *err)
+                         siam_optim *opt, const siam_train_parts *t, siam_error *err)
 {
     if (!host_is_little_endian())
         return siam_fail(err, "checkpoint %s: big-endian hosts are not supported", path);
@@ -170,7 +170,7 @@ int siam_checkpoint_save(const char *path, siam_model *m, const siam_model_meta 
 
 /* The file's sections against the objects the caller loads into. */
 static int check_sections(const siam_ckpt_head *h, siam_model *m, siam_optim *opt,
-                          siam_trainer *t, siam_error *err)
+                          const siam_train_parts *t, siam_error *err)
 {
     if (siam_ckpt_same_arch(&h->config, siam_model_config_of(m), err))
         return -1;
@@ -188,21 +188,20 @@ static int check_sections(const siam_ckpt_head *h, siam_model *m, siam_optim *op
         return 0;
     if (!(h->flags & SIAM_CKPT_FLAG_TRAINER))
         return siam_fail(err, "the file has no training state");
-    siam_wavg *wa = siam_trainer_wavg(t);
+    siam_wavg *wa = t->wavg;
     if (wa && !(h->flags & SIAM_CKPT_FLAG_WAVG))
         return siam_fail(err, "the file has no weight average (the trainer keeps one)");
     if (wa && h->wavg_kind != (uint32_t)siam_wavg_config_of(wa)->kind)
         return siam_fail(err, "weight averaging mismatch: kind %u in the file, %d in the trainer",
                          h->wavg_kind, (int)siam_wavg_config_of(wa)->kind);
-    if (h->ts.has_best && !siam_trainer_config(t)->early_stop.restore_best)
+    if (h->ts.has_best && !t->best)
         return siam_fail(err, "the file holds best weights but the trainer does not keep them "
                               "(restore_best is off)");
     if (!h->has_identity) /* format 1-2 files did not record it */
         return 0;
     /* A resumed run must go on with what it trained on: another batch size
      * or data set would continue a different run under the same name. */
-    siam_trainer_state cur;
-    siam_trainer_get_state(t, &cur);
+    const siam_trainer_state cur = t->state;
     const siam_trainer_state *was = &h->ts;
     if (was->batch_size != cur.batch_size)
         return siam_fail(err, "resume: the checkpoint was trained with batch size %d, this run "
@@ -324,7 +323,7 @@ static int next_array(FILE *f, float *host, size_t floats, int wanted, const cha
 
 /* Everything checked: the arrays go to the objects. */
 static int apply_arrays(FILE *f, const siam_ckpt_head *h, siam_model *m, siam_optim *opt,
-                        siam_trainer *t, float *host, siam_error *err)
+                        siam_train_parts *t, float *host, siam_error *err)
 {
     size_t n = siam_model_numel(m), nb = siam_model_buffer_numel(m);
     const siam_ops *o = siam_model_ops(m);
@@ -347,22 +346,24 @@ static int apply_arrays(FILE *f, const siam_ckpt_head *h, siam_model *m, siam_op
     }
     if (!t)
         return 0;
-    if (siam_trainer_history_set(t, h->cols, h->names, h->values, h->rows, err))
+    if (siam_history_replace(t->history, h->cols, h->names, h->values, h->rows, err))
         return -1;
-    if (h->ts.has_best && (next_array(f, host, n + nb, 1, "the best weights", err) ||
-                           siam_trainer_best_upload(t, host, err)))
+    if (h->ts.has_best) {
+        if (next_array(f, host, n + nb, 1, "the best weights", err))
+            return -1;
+        if (o->upload(c, t->best, host, (n + nb) * 4))
+            return siam_fail(err, "trainer: best-weights upload: %s", o->ctx_error(c));
+    }
+    if (t->wavg && (next_array(f, host, n + nb, 1, "the weight average", err) ||
+                    siam_wavg_upload(t->wavg, host, h->wavg_count, err)))
         return -1;
-    siam_wavg *wa = siam_trainer_wavg(t);
-    if (wa && (next_array(f, host, n + nb, 1, "the weight average", err) ||
-               siam_wavg_upload(wa, host, h->wavg_count, err)))
-        return -1;
-    siam_trainer_set_state(t, &h->ts);
+    t->state = h->ts;
     return 0;
 }
 
 /* The checks, then the load, of an open file whose head is read. */
 static int load_open(FILE *f, const siam_ckpt_head *h, siam_model *m, siam_optim *opt,
-                     siam_trainer *t, siam_error *err)
+                     siam_train_parts *t, siam_error *err)
 {
     if (check_sections(h, m, opt, t, err))
         return -1;
@@ -375,7 +376,7 @@ static int load_open(FILE *f, const siam_ckpt_head *h, siam_model *m, siam_optim
     if (has_best)
         regs[nregs++] = (region){ "best weights: ", 0, t != NULL };
     if (h->flags & SIAM_CKPT_FLAG_WAVG)
-        regs[nregs++] = (region){ "weight average: ", 0, t && siam_trainer_wavg(t) };
+        regs[nregs++] = (region){ "weight average: ", 0, t && t->wavg };
     if (scan_arrays(f, h, m, regs, nregs, err))
         return -1;
     float *host = malloc((siam_model_numel(m) + siam_model_buffer_numel(m)) * sizeof(float));
@@ -387,7 +388,7 @@ static int load_open(FILE *f, const siam_ckpt_head *h, siam_model *m, siam_optim
 }
 
 int siam_checkpoint_load(const char *path, siam_model *m, siam_model_meta *meta,
-                         siam_optim *opt, siam_trainer *t, siam_error *err)
+                         siam_optim *opt, siam_train_parts *t, siam_error *err)
 {
     if (!host_is_little_endian())
         return siam_fail(err, "checkpoint %s: big-endian hosts are not supported", path);

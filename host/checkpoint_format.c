@@ -12,7 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "host/checkpoint.h"
+#include "host/checkpoint_version.h"
+#include "host/optim.h"
 #include "host/regular_file.h"
 
 /* FNV-1a 64 (Fowler, Noll, Vo): offset basis and prime from the reference. */

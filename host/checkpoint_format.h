@@ -12,7 +12,7 @@
 
 #include "host/model.h"
 #include "host/model_meta.h"
-#include "host/train.h"
+#include "host/train_state.h"
 #include "kernels/error.h"
 
 #define SIAM_CKPT_FLAG_OPTIM 1u

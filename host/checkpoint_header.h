@@ -15,7 +15,8 @@
 
 typedef struct siam_checkpoint_header {
     uint32_t version;
-    uint32_t sections;        /* bit 0 optimizer, bit 1 trainer, bit 2 weight average */
+    uint32_t sections;        /* the file's section flags: 1 optimizer, 2 training run,
+                               * 4 weight average (docs/training.md, "Checkpoint format") */
     uint64_t size;            /* total file size the header declares */
     siam_model_config config; /* architecture, dropout and BN constants */
     siam_model_meta meta;     /* the file's (format 3), else "<path>.meta"'s, else defaults */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "host/dataset.h"
+#include "host/lfw_load.h"
 #include "host/synth.h"
 
 static void remove_cache_files(const char *dir, const char *a, const char *b)

@@ -3,6 +3,7 @@
 #include "host/early_stop.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 int siam_early_stop_init(siam_early_stop *es, const siam_early_stop_config *cfg,
@@ -40,4 +41,24 @@ int siam_early_stop_update(siam_early_stop *es, int epoch, double value)
     }
     es->seen = 1;
     return better;
+}
+
+void siam_early_stop_no_best_note(const siam_early_stop_config *cfg, int best_epoch,
+                                  const double *h, int n, char *msg, size_t cap)
+{
+    msg[0] = '\0';
+    if (best_epoch >= 0 || n == 0 || !h)
+        return;
+    int all_nan = 1;
+    for (int e = 0; e < n; e++)
+        all_nan &= isnan(h[e]) != 0;
+    char epochs[48];
+    if (n == 1)
+        snprintf(epochs, sizeof epochs, "epoch 1");
+    else
+        snprintf(epochs, sizeof epochs, "epochs 1-%d", n);
+    snprintf(msg, cap,
+             "early stopping: '%s' was %s in every epoch (%s), so no best epoch was chosen "
+             "and the last weights are kept", cfg->metric,
+             all_nan ? "NaN" : cfg->mode_max ? "NaN or -inf" : "NaN or +inf", epochs);
 }

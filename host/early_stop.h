@@ -4,6 +4,8 @@
 #ifndef SIAM_EARLY_STOP_H
 #define SIAM_EARLY_STOP_H
 
+#include <stddef.h>
+
 #include "kernels/error.h"
 
 typedef struct siam_early_stop_config {
@@ -31,5 +33,13 @@ int siam_early_stop_init(siam_early_stop *es, const siam_early_stop_config *cfg,
  * (the caller saves the weights), 0 otherwise; sets es->stopped when the
  * patience is exhausted. A NaN value is never an improvement. */
 int siam_early_stop_update(siam_early_stop *es, int epoch, double value);
+
+/* When epochs 0..n-1 were recorded without ever improving (the metric
+ * values h NaN, or the infinity the rule starts from, in every one), so
+ * that best_epoch is -1, a sentence saying so into msg (the run ends with
+ * no best epoch and its last weights); else msg is "". h may be NULL (the
+ * metric was never recorded). */
+void siam_early_stop_no_best_note(const siam_early_stop_config *cfg, int best_epoch,
+                                  const double *h, int n, char *msg, size_t cap);
 
 #endif

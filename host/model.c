@@ -170,7 +170,7 @@ static void build_tables(siam_model *m)
 {
     const siam_model_config *c = &m->cfg;
     size_t off = 0, boff = 0;
-    int j = 0, cin = 1;
+    int cin = 1;
     for (int k = 0; k < 4; k++) {
         char conv[16], bn[16];
         snprintf(conv, sizeof conv, "conv%d", k + 1);
@@ -178,22 +178,29 @@ static void build_tables(siam_model *m)
         int co = c->channels[k], kk = c->kernels[k];
         int ws[4] = { co, cin, kk, kk }, bs[1] = { co };
         int fan = cin * kk * kk;
-        param_set(&m->params[j++], conv, "weight", 4, ws, fan, SIAM_ROLE_CONV_WEIGHT, &off);
-        param_set(&m->params[j++], conv, "bias", 1, bs, fan, SIAM_ROLE_CONV_BIAS, &off);
-        param_set(&m->params[j++], bn, "weight", 1, bs, 0, SIAM_ROLE_BN_WEIGHT, &off);
-        param_set(&m->params[j++], bn, "bias", 1, bs, 0, SIAM_ROLE_BN_BIAS, &off);
-        param_set(&m->bufs[2 * k], bn, "running_mean", 1, bs, 0, SIAM_ROLE_BN_BIAS, &boff);
-        param_set(&m->bufs[2 * k + 1], bn, "running_var", 1, bs, 0, SIAM_ROLE_BN_WEIGHT,
+        param_set(&m->params[SIAM_PARAM_CONV_W(k)], conv, "weight", 4, ws, fan,
+                  SIAM_ROLE_CONV_WEIGHT, &off);
+        param_set(&m->params[SIAM_PARAM_CONV_B(k)], conv, "bias", 1, bs, fan,
+                  SIAM_ROLE_CONV_BIAS, &off);
+        param_set(&m->params[SIAM_PARAM_BN_W(k)], bn, "weight", 1, bs, 0, SIAM_ROLE_BN_WEIGHT,
+                  &off);
+        param_set(&m->params[SIAM_PARAM_BN_B(k)], bn, "bias", 1, bs, 0, SIAM_ROLE_BN_BIAS,
+                  &off);
+        param_set(&m->bufs[SIAM_BUF_MEAN(k)], bn, "running_mean", 1, bs, 0, SIAM_ROLE_BN_BIAS,
+                  &boff);
+        param_set(&m->bufs[SIAM_BUF_VAR(k)], bn, "running_var", 1, bs, 0, SIAM_ROLE_BN_WEIGHT,
                   &boff);
         cin = co;
     }
     int flat = c->channels[3] * m->sizes[6] * m->sizes[7];
     int U = c->fc_units, F = siam_model_head_width(c);
     int fw[2] = { U, flat }, fb[1] = { U }, ow[2] = { 1, F }, ob[1] = { 1 };
-    param_set(&m->params[j++], "fc", "weight", 2, fw, flat, SIAM_ROLE_FC_WEIGHT, &off);
-    param_set(&m->params[j++], "fc", "bias", 1, fb, flat, SIAM_ROLE_FC_BIAS, &off);
-    param_set(&m->params[j++], "out", "weight", 2, ow, F, SIAM_ROLE_FC_WEIGHT, &off);
-    param_set(&m->params[j++], "out", "bias", 1, ob, F, SIAM_ROLE_FC_BIAS, &off);
+    param_set(&m->params[SIAM_PARAM_FC_W], "fc", "weight", 2, fw, flat, SIAM_ROLE_FC_WEIGHT,
+              &off);
+    param_set(&m->params[SIAM_PARAM_FC_B], "fc", "bias", 1, fb, flat, SIAM_ROLE_FC_BIAS, &off);
+    param_set(&m->params[SIAM_PARAM_OUT_W], "out", "weight", 2, ow, F, SIAM_ROLE_FC_WEIGHT,
+              &off);
+    param_set(&m->params[SIAM_PARAM_OUT_B], "out", "bias", 1, ob, F, SIAM_ROLE_FC_BIAS, &off);
     m->nparams = off;
     m->nbufs = boff;
 }
@@ -617,8 +624,6 @@ int siam_model_op_fail(siam_model *m, siam_error *err, const char *what)
     return siam_fail(err, "model %s: %s", what, m->ops->ctx_error(m->ctx));
 }
 
-#define P(j) SIAM_P(m, j)
-#define G(j) SIAM_G(m, j)
 
 int siam_model_forward(siam_model *m, int B, siam_error *err)
 {
@@ -639,11 +644,13 @@ int siam_model_forward(siam_model *m, int B, siam_error *err)
     int flat = cfg->channels[3] * m->sizes[6] * m->sizes[7];
     int U = cfg->fc_units, F = siam_model_head_width(cfg);
     size_t nu = (size_t)B * U, nf = (size_t)B * F;
-    if (o->linear_forward(c, m->fc, in, P(16), P(17), N, flat, U))
+    if (o->linear_forward(c, m->fc, in, SIAM_P(m, SIAM_PARAM_FC_W), SIAM_P(m, SIAM_PARAM_FC_B), N,
+                          flat, U))
         return siam_model_op_fail(m, err, "fc");
     int rc = cfg->embed_act == SIAM_EMBED_SIGMOID ? o->sigmoid_forward(c, m->emb, m->fc, 2 * nu)
-           : cfg->embed_act == SIAM_EMBED_RELU   ? o->relu_forward(c, m->emb, m->fc, 2 * nu)
-                                                 : o->copy(c, m->emb, m->fc, 2 * nu * sizeof(float));
+             : cfg->embed_act == SIAM_EMBED_RELU
+                 ? o->relu_forward(c, m->emb, m->fc, 2 * nu)
+                 : o->copy(c, m->emb, m->fc, 2 * nu * sizeof(float));
     if (rc)
         return siam_model_op_fail(m, err, "fc activation");
     rc = cfg->head == SIAM_HEAD_L1
@@ -661,7 +668,8 @@ int siam_model_forward(siam_model *m, int B, siam_error *err)
         }
         m->drop_offset += nf;
     }
-    if (o->linear_forward(c, m->logit, head, P(18), P(19), B, F, 1))
+    if (o->linear_forward(c, m->logit, head, SIAM_P(m, SIAM_PARAM_OUT_W),
+                          SIAM_P(m, SIAM_PARAM_OUT_B), B, F, 1))
         return siam_model_op_fail(m, err, "out");
     if (o->sigmoid_forward(c, m->prob, m->logit, (size_t)B))
         return siam_model_op_fail(m, err, "out sigmoid");
@@ -719,7 +727,8 @@ int siam_model_backward(siam_model *m, int B, const float *labels_dev, siam_erro
     int dropped = cfg->dropout > 0.0f;
     const float *head = dropped ? m->drop : m->dist;
     /* dhead -> g0; through dropout into g1 when there is one. */
-    if (o->linear_backward(c, g0, G(18), G(19), m->dlogit, head, P(18), B, F, 1))
+    if (o->linear_backward(c, g0, SIAM_G(m, SIAM_PARAM_OUT_W), SIAM_G(m, SIAM_PARAM_OUT_B),
+                           m->dlogit, head, SIAM_P(m, SIAM_PARAM_OUT_W), B, F, 1))
         return siam_model_op_fail(m, err, "out backward");
     float *ddist = g0;
     if (dropped) {
@@ -743,7 +752,8 @@ int siam_model_backward(siam_model *m, int B, const float *labels_dev, siam_erro
         return siam_model_op_fail(m, err, "fc activation backward");
     int flat = cfg->channels[3] * m->sizes[6] * m->sizes[7];
     float *cur = dfc == g0 ? g1 : g0; /* receives d(conv4 block output) */
-    if (o->linear_backward(c, cur, G(16), G(17), dfc, m->bn[3], P(16), N, flat, U))
+    if (o->linear_backward(c, cur, SIAM_G(m, SIAM_PARAM_FC_W), SIAM_G(m, SIAM_PARAM_FC_B), dfc,
+                           m->bn[3], SIAM_P(m, SIAM_PARAM_FC_W), N, flat, U))
         return siam_model_op_fail(m, err, "fc backward");
     return siam_model_tower_backward(m, N, cur, cur == g0 ? g1 : g0, err);
 }

@@ -132,7 +132,24 @@ typedef struct siam_param_info {
     siam_param_role role;
 } siam_param_info;
 
+/* The parameter tensors by index, in layout order (siam_model_param(m, j)),
+ * as llm.c names its parameter tensors: conv block k (0..3) holds its conv
+ * weight and bias, then its batch norm's weight and bias; fc and out
+ * follow. */
+#define SIAM_PARAM_CONV_W(k) (4 * (k))     /* conv<k+1>.weight (Co, Ci, K, K) */
+#define SIAM_PARAM_CONV_B(k) (4 * (k) + 1) /* conv<k+1>.bias (Co) */
+#define SIAM_PARAM_BN_W(k) (4 * (k) + 2)   /* bn<k+1>.weight (Co), gamma */
+#define SIAM_PARAM_BN_B(k) (4 * (k) + 3)   /* bn<k+1>.bias (Co), beta */
+enum {
+    SIAM_PARAM_FC_W = 16,  /* fc.weight (U, flat) */
+    SIAM_PARAM_FC_B = 17,  /* fc.bias (U) */
+    SIAM_PARAM_OUT_W = 18, /* out.weight (1, F) */
+    SIAM_PARAM_OUT_B = 19  /* out.bias (1) */
+};
 #define SIAM_MODEL_NPARAMS 20  /* conv1..4, bn1..4, fc, out: weight and bias each */
+/* The batch-norm buffers by index (siam_model_buffer(m, j)). */
+#define SIAM_BUF_MEAN(k) (2 * (k))     /* bn<k+1>.running_mean (Co) */
+#define SIAM_BUF_VAR(k) (2 * (k) + 1)  /* bn<k+1>.running_var (Co) */
 #define SIAM_MODEL_NBUFFERS 8  /* bn1..4 running_mean, running_var */
 
 typedef struct siam_model siam_model;

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "host/model.h"
-#include "host/train.h"
+#include "host/predict.h"
 #include "kernels/error.h"
 
 typedef struct siam_model_meta {

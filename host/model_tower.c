@@ -23,12 +23,15 @@ static int last_block_forward(siam_model *m, int N, float *out, const float *con
     const siam_ops *o = m->ops;
     const siam_model_config *cfg = &m->cfg;
     int co = cfg->channels[3], hw = m->sizes[6] * m->sizes[7];
-    int rc = m->training
-        ? o->batchnorm_forward_train(m->ctx, out, m->save_mean[3], m->save_invstd[3],
-                                     SIAM_RS(m, 6), SIAM_RS(m, 7), conv, SIAM_P(m, 14),
-                                     SIAM_P(m, 15), N, co, hw, cfg->bn_momentum, cfg->bn_eps)
-        : o->batchnorm_forward_eval(m->ctx, out, conv, SIAM_RS(m, 6), SIAM_RS(m, 7),
-                                    SIAM_P(m, 14), SIAM_P(m, 15), N, co, hw, cfg->bn_eps);
+    int rc =
+        m->training
+            ? o->batchnorm_forward_train(
+                  m->ctx, out, m->save_mean[3], m->save_invstd[3], SIAM_RS(m, SIAM_BUF_MEAN(3)),
+                  SIAM_RS(m, SIAM_BUF_VAR(3)), conv, SIAM_P(m, SIAM_PARAM_BN_W(3)),
+                  SIAM_P(m, SIAM_PARAM_BN_B(3)), N, co, hw, cfg->bn_momentum, cfg->bn_eps)
+            : o->batchnorm_forward_eval(m->ctx, out, conv, SIAM_RS(m, SIAM_BUF_MEAN(3)),
+                                        SIAM_RS(m, SIAM_BUF_VAR(3)), SIAM_P(m, SIAM_PARAM_BN_W(3)),
+                                        SIAM_P(m, SIAM_PARAM_BN_B(3)), N, co, hw, cfg->bn_eps);
     if (rc)
         return siam_model_op_fail(m, err, "batchnorm");
     if (o->relu_forward(m->ctx, out, out, (size_t)N * co * hw))
@@ -47,16 +50,16 @@ static int forward_fused_train(siam_model *m, int N, siam_error *err)
         int cin, h, w, co = cfg->channels[k], kk = cfg->kernels[k];
         int oh = m->sizes[2 * k], ow = m->sizes[2 * k + 1];
         block_input(m, k, &cin, &h, &w);
-        if (o->conv2d_forward(c, m->conv[k], in, SIAM_P(m, 4 * k), SIAM_P(m, 4 * k + 1), N, cin,
-                              h, w, co, kk, kk))
+        if (o->conv2d_forward(c, m->conv[k], in, SIAM_P(m, SIAM_PARAM_CONV_W(k)),
+                              SIAM_P(m, SIAM_PARAM_CONV_B(k)), N, cin, h, w, co, kk, kk))
             return siam_model_op_fail(m, err, conv_names[k]);
         if (k == 3)
             return last_block_forward(m, N, m->bn[3], m->conv[3], err);
-        if (o->bn_relu_pool_forward_train(c, m->pool[k], m->win[k], m->save_mean[k],
-                                          m->save_invstd[k], SIAM_RS(m, 2 * k),
-                                          SIAM_RS(m, 2 * k + 1), m->conv[k],
-                                          SIAM_P(m, 4 * k + 2), SIAM_P(m, 4 * k + 3), N, co,
-                                          oh, ow, cfg->bn_momentum, cfg->bn_eps))
+        if (o->bn_relu_pool_forward_train(
+                c, m->pool[k], m->win[k], m->save_mean[k], m->save_invstd[k],
+                SIAM_RS(m, SIAM_BUF_MEAN(k)), SIAM_RS(m, SIAM_BUF_VAR(k)), m->conv[k],
+                SIAM_P(m, SIAM_PARAM_BN_W(k)), SIAM_P(m, SIAM_PARAM_BN_B(k)), N, co, oh, ow,
+                cfg->bn_momentum, cfg->bn_eps))
             return siam_model_op_fail(m, err, "batchnorm-relu-pool");
         in = m->pool[k];
     }
@@ -84,17 +87,18 @@ static int forward_fused_eval(siam_model *m, int N, siam_error *err)
             int cin, h, w, co = cfg->channels[k], kk = cfg->kernels[k];
             int oh = m->sizes[2 * k], ow = m->sizes[2 * k + 1];
             block_input(m, k, &cin, &h, &w);
-            if (o->conv2d_forward(c, m->conv[0], in, SIAM_P(m, 4 * k), SIAM_P(m, 4 * k + 1), n,
-                                  cin, h, w, co, kk, kk))
+            if (o->conv2d_forward(c, m->conv[0], in, SIAM_P(m, SIAM_PARAM_CONV_W(k)),
+                                  SIAM_P(m, SIAM_PARAM_CONV_B(k)), n, cin, h, w, co, kk, kk))
                 return siam_model_op_fail(m, err, conv_names[k]);
             if (k == 3) {
                 if (last_block_forward(m, n, m->bn[3] + (size_t)i0 * out_numel, m->conv[0], err))
                     return -1;
                 break;
             }
-            if (o->bn_relu_pool_forward_eval(c, m->pool[0], m->conv[0], SIAM_RS(m, 2 * k),
-                                             SIAM_RS(m, 2 * k + 1), SIAM_P(m, 4 * k + 2),
-                                             SIAM_P(m, 4 * k + 3), n, co, oh, ow, cfg->bn_eps))
+            if (o->bn_relu_pool_forward_eval(
+                    c, m->pool[0], m->conv[0], SIAM_RS(m, SIAM_BUF_MEAN(k)),
+                    SIAM_RS(m, SIAM_BUF_VAR(k)), SIAM_P(m, SIAM_PARAM_BN_W(k)),
+                    SIAM_P(m, SIAM_PARAM_BN_B(k)), n, co, oh, ow, cfg->bn_eps))
                 return siam_model_op_fail(m, err, "batchnorm-relu-pool");
             in = m->pool[0];
         }
@@ -112,19 +116,21 @@ static int forward_plain(siam_model *m, int N, siam_error *err)
         int cin, h, w, co = cfg->channels[k], kk = cfg->kernels[k];
         int oh = m->sizes[2 * k], ow = m->sizes[2 * k + 1], hw = oh * ow;
         block_input(m, k, &cin, &h, &w);
-        if (o->conv2d_forward(c, m->conv[k], in, SIAM_P(m, 4 * k), SIAM_P(m, 4 * k + 1), N, cin,
-                              h, w, co, kk, kk))
+        if (o->conv2d_forward(c, m->conv[k], in, SIAM_P(m, SIAM_PARAM_CONV_W(k)),
+                              SIAM_P(m, SIAM_PARAM_CONV_B(k)), N, cin, h, w, co, kk, kk))
             return siam_model_op_fail(m, err, conv_names[k]);
         if (k == 3)
             return last_block_forward(m, N, m->bn[3], m->conv[3], err);
-        int rc = m->training
-            ? o->batchnorm_forward_train(c, m->bn[k], m->save_mean[k], m->save_invstd[k],
-                                         SIAM_RS(m, 2 * k), SIAM_RS(m, 2 * k + 1), m->conv[k],
-                                         SIAM_P(m, 4 * k + 2), SIAM_P(m, 4 * k + 3), N, co, hw,
-                                         cfg->bn_momentum, cfg->bn_eps)
-            : o->batchnorm_forward_eval(c, m->bn[k], m->conv[k], SIAM_RS(m, 2 * k),
-                                        SIAM_RS(m, 2 * k + 1), SIAM_P(m, 4 * k + 2),
-                                        SIAM_P(m, 4 * k + 3), N, co, hw, cfg->bn_eps);
+        int rc =
+            m->training
+                ? o->batchnorm_forward_train(
+                      c, m->bn[k], m->save_mean[k], m->save_invstd[k], SIAM_RS(m, SIAM_BUF_MEAN(k)),
+                      SIAM_RS(m, SIAM_BUF_VAR(k)), m->conv[k], SIAM_P(m, SIAM_PARAM_BN_W(k)),
+                      SIAM_P(m, SIAM_PARAM_BN_B(k)), N, co, hw, cfg->bn_momentum, cfg->bn_eps)
+                : o->batchnorm_forward_eval(c, m->bn[k], m->conv[k], SIAM_RS(m, SIAM_BUF_MEAN(k)),
+                                            SIAM_RS(m, SIAM_BUF_VAR(k)),
+                                            SIAM_P(m, SIAM_PARAM_BN_W(k)),
+                                            SIAM_P(m, SIAM_PARAM_BN_B(k)), N, co, hw, cfg->bn_eps);
         if (rc)
             return siam_model_op_fail(m, err, "batchnorm");
         if (o->relu_forward(c, m->bn[k], m->bn[k], (size_t)N * co * hw))
@@ -152,8 +158,9 @@ static int last_block_backward(siam_model *m, int N, float *cur, float *other, s
     int co = m->cfg.channels[3], hw = m->sizes[6] * m->sizes[7];
     if (o->relu_backward(m->ctx, cur, cur, m->bn[3], (size_t)N * co * hw))
         return siam_model_op_fail(m, err, "relu backward");
-    if (o->batchnorm_backward(m->ctx, other, SIAM_G(m, 14), SIAM_G(m, 15), cur, m->conv[3],
-                              m->save_mean[3], m->save_invstd[3], SIAM_P(m, 14), N, co, hw,
+    if (o->batchnorm_backward(m->ctx, other, SIAM_G(m, SIAM_PARAM_BN_W(3)),
+                              SIAM_G(m, SIAM_PARAM_BN_B(3)), cur, m->conv[3], m->save_mean[3],
+                              m->save_invstd[3], SIAM_P(m, SIAM_PARAM_BN_W(3)), N, co, hw,
                               m->cfg.bn_eps))
         return siam_model_op_fail(m, err, "batchnorm backward");
     return 0;
@@ -165,8 +172,9 @@ static int conv_backward(siam_model *m, int k, int N, float *din, const float *d
     int cin, h, w, co = m->cfg.channels[k], kk = m->cfg.kernels[k];
     block_input(m, k, &cin, &h, &w);
     const float *in = k == 0 ? m->x : m->pool[k - 1];
-    if (m->ops->conv2d_backward(m->ctx, din, SIAM_G(m, 4 * k), SIAM_G(m, 4 * k + 1), dout, in,
-                                SIAM_P(m, 4 * k), N, cin, h, w, co, kk, kk))
+    if (m->ops->conv2d_backward(m->ctx, din, SIAM_G(m, SIAM_PARAM_CONV_W(k)),
+                                SIAM_G(m, SIAM_PARAM_CONV_B(k)), dout, in,
+                                SIAM_P(m, SIAM_PARAM_CONV_W(k)), N, cin, h, w, co, kk, kk))
         return siam_model_op_fail(m, err, "conv backward");
     return 0;
 }
@@ -176,8 +184,8 @@ static int conv_forward(siam_model *m, int k, int N, siam_error *err)
     int cin, h, w, co = m->cfg.channels[k], kk = m->cfg.kernels[k];
     block_input(m, k, &cin, &h, &w);
     const float *in = k == 0 ? m->x : m->pool[k - 1];
-    if (m->ops->conv2d_forward(m->ctx, m->conv[k], in, SIAM_P(m, 4 * k), SIAM_P(m, 4 * k + 1),
-                               N, cin, h, w, co, kk, kk))
+    if (m->ops->conv2d_forward(m->ctx, m->conv[k], in, SIAM_P(m, SIAM_PARAM_CONV_W(k)),
+                               SIAM_P(m, SIAM_PARAM_CONV_B(k)), N, cin, h, w, co, kk, kk))
         return siam_model_op_fail(m, err, conv_names[k]);
     return 0;
 }
@@ -197,10 +205,10 @@ static int backward_fused(siam_model *m, int N, float *cur, float *other, siam_e
         return -1;
     for (int k = 2; k >= 0; k--) {
         int co = m->cfg.channels[k], oh = m->sizes[2 * k], ow = m->sizes[2 * k + 1];
-        if (m->ops->bn_relu_pool_backward(m->ctx, m->conv[k], SIAM_G(m, 4 * k + 2),
-                                          SIAM_G(m, 4 * k + 3), m->dpool, m->pool[k], m->win[k],
-                                          m->conv[k], m->save_mean[k], m->save_invstd[k],
-                                          SIAM_P(m, 4 * k + 2), N, co, oh, ow))
+        if (m->ops->bn_relu_pool_backward(m->ctx, m->conv[k], SIAM_G(m, SIAM_PARAM_BN_W(k)),
+                                          SIAM_G(m, SIAM_PARAM_BN_B(k)), m->dpool, m->pool[k],
+                                          m->win[k], m->conv[k], m->save_mean[k], m->save_invstd[k],
+                                          SIAM_P(m, SIAM_PARAM_BN_W(k)), N, co, oh, ow))
             return siam_model_op_fail(m, err, "batchnorm-relu-pool backward");
         if (conv_backward(m, k, N, k == 0 ? NULL : m->dpool, m->conv[k], err))
             return -1;
@@ -228,9 +236,10 @@ static int backward_plain(siam_model *m, int N, float *cur, float *other, siam_e
         t = cur; cur = other; other = t;
         if (o->relu_backward(c, cur, cur, m->bn[k], (size_t)N * co * hw))
             return siam_model_op_fail(m, err, "relu backward");
-        if (o->batchnorm_backward(c, other, SIAM_G(m, 4 * k + 2), SIAM_G(m, 4 * k + 3), cur,
-                                  m->conv[k], m->save_mean[k], m->save_invstd[k],
-                                  SIAM_P(m, 4 * k + 2), N, co, hw, m->cfg.bn_eps))
+        if (o->batchnorm_backward(c, other, SIAM_G(m, SIAM_PARAM_BN_W(k)),
+                                  SIAM_G(m, SIAM_PARAM_BN_B(k)), cur, m->conv[k], m->save_mean[k],
+                                  m->save_invstd[k], SIAM_P(m, SIAM_PARAM_BN_W(k)), N, co, hw,
+                                  m->cfg.bn_eps))
             return siam_model_op_fail(m, err, "batchnorm backward");
         t = cur; cur = other; other = t;
         if (conv_backward(m, k, N, k == 0 ? NULL : other, cur, err))

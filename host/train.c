@@ -1,33 +1,18 @@
-/* The training loop, validation and prediction (host/train.h). */
+/* The training loop and validation (host/train.h). */
 #include "host/train.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "host/checkpoint.h"
+#include "host/epoch_order.h"
 #include "host/metrics.h"
-#include "host/model_meta.h"
+#include "host/predict.h"
 #include "host/set_identity.h"
 #include "host/train_finite.h"
 #include "host/train_step.h"
 #include "kernels/philox.h"
 #include "kernels/rng.h"
-
-/* A pair set laid out for the device: per batch of `batch` pairs (the last
- * may be shorter), the left image indices, then the right ones, so that a
- * batch of nb pairs is one gather of 2*nb images at idx + 2*start. */
-typedef struct dev_pairs {
-    int32_t *idx;       /* device, 2*n */
-    float *labels;      /* device, n */
-    size_t n;
-} dev_pairs;
-
-typedef struct history_col {
-    char name[32];
-    double *v;          /* capacity cfg.epochs */
-} history_col;
 
 struct siam_trainer {
     siam_model *m;
@@ -37,7 +22,7 @@ struct siam_trainer {
     const siam_pairset *train, *val;
     siam_train_config cfg;
     uint8_t *train_images, *val_images; /* device; val_images may alias */
-    dev_pairs tr, va;
+    siam_dev_pairs tr, va;
     int32_t *host_idx, *perm;
     float *host_labels, *probs;
     int epochs_done;
@@ -47,216 +32,22 @@ struct siam_trainer {
     siam_plateau plateau; /* with a plateau schedule */
     float *best;        /* device: params then BN buffers */
     int has_best;
-    history_col cols[SIAM_HISTORY_MAX_METRICS];
-    int ncols;
+    siam_history hist;  /* room for cfg.epochs rows */
     siam_wavg *wavg;    /* NULL unless cfg.wavg.kind is set */
     siam_pairset *epoch_set; /* the sampler's pairs of the current epoch (cfg.sampler) */
     float *val_labels;  /* host, val->count (threshold_from_val) */
     char nan_msg[256];  /* what stopped training with SIAM_STOP_NAN */
     char es_msg[256];   /* early stopping chose no best epoch ("" otherwise) */
-    siam_model_meta meta; /* what the checkpoint records besides the weights */
+    int running;        /* between a run's first siam_trainer_epoch and its finish */
     uint64_t train_fp, val_fp; /* the sets' fingerprints, for a resume to check */
 };
-
-void siam_train_config_default(siam_train_config *cfg)
-{
-    memset(cfg, 0, sizeof *cfg);
-    cfg->epochs = 1;
-    cfg->batch_size = 16;
-    cfg->mean = SIAM_DATA_MEAN; /* docs/data.md */
-    cfg->std = SIAM_DATA_STD;
-    cfg->threshold = 0.5f;
-    siam_augment_defaults(&cfg->augment); /* paper settings, disabled */
-    siam_wavg_config_default(&cfg->wavg);
-    strcpy(cfg->early_stop.metric, "val_acc");
-    cfg->early_stop.mode_max = 1;
-    cfg->early_stop.patience = 5;
-}
-
-static void layout(const siam_pairset *ps, const int32_t *order, int batch, int32_t *idx,
-                   float *labels)
-{
-    size_t n = ps->count;
-    for (size_t s = 0; s < n; s += (size_t)batch) {
-        size_t nb = n - s < (size_t)batch ? n - s : (size_t)batch;
-        for (size_t i = 0; i < nb; i++) {
-            const siam_pair *p = &ps->pairs[order ? (size_t)order[s + i] : s + i];
-            idx[2 * s + i] = p->a;
-            idx[2 * s + nb + i] = p->b;
-            labels[s + i] = p->label;
-        }
-    }
-}
-
-static history_col *add_col(siam_trainer *t, const char *name, int rows, siam_error *err);
-
-static int check_pairs(const siam_pairset *ps, const char *what, siam_error *err)
-{
-    const siam_images *im = ps->images;
-    if (!im || !im->pixels)
-        return siam_fail(err, "%s set has no image bank", what);
-    for (size_t i = 0; i < ps->count; i++) {
-        const siam_pair *p = &ps->pairs[i];
-        if (p->a < 0 || p->a >= im->count || p->b < 0 || p->b >= im->count)
-            return siam_fail(err, "%s pair %zu indexes images %d, %d outside 0..%d", what, i,
-                             (int)p->a, (int)p->b, im->count - 1);
-    }
-    return 0;
-}
-
-uint8_t *siam_images_to_device(const siam_ops *ops, siam_ctx *ctx, const siam_images *im,
-                               siam_error *err)
-{
-    size_t bytes = (size_t)im->count * im->height * im->width;
-    uint8_t *d = ops->mem_alloc(ctx, bytes ? bytes : 1);
-    if (!d) {
-        siam_fail(err, "image bank: device allocation of %zu bytes failed: %s", bytes,
-                  ops->ctx_error(ctx));
-        return NULL;
-    }
-    if (bytes && ops->upload(ctx, d, im->pixels, bytes)) {
-        siam_fail(err, "image bank: upload failed: %s", ops->ctx_error(ctx));
-        ops->mem_free(ctx, d);
-        return NULL;
-    }
-    return d;
-}
-
-static int dev_pairs_alloc(const siam_ops *o, siam_ctx *c, dev_pairs *d, size_t n,
-                           siam_error *err)
-{
-    d->n = n;
-    d->idx = o->mem_alloc(c, (2 * n + 1) * sizeof(int32_t));
-    d->labels = o->mem_alloc(c, (n + 1) * sizeof(float));
-    if (!d->idx || !d->labels)
-        return siam_fail(err, "trainer: device allocation for %zu pairs failed: %s", n,
-                         o->ctx_error(c));
-    return 0;
-}
-
-static int dev_pairs_upload(const siam_ops *o, siam_ctx *c, dev_pairs *d, const int32_t *idx,
-                            const float *labels, siam_error *err)
-{
-    if (o->upload(c, d->idx, idx, 2 * d->n * sizeof(int32_t)) ||
-        o->upload(c, d->labels, labels, d->n * sizeof(float)))
-        return siam_fail(err, "trainer: upload of the pair order failed: %s", o->ctx_error(c));
-    return 0;
-}
-
-static void dev_pairs_free(const siam_ops *o, siam_ctx *c, dev_pairs *d)
-{
-    o->mem_free(c, d->idx);
-    o->mem_free(c, d->labels);
-}
-
-/* Fills the model input with batch [start, start+nb) of a laid-out set. */
-static int assemble(siam_model *m, const uint8_t *images, const int32_t *idx_dev, size_t start,
-                    int nb, float mean, float std, const siam_augment *aug, uint64_t seed,
-                    uint64_t aug_offset, siam_error *err)
-{
-    const siam_ops *o = siam_model_ops(m);
-    siam_ctx *c = siam_model_ctx(m);
-    const siam_model_config *mc = siam_model_config_of(m);
-    const int32_t *idx = idx_dev + 2 * start;
-    int rc = aug && aug->enabled && o->augment_batch
-        ? o->augment_batch(c, siam_model_input(m), images, idx, 2 * nb, mc->in_h, mc->in_w, aug,
-                           seed, aug_offset, mean, std)
-        : o->gather_normalize(c, siam_model_input(m), images, idx, 2 * nb,
-                              mc->in_h * mc->in_w, mean, std);
-    if (rc)
-        return siam_fail(err, "batch assembly at pair %zu: %s", start, o->ctx_error(c));
-    return 0;
-}
-
-/* Eval-mode pass over a laid-out set: mean loss (may be NULL) and the
- * probabilities of every pair. aug: NULL, or a fixed transform of every
- * image (test-time augmentation); its draws do not depend on the slot. */
-static int eval_pass(siam_model *m, const uint8_t *images, const dev_pairs *d, float mean,
-                     float std, const siam_augment *aug, double *loss, float *probs,
-                     siam_error *err)
-{
-    const siam_ops *o = siam_model_ops(m);
-    siam_ctx *c = siam_model_ctx(m);
-    int was_training = siam_model_training(m), batch = siam_model_max_batch(m);
-    siam_model_set_training(m, 0);
-    double lsum = 0.0;
-    int rc = 0;
-    for (size_t s = 0; s < d->n && rc == 0; s += (size_t)batch) {
-        int nb = d->n - s < (size_t)batch ? (int)(d->n - s) : batch;
-        float l = 0.0f;
-        rc = assemble(m, images, d->idx, s, nb, mean, std, aug, 0, 0, err);
-        if (!rc)
-            rc = siam_model_forward(m, nb, err);
-        /* The loss and the probabilities in one readback. */
-        siam_step_report rep;
-        if (!rc && o->step_report(c, &rep, probs + s, siam_model_probs(m), d->labels + s,
-                                  (size_t)nb, NULL, NULL, 0))
-            rc = siam_fail(err, "evaluation: %s", o->ctx_error(c));
-        for (int i = 0; !rc && i < nb; i++)
-            if (!isfinite(probs[s + i]))
-                rc = siam_fail(err, "evaluation: probability of pair %zu is %g (the model's "
-                                    "weights are not finite?)", s + (size_t)i,
-                               (double)probs[s + i]);
-        l = rc ? 0.0f : rep.loss;
-        lsum += (double)l * nb;
-    }
-    siam_model_set_training(m, was_training);
-    if (rc)
-        return rc;
-    if (loss)
-        *loss = d->n ? lsum / (double)d->n : NAN;
-    return 0;
-}
-
-static double accuracy_of(const siam_pairset *ps, const float *probs, float thr)
-{
-    size_t correct = 0;
-    for (size_t i = 0; i < ps->count; i++)
-        correct += (probs[i] >= thr) == (ps->pairs[i].label >= 0.5f);
-    return ps->count ? (double)correct / (double)ps->count : NAN;
-}
 
 siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairset *train,
                                const siam_pairset *val, const siam_train_config *cfg,
                                siam_error *err)
 {
-    const siam_model_config *mc = siam_model_config_of(m);
-    if (cfg->batch_size <= 0 || cfg->batch_size > siam_model_max_batch(m)) {
-        siam_fail(err, "trainer: batch_size %d outside 1..%d (the model's max batch)",
-                  cfg->batch_size, siam_model_max_batch(m));
+    if (siam_train_config_check(cfg, m, train, val, err))
         return NULL;
-    }
-    if (cfg->epochs < 0 || !(cfg->std > 0.0f)) {
-        siam_fail(err, "trainer: epochs %d / std %g invalid", cfg->epochs, (double)cfg->std);
-        return NULL;
-    }
-    if (!train || train->count == 0) {
-        siam_fail(err, "trainer: the training set is empty");
-        return NULL;
-    }
-    if (cfg->drop_last && train->count < (size_t)cfg->batch_size) {
-        siam_fail(err, "trainer: drop_last with %zu pairs and batch %d leaves no batch",
-                  train->count, cfg->batch_size);
-        return NULL;
-    }
-    const siam_pairset *sets[2] = { train, val };
-    for (int k = 0; k < 2; k++) {
-        if (!sets[k])
-            continue;
-        const char *what = k ? "validation" : "training";
-        if (check_pairs(sets[k], what, err))
-            return NULL;
-        if (sets[k]->images->height != mc->in_h || sets[k]->images->width != mc->in_w) {
-            siam_fail(err, "trainer: %s images are %dx%d, the model takes %dx%d", what,
-                      sets[k]->images->height, sets[k]->images->width, mc->in_h, mc->in_w);
-            return NULL;
-        }
-    }
-    if (val && val->images->crop != train->images->crop) {
-        siam_fail(err, "trainer: training images are cropped to %d, validation images to %d "
-                  "(0: whole image)", train->images->crop, val->images->crop);
-        return NULL;
-    }
     siam_trainer *t = calloc(1, sizeof *t);
     if (!t) {
         siam_fail(err, "trainer: out of host memory");
@@ -269,12 +60,7 @@ siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairse
     t->train = train;
     t->val = val;
     t->cfg = *cfg;
-    t->cfg.checkpoint_path = NULL; /* the borrowed string is copied below */
-    t->cfg.meta = NULL;            /* and the metadata here */
-    if (cfg->meta)
-        t->meta = *cfg->meta;
-    else
-        siam_model_meta_default(&t->meta);
+    siam_history_init(&t->hist, cfg->epochs);
     t->train_fp = siam_pairset_fingerprint(train);
     t->val_fp = val ? siam_pairset_fingerprint(val) : 0;
     if (cfg->sampler && siam_pair_sampler_base(cfg->sampler)->images != train->images) {
@@ -292,10 +78,7 @@ siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairse
     t->perm = malloc((ntrain + 1) * sizeof(int32_t));
     t->host_labels = malloc(nmax * sizeof(float));
     t->probs = malloc(nmax * sizeof(float));
-    char *path = cfg->checkpoint_path ? strdup(cfg->checkpoint_path) : NULL;
-    t->cfg.checkpoint_path = path;
-    if (!t->host_idx || !t->perm || !t->host_labels || !t->probs ||
-        (cfg->checkpoint_path && !path)) {
+    if (!t->host_idx || !t->perm || !t->host_labels || !t->probs) {
         siam_fail(err, "trainer: out of host memory for %zu pairs", nmax);
         goto fail;
     }
@@ -304,7 +87,7 @@ siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairse
     siam_plateau_init(&t->plateau, &cfg->schedule.plateau);
     if (!(t->train_images = siam_images_to_device(t->ops, t->ctx, train->images, err)))
         goto fail;
-    if (dev_pairs_alloc(t->ops, t->ctx, &t->tr, ntrain, err))
+    if (siam_dev_pairs_alloc(t->ops, t->ctx, &t->tr, ntrain, err))
         goto fail;
     if (cfg->wavg.kind != SIAM_WAVG_OFF && !(t->wavg = siam_wavg_new(m, &cfg->wavg, err)))
         goto fail;
@@ -321,10 +104,10 @@ siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairse
             t->val_images = t->train_images;
         else if (!(t->val_images = siam_images_to_device(t->ops, t->ctx, val->images, err)))
             goto fail;
-        if (dev_pairs_alloc(t->ops, t->ctx, &t->va, val->count, err))
+        if (siam_dev_pairs_alloc(t->ops, t->ctx, &t->va, val->count, err))
             goto fail;
-        layout(val, NULL, siam_model_max_batch(m), t->host_idx, t->host_labels);
-        if (dev_pairs_upload(t->ops, t->ctx, &t->va, t->host_idx, t->host_labels, err))
+        siam_pairs_layout(val, NULL, siam_model_max_batch(m), t->host_idx, t->host_labels);
+        if (siam_dev_pairs_upload(t->ops, t->ctx, &t->va, t->host_idx, t->host_labels, err))
             goto fail;
     }
     if (cfg->use_early_stop && cfg->early_stop.restore_best) {
@@ -337,7 +120,7 @@ siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairse
     }
     static const char *builtin[5] = { "train_loss", "train_acc", "val_loss", "val_acc", "lr" };
     for (int k = 0; k < 5; k++) {
-        if (!add_col(t, builtin[k], 0, err))
+        if (siam_history_add(&t->hist, builtin[k], err))
             goto fail;
     }
     return t;
@@ -353,15 +136,13 @@ void siam_trainer_free(siam_trainer *t)
     if (t->val_images != t->train_images)
         t->ops->mem_free(t->ctx, t->val_images);
     t->ops->mem_free(t->ctx, t->train_images);
-    dev_pairs_free(t->ops, t->ctx, &t->tr);
-    dev_pairs_free(t->ops, t->ctx, &t->va);
+    siam_dev_pairs_free(t->ops, t->ctx, &t->tr);
+    siam_dev_pairs_free(t->ops, t->ctx, &t->va);
     t->ops->mem_free(t->ctx, t->best);
     siam_wavg_free(t->wavg);
     siam_pairset_free(t->epoch_set);
     free(t->val_labels);
-    for (int k = 0; k < t->ncols; k++)
-        free(t->cols[k].v);
-    free((char *)t->cfg.checkpoint_path);
+    siam_history_clear(&t->hist);
     free(t->host_idx);
     free(t->perm);
     free(t->host_labels);
@@ -383,93 +164,23 @@ siam_model *siam_trainer_model(siam_trainer *t) { return t->m; }
 siam_optim *siam_trainer_optim(siam_trainer *t) { return t->opt; }
 const siam_train_config *siam_trainer_config(const siam_trainer *t) { return &t->cfg; }
 const siam_early_stop *siam_trainer_early_stop(const siam_trainer *t) { return &t->es; }
-int siam_trainer_history_count(const siam_trainer *t) { return t->ncols; }
+const siam_history *siam_trainer_history(const siam_trainer *t) { return &t->hist; }
 siam_wavg *siam_trainer_wavg(siam_trainer *t) { return t->wavg; }
-
-const char *siam_trainer_history_name(const siam_trainer *t, int k)
-{
-    return k >= 0 && k < t->ncols ? t->cols[k].name : NULL;
-}
-
-static history_col *find_col(const siam_trainer *t, const char *name)
-{
-    for (int k = 0; k < t->ncols; k++)
-        if (strcmp(t->cols[k].name, name) == 0)
-            return (history_col *)&t->cols[k];
-    return NULL;
-}
-
-/* Room for every epoch of the configuration (and for a loaded history). */
-static int col_capacity(const siam_trainer *t) { return t->cfg.epochs > 0 ? t->cfg.epochs : 1; }
-
-static history_col *add_col(siam_trainer *t, const char *name, int rows, siam_error *err)
-{
-    if (t->ncols == SIAM_HISTORY_MAX_METRICS) {
-        siam_fail(err, "history: more than %d metrics (adding '%s')",
-                  SIAM_HISTORY_MAX_METRICS, name);
-        return NULL;
-    }
-    if (strlen(name) >= sizeof t->cols[0].name) {
-        siam_fail(err, "history: metric name '%s' longer than %zu bytes", name,
-                  sizeof t->cols[0].name - 1);
-        return NULL;
-    }
-    int cap = rows > col_capacity(t) ? rows : col_capacity(t);
-    history_col *c = &t->cols[t->ncols];
-    c->v = malloc((size_t)cap * sizeof(double));
-    if (!c->v) {
-        siam_fail(err, "history: out of memory");
-        return NULL;
-    }
-    for (int i = 0; i < cap; i++)
-        c->v[i] = NAN;
-    strcpy(c->name, name);
-    t->ncols++;
-    return c;
-}
 
 int siam_trainer_record(siam_trainer *t, const char *name, double value, siam_error *err)
 {
-    history_col *c = find_col(t, name);
-    if (!c && !(c = add_col(t, name, 0, err)))
-        return -1;
-    if (t->epochs_done < col_capacity(t))
-        c->v[t->epochs_done] = value;
-    return 0;
-}
-
-const double *siam_trainer_history(const siam_trainer *t, const char *name)
-{
-    history_col *c = find_col(t, name);
-    return c ? c->v : NULL;
+    return siam_history_set(&t->hist, name, t->epochs_done, value, err);
 }
 
 float siam_trainer_threshold(const siam_trainer *t)
 {
-    const double *h = t->cfg.threshold_from_val ? siam_trainer_history(t, "val_threshold") : NULL;
+    const double *h =
+        t->cfg.threshold_from_val ? siam_history_get(&t->hist, "val_threshold") : NULL;
     if (!h || t->epochs_done == 0)
         return t->cfg.threshold;
     int e = t->has_best && t->es.best_epoch >= 0 && t->es.best_epoch < t->epochs_done
         ? t->es.best_epoch : t->epochs_done - 1;
     return isnan(h[e]) ? t->cfg.threshold : (float)h[e];
-}
-
-int siam_trainer_history_set(siam_trainer *t, int count, const char *const *names,
-                             const double *const *values, int rows, siam_error *err)
-{
-    if (rows > col_capacity(t))
-        return siam_fail(err, "history: %d epochs recorded, the run has %d", rows,
-                         t->cfg.epochs);
-    for (int k = 0; k < t->ncols; k++)
-        free(t->cols[k].v);
-    t->ncols = 0;
-    for (int k = 0; k < count; k++) {
-        history_col *c = add_col(t, names[k], rows, err);
-        if (!c)
-            return -1;
-        memcpy(c->v, values[k], (size_t)rows * sizeof(double));
-    }
-    return 0;
 }
 
 static int uses_plateau(const siam_train_config *cfg)
@@ -508,6 +219,15 @@ void siam_trainer_set_state(siam_trainer *t, const siam_trainer_state *s)
     /* A run that starts following a plateau at a resume starts it afresh. */
     if (s->has_plateau && uses_plateau(&t->cfg))
         t->plateau = s->plateau;
+    t->running = 0;
+}
+
+void siam_trainer_parts(siam_trainer *t, siam_train_parts *p)
+{
+    siam_trainer_get_state(t, &p->state);
+    p->history = &t->hist;
+    p->best = t->best;
+    p->wavg = t->wavg;
 }
 
 static int best_copy(siam_trainer *t, int to_model, siam_error *err)
@@ -524,26 +244,7 @@ static int best_copy(siam_trainer *t, int to_model, siam_error *err)
     return 0;
 }
 
-int siam_trainer_best_download(siam_trainer *t, float *host, siam_error *err)
-{
-    if (!t->best)
-        return siam_fail(err, "trainer: no best-weights copy (restore_best is off)");
-    size_t n = siam_model_numel(t->m) + siam_model_buffer_numel(t->m);
-    if (t->ops->download(t->ctx, host, t->best, n * sizeof(float)))
-        return siam_fail(err, "trainer: best-weights download: %s", t->ops->ctx_error(t->ctx));
-    return 0;
-}
 
-int siam_trainer_best_upload(siam_trainer *t, const float *host, siam_error *err)
-{
-    if (!t->best)
-        return siam_fail(err, "trainer: no best-weights copy (restore_best is off)");
-    size_t n = siam_model_numel(t->m) + siam_model_buffer_numel(t->m);
-    if (t->ops->upload(t->ctx, t->best, host, n * sizeof(float)))
-        return siam_fail(err, "trainer: best-weights upload: %s", t->ops->ctx_error(t->ctx));
-    t->has_best = 1;
-    return 0;
-}
 
 int siam_trainer_evaluate(siam_trainer *t, const siam_pairset *ps, double *loss, double *acc,
                           float *probs, siam_error *err)
@@ -555,100 +256,17 @@ int siam_trainer_evaluate(siam_trainer *t, const siam_pairset *ps, double *loss,
         images = t->val_images;
     else
         return siam_fail(err, "evaluate: the pair set's images are not the trainer's");
-    if (check_pairs(ps, "evaluation", err))
+    if (siam_pairs_check(ps, "evaluation", err))
         return -1;
     float *out = probs ? probs : malloc((ps->count + 1) * sizeof(float));
-    int32_t *idx = malloc((2 * ps->count + 1) * sizeof(int32_t));
-    float *labels = malloc((ps->count + 1) * sizeof(float));
-    dev_pairs d = { 0 };
-    int rc = 0;
-    if (!out || !idx || !labels)
-        rc = siam_fail(err, "evaluate: out of host memory for %zu pairs", ps->count);
-    if (!rc)
-        rc = dev_pairs_alloc(t->ops, t->ctx, &d, ps->count, err);
-    if (!rc) {
-        layout(ps, NULL, siam_model_max_batch(t->m), idx, labels);
-        rc = dev_pairs_upload(t->ops, t->ctx, &d, idx, labels, err);
-    }
-    if (!rc)
-        rc = eval_pass(t->m, images, &d, t->cfg.mean, t->cfg.std, NULL, loss, out, err);
+    if (!out)
+        return siam_fail(err, "evaluate: out of host memory for %zu pairs", ps->count);
+    int rc = siam_predict_pairs(t->m, ps, images, t->cfg.mean, t->cfg.std, SIAM_TTA_NONE, loss,
+                                out, "evaluate", err);
     if (!rc && acc)
-        *acc = accuracy_of(ps, out, siam_trainer_threshold(t));
-    dev_pairs_free(t->ops, t->ctx, &d);
+        *acc = siam_pairs_accuracy(ps, out, siam_trainer_threshold(t));
     if (out != probs)
         free(out);
-    free(idx);
-    free(labels);
-    return rc;
-}
-
-/* Every image mirrored left-right and nothing else: the augmenter with
- * each affine component off and a flip probability of 1. */
-static void mirror_settings(siam_augment *a)
-{
-    siam_augment_defaults(a);
-    a->enabled = 1;
-    a->p_component = 0.0f;
-    a->p_flip = 1.0f;
-}
-
-const char *siam_tta_name(siam_tta tta)
-{
-    return tta == SIAM_TTA_FLIP ? "flip" : "none";
-}
-
-int siam_tta_parse(const char *name, siam_tta *tta)
-{
-    if (strcmp(name, "none") == 0)
-        *tta = SIAM_TTA_NONE;
-    else if (strcmp(name, "flip") == 0)
-        *tta = SIAM_TTA_FLIP;
-    else
-        return -1;
-    return 0;
-}
-
-int siam_model_predict(siam_model *m, const siam_pairset *ps, const uint8_t *images_dev,
-                       float mean, float std, siam_tta tta, float *probs, siam_error *err)
-{
-    const siam_ops *o = siam_model_ops(m);
-    siam_ctx *c = siam_model_ctx(m);
-    if (check_pairs(ps, "prediction", err))
-        return -1;
-    uint8_t *own = NULL;
-    if (!images_dev && !(images_dev = own = siam_images_to_device(o, c, ps->images, err)))
-        return -1;
-    int32_t *idx = malloc((2 * ps->count + 1) * sizeof(int32_t));
-    float *labels = malloc((ps->count + 1) * sizeof(float));
-    dev_pairs d = { 0 };
-    int rc = 0;
-    if (!idx || !labels)
-        rc = siam_fail(err, "predict: out of host memory for %zu pairs", ps->count);
-    if (!rc)
-        rc = dev_pairs_alloc(o, c, &d, ps->count, err);
-    if (!rc) {
-        layout(ps, NULL, siam_model_max_batch(m), idx, labels);
-        rc = dev_pairs_upload(o, c, &d, idx, labels, err);
-    }
-    if (!rc)
-        rc = eval_pass(m, images_dev, &d, mean, std, NULL, NULL, probs, err);
-    if (!rc && tta == SIAM_TTA_FLIP) {
-        if (!o->augment_batch) {
-            rc = siam_fail(err, "predict: tta 'flip' needs the augmentation op, which this "
-                                "backend lacks");
-        } else {
-            /* labels has room for ps->count floats and is no longer needed. */
-            siam_augment mirror;
-            mirror_settings(&mirror);
-            rc = eval_pass(m, images_dev, &d, mean, std, &mirror, NULL, labels, err);
-            for (size_t i = 0; !rc && i < ps->count; i++)
-                probs[i] = 0.5f * (probs[i] + labels[i]);
-        }
-    }
-    dev_pairs_free(o, c, &d);
-    o->mem_free(c, own);
-    free(idx);
-    free(labels);
     return rc;
 }
 
@@ -697,16 +315,11 @@ static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, si
     }
     size_t n = set->count;
     int bs = cfg->batch_size;
-    /* The order is a function of (seed, epoch) alone: each epoch draws
-     * from its own counter range, so a resumed run shuffles identically. */
-    siam_rng r;
-    siam_rng_init(&r, cfg->seed, SIAM_STREAM_SHUFFLE);
-    r.offset = (uint64_t)epoch << 32;
-    for (size_t i = 0; i < n; i++)
-        t->perm[i] = (int32_t)i;
-    siam_rng_shuffle_i32(&r, t->perm, n);
-    layout(set, t->perm, bs, t->host_idx, t->host_labels);
-    if (dev_pairs_upload(t->ops, t->ctx, &t->tr, t->host_idx, t->host_labels, err))
+    /* The order is a function of (seed, epoch) alone, so a resumed run
+     * shuffles identically. */
+    siam_epoch_order(cfg->seed, epoch, n, t->perm);
+    siam_pairs_layout(set, t->perm, bs, t->host_idx, t->host_labels);
+    if (siam_dev_pairs_upload(t->ops, t->ctx, &t->tr, t->host_idx, t->host_labels, err))
         return -1;
     int batches = epoch_batches(t);
     siam_model_set_training(t->m, 1);
@@ -718,7 +331,7 @@ static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, si
         size_t s = (size_t)k * bs;
         int nb = n - s < (size_t)bs ? (int)(n - s) : bs;
         float l;
-        if (assemble(t->m, t->train_images, t->tr.idx, s, nb, cfg->mean, cfg->std,
+        if (siam_batch_assemble(t->m, t->train_images, t->tr.idx, s, nb, cfg->mean, cfg->std,
                      &cfg->augment, cfg->seed, t->augment_offset, err))
             return -1;
         t->augment_offset += 2 * (uint64_t)nb;
@@ -780,9 +393,10 @@ static int epoch_end(siam_trainer *t, siam_train_event *ev, int e, double lr, do
     const siam_train_config *cfg = &t->cfg;
     double vl = NAN, va = NAN;
     if (t->val) {
-        if (eval_pass(t->m, t->val_images, &t->va, cfg->mean, cfg->std, NULL, &vl, t->probs, err))
+        if (siam_eval_pass(t->m, t->val_images, &t->va, cfg->mean, cfg->std, NULL, &vl, t->probs,
+                           err))
             return -1;
-        va = accuracy_of(t->val, t->probs, cfg->threshold);
+        va = siam_pairs_accuracy(t->val, t->probs, cfg->threshold);
         if (cfg->threshold_from_val) {
             float thr;
             double best;
@@ -805,7 +419,7 @@ static int epoch_end(siam_trainer *t, siam_train_event *ev, int e, double lr, do
     /* ReduceLROnPlateau steps on the finished epoch's metric; the next
      * epoch trains at the lr it returns. */
     if (uses_plateau(cfg)) {
-        const double *h = siam_trainer_history(t, cfg->schedule.plateau.metric);
+        const double *h = siam_history_get(&t->hist, cfg->schedule.plateau.metric);
         if (!h)
             return siam_fail(err, "plateau schedule: metric '%s' was not recorded in epoch %d",
                              cfg->schedule.plateau.metric, e + 1);
@@ -813,7 +427,7 @@ static int epoch_end(siam_trainer *t, siam_train_event *ev, int e, double lr, do
                                                     siam_optim_lr(t->opt)));
     }
     if (cfg->use_early_stop) {
-        const double *h = siam_trainer_history(t, cfg->early_stop.metric);
+        const double *h = siam_history_get(&t->hist, cfg->early_stop.metric);
         if (!h)
             return siam_fail(err, "early stopping: metric '%s' was not recorded in epoch %d",
                              cfg->early_stop.metric, e + 1);
@@ -828,83 +442,68 @@ static int epoch_end(siam_trainer *t, siam_train_event *ev, int e, double lr, do
     return 0;
 }
 
-/* Early stopping that recorded epochs without ever improving (its metric
- * NaN, or the infinity it starts from, in every one) chose no best epoch:
- * say so, since fit then ends with no best_epoch and the last weights. */
-static void note_no_best_epoch(siam_trainer *t)
-{
-    t->es_msg[0] = '\0';
-    const siam_early_stop_config *ec = &t->cfg.early_stop;
-    const double *h = siam_trainer_history(t, ec->metric);
-    int n = t->epochs_done;
-    if (!t->cfg.use_early_stop || t->es.best_epoch >= 0 || n == 0 || !h)
-        return;
-    int all_nan = 1;
-    for (int e = 0; e < n; e++)
-        all_nan &= isnan(h[e]) != 0;
-    char epochs[48];
-    if (n == 1)
-        snprintf(epochs, sizeof epochs, "epoch 1");
-    else
-        snprintf(epochs, sizeof epochs, "epochs 1-%d", n);
-    snprintf(t->es_msg, sizeof t->es_msg,
-             "early stopping: '%s' was %s in every epoch (%s), so no best epoch was chosen "
-             "and the last weights are kept", ec->metric,
-             all_nan ? "NaN" : ec->mode_max ? "NaN or -inf" : "NaN or +inf", epochs);
-}
 
-/* The training state, with the metadata that makes it a usable model too:
- * siam.load of it gets the threshold the run would use now and the crop
- * of the images it trains on. */
-static int save_checkpoint(siam_trainer *t, siam_error *err)
-{
-    siam_model_meta meta = t->meta;
-    meta.threshold = siam_trainer_threshold(t);
-    meta.crop = t->train->images->crop;
-    return siam_checkpoint_save(t->cfg.checkpoint_path, t->m, &meta, t->opt, t, err);
-}
 
-int siam_trainer_fit(siam_trainer *t, siam_error *err)
+static int run_epoch(siam_trainer *t, siam_error *err)
 {
     const siam_train_config *cfg = &t->cfg;
-    t->nan_msg[0] = '\0';
-    /* A run restored from a checkpoint written after early stopping
-     * fired stays stopped (and still restores its best weights below). */
-    t->stop = cfg->use_early_stop && t->es.stopped ? SIAM_STOP_EARLY : SIAM_STOP_NONE;
-    while (t->epochs_done < cfg->epochs && !t->stop) {
-        int e = t->epochs_done;
-        if (cfg->use_schedule && !uses_plateau(cfg))
-            siam_optim_set_lr(t->opt, siam_schedule_lr(&cfg->schedule, e));
-        siam_train_event ev = { SIAM_EVENT_EPOCH_BEGIN, e, 0, epoch_batches(t), 0, 0.0,
-                                siam_optim_lr(t->opt) };
-        if (call_hook(t, &ev, err))
-            return -1;
-        if (t->stop)
-            break;
-        double lr = siam_optim_lr(t->opt), tl = NAN, ta = NAN;
-        if (train_epoch(t, e, &tl, &ta, err))
-            return -1;
-        if (t->stop == SIAM_STOP_SIGNAL || t->stop == SIAM_STOP_NAN ||
-            (t->stop == SIAM_STOP_HOOK && isnan(tl)))
-            break; /* stopped mid-epoch: nothing of it is recorded or checkpointed */
-        if (t->wavg && cfg->wavg.kind == SIAM_WAVG_SWA && e >= cfg->wavg.start_epoch &&
-            siam_wavg_update(t->wavg, err))
-            return siam_fail_wrap(err, "epoch %d", e + 1);
-        /* From validation to the best-weights copy the model holds the
-         * average, so that both see the weights that will be used. */
-        int swapped = t->wavg && siam_wavg_count(t->wavg) > 0;
-        if (swapped && siam_wavg_swap(t->wavg, err))
-            return -1;
-        int rc = epoch_end(t, &ev, e, lr, tl, ta, err);
-        if (swapped && siam_wavg_swap(t->wavg, rc ? NULL : err))
-            rc = -1;
-        if (rc)
-            return -1;
-        t->epochs_done++;
-        if (cfg->checkpoint_path && save_checkpoint(t, err))
-            return siam_fail_wrap(err, "after epoch %d", e + 1);
+    if (!t->running) {
+        t->running = 1;
+        t->nan_msg[0] = '\0';
+        /* A run restored from a checkpoint written after early stopping
+         * fired stays stopped (and still restores its best weights). */
+        t->stop = cfg->use_early_stop && t->es.stopped ? SIAM_STOP_EARLY : SIAM_STOP_NONE;
     }
-    note_no_best_epoch(t);
+    if (t->epochs_done >= cfg->epochs || t->stop)
+        return 0;
+    int e = t->epochs_done;
+    if (cfg->use_schedule && !uses_plateau(cfg))
+        siam_optim_set_lr(t->opt, siam_schedule_lr(&cfg->schedule, e));
+    siam_train_event ev = { SIAM_EVENT_EPOCH_BEGIN, e, 0, epoch_batches(t), 0, 0.0,
+                            siam_optim_lr(t->opt) };
+    if (call_hook(t, &ev, err))
+        return -1;
+    if (t->stop)
+        return 0;
+    double lr = siam_optim_lr(t->opt), tl = NAN, ta = NAN;
+    if (train_epoch(t, e, &tl, &ta, err))
+        return -1;
+    if (t->stop == SIAM_STOP_SIGNAL || t->stop == SIAM_STOP_NAN ||
+        (t->stop == SIAM_STOP_HOOK && isnan(tl)))
+        return 0; /* stopped mid-epoch: nothing of it is recorded or checkpointed */
+    if (t->wavg && cfg->wavg.kind == SIAM_WAVG_SWA && e >= cfg->wavg.start_epoch &&
+        siam_wavg_update(t->wavg, err))
+        return siam_fail_wrap(err, "epoch %d", e + 1);
+    /* From validation to the best-weights copy the model holds the
+     * average, so that both see the weights that will be used. */
+    int swapped = t->wavg && siam_wavg_count(t->wavg) > 0;
+    if (swapped && siam_wavg_swap(t->wavg, err))
+        return -1;
+    int rc = epoch_end(t, &ev, e, lr, tl, ta, err);
+    if (swapped && siam_wavg_swap(t->wavg, rc ? NULL : err))
+        rc = -1;
+    if (rc)
+        return -1;
+    t->epochs_done++;
+    return 1;
+}
+
+int siam_trainer_epoch(siam_trainer *t, siam_error *err)
+{
+    int rc = run_epoch(t, err);
+    if (rc < 0)
+        t->running = 0; /* a failed run is over: the next call starts another */
+    return rc;
+}
+
+int siam_trainer_finish(siam_trainer *t, siam_error *err)
+{
+    t->running = 0;
+    t->es_msg[0] = '\0';
+    if (t->cfg.use_early_stop)
+        siam_early_stop_no_best_note(&t->cfg.early_stop, t->es.best_epoch,
+                                     siam_history_get(&t->hist, t->cfg.early_stop.metric),
+                                     t->epochs_done, t->es_msg, sizeof t->es_msg);
     if (t->stop == SIAM_STOP_SIGNAL)
         return 0;
     /* After a NaN stop the model holds weights from inside the lost epoch,

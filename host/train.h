@@ -1,10 +1,10 @@
 /* The training loop: epochs over seeded shuffled mini-batches of a pair
  * set, validation, learning-rate schedule, early stopping, a hook for a
- * driver (the Lua layer) and a stop flag for signal handlers; and
- * prediction over a pair set in batches. The image bank is uploaded to the
- * device once; per epoch the shuffled image-index order and labels are
- * uploaded once; batches are assembled on the device. Only the scalar loss
- * and the batch probabilities come back to the host. */
+ * driver (the Lua layer) and a stop flag for signal handlers. The image
+ * bank is uploaded to the device once; per epoch the shuffled image-index
+ * order and labels are uploaded once; batches are assembled on the device
+ * (host/predict.h, shared with prediction). Only the scalar loss and the
+ * batch probabilities come back to the host. */
 #ifndef SIAM_TRAIN_H
 #define SIAM_TRAIN_H
 
@@ -14,10 +14,13 @@
 
 #include "host/dataset.h"
 #include "host/early_stop.h"
+#include "host/history.h"
 #include "host/model.h"
 #include "host/optim.h"
 #include "host/pair_sampler.h"
+#include "host/predict.h"
 #include "host/schedule.h"
+#include "host/train_state.h"
 #include "host/weight_avg.h"
 #include "kernels/augment.h"
 
@@ -63,11 +66,6 @@ typedef struct siam_train_config {
     siam_train_hook hook;       /* may be NULL */
     void *hook_user;
     volatile sig_atomic_t *stop_flag; /* checked after each batch; may be NULL */
-    const char *checkpoint_path;      /* written after every epoch when non-NULL */
-    const struct siam_model_meta *meta; /* copied; NULL: defaults. The init, seed and tta
-                                       * that checkpoint records; its threshold is
-                                       * siam_trainer_threshold's, its crop the training
-                                       * images' (host/model_meta.h) */
     /* Options beyond the seed's loop; zero (as set by the default) is off. */
     siam_wavg_config wavg;      /* weight averaging: validation, and the model after fit,
                                  * use the average (docs/training.md) */
@@ -79,17 +77,12 @@ typedef struct siam_train_config {
 } siam_train_config;
 
 void siam_train_config_default(siam_train_config *cfg);
+/* The configuration against the model (batch size within its max batch,
+ * image size) and the sets (non-empty training set, pairs inside their
+ * banks, one crop for both); siam_trainer_new runs it first. */
+int siam_train_config_check(const siam_train_config *cfg, siam_model *m,
+                            const siam_pairset *train, const siam_pairset *val, siam_error *err);
 
-/* Checkpoints store these numbers: append new reasons, never renumber. */
-typedef enum siam_stop_reason {
-    SIAM_STOP_NONE = 0,         /* not stopped yet / all epochs ran */
-    SIAM_STOP_EARLY = 1,        /* early stopping's patience ran out */
-    SIAM_STOP_SIGNAL = 2,       /* *stop_flag was set (mid-epoch: that epoch is lost) */
-    SIAM_STOP_HOOK = 3,         /* the hook returned 1 */
-    SIAM_STOP_NAN = 4           /* a non-finite loss, gradient, parameter or batch-norm
-                                 * statistic (mid-epoch: that epoch is lost; see
-                                 * siam_trainer_nan_message) */
-} siam_stop_reason;
 
 /* New trainer over borrowed objects: the model, optimizer and pair sets
  * must outlive it (val may be NULL: no validation, val metrics NaN). The
@@ -99,14 +92,26 @@ siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairse
                                siam_error *err);
 void siam_trainer_free(siam_trainer *t);
 
-/* Runs epochs from epochs_done up to cfg->epochs, or until a stop. When
- * restore_best is set the best epoch's weights are restored at the end.
- * A non-finite batch loss, gradient, parameter or batch-norm statistic is
- * a stop, not a failure (SIAM_STOP_NAN, docs/training.md "Non-finite
- * values"): the epoch it happens in is not recorded or checkpointed, and
- * unless the update itself overflowed the model keeps the weights of the
- * last finite step. */
-int siam_trainer_fit(siam_trainer *t, siam_error *err);
+/* The caller runs the loop and saves checkpoints between epochs:
+ *     while ((rc = siam_trainer_epoch(t, err)) > 0)
+ *         save a checkpoint (optional);
+ *     if (rc == 0)
+ *         rc = siam_trainer_finish(t, err);
+ * siam_trainer_epoch runs the next epoch, from epochs_done up to
+ * cfg->epochs: 1 when it finished and was recorded (a checkpoint now holds
+ * it), 0 when nothing is left to run (every epoch ran, or a stop:
+ * siam_trainer_stop_reason), -1 on failure. A non-finite batch loss,
+ * gradient, parameter or batch-norm statistic is a stop, not a failure
+ * (SIAM_STOP_NAN, docs/training.md "Non-finite values"): the epoch it
+ * happens in is not recorded, and unless the update itself overflowed the
+ * model keeps the weights of the last finite step. The first call after
+ * siam_trainer_new, a load or a finish starts a run: a trainer restored
+ * from a checkpoint written after early stopping fired stays stopped. */
+int siam_trainer_epoch(siam_trainer *t, siam_error *err);
+/* Ends the run: when restore_best is set the best epoch's weights go back
+ * into the model, else an average (weight averaging) does; after a signal
+ * stop the model keeps its weights. */
+int siam_trainer_finish(siam_trainer *t, siam_error *err);
 
 siam_stop_reason siam_trainer_stop_reason(const siam_trainer *t);
 /* After a SIAM_STOP_NAN: what was found where (1-based numbers), e.g.
@@ -126,13 +131,9 @@ const siam_early_stop *siam_trainer_early_stop(const siam_trainer *t);
 
 /* Metric history, one value per completed epoch. The trainer records
  * train_loss, train_acc, val_loss, val_acc and lr; the hook may record more
- * for the current epoch at EPOCH_END. */
-#define SIAM_HISTORY_MAX_METRICS 16
+ * for the current epoch at EPOCH_END (siam_trainer_record). */
 int siam_trainer_record(siam_trainer *t, const char *name, double value, siam_error *err);
-/* Values of `name` (count = epochs_done) or NULL when never recorded. */
-const double *siam_trainer_history(const siam_trainer *t, const char *name);
-int siam_trainer_history_count(const siam_trainer *t);
-const char *siam_trainer_history_name(const siam_trainer *t, int k);
+const siam_history *siam_trainer_history(const siam_trainer *t);
 
 /* The decision threshold siam_trainer_evaluate applies: cfg.threshold, or
  * with threshold_from_val the val_threshold recorded for the best epoch
@@ -147,49 +148,11 @@ siam_wavg *siam_trainer_wavg(siam_trainer *t);
 int siam_trainer_evaluate(siam_trainer *t, const siam_pairset *ps, double *loss, double *acc,
                           float *probs, siam_error *err);
 
-/* Everything the checkpoint needs beyond model and optimizer. */
-typedef struct siam_trainer_state {
-    int epochs_done;
-    uint64_t seed;              /* shuffle/augmentation seed (cfg.seed) */
-    uint64_t augment_offset;
-    siam_stop_reason stop_reason;
-    siam_early_stop early_stop;
-    int has_best;               /* a best-weights snapshot exists */
-    int has_plateau;            /* the run follows a plateau schedule: `plateau` is its state */
-    siam_plateau plateau;
-    /* What the run trains on, for a resume to check (read-only: set_state
-     * leaves them): the sets' fingerprints (host/set_identity.h) and pair
-     * counts (val: 0 and 0 without one), and the batch size. */
-    uint64_t train_fingerprint, train_pairs;
-    uint64_t val_fingerprint, val_pairs;
-    int batch_size;
-} siam_trainer_state;
 void siam_trainer_get_state(const siam_trainer *t, siam_trainer_state *s);
+/* The counters of a loaded checkpoint (siam_train_parts.state); the early
+ * stopping rule stays the trainer's own. */
 void siam_trainer_set_state(siam_trainer *t, const siam_trainer_state *s);
-/* The best-weights snapshot (params then BN buffers; numel + buffer_numel
- * floats) on the host. */
-int siam_trainer_best_download(siam_trainer *t, float *host, siam_error *err);
-int siam_trainer_best_upload(siam_trainer *t, const float *host, siam_error *err);
-/* Replaces the whole history (count columns, rows values each). */
-int siam_trainer_history_set(siam_trainer *t, int count, const char *const *names,
-                             const double *const *values, int rows, siam_error *err);
-
-/* Device copy of an image bank (count*H*W bytes); free with ops->mem_free. */
-uint8_t *siam_images_to_device(const siam_ops *ops, siam_ctx *ctx, const siam_images *im,
-                               siam_error *err);
-/* Test-time augmentation of a prediction. SIAM_TTA_FLIP: the mean of the
- * pair's probability and of its mirror image's (both faces flipped
- * left-right), the symmetry that flip augmentation trains for; it costs a
- * second forward pass. */
-typedef enum siam_tta { SIAM_TTA_NONE = 0, SIAM_TTA_FLIP = 1 } siam_tta;
-/* "none" / "flip"; parse returns -1 for any other name. */
-const char *siam_tta_name(siam_tta tta);
-int siam_tta_parse(const char *name, siam_tta *tta);
-
-/* Probabilities of every pair of ps (eval mode, batches of the model's
- * max_batch) into probs (ps->count). images_dev: the bank on the device, or
- * NULL to upload it for this call. */
-int siam_model_predict(siam_model *m, const siam_pairset *ps, const uint8_t *images_dev,
-                       float mean, float std, siam_tta tta, float *probs, siam_error *err);
+/* The parts a checkpoint saves and loads, borrowed (host/train_state.h). */
+void siam_trainer_parts(siam_trainer *t, siam_train_parts *p);
 
 #endif

@@ -13,6 +13,7 @@
 #include "host/data_summary.h"
 #include "host/dataset.h"
 #include "host/lfw_find.h"
+#include "host/lfw_load.h"
 
 static int summary(const siam_data_location *loc, siam_error *err)
 {

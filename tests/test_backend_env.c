@@ -1,5 +1,5 @@
 /* The CUDA context options siamlua takes from the environment
- * (siam_backend_env_options, bindings/backend.h): SIAM_CUDA_BATCHNORM and
+ * (siam_backend_env_options, host/backend.h): SIAM_CUDA_BATCHNORM and
  * SIAM_CUDA_VERBOSE become siam_ctx_options fields, bad values are refused
  * by name, and the verbose log writes "cuda: <line>" to stderr. The kernels
  * read no environment; this is where it is read. */
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bindings/backend.h"
+#include "host/backend.h"
 
 static void clear(void)
 {

@@ -272,7 +272,7 @@ static void nonfinite_weights_are_refused(void **state)
     assert_non_null(o);
     size_t n = siam_model_numel(r.m);
     float *v = calloc(n, sizeof *v);
-    v[siam_model_param(r.m, 16)->offset + 5] = NAN; /* fc.weight */
+    v[siam_model_param(r.m, SIAM_PARAM_FC_W)->offset + 5] = NAN;
     assert_int_equal(siam_optim_moment_upload(o, 1, v, &err), 0);
     free(v);
     assert_int_equal(siam_checkpoint_save(r.path, r.m, NULL, o, NULL, &err), 0);

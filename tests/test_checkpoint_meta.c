@@ -245,7 +245,7 @@ static void previous_builds_file_still_loads(void **state)
     assert_int_equal(siam_model_config_of(m)->head, SIAM_HEAD_RICH);
     assert_int_equal(siam_model_config_of(m)->embed_act, SIAM_EMBED_RELU);
     float *p = params_of(m);
-    const siam_param_info *w1 = siam_model_param(m, 0), *ob = siam_model_param(m, 19);
+    const siam_param_info *w1 = siam_model_param(m, 0), *ob = siam_model_param(m, SIAM_PARAM_OUT_B);
     double n1 = 0, n2 = 0;
     for (size_t i = 0; i < w1->numel; i++)
         n1 += (double)p[w1->offset + i] * p[w1->offset + i];

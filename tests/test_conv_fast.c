@@ -21,6 +21,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "kernels/cpu/blas.h"
 #include "kernels/cpu/conv2d_fft.h"
 #include "kernels/cpu/conv2d_select.h"
 #include "kernels/ops.h"
@@ -246,13 +247,13 @@ static void pick_follows_the_measurements(void **state)
     assert_int_equal(siam_cpu_conv2d_pick(128, 21, 21, 128, 4, 4), SIAM_CONV_FFT);
     assert_int_equal(siam_cpu_conv2d_pick(128, 9, 9, 256, 4, 4), SIAM_CONV_FFT);
     assert_int_equal(siam_cpu_conv2d_pick(64, 20, 20, 64, 3, 3), SIAM_CONV_DIRECT);
-    siam_conv_algo a = SIAM_CONV_DIRECT;
+    siam_conv_path a = SIAM_CONV_DIRECT;
     siam_error err;
-    assert_int_equal(siam_conv_algo_parse("fft", &a, &err), 0);
+    assert_int_equal(siam_conv_path_parse("fft", &a, &err), 0);
     assert_int_equal(a, SIAM_CONV_FFT);
-    assert_string_equal(siam_conv_algo_name(a), "fft");
-    assert_int_equal(siam_conv_algo_parse("winograd", &a, &err), -1);
-    assert_string_equal(err.msg, "conv algorithm must be \"direct\" or \"fft\", got \"winograd\"");
+    assert_string_equal(siam_conv_path_name(a), "fft");
+    assert_int_equal(siam_conv_path_parse("winograd", &a, &err), -1);
+    assert_string_equal(err.msg, "conv must be \"auto\", \"direct\" or \"fft\", got \"winograd\"");
 }
 
 /* The fast table dispatches per layer: its result is bit-identical to the
@@ -261,8 +262,8 @@ static void fast_table_dispatches_by_shape(void **state)
 {
     (void)state;
     siam_ops fast, fft;
-    siam_ops_cpu_fast_init(&fast, 1, SIAM_CONV_DIRECT);
-    siam_ops_cpu_fast_init(&fft, 0, SIAM_CONV_FFT);
+    siam_ops_cpu_fast_init(&fast, SIAM_CONV_AUTO);
+    siam_ops_cpu_fast_init(&fft, SIAM_CONV_FFT);
     assert_ptr_equal(fft.conv2d_forward, siam_cpu_conv2d_fft_forward);
     siam_error err;
     siam_ctx *ctx = fast.ctx_new(&(siam_ctx_options){.threads = 1}, &err);
@@ -295,13 +296,13 @@ static void fast_table_dispatches_by_shape(void **state)
 }
 
 /* The static tables equal siam_ops_cpu in every entry but the convolutions
- * (so an operator added to the CPU table and not to them is caught). */
+ * (they share one list of entries, kernels/cpu/table.c). */
 static void static_tables_match_the_cpu_table(void **state)
 {
     (void)state;
-    assert_ptr_equal(siam_ops_cpu_conv_table(0, SIAM_CONV_DIRECT), &siam_ops_cpu);
-    const siam_ops *t[2] = {siam_ops_cpu_conv_table(1, SIAM_CONV_DIRECT),
-                            siam_ops_cpu_conv_table(0, SIAM_CONV_FFT)};
+    assert_ptr_equal(siam_ops_cpu_conv_table(SIAM_CONV_DIRECT), &siam_ops_cpu);
+    const siam_ops *t[2] = {siam_ops_cpu_conv_table(SIAM_CONV_AUTO),
+                            siam_ops_cpu_conv_table(SIAM_CONV_FFT)};
     assert_ptr_equal(t[0]->conv2d_forward, siam_cpu_conv2d_auto_forward);
     assert_ptr_equal(t[1]->conv2d_backward, siam_cpu_conv2d_fft_backward);
     for (int k = 0; k < 2; k++) {
@@ -309,22 +310,57 @@ static void static_tables_match_the_cpu_table(void **state)
         memset(&a, 0, sizeof a);
         memset(&b, 0, sizeof b);
         a = *t[k];
-        siam_ops_cpu_fast_init(&b, k == 0, SIAM_CONV_FFT);
+        b = siam_ops_cpu;
+        b.conv2d_forward = t[k]->conv2d_forward;
+        b.conv2d_backward = t[k]->conv2d_backward;
         /* Equal names, not necessarily one string literal. */
         assert_string_equal(a.name, b.name);
         a.name = b.name = NULL;
         assert_memory_equal(&a, &b, sizeof a);
     }
-    int automatic = -1;
-    siam_conv_algo algo = SIAM_CONV_FFT;
+    siam_conv_path path = SIAM_CONV_FFT;
     siam_error err;
-    assert_int_equal(siam_conv_choice_parse("auto", &automatic, &algo, &err), 0);
-    assert_int_equal(automatic, 1);
-    assert_int_equal(siam_conv_choice_parse("fft", &automatic, &algo, &err), 0);
-    assert_int_equal(automatic, 0);
-    assert_int_equal(algo, SIAM_CONV_FFT);
-    assert_int_equal(siam_conv_choice_parse("fast", &automatic, &algo, &err), -1);
+    assert_int_equal(siam_conv_path_parse("auto", &path, &err), 0);
+    assert_int_equal(path, SIAM_CONV_AUTO);
+    assert_int_equal(siam_conv_path_parse("direct", &path, &err), 0);
+    assert_int_equal(path, SIAM_CONV_DIRECT);
+    assert_int_equal(siam_conv_path_parse("fft", &path, &err), 0);
+    assert_int_equal(path, SIAM_CONV_FFT);
+    assert_int_equal(siam_conv_path_parse("fast", &path, &err), -1);
     assert_string_equal(err.msg, "conv must be \"auto\", \"direct\" or \"fft\", got \"fast\"");
+}
+
+/* OpenBLAS runs on one thread inside the FFT path and on the context's
+ * threads in the direct one, set by the context when the path changes
+ * (the count is process-wide), not around every FFT call. */
+static void blas_threads_follow_the_path(void **state)
+{
+    (void)state;
+    siam_error err;
+    siam_ctx *ctx = siam_ops_cpu.ctx_new(&(siam_ctx_options){.threads = 2}, &err);
+    assert_non_null(ctx);
+    assert_int_equal(openblas_get_num_threads(), 2);
+    const shape s = {2, 16, 12, 12, 16, 4, 4};
+    int OH = s.H - s.KH + 1;
+    float *in = calloc((size_t)s.N * s.Ci * s.H * s.W, 4), *w = calloc((size_t)s.Co * s.Ci * 16, 4);
+    float *b = calloc(s.Co, 4), *out = calloc((size_t)s.N * s.Co * OH * OH, 4);
+    float *fc = calloc(4 * 3, 4), *fo = calloc(2 * 3, 4), *fb = calloc(3, 4);
+    const siam_ops *fft = siam_ops_cpu_conv_table(SIAM_CONV_FFT);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(fft->conv2d_forward(ctx, out, in, w, b, s.N, s.Ci, s.H, s.W, s.Co, 4, 4),
+                         0);
+        assert_int_equal(fft->conv2d_forward(ctx, out, in, w, b, s.N, s.Ci, s.H, s.W, s.Co, 4, 4),
+                         0);
+        assert_int_equal(openblas_get_num_threads(), 1);
+        assert_int_equal(siam_ops_cpu.linear_forward(ctx, fo, fc, fc, fb, 2, 2, 3), 0);
+        assert_int_equal(openblas_get_num_threads(), 2);
+        assert_int_equal(siam_ops_cpu.conv2d_forward(ctx, out, in, w, b, s.N, s.Ci, s.H, s.W,
+                                                     s.Co, 4, 4),
+                         0);
+        assert_int_equal(openblas_get_num_threads(), 2);
+    }
+    free(in), free(w), free(b), free(out), free(fc), free(fo), free(fb);
+    siam_ops_cpu.ctx_free(ctx);
 }
 
 int main(void)
@@ -338,6 +374,7 @@ int main(void)
         cmocka_unit_test(pick_follows_the_measurements),
         cmocka_unit_test(fast_table_dispatches_by_shape),
         cmocka_unit_test(static_tables_match_the_cpu_table),
+        cmocka_unit_test(blas_threads_follow_the_path),
     };
     return cmocka_run_group_tests_name("conv_fast", tests, NULL, NULL);
 }

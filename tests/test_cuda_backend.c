@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "bindings/backend.h"
+#include "host/backend.h"
 #include "host/model.h"
 #include "kernels/ops.h"
 #include "kernels/philox.h"

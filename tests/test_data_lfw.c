@@ -20,6 +20,7 @@
 #include "host/data_summary.h"
 #include "host/dataset.h"
 #include "host/lfw_find.h"
+#include "host/lfw_load.h"
 #include "tests/support/data_fixture.h"
 
 #define LFW "../shared/lfw"

@@ -20,6 +20,7 @@
 #include "host/dataset.h"
 #include "host/lfw_find.h"
 #include "host/lfw_images.h"
+#include "host/lfw_load.h"
 #include "host/lfw_pairs.h"
 #include "host/split.h"
 #include "tests/support/data_fixture.h"

@@ -166,7 +166,7 @@ static void chunks_on_fourier_convolution(void **state)
 {
     (void)state;
     siam_ops ops;
-    siam_ops_cpu_fast_init(&ops, 1, SIAM_CONV_DIRECT);
+    siam_ops_cpu_fast_init(&ops, SIAM_CONV_AUTO);
     siam_model_config cfg;
     fft_config(&cfg);
     chunked_equals_whole(&ops, &cfg, 20.0f);

@@ -68,7 +68,7 @@ static void fast_table_matches_direct_model(void **state)
 {
     (void)state;
     siam_ops fast;
-    siam_ops_cpu_fast_init(&fast, 1, SIAM_CONV_DIRECT);
+    siam_ops_cpu_fast_init(&fast, SIAM_CONV_AUTO);
     run d, f;
     run_model(&siam_ops_cpu, &d);
     run_model(&fast, &f);

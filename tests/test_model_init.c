@@ -62,12 +62,12 @@ static void paper_table_matches_the_state_dict(void **state)
         assert_int_equal(siam_model_param_find(m, want[j].name), j);
     }
     assert_int_equal(siam_model_numel(m), off);
-    assert_null(siam_model_param(m, 20));
+    assert_null(siam_model_param(m, SIAM_MODEL_NPARAMS));
     assert_int_equal(siam_model_param_find(m, "fc.running_mean"), -1);
     assert_string_equal(siam_model_buffer(m, 0)->name, "bn1.running_mean");
     assert_string_equal(siam_model_buffer(m, 7)->name, "bn4.running_var");
     assert_int_equal(siam_model_buffer_numel(m), 2 * (64 + 128 + 128 + 256));
-    assert_int_equal(siam_model_param(m, 16)->fan_in, 9216); /* 256 x 6 x 6 */
+    assert_int_equal(siam_model_param(m, SIAM_PARAM_FC_W)->fan_in, 9216); /* 256 x 6 x 6 */
     siam_model_free(m);
     siam_ops_cpu.ctx_free(ctx);
 }

@@ -18,6 +18,7 @@
 
 #include "host/dataset.h"
 #include "host/lfw_find.h"
+#include "host/lfw_load.h"
 #include "host/pair_sampler.h"
 #include "host/split.h"
 #include "tests/support/data_fixture.h"

@@ -19,15 +19,11 @@
 #include "host/metrics.h"
 #include "host/train.h"
 #include "tests/support/toy_pairs.h"
+#include "tests/support/train_rig.h"
 
-enum { SIDE = 32, MAXB = 8 };
+enum { SIDE = SIAM_RIG_SIDE, MAXB = SIAM_RIG_MAXB };
 
-typedef struct rig {
-    siam_ctx *ctx;
-    siam_model *m;
-    siam_optim *opt;
-    siam_trainer *t;
-} rig;
+typedef siam_test_rig rig;
 
 static void small_config(siam_model_config *cfg, float dropout)
 {
@@ -40,21 +36,7 @@ static void rig_open_with(rig *r, float dropout, const siam_optim_config *oc,
                           const siam_train_config *tc)
 {
     siam_error err;
-    siam_ctx_options o = { .threads = 1 };
-    r->ctx = siam_ops_cpu.ctx_new(&o, &err);
-    assert_non_null(r->ctx);
-    siam_model_config cfg;
-    small_config(&cfg, dropout);
-    r->m = siam_model_new(&siam_ops_cpu, r->ctx, &cfg, MAXB, &err);
-    if (!r->m)
-        fail_msg("%s", err.msg);
-    assert_int_equal(siam_model_init(r->m, SIAM_INIT_PYTORCH, 21, &err), 0);
-    siam_model_set_dropout_state(r->m, 77, 0);
-    r->opt = siam_optim_new(&siam_ops_cpu, r->ctx, oc, siam_model_numel(r->m), &err);
-    if (!r->opt)
-        fail_msg("%s", err.msg);
-    r->t = siam_trainer_new(r->m, r->opt, train, val, tc, &err);
-    if (!r->t)
+    if (!siam_test_rig_open(r, dropout, oc, train, val, tc, &err))
         fail_msg("%s", err.msg);
 }
 
@@ -62,8 +44,7 @@ static void rig_open(rig *r, float dropout, double lr, const siam_pairset *train
                      const siam_pairset *val, const siam_train_config *tc)
 {
     siam_optim_config oc;
-    siam_optim_config_default(&oc, SIAM_OPTIM_ADAM);
-    oc.lr = lr;
+    siam_test_rig_adam(&oc, lr);
     rig_open_with(r, dropout, &oc, train, val, tc);
 }
 
@@ -73,14 +54,6 @@ static void temp_file(char *path)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-}
-
-static void rig_close(rig *r)
-{
-    siam_trainer_free(r->t);
-    siam_optim_free(r->opt);
-    siam_model_free(r->m);
-    siam_ops_cpu.ctx_free(r->ctx);
 }
 
 typedef struct toyset {
@@ -137,22 +110,24 @@ static void overfits_32_pairs(void **state)
     rig r;
     rig_open(&r, 0.0f, 1e-3, s->train, NULL, &tc);
     siam_error err;
-    if (siam_trainer_fit(r.t, &err))
+    if (siam_test_fit(&r, NULL, &err))
         fail_msg("%s", err.msg);
     int epochs = siam_trainer_epochs_done(r.t);
-    const double *fit = siam_trainer_history(r.t, "fit_acc");
-    const double *tl = siam_trainer_history(r.t, "train_loss");
+    const double *fit = siam_history_get(siam_trainer_history(r.t), "fit_acc");
+    const double *tl = siam_history_get(siam_trainer_history(r.t), "train_loss");
     printf("100%% training accuracy after %d epochs (%d steps); train loss %.4f -> %.4f\n",
            epochs, epochs * 4, tl[0], tl[epochs - 1]);
     assert_int_equal(siam_trainer_stop_reason(r.t), SIAM_STOP_HOOK);
     assert_true(fit[epochs - 1] == 1.0);
     assert_true(tl[epochs - 1] < tl[0]);
-    assert_true(isnan(siam_trainer_history(r.t, "val_acc")[0])); /* no validation set */
+    assert_true(
+        isnan(siam_history_get(siam_trainer_history(r.t), "val_acc")[0])); /* no validation set */
     /* Prediction in batches of the model's max (8: 4 batches) from a fresh
      * upload agrees with the trainer's evaluation and the 100%. */
     float probs[32], probs2[32];
     double loss, acc;
-    assert_int_equal(siam_model_predict(r.m, s->train, NULL, 0.0f, 1.0f, SIAM_TTA_NONE, probs, &err), 0);
+    assert_int_equal(
+        siam_model_predict(r.m, s->train, NULL, 0.0f, 1.0f, SIAM_TTA_NONE, probs, &err), 0);
     assert_int_equal(siam_trainer_evaluate(r.t, s->train, &loss, &acc, probs2, &err), 0);
     assert_memory_equal(probs, probs2, sizeof probs);
     float y[32];
@@ -163,7 +138,7 @@ static void overfits_32_pairs(void **state)
     assert_float_equal(loss, siam_metrics_bce(probs, y, 32), 1e-6);
     /* Prediction leaves the model in training mode. */
     assert_int_equal(siam_model_training(r.m), 1);
-    rig_close(&r);
+    siam_test_rig_close(&r);
 }
 
 /* Flip test-time augmentation: each probability is the mean of the pair's
@@ -262,13 +237,13 @@ static void batches_keep_or_drop_the_last(void **state)
         rig r;
         rig_open(&r, 0.0f, 1e-3, &sub, NULL, &tc);
         siam_error err;
-        assert_int_equal(siam_trainer_fit(r.t, &err), 0);
+        assert_int_equal(siam_test_fit(&r, NULL, &err), 0);
         assert_int_equal(b.n, drop ? 2 : 3);
         assert_int_equal(b.sizes[0], 5);
         assert_int_equal(b.sizes[1], 5);
         if (!drop)
             assert_int_equal(b.sizes[2], 2);
-        rig_close(&r);
+        siam_test_rig_close(&r);
     }
 }
 
@@ -289,14 +264,14 @@ static void steplr_and_hook_set_the_lr(void **state)
     rig r;
     rig_open(&r, 0.0f, 123.0, &sub, NULL, &tc);
     siam_error err;
-    assert_int_equal(siam_trainer_fit(r.t, &err), 0);
+    assert_int_equal(siam_test_fit(&r, NULL, &err), 0);
     const double want[5] = { 0.01, 0.01, 0.005, 0.005, 0.0025 };
-    const double *lr = siam_trainer_history(r.t, "lr");
+    const double *lr = siam_history_get(siam_trainer_history(r.t), "lr");
     for (int e = 0; e < 5; e++) {
         assert_float_equal(lr[e], want[e], 1e-15);
         assert_float_equal(b.lrs[e], want[e], 1e-15);
     }
-    rig_close(&r);
+    siam_test_rig_close(&r);
 
     /* Without a schedule, a hook sets the lr at EPOCH_BEGIN and it sticks. */
     batch_log b2 = { .set_lr = 0.25 };
@@ -304,13 +279,13 @@ static void steplr_and_hook_set_the_lr(void **state)
     tc.epochs = 3;
     tc.hook_user = &b2;
     rig_open(&r, 0.0f, 0.5, &sub, NULL, &tc);
-    assert_int_equal(siam_trainer_fit(r.t, &err), 0);
-    lr = siam_trainer_history(r.t, "lr");
+    assert_int_equal(siam_test_fit(&r, NULL, &err), 0);
+    lr = siam_history_get(siam_trainer_history(r.t), "lr");
     assert_float_equal(lr[0], 0.5, 0);
     assert_float_equal(lr[1], 0.25, 0);
     assert_float_equal(lr[2], 0.25, 0);
     assert_float_equal(b2.lrs[1], 0.25, 0); /* EPOCH_END reports the lr in force */
-    rig_close(&r);
+    siam_test_rig_close(&r);
 }
 
 static void stop_flag_ends_training_at_a_batch(void **state)
@@ -328,12 +303,12 @@ static void stop_flag_ends_training_at_a_batch(void **state)
     rig r;
     rig_open(&r, 0.0f, 1e-3, s->train, NULL, &tc);
     siam_error err;
-    assert_int_equal(siam_trainer_fit(r.t, &err), 0);
+    assert_int_equal(siam_test_fit(&r, NULL, &err), 0);
     assert_int_equal(siam_trainer_stop_reason(r.t), SIAM_STOP_SIGNAL);
     assert_int_equal(b.n, 6);
     assert_int_equal(siam_trainer_epochs_done(r.t), 1);
     assert_int_equal(siam_optim_steps(r.opt), 6);
-    rig_close(&r);
+    siam_test_rig_close(&r);
 }
 
 /* Two epochs of batch 8 (Adam 1e-3) after a NaN is planted at value `at`
@@ -358,7 +333,7 @@ static const char *fit_with_nan_at(rig *r, const toyset *s, int buffer, const ch
     float nan = NAN, *base = buffer ? siam_model_buffers(r->m) : siam_model_params(r->m);
     assert_int_equal(siam_ops_cpu.upload(r->ctx, base + p->offset + at, &nan, 4), 0);
     siam_error err;
-    assert_int_equal(siam_trainer_fit(r->t, &err), 0);
+    assert_int_equal(siam_test_fit(r, NULL, &err), 0);
     assert_int_equal(siam_trainer_stop_reason(r->t), SIAM_STOP_NAN);
     assert_int_equal(siam_trainer_epochs_done(r->t), 0);
     assert_int_equal(siam_optim_steps(r->opt), 0);
@@ -371,7 +346,7 @@ static void nan_loss_names_epoch_and_batch(void **state)
     rig r;
     assert_string_equal(fit_with_nan_at(&r, *state, 0, "out.bias", 0),
                         "non-finite loss (nan) at epoch 1, batch 1");
-    rig_close(&r);
+    siam_test_rig_close(&r);
 }
 
 /* The largest |x| over n floats, or INFINITY when one is not finite. */
@@ -420,7 +395,6 @@ static void nonfinite_gradient_stops_before_the_update(void **state)
     siam_train_config_default(&tc);
     tc.epochs = 3;
     tc.batch_size = 8; /* 4 steps per epoch */
-    tc.checkpoint_path = path;
     rig r;
     rig_open(&r, 0.0f, 1e-3, s->train, NULL, &tc);
     size_t n = siam_model_numel(r.m);
@@ -431,7 +405,7 @@ static void nonfinite_gradient_stops_before_the_update(void **state)
     siam_error err;
     r.t = siam_trainer_new(r.m, r.opt, s->train, NULL, &tc, &err);
     assert_non_null(r.t);
-    assert_int_equal(siam_trainer_fit(r.t, &err), 0);
+    assert_int_equal(siam_test_fit(&r, path, &err), 0);
     assert_int_equal(siam_trainer_stop_reason(r.t), SIAM_STOP_NAN);
     const char *msg = siam_trainer_nan_message(r.t);
     print_message("stopped: %s\n", msg);
@@ -443,23 +417,24 @@ static void nonfinite_gradient_stops_before_the_update(void **state)
     assert_true(c.steps > 4 && c.steps < 8);
     assert_int_equal(siam_optim_steps(r.opt), c.steps); /* the bad update was not taken */
     assert_int_equal(siam_trainer_epochs_done(r.t), 1);
-    assert_int_equal(siam_trainer_history_count(r.t) > 0, 1);
-    assert_true(isnan(siam_trainer_history(r.t, "train_loss")[1])); /* epoch 2 not recorded */
+    assert_int_equal(siam_history_count(siam_trainer_history(r.t)) > 0, 1);
+    assert_true(isnan(
+        siam_history_get(siam_trainer_history(r.t), "train_loss")[1])); /* epoch 2 not recorded */
     float *now = malloc(n * sizeof(float));
     assert_int_equal(siam_model_download_params(r.m, now, &err), 0);
     assert_true(max_abs_or_inf(now, n) > 1e20); /* the lr did blow the weights up */
     assert_true(isfinite(max_abs_or_inf(now, n)));
     assert_memory_equal(now, c.params, n * sizeof(float));
-    rig_close(&r);
+    siam_test_rig_close(&r);
     /* The checkpoint is the one written after epoch 1. */
     siam_train_config_default(&tc);
     tc.epochs = 3;
     tc.batch_size = 8;
     rig_open(&r, 0.0f, 1e-3, s->train, NULL, &tc);
-    assert_int_equal(siam_checkpoint_load(path, r.m, NULL, r.opt, r.t, &err), 0);
+    assert_int_equal(siam_test_resume(r.t, path, &err), 0);
     assert_int_equal(siam_trainer_epochs_done(r.t), 1);
     assert_int_equal(siam_optim_steps(r.opt), 4);
-    rig_close(&r);
+    siam_test_rig_close(&r);
     free(now);
     free(c.params);
     unlink(path);
@@ -481,7 +456,7 @@ static void update_overflow_checked(const siam_pairset *train)
     rig r;
     rig_open_with(&r, 0.0f, &oc, train, NULL, &tc);
     siam_error err;
-    assert_int_equal(siam_trainer_fit(r.t, &err), 0);
+    assert_int_equal(siam_test_fit(&r, NULL, &err), 0);
     assert_int_equal(siam_trainer_stop_reason(r.t), SIAM_STOP_NAN);
     const siam_param_info *bn1 = siam_model_param(r.m, siam_model_param_find(r.m, "bn1.weight"));
     char want[160];
@@ -491,7 +466,7 @@ static void update_overflow_checked(const siam_pairset *train)
     assert_int_equal(bn1->numel, 4);
     assert_string_equal(siam_trainer_nan_message(r.t), want);
     assert_int_equal(siam_trainer_epochs_done(r.t), 0);
-    rig_close(&r);
+    siam_test_rig_close(&r);
 }
 
 static void update_overflow_is_caught_after_the_step(void **state)
@@ -522,7 +497,7 @@ static void nonfinite_running_statistic_stops_training(void **state)
     snprintf(want, sizeof want, "non-finite batch-norm running statistic at epoch 1, batch 1 "
              "(1 of %zu values; first in bn2.running_var)", siam_model_buffer_numel(r.m));
     assert_string_equal(msg, want);
-    rig_close(&r);
+    siam_test_rig_close(&r);
 }
 
 static void early_stopping_inside_the_loop(void **state)
@@ -537,9 +512,10 @@ static void early_stopping_inside_the_loop(void **state)
     rig r;
     rig_open(&r, 0.0f, 1e-3, s->train, s->val, &tc);
     siam_error err;
-    assert_int_equal(siam_trainer_fit(r.t, &err), -1);
-    assert_string_equal(err.msg, "early stopping: metric 'nonexistent' was not recorded in epoch 1");
-    rig_close(&r);
+    assert_int_equal(siam_test_fit(&r, NULL, &err), -1);
+    assert_string_equal(err.msg,
+                        "early stopping: metric 'nonexistent' was not recorded in epoch 1");
+    siam_test_rig_close(&r);
 
     /* lr 0 freezes the weights: val_loss never improves after epoch 1, so
      * patience 2 stops after epoch 3 with the best at epoch 0. */
@@ -549,22 +525,20 @@ static void early_stopping_inside_the_loop(void **state)
     tc.early_stop.min_delta = 0.1;
     char path[] = "/tmp/siam_es_XXXXXX";
     temp_file(path);
-    tc.checkpoint_path = path;
     rig_open(&r, 0.0f, 0.0, s->train, s->val, &tc);
-    assert_int_equal(siam_trainer_fit(r.t, &err), 0);
+    assert_int_equal(siam_test_fit(&r, path, &err), 0);
     assert_int_equal(siam_trainer_stop_reason(r.t), SIAM_STOP_EARLY);
     assert_int_equal(siam_trainer_epochs_done(r.t), 3);
     assert_int_equal(siam_trainer_early_stop(r.t)->best_epoch, 0);
-    rig_close(&r);
+    siam_test_rig_close(&r);
     /* Resuming a run that stopped early trains no further. */
-    tc.checkpoint_path = NULL;
     rig_open(&r, 0.0f, 0.0, s->train, s->val, &tc);
-    assert_int_equal(siam_checkpoint_load(path, r.m, NULL, r.opt, r.t, &err), 0);
-    assert_int_equal(siam_trainer_fit(r.t, &err), 0);
+    assert_int_equal(siam_test_resume(r.t, path, &err), 0);
+    assert_int_equal(siam_test_fit(&r, NULL, &err), 0);
     assert_int_equal(siam_trainer_stop_reason(r.t), SIAM_STOP_EARLY);
     assert_int_equal(siam_trainer_epochs_done(r.t), 3);
     assert_int_equal(siam_optim_steps(r.opt), 12);
-    rig_close(&r);
+    siam_test_rig_close(&r);
     unlink(path);
 }
 
@@ -588,8 +562,8 @@ static void augmented_training_is_seeded_and_resumable(void **state)
     rig a, b, plain, c;
     rig_open(&a, 0.0f, 1e-3, s->train, NULL, &tc);
     rig_open(&b, 0.0f, 1e-3, s->train, NULL, &tc);
-    assert_int_equal(siam_trainer_fit(a.t, &err), 0);
-    assert_int_equal(siam_trainer_fit(b.t, &err), 0);
+    assert_int_equal(siam_test_fit(&a, NULL, &err), 0);
+    assert_int_equal(siam_test_fit(&b, NULL, &err), 0);
     size_t n = siam_model_numel(a.m);
     float *pa = malloc(n * 4), *pb = malloc(n * 4);
     assert_int_equal(siam_model_download_params(a.m, pa, &err), 0);
@@ -597,30 +571,28 @@ static void augmented_training_is_seeded_and_resumable(void **state)
     assert_memory_equal(pa, pb, n * 4);
     tc.augment.enabled = 0;
     rig_open(&plain, 0.0f, 1e-3, s->train, NULL, &tc);
-    assert_int_equal(siam_trainer_fit(plain.t, &err), 0);
+    assert_int_equal(siam_test_fit(&plain, NULL, &err), 0);
     assert_int_equal(siam_model_download_params(plain.m, pb, &err), 0);
     assert_memory_not_equal(pa, pb, n * 4);
 
     tc.augment.enabled = 1;
     tc.epochs = 1;
-    tc.checkpoint_path = path;
-    rig_close(&b);
+    siam_test_rig_close(&b);
     rig_open(&b, 0.0f, 1e-3, s->train, NULL, &tc);
-    assert_int_equal(siam_trainer_fit(b.t, &err), 0);
+    assert_int_equal(siam_test_fit(&b, path, &err), 0);
     tc.epochs = 3;
-    tc.checkpoint_path = NULL;
     rig_open(&c, 0.0f, 1e-3, s->train, NULL, &tc);
-    if (siam_checkpoint_load(path, c.m, NULL, c.opt, c.t, &err))
+    if (siam_test_resume(c.t, path, &err))
         fail_msg("%s", err.msg);
-    assert_int_equal(siam_trainer_fit(c.t, &err), 0);
+    assert_int_equal(siam_test_fit(&c, NULL, &err), 0);
     assert_int_equal(siam_model_download_params(c.m, pb, &err), 0);
     assert_memory_equal(pa, pb, n * 4);
     free(pa);
     free(pb);
-    rig_close(&a);
-    rig_close(&b);
-    rig_close(&c);
-    rig_close(&plain);
+    siam_test_rig_close(&a);
+    siam_test_rig_close(&b);
+    siam_test_rig_close(&c);
+    siam_test_rig_close(&plain);
     unlink(path);
 }
 
@@ -664,7 +636,7 @@ static void early_stopping_restores_the_best_weights(void **state)
     siam_error err;
     r.t = siam_trainer_new(r.m, r.opt, s->train, NULL, &tc, &err);
     assert_non_null(r.t);
-    assert_int_equal(siam_trainer_fit(r.t, &err), 0);
+    assert_int_equal(siam_test_fit(&r, NULL, &err), 0);
     assert_int_equal(siam_trainer_stop_reason(r.t), SIAM_STOP_EARLY);
     assert_int_equal(siam_trainer_epochs_done(r.t), 5); /* epochs 2, 3, 4 without improvement */
     assert_int_equal(siam_trainer_early_stop(r.t)->best_epoch, 1);
@@ -674,7 +646,7 @@ static void early_stopping_restores_the_best_weights(void **state)
     assert_int_equal(siam_optim_steps(r.opt), 20); /* training did go on past epoch 1 */
     free(now);
     free(sc.at_epoch1);
-    rig_close(&r);
+    siam_test_rig_close(&r);
 }
 
 /* Final parameters and BN statistics of a run. */
@@ -710,37 +682,36 @@ static void resume_is_bit_identical(void **state)
 
     rig a;
     rig_open(&a, 0.3f, 2e-3, s->train, s->val, &tc);
-    assert_int_equal(siam_trainer_fit(a.t, &err), 0);
+    assert_int_equal(siam_test_fit(&a, NULL, &err), 0);
     size_t n;
     float *want = snapshot(&a, &n);
 
     /* Two epochs with a checkpoint after each ... */
     tc.epochs = 2;
-    tc.checkpoint_path = path;
     rig b;
     rig_open(&b, 0.3f, 2e-3, s->train, s->val, &tc);
-    if (siam_trainer_fit(b.t, &err))
+    if (siam_test_fit(&b, path, &err))
         fail_msg("%s", err.msg);
-    rig_close(&b);
+    siam_test_rig_close(&b);
     /* ... then a fresh process-equivalent: new objects, differently
      * initialised, everything taken from the file. */
     tc.epochs = 4;
-    tc.checkpoint_path = NULL;
     tc.seed = 12345;
     rig c;
     rig_open(&c, 0.3f, 2e-3, s->train, s->val, &tc);
     assert_int_equal(siam_model_init(c.m, SIAM_INIT_PAPER, 99, &err), 0);
-    if (siam_checkpoint_load(path, c.m, NULL, c.opt, c.t, &err))
+    if (siam_test_resume(c.t, path, &err))
         fail_msg("%s", err.msg);
     assert_int_equal(siam_trainer_epochs_done(c.t), 2);
-    assert_int_equal(siam_trainer_fit(c.t, &err), 0);
+    assert_int_equal(siam_test_fit(&c, NULL, &err), 0);
     float *got = snapshot(&c, &n);
     assert_memory_equal(got, want, n * sizeof *got);
     for (int e = 0; e < 4; e++) {
         const char *names[3] = { "train_loss", "val_loss", "val_acc" };
         for (int k = 0; k < 3; k++)
-            assert_memory_equal(&siam_trainer_history(c.t, names[k])[e],
-                                &siam_trainer_history(a.t, names[k])[e], sizeof(double));
+            assert_memory_equal(&siam_history_get(siam_trainer_history(c.t), names[k])[e],
+                                &siam_history_get(siam_trainer_history(a.t), names[k])[e],
+                                sizeof(double));
     }
     assert_int_equal(siam_optim_steps(c.opt), 24);
     assert_int_equal(siam_optim_steps(a.opt), 24);
@@ -750,8 +721,8 @@ static void resume_is_bit_identical(void **state)
     assert_int_equal(siam_trainer_early_stop(a.t)->best_epoch, 3);
     free(want);
     free(got);
-    rig_close(&a);
-    rig_close(&c);
+    siam_test_rig_close(&a);
+    siam_test_rig_close(&c);
     unlink(path);
 }
 

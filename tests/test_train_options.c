@@ -17,41 +17,19 @@
 #include "host/pair_sampler.h"
 #include "host/train.h"
 #include "tests/support/toy_pairs.h"
+#include "tests/support/train_rig.h"
 
-enum { SIDE = 32, MAXB = 8, PEOPLE = 8, PER = 4 };
+enum { SIDE = SIAM_RIG_SIDE, PEOPLE = 8, PER = 4 };
 
-typedef struct rig {
-    siam_ctx *ctx;
-    siam_model *m;
-    siam_optim *opt;
-    siam_trainer *t;
-} rig;
+typedef siam_test_rig rig;
 
+/* The rig without dropout; r->t is NULL (err set) when the trainer fails. */
 static void rig_open(rig *r, const siam_pairset *train, const siam_pairset *val,
                      const siam_train_config *tc, siam_error *err)
 {
-    siam_ctx_options o = { .threads = 1 };
-    r->ctx = siam_ops_cpu.ctx_new(&o, err);
-    assert_non_null(r->ctx);
-    siam_model_config cfg;
-    siam_toy_model_config(&cfg, SIDE);
-    r->m = siam_model_new(&siam_ops_cpu, r->ctx, &cfg, MAXB, err);
-    assert_non_null(r->m);
-    assert_int_equal(siam_model_init(r->m, SIAM_INIT_PYTORCH, 21, err), 0);
     siam_optim_config oc;
-    siam_optim_config_default(&oc, SIAM_OPTIM_ADAM);
-    oc.lr = 2e-3;
-    r->opt = siam_optim_new(&siam_ops_cpu, r->ctx, &oc, siam_model_numel(r->m), err);
-    assert_non_null(r->opt);
-    r->t = siam_trainer_new(r->m, r->opt, train, val, tc, err);
-}
-
-static void rig_close(rig *r)
-{
-    siam_trainer_free(r->t);
-    siam_optim_free(r->opt);
-    siam_model_free(r->m);
-    siam_ops_cpu.ctx_free(r->ctx);
+    siam_test_rig_adam(&oc, 2e-3);
+    siam_test_rig_open(r, 0.0f, &oc, train, val, tc, err);
 }
 
 typedef struct toyset {
@@ -107,19 +85,19 @@ static void threshold_chosen_on_validation(void **state)
     rig a;
     rig_open(&a, s->train, s->val, &tc, &err);
     assert_non_null(a.t);
-    assert_int_equal(siam_trainer_fit(a.t, &err), 0);
-    assert_null(siam_trainer_history(a.t, "val_threshold"));
+    assert_int_equal(siam_test_fit(&a, NULL, &err), 0);
+    assert_null(siam_history_get(siam_trainer_history(a.t), "val_threshold"));
     assert_true(siam_trainer_threshold(a.t) == 0.5f);
-    rig_close(&a);
+    siam_test_rig_close(&a);
 
     tc.threshold_from_val = 1;
     rig b;
     rig_open(&b, s->train, s->val, &tc, &err);
     assert_non_null(b.t);
     assert_true(siam_trainer_threshold(b.t) == 0.5f); /* nothing recorded yet */
-    assert_int_equal(siam_trainer_fit(b.t, &err), 0);
-    const double *thr = siam_trainer_history(b.t, "val_threshold");
-    const double *at = siam_trainer_history(b.t, "val_acc_at_threshold");
+    assert_int_equal(siam_test_fit(&b, NULL, &err), 0);
+    const double *thr = siam_history_get(siam_trainer_history(b.t), "val_threshold");
+    const double *at = siam_history_get(siam_trainer_history(b.t), "val_acc_at_threshold");
     assert_non_null(thr);
     assert_non_null(at);
     /* The last epoch's weights are in the model: its validation
@@ -132,14 +110,14 @@ static void threshold_chosen_on_validation(void **state)
     assert_int_equal(siam_metrics_best_threshold_balanced(&best, &acc_best, probs, labels, 12,
                                                           &err), 0);
     printf("val threshold %.6f (accuracy %.4f there, %.4f at 0.5)\n", thr[1], at[1],
-           siam_trainer_history(b.t, "val_acc")[1]);
+           siam_history_get(siam_trainer_history(b.t), "val_acc")[1]);
     assert_true((float)thr[1] == best);
     assert_true(at[1] == acc_best);
     assert_true(siam_trainer_threshold(b.t) == best);
     /* evaluate applies it: its accuracy is the best one */
     assert_true(acc == acc_best);
-    assert_true(acc_best >= siam_trainer_history(b.t, "val_acc")[1]);
-    rig_close(&b);
+    assert_true(acc_best >= siam_history_get(siam_trainer_history(b.t), "val_acc")[1]);
+    siam_test_rig_close(&b);
 }
 
 static int count_batches(void *user, siam_trainer *t, const siam_train_event *ev,
@@ -178,19 +156,19 @@ static void sampler_pairs_each_epoch(void **state)
     rig_open(&a, base, NULL, &tc, &err);
     if (!a.t)
         fail_msg("%s", err.msg);
-    assert_int_equal(siam_trainer_fit(a.t, &err), 0);
+    assert_int_equal(siam_test_fit(&a, NULL, &err), 0);
     /* 32 + 10 pairs an epoch in batches of 6: 7 steps, 42 pairs */
     assert_int_equal(seen[0], 14);
     assert_int_equal(seen[1], 84);
     assert_int_equal(siam_optim_steps(a.opt), 14);
-    rig_close(&a);
+    siam_test_rig_close(&a);
     /* The sampler must draw from the training set's bank. */
     rig b;
     rig_open(&b, s->train, NULL, &tc, &err);
     assert_null(b.t);
     assert_string_equal(err.msg, "trainer: the pair sampler draws from another image bank "
                                  "than the training set's");
-    rig_close(&b);
+    siam_test_rig_close(&b);
     siam_pair_sampler_free(smp);
     siam_pairset_free(base);
 }
@@ -213,11 +191,11 @@ static void validation_crop_must_match(void **state)
     assert_null(r.t);
     assert_string_equal(err.msg, "trainer: training images are cropped to 0, validation images "
                                  "to 30 (0: whole image)");
-    rig_close(&r);
+    siam_test_rig_close(&r);
     s->named->crop = 0;
     rig_open(&r, s->train, val, &tc, &err);
     assert_non_null(r.t);
-    rig_close(&r);
+    siam_test_rig_close(&r);
     siam_pairset_free(val);
 }
 

@@ -18,6 +18,7 @@
 
 #include "host/train.h"
 #include "tests/support/toy_pairs.h"
+#include "tests/support/train_rig.h"
 
 enum { SIDE = 32, MAXB = 8, EPOCHS = 2, NTRAIN = 32, NVAL = 12 };
 
@@ -97,11 +98,12 @@ static void fit(const siam_ops *ops, siam_toy *toy, run *out)
     if (!t)
         fail_msg("%s", err.msg);
     memset(&calls, 0, sizeof calls);
-    if (siam_trainer_fit(t, &err))
+    if (siam_test_run(t, &err))
         fail_msg("%s", err.msg);
     assert_int_equal(siam_trainer_epochs_done(t), EPOCHS);
-    memcpy(out->loss, siam_trainer_history(t, "train_loss"), sizeof out->loss);
-    memcpy(out->val_loss, siam_trainer_history(t, "val_loss"), sizeof out->val_loss);
+    memcpy(out->loss, siam_history_get(siam_trainer_history(t), "train_loss"), sizeof out->loss);
+    memcpy(out->val_loss, siam_history_get(siam_trainer_history(t), "val_loss"),
+           sizeof out->val_loss);
     out->n = siam_model_numel(m);
     out->params = malloc(out->n * sizeof(float));
     assert_non_null(out->params);

@@ -21,53 +21,20 @@
 #include "host/weight_avg.h"
 #include "kernels/philox.h"
 #include "tests/support/toy_pairs.h"
+#include "tests/support/train_rig.h"
 
-enum { SIDE = 32, MAXB = 8 };
+enum { SIDE = SIAM_RIG_SIDE };
 
-typedef struct rig {
-    siam_ctx *ctx;
-    siam_model *m;
-    siam_optim *opt;
-    siam_trainer *t;
-} rig;
-
-static void rig_model(rig *r)
-{
-    siam_error err;
-    siam_ctx_options o = { .threads = 1 };
-    r->ctx = siam_ops_cpu.ctx_new(&o, &err);
-    assert_non_null(r->ctx);
-    siam_model_config cfg;
-    siam_toy_model_config(&cfg, SIDE);
-    cfg.dropout = 0.2f;
-    r->m = siam_model_new(&siam_ops_cpu, r->ctx, &cfg, MAXB, &err);
-    if (!r->m)
-        fail_msg("%s", err.msg);
-    assert_int_equal(siam_model_init(r->m, SIAM_INIT_PYTORCH, 21, &err), 0);
-    siam_model_set_dropout_state(r->m, 77, 0);
-}
+typedef siam_test_rig rig;
 
 static void rig_open(rig *r, const siam_pairset *train, const siam_pairset *val,
                      const siam_train_config *tc)
 {
     siam_error err;
-    rig_model(r);
     siam_optim_config oc;
-    siam_optim_config_default(&oc, SIAM_OPTIM_ADAM);
-    oc.lr = 2e-3;
-    r->opt = siam_optim_new(&siam_ops_cpu, r->ctx, &oc, siam_model_numel(r->m), &err);
-    assert_non_null(r->opt);
-    r->t = siam_trainer_new(r->m, r->opt, train, val, tc, &err);
-    if (!r->t)
+    siam_test_rig_adam(&oc, 2e-3);
+    if (!siam_test_rig_open(r, 0.2f, &oc, train, val, tc, &err))
         fail_msg("%s", err.msg);
-}
-
-static void rig_close(rig *r)
-{
-    siam_trainer_free(r->t);
-    siam_optim_free(r->opt);
-    siam_model_free(r->m);
-    siam_ops_cpu.ctx_free(r->ctx);
 }
 
 /* Parameters then BN statistics, on the host. */
@@ -103,7 +70,7 @@ static void averages_match_double(void **state)
 {
     (void)state;
     rig r = { 0 };
-    rig_model(&r);
+    siam_test_rig_model(&r, 0.2f);
     siam_error err;
     size_t n = siam_model_numel(r.m) + siam_model_buffer_numel(r.m);
     float *w = malloc(n * sizeof *w), *got = malloc(n * sizeof *got), *keep;
@@ -169,7 +136,7 @@ static void averages_match_double(void **state)
     siam_wavg_free(s);
     siam_wavg_free(NULL);
     free(w), free(got), free(keep), free(ema), free(mean);
-    rig_close(&r);
+    siam_test_rig_close(&r);
 }
 
 typedef struct toyset {
@@ -252,7 +219,7 @@ static void run_and_compare(toyset *s, siam_wavg_kind kind, double decay, int st
     float *w0 = snapshot(&r, &n);
     rc.avg = calloc(n, sizeof *rc.avg);
     siam_error err;
-    if (siam_trainer_fit(r.t, &err))
+    if (siam_test_fit(&r, NULL, &err))
         fail_msg("%s", err.msg);
     assert_int_equal(rc.count, expect_count);
     assert_int_equal(siam_wavg_count(siam_trainer_wavg(r.t)), (uint64_t)expect_count);
@@ -264,11 +231,12 @@ static void run_and_compare(toyset *s, siam_wavg_kind kind, double decay, int st
     /* Validation of the last epoch saw the same (averaged) weights. */
     double loss, acc;
     assert_int_equal(siam_trainer_evaluate(r.t, s->val, &loss, &acc, NULL, &err), 0);
-    assert_memory_equal(&loss, &siam_trainer_history(r.t, "val_loss")[2], sizeof loss);
+    assert_memory_equal(&loss, &siam_history_get(siam_trainer_history(r.t), "val_loss")[2],
+                        sizeof loss);
     free(w0);
     free(got);
     free(rc.avg);
-    rig_close(&r);
+    siam_test_rig_close(&r);
 }
 
 static void trainer_swa_and_ema(void **state)
@@ -298,53 +266,51 @@ static void resume_with_average_is_bit_identical(void **state)
     siam_error err;
     rig a;
     rig_open(&a, s->train, s->val, &tc);
-    assert_int_equal(siam_trainer_fit(a.t, &err), 0);
+    assert_int_equal(siam_test_fit(&a, NULL, &err), 0);
     size_t n;
     float *want = snapshot(&a, &n);
 
     tc.epochs = 2;
-    tc.checkpoint_path = path;
     rig b;
     rig_open(&b, s->train, s->val, &tc);
-    if (siam_trainer_fit(b.t, &err))
+    if (siam_test_fit(&b, path, &err))
         fail_msg("%s", err.msg);
-    rig_close(&b);
+    siam_test_rig_close(&b);
     tc.epochs = 4;
-    tc.checkpoint_path = NULL;
     rig c;
     rig_open(&c, s->train, s->val, &tc);
-    if (siam_checkpoint_load(path, c.m, NULL, c.opt, c.t, &err))
+    if (siam_test_resume(c.t, path, &err))
         fail_msg("%s", err.msg);
     assert_int_equal(siam_wavg_count(siam_trainer_wavg(c.t)), 12);
-    assert_int_equal(siam_trainer_fit(c.t, &err), 0);
+    assert_int_equal(siam_test_fit(&c, NULL, &err), 0);
     float *got = snapshot(&c, &n);
     assert_memory_equal(got, want, n * sizeof *got);
     for (int e = 0; e < 4; e++)
-        assert_memory_equal(&siam_trainer_history(c.t, "val_loss")[e],
-                            &siam_trainer_history(a.t, "val_loss")[e], sizeof(double));
+        assert_memory_equal(&siam_history_get(siam_trainer_history(c.t), "val_loss")[e],
+                            &siam_history_get(siam_trainer_history(a.t), "val_loss")[e],
+                            sizeof(double));
 
     /* A trainer that keeps an average cannot resume from a file without one. */
     siam_train_config plain;
     siam_train_config_default(&plain);
     plain.epochs = 1;
     plain.batch_size = 6;
-    plain.checkpoint_path = path;
     rig d;
     rig_open(&d, s->train, s->val, &plain);
-    assert_int_equal(siam_trainer_fit(d.t, &err), 0);
-    rig_close(&d);
+    assert_int_equal(siam_test_fit(&d, path, &err), 0);
+    siam_test_rig_close(&d);
     rig e;
     rig_open(&e, s->train, s->val, &tc);
-    assert_int_equal(siam_checkpoint_load(path, e.m, NULL, e.opt, e.t, &err), -1);
+    assert_int_equal(siam_test_resume(e.t, path, &err), -1);
     char msg[256];
     snprintf(msg, sizeof msg, "checkpoint %s: the file has no weight average (the trainer "
                               "keeps one)", path);
     assert_string_equal(err.msg, msg);
-    rig_close(&e);
+    siam_test_rig_close(&e);
     free(want);
     free(got);
-    rig_close(&a);
-    rig_close(&c);
+    siam_test_rig_close(&a);
+    siam_test_rig_close(&c);
     unlink(path);
 }
 

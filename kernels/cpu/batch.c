@@ -5,10 +5,8 @@
 int siam_cpu_gather_normalize(siam_ctx *ctx, float *out, const uint8_t *images,
                               const int32_t *idx, int n, int pixels, float mean, float std)
 {
-    if (n < 0 || pixels < 1)
-        return siam_cpu_fail(ctx, "gather_normalize: bad sizes n=%d pixels=%d", n, pixels);
-    if (!(std > 0.0f))
-        return siam_cpu_fail(ctx, "gather_normalize: std must be > 0, got %g", (double)std);
+    if (siam_check_gather(&ctx->err, n, pixels, std))
+        return -1;
     if (n && (!out || !images || !idx))
         return siam_cpu_fail(ctx, "gather_normalize: NULL buffer");
     for (int i = 0; i < n; i++)

@@ -14,17 +14,6 @@ typedef struct conv_dims {
     size_t P; /* output pixels per image: OH*OW */
 } conv_dims;
 
-int siam_cpu_conv2d_check_sizes(siam_ctx *ctx, const char *fn, int N, int Ci, int H, int W,
-                                int Co, int KH, int KW)
-{
-    if (N < 0 || Ci < 1 || Co < 1 || KH < 1 || KW < 1)
-        return siam_cpu_fail(ctx, "%s: bad sizes N=%d Ci=%d Co=%d kernel %dx%d", fn, N, Ci, Co,
-                             KH, KW);
-    if (H < KH || W < KW)
-        return siam_cpu_fail(ctx, "%s: kernel %dx%d larger than input %dx%d", fn, KH, KW, H, W);
-    return 0;
-}
-
 void siam_cpu_conv2d_bias_grad(float *db, const float *dout, int N, int Co, size_t P)
 {
 #pragma omp parallel for schedule(static)
@@ -42,7 +31,7 @@ void siam_cpu_conv2d_bias_grad(float *db, const float *dout, int N, int Co, size
 static int conv_check(siam_ctx *ctx, const char *fn, conv_dims *d, int N, int Ci, int H, int W,
                       int Co, int KH, int KW)
 {
-    if (siam_cpu_conv2d_check_sizes(ctx, fn, N, Ci, H, W, Co, KH, KW))
+    if (siam_check_conv2d(&ctx->err, fn, N, Ci, H, W, Co, KH, KW))
         return -1;
     d->N = N, d->Ci = Ci, d->H = H, d->W = W, d->Co = Co, d->KH = KH, d->KW = KW;
     d->OH = H - KH + 1;
@@ -126,6 +115,7 @@ int siam_cpu_conv2d_forward(siam_ctx *ctx, float *out, const float *in, const fl
     float *scratch = siam_cpu_scratch(ctx, col_floats + (nb > 1 ? (size_t)Co * nb * d.P : 0));
     if (scratch == NULL)
         return siam_fail_wrap(&ctx->err, "conv2d_forward");
+    siam_cpu_blas_threads(ctx, 0);
     for (int n0 = 0; n0 < N; n0 += nb) {
         int m = N - n0 < nb ? N - n0 : nb;
         int cols = (int)((size_t)m * d.P);
@@ -166,6 +156,7 @@ int siam_cpu_conv2d_backward(siam_ctx *ctx, float *din, float *dw, float *db, co
     float *scratch = siam_cpu_scratch(ctx, col_floats + (nb > 1 ? (size_t)Co * nb * d.P : 0));
     if (scratch == NULL)
         return siam_fail_wrap(&ctx->err, "conv2d_backward");
+    siam_cpu_blas_threads(ctx, 0);
     for (int n0 = 0; n0 < N; n0 += nb) {
         int m = N - n0 < nb ? N - n0 : nb;
         int cols = (int)((size_t)m * d.P);

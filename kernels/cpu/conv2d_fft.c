@@ -39,7 +39,7 @@ static void advise_huge_pages(float *p, size_t floats)
 static int fft_check(siam_ctx *ctx, const char *fn, siam_cpu_fft_dims *d, int N, int Ci, int H,
                      int W, int Co, int KH, int KW)
 {
-    if (siam_cpu_conv2d_check_sizes(ctx, fn, N, Ci, H, W, Co, KH, KW))
+    if (siam_check_conv2d(&ctx->err, fn, N, Ci, H, W, Co, KH, KW))
         return -1;
     d->N = N, d->Ci = Ci, d->H = H, d->W = W, d->Co = Co, d->KH = KH, d->KW = KW;
     d->OH = H - KH + 1;
@@ -153,9 +153,8 @@ int siam_cpu_conv2d_fft_forward_blocks(siam_ctx *ctx, float *out, const float *i
 
     /* Thousands of small GEMMs: OpenMP splits the loops around them and each
      * call runs on its calling thread. OpenBLAS's own workers, woken per
-     * call, spent their time spinning and yielding (docs/perf.md). The
-     * context's thread count is restored before returning. */
-    openblas_set_num_threads(1);
+     * call, spent their time spinning and yielding (docs/perf.md). */
+    siam_cpu_blas_threads(ctx, 1);
     /* Blocks outside, image chunks inside: the filter spectrum of a block is
      * computed once for all chunks. */
     for (int v0 = 0; v0 < d.V; v0 += vb) {
@@ -175,7 +174,6 @@ int siam_cpu_conv2d_fft_forward_blocks(siam_ctx *ctx, float *out, const float *i
                                      d.OH, d.OW);
         }
     }
-    openblas_set_num_threads(ctx->threads);
     return 0;
 }
 
@@ -219,7 +217,7 @@ int siam_cpu_conv2d_fft_backward_blocks(siam_ctx *ctx, float *din, float *dw, fl
 
     if (din)
         memset(din, 0, (size_t)N * Ci * H * W * sizeof(float));
-    openblas_set_num_threads(1); /* as in the forward */
+    siam_cpu_blas_threads(ctx, 1); /* as in the forward */
     for (int v0 = 0; v0 < d.V; v0 += vb) {
         int nb = d.V - v0 < vb ? d.V - v0 : vb;
         if (din)
@@ -254,7 +252,6 @@ int siam_cpu_conv2d_fft_backward_blocks(siam_ctx *ctx, float *din, float *dw, fl
         }
         siam_cpu_fft_inverse_add(&pl, &d, v0, nb, dw, KH * KW, KW, Sdw, NULL, Tw, KH, KW);
     }
-    openblas_set_num_threads(ctx->threads);
     return 0;
 }
 

@@ -24,9 +24,10 @@
  * scratch stays within SIAM_CPU_FFT_SCRATCH_BYTES whatever the batch size.
  *
  * Scratch lives in the context (siam_cpu_scratch); nothing is kept between
- * calls. Work is split by OpenMP with OpenBLAS set to one thread for the
- * duration of a call (that setting is process-wide in OpenBLAS; the
- * context's thread count is restored on return). Results equal the direct path up to float rounding: the tests
+ * calls. Work is split by OpenMP, with the GEMMs inside its loops on one
+ * OpenBLAS thread each (siam_cpu_blas_threads: the context sets that
+ * process-wide count when it changes, not around every call). Results
+ * equal the direct path up to float rounding: the tests
  * (tests/test_conv_fast.c) bound the difference at the model's shapes. */
 #ifndef SIAM_CPU_CONV2D_FFT_H
 #define SIAM_CPU_CONV2D_FFT_H
@@ -36,8 +37,9 @@
 /* Bound on the Fourier-domain scratch of one call (spectra of one block of
  * frequencies, plus per-thread FFT rows and GEMM temporaries). A larger
  * budget means fewer frequency blocks, each of which repeats the row
- * transforms: conv2 at 64 images costs 552 ms of CPU at 96 MiB, 494 at 192
- * and 445 at 320 (docs/perf.md, session 2). */
+ * transforms, so it buys speed with peak memory; the trade measured on
+ * conv2 is in docs/perf.md ("Session 2: radix FFT"), and peak memory is
+ * why the budget stays at this size. */
 #ifndef SIAM_CPU_FFT_SCRATCH_BYTES
 #define SIAM_CPU_FFT_SCRATCH_BYTES ((size_t)96 << 20)
 #endif

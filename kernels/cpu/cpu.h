@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernels/op_checks.h"
 #include "kernels/ops.h"
 
 /* Upper bound on the im2col scratch of one convolution chunk: batches are cut
@@ -15,10 +16,21 @@
 
 struct siam_ctx {
     int threads;
+    int blas_threads;      /* OpenBLAS's thread count as this context last set it */
     float *scratch;        /* grow-only; reused by every operator call */
     size_t scratch_floats;
     siam_error err;
 };
+
+/* Sets OpenBLAS's thread count for the GEMMs that follow: the context's
+ * threads (single = 0: GEMMs called from the context's thread, the direct
+ * convolution and the linear layers) or one (single = 1: GEMMs called from
+ * inside OpenMP loops, the FFT convolution, where OpenBLAS's own workers
+ * would spin against OpenMP's; docs/perf.md). The count is process-wide in
+ * OpenBLAS, so the context keeps the value it set and calls OpenBLAS only
+ * when it changes: a tower of FFT layers, or of direct ones, sets nothing
+ * between its layers. */
+void siam_cpu_blas_threads(siam_ctx *ctx, int single);
 
 /* Records the message in ctx and returns -1. */
 int siam_cpu_fail(siam_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -39,11 +51,6 @@ int siam_cpu_download(siam_ctx *ctx, void *dst, const void *src, size_t bytes);
 int siam_cpu_copy(siam_ctx *ctx, void *dst, const void *src, size_t bytes);
 int siam_cpu_fill(siam_ctx *ctx, float *x, float value, size_t n);
 int siam_cpu_synchronize(siam_ctx *ctx);
-
-/* The size checks shared by the im2col and the FFT convolutions (valid
- * padding, stride 1): 0, or -1 with the message in ctx naming fn. */
-int siam_cpu_conv2d_check_sizes(siam_ctx *ctx, const char *fn, int N, int Ci, int H, int W,
-                                int Co, int KH, int KW);
 
 /* db[co] += sum of dout (N, Co, P) over images and pixels, summed in double
  * (up to 10^6 terms); shared by both convolutions' backward passes. */

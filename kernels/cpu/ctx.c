@@ -56,11 +56,21 @@ siam_ctx *siam_cpu_ctx_new(const siam_ctx_options *opt, siam_error *err)
     ctx->threads = threads;
     /* Both settings are process-wide in OpenBLAS and per calling thread in
      * OpenMP; the context is used from the thread that created it. */
+    ctx->blas_threads = threads;
     openblas_set_num_threads(threads);
 #ifdef _OPENMP
     omp_set_num_threads(threads);
 #endif
     return ctx;
+}
+
+void siam_cpu_blas_threads(siam_ctx *ctx, int single)
+{
+    int want = single ? 1 : ctx->threads;
+    if (ctx->blas_threads != want) {
+        openblas_set_num_threads(want);
+        ctx->blas_threads = want;
+    }
 }
 
 void siam_cpu_ctx_free(siam_ctx *ctx)

@@ -7,8 +7,8 @@
 int siam_cpu_dropout_forward(siam_ctx *ctx, float *out, float *mask, const float *in, size_t n,
                              float p, uint64_t seed, uint64_t offset)
 {
-    if (!(p >= 0.0f && p <= 1.0f))
-        return siam_cpu_fail(ctx, "dropout_forward: p must be in [0, 1], got %g", (double)p);
+    if (siam_check_dropout(&ctx->err, p))
+        return -1;
     if (n && (!out || !mask || !in))
         return siam_cpu_fail(ctx, "dropout_forward: NULL buffer");
     /* p == 1 drops everything (PyTorch returns zeros rather than 0 * inf). */

@@ -7,8 +7,8 @@
 int siam_cpu_linear_forward(siam_ctx *ctx, float *out, const float *in, const float *w,
                             const float *b, int N, int I, int O)
 {
-    if (N < 0 || I < 1 || O < 1)
-        return siam_cpu_fail(ctx, "linear_forward: bad sizes N=%d I=%d O=%d", N, I, O);
+    if (siam_check_linear(&ctx->err, "linear_forward", N, I, O))
+        return -1;
     if (N == 0)
         return 0;
     if (!out || !in || !w || !b)
@@ -18,6 +18,7 @@ int siam_cpu_linear_forward(siam_ctx *ctx, float *out, const float *in, const fl
         for (int o = 0; o < O; o++)
             out[(size_t)n * O + o] = b[o];
     /* out (N,O) += in (N,I) * w^T (I,O). */
+    siam_cpu_blas_threads(ctx, 0);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, O, I, 1.0f, in, I, w, I, 1.0f, out,
                 O);
     return 0;
@@ -26,8 +27,8 @@ int siam_cpu_linear_forward(siam_ctx *ctx, float *out, const float *in, const fl
 int siam_cpu_linear_backward(siam_ctx *ctx, float *din, float *dw, float *db, const float *dout,
                              const float *in, const float *w, int N, int I, int O)
 {
-    if (N < 0 || I < 1 || O < 1)
-        return siam_cpu_fail(ctx, "linear_backward: bad sizes N=%d I=%d O=%d", N, I, O);
+    if (siam_check_linear(&ctx->err, "linear_backward", N, I, O))
+        return -1;
     if (N == 0)
         return 0;
     if (!dw || !db || !dout || !in || !w)
@@ -40,6 +41,7 @@ int siam_cpu_linear_backward(siam_ctx *ctx, float *din, float *dw, float *db, co
         db[o] += (float)s;
     }
     /* dw (O,I) += dout^T (O,N) * in (N,I). */
+    siam_cpu_blas_threads(ctx, 0);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, I, N, 1.0f, dout, O, in, I, 1.0f, dw,
                 I);
     /* din (N,I) = dout (N,O) * w (O,I). */

@@ -9,8 +9,8 @@
 int siam_cpu_maxpool2_forward(siam_ctx *ctx, float *out, int32_t *argmax, const float *in, int NC,
                               int H, int W)
 {
-    if (NC < 0 || H < 2 || W < 2)
-        return siam_cpu_fail(ctx, "maxpool2_forward: bad sizes NC=%d H=%d W=%d", NC, H, W);
+    if (siam_check_maxpool2(&ctx->err, "maxpool2_forward", NC, H, W))
+        return -1;
     if (NC && (!out || !argmax || !in))
         return siam_cpu_fail(ctx, "maxpool2_forward: NULL buffer");
     int OH = H / 2, OW = W / 2;
@@ -42,8 +42,8 @@ int siam_cpu_maxpool2_forward(siam_ctx *ctx, float *out, int32_t *argmax, const 
 int siam_cpu_maxpool2_backward(siam_ctx *ctx, float *din, const float *dout, const int32_t *argmax,
                                int NC, int H, int W)
 {
-    if (NC < 0 || H < 2 || W < 2)
-        return siam_cpu_fail(ctx, "maxpool2_backward: bad sizes NC=%d H=%d W=%d", NC, H, W);
+    if (siam_check_maxpool2(&ctx->err, "maxpool2_backward", NC, H, W))
+        return -1;
     if (NC && (!din || !argmax || !dout))
         return siam_cpu_fail(ctx, "maxpool2_backward: NULL buffer");
     int OH = H / 2, OW = W / 2;

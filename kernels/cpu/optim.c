@@ -58,11 +58,8 @@ int siam_cpu_adam_step(siam_ctx *ctx, float *param, const float *grad, float *m,
                        size_t n, float lr, float beta1, float beta2, float eps, float weight_decay,
                        int decoupled, long step)
 {
-    if (step < 1)
-        return siam_cpu_fail(ctx, "adam_step: step counts from 1, got %ld", step);
-    if (!(beta1 >= 0.0f && beta1 < 1.0f && beta2 >= 0.0f && beta2 < 1.0f))
-        return siam_cpu_fail(ctx, "adam_step: betas must be in [0, 1), got %g, %g",
-                             (double)beta1, (double)beta2);
+    if (siam_check_adam(&ctx->err, step, beta1, beta2))
+        return -1;
     if (n && (!param || !grad || !m || !v))
         return siam_cpu_fail(ctx, "adam_step: NULL buffer");
     double bc1 = 1.0 - pow(beta1, (double)step);
@@ -86,9 +83,8 @@ int siam_cpu_adam_step(siam_ctx *ctx, float *param, const float *grad, float *m,
 int siam_cpu_sgd_step(siam_ctx *ctx, float *param, const float *grad, float *buf, size_t n,
                       float lr, float momentum, float weight_decay, int nesterov, int first_step)
 {
-    if (nesterov && momentum <= 0.0f)
-        return siam_cpu_fail(ctx, "sgd_step: nesterov needs momentum > 0, got %g",
-                             (double)momentum);
+    if (siam_check_sgd(&ctx->err, momentum, nesterov))
+        return -1;
     if (n && (!param || !grad || (momentum != 0.0f && !buf)))
         return siam_cpu_fail(ctx, "sgd_step: NULL buffer");
 #pragma omp parallel for schedule(static) if (n > 65536)

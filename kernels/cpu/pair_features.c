@@ -119,8 +119,8 @@ int siam_cpu_lerp(siam_ctx *ctx, float *y, const float *x, size_t n, float w)
 {
     if (n && (!y || !x))
         return siam_cpu_fail(ctx, "lerp: NULL buffer");
-    if (!(w >= 0.0f && w <= 1.0f))
-        return siam_cpu_fail(ctx, "lerp: weight %g outside [0, 1]", (double)w);
+    if (siam_check_lerp(&ctx->err, w))
+        return -1;
     for (size_t i = 0; i < n; i++)
         y[i] = (1.0f - w) * y[i] + w * x[i];
     return 0;

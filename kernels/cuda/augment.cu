@@ -51,10 +51,8 @@ int siam_cuda_augment_batch(siam_ctx *ctx, float *out, const uint8_t *images, co
                             int n, int H, int W, const siam_augment *aug, uint64_t seed,
                             uint64_t offset, float mean, float std)
 {
-    if (n < 0 || H < 1 || W < 1)
-        return siam_cuda_fail(ctx, "augment_batch: bad sizes n=%d H=%d W=%d", n, H, W);
-    if (!(std > 0.0f))
-        return siam_cuda_fail(ctx, "augment_batch: std must be > 0, got %g", (double)std);
+    if (siam_check_augment(&ctx->err, n, H, W, std))
+        return -1;
     if (n && (!out || !images || !idx))
         return siam_cuda_fail(ctx, "augment_batch: NULL buffer");
     if (siam_augment_bad(aug))

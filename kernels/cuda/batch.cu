@@ -41,10 +41,8 @@ int siam_cuda_gather_queue(siam_ctx *ctx, float *out, const uint8_t *images, con
 int siam_cuda_gather_normalize(siam_ctx *ctx, float *out, const uint8_t *images,
                                const int32_t *idx, int n, int pixels, float mean, float std)
 {
-    if (n < 0 || pixels < 1)
-        return siam_cuda_fail(ctx, "gather_normalize: bad sizes n=%d pixels=%d", n, pixels);
-    if (!(std > 0.0f))
-        return siam_cuda_fail(ctx, "gather_normalize: std must be > 0, got %g", (double)std);
+    if (siam_check_gather(&ctx->err, n, pixels, std))
+        return -1;
     if (n >= SIAM_CUDA_MAX_IMAGES)
         return siam_cuda_fail(ctx, "gather_normalize: %d images, at most %d", n,
                               SIAM_CUDA_MAX_IMAGES - 1);

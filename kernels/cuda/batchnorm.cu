@@ -18,13 +18,6 @@
  * checks to batchnorm_own.cu instead (the CPU's arithmetic). */
 #include "kernels/cuda/cuda.h"
 
-static int bn_check(siam_ctx *ctx, const char *fn, int N, int C, int HW)
-{
-    if (N < 1 || C < 1 || HW < 1)
-        return siam_cuda_fail(ctx, "%s: bad sizes N=%d C=%d HW=%d", fn, N, C, HW);
-    return 0;
-}
-
 static int bn_describe(siam_ctx *ctx, int N, int C, int HW)
 {
     SIAM_CUDNN_CHECK(ctx, cudnnSetTensor4dDescriptor(ctx->bn_x, CUDNN_TENSOR_NCHW,
@@ -48,7 +41,7 @@ int siam_cuda_batchnorm_forward_train(siam_ctx *ctx, float *out, float *save_mea
                                       const float *in, const float *gamma, const float *beta,
                                       int N, int C, int HW, float momentum, float eps)
 {
-    if (bn_check(ctx, "batchnorm_forward_train", N, C, HW))
+    if (siam_check_batchnorm(&ctx->err, "batchnorm_forward_train", N, C, HW))
         return -1;
     size_t M = (size_t)N * HW;
     /* PyTorch refuses this too: the unbiased variance needs two values. */
@@ -82,7 +75,7 @@ int siam_cuda_batchnorm_forward_eval(siam_ctx *ctx, float *out, const float *in,
                                      const float *gamma, const float *beta, int N, int C, int HW,
                                      float eps)
 {
-    if (bn_check(ctx, "batchnorm_forward_eval", N, C, HW))
+    if (siam_check_batchnorm(&ctx->err, "batchnorm_forward_eval", N, C, HW))
         return -1;
     if (!out || !in || !running_mean || !running_var || !gamma || !beta)
         return siam_cuda_fail(ctx, "batchnorm_forward_eval: NULL buffer");
@@ -107,11 +100,10 @@ int siam_cuda_batchnorm_backward(siam_ctx *ctx, float *din, float *dgamma, float
                                  const float *save_invstd, const float *gamma, int N, int C,
                                  int HW, float eps)
 {
-    if (bn_check(ctx, "batchnorm_backward", N, C, HW))
+    if (siam_check_batchnorm(&ctx->err, "batchnorm_backward", N, C, HW))
         return -1;
-    if (!(eps > 0.0f))
-        return siam_cuda_fail(ctx, "batchnorm_backward: eps must be > 0 (the forward's), got %g",
-                              (double)eps);
+    if (siam_check_batchnorm_eps(&ctx->err, eps))
+        return -1;
     if (!dgamma || !dbeta || !dout || !in || !save_mean || !save_invstd || !gamma)
         return siam_cuda_fail(ctx, "batchnorm_backward: NULL buffer");
     if (ctx->bn_own)

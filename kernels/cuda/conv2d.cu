@@ -250,17 +250,6 @@ static siam_cuda_conv_plan *plan_get(siam_ctx *ctx, const char *fn, int N, int C
     return &ctx->plans[ctx->nplans - 1];
 }
 
-static int conv_check(siam_ctx *ctx, const char *fn, int N, int Ci, int H, int W, int Co, int KH,
-                      int KW)
-{
-    if (N < 0 || Ci < 1 || Co < 1 || KH < 1 || KW < 1)
-        return siam_cuda_fail(ctx, "%s: bad sizes N=%d Ci=%d Co=%d kernel %dx%d", fn, N, Ci, Co,
-                              KH, KW);
-    if (H < KH || W < KW)
-        return siam_cuda_fail(ctx, "%s: kernel %dx%d larger than input %dx%d", fn, KH, KW, H, W);
-    return 0;
-}
-
 /* out (N,Co,P) += b[c]. */
 static __global__ void bias_planes_kernel(float *out, const float *b, int Co, size_t P,
                                           size_t total)
@@ -320,7 +309,7 @@ static int bias_grad_split(int N, size_t P)
 int siam_cuda_conv2d_forward(siam_ctx *ctx, float *out, const float *in, const float *w,
                              const float *b, int N, int Ci, int H, int W, int Co, int KH, int KW)
 {
-    if (conv_check(ctx, "conv2d_forward", N, Ci, H, W, Co, KH, KW))
+    if (siam_check_conv2d(&ctx->err, "conv2d_forward", N, Ci, H, W, Co, KH, KW))
         return -1;
     if (N == 0)
         return 0;
@@ -352,7 +341,7 @@ int siam_cuda_conv2d_backward(siam_ctx *ctx, float *din, float *dw, float *db, c
                               const float *in, const float *w, int N, int Ci, int H, int W, int Co,
                               int KH, int KW)
 {
-    if (conv_check(ctx, "conv2d_backward", N, Ci, H, W, Co, KH, KW))
+    if (siam_check_conv2d(&ctx->err, "conv2d_backward", N, Ci, H, W, Co, KH, KW))
         return -1;
     if (N == 0)
         return 0;

@@ -19,6 +19,7 @@
 #include "kernels/philox.h"
 extern "C" {
 #include "kernels/error.h"
+#include "kernels/op_checks.h"
 #include "kernels/ops.h"
 }
 

@@ -30,8 +30,8 @@ static __global__ void dropout_backward_kernel(float *din, const float *dout, co
 int siam_cuda_dropout_forward(siam_ctx *ctx, float *out, float *mask, const float *in, size_t n,
                               float p, uint64_t seed, uint64_t offset)
 {
-    if (!(p >= 0.0f && p <= 1.0f))
-        return siam_cuda_fail(ctx, "dropout_forward: p must be in [0, 1], got %g", (double)p);
+    if (siam_check_dropout(&ctx->err, p))
+        return -1;
     if (n == 0)
         return 0;
     if (!out || !mask || !in)

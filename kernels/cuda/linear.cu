@@ -28,8 +28,8 @@ static __global__ void bias_grad_rows_kernel(float *db, const float *dout, int N
 int siam_cuda_linear_forward(siam_ctx *ctx, float *out, const float *in, const float *w,
                              const float *b, int N, int I, int O)
 {
-    if (N < 0 || I < 1 || O < 1)
-        return siam_cuda_fail(ctx, "linear_forward: bad sizes N=%d I=%d O=%d", N, I, O);
+    if (siam_check_linear(&ctx->err, "linear_forward", N, I, O))
+        return -1;
     if (N == 0)
         return 0;
     if (!out || !in || !w || !b)
@@ -48,8 +48,8 @@ int siam_cuda_linear_forward(siam_ctx *ctx, float *out, const float *in, const f
 int siam_cuda_linear_backward(siam_ctx *ctx, float *din, float *dw, float *db, const float *dout,
                               const float *in, const float *w, int N, int I, int O)
 {
-    if (N < 0 || I < 1 || O < 1)
-        return siam_cuda_fail(ctx, "linear_backward: bad sizes N=%d I=%d O=%d", N, I, O);
+    if (siam_check_linear(&ctx->err, "linear_backward", N, I, O))
+        return -1;
     if (N == 0)
         return 0;
     if (!dw || !db || !dout || !in || !w)

@@ -55,8 +55,8 @@ static __global__ void maxpool2_backward_kernel(float *din, const float *dout,
 int siam_cuda_maxpool2_forward(siam_ctx *ctx, float *out, int32_t *argmax, const float *in, int NC,
                                int H, int W)
 {
-    if (NC < 0 || H < 2 || W < 2)
-        return siam_cuda_fail(ctx, "maxpool2_forward: bad sizes NC=%d H=%d W=%d", NC, H, W);
+    if (siam_check_maxpool2(&ctx->err, "maxpool2_forward", NC, H, W))
+        return -1;
     if (NC == 0)
         return 0;
     if (!out || !argmax || !in)
@@ -71,8 +71,8 @@ int siam_cuda_maxpool2_forward(siam_ctx *ctx, float *out, int32_t *argmax, const
 int siam_cuda_maxpool2_backward(siam_ctx *ctx, float *din, const float *dout,
                                 const int32_t *argmax, int NC, int H, int W)
 {
-    if (NC < 0 || H < 2 || W < 2)
-        return siam_cuda_fail(ctx, "maxpool2_backward: bad sizes NC=%d H=%d W=%d", NC, H, W);
+    if (siam_check_maxpool2(&ctx->err, "maxpool2_backward", NC, H, W))
+        return -1;
     if (NC == 0)
         return 0;
     if (!din || !argmax || !dout)

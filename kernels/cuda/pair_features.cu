@@ -158,8 +158,8 @@ int siam_cuda_pair_features_backward(siam_ctx *ctx, float *da, float *db, const 
 
 int siam_cuda_lerp(siam_ctx *ctx, float *y, const float *x, size_t n, float w)
 {
-    if (!(w >= 0.0f && w <= 1.0f))
-        return siam_cuda_fail(ctx, "lerp: weight %g outside [0, 1]", (double)w);
+    if (siam_check_lerp(&ctx->err, w))
+        return -1;
     if (n == 0)
         return 0;
     if (!y || !x)

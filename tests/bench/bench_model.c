@@ -26,8 +26,9 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "bindings/backend.h"
+#include "host/backend.h"
 #include "host/dataset.h"
+#include "host/lfw_load.h"
 #include "host/model.h"
 #include "host/optim.h"
 #include "host/train_step.h"
@@ -183,7 +184,8 @@ typedef int (*conv_fwd)(siam_ctx *, float *, const float *, const float *, const
 typedef int (*conv_bwd)(siam_ctx *, float *, float *, float *, const float *, const float *,
                         const float *, int, int, int, int, int, int, int);
 
-static int run_layers(siam_ctx *c, int B, int steps, int only, int algo_mask)
+/* Each layer by the direct path, the FFT path or (SIAM_CONV_AUTO) both. */
+static int run_layers(siam_ctx *c, int B, int steps, int only, siam_conv_path path)
 {
     static const int L[4][5] = {
         {1, 105, 64, 10, 0}, {64, 48, 128, 7, 1}, {128, 21, 128, 4, 1}, {128, 9, 256, 4, 1}};
@@ -203,7 +205,7 @@ static int run_layers(siam_ctx *c, int B, int steps, int only, int algo_mask)
         for (size_t i = 0; i < nw; i++)
             w[i] = 0.05f * (siam_philox_uniform(3, 2, i) - 0.5f);
         for (int a = 0; a < 2; a++) {
-            if (!(algo_mask & (1 << a)))
+            if (path == (a ? SIAM_CONV_DIRECT : SIAM_CONV_FFT))
                 continue;
             conv_fwd f = a ? siam_cpu_conv2d_fft_forward : siam_ops_cpu.conv2d_forward;
             conv_bwd g = a ? siam_cpu_conv2d_fft_backward : siam_ops_cpu.conv2d_backward;
@@ -251,10 +253,10 @@ static int run_load(const char *pairs, const char *root, int threads)
 
 int main(int argc, char **argv)
 {
-    int threads = 0, steps = 5, warmup = 2, automatic = 1, only = 0, checks = 1, eval_chunk = -1, i = 1;
+    int threads = 0, steps = 5, warmup = 2, only = 0, checks = 1, eval_chunk = -1, i = 1;
     int tf32 = 0, find = 0;
     const char *device = "cpu";
-    siam_conv_algo algo = SIAM_CONV_DIRECT;
+    siam_conv_path path = SIAM_CONV_AUTO;
     siam_error err;
     for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
         if (strcmp(argv[i], "--threads") == 0)
@@ -276,8 +278,7 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--device") == 0)
             device = argv[i + 1];
         else if (strcmp(argv[i], "--conv") == 0) {
-            automatic = strcmp(argv[i + 1], "auto") == 0;
-            if (!automatic && siam_conv_algo_parse(argv[i + 1], &algo, &err))
+            if (siam_conv_path_parse(argv[i + 1], &path, &err))
                 return die("--conv", err.msg);
         } else
             return die("option", argv[i]);
@@ -296,7 +297,7 @@ int main(int argc, char **argv)
     if (!cuda && strcmp(device, "cpu") != 0)
         return die("--device", "expected cpu or cuda");
     siam_ops ops;
-    siam_ops_cpu_fast_init(&ops, automatic, algo);
+    siam_ops_cpu_fast_init(&ops, path);
     siam_ctx_options opt = { .threads = threads, .allow_tf32 = tf32, .cudnn_find = find };
     if (cuda) {
         const siam_ops *t = siam_ops_cuda();
@@ -320,10 +321,10 @@ int main(int argc, char **argv)
     if (ops.describe && ops.describe(c, about, sizeof about) == 0)
         printf("siamlua: device=cuda tf32=%d cudnn_find=%d %s\n", tf32, find, about);
     else
-        printf("siamlua: device=cpu conv=%s\n", automatic ? "auto" : siam_conv_algo_name(algo));
+        printf("siamlua: device=cpu conv=%s\n", siam_conv_path_name(path));
     int rc;
     if (strcmp(mode, "layers") == 0)
-        rc = cuda ? die("layers", "CPU only") : run_layers(c, B, steps, only, automatic ? 3 : 1 << algo);
+        rc = cuda ? die("layers", "CPU only") : run_layers(c, B, steps, only, path);
     else if (strcmp(mode, "train") == 0 || strcmp(mode, "infer") == 0)
         rc = run_model(&ops, c, mode[0] == 't', B, steps, warmup, checks, eval_chunk);
     else

@@ -76,11 +76,22 @@ static void checkpoints(const char *dir)
     tc.early_stop.restore_best = 1;
     tc.wavg.kind = SIAM_WAVG_EMA;
     tc.threshold_from_val = 1;
-    tc.meta = &meta;
     path_in(path, sizeof path, dir, "checkpoint", "train.ckpt");
-    tc.checkpoint_path = path;
     siam_trainer *t = siam_trainer_new(m, opt, train, val, &tc, &err);
-    if (!t || siam_trainer_fit(t, &err))
+    if (!t)
+        die("training", &err);
+    /* A checkpoint after each epoch, as fit writes them. */
+    int rc;
+    while ((rc = siam_trainer_epoch(t, &err)) > 0) {
+        siam_model_meta run_meta = meta;
+        run_meta.threshold = siam_trainer_threshold(t);
+        run_meta.crop = train->images->crop;
+        siam_train_parts parts;
+        siam_trainer_parts(t, &parts);
+        if (siam_checkpoint_save(path, m, &run_meta, opt, &parts, &err))
+            die(path, &err);
+    }
+    if (rc < 0 || siam_trainer_finish(t, &err))
         die("training", &err);
     path_in(path, sizeof path, dir, "checkpoint", "adam.ckpt");
     if (siam_checkpoint_save(path, m, &meta, opt, NULL, &err))

@@ -141,6 +141,12 @@ test("batches: shapes, order, labels, pixel range, drop_last", function()
   check.eq(o1, o2)
   check.error("bad argument #1 to 'batches' (option 'size' must be in [1, 1048576], got 0)",
               function() return train:batches({ size = 0 }) end)
+  -- the set closed between two batches
+  local part = train:take(40)
+  local next_batch = part:batches { size = 8 }
+  check.eq(select(3, next_batch()):numel(), 8)
+  part:close()
+  check.error("batches: the pair set was closed during iteration", next_batch)
 end)
 
 test("augmentation settings: paper defaults, overrides, errors, effect", function()

@@ -27,8 +27,7 @@ local function merge(root)
 end
 
 local function load(path)
-  local t = siam.io.table()
-  assert(t:load_csv(path))
+  local t = siam.results.load(path)
   local rows = {}
   for i = 1, t:rows() do rows[i] = t:row(i) end
   return rows, t
@@ -289,6 +288,19 @@ test("bad --shard values are refused before anything runs", function()
     check.eq(select(2, out:gsub("\n", "")), 1, args .. ": one line")
   end
   check.eq(read(root .. "/starts.log"), nil)
+end)
+
+test("a bad ranking order is refused before anything runs or is read", function()
+  local gridrun = require "siam.gridrun"
+  local root = tmpdir()
+  local trained = false
+  check.error('bad argument #1 to \'run\' (order must be "desc" or "asc", got up)', gridrun.run,
+              { experiment = "x", root = root, configs = { { a = 1 } }, params = { "a" },
+                order = "up", train = function() trained = true end })
+  check.eq(trained, false)
+  check.eq(siam.io.list(root), {})
+  check.error('bad argument #2 to \'merge\' (order must be "desc" or "asc", got 1)', gridrun.merge,
+              root .. "/x", { order = 1 })
 end)
 
 test("cleanup", support.cleanup)

@@ -35,13 +35,9 @@ local function write(name, text)
   return path
 end
 
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local support = dofile(harness.dir .. "/support.lua")
+-- A file the shell wrote (empty when it did not).
+local function slurp(path) return support.read(path) or "" end
 
 -- Runs a shell command line with stdin from `input` (a string; nil means
 -- /dev/null); returns stdout, stderr and the exit status.

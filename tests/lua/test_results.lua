@@ -1,11 +1,6 @@
 -- siam.results: rows, column order, sorting, the text, CSV and Markdown
 -- writers (exact bytes), reading CSV back, errors.
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local slurp = dofile(harness.dir .. "/support.lua").read
 
 local function tmp(suffix)
   local p = os.tmpname()
@@ -65,6 +60,79 @@ test("CSV and Markdown, byte for byte; CSV reads back", function()
   check.eq(back:get(3, "note"), "diverged, nan")
   os.remove(csv)
   os.remove(md)
+end)
+
+test("set, row, rows and read_csv: cells one by one, rows as tables, CSV text appended", function()
+  local t = siam.results.new { "id", "lr", "acc" }
+  t:add({ id = "a", lr = 0.001, acc = 0.5, note = 'has "quotes", commas' })
+  t:add({ id = "b", lr = 0.005, acc = 0 / 0 })
+  t:add({ id = "c", lr = 0.01, acc = 0.75, ok = true })
+  t:sort("acc", true)
+  check.eq(t:columns(), { "rank", "id", "lr", "acc", "note", "ok" })
+  check.eq(t:get(1, "id"), "c")
+  check.eq(t:get(3, "id"), "b")
+  check.eq(t:get(3, "acc"), "nan")
+  local csv = tmp(".csv")
+  t:write_csv(csv)
+  local text = slurp(csv)
+  os.remove(csv)
+  check.eq(text, 'rank,id,lr,acc,note,ok\n1,c,0.01,0.75,,true\n2,a,0.001,0.5,"has ""quotes"", commas",\n3,b,0.005,nan,,\n')
+  local back = siam.results.new()
+  check.truthy(back:read_csv(text, "x.csv") == back, "read_csv returns the table")
+  check.eq(back:row(2), { rank = "2", id = "a", lr = "0.001", acc = "0.5", note = 'has "quotes", commas' })
+  back:read_csv(text, "x.csv")
+  check.eq(back:rows(), 6, "read_csv appends")
+  check.eq(back:get(4, "id"), "c")
+  local md = tmp(".md")
+  t:write_markdown(md)
+  check.contains(slurp(md), "| 1 | c | 0.01 | 0.75 |  | true |")
+  os.remove(md)
+  check.truthy(t:set(1, "note", 3) == t, "set returns the table")
+  check.eq(t:get(1, "note"), "3")
+  t:set(1, "note", 0.1)
+  check.eq(t:get(1, "note"), "0.1")
+  t:set(1, "note", false)
+  check.eq(t:get(1, "note"), "false")
+  t:set(1, "note", nil)
+  check.eq(t:get(1, "note"), nil)
+  check.eq(t:row(1), { rank = "1", id = "c", lr = "0.01", acc = "0.75", ok = "true" })
+  t:set(2, "extra", "x")
+  check.eq(t:columns(), { "rank", "id", "lr", "acc", "note", "ok", "extra" })
+  local bad = siam.results.new()
+  check.error("bad.csv:2:1: quoted field never closed", bad.read_csv, bad, 'a,b\n"open', "bad.csv")
+  check.eq(#bad, 0)
+  check.error("bad argument #1 to 'add' (value of 'f' must be a number, string or boolean, got function)",
+              function() t:add { f = print } end)
+  check.error("bad argument #1 to 'get' (row 4 out of range [1, 3])", function() t:get(4, "id") end)
+  check.error("bad argument #1 to 'set' (row 0 out of range [1, 3])", function() t:set(0, "id", 1) end)
+  check.error("bad argument #3 to 'set' (value of 'id' must be a number, string or boolean, got table)",
+              function() t:set(1, "id", {}) end)
+  check.error("bad argument #1 to 'row' (row 4 out of range [1, 3])", function() t:row(4) end)
+  check.eq(t:rows(), 3, "the refused row was not added")
+end)
+
+test("sort demotes rows by a column's value: failed and diverged runs last", function()
+  local r = siam.results.new { "id", "status", "val_acc" }
+  r:add { id = "a", status = "done", val_acc = 0.6 }
+  r:add { id = "b", status = "failed", val_acc = 0.9 }
+  r:add { id = "c", status = "nan", val_acc = 0.8 }
+  r:add { id = "d", status = "done", val_acc = 0.7 }
+  r:add { id = "e", status = "done" }
+  r:sort("val_acc", true, "status", { "failed", "nan" })
+  local ids = {}
+  for i = 1, #r do ids[i] = r:get(i, "id") end
+  check.eq(ids, { "d", "a", "b", "c", "e" })
+  check.eq(r:get(5, "rank"), "5")
+  r:sort("val_acc", false, "status", { "failed" })
+  ids = {}
+  for i = 1, #r do ids[i] = r:get(i, "id") end
+  check.eq(ids, { "a", "d", "c", "b", "e" })
+  check.error("bad argument #4 to 'sort' (table expected, got no value)",
+              function() r:sort("val_acc", true, "status") end)
+  check.error("bad argument #4 to 'sort' (value 1 must be a string, got number)",
+              function() r:sort("val_acc", true, "status", { 1 }) end)
+  check.error("bad argument #4 to 'sort' (at most 8 values, got 9)",
+              function() r:sort("val_acc", true, "status", { "1", "2", "3", "4", "5", "6", "7", "8", "9" }) end)
 end)
 
 test("print writes the aligned text table to stdout", function()

@@ -6,13 +6,7 @@ local Run = require "siam.run"
 local train, testset = F.sets()
 local tr, va = train:split { val = 0.25, seed = 1 }
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = dofile(harness.dir .. "/support.lua").read
 
 local function lines(s)
   local out = {}

@@ -10,12 +10,7 @@ local dir = os.tmpname()
 os.remove(dir)
 assert(sio.mkdir_p(dir .. "/P"))
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = dofile(harness.dir .. "/support.lua").read
 
 -- Image k: a distinct pattern, byte (k * 37 + i * 7 + i // F) % 256.
 local function face(k)

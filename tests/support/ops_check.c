@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bindings/backend.h"
+#include "host/backend.h"
 #include "kernels/philox.h"
 
 static int backend_setup(void **state, const siam_ops *ops, const char *name)

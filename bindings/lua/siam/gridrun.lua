@@ -26,6 +26,7 @@ local json = require "siam.json"
 local html = require "siam.html"
 
 local sio = siam.io
+local results = siam.results
 local gridrun = {}
 
 local function join(...) return table.concat({ ... }, "/") end
@@ -42,6 +43,33 @@ local function read_all(path)
   local s = f:read("a")
   f:close()
   return s
+end
+
+-- Calls the table method t[name](t, ...) and returns true, or nil and its
+-- message as the C table gives it (called straight from pcall, no Lua
+-- position is added).
+local function try(t, name, ...)
+  local ok, err = pcall(t[name], t, ...)
+  if ok then return true end
+  return nil, err
+end
+
+-- Writes t to path as CSV or Markdown ("write_csv", "write_markdown");
+-- raises the table's message.
+local function write(t, name, path)
+  local ok, err = try(t, name, path)
+  if not ok then error(err, 0) end
+end
+
+-- Appends the rows of the CSV file at path to t, or returns nil and a
+-- message naming the file.
+local function append_csv(t, path)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, "table: cannot read " .. err end
+  local text = f:read("a")
+  f:close()
+  if not text then return nil, "table: read error reading " .. path end
+  return try(t, "read_csv", text, path)
 end
 
 -- Columns of a grid table after rank, id and the hyper-parameters:
@@ -191,9 +219,9 @@ end
 -- run, `failed` (retried by the next run of the grid) otherwise. The
 -- marker comes last, so a folder with one always has its result.csv.
 local function publish(run, row, cols, summary, failed)
-  local t = sio.table()
-  t:add(row, cols)
-  local ok, err = t:save(join(run.dir, "result.csv"), "csv")
+  local t = results.new(cols)
+  t:add(row)
+  local ok, err = try(t, "write_csv", join(run.dir, "result.csv"))
   if not ok then error("grid: " .. run.dir .. ": result.csv not written: " .. tostring(err), 0) end
   os.remove(join(run.dir, failed and "done" or "failed"))
   ok, err = sio.atomic_write(join(run.dir, failed and "failed" or "done"),
@@ -270,16 +298,16 @@ gridrun.folder_state = folder_state
 -- hyper-parameters, grid order) so a merge knows what the whole grid is and
 -- what is missing.
 local function write_manifest(dir, entries, params)
-  local t = sio.table()
   local cols = { "id", "identity" }
   for _, p in ipairs(params) do cols[#cols + 1] = p end
   cols[#cols + 1] = "seed"
+  local t = results.new(cols)
   for _, e in ipairs(entries) do
     local row = { id = e.id, identity = e.identity, seed = cell(e.cfg.seed) }
     for _, p in ipairs(params) do row[p] = cell(e.cfg[p]) end
-    t:add(row, cols)
+    t:add(row)
   end
-  assert(t:save(join(dir, "configs.csv"), "csv"))
+  write(t, "write_csv", join(dir, "configs.csv"))
 end
 
 local function load_rows(t)
@@ -299,13 +327,13 @@ end
 -- id and identity) limits it to those configurations. Returns the table,
 -- the ids without a finished folder and the ids that failed.
 local function collect(exp_dir, entries)
-  local t = sio.table()
+  local t = results.new()
   local missing, failed = {}, {}
   for _, e in ipairs(entries) do
     local dir = entry_dir(exp_dir, e)
     local state = folder_state(dir)
     if state then
-      local ok, err = t:load_csv(join(dir, "result.csv"))
+      local ok, err = append_csv(t, join(dir, "result.csv"))
       if not ok then error(err, 0) end
       if state == "failed" then failed[#failed + 1] = e.id end
     else
@@ -378,15 +406,25 @@ local function grid_page(exp_dir, t, quiet)
 end
 
 local function save_table(t, dir, base)
-  assert(t:save(join(dir, base .. ".csv"), "csv"))
-  assert(t:save(join(dir, base .. ".md"), "markdown"))
+  write(t, "write_csv", join(dir, base .. ".csv"))
+  write(t, "write_markdown", join(dir, base .. ".md"))
 end
 
 -- Statuses that rank below every finished run.
 local LAST = { "failed", "nan" }
 
 local function rank(t, metric, order)
-  t:sort(metric, order, "status", LAST)
+  t:sort(metric, order == "desc", "status", LAST)
+end
+
+-- The ranking order of opts (default "desc"), or an error naming `fname`.
+local function check_order(order, fname)
+  order = order or "desc"
+  if order ~= "desc" and order ~= "asc" then
+    error(string.format("bad argument #%d to '%s' (order must be \"desc\" or \"asc\", got %s)",
+                        fname == "run" and 1 or 2, fname, tostring(order)), 3)
+  end
+  return order
 end
 
 -- gridrun.run(opts) -> {rows, ran, skipped, busy, failed, missing, shard, table}
@@ -408,7 +446,7 @@ function gridrun.run(opts)
   if type(opts.experiment) ~= "string" then error("bad argument #1 to 'run' (experiment must be a string)", 2) end
   opts.root = opts.root or "results"
   opts.params = opts.params or {}
-  local metric, order = opts.metric or "val_acc", opts.order or "desc"
+  local metric, order = opts.metric or "val_acc", check_order(opts.order, "run")
   local quiet = opts.quiet or (siam.config and siam.config.quiet)
   local a = gridrun.parse_args(opts.args)
   local shard = a.shard
@@ -509,7 +547,7 @@ function gridrun.run(opts)
     grid_plots(exp_dir, t, opts.params, quiet)
     grid_page(exp_dir, t, quiet)
   end
-  if not quiet then io.write(t:format("text")) end
+  if not quiet then t:print() end
   if #failed > 0 then
     io.stderr:write(string.format("grid: %d configuration(s) failed: %s (see their log.txt; "
                                   .. "they run again when the grid runs again)\n", #failed,
@@ -525,9 +563,9 @@ end
 -- `missing` lists configurations that have not finished.
 function gridrun.merge(exp_dir, opts)
   opts = opts or {}
-  local manifest = sio.table()
-  local ok, err = manifest:load_csv(join(exp_dir, "configs.csv"))
-  if not ok then return nil, err end
+  local order = check_order(opts.order, "merge")
+  local ok, manifest = pcall(results.load, join(exp_dir, "configs.csv"))
+  if not ok then return nil, manifest end
   local params = {}
   for _, c in ipairs(manifest:columns()) do
     if c ~= "id" and c ~= "seed" and c ~= "identity" then params[#params + 1] = c end
@@ -537,12 +575,12 @@ function gridrun.merge(exp_dir, opts)
     entries[i] = { id = manifest:get(i, "id"), identity = manifest:get(i, "identity") }
   end
   local t, missing, failed = collect(exp_dir, entries)
-  rank(t, opts.metric or "val_acc", opts.order or "desc")
+  rank(t, opts.metric or "val_acc", order)
   save_table(t, exp_dir, "grid")
   grid_plots(exp_dir, t, params, opts.quiet)
   grid_page(exp_dir, t, opts.quiet)
   if not opts.quiet then
-    io.write(t:format("text"))
+    t:print()
     if #missing > 0 then
       print(string.format("merge: %d of %d configuration(s) not finished: %s", #missing, #entries,
                           table.concat(missing, " ")))

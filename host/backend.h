@@ -2,8 +2,8 @@
  * a model and the optimizers bound to it hold one reference each, so the
  * context outlives every buffer allocated in it, whatever order Lua's
  * collector finalises them in. Lua-free. */
-#ifndef SIAM_BINDINGS_BACKEND_H
-#define SIAM_BINDINGS_BACKEND_H
+#ifndef SIAM_HOST_BACKEND_H
+#define SIAM_HOST_BACKEND_H
 
 #include "kernels/error.h"
 #include "kernels/ops.h"

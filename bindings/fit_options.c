@@ -1,11 +1,16 @@
-/* fit's accuracy options (bindings/fit_accuracy.h). */
-#include "bindings/fit_accuracy.h"
+/* Every option of siam.fit, read and checked in one place
+ * (bindings/fit_options.h). */
+#include "bindings/fit_options.h"
 
 #include <string.h>
 
 #include <lauxlib.h>
 
-#include "bindings/apiutil.h"
+#include "bindings/augment.h"
+#include "bindings/config.h"
+#include "bindings/pairset.h"
+#include "bindings/schedule.h"
+#include "bindings/stop.h"
 #include "bindings/util.h"
 #include "host/weight_avg.h"
 
@@ -118,8 +123,11 @@ static void read_sampling(lua_State *L, int arg, int idx, uint64_t seed, siam_lu
     lua_pop(L, 1);
 }
 
-void siam_lua_fit_accuracy_read(lua_State *L, int arg, double def_threshold, int has_val,
-                                siam_train_config *tc, siam_lua_sampling *s)
+/* The accuracy options (docs/training.md): `threshold` (a number, or "val":
+ * chosen on the validation set, which must then be given), `average` and
+ * `sample_pairs`. def_threshold is the model's threshold. */
+static void read_accuracy(lua_State *L, int arg, double def_threshold, int has_val,
+                          siam_train_config *tc, siam_lua_sampling *s)
 {
     memset(s, 0, sizeof *s);
     int type = lua_getfield(L, arg, "threshold");
@@ -154,4 +162,85 @@ void siam_lua_fit_accuracy_read(lua_State *L, int arg, double def_threshold, int
         read_sampling(L, arg, lua_gettop(L), tc->seed, s);
     }
     lua_pop(L, 1);
+}
+
+const char *const siam_lua_fit_hook_names[] = { "on_start", "on_epoch_start", "on_batch_end",
+                                                 "on_epoch_end", "on_end", NULL };
+
+void siam_lua_fit_options_read(lua_State *L, int arg, siam_lua_model *lm, siam_lua_optim *lo,
+                               siam_train_config *tc, siam_lua_fit_options *o)
+{
+    static const char *const keys[] = {
+        "epochs", "batch_size", "val", "schedule", "stop", "augment", "seed", "threshold",
+        "drop_last", "checkpoint", "verbose", "on_start", "on_epoch_start", "on_batch_end",
+        "on_epoch_end", "on_end", "average", "sample_pairs", "resume", NULL
+    };
+    siam_train_config_default(tc);
+    memset(o, 0, sizeof *o);
+    siam_lua_opts_check(L, arg, keys);
+    tc->epochs = (int)siam_lua_opt_integer(L, arg, "epochs", 1, 1, 1000000);
+    tc->batch_size = (int)siam_lua_opt_integer(L, arg, "batch_size", 32, 1, 65536);
+    tc->seed = siam_lua_opt_seed(L, arg, "seed");
+    tc->drop_last = siam_lua_opt_boolean(L, arg, "drop_last", 0);
+    o->checkpoint = siam_lua_opt_string(L, arg, "checkpoint", NULL);
+    o->resume = siam_lua_opt_string(L, arg, "resume", NULL);
+    o->verbose = siam_lua_opt_boolean(L, arg, "verbose", !siam_lua_config_quiet(L));
+    for (int h = 0; h < SIAM_FIT_NHOOKS; h++) {
+        int type = lua_getfield(L, arg, siam_lua_fit_hook_names[h]);
+        if (type != LUA_TNIL && type != LUA_TFUNCTION)
+            siam_lua_argerrorf(L, arg, "option '%s' must be a function, got %s",
+                               siam_lua_fit_hook_names[h], luaL_typename(L, -1));
+        o->hook_idx[h] = type == LUA_TFUNCTION ? lua_gettop(L) : 0;
+    }
+    lua_getfield(L, arg, "augment");
+    siam_lua_augment_read(L, arg, -1, &tc->augment);
+    lua_pop(L, 1);
+    o->val = NULL;
+    if (lua_getfield(L, arg, "val") != LUA_TNIL) {
+        if (luaL_testudata(L, -1, SIAM_PAIRSET_MT) == NULL)
+            siam_lua_argerrorf(L, arg, "option 'val' must be a siam.PairSet, got %s",
+                               luaL_typename(L, -1));
+        o->val = siam_lua_checkpairset(L, -1); /* the options table keeps it alive */
+        siam_lua_model_check_set(L, arg, lm, o->val);
+    }
+    lua_pop(L, 1);
+    read_accuracy(L, arg, lm->threshold, o->val != NULL, tc, &o->sampling);
+    /* schedule: a siam.Schedule (StepLR, cosine or plateau, run in C) or a Lua function */
+    o->base_lr = lo->o ? siam_optim_lr(lo->o) : lo->cfg.lr;
+    if (lua_getfield(L, arg, "schedule") != LUA_TNIL) {
+        const siam_schedule *s = siam_lua_toschedule(L, -1);
+        if (s != NULL) {
+            tc->use_schedule = 1;
+            tc->schedule = *s;
+            tc->schedule.base_lr = o->base_lr;
+            const char *m = s->plateau.metric;
+            if (s->kind == SIAM_SCHEDULE_PLATEAU && o->val == NULL && strncmp(m, "val_", 4) == 0)
+                siam_lua_argerrorf(L, arg, "the plateau schedule monitors '%s' but no 'val' "
+                                           "set was given", m);
+        } else if (lua_type(L, -1) == LUA_TFUNCTION) {
+            o->schedule_fn = lua_gettop(L);
+        } else {
+            siam_lua_argerrorf(L, arg, "option 'schedule' must be a siam.Schedule or a "
+                                            "function, got %s",
+                               luaL_typename(L, -1));
+        }
+    }
+    /* stop: a siam.EarlyStop (run in C) or a Lua function */
+    if (lua_getfield(L, arg, "stop") != LUA_TNIL) {
+        const siam_early_stop_config *es = siam_lua_toearlystop(L, -1);
+        if (es != NULL) {
+            tc->use_early_stop = 1;
+            tc->early_stop = *es;
+            if (o->val == NULL && strncmp(es->metric, "val_", 4) == 0)
+                siam_lua_argerrorf(L, arg, "early stopping monitors '%s' but no 'val' set "
+                                                "was given",
+                                   es->metric);
+        } else if (lua_type(L, -1) == LUA_TFUNCTION) {
+            o->stop_fn = lua_gettop(L);
+        } else {
+            siam_lua_argerrorf(L, arg, "option 'stop' must be a siam.EarlyStop or a "
+                                            "function, got %s",
+                               luaL_typename(L, -1));
+        }
+    }
 }

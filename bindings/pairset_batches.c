@@ -1,7 +1,9 @@
-/* Batch iteration over a PairSet (bindings/batches.h). Normalisation and
- * augmentation follow kernels/augment.h pixel for pixel, so a batch seen
- * here is what the CPU trainer computes for the same seed and slots. */
-#include "bindings/batches.h"
+/* set:batches (bindings/pairset_batches.h). The order is the trainer's
+ * (siam_epoch_order) and each batch is assembled by the shared CPU
+ * context's gather_normalize or augment_batch, the calls the trainer makes,
+ * so a batch seen here is what the CPU trainer computes for the same seed
+ * and slots. */
+#include "bindings/pairset_batches.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -9,12 +11,11 @@
 #include <lauxlib.h>
 
 #include "bindings/augment.h"
+#include "bindings/config.h"
 #include "bindings/context.h"
-#include "bindings/pairset.h"
 #include "bindings/tensor.h"
 #include "bindings/util.h"
-#include "bindings/apiutil.h"
-#include "kernels/rng.h"
+#include "host/epoch_order.h"
 
 #define BATCHES_MT "siam.Batches"
 
@@ -38,27 +39,32 @@ static int iter_gc(lua_State *L)
     return 0;
 }
 
-/* Writes image `img` of the bank into dst (H*W floats) through slot's
- * augmentation parameters. */
-static void fill_image(float *dst, const siam_images *im, int img, batch_iter *it)
+/* Assembles images idx[0..n-1] of the bank into out (n x H x W floats)
+ * as the trainer does: augmented when aug is enabled, image i drawing slot
+ * `slot + i`; the data normalisation either way. */
+static int assemble(const siam_lua_context *c, float *out, const siam_images *im,
+                    const int32_t *idx, int n, const siam_augment *aug, uint64_t seed,
+                    uint64_t slot, siam_error *err)
 {
-    int H = im->height, W = im->width;
-    const uint8_t *src = im->pixels + (size_t)img * H * W;
-    siam_augment_params p;
-    siam_augment_draw(&it->aug, it->seed, it->slot++, H, W, &p);
-    for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++) {
-            float v = it->aug.enabled ? siam_augment_pixel(src, H, W, &p, x, y)
-                                      : (float)src[y * W + x] / 255.0f;
-            dst[y * W + x] = (v - SIAM_DATA_MEAN) / SIAM_DATA_STD;
-        }
+    const siam_ops *o = c->ops;
+    int rc = aug->enabled && o->augment_batch
+        ? o->augment_batch(c->ctx, out, im->pixels, idx, n, im->height, im->width, aug, seed,
+                           slot, SIAM_DATA_MEAN, SIAM_DATA_STD)
+        : o->gather_normalize(c->ctx, out, im->pixels, idx, n, im->height * im->width,
+                              SIAM_DATA_MEAN, SIAM_DATA_STD);
+    if (rc)
+        return siam_fail(err, "batches: batch assembly failed: %s", o->ctx_error(c->ctx));
+    return 0;
 }
 
-/* The iterator: upvalue 1 is the state, upvalue 2 the set. */
+/* The iterator: upvalue 1 is the state, upvalue 2 the set's box. */
 static int iter_next(lua_State *L)
 {
     batch_iter *it = siam_lua_checkobj(L, lua_upvalueindex(1), BATCHES_MT);
-    siam_pairset *ps = siam_lua_checkobj(L, lua_upvalueindex(2), SIAM_PAIRSET_MT);
+    const siam_lua_box *set = lua_touserdata(L, lua_upvalueindex(2));
+    const siam_pairset *ps = set->ptr;
+    if (ps == NULL)
+        return luaL_error(L, "batches: the pair set was closed during iteration");
     if (it->n != ps->count)
         return luaL_error(L, "batches: the pair set changed during iteration");
     size_t left = it->n - it->pos;
@@ -68,44 +74,43 @@ static int iter_next(lua_State *L)
     }
     int B = left < (size_t)it->size ? (int)left : it->size;
     const siam_images *im = ps->images;
-    size_t px = (size_t)im->height * im->width;
-    /* Assembled on the host in a scratch block, then uploaded into tensors on
-     * the shared CPU context. */
-    float *host = lua_newuserdatauv(L, (2 * px + 1) * (size_t)B * sizeof(float), 0);
-    int scratch = lua_gettop(L);
-    float *ha = host, *hb = host + (size_t)B * px, *hl = host + 2 * (size_t)B * px;
     /* Slots as the trainer numbers them: left images then right images of
-     * each batch. */
-    for (int i = 0; i < B; i++)
-        fill_image(ha + i * px, im, ps->pairs[it->order[it->pos + i]].a, it);
-    for (int i = 0; i < B; i++) {
-        const siam_pair *p = &ps->pairs[it->order[it->pos + i]];
-        fill_image(hb + i * px, im, p->b, it);
-        hl[i] = p->label;
-    }
-    siam_lua_cpu_context(L);
+     * each batch. Index and label scratch in a userdata block, so an error
+     * leaks nothing. */
+    int32_t *idx = lua_newuserdatauv(L, 2 * (size_t)B * sizeof(int32_t), 0);
+    int scratch = lua_gettop(L);
+    siam_lua_context *c = siam_lua_cpu_context(L);
     int ctx = lua_gettop(L);
     int shape[4] = { B, 1, im->height, im->width };
     siam_tensor *a = siam_lua_newtensor(L, ctx, 4, shape);
     siam_tensor *b = siam_lua_newtensor(L, ctx, 4, shape);
     int lshape[1] = { B };
     siam_tensor *label = siam_lua_newtensor(L, ctx, 1, lshape);
+    float *hl = lua_newuserdatauv(L, (size_t)B * sizeof(float), 0);
+    for (int i = 0; i < B; i++) {
+        const siam_pair *p = &ps->pairs[it->order[it->pos + i]];
+        idx[i] = p->a;
+        idx[B + i] = p->b;
+        hl[i] = p->label;
+    }
     siam_error err;
-    if (siam_tensor_upload(a, ha, (size_t)B * px, &err) < 0 ||
-        siam_tensor_upload(b, hb, (size_t)B * px, &err) < 0 ||
+    if (assemble(c, a->data, im, idx, B, &it->aug, it->seed, it->slot, &err) < 0 ||
+        assemble(c, b->data, im, idx + B, B, &it->aug, it->seed, it->slot + (uint64_t)B,
+                 &err) < 0 ||
         siam_tensor_upload(label, hl, (size_t)B, &err) < 0)
         return siam_lua_error(L, &err);
+    lua_pop(L, 1); /* hl */
     lua_remove(L, ctx);
     lua_remove(L, scratch);
+    it->slot += 2 * (uint64_t)B;
     it->pos += (size_t)B;
     return 3;
 }
 
-int siam_lua_set_batches(lua_State *L)
+int siam_lua_pairset_batches(lua_State *L, const siam_pairset *ps)
 {
     static const char *const keys[] = { "size", "shuffle", "seed", "drop_last", "augment",
                                          NULL };
-    siam_pairset *ps = siam_lua_checkpairset(L, 1);
     siam_lua_opts_check(L, 2, keys);
     int size = (int)siam_lua_opt_integer(L, 2, "size", 32, 1, 1 << 20);
     int shuffle = siam_lua_opt_boolean(L, 2, "shuffle", 0);
@@ -132,19 +137,19 @@ int siam_lua_set_batches(lua_State *L)
     it->drop_last = drop_last;
     it->aug = aug;
     it->seed = seed;
-    for (size_t i = 0; i < ps->count; i++)
-        it->order[i] = (int32_t)i;
+    /* Shuffled, the order of fit's first epoch. */
     if (shuffle) {
-        siam_rng r;
-        siam_rng_init(&r, seed, SIAM_STREAM_SHUFFLE);
-        siam_rng_shuffle_i32(&r, it->order, ps->count);
+        siam_epoch_order(seed, 0, ps->count, it->order);
+    } else {
+        for (size_t i = 0; i < ps->count; i++)
+            it->order[i] = (int32_t)i;
     }
     lua_pushvalue(L, 1);
     lua_pushcclosure(L, iter_next, 2);
     return 1;
 }
 
-void siam_lua_open_batches(lua_State *L)
+void siam_lua_open_pairset_batches(lua_State *L)
 {
     static const luaL_Reg meta[] = { { "__gc", iter_gc }, { "__close", iter_gc }, { NULL, NULL } };
     siam_lua_newclass(L, BATCHES_MT, NULL, meta);

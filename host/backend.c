@@ -1,5 +1,5 @@
-/* Backend selection and reference counting (bindings/backend.h). */
-#include "bindings/backend.h"
+/* Backend selection and reference counting (host/backend.h). */
+#include "host/backend.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,0 +1,53 @@
+/* The training loop's configuration: its defaults and its checks against
+ * the model and the pair sets (host/train.h). */
+#include "host/train.h"
+
+#include <string.h>
+
+void siam_train_config_default(siam_train_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->epochs = 1;
+    cfg->batch_size = 16;
+    cfg->mean = SIAM_DATA_MEAN; /* docs/data.md */
+    cfg->std = SIAM_DATA_STD;
+    cfg->threshold = 0.5f;
+    siam_augment_defaults(&cfg->augment); /* paper settings, disabled */
+    siam_wavg_config_default(&cfg->wavg);
+    strcpy(cfg->early_stop.metric, "val_acc");
+    cfg->early_stop.mode_max = 1;
+    cfg->early_stop.patience = 5;
+}
+
+int siam_train_config_check(const siam_train_config *cfg, siam_model *m,
+                            const siam_pairset *train, const siam_pairset *val, siam_error *err)
+{
+    const siam_model_config *mc = siam_model_config_of(m);
+    if (cfg->batch_size <= 0 || cfg->batch_size > siam_model_max_batch(m))
+        return siam_fail(err, "trainer: batch_size %d outside 1..%d (the model's max batch)",
+                         cfg->batch_size, siam_model_max_batch(m));
+    if (cfg->epochs < 0 || !(cfg->std > 0.0f))
+        return siam_fail(err, "trainer: epochs %d / std %g invalid", cfg->epochs,
+                         (double)cfg->std);
+    if (!train || train->count == 0)
+        return siam_fail(err, "trainer: the training set is empty");
+    if (cfg->drop_last && train->count < (size_t)cfg->batch_size)
+        return siam_fail(err, "trainer: drop_last with %zu pairs and batch %d leaves no batch",
+                         train->count, cfg->batch_size);
+    const siam_pairset *sets[2] = { train, val };
+    for (int k = 0; k < 2; k++) {
+        if (!sets[k])
+            continue;
+        const char *what = k ? "validation" : "training";
+        if (siam_pairs_check(sets[k], what, err))
+            return -1;
+        if (sets[k]->images->height != mc->in_h || sets[k]->images->width != mc->in_w)
+            return siam_fail(err, "trainer: %s images are %dx%d, the model takes %dx%d", what,
+                             sets[k]->images->height, sets[k]->images->width, mc->in_h,
+                             mc->in_w);
+    }
+    if (val && val->images->crop != train->images->crop)
+        return siam_fail(err, "trainer: training images are cropped to %d, validation images "
+                              "to %d (0: whole image)", train->images->crop, val->images->crop);
+    return 0;
+}
