@@ -97,6 +97,70 @@ static void maxpool_small_and_ties(void **state)
     siam_check_free(be, y_), siam_check_free(be, t_), siam_check_free(be, am_);
 }
 
+/* NaN and edges: a NaN in a window wins over larger numbers (PyTorch's
+ * "val > max || isnan(val)"), ties go to the first in row-major order, and
+ * the backward overwrites every input pixel, the dropped last row and
+ * column included, with zero where no window chose it. */
+static void maxpool_nan_wins_and_dropped_edge_is_zeroed(void **state)
+{
+    const siam_check_backend *be = siam_check_backend_of(state);
+    /* Two planes of 5 x 7: the last row and column are dropped (floor). */
+    enum { NC = 2, H = 5, W = 7, OH = 2, OW = 3 };
+    float x[NC * H * W];
+    siam_check_random(x, NC * H * W, 33, -1.0f, 1.0f);
+    /* Plane 0, window (0,0): a tie between (0,1) and (1,0): (0,1) wins. */
+    x[0] = 0.0f, x[1] = 5.0f, x[W] = 5.0f, x[W + 1] = 4.0f;
+    /* Plane 0, window (1,2): a NaN at (3,5) wins over larger numbers. */
+    x[2 * W + 4] = 9.0f, x[3 * W + 5] = NAN;
+    /* Plane 1, window (0,1): all four equal: the first, (0,2), wins. */
+    float *p1 = x + H * W;
+    p1[2] = p1[3] = p1[W + 2] = p1[W + 3] = 7.0f;
+    float *x_ = siam_check_put(be, x, NC * H * W), *y_ = siam_check_alloc(be, NC * OH * OW);
+    int32_t *am_ = siam_check_put_bytes(be, NULL, NC * OH * OW * sizeof(int32_t));
+    siam_check_ok(be, be->ops->maxpool2_forward(be->ctx, y_, am_, x_, NC, H, W),
+                  "maxpool2_forward");
+    float y[NC * OH * OW];
+    int32_t am[NC * OH * OW];
+    siam_check_get(be, y, y_, NC * OH * OW);
+    siam_check_get_bytes(be, am, am_, sizeof am);
+    for (int c = 0; c < NC; c++)
+        for (int o = 0; o < OH * OW; o++) {
+            int oh = o / OW, ow = o % OW, best = 2 * oh * W + 2 * ow;
+            const float *xp = x + c * H * W;
+            const int cand[4] = {best, best + 1, best + W, best + W + 1};
+            for (int k = 1; k < 4; k++)
+                if (xp[cand[k]] > xp[best] || isnan(xp[cand[k]]))
+                    best = cand[k];
+            assert_int_equal(am[c * OH * OW + o], best);
+            float got = y[c * OH * OW + o];
+            assert_true(isnan(xp[best]) ? isnan(got) : got == xp[best]);
+        }
+    assert_int_equal(am[0], 1);
+    assert_int_equal(am[OW + 2], 3 * W + 5);
+    assert_int_equal(am[OH * OW + 1], 2);
+    /* Backward: the gradient lands on the winners only; every other pixel,
+     * including the dropped edge, is overwritten with zero. */
+    float dout[NC * OH * OW], din[NC * H * W];
+    for (int i = 0; i < NC * OH * OW; i++)
+        dout[i] = (float)(i + 1);
+    float *dout_ = siam_check_put(be, dout, NC * OH * OW);
+    float *din_ = siam_check_alloc(be, NC * H * W);
+    siam_check_ok(be, be->ops->fill(be->ctx, din_, 42.0f, NC * H * W), "fill");
+    siam_check_ok(be, be->ops->maxpool2_backward(be->ctx, din_, dout_, am_, NC, H, W),
+                  "maxpool2_backward");
+    siam_check_get(be, din, din_, NC * H * W);
+    for (int c = 0; c < NC; c++)
+        for (int a = 0; a < H * W; a++) {
+            float want = 0.0f;
+            for (int o = 0; o < OH * OW; o++)
+                if (am[c * OH * OW + o] == a)
+                    want = dout[c * OH * OW + o];
+            assert_true(din[c * H * W + a] == want);
+        }
+    siam_check_free(be, x_), siam_check_free(be, y_), siam_check_free(be, am_);
+    siam_check_free(be, dout_), siam_check_free(be, din_);
+}
+
 static void maxpool_model_shapes(void **state)
 {
     const siam_check_backend *be = siam_check_backend_of(state);
@@ -429,16 +493,77 @@ static void absdiff_forward_backward(void **state)
         siam_check_free(be, bufs[k]);
 }
 
+/* The elementwise maps against their definitions, per element: ReLU and
+ * |a - b| (forward and both gradients) exactly, sigmoid and its backward
+ * dout * y * (1 - y) within float rounding, over a wide input range. */
+static void elementwise_ops_match_definitions(void **state)
+{
+    const siam_check_backend *be = siam_check_backend_of(state);
+    enum { n = 3001 };
+    static float a[n], b[n], dout[n], got[n], got2[n];
+    static double want[n], want2[n];
+    siam_check_random(a, n, 56, -20.0f, 20.0f);
+    siam_check_random(b, n, 57, -20.0f, 20.0f);
+    siam_check_random(dout, n, 58, -1.0f, 1.0f);
+    b[5] = a[5]; /* sign(0) = 0 */
+    float *a_ = siam_check_put(be, a, n), *b_ = siam_check_put(be, b, n);
+    float *d_ = siam_check_put(be, dout, n);
+    float *y_ = siam_check_alloc(be, n), *z_ = siam_check_alloc(be, n);
+
+    siam_check_ok(be, be->ops->relu_forward(be->ctx, y_, a_, n), "relu_forward");
+    siam_check_ok(be, be->ops->relu_backward(be->ctx, z_, d_, y_, n), "relu_backward");
+    for (int i = 0; i < n; i++)
+        want[i] = a[i] > 0 ? a[i] : 0.0, want2[i] = a[i] > 0 ? dout[i] : 0.0;
+    siam_check_get(be, got, y_, n);
+    siam_check_near("relu forward (exact)", got, want, n, 0.0, 0.0);
+    siam_check_get(be, got, z_, n);
+    siam_check_near("relu backward (exact)", got, want2, n, 0.0, 0.0);
+
+    siam_check_ok(be, be->ops->sigmoid_forward(be->ctx, y_, a_, n), "sigmoid_forward");
+    siam_check_ok(be, be->ops->sigmoid_backward(be->ctx, z_, d_, y_, n), "sigmoid_backward");
+    siam_check_get(be, got, y_, n);
+    for (int i = 0; i < n; i++) {
+        want[i] = 1.0 / (1.0 + exp(-(double)a[i]));
+        want2[i] = dout[i] * (double)got[i] * (1.0 - (double)got[i]);
+    }
+    siam_check_near("sigmoid forward", got, want, n, 1e-7, 1e-6);
+    siam_check_get(be, got, z_, n);
+    siam_check_near("sigmoid backward", got, want2, n, 1e-8, 1e-6);
+
+    siam_check_ok(be, be->ops->absdiff_forward(be->ctx, y_, a_, b_, n), "absdiff_forward");
+    siam_check_ok(be, be->ops->absdiff_backward(be->ctx, z_, y_, d_, a_, b_, n),
+                  "absdiff_backward");
+    for (int i = 0; i < n; i++) {
+        double d = (double)a[i] - b[i];
+        want[i] = d > 0 ? dout[i] : d < 0 ? -dout[i] : 0.0;
+        want2[i] = -want[i];
+    }
+    siam_check_get(be, got, z_, n);
+    siam_check_near("absdiff da (exact)", got, want, n, 0.0, 0.0);
+    siam_check_get(be, got2, y_, n);
+    siam_check_near("absdiff db (exact)", got2, want2, n, 0.0, 0.0);
+    siam_check_ok(be, be->ops->absdiff_forward(be->ctx, y_, a_, b_, n), "absdiff_forward");
+    siam_check_get(be, got, y_, n);
+    for (int i = 0; i < n; i++)
+        want[i] = fabsf(a[i] - b[i]);
+    siam_check_near("absdiff forward (exact)", got, want, n, 0.0, 0.0);
+    float *bufs[] = {a_, b_, d_, y_, z_};
+    for (size_t k = 0; k < sizeof bufs / sizeof bufs[0]; k++)
+        siam_check_free(be, bufs[k]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(maxpool_small_and_ties),
+        cmocka_unit_test(maxpool_nan_wins_and_dropped_edge_is_zeroed),
         cmocka_unit_test(maxpool_backward_finite_differences),
         cmocka_unit_test(maxpool_model_shapes),
         cmocka_unit_test(linear_small_forward_and_finite_differences),
         cmocka_unit_test(linear_model_shapes),
         cmocka_unit_test(relu_and_sigmoid),
         cmocka_unit_test(absdiff_forward_backward),
+        cmocka_unit_test(elementwise_ops_match_definitions),
     };
     return siam_check_run("ops_layers", tests, sizeof tests / sizeof tests[0]);
 }

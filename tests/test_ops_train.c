@@ -99,6 +99,8 @@ static void dropout_forward_backward(void **state)
         want[i] = (double)g[i] * dropout_mask_value(p, 7, 1000, i);
     siam_check_get(be, y, dx_, n);
     siam_check_close("dropout backward", y, want, n, 2e-7); /* one float product */
+    for (size_t i = 0; i < n; i++) /* and that product, bit for bit */
+        assert_true(y[i] == g[i] * dropout_mask_value(p, 7, 1000, i));
 
     /* p = 1 drops everything; p outside [0, 1] is refused. */
     siam_check_ok(be, be->ops->dropout_forward(be->ctx, y_, m_, x_, n, 1.0f, 7, 0), "p=1");
@@ -107,7 +109,7 @@ static void dropout_forward_backward(void **state)
         assert_true(y[i] == 0.0f);
     assert_int_equal(be->ops->dropout_forward(be->ctx, y_, m_, x_, n, 1.5f, 7, 0), -1);
     print_message("message: %s\n", be->ops->ctx_error(be->ctx));
-    assert_non_null(strstr(be->ops->ctx_error(be->ctx), "1.5"));
+    assert_string_equal(be->ops->ctx_error(be->ctx), "dropout_forward: p must be in [0, 1], got 1.5");
 
     free(x), free(mask), free(y), free(m2), free(g), free(want);
     siam_check_free(be, x_), siam_check_free(be, y_), siam_check_free(be, m_);
@@ -173,6 +175,40 @@ static void bce_forward_backward(void **state)
     assert_non_null(strstr(be->ops->ctx_error(be->ctx), "1.5"));
     siam_check_free(be, p_), siam_check_free(be, y_), siam_check_free(be, dp_);
     siam_check_free(be, ps_), siam_check_free(be, ys_), siam_check_free(be, bad_);
+}
+
+/* Per element against the closed form (torch.nn.BCELoss, mean reduction,
+ * logs clamped at -100, the gradient's denominator at 1e-12), with clamped
+ * and ordinary probabilities in one call; a bad probability is named by
+ * index and value. */
+static void bce_matches_the_closed_form(void **state)
+{
+    const siam_check_backend *be = siam_check_backend_of(state);
+    enum { n = 700 };
+    static float p[n], y[n], got[n];
+    static double want[n];
+    siam_check_random(p, n, 66, 0.0f, 1.0f);
+    for (int i = 0; i < n; i++)
+        y[i] = (float)(i % 2);
+    p[0] = 0.0f, p[1] = 1.0f, p[2] = 1.0f; /* clamped logs: -100 */
+    float *p_ = siam_check_put(be, p, n), *y_ = siam_check_put(be, y, n);
+    float *g_ = siam_check_alloc(be, n);
+    float loss = -1.0f;
+    siam_check_ok(be, be->ops->bce_forward(be->ctx, &loss, p_, y_, n), "bce_forward");
+    double ref = bce_ref(p, y, n);
+    print_message("bce loss %.9g, reference %.9g\n", (double)loss, ref);
+    assert_true(fabs(loss - ref) <= 1e-6 * fabs(ref));
+    siam_check_ok(be, be->ops->bce_backward(be->ctx, g_, p_, y_, n, 2.0f), "bce_backward");
+    for (int i = 0; i < n; i++)
+        want[i] = 2.0 * (p[i] - (double)y[i]) / fmax(p[i] * (1.0 - p[i]), 1e-12) / n;
+    siam_check_get(be, got, g_, n);
+    siam_check_near("bce backward (closed form)", got, want, n, 0.0, 1e-6);
+    float bad = 1.5f;
+    siam_check_ok(be, be->ops->upload(be->ctx, p_ + 123, &bad, sizeof bad), "upload");
+    assert_int_equal(be->ops->bce_forward(be->ctx, &loss, p_, y_, n), -1);
+    assert_string_equal(be->ops->ctx_error(be->ctx),
+                        "bce_forward: probability 123 is 1.5, outside [0, 1]");
+    siam_check_free(be, p_), siam_check_free(be, y_), siam_check_free(be, g_);
 }
 
 /* ---- optimisers ---- */
@@ -357,6 +393,7 @@ int main(void)
         cmocka_unit_test(memory_round_trip),
         cmocka_unit_test(dropout_forward_backward),
         cmocka_unit_test(bce_forward_backward),
+        cmocka_unit_test(bce_matches_the_closed_form),
         cmocka_unit_test(adam_steps),
         cmocka_unit_test(sgd_steps),
         cmocka_unit_test(gather_normalize_picks_and_scales),

@@ -345,3 +345,23 @@ void siam_ref_linear_forward(double *out, const double *in, const double *w, con
             out[(size_t)n * O + o] = acc;
         }
 }
+
+void siam_check_near(const char *what, const float *got, const double *want, size_t n,
+                     double atol, double rtol)
+{
+    double worst = 0.0;
+    size_t at = 0;
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)got[i] - want[i]);
+        if (!(d <= atol + rtol * fabs(want[i])))
+            bad = 1;
+        if (!(d <= worst)) {
+            worst = d;
+            at = i;
+        }
+    }
+    print_message("%-44s max |diff| %.3g at %zu\n", what, worst, at);
+    if (bad)
+        fail_msg("%s: value %zu is %.9g, expected %.9g", what, at, (double)got[at], want[at]);
+}

@@ -55,6 +55,12 @@ double siam_check_close(const char *what, const float *got, const double *want, 
                         double tol);
 double siam_check_close_at(const char *what, const float *got, const size_t *idx,
                            const double *want, size_t k, double tol);
+/* Elementwise: |got_i - want_i| <= atol + rtol*|want_i| for every i (NaN
+ * fails); prints the largest difference. For exact results (atol = rtol = 0)
+ * and per-element bounds that siam_check_close's tensor-wide scale would
+ * loosen. */
+void siam_check_near(const char *what, const float *got, const double *want, size_t n,
+                     double atol, double rtol);
 /* k sample positions in [0, n), from Philox stream `stream`. */
 void siam_check_sample(size_t *idx, size_t k, size_t n, uint64_t stream);
 
