@@ -351,7 +351,9 @@ static void blas_threads_follow_the_path(void **state)
                          0);
         assert_int_equal(fft->conv2d_forward(ctx, out, in, w, b, s.N, s.Ci, s.H, s.W, s.Co, 4, 4),
                          0);
-        assert_int_equal(openblas_get_num_threads(), 1);
+        /* Back to the context's count once an FFT call returns: left at one,
+         * the 2-thread training step was 30% slower. */
+        assert_int_equal(openblas_get_num_threads(), 2);
         assert_int_equal(siam_ops_cpu.linear_forward(ctx, fo, fc, fc, fb, 2, 2, 3), 0);
         assert_int_equal(openblas_get_num_threads(), 2);
         assert_int_equal(siam_ops_cpu.conv2d_forward(ctx, out, in, w, b, s.N, s.Ci, s.H, s.W,

@@ -153,7 +153,8 @@ int siam_cpu_conv2d_fft_forward_blocks(siam_ctx *ctx, float *out, const float *i
 
     /* Thousands of small GEMMs: OpenMP splits the loops around them and each
      * call runs on its calling thread. OpenBLAS's own workers, woken per
-     * call, spent their time spinning and yielding (docs/perf.md). */
+     * call, spent their time spinning and yielding (docs/perf.md). The
+     * context's count is set again before returning (kernels/cpu/cpu.h). */
     siam_cpu_blas_threads(ctx, 1);
     /* Blocks outside, image chunks inside: the filter spectrum of a block is
      * computed once for all chunks. */
@@ -174,6 +175,7 @@ int siam_cpu_conv2d_fft_forward_blocks(siam_ctx *ctx, float *out, const float *i
                                      d.OH, d.OW);
         }
     }
+    siam_cpu_blas_threads(ctx, 0);
     return 0;
 }
 
@@ -252,6 +254,7 @@ int siam_cpu_conv2d_fft_backward_blocks(siam_ctx *ctx, float *din, float *dw, fl
         }
         siam_cpu_fft_inverse_add(&pl, &d, v0, nb, dw, KH * KW, KW, Sdw, NULL, Tw, KH, KW);
     }
+    siam_cpu_blas_threads(ctx, 0);
     return 0;
 }
 

@@ -25,8 +25,8 @@
  *
  * Scratch lives in the context (siam_cpu_scratch); nothing is kept between
  * calls. Work is split by OpenMP, with the GEMMs inside its loops on one
- * OpenBLAS thread each (siam_cpu_blas_threads: the context sets that
- * process-wide count when it changes, not around every call). Results
+ * OpenBLAS thread each (siam_cpu_blas_threads: one during the call, the
+ * context's count again when it returns). Results
  * equal the direct path up to float rounding: the tests
  * (tests/test_conv_fast.c) bound the difference at the model's shapes. */
 #ifndef SIAM_CPU_CONV2D_FFT_H

@@ -28,8 +28,10 @@ struct siam_ctx {
  * inside OpenMP loops, the FFT convolution, where OpenBLAS's own workers
  * would spin against OpenMP's; docs/perf.md). The count is process-wide in
  * OpenBLAS, so the context keeps the value it set and calls OpenBLAS only
- * when it changes: a tower of FFT layers, or of direct ones, sets nothing
- * between its layers. */
+ * when it changes. The FFT convolution sets one on entry and the context's
+ * threads again before it returns: left at one between FFT layers, the
+ * 2-thread training step was 30% slower (docs/perf.md, "OpenBLAS's thread
+ * count"), although every GEMM ran with the count it wanted. */
 void siam_cpu_blas_threads(siam_ctx *ctx, int single);
 
 /* Records the message in ctx and returns -1. */
