@@ -368,10 +368,13 @@ end)
 
 -- Feeds `input` to siamlua through util-linux script(1), which gives it a
 -- terminal, so libedit is used. The terminal echoes the typed lines, so the
--- checks look for substrings.
+-- checks look for substrings. script runs the command with $SHELL -c, and
+-- dash (Debian's /bin/sh, used when SHELL is unset) does not exec a lone
+-- command: it would stay in the terminal's process group and die of the
+-- Ctrl-C that siamlua survives. Hence the exec.
 local function repl(args, input)
   if not HAVE_SCRIPT then skip("script(1) from util-linux is missing or has no pty") end
-  local cmd = "TERM=dumb script -qec " .. shq(SIAM .. " " .. args) .. " /dev/null"
+  local cmd = "TERM=dumb script -qec " .. shq("exec " .. SIAM .. " " .. args) .. " /dev/null"
   local out, _, code = run(cmd, input)
   return out:gsub("\r", ""), code
 end
@@ -420,7 +423,7 @@ local function repl_paced(args, pieces)
   local feed = {}
   for i, p in ipairs(pieces) do feed[i] = "printf '%s' " .. shq(p) .. "; sleep 0.5" end
   local cmd = "( { sleep 1; " .. table.concat(feed, "; ") .. "; } | TERM=dumb script -qec " ..
-              shq(SIAM .. " " .. args) .. " /dev/null )"
+              shq("exec " .. SIAM .. " " .. args) .. " /dev/null )"
   local out, _, code = run(cmd)
   return out:gsub("\r", ""), code
 end
