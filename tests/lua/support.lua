@@ -22,13 +22,7 @@ function support.cleanup()
 end
 
 -- The whole file as a string, or nil when it cannot be opened.
-function support.read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+support.read = require("siam.fs").read
 
 -- s as one shell word.
 function support.shq(s)

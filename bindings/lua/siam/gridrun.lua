@@ -24,26 +24,12 @@ local siam = require "siam"
 local Run = require "siam.run"
 local json = require "siam.json"
 local html = require "siam.html"
+local fs = require "siam.fs"
+local join, exists, read_all = fs.join, fs.exists, fs.read
 
 local sio = siam.io
 local results = siam.results
 local gridrun = {}
-
-local function join(...) return table.concat({ ... }, "/") end
-
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() return true end
-  return false
-end
-
-local function read_all(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
 
 -- Calls the table method t[name](t, ...) and returns true, or nil and its
 -- message as the C table gives it (called straight from pcall, no Lua

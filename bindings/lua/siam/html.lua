@@ -4,25 +4,11 @@
 -- The run writer (siam.run) and the grid (siam.gridrun) call it; what goes
 -- on a page is in docs/logging.md, "index.html".
 local siam = require "siam"
+local fs = require "siam.fs"
+local join, exists, read = fs.join, fs.exists, fs.read
 
 local sio = siam.io
 local html = {}
-
-local function join(...) return table.concat({ ... }, "/") end
-
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() return true end
-  return false
-end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
 
 local ESCAPES = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;",
                   ["'"] = "&#39;" }

@@ -16,6 +16,8 @@
 local siam = require "siam"
 local json = require "siam.json"
 local html = require "siam.html"
+local fs = require "siam.fs"
+local join, exists = fs.join, fs.exists
 
 local sio = siam.io
 local Run = {}
@@ -23,14 +25,6 @@ Run.__index = Run
 
 -- Column order of metrics.csv; keys not listed follow in sorted order.
 local FIRST_COLUMNS = { "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "time" }
-
-local function join(...) return table.concat({ ... }, "/") end
-
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() return true end
-  return false
-end
 
 -- A Lua literal for a configuration value: sorted keys, numbers that read
 -- back exactly, so config.lua reloads to the same table.

@@ -11,25 +11,11 @@
 --   runs.plot(list, "val_acc", "compare.png")
 local siam = require "siam"
 local Run = require "siam.run"
+local fs = require "siam.fs"
+local join, exists, read = fs.join, fs.exists, fs.read
 
 local sio = siam.io
 local runs = {}
-
-local function join(...) return table.concat({ ... }, "/") end
-
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() return true end
-  return false
-end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
 
 local function cell_value(cell)
   if cell == nil or cell == "" then return nil end
