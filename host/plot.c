@@ -286,6 +286,31 @@ static FILE *data_stream(char **text, size_t *len, siam_error *err)
     return fp;
 }
 
+/* The stream of a plot's gnuplot variables (*vars, freed by the caller
+ * after render); when it cannot be opened, the plot's data stream `data`
+ * and its text are released, as the caller would on its way out. */
+static FILE *vars_stream(char **vars, FILE *data, char *data_text, siam_error *err)
+{
+    size_t len = 0;
+    *vars = NULL;
+    FILE *vf = open_memstream(vars, &len);
+    if (!vf) {
+        fclose(data);
+        free(data_text);
+        siam_fail(err, "plots: out of memory");
+    }
+    return vf;
+}
+
+/* One epoch: a range around it, so that its tick shows. */
+static void widen_one_epoch(double *lo, double *hi)
+{
+    if (!(*hi > *lo)) {
+        *lo -= 0.5;
+        *hi += 0.5;
+    }
+}
+
 /* An epoch tick step of 1, 2 or 5 times a power of ten that gives at most
  * about ten ticks over `span` epochs: gnuplot's own choice over a short
  * run is 0.5 or 0.2, and there is no epoch 1.5. */
@@ -327,18 +352,11 @@ int siam_plot_training(siam_plotter *p, const char *dir, const char *name, const
         if (marks && rows[i].epoch == marks->best_epoch)
             best = marks->best_epoch;
     }
-    if (!(hi > lo)) { /* one epoch: a range around it, so its tick shows */
-        lo -= 0.5;
-        hi += 0.5;
-    }
+    widen_one_epoch(&lo, &hi);
     char *vars = NULL;
-    size_t vlen = 0;
-    FILE *vf = open_memstream(&vars, &vlen);
-    if (!vf) {
-        fclose(fp);
-        free(text);
-        return siam_fail(err, "plots: out of memory");
-    }
+    FILE *vf = vars_stream(&vars, fp, text, err);
+    if (!vf)
+        return -1;
     fputs("losslabel = ", vf);
     put_gp_string(vf, marks && marks->loss_label ? marks->loss_label : SIAM_PLOT_LOSS_LABEL);
     fprintf(vf, "\nxlo = %.9g\nxhi = %.9g\nxstep = %ld\nbest = ", lo, hi,
@@ -445,13 +463,9 @@ int siam_plot_sweep(siam_plotter *p, const char *dir, const char *name, const ch
         fputc('\n', fp);
     }
     char *vars = NULL;
-    size_t vlen = 0;
-    FILE *vf = open_memstream(&vars, &vlen);
-    if (!vf) {
-        fclose(fp);
-        free(text);
-        return siam_fail(err, "plots: out of memory");
-    }
+    FILE *vf = vars_stream(&vars, fp, text, err);
+    if (!vf)
+        return -1;
     fputs("param = ", vf);
     put_gp_string(vf, param);
     fprintf(vf, "\nlogx = %d", logx ? 1 : 0);
@@ -493,18 +507,11 @@ int siam_plot_runs(siam_plotter *p, const char *dir, const char *name, const cha
     }
     if (!(lo <= hi))
         lo = hi = 1;
-    if (!(hi > lo)) {
-        lo -= 0.5;
-        hi += 0.5;
-    }
+    widen_one_epoch(&lo, &hi);
     char *vars = NULL;
-    size_t vlen = 0;
-    FILE *vf = open_memstream(&vars, &vlen);
-    if (!vf) {
-        fclose(fp);
-        free(text);
-        return siam_fail(err, "plots: out of memory");
-    }
+    FILE *vf = vars_stream(&vars, fp, text, err);
+    if (!vf)
+        return -1;
     fputs("metric = ", vf);
     put_gp_string(vf, metric);
     fprintf(vf, "\nxlo = %.9g\nxhi = %.9g\nxstep = %ld\nnruns = %zu\narray labels[%zu]\n", lo,
