@@ -16,6 +16,7 @@
 #include "host/data_summary.h"
 #include "host/set_identity.h"
 #include "host/split.h"
+#include "host/split_balanced.h"
 
 siam_pairset *siam_lua_checkpairset(lua_State *L, int arg)
 {
@@ -136,12 +137,61 @@ static int set_fingerprint(lua_State *L)
     return 1;
 }
 
+/* Whether the options table at arg gives `key` (a value other than nil). */
+static int has_option(lua_State *L, int arg, const char *key)
+{
+    if (!lua_istable(L, arg))
+        return 0;
+    int given = lua_getfield(L, arg, key) != LUA_TNIL;
+    lua_pop(L, 1);
+    return given;
+}
+
+/* set:split{balanced=N, people=0.2, exact=true, seed=} -> train, val, dropped:
+ * host/split_balanced.h. 'val' and 'disjoint' belong to the other splits. */
+static int split_balanced(lua_State *L, siam_pairset *ps)
+{
+    if (has_option(L, 2, "val"))
+        return siam_lua_argerrorf(L, 2, "option 'val' (a share of the pairs) does not apply "
+                                        "with 'balanced'; 'people' is the share of people held out");
+    if (!siam_lua_opt_boolean(L, 2, "disjoint", 1))
+        return siam_lua_argerrorf(L, 2, "a 'balanced' split is always identity-disjoint "
+                                        "(disjoint = false given)");
+    lua_Integer n = siam_lua_opt_integer(L, 2, "balanced", 0, 2, INT_MAX);
+    if (n % 2 != 0)
+        return siam_lua_argerrorf(L, 2, "option 'balanced' must be even (as many matched as "
+                                        "mismatched pairs), got %I", n);
+    double people = siam_lua_opt_number(L, 2, "people", SIAM_VAL_PEOPLE);
+    if (!(people > 0.0 && people < 1.0))
+        return siam_lua_argerrorf(L, 2, "option 'people' must be in (0, 1), got %f", people);
+    int exact = siam_lua_opt_boolean(L, 2, "exact", 1);
+    uint64_t seed = siam_lua_opt_seed(L, 2, "seed");
+    siam_lua_box *tb = siam_lua_newbox(L, SIAM_PAIRSET_MT);
+    siam_lua_box *vb = siam_lua_newbox(L, SIAM_PAIRSET_MT);
+    siam_pairset *train = NULL, *valset = NULL;
+    size_t dropped = 0;
+    siam_error err;
+    int rc = siam_split_balanced(ps, people, (size_t)n, !exact, seed, &train, &valset, &dropped,
+                                 &err);
+    tb->ptr = train;
+    vb->ptr = valset;
+    if (rc < 0)
+        return siam_lua_error(L, &err);
+    lua_pushinteger(L, (lua_Integer)dropped);
+    return 3;
+}
+
 /* set:split{val=0.2, seed=, disjoint=false} -> train, val[, dropped] */
 static int set_split(lua_State *L)
 {
-    static const char *const keys[] = { "val", "seed", "disjoint", NULL };
+    static const char *const keys[] = { "val", "seed", "disjoint", "balanced", "people", "exact",
+                                        NULL };
     siam_pairset *ps = siam_lua_checkpairset(L, 1);
     siam_lua_opts_check(L, 2, keys);
+    if (has_option(L, 2, "balanced"))
+        return split_balanced(L, ps);
+    if (has_option(L, 2, "people") || has_option(L, 2, "exact"))
+        return siam_lua_argerrorf(L, 2, "options 'people' and 'exact' go with 'balanced'");
     double val = siam_lua_opt_number(L, 2, "val", SIAM_VAL_FRACTION);
     if (!(val > 0.0 && val < 1.0))
         return siam_lua_argerrorf(L, 2, "option 'val' must be in (0, 1), got %f", val);

@@ -9,6 +9,8 @@
 -- evaluation each pair's probability averaged with its mirror image's (flip
 -- test-time augmentation) at a decision threshold chosen on validation.
 -- Reports the test accuracy at that threshold (and at 0.5 for comparison).
+-- Validation: 2,000 balanced pairs drawn from 20% of pairsDevTrain's people
+-- (split=balanced, issue 19); row 13 ran with split=people, rows 1-22's split.
 --   siamlua experiments/best.lua seed=1             (paper network, 105x105)
 --   siamlua experiments/best.lua epochs=2 model=small seed=2
 --   siamlua experiments/best.lua --help             (every key, its default)

@@ -1,6 +1,7 @@
 -- LFW View 2, the standard protocol: for each of the ten folds of pairs.txt,
--- train on the nine others (best.lua's configuration, best_recipe.lua, with
--- its identity-disjoint validation split carved from those nine folds) and
+-- train on the nine others (best.lua's configuration, best_recipe.lua): by default on eight,
+-- validating on the fold after the test fold (cyclically; validation=split carves it out
+-- of the nine by split=, as before issue 19), and
 -- test on it at the validation threshold; report the mean accuracy and its
 -- standard error (LFW README: sigma / sqrt(10), sigma with n - 1).
 --   siamlua experiments/view2.lua lfw=../shared/lfw        (pairs.txt there)
@@ -25,6 +26,11 @@ local opts = siam.args(arg, common.keys(recipe.with(common, {
                                   .. "directory)" },
   images = { type = "text", help = "the image directory (default: the LFW directory's)" },
   out = { "view2", help = "results/<out>.csv and results/<out>.json" },
+  validation = { { "fold", "split" },
+                 help = "fold: validate on the fold after the test fold (cyclically) and train "
+                        .. "on the other eight, nothing dropped; split: carve validation out of "
+                        .. "the nine training folds by split= (split=people: the behaviour "
+                        .. "before issue 19)" },
 })), "LFW View 2: ten-fold cross-validation with best.lua's training, mean accuracy and its "
     .. "standard error.")
 if opts.data ~= nil then
@@ -87,18 +93,24 @@ print(string.format("data: View 2 pairs %s: %d pairs in %d folds, %dx%d images (
                     .. "folds %s", pairs_file, #set, set:folds(), size, size, load.crop,
                     table.concat(folds, ",")))
 
-local columns = { "fold", "train", "val", "test", "epochs", "best_epoch", "threshold",
+local columns = { "fold", "train", "val", "val_fold", "test", "epochs", "best_epoch", "threshold",
                   "val_accuracy", "accuracy", "auc", "eer", "seconds" }
 local table_rows = siam.results.new(columns)
 -- Written after every fold, so that an interrupted run keeps the folds done.
 local csv = common.out(opts, opts.out .. ".csv")
 local runs = {}
 local result = view2.run(set, {
-  folds = folds, val = recipe.val, seed = opts.seed, disjoint = recipe.disjoint(opts),
+  folds = folds, validation = opts.validation,
+  split = function(rest) return recipe.split(rest, opts) end,
   train = function(k, tr, val, test_k, info)
-    local how = recipe.disjoint(opts)
-                and string.format(" (%d pairs across the people boundary dropped)", info.dropped)
-                or " (stratified)"
+    local how
+    if info.val_fold then
+      how = string.format(" (fold %d)", info.val_fold)
+    elseif recipe.disjoint(opts) then
+      how = string.format(" (split=%s; %d pairs dropped)", opts.split, info.dropped)
+    else
+      how = " (stratified)"
+    end
     print(string.format("\nfold %d: training on %d pairs, validation %d%s", k, #tr, #val, how))
     -- The fold is part of the run's configuration; which folds this
     -- invocation runs is not.

@@ -82,6 +82,46 @@ test("split: stratified, seeded, disjoint", function()
   check.truthy(a2 ~= nil)
 end)
 
+test("split{balanced}: held-out people, balanced pairs of their own images, seeded", function()
+  local tr, val, dropped = train:split { balanced = 8, people = 0.25, seed = 2 }
+  check.eq({ #val, val:info().matched, #tr + dropped }, { 8, 4, 80 })
+  check.eq(tr:summary(val).shared_people, 0)
+  check.contains(tostring(val), "#val-bal)")
+  local held = {}
+  for i = 1, #val do
+    local p = val:pair(i)
+    check.eq(p.person_a == p.person_b, p.label == 1, "pair " .. i .. "'s label")
+    held[p.person_a], held[p.person_b] = true, true
+  end
+  -- the training side is every pair of the file without a held-out person
+  local kept = 0
+  for i = 1, #train do
+    local p = train:pair(i)
+    if not held[p.person_a] and not held[p.person_b] then kept = kept + 1 end
+  end
+  check.truthy(#tr <= kept, "training pairs with a held-out person")
+  local _, again = train:split { balanced = 8, people = 0.25, seed = 2 }
+  for i = 1, #val do check.eq(again:pair(i), val:pair(i)) end
+  local _, most = train:split { balanced = 2000, people = 0.25, exact = false, seed = 2 }
+  check.truthy(#most > 8 and #most < 2000 and most:info().matched * 2 == #most,
+               "exact = false: the most the people allow, balanced (" .. #most .. ")")
+  check.error_match("allow %d+ matched and %d+ mismatched pairs: 2000 balanced pairs need 1000 "
+                    .. "of each %(ask for fewer, or hold out more people%)",
+                    function() return train:split { balanced = 2000, people = 0.25 } end)
+  check.error("bad argument #1 to 'split' (option 'balanced' must be even (as many matched as "
+              .. "mismatched pairs), got 7)", function() return train:split { balanced = 7 } end)
+  check.error("bad argument #1 to 'split' (option 'val' (a share of the pairs) does not apply "
+              .. "with 'balanced'; 'people' is the share of people held out)",
+              function() return train:split { balanced = 8, val = 0.2 } end)
+  check.error("bad argument #1 to 'split' (a 'balanced' split is always identity-disjoint "
+              .. "(disjoint = false given))",
+              function() return train:split { balanced = 8, disjoint = false } end)
+  check.error("bad argument #1 to 'split' (options 'people' and 'exact' go with 'balanced')",
+              function() return train:split { people = 0.3 } end)
+  check.error("bad argument #1 to 'split' (option 'people' must be in (0, 1), got 1.0)",
+              function() return train:split { balanced = 8, people = 1 } end)
+end)
+
 test("take: a stratified subset of n pairs", function()
   local s = train:take(20, 5)
   check.eq(#s, 20)

@@ -127,7 +127,7 @@ test("verify: any error exits 2, and a FIFO is refused at once", function()
 end)
 
 local SCRIPTS = { "grid", "seed_best", "custom_stop", "schedule", "hooks", "quickstart", "best",
-                  "ensemble", "view2" }
+                  "ensemble", "view2", "val_noise" }
 
 test("experiment scripts reject unknown arguments before any work", function()
   for _, s in ipairs(SCRIPTS) do

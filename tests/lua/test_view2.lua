@@ -92,9 +92,39 @@ test("the generated file: 60 pairs, 10 folds, person-disjoint", function()
   end
 end)
 
-test("sets(k): test is fold k; train and val hold neither its pairs nor its people", function()
+test("sets(k): validation is fold k + 1 (cyclically), train the eight others, nothing dropped",
+     function()
   for k = 1, 10 do
-    local tr, val, te, i = view2.sets(set, k, { seed = 3 })
+    local tr, val, te, i = view2.sets(set, k)
+    local vf = k % 10 + 1
+    check.eq({ #tr, #val, #te, i.dropped, i.val_fold, i.shared_people }, { 48, 6, 6, 0, vf, 0 },
+             "fold " .. k)
+    check.eq(view2.val_fold(k), vf)
+    local matched = 0
+    for j = 1, 6 do
+      local p = val:pair(j)
+      check.eq({ p.a, p.b, p.label }, byfold[vf][j], "fold " .. k .. " validation pair " .. j)
+      matched = matched + p.label
+    end
+    check.eq(matched, 3, "a balanced validation fold")
+    for j = 1, #tr do
+      local f = tr:pair(j).fold
+      check.truthy(f ~= k and f ~= vf, "fold " .. f .. " in training for test fold " .. k)
+    end
+    check.eq(tr:summary(val).shared_people, 0, "validation people are not training people")
+    check.eq(te:summary(val).shared_people, 0, "validation people are not test people")
+    check.eq(tr:summary(te).shared_people, 0, "test people are not training people")
+  end
+  check.eq(view2.val_fold(10), 1)
+  check.eq(view2.val_fold(9), 10)
+  check.error('view2: validation = "folds": expected "fold" or "split"', view2.sets, set, 1,
+               { validation = "folds" })
+end)
+
+test("sets(k, {validation = \"split\"}): val carved from the nine other folds", function()
+  for k = 1, 10 do
+    local tr, val, te, i = view2.sets(set, k, { seed = 3, validation = "split" })
+    check.eq(i.val_fold, nil)
     check.eq(#te, 6, "fold " .. k .. " test pairs")
     for j = 1, 6 do
       local p = te:pair(j)
@@ -119,12 +149,12 @@ test("sets(k): test is fold k; train and val hold neither its pairs nor its peop
   end
   -- disjoint = false: a stratified split of the nine folds, nothing
   -- dropped: round(0.2 * 27) = 5 pairs of each class to validation
-  local tr, val, te, i = view2.sets(set, 6, { seed = 3, disjoint = false })
+  local tr, val, te, i = view2.sets(set, 6, { seed = 3, disjoint = false, validation = "split" })
   check.eq({ #tr, #val, #te, i.dropped }, { 44, 10, 6, 0 })
   for j = 1, #tr do check.truthy(tr:pair(j).fold ~= 6, "fold 6 in training") end
   -- seeded: the same seed gives the same split
-  local _, v1 = view2.sets(set, 4, { seed = 3 })
-  local _, v2 = view2.sets(set, 4, { seed = 3 })
+  local _, v1 = view2.sets(set, 4, { seed = 3, validation = "split" })
+  local _, v2 = view2.sets(set, 4, { seed = 3, validation = "split" })
   check.eq(#v1, #v2)
   for j = 1, #v1 do check.eq(v1:pair(j), v2:pair(j)) end
 end)
@@ -290,8 +320,7 @@ test("view2.lua end to end: model=small, epochs=1, folds=1,2", function()
   check.eq(code, 0, "exit status; stderr: " .. err)
   check.contains(out, "data: View 2 pairs " .. pairs_file .. ": 60 pairs in 10 folds, 48x48 "
                  .. "images (crop 40); folds 1,2\n")
-  check.truthy(out:find("\nfold 2: training on %d+ pairs, validation %d+ %(%d+ pairs across the "
-                        .. "people boundary dropped%)\n"), "fold 2's sets\n" .. out)
+  check.contains(out, "\nfold 2: training on 48 pairs, validation 6 (fold 3)\n")
   local a1 = tonumber(out:match("\nfold 1: test accuracy (%d%.%d+) at threshold"))
   local a2 = tonumber(out:match("\nfold 2: test accuracy (%d%.%d+) at threshold"))
   check.truthy(a1 and a2, "per-fold lines\n" .. out)
@@ -309,7 +338,8 @@ test("view2.lua end to end: model=small, epochs=1, folds=1,2", function()
   check.contains(js, '"folds":[1,2]')
   check.contains(js, '"model":"small"')
   check.contains(js, '"extra":20,')
-  check.contains(js, '"split":"people"')
+  check.contains(js, '"split":"balanced"')
+  check.contains(js, '"val_fold":3')
 end)
 
 test("cleanup", function()

@@ -68,21 +68,44 @@ function view2.folds(value, count)
   return out
 end
 
--- Fold k's sets: test = fold k; the nine others are split into train and
--- val, by identity unless opts.disjoint is false (the validation people
--- never train, as in experiments/best.lua). Returns train, val, test, info
--- with info.dropped (pairs across the train/val people boundary, used by
--- neither; 0 for a stratified split) and info.shared_people (people of the
--- test fold also in the training folds: 0 for LFW, whose folds are
--- person-disjoint). opts: val (fraction, 0.2), seed (siam.config.seed),
--- disjoint (true).
+-- The validation fold of test fold k: the next one, cyclically (10 for 9,
+-- 1 for 10).
+function view2.val_fold(k, count)
+  return k % (count or view2.FOLDS) + 1
+end
+
+-- Fold k's sets: test = fold k. By default (opts.validation = "fold") val
+-- is the fold after it (view2.val_fold) and train the eight others: LFW's
+-- folds are people-disjoint and balanced, so nothing is dropped. With
+-- opts.validation = "split" the nine other folds are split into train and
+-- val instead (the behaviour before issue 19): by opts.split(rest) ->
+-- train, val[, dropped] when given, else by identity (stratified when
+-- opts.disjoint is false), a share opts.val (0.2) of the pairs, seeded by
+-- opts.seed. Returns train, val, test, info with info.dropped (pairs used
+-- by neither train nor val), info.val_fold (the validation fold, or nil)
+-- and info.shared_people (people of the test fold also in train or val: 0
+-- for LFW, whose folds are person-disjoint).
 function view2.sets(set, k, opts)
   opts = opts or {}
+  local how = opts.validation or "fold"
   local rest, test = set:fold(k)
-  local tr, val, dropped = rest:split { val = opts.val or 0.2, seed = opts.seed,
-                                        disjoint = opts.disjoint ~= false }
+  local tr, val, dropped, vf
+  if how == "fold" then
+    vf = view2.val_fold(k, set:folds())
+    tr, val = rest:fold(vf)
+  elseif how == "split" then
+    if opts.split then
+      tr, val, dropped = opts.split(rest)
+    else
+      tr, val, dropped = rest:split { val = opts.val or 0.2, seed = opts.seed,
+                                      disjoint = opts.disjoint ~= false }
+    end
+  else
+    error(string.format("view2: validation = %q: expected \"fold\" or \"split\"",
+                        tostring(how)), 2)
+  end
   local shared = rest:summary(test).shared_people
-  return tr, val, test, { dropped = dropped or 0, shared_people = shared }
+  return tr, val, test, { dropped = dropped or 0, shared_people = shared, val_fold = vf }
 end
 
 -- Mean, standard error and sample standard deviation of a list of
@@ -108,11 +131,12 @@ end
 --     from `val` (fit's threshold = "val") or be fixed in advance.
 --     `extra` (a table) is copied into the fold's row. `test` and `info`
 --     (view2.sets') are for reporting only; they must not steer training.
---   folds (view2.folds' forms; all ten), val (0.2), seed, disjoint (true),
+--   folds (view2.folds' forms; all ten), validation ("fold"), split, val
+--   (0.2), seed, disjoint (true): view2.sets',
 --   on_fold(row, test_eval, test_set) called after each fold (test_eval is
 --   siam.evaluate's table for the fold's test pairs).
 -- Returns {rows = {...}, folds = {k...}, mean, se, sd}; each row holds
--- fold, train, val, test (pair counts), dropped, shared_people, threshold,
+-- fold, train, val, test (pair counts), dropped, val_fold, shared_people, threshold,
 -- val_accuracy, accuracy, auc, eer, loss and the extra keys.
 function view2.run(set, opts)
   assert(type(opts) == "table" and type(opts.train) == "function",
@@ -123,11 +147,14 @@ function view2.run(set, opts)
   local rows, accs = {}, {}
   for _, k in ipairs(folds) do
     local tr, val, test, info = view2.sets(set, k, { val = opts.val, seed = opts.seed,
-                                                      disjoint = opts.disjoint })
+                                                      disjoint = opts.disjoint,
+                                                      validation = opts.validation,
+                                                      split = opts.split })
     local model, extra = opts.train(k, tr, val, test, info)
     local v = siam.evaluate(model, val, { examples = 0 })
     local t = siam.evaluate(model, test, { examples = 0 })
     local row = { fold = k, train = #tr, val = #val, test = #test, dropped = info.dropped,
+                  val_fold = info.val_fold or "",
                   shared_people = info.shared_people, threshold = model.threshold,
                   val_accuracy = v.accuracy, accuracy = t.accuracy, auc = t.auc, eer = t.eer,
                   loss = t.loss }
