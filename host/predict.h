@@ -53,6 +53,13 @@ int siam_batch_assemble(siam_model *m, const uint8_t *images, const int32_t *idx
                         size_t start, int nb, float mean, float std, const siam_augment *aug,
                         uint64_t seed, uint64_t aug_offset, siam_error *err);
 
+/* Fills the first n rows of the model input with the images idx_dev[0..n)
+ * (device), normalised or augmented as siam_batch_assemble does (image
+ * slot i draws from aug_offset + i); `what` starts the message. */
+int siam_images_assemble(siam_model *m, const uint8_t *images, const int32_t *idx_dev, int n,
+                         float mean, float std, const siam_augment *aug, uint64_t seed,
+                         uint64_t aug_offset, const char *what, siam_error *err);
+
 /* Eval-mode pass over a laid-out set in batches of the model's max_batch:
  * mean loss (may be NULL) and the probabilities of every pair (d->n). aug:
  * NULL, or a fixed transform of every image (test-time augmentation); its
