@@ -92,4 +92,14 @@ int siam_predict_pairs(siam_model *m, const siam_pairset *ps, const uint8_t *ima
 int siam_model_predict(siam_model *m, const siam_pairset *ps, const uint8_t *images_dev,
                        float mean, float std, siam_tta tta, float *probs, siam_error *err);
 
+/* Verification by the embeddings (host/predict_cosine.c): the cosine
+ * a.b / max(|a||b|, 1e-8) of the two embeddings of every pair, in [-1, 1],
+ * eval mode, no head. The pass over a laid-out set (the model's mode is
+ * restored), and the whole path for a pair set as siam_model_predict's
+ * (images_dev NULL: uploaded for this call). */
+int siam_cosine_pass(siam_model *m, const uint8_t *images, const siam_dev_pairs *d, float mean,
+                     float std, float *scores, siam_error *err);
+int siam_model_cosine(siam_model *m, const siam_pairset *ps, const uint8_t *images_dev,
+                      float mean, float std, float *scores, siam_error *err);
+
 #endif

@@ -161,7 +161,7 @@ siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairse
         goto fail;
     if (cfg->wavg.kind != SIAM_WAVG_OFF && !(t->wavg = siam_wavg_new(m, &cfg->wavg, err)))
         goto fail;
-    if (cfg->threshold_from_val && val) {
+    if ((cfg->threshold_from_val || cfg->objective != SIAM_OBJECTIVE_PAIR) && val) {
         if (!(t->val_labels = malloc((val->count + 1) * sizeof(float)))) {
             siam_fail(err, "trainer: out of host memory for %zu labels", val->count);
             goto fail;
@@ -507,6 +507,19 @@ static int epoch_end(siam_trainer *t, siam_train_event *ev, int e, double lr, do
                                                      t->val->count, err) ||
                 siam_trainer_record(t, "val_threshold", thr, err) ||
                 siam_trainer_record(t, "val_acc_at_threshold", best, err))
+                return -1;
+        }
+        /* A metric loss trains the embeddings, not the head: score by their
+         * cosine too, the threshold chosen as the head's. */
+        if (t->estep) {
+            float thr;
+            double best;
+            if (siam_cosine_pass(t->m, t->val_images, &t->va, cfg->mean, cfg->std, t->probs,
+                                 err) ||
+                siam_metrics_best_threshold_balanced(&thr, &best, t->probs, t->val_labels,
+                                                     t->val->count, err) ||
+                siam_trainer_record(t, "val_cos_threshold", thr, err) ||
+                siam_trainer_record(t, "val_cos_acc", best, err))
                 return -1;
         }
     }

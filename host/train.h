@@ -153,7 +153,9 @@ const siam_early_stop *siam_trainer_early_stop(const siam_trainer *t);
 /* Metric history, one value per completed epoch. The trainer records
  * train_loss, train_acc, val_loss, val_acc and lr, and with a triplet
  * objective train_pair_loss and train_triplet_loss (train_loss is then
- * their weighted sum; train_acc NaN without the pair loss); the hook may record more
+ * their weighted sum; train_acc NaN without the pair loss) and, with a
+ * validation set, val_cos_acc, the best balanced accuracy of the cosine of
+ * the embeddings, at val_cos_threshold (siam_cosine_pass); the hook may record more
  * for the current epoch at EPOCH_END (siam_trainer_record). */
 int siam_trainer_record(siam_trainer *t, const char *name, double value, siam_error *err);
 const siam_history *siam_trainer_history(const siam_trainer *t);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "host/model.h"
+#include "host/predict.h"
 #include "kernels/philox.h"
 #include "tests/support/ref_tower.h"
 
@@ -203,12 +204,65 @@ static void each_backward_needs_its_own_forward(void **state)
     siam_model_free(m);
 }
 
+/* siam_model_cosine against a naive computation: each image's embedding
+ * from an eval forward of that image alone, the cosine in double, for a set
+ * of 7 pairs in batches of 3 (so both the left/right layout and the last
+ * short batch count). */
+static void cosine_scores_match_a_naive_computation(void **state)
+{
+    const siam_check_backend *be = siam_check_backend_of(state);
+    siam_model *m = tiny(be, SIAM_EMBED_NONE);
+    siam_error err;
+    enum { IMAGES = 9, PAIRS = 7, U = 6 };
+    siam_images *im = siam_images_new(IMAGES, 28, 30, "/nowhere", &err);
+    assert_non_null(im);
+    for (size_t i = 0; i < (size_t)IMAGES * 28 * 30; i++)
+        im->pixels[i] = (uint8_t)(siam_philox_u32(12, 3, i) & 0xFF);
+    siam_pairset *ps = siam_pairset_new(im, PAIRS, "test", &err);
+    for (int i = 0; i < PAIRS; i++)
+        ps->pairs[i] = (siam_pair){ i, (3 * i + 2) % IMAGES, (float)(i % 2), 0 };
+    float scores[PAIRS];
+    siam_model_set_training(m, 0);
+    if (siam_model_cosine(m, ps, NULL, 0.0f, 1.0f, scores, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(siam_model_training(m), 0);
+    /* one image at a time: pixel / 255 into the input, embed forward of 1 */
+    double e[IMAGES][U];
+    float x[28 * 30], row[U];
+    for (int i = 0; i < IMAGES; i++) {
+        for (int k = 0; k < 28 * 30; k++)
+            x[k] = im->pixels[(size_t)i * 28 * 30 + k] / 255.0f;
+        siam_check_ok(be, be->ops->upload(be->ctx, siam_model_input(m), x, sizeof x), "upload");
+        assert_int_equal(siam_model_embed_forward(m, 1, &err), 0);
+        siam_check_get(be, row, siam_model_embeddings(m), U);
+        for (int u = 0; u < U; u++)
+            e[i][u] = row[u];
+    }
+    double want[PAIRS];
+    for (int i = 0; i < PAIRS; i++) {
+        const double *a = e[ps->pairs[i].a], *b = e[ps->pairs[i].b];
+        double dot = 0.0, na = 0.0, nb = 0.0;
+        for (int u = 0; u < U; u++) {
+            dot += a[u] * b[u];
+            na += a[u] * a[u];
+            nb += b[u] * b[u];
+        }
+        want[i] = dot / sqrt(na * nb);
+        assert_true(want[i] >= -1.0 && want[i] <= 1.0);
+    }
+    siam_check_near("cosine scores", scores, want, PAIRS, 1e-6, 1e-5);
+    siam_pairset_free(ps);
+    siam_images_release(im);
+    siam_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(backward_matches_finite_differences),
         cmocka_unit_test(embeddings_are_the_pair_forwards),
         cmocka_unit_test(each_backward_needs_its_own_forward),
+        cmocka_unit_test(cosine_scores_match_a_naive_computation),
     };
     return siam_check_run("model_embed", tests, sizeof tests / sizeof tests[0]);
 }

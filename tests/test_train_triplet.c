@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "host/identity_sampler.h"
+#include "host/metrics.h"
+#include "host/predict.h"
 #include "host/train.h"
 #include "tests/support/toy_pairs.h"
 #include "tests/support/train_rig.h"
@@ -143,6 +145,23 @@ static void triplet_alone_trains(void **state)
         assert_true(isnan(pl[e]) && isnan(acc[e]));
         assert_true(tl[e] > 0.0 && tl[e] < 2.3);
     }
+    /* The cosine verification of the last epoch is the model's now: the
+     * same scores from siam_model_cosine, the same threshold and balanced
+     * accuracy from the metrics. */
+    const double *cacc = siam_history_get(h, "val_cos_acc");
+    const double *cthr = siam_history_get(h, "val_cos_threshold");
+    assert_non_null(cacc);
+    float scores[12], labels[12], thr;
+    double best;
+    for (int i = 0; i < 12; i++)
+        labels[i] = b.val->pairs[i].label;
+    if (siam_model_cosine(r.m, b.val, NULL, tc.mean, tc.std, scores, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(siam_metrics_best_threshold_balanced(&thr, &best, scores, labels, 12, &err),
+                     0);
+    printf("val_cos_acc %.4f at %.4f (the head's val_acc %.4f)\n", cacc[7], cthr[7], va[7]);
+    assert_true(cacc[7] == best && cthr[7] == thr);
+    assert_true(best >= siam_metrics_balanced_accuracy(scores, labels, 12, -1.0f));
     /* falls by half in eight epochs of six steps (0.281 to 0.028 when written); the
      * head is untrained here, so val_acc (the head's) stays near chance */
     assert_true(tl[7] < 0.5 * tl[0]);

@@ -90,3 +90,44 @@ test("objective option errors", function()
   check.truthy(not ok and msg:find("the identity sampler gives 1 batches an epoch, fewer than",
                                    1, true), tostring(msg))
 end)
+
+test("cosine verification: fit records it, evaluate scores by it, early stopping uses it",
+     function()
+  local m = F.model()
+  local h = siam.fit(m, siam.optim.adam { lr = 0.003 }, tr, {
+    epochs = 3, batch_size = 8, seed = 3, val = va, objective = "triplet",
+    triplet = { p = 4, k = 2, batches = 4 },
+    stop = siam.stop.early { monitor = "val_cos_acc", mode = "max", patience = 5 },
+  })
+  check.eq(#h.val_cos_acc, 3)
+  -- the last epoch's weights are the model's: evaluate chooses the same threshold on va
+  local e = siam.evaluate(m, va, { score = "cosine", val = va })
+  check.eq(e.score, "cosine")
+  check.eq(e.loss, nil)
+  check.eq(e.probs, nil)
+  check.eq(#e.scores, #va)
+  check.eq(e.threshold, h.val_cos_threshold[3])
+  check.truthy(math.abs(e.balanced_accuracy - h.val_cos_acc[3]) < 1e-12,
+               e.balanced_accuracy .. " against " .. h.val_cos_acc[3])
+  -- a given threshold: the accuracy is the count of scores on the right side of it
+  local f = siam.evaluate(m, va, { score = "cosine", threshold = 0.5, examples = 1 })
+  local right = 0
+  for i, s in ipairs(f.scores) do
+    if (s >= 0.5) == (va:pair(i).label == 1) then right = right + 1 end
+  end
+  check.eq(f.accuracy, right / #va)
+  for _, s in ipairs(f.scores) do check.truthy(s >= -1 and s <= 1, "a cosine in [-1, 1]") end
+  check.truthy(f.examples.tp.count + f.examples.fn.count > 0, "matched pairs among val")
+  local pre = "bad argument #3 to 'siam.evaluate' ("
+  check.error(pre .. "score \"cosine\" needs either 'threshold' (in [-1, 1]) or 'val' (a set " ..
+              "to choose it on))", siam.evaluate, m, va, { score = "cosine" })
+  check.error(pre .. "score \"cosine\" needs one of 'threshold' (in [-1, 1]) or 'val' (a set " ..
+              "to choose it on))", siam.evaluate, m, va, { score = "cosine", threshold = 0,
+                                                           val = va })
+  check.error(pre .. "option 'threshold' must be in [-1, 1] for score \"cosine\", got 2.0)",
+              siam.evaluate, m, va, { score = "cosine", threshold = 2 })
+  check.error(pre .. "option 'tta' is for score \"head\")", siam.evaluate, m, va,
+              { score = "cosine", val = va, tta = "flip" })
+  check.error(pre .. "option 'val' is for score \"cosine\" (the head's threshold comes from " ..
+              "fit's threshold = \"val\"))", siam.evaluate, m, va, { val = va })
+end)
