@@ -200,8 +200,10 @@ static void triplet_edges_and_errors(void **state)
     float e[n * d], got[n * d];
     siam_check_random(e, n * d, 85, -1.0f, 1.0f);
     int32_t one[n] = { 7, 7, 7, 7 }, each[n] = { 0, 1, 2, 3 }, hard[2 * n];
+    for (int i = 0; i < 2 * n; i++)
+        hard[i] = i / 2; /* to be overwritten with -1 */
     float *e_ = siam_check_put(be, e, n * d), *de_ = siam_check_put(be, e, n * d);
-    int32_t *hard_ = siam_check_put_bytes(be, one, sizeof hard);
+    int32_t *hard_ = siam_check_put_bytes(be, hard, sizeof hard);
     for (int k = 0; k < 2; k++) {
         int32_t *lab_ = siam_check_put_bytes(be, k ? each : one, sizeof one);
         float loss = -1.0f;
@@ -243,9 +245,10 @@ static void triplet_against_pytorch(void **state)
     float *x_ = siam_check_put(be, triplet_x, n), *e_ = siam_check_alloc(be, n);
     float *de_ = siam_check_alloc(be, n), *dx_ = siam_check_alloc(be, n);
     int32_t *lab_ = siam_check_put_bytes(be, triplet_labels, sizeof triplet_labels);
-    int32_t *hard_ = siam_check_put_bytes(be, triplet_labels, 2 * sizeof triplet_labels);
-    float got[n];
     int32_t hard[2 * TRIPLET_N];
+    memset(hard, 0, sizeof hard);
+    int32_t *hard_ = siam_check_put_bytes(be, hard, sizeof hard);
+    float got[n];
     double want[n];
     siam_check_ok(be, be->ops->l2_normalize_forward(be->ctx, e_, x_, TRIPLET_N, TRIPLET_D,
                                                     SIAM_L2NORM_EPS), "normalize");

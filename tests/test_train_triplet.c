@@ -44,10 +44,10 @@ static void bank_open(bank *b)
     memcpy(b->im->pixels, toy.images.pixels, (size_t)n * SIAM_RIG_SIDE * SIAM_RIG_SIDE);
     siam_toy_free(&toy);
     const char *who[PEOPLE * PER], *files[PEOPLE * PER];
-    char names[PEOPLE * PER][2][16];
+    char names[PEOPLE * PER][2][32];
     for (int i = 0; i < n; i++) {
-        snprintf(names[i][0], 16, "P%d", i / PER);
-        snprintf(names[i][1], 16, "P%d_%04d.jpg", i / PER, i % PER + 1);
+        snprintf(names[i][0], 32, "P%d", i / PER);
+        snprintf(names[i][1], 32, "P%d_%04d.jpg", i / PER, i % PER + 1);
         who[i] = names[i][0];
         files[i] = names[i][1];
     }
