@@ -11,7 +11,9 @@
 #include "bindings/model.h"
 #include "bindings/pairset.h"
 #include "bindings/util.h"
+#include "host/dataset.h"
 #include "host/metrics.h"
+#include "host/predict.h"
 
 typedef struct ranked {
     double confidence; /* |p - threshold| */
@@ -27,14 +29,22 @@ static int by_confidence(const void *x, const void *y)
     return a->index < b->index ? -1 : a->index > b->index;
 }
 
-static void push_example(lua_State *L, const siam_pairset *ps, const float *probs, size_t i)
+/* How the pairs were scored: the head's probabilities or the cosine of the
+ * embeddings (which have no loss, and lie in [-1, 1]). */
+typedef struct scoring {
+    int cosine;
+    const char *tta;  /* NULL: not given */
+} scoring;
+
+static void push_example(lua_State *L, const siam_pairset *ps, const float *probs, size_t i,
+                         int cosine)
 {
     const siam_pair *p = &ps->pairs[i];
     lua_createtable(L, 0, 5);
     siam_lua_setinteger(L, "index", (lua_Integer)i + 1);
     siam_lua_setstring(L, "a", ps->images->names[p->a]);
     siam_lua_setstring(L, "b", ps->images->names[p->b]);
-    siam_lua_setnumber(L, "p", probs[i]);
+    siam_lua_setnumber(L, cosine ? "score" : "p", probs[i]);
     siam_lua_setinteger(L, "label", p->label >= 0.5f);
 }
 
@@ -42,7 +52,7 @@ static void push_example(lua_State *L, const siam_pairset *ps, const float *prob
  * correct outcome (tp, tn) the best are the most confident; for an error
  * (fp, fn) the worst are the most confident. */
 static void push_outcome(lua_State *L, const siam_pairset *ps, const float *probs, ranked *r,
-                         size_t n, int correct, int k)
+                         size_t n, int correct, int k, int cosine)
 {
     qsort(r, n, sizeof *r, by_confidence);
     size_t shown = n < (size_t)k ? n : (size_t)k;
@@ -52,18 +62,18 @@ static void push_outcome(lua_State *L, const siam_pairset *ps, const float *prob
         lua_createtable(L, (int)shown, 0);
         for (size_t j = 0; j < shown; j++) {
             size_t at = side == 0 ? j : n - 1 - j;
-            push_example(L, ps, probs, r[at].index);
+            push_example(L, ps, probs, r[at].index, cosine);
             lua_rawseti(L, -2, (lua_Integer)j + 1);
         }
         lua_setfield(L, -2, (side == 0) == (correct != 0) ? "best" : "worst");
     }
 }
 
-/* Pushes the evaluation table of probabilities `probs` (n, already
- * computed) over the pairs of ps at threshold thr, with k examples per
- * outcome; tta names how the probabilities were made (NULL: not given). */
+/* Pushes the evaluation table of probabilities (or cosine scores) `probs`
+ * (n, already computed) over the pairs of ps at threshold thr, with k
+ * examples per outcome. */
 static void push_evaluation(lua_State *L, const siam_pairset *ps, float *probs, double thr,
-                            int k, const char *tta)
+                            int k, const scoring *how)
 {
     size_t n = ps->count;
     float *labels = lua_newuserdatauv(L, (n + 1) * sizeof(float), 0);
@@ -76,11 +86,13 @@ static void push_evaluation(lua_State *L, const siam_pairset *ps, float *probs, 
     lua_createtable(L, 0, 16);
     int res = lua_gettop(L);
     siam_lua_setinteger(L, "n", (lua_Integer)n);
-    siam_lua_setnumber(L, "loss", siam_metrics_bce(probs, labels, n));
+    if (!how->cosine)
+        siam_lua_setnumber(L, "loss", siam_metrics_bce(probs, labels, n));
+    siam_lua_setstring(L, "score", how->cosine ? "cosine" : "head");
     siam_lua_setnumber(L, "accuracy", siam_metrics_accuracy(probs, labels, n, t));
     siam_lua_setnumber(L, "threshold", t);
-    if (tta != NULL)
-        siam_lua_setstring(L, "tta", tta);
+    if (how->tta != NULL)
+        siam_lua_setstring(L, "tta", how->tta);
     lua_createtable(L, 0, 4);
     siam_lua_setinteger(L, "tp", (lua_Integer)c.tp);
     siam_lua_setinteger(L, "fp", (lua_Integer)c.fp);
@@ -121,7 +133,7 @@ static void push_evaluation(lua_State *L, const siam_pairset *ps, float *probs, 
                 m++;
             }
         }
-        push_outcome(L, ps, probs, r, m, o == 0 || o == 2, k);
+        push_outcome(L, ps, probs, r, m, o == 0 || o == 2, k, how->cosine);
         lua_setfield(L, -2, outcome[o]);
     }
     lua_setfield(L, res, "examples");
@@ -130,7 +142,7 @@ static void push_evaluation(lua_State *L, const siam_pairset *ps, float *probs, 
         lua_pushnumber(L, probs[i]);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
-    lua_setfield(L, res, "probs");
+    lua_setfield(L, res, how->cosine ? "scores" : "probs");
     lua_replace(L, res - 2); /* over the labels; the scratch goes */
     lua_settop(L, res - 2);
 }
@@ -143,21 +155,92 @@ static double opt_threshold(lua_State *L, int arg, double def)
     return thr;
 }
 
+/* The cosine scores of every pair of ps (n floats, a new userdata on the
+ * stack). */
+static float *cosine_scores(lua_State *L, siam_lua_model *lm, const siam_pairset *ps)
+{
+    float *scores = lua_newuserdatauv(L, (ps->count + 1) * sizeof(float), 0);
+    siam_error err;
+    if (siam_model_cosine(lm->m, ps, NULL, SIAM_DATA_MEAN, SIAM_DATA_STD, scores, &err) < 0)
+        siam_lua_error(L, &err);
+    return scores;
+}
+
+/* siam.evaluate(model, set, {score = "cosine", threshold = t | val = set,
+ * examples = 3}): verification by the cosine of the two embeddings, the
+ * threshold given (in [-1, 1]) or chosen on `val` as fit's threshold = "val"
+ * chooses the head's (the best balanced accuracy). */
+static int evaluate_cosine(lua_State *L, siam_lua_model *lm, siam_pairset *ps)
+{
+    int k = (int)siam_lua_opt_integer(L, 3, "examples", 3, 0, 1000000);
+    if (lua_getfield(L, 3, "tta") != LUA_TNIL)
+        siam_lua_argerrorf(L, 3, "option 'tta' is for score \"head\"");
+    lua_pop(L, 1);
+    int has_thr = lua_getfield(L, 3, "threshold") != LUA_TNIL;
+    lua_pop(L, 1);
+    int has_val = lua_getfield(L, 3, "val") != LUA_TNIL;
+    siam_pairset *val = NULL;
+    if (has_val) {
+        if (luaL_testudata(L, -1, SIAM_PAIRSET_MT) == NULL)
+            siam_lua_argerrorf(L, 3, "option 'val' must be a siam.PairSet, got %s",
+                               luaL_typename(L, -1));
+        val = siam_lua_checkpairset(L, -1);
+    }
+    if (has_thr == has_val)
+        siam_lua_argerrorf(L, 3, "score \"cosine\" needs %s 'threshold' (in [-1, 1]) or "
+                                 "'val' (a set to choose it on)", has_thr ? "one of" : "either");
+    siam_lua_model_check_set(L, 2, lm, ps);
+    double thr;
+    if (has_thr) {
+        thr = siam_lua_opt_number(L, 3, "threshold", 0.0);
+        if (!(thr >= -1.0 && thr <= 1.0))
+            siam_lua_argerrorf(L, 3, "option 'threshold' must be in [-1, 1] for score "
+                                     "\"cosine\", got %f", thr);
+    } else {
+        siam_lua_model_check_set(L, 3, lm, val);
+        float *vs = cosine_scores(L, lm, val);
+        float *labels = lua_newuserdatauv(L, (val->count + 1) * sizeof(float), 0);
+        for (size_t i = 0; i < val->count; i++)
+            labels[i] = val->pairs[i].label;
+        float t;
+        double best;
+        siam_error err;
+        if (siam_metrics_best_threshold_balanced(&t, &best, vs, labels, val->count, &err) < 0)
+            siam_lua_error(L, &err);
+        thr = t;
+        lua_pop(L, 2);
+    }
+    float *scores = cosine_scores(L, lm, ps);
+    scoring how = { 1, NULL };
+    push_evaluation(L, ps, scores, thr, k, &how);
+    return 1;
+}
+
 /* siam.evaluate(model, set[, {threshold=model.threshold, examples=3,
- * tta=model.tta}]) */
+ * tta=model.tta, score="head"}]) */
 static int evaluate(lua_State *L)
 {
-    static const char *const keys[] = { "threshold", "examples", "tta", NULL };
+    static const char *const keys[] = { "threshold", "examples", "tta", "score", "val", NULL };
+    static const char *const scores[] = { "head", "cosine", NULL };
     siam_lua_model *lm = siam_lua_checkmodel(L, 1);
     siam_pairset *ps = siam_lua_checkpairset(L, 2);
     siam_lua_opts_check(L, 3, keys);
+    if (siam_lua_opt_choice(L, 3, "score", 0, scores) == 1)
+        return evaluate_cosine(L, lm, ps);
+    if (lua_type(L, 3) == LUA_TTABLE) {
+        if (lua_getfield(L, 3, "val") != LUA_TNIL)
+            siam_lua_argerrorf(L, 3, "option 'val' is for score \"cosine\" (the head's "
+                                     "threshold comes from fit's threshold = \"val\")");
+        lua_pop(L, 1);
+    }
     double thr = opt_threshold(L, 3, lm->threshold);
     int k = (int)siam_lua_opt_integer(L, 3, "examples", 3, 0, 1000000);
     siam_tta tta = siam_lua_opt_tta(L, 3, "tta", lm->tta);
     siam_lua_model_check_set(L, 2, lm, ps);
     float *probs = lua_newuserdatauv(L, (ps->count + 1) * sizeof(float), 0);
     siam_lua_model_predict(L, lm, ps, tta, probs);
-    push_evaluation(L, ps, probs, thr, k, siam_tta_name(tta));
+    scoring how = { 0, siam_tta_name(tta) };
+    push_evaluation(L, ps, probs, thr, k, &how);
     return 1;
 }
 
@@ -186,7 +269,8 @@ static int evaluate_probs(lua_State *L)
             return siam_lua_argerrorf(L, 2, "probability %I must be a number in [0, 1]", i);
         probs[i - 1] = (float)p;
     }
-    push_evaluation(L, ps, probs, thr, k, NULL);
+    scoring how = { 0, NULL };
+    push_evaluation(L, ps, probs, thr, k, &how);
     return 1;
 }
 

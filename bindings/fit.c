@@ -66,6 +66,7 @@ typedef struct run_box {
     siam_trainer *t;
     siam_pairset *train, *val;
     siam_pair_sampler *sampler;
+    siam_identity_sampler *identity;
     siam_lua_model *lm;
     siam_lua_optim *lo;
 } run_box;
@@ -73,7 +74,8 @@ typedef struct run_box {
 static void run_close(run_box *rb)
 {
     siam_trainer_free(rb->t);
-    siam_pair_sampler_free(rb->sampler); /* before the sets it borrows */
+    siam_pair_sampler_free(rb->sampler); /* before the sets they borrow */
+    siam_identity_sampler_free(rb->identity);
     siam_pairset_free(rb->train);
     siam_pairset_free(rb->val);
     if (rb->lm != NULL)
@@ -331,7 +333,8 @@ static int on_event(void *user, siam_trainer *t, const siam_train_event *ev, sia
  * indices recorded in r. */
 static void read_options(lua_State *L, fit_run *r, siam_train_config *tc, siam_lua_model *lm,
                          siam_lua_optim *lo, const siam_pairset **val, const char **ckpt,
-                         const char **resume, siam_lua_sampling *sampling)
+                         const char **resume, siam_lua_sampling *sampling,
+                         siam_lua_identity *identity)
 {
     siam_lua_fit_options o;
     siam_lua_fit_options_read(L, ARG_OPTS, lm, lo, tc, &o);
@@ -345,6 +348,7 @@ static void read_options(lua_State *L, fit_run *r, siam_train_config *tc, siam_l
     *ckpt = o.checkpoint;
     *resume = o.resume;
     *sampling = o.sampling;
+    *identity = o.identity;
 }
 
 static const char *stop_name(siam_stop_reason s, int interrupted)
@@ -426,12 +430,16 @@ static int fit(lua_State *L)
     const siam_pairset *val;
     const char *ckpt, *resume;
     siam_lua_sampling sampling;
-    read_options(L, &r, &tc, lm, lo, &val, &ckpt, &resume, &sampling);
+    siam_lua_identity identity;
+    read_options(L, &r, &tc, lm, lo, &val, &ckpt, &resume, &sampling, &identity);
     if (tc.drop_last && train->count < (size_t)tc.batch_size)
         return siam_lua_argerrorf(L, ARG_OPTS, "drop_last with %I pairs and batch_size %d "
                                                "leaves no batch",
                                   (lua_Integer)train->count, tc.batch_size);
-    siam_lua_model_reserve(L, lm, tc.batch_size);
+    /* A P x K batch runs its p * k images through the tower as a pair batch
+     * runs its 2B. */
+    int pk = identity.use ? identity.cfg.p * identity.cfg.k : 0;
+    siam_lua_model_reserve(L, lm, tc.batch_size > (pk + 1) / 2 ? tc.batch_size : (pk + 1) / 2);
     siam_optim *opt = siam_lua_optim_bind(L, ARG_OPTIM, lo, lm);
     tc.hook = on_event;
     tc.hook_user = &r;
@@ -452,6 +460,19 @@ static int fit(lua_State *L)
                                                    "leaves no batch",
                                       (lua_Integer)siam_pair_sampler_count(box->sampler),
                                       tc.batch_size);
+    }
+    if (identity.use) {
+        /* Without `batches` an epoch has as many steps as a pair epoch. */
+        size_t n = box->sampler ? siam_pair_sampler_count(box->sampler) : box->train->count;
+        size_t bs = (size_t)tc.batch_size, pb = tc.drop_last ? n / bs : (n + bs - 1) / bs;
+        if (identity.cfg.batches == 0)
+            identity.cfg.batches = pb > 100000000 ? 100000000 : (int)pb;
+        box->identity = siam_identity_sampler_new(box->train, box->val, &identity.cfg, &err);
+        if (box->identity == NULL) {
+            run_close(box);
+            return siam_lua_error(L, &err);
+        }
+        tc.identity = box->identity;
     }
     box->t = siam_trainer_new(lm->m, opt, box->train, box->val, &tc, &err);
     if (box->t == NULL || (resume != NULL && resume_run(box->t, resume, &err) < 0)) {
@@ -486,7 +507,7 @@ static int fit(lua_State *L)
     lua_newtable(L);
     lua_setfield(L, SLOT_STATE, "history");
     siam_lua_fit_extra fx = { &sampling, r.schedule_fn != 0, r.stop_fn != 0, r.has_val, ckpt,
-                              resume };
+                              resume, &identity };
     siam_lua_push_fit_config(L, &tc, &fx);
     lua_setfield(L, SLOT_STATE, "config");
     clock_gettime(CLOCK_MONOTONIC, &r.start);

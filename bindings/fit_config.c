@@ -116,6 +116,23 @@ static void push_sampling(lua_State *L, const siam_lua_sampling *s)
     siam_lua_setstring(L, "exclude", s->cfg.exclude == SIAM_EXCLUDE_PEOPLE ? "people" : "images");
 }
 
+static void push_triplet(lua_State *L, const siam_train_config *tc, const siam_lua_identity *id)
+{
+    if (id == NULL || !id->use) {
+        lua_pushboolean(L, 0);
+        return;
+    }
+    lua_createtable(L, 0, 7);
+    siam_lua_setinteger(L, "p", id->cfg.p);
+    siam_lua_setinteger(L, "k", id->cfg.k);
+    siam_lua_setinteger(L, "batches", id->cfg.batches);
+    setfloat(L, "margin", tc->triplet_margin);
+    siam_lua_setboolean(L, "soft", tc->triplet_soft);
+    setfloat(L, "weight", tc->triplet_weight);
+    siam_lua_setstring(L, "exclude", id->cfg.exclude == SIAM_EXCLUDE_PEOPLE ? "people"
+                                                                             : "images");
+}
+
 static void push_path(lua_State *L, const char *key, const char *path)
 {
     if (path)
@@ -150,6 +167,9 @@ void siam_lua_push_fit_config(lua_State *L, const siam_train_config *tc,
     lua_setfield(L, -2, "average");
     push_sampling(L, x->sampling);
     lua_setfield(L, -2, "sample_pairs");
+    siam_lua_setstring(L, "objective", siam_objective_name(tc->objective));
+    push_triplet(L, tc, x->identity);
+    lua_setfield(L, -2, "triplet");
     push_path(L, "checkpoint", x->checkpoint);
     push_path(L, "resume", x->resume);
 }

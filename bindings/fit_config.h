@@ -17,6 +17,7 @@ typedef struct siam_lua_fit_extra {
     int has_val;
     const char *checkpoint;     /* NULL: none */
     const char *resume;         /* NULL: none */
+    const siam_lua_identity *identity; /* the triplet objectives' sampler */
 } siam_lua_fit_extra;
 
 /* Pushes the table. */

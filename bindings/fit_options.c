@@ -2,6 +2,7 @@
  * (bindings/fit_options.h). */
 #include "bindings/fit_options.h"
 
+#include <math.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -164,6 +165,93 @@ static void read_accuracy(lua_State *L, int arg, double def_threshold, int has_v
     lua_pop(L, 1);
 }
 
+/* objective = "pair" | "triplet" | "pair+triplet"; triplet = {p = 8, k = 4,
+ * margin = 0.2, soft = false, weight = 1, batches = N, exclude = "people"}
+ * (docs/training.md, "Training on identities"). */
+static void read_objective(lua_State *L, int arg, siam_train_config *tc, siam_lua_identity *id)
+{
+    static const char *const keys[] = { "p", "k", "margin", "soft", "weight", "batches",
+                                        "exclude", NULL };
+    static const char *const opt = "triplet";
+    memset(id, 0, sizeof *id);
+    int type = lua_getfield(L, arg, "objective");
+    if (type != LUA_TNIL) {
+        siam_error err;
+        siam_objective o;
+        if (type != LUA_TSTRING)
+            siam_lua_argerrorf(L, arg, "option 'objective' must be \"pair\", \"triplet\" or "
+                                       "\"pair+triplet\", got %s", luaL_typename(L, -1));
+        if (siam_objective_parse(lua_tostring(L, -1), &o, &err))
+            siam_lua_argerrorf(L, arg, "option 'objective': %s", err.msg);
+        tc->objective = o;
+    }
+    lua_pop(L, 1);
+    type = lua_getfield(L, arg, "triplet");
+    int idx = lua_gettop(L);
+    if (type != LUA_TNIL && type != LUA_TTABLE)
+        siam_lua_argerrorf(L, arg, "option 'triplet' must be a table, got %s",
+                           luaL_typename(L, -1));
+    if (tc->objective == SIAM_OBJECTIVE_PAIR) {
+        if (type != LUA_TNIL)
+            siam_lua_argerrorf(L, arg, "option 'triplet' needs objective \"triplet\" or "
+                                       "\"pair+triplet\"");
+        lua_pop(L, 1);
+        return;
+    }
+    id->use = 1;
+    siam_identity_sampler_config_default(&id->cfg);
+    id->cfg.seed = tc->seed;
+    id->cfg.batches = 0;
+    if (type == LUA_TNIL) {
+        lua_pop(L, 1);
+        return;
+    }
+    check_keys(L, arg, idx, opt, keys);
+    double p = field_number(L, arg, idx, opt, "p", id->cfg.p, 1);
+    double k = field_number(L, arg, idx, opt, "k", id->cfg.k, 1);
+    if (p < 2 || p > 65536 || k < 2 || k > 65536)
+        siam_lua_argerrorf(L, arg, "option 'triplet': 'p' and 'k' must be in [2, 65536], got "
+                                   "%d and %d", (int)fmax(fmin(p, 1e9), -1e9),
+                           (int)fmax(fmin(k, 1e9), -1e9));
+    id->cfg.p = (int)p;
+    id->cfg.k = (int)k;
+    double batches = field_number(L, arg, idx, opt, "batches", 0, 1);
+    if (lua_getfield(L, idx, "batches") != LUA_TNIL && (batches < 1 || batches > 100000000))
+        siam_lua_argerrorf(L, arg, "option 'triplet': 'batches' must be in [1, 100000000], "
+                                   "got %d", (int)fmax(fmin(batches, 1e9), -1e9));
+    lua_pop(L, 1);
+    id->cfg.batches = (int)batches;
+    double margin = field_number(L, arg, idx, opt, "margin", tc->triplet_margin, 0);
+    if (!(margin >= 0.0 && margin <= 2.0))
+        siam_lua_argerrorf(L, arg, "option 'triplet': 'margin' must be in [0, 2] (a cosine "
+                                   "distance), got %f", margin);
+    tc->triplet_margin = (float)margin;
+    double weight = field_number(L, arg, idx, opt, "weight", tc->triplet_weight, 0);
+    if (!(weight > 0.0 && weight <= 1e6))
+        siam_lua_argerrorf(L, arg, "option 'triplet': 'weight' must be in (0, 1e6], got %f",
+                           weight);
+    tc->triplet_weight = (float)weight;
+    type = lua_getfield(L, idx, "soft");
+    if (type != LUA_TNIL && type != LUA_TBOOLEAN)
+        siam_lua_argerrorf(L, arg, "option 'triplet': 'soft' must be a boolean, got %s",
+                           luaL_typename(L, -1));
+    tc->triplet_soft = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    type = lua_getfield(L, idx, "exclude");
+    if (type != LUA_TNIL) {
+        const char *ex = type == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        if (ex != NULL && strcmp(ex, "people") == 0)
+            id->cfg.exclude = SIAM_EXCLUDE_PEOPLE;
+        else if (ex != NULL && strcmp(ex, "images") == 0)
+            id->cfg.exclude = SIAM_EXCLUDE_IMAGES;
+        else
+            siam_lua_argerrorf(L, arg, "option 'triplet': 'exclude' must be \"people\" or "
+                                       "\"images\", got %s",
+                               ex ? lua_pushfstring(L, "'%s'", ex) : luaL_typename(L, -1));
+    }
+    lua_pop(L, 2);
+}
+
 const char *const siam_lua_fit_hook_names[] = { "on_start", "on_epoch_start", "on_batch_end",
                                                  "on_epoch_end", "on_end", NULL };
 
@@ -173,7 +261,8 @@ void siam_lua_fit_options_read(lua_State *L, int arg, siam_lua_model *lm, siam_l
     static const char *const keys[] = {
         "epochs", "batch_size", "val", "schedule", "stop", "augment", "seed", "threshold",
         "drop_last", "checkpoint", "verbose", "on_start", "on_epoch_start", "on_batch_end",
-        "on_epoch_end", "on_end", "average", "sample_pairs", "resume", NULL
+        "on_epoch_end", "on_end", "average", "sample_pairs", "resume", "objective", "triplet",
+        NULL
     };
     siam_train_config_default(tc);
     memset(o, 0, sizeof *o);
@@ -205,6 +294,7 @@ void siam_lua_fit_options_read(lua_State *L, int arg, siam_lua_model *lm, siam_l
     }
     lua_pop(L, 1);
     read_accuracy(L, arg, lm->threshold, o->val != NULL, tc, &o->sampling);
+    read_objective(L, arg, tc, &o->identity);
     /* schedule: a siam.Schedule (StepLR, cosine or plateau, run in C) or a Lua function */
     o->base_lr = lo->o ? siam_optim_lr(lo->o) : lo->cfg.lr;
     if (lua_getfield(L, arg, "schedule") != LUA_TNIL) {

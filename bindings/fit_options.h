@@ -3,7 +3,8 @@
  * hooks, augment, val, schedule, stop, and the accuracy options beyond the
  * seed's loop (docs/training.md): weight averaging (`average`), more
  * training pairs drawn each epoch (`sample_pairs`) and the decision
- * threshold (`threshold`). bindings/fit.c runs the loop and its hooks. */
+ * threshold (`threshold`), and training on identities (`objective`,
+ * `triplet`). bindings/fit.c runs the loop and its hooks. */
 #ifndef SIAM_BINDINGS_FIT_OPTIONS_H
 #define SIAM_BINDINGS_FIT_OPTIONS_H
 
@@ -11,6 +12,7 @@
 
 #include "bindings/model.h"
 #include "bindings/optim.h"
+#include "host/identity_sampler.h"
 #include "host/pair_sampler.h"
 #include "host/train.h"
 
@@ -19,6 +21,14 @@ typedef struct siam_lua_sampling {
     int use;
     siam_pair_sampler_config cfg;
 } siam_lua_sampling;
+
+/* What `objective` and `triplet` asked for: the identity sampler's
+ * configuration, its batch count left 0 for fit to default (the pair
+ * epoch's batches) when `batches` is absent. use is 0 for "pair". */
+typedef struct siam_lua_identity {
+    int use;
+    siam_identity_sampler_config cfg;
+} siam_lua_identity;
 
 /* fit's hooks, in the order of its events; siam_lua_fit_hook_names holds
  * their option names (NULL-terminated). */
@@ -41,6 +51,7 @@ typedef struct siam_lua_fit_options {
     const char *checkpoint;        /* NULL: none */
     const char *resume;            /* NULL: none */
     siam_lua_sampling sampling;
+    siam_lua_identity identity;
 } siam_lua_fit_options;
 
 /* Reads the options table at arg (possibly empty) into tc (from the

@@ -56,6 +56,12 @@ r:add { set = "test", pairs = #test, threshold = t.threshold, accuracy = t.accur
         loss = t.loss, auc = t.auc, eer = t.eer }
 r:add { set = "test", pairs = #test, threshold = 0.5, accuracy = t05.accuracy, loss = t05.loss,
         auc = t05.auc, eer = t05.eer }
+if recipe.cosine(opts) or opts.objective == "pair+triplet" then
+  -- verification by the embeddings' cosine, its threshold chosen on validation
+  local c = siam.evaluate(model, test, { score = "cosine", val = val, examples = 0 })
+  r:add { set = "test (cosine)", pairs = #test, threshold = c.threshold, accuracy = c.accuracy,
+          auc = c.auc, eer = c.eer }
+end
 print()
 r:print()
 print(string.format("\n%d epochs (%s%s), %.0f s", h.epochs, h.stopped,

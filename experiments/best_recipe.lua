@@ -24,6 +24,9 @@ recipe.keys = {
   l2 = { 0.0005, min = 0, help = "L2 weight decay" },
   init = { { "pytorch", "paper" }, help = "weight initialisation" },
   fc = { 512, min = 1, help = "embedding units of the paper network (4096 is the paper's)" },
+  embed = { { "sigmoid", "none", "relu" },
+            help = "the embedding's activation (the paper's sigmoid keeps every embedding in "
+                   .. "the positive orthant, where cosines crowd near 1)" },
   head = { { "rich", "l1" }, help = "distance head: rich (|a-b|, (a-b)^2, cosine) or the "
                                     .. "paper's L1" },
   augment = { { "flip", "paper", "off" },
@@ -36,6 +39,17 @@ recipe.keys = {
                    .. "with it: give split=people to reproduce them); or stratified" },
   tta = { { "flip", "none" }, help = "each pair's probability averaged with its mirror image's "
                                      .. "at evaluation" },
+  objective = { { "pair", "triplet", "pair+triplet" },
+                help = "what a step trains on: the head's pair loss, the batch-hard triplet loss "
+                       .. "on P x K identity batches alone (verified by the embeddings' cosine), "
+                       .. "or both" },
+  p = { 8, min = 2, help = "people per identity batch (triplet objectives)" },
+  k = { 4, min = 2, help = "images per person in an identity batch (triplet objectives)" },
+  margin = { 0.2, type = "number", min = 0, max = 2,
+             help = "the triplet loss's margin on the cosine distance" },
+  soft = { { 0, 1 }, help = "1: the soft-margin triplet loss (softplus) instead of the hinge" },
+  tweight = { 1, type = "number", min = 0, help = "the triplet loss's weight beside the pair loss "
+                                               .. "(pair+triplet)" },
 }
 
 -- The script's keys: the recipe's, its crop (common.crop_key), then its
@@ -62,9 +76,17 @@ recipe.val_people = 0.2
 recipe.val_pairs = 2000
 
 -- How the data must be loaded: with every image of the pairs' people when
--- pairs are drawn from them.
+-- pairs or identity batches are drawn from them, or the balanced
+-- validation pairs from the held-out people's images.
 function recipe.load(opts)
-  return { all_of_people = opts.extra > 0 or opts.split == "balanced", crop = recipe.crop }
+  return { all_of_people = opts.extra > 0 or opts.split == "balanced"
+                        or opts.objective ~= "pair", crop = recipe.crop }
+end
+
+-- Whether verification is by the embeddings' cosine rather than the head:
+-- the head of a triplet-only run is never trained.
+function recipe.cosine(opts)
+  return opts.objective == "triplet"
 end
 
 -- Whether the validation split is by identity (split=balanced or
@@ -101,6 +123,7 @@ end
 -- run folder's run:fit.
 function recipe.train(common, opts, tr, val, show, more, fit)
   local model = common.model(opts, { dropout = 0, head = opts.head, init = opts.init,
+                                     embed = opts.embed,
                                      fc = opts.model == "paper" and opts.fc or nil })
   local opt = siam.optim.adam { lr = opts.lr, weight_decay = opts.l2 }
   if show then print(model) end
@@ -118,10 +141,17 @@ function recipe.train(common, opts, tr, val, show, more, fit)
     schedule = recipe.schedule(opts),
     threshold = opts.threshold == "val" and "val" or 0.5,
     -- with the threshold chosen on validation, epochs are compared at it too
-    stop = siam.stop.early { monitor = opts.threshold == "val" and "val_acc_at_threshold"
+    stop = siam.stop.early { monitor = recipe.cosine(opts) and "val_cos_acc"
+                                       or opts.threshold == "val" and "val_acc_at_threshold"
                                        or "val_acc",
                              mode = "max", patience = opts.patience, restore_best = true },
   }
+  if opts.objective ~= "pair" then
+    fit_opts.objective = opts.objective
+    fit_opts.triplet = { p = opts.p, k = opts.k, margin = opts.margin, soft = opts.soft == 1,
+                         weight = opts.tweight,
+                         exclude = recipe.disjoint(opts) and "people" or "images" }
+  end
   for k, v in pairs(more or {}) do fit_opts[k] = v end
   local h = (fit or siam.fit)(model, opt, tr, fit_opts)
   -- Training validates without test-time augmentation; the threshold the

@@ -637,23 +637,12 @@ int siam_model_forward(siam_model *m, int B, siam_error *err)
                               "%d): %s", m->max_batch, o->ctx_error(c));
     /* A failed forward leaves nothing for backward to use. */
     m->last_forward_training = 0;
-    int N = 2 * B;
-    const float *in;
-    if (siam_model_tower_forward(m, N, &in, err))
+    m->last_embed_N = 0;
+    if (siam_model_embed_pass(m, 2 * B, err))
         return -1;
-    int flat = cfg->channels[3] * m->sizes[6] * m->sizes[7];
     int U = cfg->fc_units, F = siam_model_head_width(cfg);
     size_t nu = (size_t)B * U, nf = (size_t)B * F;
-    if (o->linear_forward(c, m->fc, in, SIAM_P(m, SIAM_PARAM_FC_W), SIAM_P(m, SIAM_PARAM_FC_B), N,
-                          flat, U))
-        return siam_model_op_fail(m, err, "fc");
-    int rc = cfg->embed_act == SIAM_EMBED_SIGMOID ? o->sigmoid_forward(c, m->emb, m->fc, 2 * nu)
-             : cfg->embed_act == SIAM_EMBED_RELU
-                 ? o->relu_forward(c, m->emb, m->fc, 2 * nu)
-                 : o->copy(c, m->emb, m->fc, 2 * nu * sizeof(float));
-    if (rc)
-        return siam_model_op_fail(m, err, "fc activation");
-    rc = cfg->head == SIAM_HEAD_L1
+    int rc = cfg->head == SIAM_HEAD_L1
         ? o->absdiff_forward(c, m->dist, m->emb, m->emb + nu, nu)
         : o->pair_features_forward(c, m->dist, m->emb, m->emb + nu, B, U, cfg->head);
     if (rc)
@@ -743,19 +732,7 @@ int siam_model_backward(siam_model *m, int B, const float *labels_dev, siam_erro
                                     cfg->head);
     if (rc)
         return siam_model_op_fail(m, err, "distance backward");
-    /* Without an activation d(fc) is d(embedding) itself. */
-    float *dfc = cfg->embed_act == SIAM_EMBED_NONE ? demb : demb == g0 ? g1 : g0;
-    rc = cfg->embed_act == SIAM_EMBED_SIGMOID ? o->sigmoid_backward(c, dfc, demb, m->emb, 2 * nu)
-       : cfg->embed_act == SIAM_EMBED_RELU   ? o->relu_backward(c, dfc, demb, m->emb, 2 * nu)
-                                             : 0;
-    if (rc)
-        return siam_model_op_fail(m, err, "fc activation backward");
-    int flat = cfg->channels[3] * m->sizes[6] * m->sizes[7];
-    float *cur = dfc == g0 ? g1 : g0; /* receives d(conv4 block output) */
-    if (o->linear_backward(c, cur, SIAM_G(m, SIAM_PARAM_FC_W), SIAM_G(m, SIAM_PARAM_FC_B), dfc,
-                           m->bn[3], SIAM_P(m, SIAM_PARAM_FC_W), N, flat, U))
-        return siam_model_op_fail(m, err, "fc backward");
-    return siam_model_tower_backward(m, N, cur, cur == g0 ? g1 : g0, err);
+    return siam_model_embed_grad_pass(m, N, demb, err);
 }
 
 int siam_model_download_params(siam_model *m, float *host, siam_error *err)

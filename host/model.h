@@ -256,6 +256,23 @@ int siam_model_loss(siam_model *m, int B, const float *labels_dev, float *loss, 
  * a second backward of the same forward recomputes them first. */
 int siam_model_backward(siam_model *m, int B, const float *labels_dev, siam_error *err);
 int siam_model_zero_grad(siam_model *m, siam_error *err);
+/* The tower alone (host/model_embed.c), for losses on single images: the
+ * embeddings (the fc output after embed_act) of the first N <= 2*max_batch
+ * images of the input buffer, through the same tower and fc the pair
+ * forward runs both images of a pair through. In training mode batch norm
+ * takes its statistics over these N images and updates the running ones;
+ * no dropout is drawn (it belongs to the head). The embeddings stay on the
+ * device (siam_model_embeddings, (N, U)) until the next forward. After it
+ * a pair backward is refused, as an embed backward is after a pair
+ * forward. */
+int siam_model_embed_forward(siam_model *m, int N, siam_error *err);
+/* The embeddings of the last forward, pair (2B rows: left images, then
+ * right) or embed (N rows). Device memory owned by the model. */
+const float *siam_model_embeddings(const siam_model *m);
+/* Backward of the last (training-mode) embed forward of N images from
+ * d(embedding) demb_dev (N, U, device, the caller's; only read): ADDS into
+ * the fc and tower gradients, as siam_model_backward does. */
+int siam_model_embed_backward(siam_model *m, int N, const float *demb_dev, siam_error *err);
 /* Allocates now the training buffers (the gradients among them) that the
  * first training forward would; nothing when they exist. */
 int siam_model_prepare_training(siam_model *m, siam_error *err);

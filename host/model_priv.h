@@ -69,7 +69,8 @@ struct siam_model {
                              * fused, the head and the conv4 block */
     float *dpool;           /* fused: d(pool output), the largest pool */
     int last_forward_training; /* whether the saved activations are usable by backward */
-    int last_B;
+    int last_B;             /* pairs of the last pair forward (0 after an embed forward) */
+    int last_embed_N;       /* images of the last embed forward (0 after a pair forward) */
 };
 
 #define SIAM_P(m, j) ((m)->flat + (m)->params[j].offset)
@@ -85,5 +86,13 @@ int siam_model_tower_forward(siam_model *m, int N, const float **out, siam_error
 /* Backward from d(conv4 block output) in `cur` (one of m->g); `other` is the
  * other m->g. Adds into the tower's parameter gradients. */
 int siam_model_tower_backward(siam_model *m, int N, float *cur, float *other, siam_error *err);
+
+/* N images of m->x through the tower, fc and its activation into m->emb
+ * (host/model_embed.c); the pair forward's first half. */
+int siam_model_embed_pass(siam_model *m, int N, siam_error *err);
+/* Back from d(embedding) (N, U): demb may be m->g[0] or m->g[1] (the pair
+ * backward's) or another buffer; it is only read. Adds into fc's and the
+ * tower's gradients. */
+int siam_model_embed_grad_pass(siam_model *m, int N, const float *demb, siam_error *err);
 
 #endif

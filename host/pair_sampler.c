@@ -15,11 +15,8 @@
 struct siam_pair_sampler {
     const siam_pairset *base;
     siam_pair_sampler_config cfg;
-    int npeople;            /* eligible people */
-    int *first, *count;     /* per eligible person: start in `images`, how many */
-    int32_t *images;        /* eligible image indices grouped by person */
-    int nimages;
-    int *two;               /* eligible people with >= 2 images (indices into first/count) */
+    siam_sampler_pool pool;
+    int *two;               /* eligible people with >= 2 images (indices into the pool) */
     int ntwo;
 };
 
@@ -34,9 +31,7 @@ void siam_pair_sampler_free(siam_pair_sampler *s)
 {
     if (!s)
         return;
-    free(s->first);
-    free(s->count);
-    free(s->images);
+    siam_sampler_pool_clear(&s->pool);
     free(s->two);
     free(s);
 }
@@ -44,79 +39,30 @@ void siam_pair_sampler_free(siam_pair_sampler *s)
 siam_pair_sampler *siam_pair_sampler_new(const siam_pairset *base, const siam_pairset *exclude,
                                          const siam_pair_sampler_config *cfg, siam_error *err)
 {
-    const siam_images *im = base->images;
-    if (exclude && exclude->images != im) {
-        siam_fail(err, "pair sampler: the excluded set has another image bank");
-        return NULL;
-    }
-    if (cfg->exclude != SIAM_EXCLUDE_PEOPLE && cfg->exclude != SIAM_EXCLUDE_IMAGES) {
-        siam_fail(err, "pair sampler: exclude %d is not people (0) or images (1)",
-                  (int)cfg->exclude);
-        return NULL;
-    }
-    size_t n = (size_t)im->count;
     siam_pair_sampler *s = calloc(1, sizeof *s);
-    int32_t *pid = malloc((n + 1) * sizeof *pid);
-    /* person state: 1 in the base set, 2 excluded; image state: 1 excluded */
-    unsigned char *person = calloc(n + 1, 1), *image_out = calloc(n + 1, 1);
-    if (s) {
-        s->first = malloc((n + 1) * sizeof *s->first);
-        s->count = calloc(n + 1, sizeof *s->count);
-        s->images = malloc((n + 1) * sizeof *s->images);
-        s->two = malloc((n + 1) * sizeof *s->two);
-    }
-    if (!s || !pid || !person || !image_out || !s->first || !s->count || !s->images ||
-        !s->two) {
-        siam_fail(err, "pair sampler: out of host memory for %zu images", n);
-        goto fail;
+    if (!s) {
+        siam_fail(err, "pair sampler: out of host memory");
+        return NULL;
     }
     s->base = base;
     s->cfg = *cfg;
-    if (siam_images_person_ids(im, pid, err) < 0)
+    if (siam_sampler_pool_build(&s->pool, base, exclude, cfg->exclude, "pair sampler", err))
         goto fail;
-    for (size_t i = 0; i < base->count; i++) {
-        person[pid[base->pairs[i].a]] |= 1;
-        person[pid[base->pairs[i].b]] |= 1;
+    if (!(s->two = malloc(((size_t)s->pool.npeople + 1) * sizeof *s->two))) {
+        siam_fail(err, "pair sampler: out of host memory for %d people", s->pool.npeople);
+        goto fail;
     }
-    for (size_t i = 0; exclude && i < exclude->count; i++) {
-        const siam_pair *p = &exclude->pairs[i];
-        if (cfg->exclude == SIAM_EXCLUDE_PEOPLE) {
-            person[pid[p->a]] |= 2;
-            person[pid[p->b]] |= 2;
-        } else {
-            image_out[p->a] = image_out[p->b] = 1;
-        }
-    }
-    /* The bank is sorted by person, so each person's images are adjacent;
-     * person ids number people in order of first appearance. */
-    int last = -1;
-    for (size_t i = 0; i < n; i++) {
-        if (person[pid[i]] != 1 || image_out[i])
-            continue;
-        if (pid[i] != last) {
-            s->first[s->npeople] = s->nimages;
-            s->count[s->npeople++] = 0;
-            last = pid[i];
-        }
-        s->images[s->nimages++] = (int32_t)i;
-        s->count[s->npeople - 1]++;
-    }
-    for (int p = 0; p < s->npeople; p++)
-        if (s->count[p] >= 2)
+    for (int p = 0; p < s->pool.npeople; p++)
+        if (s->pool.count[p] >= 2)
             s->two[s->ntwo++] = p;
-    if (cfg->extra_pairs > 0 && (s->ntwo == 0 || s->npeople < 2)) {
+    if (cfg->extra_pairs > 0 && (s->ntwo == 0 || s->pool.npeople < 2)) {
         siam_fail(err, "pair sampler: %d eligible people, %d with two images or more: "
-                       "cannot draw both matched and mismatched pairs", s->npeople, s->ntwo);
+                       "cannot draw both matched and mismatched pairs", s->pool.npeople,
+                  s->ntwo);
         goto fail;
     }
-    free(pid);
-    free(person);
-    free(image_out);
     return s;
 fail:
-    free(pid);
-    free(person);
-    free(image_out);
     siam_pair_sampler_free(s);
     return NULL;
 }
@@ -131,11 +77,11 @@ const siam_pairset *siam_pair_sampler_base(const siam_pair_sampler *s) { return 
 void siam_pair_sampler_pool(const siam_pair_sampler *s, int *people, int *people_2, int *images)
 {
     if (people)
-        *people = s->npeople;
+        *people = s->pool.npeople;
     if (people_2)
         *people_2 = s->ntwo;
     if (images)
-        *images = s->nimages;
+        *images = s->pool.nimages;
 }
 
 int siam_pair_sampler_epoch(const siam_pair_sampler *s, int epoch, siam_pair *out,
@@ -157,20 +103,21 @@ int siam_pair_sampler_epoch(const siam_pair_sampler *s, int epoch, siam_pair *ou
         p->fold = 0;
         if (i < matched) {
             int who = s->two[siam_rng_below(&r, (uint32_t)s->ntwo)];
-            uint32_t c = (uint32_t)s->count[who];
+            uint32_t c = (uint32_t)s->pool.count[who];
             uint32_t x = siam_rng_below(&r, c), y = siam_rng_below(&r, c - 1);
             if (y >= x)
                 y++; /* two distinct images, uniformly among ordered pairs */
-            p->a = s->images[s->first[who] + x];
-            p->b = s->images[s->first[who] + y];
+            p->a = s->pool.images[s->pool.first[who] + x];
+            p->b = s->pool.images[s->pool.first[who] + y];
             p->label = 1.0f;
         } else {
-            uint32_t np = (uint32_t)s->npeople;
+            uint32_t np = (uint32_t)s->pool.npeople;
             uint32_t u = siam_rng_below(&r, np), v = siam_rng_below(&r, np - 1);
             if (v >= u)
                 v++;
-            p->a = s->images[s->first[u] + siam_rng_below(&r, (uint32_t)s->count[u])];
-            p->b = s->images[s->first[v] + siam_rng_below(&r, (uint32_t)s->count[v])];
+            const siam_sampler_pool *q = &s->pool;
+            p->a = q->images[q->first[u] + siam_rng_below(&r, (uint32_t)q->count[u])];
+            p->b = q->images[q->first[v] + siam_rng_below(&r, (uint32_t)q->count[v])];
             p->label = 0.0f;
         }
     }

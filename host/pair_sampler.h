@@ -14,14 +14,8 @@
 #include <stdint.h>
 
 #include "host/dataset.h"
+#include "host/sampler_pool.h"
 #include "kernels/error.h"
-
-typedef enum siam_sampler_exclude {
-    SIAM_EXCLUDE_PEOPLE = 0, /* no image of any person of the excluded set (default;
-                              * with siam_split_by_identity no person is on both sides) */
-    SIAM_EXCLUDE_IMAGES = 1  /* only the images the excluded set's pairs use (for a
-                              * stratified split, whose sides share people anyway) */
-} siam_sampler_exclude;
 
 typedef struct siam_pair_sampler_config {
     size_t extra_pairs;       /* drawn per epoch; half matched (rounded up), half not */

@@ -2,6 +2,7 @@
 #include "host/predict.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,23 +88,32 @@ void siam_dev_pairs_free(const siam_ops *o, siam_ctx *c, siam_dev_pairs *d)
     o->mem_free(c, d->labels);
 }
 
+int siam_images_assemble(siam_model *m, const uint8_t *images, const int32_t *idx_dev, int n,
+                         float mean, float std, const siam_augment *aug, uint64_t seed,
+                         uint64_t aug_offset, const char *what, siam_error *err)
+{
+    const siam_ops *o = siam_model_ops(m);
+    siam_ctx *c = siam_model_ctx(m);
+    const siam_model_config *mc = siam_model_config_of(m);
+    int rc = aug && aug->enabled && o->augment_batch
+        ? o->augment_batch(c, siam_model_input(m), images, idx_dev, n, mc->in_h, mc->in_w, aug,
+                           seed, aug_offset, mean, std)
+        : o->gather_normalize(c, siam_model_input(m), images, idx_dev, n,
+                              mc->in_h * mc->in_w, mean, std);
+    if (rc)
+        return siam_fail(err, "%s: %s", what, o->ctx_error(c));
+    return 0;
+}
+
 /* Fills the model input with batch [start, start+nb) of a laid-out set. */
 int siam_batch_assemble(siam_model *m, const uint8_t *images, const int32_t *idx_dev, size_t start,
                     int nb, float mean, float std, const siam_augment *aug, uint64_t seed,
                     uint64_t aug_offset, siam_error *err)
 {
-    const siam_ops *o = siam_model_ops(m);
-    siam_ctx *c = siam_model_ctx(m);
-    const siam_model_config *mc = siam_model_config_of(m);
-    const int32_t *idx = idx_dev + 2 * start;
-    int rc = aug && aug->enabled && o->augment_batch
-        ? o->augment_batch(c, siam_model_input(m), images, idx, 2 * nb, mc->in_h, mc->in_w, aug,
-                           seed, aug_offset, mean, std)
-        : o->gather_normalize(c, siam_model_input(m), images, idx, 2 * nb,
-                              mc->in_h * mc->in_w, mean, std);
-    if (rc)
-        return siam_fail(err, "batch assembly at pair %zu: %s", start, o->ctx_error(c));
-    return 0;
+    char what[64];
+    snprintf(what, sizeof what, "batch assembly at pair %zu", start);
+    return siam_images_assemble(m, images, idx_dev + 2 * start, 2 * nb, mean, std, aug, seed,
+                                aug_offset, what, err);
 }
 
 /* Eval-mode pass over a laid-out set: mean loss (may be NULL) and the

@@ -53,6 +53,13 @@ int siam_batch_assemble(siam_model *m, const uint8_t *images, const int32_t *idx
                         size_t start, int nb, float mean, float std, const siam_augment *aug,
                         uint64_t seed, uint64_t aug_offset, siam_error *err);
 
+/* Fills the first n rows of the model input with the images idx_dev[0..n)
+ * (device), normalised or augmented as siam_batch_assemble does (image
+ * slot i draws from aug_offset + i); `what` starts the message. */
+int siam_images_assemble(siam_model *m, const uint8_t *images, const int32_t *idx_dev, int n,
+                         float mean, float std, const siam_augment *aug, uint64_t seed,
+                         uint64_t aug_offset, const char *what, siam_error *err);
+
 /* Eval-mode pass over a laid-out set in batches of the model's max_batch:
  * mean loss (may be NULL) and the probabilities of every pair (d->n). aug:
  * NULL, or a fixed transform of every image (test-time augmentation); its
@@ -84,5 +91,15 @@ int siam_predict_pairs(siam_model *m, const siam_pairset *ps, const uint8_t *ima
  * NULL to upload it for this call. */
 int siam_model_predict(siam_model *m, const siam_pairset *ps, const uint8_t *images_dev,
                        float mean, float std, siam_tta tta, float *probs, siam_error *err);
+
+/* Verification by the embeddings (host/predict_cosine.c): the cosine
+ * a.b / max(|a||b|, 1e-8) of the two embeddings of every pair, in [-1, 1],
+ * eval mode, no head. The pass over a laid-out set (the model's mode is
+ * restored), and the whole path for a pair set as siam_model_predict's
+ * (images_dev NULL: uploaded for this call). */
+int siam_cosine_pass(siam_model *m, const uint8_t *images, const siam_dev_pairs *d, float mean,
+                     float std, float *scores, siam_error *err);
+int siam_model_cosine(siam_model *m, const siam_pairset *ps, const uint8_t *images_dev,
+                      float mean, float std, float *scores, siam_error *err);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "host/embed_loss.h"
 #include "host/epoch_order.h"
 #include "host/metrics.h"
 #include "host/predict.h"
@@ -40,7 +41,76 @@ struct siam_trainer {
     char es_msg[256];   /* early stopping chose no best epoch ("" otherwise) */
     int running;        /* between a run's first siam_trainer_epoch and its finish */
     uint64_t train_fp, val_fp; /* the sets' fingerprints, for a resume to check */
+    /* The triplet objectives (cfg.objective): the P x K batches of the
+     * current epoch (host, then device), the embedding part of each step. */
+    int32_t *id_idx, *id_lab, *id_idx_dev, *id_lab_dev;
+    int id_n, id_batch;  /* images per batch; the batch the next fill assembles */
+    siam_embed_step *estep;
+    siam_embed_loss *triplet;
+    siam_train_embed emb;
+    double epoch_pair_loss, epoch_triplet_loss; /* of the last trained epoch */
 };
+
+/* Batches in a pair epoch: every epoch trains on the same number of pairs
+ * (the training set's, or the sampler's fixed count). */
+static int pair_batches(const siam_train_config *cfg, const siam_pairset *train)
+{
+    size_t n = cfg->sampler ? siam_pair_sampler_count(cfg->sampler) : train->count;
+    size_t bs = (size_t)cfg->batch_size;
+    return (int)(cfg->drop_last ? n / bs : (n + bs - 1) / bs);
+}
+
+/* The embedding part's fill: batch id_batch of the epoch's P x K batches
+ * into the model input, augmented as the pairs are, from the same counter. */
+static int fill_identity(void *user, siam_error *err)
+{
+    siam_trainer *t = user;
+    const siam_train_config *cfg = &t->cfg;
+    int N = t->id_n;
+    if (siam_images_assemble(t->m, t->train_images, t->id_idx_dev + (size_t)t->id_batch * N, N,
+                             cfg->mean, cfg->std, &cfg->augment, cfg->seed, t->augment_offset,
+                             "identity batch assembly", err))
+        return -1;
+    t->augment_offset += (uint64_t)N;
+    return 0;
+}
+
+/* The triplet objectives' buffers, loss and history columns. */
+static int identity_new(siam_trainer *t, siam_error *err)
+{
+    const siam_train_config *cfg = &t->cfg;
+    const siam_identity_sampler *s = cfg->identity;
+    int N = siam_identity_sampler_batch_size(s);
+    int batches = siam_identity_sampler_config_of(s)->batches;
+    if (cfg->objective == SIAM_OBJECTIVE_PAIR_TRIPLET && batches < pair_batches(cfg, t->train))
+        return siam_fail(err, "trainer: the identity sampler gives %d batches an epoch, fewer "
+                              "than the %d pair batches", batches, pair_batches(cfg, t->train));
+    size_t n = (size_t)batches * N;
+    t->id_n = N;
+    t->id_idx = malloc(n * sizeof *t->id_idx);
+    t->id_lab = malloc(n * sizeof *t->id_lab);
+    if (!t->id_idx || !t->id_lab)
+        return siam_fail(err, "trainer: out of host memory for %zu identity images", n);
+    t->id_idx_dev = t->ops->mem_alloc(t->ctx, n * sizeof(int32_t));
+    t->id_lab_dev = t->ops->mem_alloc(t->ctx, n * sizeof(int32_t));
+    if (!t->id_idx_dev || !t->id_lab_dev)
+        return siam_fail(err, "trainer: device allocation for %zu identity images failed: %s",
+                         n, t->ops->ctx_error(t->ctx));
+    if (!(t->estep = siam_embed_step_new(t->m, N, err)) ||
+        !(t->triplet = siam_triplet_loss_new(t->ops, t->ctx, N, cfg->triplet_margin,
+                                             cfg->triplet_soft, cfg->triplet_weight, err)))
+        return -1;
+    t->emb.step = t->estep;
+    t->emb.losses = &t->triplet;
+    t->emb.nlosses = 1;
+    t->emb.fill = fill_identity;
+    t->emb.fill_user = t;
+    t->emb.n = N;
+    if (siam_history_add(&t->hist, "train_pair_loss", err) ||
+        siam_history_add(&t->hist, "train_triplet_loss", err))
+        return -1;
+    return 0;
+}
 
 siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairset *train,
                                const siam_pairset *val, const siam_train_config *cfg,
@@ -91,7 +161,7 @@ siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairse
         goto fail;
     if (cfg->wavg.kind != SIAM_WAVG_OFF && !(t->wavg = siam_wavg_new(m, &cfg->wavg, err)))
         goto fail;
-    if (cfg->threshold_from_val && val) {
+    if ((cfg->threshold_from_val || cfg->objective != SIAM_OBJECTIVE_PAIR) && val) {
         if (!(t->val_labels = malloc((val->count + 1) * sizeof(float)))) {
             siam_fail(err, "trainer: out of host memory for %zu labels", val->count);
             goto fail;
@@ -123,6 +193,8 @@ siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairse
         if (siam_history_add(&t->hist, builtin[k], err))
             goto fail;
     }
+    if (cfg->objective != SIAM_OBJECTIVE_PAIR && identity_new(t, err))
+        goto fail;
     return t;
 fail:
     siam_trainer_free(t);
@@ -142,6 +214,12 @@ void siam_trainer_free(siam_trainer *t)
     siam_wavg_free(t->wavg);
     siam_pairset_free(t->epoch_set);
     free(t->val_labels);
+    free(t->id_idx);
+    free(t->id_lab);
+    t->ops->mem_free(t->ctx, t->id_idx_dev);
+    t->ops->mem_free(t->ctx, t->id_lab_dev);
+    siam_embed_step_free(t->estep);
+    siam_embed_loss_free(t->triplet);
     siam_history_clear(&t->hist);
     free(t->host_idx);
     free(t->perm);
@@ -282,13 +360,13 @@ static int call_hook(siam_trainer *t, siam_train_event *ev, siam_error *err)
     return 0;
 }
 
-/* Batches in one epoch: every epoch trains on the same number of pairs
- * (the training set's, or the sampler's fixed count). */
+/* Batches in one epoch: the pair batches, or with the triplet loss alone
+ * the identity sampler's. */
 static int epoch_batches(const siam_trainer *t)
 {
-    size_t n = t->cfg.sampler ? siam_pair_sampler_count(t->cfg.sampler) : t->train->count;
-    size_t bs = (size_t)t->cfg.batch_size;
-    return (int)(t->cfg.drop_last ? n / bs : (n + bs - 1) / bs);
+    if (t->cfg.objective == SIAM_OBJECTIVE_TRIPLET)
+        return siam_identity_sampler_config_of(t->cfg.identity)->batches;
+    return pair_batches(&t->cfg, t->train);
 }
 
 /* The exponential average of an update, in the halves the step order
@@ -314,28 +392,46 @@ static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, si
         set = t->epoch_set;
     }
     size_t n = set->count;
-    int bs = cfg->batch_size;
+    int bs = cfg->batch_size, pair = cfg->objective != SIAM_OBJECTIVE_TRIPLET;
     /* The order is a function of (seed, epoch) alone, so a resumed run
-     * shuffles identically. */
-    siam_epoch_order(cfg->seed, epoch, n, t->perm);
-    siam_pairs_layout(set, t->perm, bs, t->host_idx, t->host_labels);
-    if (siam_dev_pairs_upload(t->ops, t->ctx, &t->tr, t->host_idx, t->host_labels, err))
-        return -1;
+     * shuffles identically; so are the identity batches. */
+    if (pair) {
+        siam_epoch_order(cfg->seed, epoch, n, t->perm);
+        siam_pairs_layout(set, t->perm, bs, t->host_idx, t->host_labels);
+        if (siam_dev_pairs_upload(t->ops, t->ctx, &t->tr, t->host_idx, t->host_labels, err))
+            return -1;
+    }
+    if (t->estep) {
+        size_t ni = (size_t)siam_identity_sampler_config_of(cfg->identity)->batches * t->id_n;
+        if (siam_identity_sampler_epoch(cfg->identity, epoch, t->id_idx, t->id_lab, err))
+            return -1;
+        if (t->ops->upload(t->ctx, t->id_idx_dev, t->id_idx, ni * sizeof(int32_t)) ||
+            t->ops->upload(t->ctx, t->id_lab_dev, t->id_lab, ni * sizeof(int32_t)))
+            return siam_fail(err, "trainer: upload of the identity batches failed: %s",
+                             t->ops->ctx_error(t->ctx));
+    }
     int batches = epoch_batches(t);
     siam_model_set_training(t->m, 1);
-    double lsum = 0.0;
+    double lsum = 0.0, psum = 0.0, tsum = 0.0, wsum = 0.0;
     size_t correct = 0, seen = 0;
     siam_train_steps steps;
     siam_train_steps_init(&steps, t->m, t->opt, 1);
+    steps.pair = pair;
+    steps.embed = t->estep ? &t->emb : NULL;
     for (int k = 0; k < batches; k++) {
         size_t s = (size_t)k * bs;
-        int nb = n - s < (size_t)bs ? (int)(n - s) : bs;
+        int nb = !pair ? 0 : n - s < (size_t)bs ? (int)(n - s) : bs;
         float l;
-        if (siam_batch_assemble(t->m, t->train_images, t->tr.idx, s, nb, cfg->mean, cfg->std,
-                     &cfg->augment, cfg->seed, t->augment_offset, err))
+        if (pair && siam_batch_assemble(t->m, t->train_images, t->tr.idx, s, nb, cfg->mean,
+                                        cfg->std, &cfg->augment, cfg->seed, t->augment_offset,
+                                        err))
             return -1;
         t->augment_offset += 2 * (uint64_t)nb;
-        const float *y = t->tr.labels + s;
+        if (t->estep) {
+            t->id_batch = k;
+            t->emb.labels = t->id_lab_dev + (size_t)k * t->id_n;
+        }
+        const float *y = pair ? t->tr.labels + s : NULL;
         char where[64], after[80];
         snprintf(where, sizeof where, "at epoch %d, batch %d", epoch + 1, k + 1);
         snprintf(after, sizeof after, "after the update of epoch %d, batch %d", epoch + 1, k + 1);
@@ -355,10 +451,15 @@ static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, si
             return siam_fail_wrap(err, "epoch %d, batch %d", epoch + 1, k + 1);
         for (int i = 0; i < nb; i++)
             correct += (t->probs[i] >= cfg->threshold) == (t->host_labels[s + i] >= 0.5f);
-        lsum += (double)l * nb;
+        /* A step's losses weigh by its pairs, or equally without them. */
+        double w = pair ? nb : 1.0;
+        lsum += (double)l * w;
+        psum += pair ? (double)steps.pair_loss * w : 0.0;
+        tsum += t->estep ? (double)t->emb.values[0] * w : 0.0;
+        wsum += w;
         seen += (size_t)nb;
-        siam_train_event ev = { SIAM_EVENT_BATCH_END, epoch, k, batches, nb, l,
-                                siam_optim_lr(t->opt) };
+        siam_train_event ev = { SIAM_EVENT_BATCH_END, epoch, k, batches,
+                                pair ? nb : t->id_n, l, siam_optim_lr(t->opt) };
         if (call_hook(t, &ev, err))
             return -1;
         if (cfg->stop_flag && *cfg->stop_flag)
@@ -380,8 +481,10 @@ static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, si
         return siam_fail_wrap(err, "epoch %d", epoch + 1);
     if (t->stop)
         return 0;
-    *loss = lsum / (double)seen;
-    *acc = (double)correct / (double)seen;
+    *loss = lsum / wsum;
+    *acc = seen ? (double)correct / (double)seen : NAN;
+    t->epoch_pair_loss = pair ? psum / wsum : NAN;
+    t->epoch_triplet_loss = t->estep ? tsum / wsum : NAN;
     return 0;
 }
 
@@ -406,11 +509,27 @@ static int epoch_end(siam_trainer *t, siam_train_event *ev, int e, double lr, do
                 siam_trainer_record(t, "val_acc_at_threshold", best, err))
                 return -1;
         }
+        /* A metric loss trains the embeddings, not the head: score by their
+         * cosine too, the threshold chosen as the head's. */
+        if (t->estep) {
+            float thr;
+            double best;
+            if (siam_cosine_pass(t->m, t->val_images, &t->va, cfg->mean, cfg->std, t->probs,
+                                 err) ||
+                siam_metrics_best_threshold_balanced(&thr, &best, t->probs, t->val_labels,
+                                                     t->val->count, err) ||
+                siam_trainer_record(t, "val_cos_threshold", thr, err) ||
+                siam_trainer_record(t, "val_cos_acc", best, err))
+                return -1;
+        }
     }
     if (siam_trainer_record(t, "train_loss", tl, err) ||
         siam_trainer_record(t, "train_acc", ta, err) ||
         siam_trainer_record(t, "val_loss", vl, err) ||
         siam_trainer_record(t, "val_acc", va, err) || siam_trainer_record(t, "lr", lr, err))
+        return -1;
+    if (t->estep && (siam_trainer_record(t, "train_pair_loss", t->epoch_pair_loss, err) ||
+                     siam_trainer_record(t, "train_triplet_loss", t->epoch_triplet_loss, err)))
         return -1;
     ev->kind = SIAM_EVENT_EPOCH_END;
     ev->lr = lr;

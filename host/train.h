@@ -15,6 +15,7 @@
 #include "host/dataset.h"
 #include "host/early_stop.h"
 #include "host/history.h"
+#include "host/identity_sampler.h"
 #include "host/model.h"
 #include "host/optim.h"
 #include "host/pair_sampler.h"
@@ -49,6 +50,18 @@ typedef struct siam_train_event {
 typedef int (*siam_train_hook)(void *user, siam_trainer *t, const siam_train_event *ev,
                                siam_error *err);
 
+/* What a step trains on (docs/training.md, "Training on identities"). */
+typedef enum siam_objective {
+    SIAM_OBJECTIVE_PAIR = 0,        /* the pair loss (BCE of the head), the paper's */
+    SIAM_OBJECTIVE_TRIPLET = 1,     /* the batch-hard triplet loss on P x K batches alone */
+    SIAM_OBJECTIVE_PAIR_TRIPLET = 2 /* both: each step a pair batch and a P x K batch,
+                                     * the losses summed (the triplet's times its weight) */
+} siam_objective;
+
+/* "pair", "triplet", "pair+triplet"; -1 with a message otherwise. */
+int siam_objective_parse(const char *name, siam_objective *out, siam_error *err);
+const char *siam_objective_name(int objective);
+
 typedef struct siam_train_config {
     int epochs;                 /* total epochs (a resumed run continues up to this) */
     int batch_size;             /* pairs per batch, <= the model's max_batch */
@@ -74,6 +87,14 @@ typedef struct siam_train_config {
                                  * uses it instead of `threshold` */
     const siam_pair_sampler *sampler; /* borrowed: each epoch trains on its pairs for that
                                        * epoch instead of the training set's (same bank) */
+    siam_objective objective;   /* SIAM_OBJECTIVE_PAIR (the default) is the loop above */
+    const siam_identity_sampler *identity; /* borrowed; the P x K batches of the triplet
+                                            * objectives (same bank as the training set's):
+                                            * alone, an epoch is its batches; with the pair
+                                            * loss, step k takes its batch k */
+    float triplet_margin;       /* cosine-distance margin (0.2) */
+    int triplet_soft;           /* 1: softplus instead of the hinge */
+    float triplet_weight;       /* the triplet loss's weight in the sum (1) */
 } siam_train_config;
 
 void siam_train_config_default(siam_train_config *cfg);
@@ -130,7 +151,11 @@ const siam_train_config *siam_trainer_config(const siam_trainer *t);
 const siam_early_stop *siam_trainer_early_stop(const siam_trainer *t);
 
 /* Metric history, one value per completed epoch. The trainer records
- * train_loss, train_acc, val_loss, val_acc and lr; the hook may record more
+ * train_loss, train_acc, val_loss, val_acc and lr, and with a triplet
+ * objective train_pair_loss and train_triplet_loss (train_loss is then
+ * their weighted sum; train_acc NaN without the pair loss) and, with a
+ * validation set, val_cos_acc, the best balanced accuracy of the cosine of
+ * the embeddings, at val_cos_threshold (siam_cosine_pass); the hook may record more
  * for the current epoch at EPOCH_END (siam_trainer_record). */
 int siam_trainer_record(siam_trainer *t, const char *name, double value, siam_error *err);
 const siam_history *siam_trainer_history(const siam_trainer *t);

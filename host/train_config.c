@@ -17,6 +17,55 @@ void siam_train_config_default(siam_train_config *cfg)
     strcpy(cfg->early_stop.metric, "val_acc");
     cfg->early_stop.mode_max = 1;
     cfg->early_stop.patience = 5;
+    cfg->objective = SIAM_OBJECTIVE_PAIR;
+    cfg->triplet_margin = 0.2f;
+    cfg->triplet_weight = 1.0f;
+}
+
+static const char *const objective_names[3] = { "pair", "triplet", "pair+triplet" };
+
+int siam_objective_parse(const char *name, siam_objective *out, siam_error *err)
+{
+    for (int k = 0; k < 3; k++)
+        if (strcmp(name, objective_names[k]) == 0) {
+            *out = (siam_objective)k;
+            return 0;
+        }
+    return siam_fail(err, "unknown objective '%s' (pair, triplet, pair+triplet)", name);
+}
+
+const char *siam_objective_name(int objective)
+{
+    return objective >= 0 && objective < 3 ? objective_names[objective] : "?";
+}
+
+/* The triplet objectives' part of the check. */
+static int check_objective(const siam_train_config *cfg, siam_model *m,
+                           const siam_pairset *train, siam_error *err)
+{
+    if (cfg->objective < SIAM_OBJECTIVE_PAIR || cfg->objective > SIAM_OBJECTIVE_PAIR_TRIPLET)
+        return siam_fail(err, "trainer: objective %d is not 0 (pair), 1 (triplet) or 2 "
+                              "(pair+triplet)", (int)cfg->objective);
+    if (cfg->objective == SIAM_OBJECTIVE_PAIR)
+        return 0;
+    const siam_identity_sampler *s = cfg->identity;
+    if (!s)
+        return siam_fail(err, "trainer: objective '%s' needs an identity sampler",
+                         siam_objective_name(cfg->objective));
+    if (siam_identity_sampler_base(s)->images != train->images)
+        return siam_fail(err, "trainer: the identity sampler draws from another image bank "
+                              "than the training set's");
+    int n = siam_identity_sampler_batch_size(s);
+    if (n > 2 * siam_model_max_batch(m))
+        return siam_fail(err, "trainer: p x k = %d images per batch, more than the model's %d "
+                              "(twice its max batch)", n, 2 * siam_model_max_batch(m));
+    if (!(cfg->triplet_margin >= 0.0f && cfg->triplet_margin <= 2.0f))
+        return siam_fail(err, "trainer: triplet margin %g outside [0, 2]",
+                         (double)cfg->triplet_margin);
+    if (!(cfg->triplet_weight > 0.0f && cfg->triplet_weight < 1e30f))
+        return siam_fail(err, "trainer: triplet weight %g must be positive and finite",
+                         (double)cfg->triplet_weight);
+    return 0;
 }
 
 int siam_train_config_check(const siam_train_config *cfg, siam_model *m,
@@ -31,6 +80,8 @@ int siam_train_config_check(const siam_train_config *cfg, siam_model *m,
                          (double)cfg->std);
     if (!train || train->count == 0)
         return siam_fail(err, "trainer: the training set is empty");
+    if (check_objective(cfg, m, train, err))
+        return -1;
     if (cfg->drop_last && train->count < (size_t)cfg->batch_size)
         return siam_fail(err, "trainer: drop_last with %zu pairs and batch %d leaves no batch",
                          train->count, cfg->batch_size);

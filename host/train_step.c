@@ -13,6 +13,8 @@ void siam_train_steps_init(siam_train_steps *s, siam_model *m, siam_optim *opt, 
     s->m = m;
     s->opt = opt;
     s->checks = checks;
+    s->pair = 1;
+    s->pair_loss = NAN;
 }
 
 int siam_train_steps_run(siam_train_steps *s, const float *y, int B, const char *where,
@@ -21,8 +23,14 @@ int siam_train_steps_run(siam_train_steps *s, const float *y, int B, const char 
     siam_model *m = s->m;
     const siam_ops *o = siam_model_ops(m);
     siam_ctx *c = siam_model_ctx(m);
-    if (siam_model_zero_grad(m, err) || siam_model_forward(m, B, err) ||
-        siam_model_backward(m, B, y, err))
+    if (siam_model_zero_grad(m, err))
+        return -1;
+    if (s->pair && (siam_model_forward(m, B, err) || siam_model_backward(m, B, y, err)))
+        return -1;
+    siam_train_embed *e = s->embed;
+    if (e && (e->fill(e->fill_user, err) ||
+              siam_embed_step_run(e->step, e->losses, e->nlosses, e->n, e->labels, e->values,
+                                  err)))
         return -1;
     /* The loss and probabilities are those of this forward whatever the
      * backward did (it does not touch them), so one readback after the
@@ -37,17 +45,24 @@ int siam_train_steps_run(siam_train_steps *s, const float *y, int B, const char 
     size_t lens[3];
     int k = siam_train_finite_buffers(m, now | prev, bufs, lens);
     siam_step_report rep;
-    if (o->step_report(c, &rep, probs_host, siam_model_probs(m), y, (size_t)B, bufs, lens, k))
+    memset(&rep, 0, sizeof rep);
+    if (s->pair ? o->step_report(c, &rep, probs_host, siam_model_probs(m), y, (size_t)B, bufs,
+                                 lens, k)
+                : k > 0 && o->nonfinite_count(c, rep.nonfinite, bufs, lens, k))
         return siam_fail(err, "step readback: %s", o->ctx_error(c));
-    *loss = rep.loss;
+    s->pair_loss = s->pair ? rep.loss : NAN;
+    double total = s->pair ? rep.loss : 0.0;
+    for (int j = 0; e && j < e->nlosses; j++)
+        total += (double)e->losses[j]->weight * e->values[j];
+    *loss = (float)total;
     /* The previous update's parameters come first: they fed this forward,
      * so a NaN among them shows in the loss and gradients too. Their
      * counts follow the gradients' and statistics' (parts in bit order). */
     if (prev && siam_train_finite_message(m, prev, rep.nonfinite + (k - 1), s->after, msg, cap))
         return 1;
     s->unchecked = 0;
-    if (!isfinite(rep.loss)) {
-        snprintf(msg, cap, "non-finite loss (%s) %s", isinf(rep.loss) ? "inf" : "nan", where);
+    if (!isfinite(*loss)) {
+        snprintf(msg, cap, "non-finite loss (%s) %s", isinf(*loss) ? "inf" : "nan", where);
         return 1;
     }
     return siam_train_finite_message(m, now, rep.nonfinite, where, msg, cap);

@@ -89,3 +89,23 @@ int siam_check_lerp(siam_error *err, float w)
         return siam_fail(err, "lerp: weight %g outside [0, 1]", (double)w);
     return 0;
 }
+
+int siam_check_l2_normalize(siam_error *err, const char *fn, int N, int D, float eps)
+{
+    if (N < 0 || D < 1)
+        return siam_fail(err, "%s: bad sizes N=%d D=%d", fn, N, D);
+    if (!(eps > 0.0f))
+        return siam_fail(err, "%s: eps %g must be > 0", fn, (double)eps);
+    return 0;
+}
+
+int siam_check_triplet(siam_error *err, const char *fn, int N, int D, float margin, int soft)
+{
+    if (N < 0 || D < 1)
+        return siam_fail(err, "%s: bad sizes N=%d D=%d", fn, N, D);
+    if (!(margin >= 0.0f && margin < 1e30f))
+        return siam_fail(err, "%s: margin %g must be finite and >= 0", fn, (double)margin);
+    if (soft != 0 && soft != 1)
+        return siam_fail(err, "%s: soft %d is not 0 or 1", fn, soft);
+    return 0;
+}

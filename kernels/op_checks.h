@@ -37,6 +37,11 @@ int siam_check_sgd(siam_error *err, float momentum, int nesterov);
 /* lerp: w in [0, 1]. */
 int siam_check_lerp(siam_error *err, float w);
 
+/* l2_normalize_*: N >= 0, D >= 1, eps > 0. */
+int siam_check_l2_normalize(siam_error *err, const char *fn, int N, int D, float eps);
+/* triplet_hard_*: N >= 0, D >= 1, a finite margin >= 0, soft 0 or 1. */
+int siam_check_triplet(siam_error *err, const char *fn, int N, int D, float margin, int soft);
+
 #ifdef __cplusplus
 }
 #endif

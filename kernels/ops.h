@@ -259,7 +259,41 @@ typedef struct siam_ops {
     /* Optional: one line on the device and the libraries actually loaded
      * (versions, and where each library was found), into buf. */
     int (*describe)(siam_ctx *ctx, char *buf, size_t cap);
+
+    /* Losses on embeddings (training on identities, docs/training.md). A
+     * loss of this kind takes a batch's embeddings and their identity
+     * labels and ADDS d(loss) into d(embeddings), so that several losses
+     * of one batch sum into one gradient. */
+
+    /* Row-wise L2 normalisation (torch.nn.functional.normalize, p = 2):
+     * out (N,D) = x / max(|x|, eps). */
+    int (*l2_normalize_forward)(siam_ctx *ctx, float *out, const float *x, int N, int D,
+                                float eps);
+    /* dx (N,D) is overwritten: (dout - out (out . dout)) / |x| where |x| > eps,
+     * dout / eps where the clamp is active (its derivative is then 0). */
+    int (*l2_normalize_backward)(siam_ctx *ctx, float *dx, const float *dout, const float *x,
+                                 int N, int D, float eps);
+    /* Batch-hard triplet loss (Hermans, Beyer and Leibe 2017, "In Defense
+     * of the Triplet Loss", Section 2) with the cosine distance
+     * d(i,j) = 1 - e_i . e_j of unit rows e (N,D): for each anchor a, its
+     * hardest positive p (largest d among the other rows with its label)
+     * and hardest negative n (smallest d among rows of another label),
+     * first index on ties; l_a = max(d_ap - d_an + margin, 0), or with
+     * soft softplus(d_ap - d_an + margin) (the paper's soft margin is
+     * margin 0). *loss_host (host) is the mean over the anchors that have
+     * both, 0 when none has; hard (2N, device) receives p and n per anchor,
+     * -1 where there is none. labels (N) are device int32. */
+    int (*triplet_hard_forward)(siam_ctx *ctx, float *loss_host, int32_t *hard, const float *e,
+                                const int32_t *labels, int N, int D, float margin, int soft);
+    /* ADDS dloss * d(mean loss)/d(e) into de (N,D) for the anchors and
+     * partners the forward chose (hard); a hinge at exactly 0 has
+     * derivative 0, as torch.relu's. */
+    int (*triplet_hard_backward)(siam_ctx *ctx, float *de, const int32_t *hard, const float *e,
+                                 int N, int D, float margin, int soft, float dloss);
 } siam_ops;
+
+/* The eps of the embedding losses' normalisation (torch's default). */
+#define SIAM_L2NORM_EPS 1e-12f
 
 #define SIAM_STAMP_MAX 8
 

@@ -19,6 +19,7 @@
 #include "host/metrics.h"
 #include "host/model.h"
 #include "kernels/philox.h"
+#include "tests/support/ref_tower.h"
 
 enum { B = 3 };
 
@@ -108,7 +109,8 @@ static double loss_at(fixture *f)
 }
 
 /* ---- the same model in double precision, naive loops (PyTorch layer
- * semantics), as the reference for finite differences ---- */
+ * semantics), as the reference for finite differences: the tower is
+ * tests/support/ref_tower.c's, the head is here ---- */
 
 typedef struct ref {
     const siam_model *m;
@@ -117,61 +119,6 @@ typedef struct ref {
     size_t cap;
 } ref;
 
-/* out (N,Co,H-K+1,W-K+1) = conv(in (N,Ci,H,W), w (Co,Ci,K,K)) + bias */
-static void ref_conv(double *out, const double *in, const double *w, const double *bias, int N,
-                     int Ci, int H, int W, int Co, int K)
-{
-    int oh = H - K + 1, ow = W - K + 1;
-    for (int n = 0; n < N; n++)
-        for (int co = 0; co < Co; co++)
-            for (int y = 0; y < oh; y++)
-                for (int x = 0; x < ow; x++) {
-                    double s = bias[co];
-                    for (int ci = 0; ci < Ci; ci++)
-                        for (int ky = 0; ky < K; ky++)
-                            for (int kx = 0; kx < K; kx++)
-                                s += w[((co * Ci + ci) * K + ky) * K + kx] *
-                                     in[((size_t)(n * Ci + ci) * H + y + ky) * W + x + kx];
-                    out[((size_t)(n * Co + co) * oh + y) * ow + x] = s;
-                }
-}
-
-/* Training-mode batch norm (biased variance) then ReLU, in place. */
-static void ref_bn_relu(double *x, const double *gamma, const double *beta, int N, int C, int HW,
-                        double eps)
-{
-    for (int c = 0; c < C; c++) {
-        double mean = 0.0, var = 0.0;
-        for (int n = 0; n < N; n++)
-            for (int i = 0; i < HW; i++)
-                mean += x[((size_t)n * C + c) * HW + i];
-        mean /= (double)N * HW;
-        for (int n = 0; n < N; n++)
-            for (int i = 0; i < HW; i++) {
-                double d = x[((size_t)n * C + c) * HW + i] - mean;
-                var += d * d;
-            }
-        var /= (double)N * HW;
-        for (int n = 0; n < N; n++)
-            for (int i = 0; i < HW; i++) {
-                double *v = &x[((size_t)n * C + c) * HW + i];
-                double y = gamma[c] * (*v - mean) / sqrt(var + eps) + beta[c];
-                *v = y > 0.0 ? y : 0.0;
-            }
-    }
-}
-
-static void ref_pool(double *out, const double *in, int NC, int H, int W)
-{
-    int oh = H / 2, ow = W / 2;
-    for (int p = 0; p < NC; p++)
-        for (int y = 0; y < oh; y++)
-            for (int x = 0; x < ow; x++) {
-                const double *r = in + ((size_t)p * H + 2 * y) * W + 2 * x;
-                out[((size_t)p * oh + y) * ow + x] = fmax(fmax(r[0], r[1]), fmax(r[W], r[W + 1]));
-            }
-}
-
 /* Mean BCE of the whole model at parameters `pd` (the model's layout). */
 static double ref_loss(ref *r, const double *pd)
 {
@@ -179,35 +126,8 @@ static double ref_loss(ref *r, const double *pd)
     const siam_model_config *c = siam_model_config_of(m);
     const float y[B] = { 1, 0, 1 };
 #define RP(j) (pd + siam_model_param(m, j)->offset)
-    int N = 2 * B, h = c->in_h, w = c->in_w, cin = 1;
-    for (size_t i = 0; i < (size_t)N * h * w; i++)
-        r->a[i] = r->x[i];
-    for (int k = 0; k < 4; k++) {
-        int K = c->kernels[k], co = c->channels[k], oh = h - K + 1, ow = w - K + 1;
-        ref_conv(r->b, r->a, RP(4 * k), RP(4 * k + 1), N, cin, h, w, co, K);
-        ref_bn_relu(r->b, RP(4 * k + 2), RP(4 * k + 3), N, co, oh * ow, c->bn_eps);
-        if (k < 3) {
-            ref_pool(r->a, r->b, N * co, oh, ow);
-            h = oh / 2;
-            w = ow / 2;
-        } else {
-            memcpy(r->a, r->b, (size_t)N * co * oh * ow * sizeof(double));
-            h = oh;
-            w = ow;
-        }
-        cin = co;
-    }
-    int I = cin * h * w, U = c->fc_units, F = siam_model_head_width(c);
-    double *e = r->b; /* (N, U) embeddings */
-    for (int n = 0; n < N; n++)
-        for (int u = 0; u < U; u++) {
-            double s = RP(17)[u];
-            for (int i = 0; i < I; i++)
-                s += RP(16)[(size_t)u * I + i] * r->a[(size_t)n * I + i];
-            e[n * U + u] = c->embed_act == SIAM_EMBED_SIGMOID ? 1.0 / (1.0 + exp(-s))
-                         : c->embed_act == SIAM_EMBED_RELU    ? fmax(s, 0.0)
-                                                              : s;
-        }
+    int U = c->fc_units, F = siam_model_head_width(c);
+    const double *e = siam_ref_embed(m, r->x, 2 * B, pd, r->a, r->b); /* (2B, U) */
     double loss = 0.0, feat[64];
     unsigned head = c->head == SIAM_HEAD_L1 ? SIAM_PAIRFEAT_ABS : c->head;
     for (int n = 0; n < B; n++) {
@@ -292,9 +212,8 @@ static void gradients_match_finite_differences(void **state)
     assert_int_equal(siam_model_backward(m, B, f->labels_dev, &err), 0);
     assert_int_equal(siam_ops_cpu.download(f->ctx, g, siam_model_grads(m), n * sizeof *g), 0);
 
-    const siam_model_config *c = siam_model_config_of(m);
     ref r = { m, f->x, NULL, NULL, 0 };
-    r.cap = (size_t)2 * B * c->in_h * c->in_w * 4; /* >= every activation of this config */
+    r.cap = siam_ref_embed_scratch(m, 2 * B);
     r.a = malloc(r.cap * sizeof(double));
     r.b = malloc(r.cap * sizeof(double));
     double l0 = ref_loss(&r, pd);

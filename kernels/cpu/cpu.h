@@ -112,6 +112,14 @@ int siam_cpu_absdiff_forward(siam_ctx *ctx, float *out, const float *a, const fl
 int siam_cpu_absdiff_backward(siam_ctx *ctx, float *da, float *db, const float *dout,
                               const float *a, const float *b, size_t n);
 
+int siam_cpu_l2_normalize_forward(siam_ctx *ctx, float *out, const float *x, int N, int D,
+                                  float eps);
+int siam_cpu_l2_normalize_backward(siam_ctx *ctx, float *dx, const float *dout, const float *x,
+                                   int N, int D, float eps);
+int siam_cpu_triplet_hard_forward(siam_ctx *ctx, float *loss_host, int32_t *hard, const float *e,
+                                  const int32_t *labels, int N, int D, float margin, int soft);
+int siam_cpu_triplet_hard_backward(siam_ctx *ctx, float *de, const int32_t *hard, const float *e,
+                                   int N, int D, float margin, int soft, float dloss);
 int siam_cpu_pair_features_forward(siam_ctx *ctx, float *out, const float *a, const float *b,
                                   int B, int U, unsigned mask);
 int siam_cpu_pair_features_backward(siam_ctx *ctx, float *da, float *db, const float *dout,

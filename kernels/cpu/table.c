@@ -47,7 +47,11 @@
     .bn_relu_pool_forward_eval = siam_cpu_bn_relu_pool_forward_eval, \
     .bn_relu_pool_backward = siam_cpu_bn_relu_pool_backward, \
     .nonfinite_count = siam_cpu_nonfinite_count, \
-    .step_report = siam_cpu_step_report
+    .step_report = siam_cpu_step_report, \
+    .l2_normalize_forward = siam_cpu_l2_normalize_forward, \
+    .l2_normalize_backward = siam_cpu_l2_normalize_backward, \
+    .triplet_hard_forward = siam_cpu_triplet_hard_forward, \
+    .triplet_hard_backward = siam_cpu_triplet_hard_backward
 
 const siam_ops siam_ops_cpu = {
     .name = "cpu",

@@ -96,6 +96,8 @@ typedef struct siam_cuda_scalars {
     double bce_sum;                               /* sum of y log p + (1 - y) log(1 - p) */
     unsigned long long bce_bad;                   /* first p outside [0, 1], or SIAM_CUDA_NO_FAULT */
     unsigned long long counts[SIAM_NONFINITE_MAX]; /* nonfinite_count, step_report */
+    double loss_sum;                              /* an embedding loss's sum over anchors */
+    unsigned long long loss_count;                /* and how many anchors it has */
     unsigned long long pad;
 } siam_cuda_scalars;
 
@@ -233,6 +235,16 @@ int siam_cuda_absdiff_forward(siam_ctx *ctx, float *out, const float *a, const f
 int siam_cuda_absdiff_backward(siam_ctx *ctx, float *da, float *db, const float *dout,
                                const float *a, const float *b, size_t n);
 
+int siam_cuda_l2_normalize_forward(siam_ctx *ctx, float *out, const float *x, int N, int D,
+                                   float eps);
+int siam_cuda_l2_normalize_backward(siam_ctx *ctx, float *dx, const float *dout, const float *x,
+                                    int N, int D, float eps);
+int siam_cuda_triplet_hard_forward(siam_ctx *ctx, float *loss_host, int32_t *hard,
+                                   const float *e, const int32_t *labels, int N, int D,
+                                   float margin, int soft);
+int siam_cuda_triplet_hard_backward(siam_ctx *ctx, float *de, const int32_t *hard,
+                                    const float *e, int N, int D, float margin, int soft,
+                                    float dloss);
 int siam_cuda_pair_features_forward(siam_ctx *ctx, float *out, const float *a, const float *b,
                                   int B, int U, unsigned mask);
 int siam_cuda_pair_features_backward(siam_ctx *ctx, float *da, float *db, const float *dout,

@@ -56,6 +56,10 @@ static const siam_ops cuda_ops = {
     siam_cuda_stamp,
     siam_cuda_stamp_ms,
     siam_cuda_describe,
+    siam_cuda_l2_normalize_forward,
+    siam_cuda_l2_normalize_backward,
+    siam_cuda_triplet_hard_forward,
+    siam_cuda_triplet_hard_backward,
 };
 
 extern "C" const siam_ops *siam_ops_cuda(void)

@@ -72,7 +72,7 @@ test("h.config and state.config: every option fit resolved, defaults filled in",
   check.eq(h.config, {
     epochs = 1, batch_size = 32, seed = siam.config.seed, drop_last = false, mean = 0, std = 1,
     threshold = 0.5, val = true, augment = false, schedule = false, average = false,
-    sample_pairs = false, checkpoint = false, resume = false,
+    sample_pairs = false, checkpoint = false, resume = false, objective = "pair", triplet = false,
     stop = { monitor = "val_acc", mode = "max", patience = 3, min_delta = 0, restore_best = false },
   })
   local h2 = siam.fit(F.model(), siam.optim.sgd { lr = 0.01 }, tr, {
