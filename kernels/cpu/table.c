@@ -47,7 +47,8 @@
     .bn_relu_pool_forward_eval = siam_cpu_bn_relu_pool_forward_eval, \
     .bn_relu_pool_backward = siam_cpu_bn_relu_pool_backward, \
     .nonfinite_count = siam_cpu_nonfinite_count, \
-    .step_report = siam_cpu_step_report
+    .step_report = siam_cpu_step_report, \
+    .margin_softmax = siam_cpu_margin_softmax
 
 const siam_ops siam_ops_cpu = {
     .name = "cpu",

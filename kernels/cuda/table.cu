@@ -56,6 +56,7 @@ static const siam_ops cuda_ops = {
     siam_cuda_stamp,
     siam_cuda_stamp_ms,
     siam_cuda_describe,
+    siam_cuda_margin_softmax,
 };
 
 extern "C" const siam_ops *siam_ops_cuda(void)
