@@ -80,7 +80,8 @@ enum {
     SIAM_STREAM_AUGMENT = 4,
     SIAM_STREAM_SPLIT = 5,
     SIAM_STREAM_SYNTH = 6,
-    SIAM_STREAM_PAIRS = 7
+    SIAM_STREAM_PAIRS = 7,
+    SIAM_STREAM_HEAD = 8 /* an identity head's class weights (host/identity_head.h) */
 };
 
 #endif
