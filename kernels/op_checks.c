@@ -1,6 +1,10 @@
 /* The operators' shared argument checks (kernels/op_checks.h). */
 #include "kernels/op_checks.h"
 
+#include <math.h>
+
+#include "kernels/margin.h"
+
 int siam_check_conv2d(siam_error *err, const char *fn, int N, int Ci, int H, int W, int Co,
                       int KH, int KW)
 {
@@ -108,4 +112,31 @@ int siam_check_triplet(siam_error *err, const char *fn, int N, int D, float marg
     if (soft != 0 && soft != 1)
         return siam_fail(err, "%s: soft %d is not 0 or 1", fn, soft);
     return 0;
+}
+
+int siam_check_margin_softmax(siam_error *err, int N, int D, int C, int kind, float s, float m)
+{
+    if (N < 1 || D < 1 || C < 1)
+        return siam_fail(err, "margin_softmax: bad sizes N=%d D=%d C=%d", N, D, C);
+    if (kind != SIAM_MARGIN_SOFTMAX && kind != SIAM_MARGIN_COSFACE && kind != SIAM_MARGIN_ARCFACE)
+        return siam_fail(err, "margin_softmax: unknown kind %d (0 softmax, 1 cosface, 2 arcface)",
+                         kind);
+    if (kind == SIAM_MARGIN_SOFTMAX)
+        return 0;
+    if (!(isfinite(s) && s >= 0.0f))
+        return siam_fail(err, "margin_softmax: scale s must be a finite number >= 0, got %g",
+                         (double)s);
+    if (kind == SIAM_MARGIN_ARCFACE && !(m >= 0.0f && (double)m < 3.14159265358979323846))
+        return siam_fail(err, "margin_softmax: arcface margin m must be in [0, pi), got %g",
+                         (double)m);
+    if (!(isfinite(m) && m >= 0.0f))
+        return siam_fail(err, "margin_softmax: margin m must be a finite number >= 0, got %g",
+                         (double)m);
+    return 0;
+}
+
+int siam_fail_margin_label(siam_error *err, int row, int label, int C)
+{
+    return siam_fail(err, "margin_softmax: labels[%d] = %d is outside [0, C) with C = %d", row,
+                     label, C);
 }

@@ -36,6 +36,12 @@ int siam_check_adam(siam_error *err, long step, float beta1, float beta2);
 int siam_check_sgd(siam_error *err, float momentum, int nesterov);
 /* lerp: w in [0, 1]. */
 int siam_check_lerp(siam_error *err, float w);
+/* margin_softmax: N, D, C >= 1, a known kind; for cosface and arcface a
+ * finite s >= 0 and a finite m >= 0 (arcface: m < pi, where its threshold
+ * cos(pi - m) stops meaning theta + m < pi). Softmax reads neither. */
+int siam_check_margin_softmax(siam_error *err, int N, int D, int C, int kind, float s, float m);
+/* The message for labels[row] = label outside [0, C), as both backends give it. */
+int siam_fail_margin_label(siam_error *err, int row, int label, int C);
 
 /* l2_normalize_*: N >= 0, D >= 1, eps > 0. */
 int siam_check_l2_normalize(siam_error *err, const char *fn, int N, int D, float eps);

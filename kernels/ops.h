@@ -18,6 +18,7 @@
 
 #include "kernels/augment.h"
 #include "kernels/error.h"
+#include "kernels/margin.h"
 
 typedef enum siam_device { SIAM_DEVICE_CPU = 0, SIAM_DEVICE_CUDA = 1 } siam_device;
 
@@ -290,6 +291,23 @@ typedef struct siam_ops {
      * derivative 0, as torch.relu's. */
     int (*triplet_hard_backward)(siam_ctx *ctx, float *de, const int32_t *hard, const float *e,
                                  int N, int D, float margin, int soft, float dloss);
+
+    /* Identity classification over C classes (the training people): the
+     * mean over the N rows of E (N,D) of the cross-entropy of softmax(z)
+     * at the row's label, z from E, W (C,D) and kind (kernels/margin.h):
+     * SIAM_MARGIN_SOFTMAX, z = E W^T (s and m are not read);
+     * SIAM_MARGIN_COSFACE, z = s cos with s (cos - m) at the label;
+     * SIAM_MARGIN_ARCFACE, z = s cos with s cos(theta + m) at the label
+     * (insightface's threshold past pi - m); cos between rows normalised
+     * as x / max(|x|, 1e-12). No bias (docs/ops.md says why). labels (N,
+     * int32, device) lie in [0, C): anything else is an error that leaves
+     * dE and dW as they were. *loss_host (host) receives the loss; dE
+     * (N,D) and dW (C,D) ACCUMULATE dloss times its gradient, since the
+     * embedding's gradient is the sum over the objectives that read it
+     * (either may be NULL: not needed). One readback to the host per call. */
+    int (*margin_softmax)(siam_ctx *ctx, float *loss_host, float *dE, float *dW, const float *E,
+                          const int32_t *labels, const float *W, int N, int D, int C, int kind,
+                          float s, float m, float dloss);
 } siam_ops;
 
 /* The eps of the embedding losses' normalisation (torch's default). */

@@ -81,7 +81,8 @@ enum {
     SIAM_STREAM_SPLIT = 5,
     SIAM_STREAM_SYNTH = 6,
     SIAM_STREAM_PAIRS = 7,
-    SIAM_STREAM_IDENTITY = 8
+    SIAM_STREAM_IDENTITY = 8,
+    SIAM_STREAM_HEAD = 9 /* an identity head's class weights (host/identity_head.h) */
 };
 
 #endif

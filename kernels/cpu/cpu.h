@@ -141,6 +141,10 @@ int siam_cpu_bce_forward(siam_ctx *ctx, float *loss_host, const float *p, const 
 int siam_cpu_bce_backward(siam_ctx *ctx, float *dp, const float *p, const float *y, size_t n,
                           float dloss);
 
+int siam_cpu_margin_softmax(siam_ctx *ctx, float *loss_host, float *dE, float *dW,
+                            const float *E, const int32_t *labels, const float *W, int N, int D,
+                            int C, int kind, float s, float m, float dloss);
+
 int siam_cpu_adam_step(siam_ctx *ctx, float *param, const float *grad, float *m, float *v,
                        size_t n, float lr, float beta1, float beta2, float eps, float weight_decay,
                        int decoupled, long step);

@@ -51,7 +51,8 @@
     .l2_normalize_forward = siam_cpu_l2_normalize_forward, \
     .l2_normalize_backward = siam_cpu_l2_normalize_backward, \
     .triplet_hard_forward = siam_cpu_triplet_hard_forward, \
-    .triplet_hard_backward = siam_cpu_triplet_hard_backward
+    .triplet_hard_backward = siam_cpu_triplet_hard_backward, \
+    .margin_softmax = siam_cpu_margin_softmax
 
 const siam_ops siam_ops_cpu = {
     .name = "cpu",

@@ -16,6 +16,7 @@
 /* The SIAM_HD helpers get C++ linkage (they are inline); the rest of the
  * interface is C, compiled by the C compiler in kernels/ and host/. */
 #include "kernels/augment.h"
+#include "kernels/margin.h"
 #include "kernels/philox.h"
 extern "C" {
 #include "kernels/error.h"
@@ -99,6 +100,8 @@ typedef struct siam_cuda_scalars {
     double loss_sum;                              /* an embedding loss's sum over anchors */
     unsigned long long loss_count;                /* and how many anchors it has */
     unsigned long long pad;
+    double margin_sum;                            /* margin_softmax: sum of the rows' losses */
+    unsigned long long margin_bad;                /* its first (row << 32 | label) out of range */
 } siam_cuda_scalars;
 
 #define SIAM_CUDA_NO_FAULT 0xFFFFFFFFFFFFFFFFull
@@ -261,6 +264,10 @@ int siam_cuda_bce_forward(siam_ctx *ctx, float *loss_host, const float *p, const
                           size_t n);
 int siam_cuda_bce_backward(siam_ctx *ctx, float *dp, const float *p, const float *y, size_t n,
                            float dloss);
+
+int siam_cuda_margin_softmax(siam_ctx *ctx, float *loss_host, float *dE, float *dW,
+                             const float *E, const int32_t *labels, const float *W, int N, int D,
+                             int C, int kind, float s, float m, float dloss);
 
 int siam_cuda_adam_step(siam_ctx *ctx, float *param, const float *grad, float *m, float *v,
                         size_t n, float lr, float beta1, float beta2, float eps,

@@ -60,6 +60,7 @@ static const siam_ops cuda_ops = {
     siam_cuda_l2_normalize_backward,
     siam_cuda_triplet_hard_forward,
     siam_cuda_triplet_hard_backward,
+    siam_cuda_margin_softmax,
 };
 
 extern "C" const siam_ops *siam_ops_cuda(void)
