@@ -25,33 +25,14 @@
 
 #define LFW "../shared/lfw"
 
-/* A named bank: person p ("P0".."P9") has sizes[p] images. */
 static siam_images *bank(const int *sizes, int people)
 {
-    int n = 0;
-    for (int p = 0; p < people; p++)
-        n += sizes[p];
-    siam_error err;
-    siam_images *im = siam_images_new(n, 4, 4, "/nowhere", &err);
-    assert_non_null(im);
-    const char **who = malloc((size_t)n * sizeof *who), **files = malloc((size_t)n * sizeof *files);
-    char(*names)[32] = malloc((size_t)n * 2 * sizeof *names);
-    int k = 0;
-    for (int p = 0; p < people; p++)
-        for (int i = 0; i < sizes[p]; i++, k++) {
-            snprintf(names[2 * k], 32, "P%d", p);
-            snprintf(names[2 * k + 1], 32, "P%d_%04d.jpg", p, i + 1);
-            who[k] = names[2 * k];
-            files[k] = names[2 * k + 1];
-        }
-    assert_int_equal(siam_images_set_names(im, who, files, &err), 0);
-    free(who), free(files), free(names);
-    return im;
+    return siam_fixture_named_bank(sizes, people);
 }
 
 static int person_of(const siam_images *im, int32_t i)
 {
-    return atoi(im->people[i] + 1);
+    return siam_fixture_person_of(im, i);
 }
 
 static siam_pairset *pairs_of(siam_images *im, const int32_t (*ab)[2], const float *label,

@@ -5,6 +5,9 @@
 #define SIAM_TESTS_DATA_FIXTURE_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "host/dataset.h"
 
 /* mkdtemp under $TMPDIR (or /tmp); fails the test on error. Returns a new
  * string the caller frees after siam_fixture_rmdir. */
@@ -24,5 +27,13 @@ unsigned char *siam_fixture_read(const char *path, size_t *len);
  * train and test, seed) under dir; fails the test on error. */
 void siam_fixture_synth(const char *dir, int identities, int images, int size, int train_pairs,
                         int test_pairs, unsigned long long seed);
+
+/* A bank of 4x4 images named as LFW names them: person p ("P0", "P1", ...)
+ * has sizes[p] images, "P<p>_0001.jpg" on; fails the test on error. The
+ * caller releases it (siam_images_release). */
+siam_images *siam_fixture_named_bank(const int *sizes, int people);
+
+/* The person number p of image i of such a bank. */
+int siam_fixture_person_of(const siam_images *im, int32_t i);
 
 #endif
