@@ -182,42 +182,54 @@ int siam_tta_parse(const char *name, siam_tta *tta)
     return 0;
 }
 
+int siam_dev_pairs_of(siam_model *m, const siam_pairset *ps, siam_dev_pairs *d,
+                      const char *what, siam_error *err)
+{
+    const siam_ops *o = siam_model_ops(m);
+    siam_ctx *c = siam_model_ctx(m);
+    int32_t *idx = malloc((2 * ps->count + 1) * sizeof(int32_t));
+    float *labels = malloc((ps->count + 1) * sizeof(float));
+    int rc = 0;
+    if (!idx || !labels)
+        rc = siam_fail(err, "%s: out of host memory for %zu pairs", what, ps->count);
+    if (!rc)
+        rc = siam_dev_pairs_alloc(o, c, d, ps->count, err);
+    if (!rc) {
+        siam_pairs_layout(ps, NULL, siam_model_max_batch(m), idx, labels);
+        rc = siam_dev_pairs_upload(o, c, d, idx, labels, err);
+    }
+    free(idx);
+    free(labels);
+    return rc;
+}
+
 int siam_predict_pairs(siam_model *m, const siam_pairset *ps, const uint8_t *images_dev,
                        float mean, float std, siam_tta tta, double *loss, float *probs,
                        const char *what, siam_error *err)
 {
     const siam_ops *o = siam_model_ops(m);
     siam_ctx *c = siam_model_ctx(m);
-    int32_t *idx = malloc((2 * ps->count + 1) * sizeof(int32_t));
-    float *labels = malloc((ps->count + 1) * sizeof(float));
     siam_dev_pairs d = { 0 };
-    int rc = 0;
-    if (!idx || !labels)
-        rc = siam_fail(err, "%s: out of host memory for %zu pairs", what, ps->count);
-    if (!rc)
-        rc = siam_dev_pairs_alloc(o, c, &d, ps->count, err);
-    if (!rc) {
-        siam_pairs_layout(ps, NULL, siam_model_max_batch(m), idx, labels);
-        rc = siam_dev_pairs_upload(o, c, &d, idx, labels, err);
-    }
+    int rc = siam_dev_pairs_of(m, ps, &d, what, err);
     if (!rc)
         rc = siam_eval_pass(m, images_dev, &d, mean, std, NULL, loss, probs, err);
     if (!rc && tta == SIAM_TTA_FLIP) {
+        float *mirrored = malloc((ps->count + 1) * sizeof(float));
         if (!o->augment_batch) {
             rc = siam_fail(err, "%s: tta 'flip' needs the augmentation op, which this "
                                 "backend lacks", what);
+        } else if (!mirrored) {
+            rc = siam_fail(err, "%s: out of host memory for %zu pairs", what, ps->count);
         } else {
-            /* labels has room for ps->count floats and is no longer needed. */
             siam_augment mirror;
             mirror_settings(&mirror);
-            rc = siam_eval_pass(m, images_dev, &d, mean, std, &mirror, NULL, labels, err);
+            rc = siam_eval_pass(m, images_dev, &d, mean, std, &mirror, NULL, mirrored, err);
             for (size_t i = 0; !rc && i < ps->count; i++)
-                probs[i] = 0.5f * (probs[i] + labels[i]);
+                probs[i] = 0.5f * (probs[i] + mirrored[i]);
         }
+        free(mirrored);
     }
     siam_dev_pairs_free(o, c, &d);
-    free(idx);
-    free(labels);
     return rc;
 }
 

@@ -34,6 +34,12 @@ void siam_dev_pairs_free(const siam_ops *o, siam_ctx *c, siam_dev_pairs *d);
  * (count); order (count, may be NULL: identity) picks the pairs. */
 void siam_pairs_layout(const siam_pairset *ps, const int32_t *order, int batch, int32_t *idx,
                        float *labels);
+/* The whole of ps on the device in m's batches (siam_pairs_layout's order,
+ * no shuffle), as evaluation reads it; `what` names the caller in the
+ * out-of-memory message. Free d with siam_dev_pairs_free, also after a
+ * failure. */
+int siam_dev_pairs_of(siam_model *m, const siam_pairset *ps, siam_dev_pairs *d,
+                      const char *what, siam_error *err);
 /* Every pair indexes the set's image bank; `what` ("training", ...) names
  * the set in the message. */
 int siam_pairs_check(const siam_pairset *ps, const char *what, siam_error *err);

@@ -48,26 +48,16 @@ int siam_model_cosine(siam_model *m, const siam_pairset *ps, const uint8_t *imag
     siam_ctx *c = siam_model_ctx(m);
     if (siam_pairs_check(ps, "cosine scores", err))
         return -1;
-    int32_t *idx = malloc((2 * ps->count + 1) * sizeof(int32_t));
-    float *labels = malloc((ps->count + 1) * sizeof(float));
     uint8_t *own = NULL;
     siam_dev_pairs d = { 0 };
     int rc = 0;
-    if (!idx || !labels)
-        rc = siam_fail(err, "cosine scores: out of host memory for %zu pairs", ps->count);
-    if (!rc && !images_dev && !(images_dev = own = siam_images_to_device(o, c, ps->images, err)))
+    if (!images_dev && !(images_dev = own = siam_images_to_device(o, c, ps->images, err)))
         rc = -1;
     if (!rc)
-        rc = siam_dev_pairs_alloc(o, c, &d, ps->count, err);
-    if (!rc) {
-        siam_pairs_layout(ps, NULL, siam_model_max_batch(m), idx, labels);
-        rc = siam_dev_pairs_upload(o, c, &d, idx, labels, err);
-    }
+        rc = siam_dev_pairs_of(m, ps, &d, "cosine scores", err);
     if (!rc)
         rc = siam_cosine_pass(m, images_dev, &d, mean, std, scores, err);
     siam_dev_pairs_free(o, c, &d);
     o->mem_free(c, own);
-    free(idx);
-    free(labels);
     return rc;
 }
