@@ -220,6 +220,10 @@ float *siam_model_grads(siam_model *m);
 float *siam_model_buffers(siam_model *m);
 float *siam_model_input(siam_model *m);
 const float *siam_model_probs(const siam_model *m);
+/* buf (device, numel + buffer_numel floats) from the parameters and then the
+ * BN statistics, or (to_model) back into them; `what` starts the message. */
+int siam_model_weights_copy(siam_model *m, float *buf, int to_model, const char *what,
+                            siam_error *err);
 
 /* Seeded initialisation of every parameter; BN weight 1, bias 0, running
  * mean 0, running var 1. Paper: conv W ~ N(0, 1e-2), conv b ~ N(0.5, 1e-2),

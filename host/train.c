@@ -5,12 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "host/embed_loss.h"
 #include "host/epoch_order.h"
 #include "host/metrics.h"
 #include "host/predict.h"
 #include "host/set_identity.h"
 #include "host/train_finite.h"
+#include "host/train_identity.h"
+#include "host/validate.h"
 #include "host/train_step.h"
 #include "kernels/philox.h"
 #include "kernels/rng.h"
@@ -23,7 +24,8 @@ struct siam_trainer {
     const siam_pairset *train, *val;
     siam_train_config cfg;
     uint8_t *train_images, *val_images; /* device; val_images may alias */
-    siam_dev_pairs tr, va;
+    siam_dev_pairs tr;
+    siam_validation v;  /* with a validation set */
     int32_t *host_idx, *perm;
     float *host_labels, *probs;
     int epochs_done;
@@ -36,76 +38,20 @@ struct siam_trainer {
     siam_history hist;  /* room for cfg.epochs rows */
     siam_wavg *wavg;    /* NULL unless cfg.wavg.kind is set */
     siam_pairset *epoch_set; /* the sampler's pairs of the current epoch (cfg.sampler) */
-    float *val_labels;  /* host, val->count (threshold_from_val) */
     char nan_msg[256];  /* what stopped training with SIAM_STOP_NAN */
     char es_msg[256];   /* early stopping chose no best epoch ("" otherwise) */
     int running;        /* between a run's first siam_trainer_epoch and its finish */
     uint64_t train_fp, val_fp; /* the sets' fingerprints, for a resume to check */
-    /* The triplet objectives (cfg.objective): the P x K batches of the
-     * current epoch (host, then device), the embedding part of each step. */
-    int32_t *id_idx, *id_lab, *id_idx_dev, *id_lab_dev;
-    int id_n, id_batch;  /* images per batch; the batch the next fill assembles */
-    siam_embed_step *estep;
-    siam_embed_loss *triplet;
-    siam_train_embed emb;
+    siam_train_identity *ident; /* the triplet objectives' part (cfg.objective) */
     double epoch_pair_loss, epoch_triplet_loss; /* of the last trained epoch */
 };
 
-/* Batches in a pair epoch: every epoch trains on the same number of pairs
- * (the training set's, or the sampler's fixed count). */
-static int pair_batches(const siam_train_config *cfg, const siam_pairset *train)
-{
-    size_t n = cfg->sampler ? siam_pair_sampler_count(cfg->sampler) : train->count;
-    size_t bs = (size_t)cfg->batch_size;
-    return (int)(cfg->drop_last ? n / bs : (n + bs - 1) / bs);
-}
-
-/* The embedding part's fill: batch id_batch of the epoch's P x K batches
- * into the model input, augmented as the pairs are, from the same counter. */
-static int fill_identity(void *user, siam_error *err)
-{
-    siam_trainer *t = user;
-    const siam_train_config *cfg = &t->cfg;
-    int N = t->id_n;
-    if (siam_images_assemble(t->m, t->train_images, t->id_idx_dev + (size_t)t->id_batch * N, N,
-                             cfg->mean, cfg->std, &cfg->augment, cfg->seed, t->augment_offset,
-                             "identity batch assembly", err))
-        return -1;
-    t->augment_offset += (uint64_t)N;
-    return 0;
-}
-
-/* The triplet objectives' buffers, loss and history columns. */
+/* The triplet objectives' part and its history columns. */
 static int identity_new(siam_trainer *t, siam_error *err)
 {
-    const siam_train_config *cfg = &t->cfg;
-    const siam_identity_sampler *s = cfg->identity;
-    int N = siam_identity_sampler_batch_size(s);
-    int batches = siam_identity_sampler_config_of(s)->batches;
-    if (cfg->objective == SIAM_OBJECTIVE_PAIR_TRIPLET && batches < pair_batches(cfg, t->train))
-        return siam_fail(err, "trainer: the identity sampler gives %d batches an epoch, fewer "
-                              "than the %d pair batches", batches, pair_batches(cfg, t->train));
-    size_t n = (size_t)batches * N;
-    t->id_n = N;
-    t->id_idx = malloc(n * sizeof *t->id_idx);
-    t->id_lab = malloc(n * sizeof *t->id_lab);
-    if (!t->id_idx || !t->id_lab)
-        return siam_fail(err, "trainer: out of host memory for %zu identity images", n);
-    t->id_idx_dev = t->ops->mem_alloc(t->ctx, n * sizeof(int32_t));
-    t->id_lab_dev = t->ops->mem_alloc(t->ctx, n * sizeof(int32_t));
-    if (!t->id_idx_dev || !t->id_lab_dev)
-        return siam_fail(err, "trainer: device allocation for %zu identity images failed: %s",
-                         n, t->ops->ctx_error(t->ctx));
-    if (!(t->estep = siam_embed_step_new(t->m, N, err)) ||
-        !(t->triplet = siam_triplet_loss_new(t->ops, t->ctx, N, cfg->triplet_margin,
-                                             cfg->triplet_soft, cfg->triplet_weight, err)))
+    if (!(t->ident = siam_train_identity_new(t->m, &t->cfg, t->train_images, &t->augment_offset,
+                                             err)))
         return -1;
-    t->emb.step = t->estep;
-    t->emb.losses = &t->triplet;
-    t->emb.nlosses = 1;
-    t->emb.fill = fill_identity;
-    t->emb.fill_user = t;
-    t->emb.n = N;
     if (siam_history_add(&t->hist, "train_pair_loss", err) ||
         siam_history_add(&t->hist, "train_triplet_loss", err))
         return -1;
@@ -133,23 +79,17 @@ siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairse
     siam_history_init(&t->hist, cfg->epochs);
     t->train_fp = siam_pairset_fingerprint(train);
     t->val_fp = val ? siam_pairset_fingerprint(val) : 0;
-    if (cfg->sampler && siam_pair_sampler_base(cfg->sampler)->images != train->images) {
-        siam_fail(err, "trainer: the pair sampler draws from another image bank than the "
-                       "training set's");
-        goto fail;
-    }
     /* With a sampler every epoch trains on its pairs (a fixed count). */
     size_t ntrain = cfg->sampler ? siam_pair_sampler_count(cfg->sampler) : train->count;
-    size_t nmax = ntrain > (val ? val->count : 0) ? ntrain : val->count;
     if (cfg->sampler &&
         !(t->epoch_set = siam_pairset_new(train->images, ntrain, "pair sampler", err)))
         goto fail;
-    t->host_idx = malloc(2 * nmax * sizeof(int32_t));
+    t->host_idx = malloc(2 * ntrain * sizeof(int32_t));
     t->perm = malloc((ntrain + 1) * sizeof(int32_t));
-    t->host_labels = malloc(nmax * sizeof(float));
-    t->probs = malloc(nmax * sizeof(float));
+    t->host_labels = malloc(ntrain * sizeof(float));
+    t->probs = malloc(ntrain * sizeof(float));
     if (!t->host_idx || !t->perm || !t->host_labels || !t->probs) {
-        siam_fail(err, "trainer: out of host memory for %zu pairs", nmax);
+        siam_fail(err, "trainer: out of host memory for %zu pairs", ntrain);
         goto fail;
     }
     if (cfg->use_early_stop && siam_early_stop_init(&t->es, &cfg->early_stop, err))
@@ -161,23 +101,14 @@ siam_trainer *siam_trainer_new(siam_model *m, siam_optim *opt, const siam_pairse
         goto fail;
     if (cfg->wavg.kind != SIAM_WAVG_OFF && !(t->wavg = siam_wavg_new(m, &cfg->wavg, err)))
         goto fail;
-    if ((cfg->threshold_from_val || cfg->objective != SIAM_OBJECTIVE_PAIR) && val) {
-        if (!(t->val_labels = malloc((val->count + 1) * sizeof(float)))) {
-            siam_fail(err, "trainer: out of host memory for %zu labels", val->count);
-            goto fail;
-        }
-        for (size_t i = 0; i < val->count; i++)
-            t->val_labels[i] = val->pairs[i].label;
-    }
     if (val) {
         if (val->images == train->images)
             t->val_images = t->train_images;
         else if (!(t->val_images = siam_images_to_device(t->ops, t->ctx, val->images, err)))
             goto fail;
-        if (siam_dev_pairs_alloc(t->ops, t->ctx, &t->va, val->count, err))
-            goto fail;
-        siam_pairs_layout(val, NULL, siam_model_max_batch(m), t->host_idx, t->host_labels);
-        if (siam_dev_pairs_upload(t->ops, t->ctx, &t->va, t->host_idx, t->host_labels, err))
+        if (siam_validation_init(&t->v, m, val, t->val_images, cfg->mean, cfg->std,
+                                 cfg->threshold_from_val, cfg->objective != SIAM_OBJECTIVE_PAIR,
+                                 err))
             goto fail;
     }
     if (cfg->use_early_stop && cfg->early_stop.restore_best) {
@@ -209,17 +140,11 @@ void siam_trainer_free(siam_trainer *t)
         t->ops->mem_free(t->ctx, t->val_images);
     t->ops->mem_free(t->ctx, t->train_images);
     siam_dev_pairs_free(t->ops, t->ctx, &t->tr);
-    siam_dev_pairs_free(t->ops, t->ctx, &t->va);
+    siam_validation_clear(&t->v, t->m);
     t->ops->mem_free(t->ctx, t->best);
     siam_wavg_free(t->wavg);
     siam_pairset_free(t->epoch_set);
-    free(t->val_labels);
-    free(t->id_idx);
-    free(t->id_lab);
-    t->ops->mem_free(t->ctx, t->id_idx_dev);
-    t->ops->mem_free(t->ctx, t->id_lab_dev);
-    siam_embed_step_free(t->estep);
-    siam_embed_loss_free(t->triplet);
+    siam_train_identity_free(t->ident);
     siam_history_clear(&t->hist);
     free(t->host_idx);
     free(t->perm);
@@ -308,21 +233,11 @@ void siam_trainer_parts(siam_trainer *t, siam_train_parts *p)
     p->wavg = t->wavg;
 }
 
+/* The best epoch's weights, kept by early stopping with restore_best. */
 static int best_copy(siam_trainer *t, int to_model, siam_error *err)
 {
-    size_t n = siam_model_numel(t->m), nb = siam_model_buffer_numel(t->m);
-    float *p = siam_model_params(t->m), *b = siam_model_buffers(t->m);
-    int rc = to_model
-        ? t->ops->copy(t->ctx, p, t->best, n * sizeof(float)) ||
-              t->ops->copy(t->ctx, b, t->best + n, nb * sizeof(float))
-        : t->ops->copy(t->ctx, t->best, p, n * sizeof(float)) ||
-              t->ops->copy(t->ctx, t->best + n, b, nb * sizeof(float));
-    if (rc)
-        return siam_fail(err, "trainer: best-weights copy failed: %s", t->ops->ctx_error(t->ctx));
-    return 0;
+    return siam_model_weights_copy(t->m, t->best, to_model, "trainer: best weights", err);
 }
-
-
 
 int siam_trainer_evaluate(siam_trainer *t, const siam_pairset *ps, double *loss, double *acc,
                           float *probs, siam_error *err)
@@ -366,7 +281,7 @@ static int epoch_batches(const siam_trainer *t)
 {
     if (t->cfg.objective == SIAM_OBJECTIVE_TRIPLET)
         return siam_identity_sampler_config_of(t->cfg.identity)->batches;
-    return pair_batches(&t->cfg, t->train);
+    return siam_train_pair_batches(&t->cfg, t->train);
 }
 
 /* The exponential average of an update, in the halves the step order
@@ -401,15 +316,8 @@ static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, si
         if (siam_dev_pairs_upload(t->ops, t->ctx, &t->tr, t->host_idx, t->host_labels, err))
             return -1;
     }
-    if (t->estep) {
-        size_t ni = (size_t)siam_identity_sampler_config_of(cfg->identity)->batches * t->id_n;
-        if (siam_identity_sampler_epoch(cfg->identity, epoch, t->id_idx, t->id_lab, err))
-            return -1;
-        if (t->ops->upload(t->ctx, t->id_idx_dev, t->id_idx, ni * sizeof(int32_t)) ||
-            t->ops->upload(t->ctx, t->id_lab_dev, t->id_lab, ni * sizeof(int32_t)))
-            return siam_fail(err, "trainer: upload of the identity batches failed: %s",
-                             t->ops->ctx_error(t->ctx));
-    }
+    if (t->ident && siam_train_identity_epoch(t->ident, epoch, err))
+        return -1;
     int batches = epoch_batches(t);
     siam_model_set_training(t->m, 1);
     double lsum = 0.0, psum = 0.0, tsum = 0.0, wsum = 0.0;
@@ -417,7 +325,6 @@ static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, si
     siam_train_steps steps;
     siam_train_steps_init(&steps, t->m, t->opt, 1);
     steps.pair = pair;
-    steps.embed = t->estep ? &t->emb : NULL;
     for (int k = 0; k < batches; k++) {
         size_t s = (size_t)k * bs;
         int nb = !pair ? 0 : n - s < (size_t)bs ? (int)(n - s) : bs;
@@ -427,10 +334,7 @@ static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, si
                                         err))
             return -1;
         t->augment_offset += 2 * (uint64_t)nb;
-        if (t->estep) {
-            t->id_batch = k;
-            t->emb.labels = t->id_lab_dev + (size_t)k * t->id_n;
-        }
+        steps.embed = t->ident ? siam_train_identity_batch(t->ident, k) : NULL;
         const float *y = pair ? t->tr.labels + s : NULL;
         char where[64], after[80];
         snprintf(where, sizeof where, "at epoch %d, batch %d", epoch + 1, k + 1);
@@ -455,11 +359,11 @@ static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, si
         double w = pair ? nb : 1.0;
         lsum += (double)l * w;
         psum += pair ? (double)steps.pair_loss * w : 0.0;
-        tsum += t->estep ? (double)t->emb.values[0] * w : 0.0;
+        tsum += t->ident ? (double)steps.embed->values[0] * w : 0.0;
         wsum += w;
         seen += (size_t)nb;
         siam_train_event ev = { SIAM_EVENT_BATCH_END, epoch, k, batches,
-                                pair ? nb : t->id_n, l, siam_optim_lr(t->opt) };
+                                pair ? nb : siam_train_identity_images(t->ident), l, siam_optim_lr(t->opt) };
         if (call_hook(t, &ev, err))
             return -1;
         if (cfg->stop_flag && *cfg->stop_flag)
@@ -484,7 +388,7 @@ static int train_epoch(siam_trainer *t, int epoch, double *loss, double *acc, si
     *loss = lsum / wsum;
     *acc = seen ? (double)correct / (double)seen : NAN;
     t->epoch_pair_loss = pair ? psum / wsum : NAN;
-    t->epoch_triplet_loss = t->estep ? tsum / wsum : NAN;
+    t->epoch_triplet_loss = t->ident ? tsum / wsum : NAN;
     return 0;
 }
 
@@ -495,40 +399,14 @@ static int epoch_end(siam_trainer *t, siam_train_event *ev, int e, double lr, do
 {
     const siam_train_config *cfg = &t->cfg;
     double vl = NAN, va = NAN;
-    if (t->val) {
-        if (siam_eval_pass(t->m, t->val_images, &t->va, cfg->mean, cfg->std, NULL, &vl, t->probs,
-                           err))
-            return -1;
-        va = siam_pairs_accuracy(t->val, t->probs, cfg->threshold);
-        if (cfg->threshold_from_val) {
-            float thr;
-            double best;
-            if (siam_metrics_best_threshold_balanced(&thr, &best, t->probs, t->val_labels,
-                                                     t->val->count, err) ||
-                siam_trainer_record(t, "val_threshold", thr, err) ||
-                siam_trainer_record(t, "val_acc_at_threshold", best, err))
-                return -1;
-        }
-        /* A metric loss trains the embeddings, not the head: score by their
-         * cosine too, the threshold chosen as the head's. */
-        if (t->estep) {
-            float thr;
-            double best;
-            if (siam_cosine_pass(t->m, t->val_images, &t->va, cfg->mean, cfg->std, t->probs,
-                                 err) ||
-                siam_metrics_best_threshold_balanced(&thr, &best, t->probs, t->val_labels,
-                                                     t->val->count, err) ||
-                siam_trainer_record(t, "val_cos_threshold", thr, err) ||
-                siam_trainer_record(t, "val_cos_acc", best, err))
-                return -1;
-        }
-    }
+    if (t->val && siam_validation_run(&t->v, t->m, cfg->threshold, &t->hist, e, &vl, &va, err))
+        return -1;
     if (siam_trainer_record(t, "train_loss", tl, err) ||
         siam_trainer_record(t, "train_acc", ta, err) ||
         siam_trainer_record(t, "val_loss", vl, err) ||
         siam_trainer_record(t, "val_acc", va, err) || siam_trainer_record(t, "lr", lr, err))
         return -1;
-    if (t->estep && (siam_trainer_record(t, "train_pair_loss", t->epoch_pair_loss, err) ||
+    if (t->ident && (siam_trainer_record(t, "train_pair_loss", t->epoch_pair_loss, err) ||
                      siam_trainer_record(t, "train_triplet_loss", t->epoch_triplet_loss, err)))
         return -1;
     ev->kind = SIAM_EVENT_EPOCH_END;
@@ -560,8 +438,6 @@ static int epoch_end(siam_trainer *t, siam_train_event *ev, int e, double lr, do
     }
     return 0;
 }
-
-
 
 static int run_epoch(siam_trainer *t, siam_error *err)
 {

@@ -1,8 +1,10 @@
 /* The training loop's configuration: its defaults and its checks against
- * the model and the pair sets (host/train.h). */
-#include "host/train.h"
+ * the model and the pair sets (host/train_config.h). */
+#include "host/train_config.h"
 
 #include <string.h>
+
+#include "host/predict.h"
 
 void siam_train_config_default(siam_train_config *cfg)
 {
@@ -39,6 +41,13 @@ const char *siam_objective_name(int objective)
     return objective >= 0 && objective < 3 ? objective_names[objective] : "?";
 }
 
+int siam_train_pair_batches(const siam_train_config *cfg, const siam_pairset *train)
+{
+    size_t n = cfg->sampler ? siam_pair_sampler_count(cfg->sampler) : train->count;
+    size_t bs = (size_t)cfg->batch_size;
+    return (int)(cfg->drop_last ? n / bs : (n + bs - 1) / bs);
+}
+
 /* The triplet objectives' part of the check. */
 static int check_objective(const siam_train_config *cfg, siam_model *m,
                            const siam_pairset *train, siam_error *err)
@@ -59,6 +68,12 @@ static int check_objective(const siam_train_config *cfg, siam_model *m,
     if (n > 2 * siam_model_max_batch(m))
         return siam_fail(err, "trainer: p x k = %d images per batch, more than the model's %d "
                               "(twice its max batch)", n, 2 * siam_model_max_batch(m));
+    int batches = siam_identity_sampler_config_of(s)->batches;
+    if (cfg->objective == SIAM_OBJECTIVE_PAIR_TRIPLET &&
+        batches < siam_train_pair_batches(cfg, train))
+        return siam_fail(err, "trainer: the identity sampler gives %d batches an epoch, fewer "
+                              "than the %d pair batches", batches,
+                         siam_train_pair_batches(cfg, train));
     if (!(cfg->triplet_margin >= 0.0f && cfg->triplet_margin <= 2.0f))
         return siam_fail(err, "trainer: triplet margin %g outside [0, 2]",
                          (double)cfg->triplet_margin);
@@ -80,6 +95,9 @@ int siam_train_config_check(const siam_train_config *cfg, siam_model *m,
                          (double)cfg->std);
     if (!train || train->count == 0)
         return siam_fail(err, "trainer: the training set is empty");
+    if (cfg->sampler && siam_pair_sampler_base(cfg->sampler)->images != train->images)
+        return siam_fail(err, "trainer: the pair sampler draws from another image bank than "
+                              "the training set's");
     if (check_objective(cfg, m, train, err))
         return -1;
     if (cfg->drop_last && train->count < (size_t)cfg->batch_size)

@@ -84,20 +84,6 @@ void siam_wavg_free(siam_wavg *w)
 const siam_wavg_config *siam_wavg_config_of(const siam_wavg *w) { return &w->cfg; }
 uint64_t siam_wavg_count(const siam_wavg *w) { return w->count; }
 
-/* dst[0..n+nb) from or to the model's two buffers. */
-static int copy_model(siam_wavg *w, float *buf, int to_model, siam_error *err)
-{
-    float *p = siam_model_params(w->m), *b = siam_model_buffers(w->m);
-    size_t f = sizeof(float);
-    int rc = to_model ? w->ops->copy(w->ctx, p, buf, w->n * f) ||
-                            w->ops->copy(w->ctx, b, buf + w->n, w->nb * f)
-                      : w->ops->copy(w->ctx, buf, p, w->n * f) ||
-                            w->ops->copy(w->ctx, buf + w->n, b, w->nb * f);
-    if (rc)
-        return siam_fail(err, "weight averaging: copy failed: %s", w->ops->ctx_error(w->ctx));
-    return 0;
-}
-
 /* Folds `src` (n floats) into `avg` with the weight of update count + 1. */
 static int fold(siam_wavg *w, float *avg, const float *src, size_t n, siam_error *err)
 {
@@ -133,7 +119,8 @@ int siam_wavg_swap(siam_wavg *w, siam_error *err)
 {
     if (w->count == 0)
         return siam_fail(err, "weight averaging: nothing averaged yet");
-    if (copy_model(w, w->tmp, 0, err) || copy_model(w, w->avg, 1, err))
+    if (siam_model_weights_copy(w->m, w->tmp, 0, "weight averaging", err) ||
+        siam_model_weights_copy(w->m, w->avg, 1, "weight averaging", err))
         return -1;
     float *t = w->avg;
     w->avg = w->tmp;
@@ -145,7 +132,7 @@ int siam_wavg_apply(siam_wavg *w, siam_error *err)
 {
     if (w->count == 0)
         return siam_fail(err, "weight averaging: nothing averaged yet");
-    return copy_model(w, w->avg, 1, err);
+    return siam_model_weights_copy(w->m, w->avg, 1, "weight averaging", err);
 }
 
 int siam_wavg_download(siam_wavg *w, float *host, siam_error *err)
