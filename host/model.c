@@ -251,6 +251,40 @@ static void arena_numel(const siam_model *m, size_t *conv_max, size_t *pool_max)
     }
 }
 
+/* The fused way's eval arenas for n images, as `a`: the largest conv
+ * output, the largest pool output (conv[0] and pool[0]: every block runs
+ * through them), block 4's output (bn[3]) and fc's pre-activation (fc),
+ * which an eval forward computes a chunk at a time. */
+enum { ARENAS = 4 };
+static void alloc_arenas(siam_model *m, size_t n, float *a[ARENAS], int *failed)
+{
+    size_t conv_max, pool_max, f = sizeof(float);
+    arena_numel(m, &conv_max, &pool_max);
+    a[0] = dev_alloc(m, n, conv_max, f, failed);
+    a[1] = dev_alloc(m, n, pool_max, f, failed);
+    a[2] = dev_alloc(m, n, conv_numel(m, 3), f, failed);
+    a[3] = dev_alloc(m, n, (size_t)m->cfg.fc_units, f, failed);
+}
+
+static float **arena_slot(siam_model *m, int j)
+{
+    return j == 0 ? &m->conv[0] : j == 1 ? &m->pool[0] : j == 2 ? &m->bn[3] : &m->fc;
+}
+
+/* Frees a (after a failed alloc_arenas), or with swap puts it in place of
+ * the model's arenas, which are freed, and records their size n. */
+static void settle_arenas(siam_model *m, float *a[ARENAS], int swap, int n)
+{
+    for (int j = 0; j < ARENAS; j++) {
+        float **slot = arena_slot(m, j);
+        m->ops->mem_free(m->ctx, swap ? *slot : a[j]);
+        if (swap)
+            *slot = a[j];
+    }
+    if (swap)
+        m->eval_cap = n;
+}
+
 /* Buffers that both modes' forwards use. Returns 0 or -1 (message in ctx). */
 static int alloc_forward(siam_model *m)
 {
@@ -262,13 +296,12 @@ static int alloc_forward(siam_model *m)
     m->runstats = dev_alloc(m, 1, m->nbufs, f, &failed);
     m->x = dev_alloc(m, N, (size_t)cfg->in_h * cfg->in_w, f, &failed);
     if (m->fused) {
-        /* conv[0] and pool[0] are eval's arenas for every block, sized for
-         * one chunk of images; training grows them to the whole batch. */
-        size_t conv_max, pool_max;
-        arena_numel(m, &conv_max, &pool_max);
-        m->conv[0] = dev_alloc(m, (size_t)m->eval_cap, conv_max, f, &failed);
-        m->pool[0] = dev_alloc(m, (size_t)m->eval_cap, pool_max, f, &failed);
-        m->bn[3] = dev_alloc(m, N, conv_numel(m, 3), f, &failed);
+        /* Eval's arenas, sized for one chunk of images; training grows
+         * them to the whole batch. */
+        float *a[ARENAS];
+        alloc_arenas(m, (size_t)m->eval_cap, a, &failed);
+        for (int j = 0; j < ARENAS; j++)
+            *arena_slot(m, j) = a[j];
     } else {
         for (int k = 0; k < 4; k++) {
             m->conv[k] = dev_alloc(m, N, conv_numel(m, k), f, &failed);
@@ -279,7 +312,8 @@ static int alloc_forward(siam_model *m)
             }
         }
     }
-    m->fc = dev_alloc(m, N, U, f, &failed);
+    if (!m->fused)
+        m->fc = dev_alloc(m, N, U, f, &failed);
     m->emb = dev_alloc(m, N, U, f, &failed);
     m->dist = dev_alloc(m, B, F, f, &failed);
     m->logit = dev_alloc(m, 1, B, f, &failed);
@@ -331,17 +365,17 @@ static int alloc_training(siam_model *m)
         m->save_mean[k] = dev_alloc(m, 1, C, f, &failed);
         m->save_invstd[k] = dev_alloc(m, 1, C, f, &failed);
     }
-    /* Block 1 of a training forward keeps its output and its pooled output
-     * for the whole batch: arenas of a chunk are replaced by whole-batch
-     * ones, swapped in only once everything else has been allocated. */
-    float *conv0 = NULL, *pool0 = NULL;
+    /* A training forward keeps block 1's output and pooled output, block
+     * 4's output and fc's for the whole batch: arenas of a chunk are
+     * replaced by whole-batch ones, swapped in only once everything else
+     * has been allocated. */
+    float *arenas[ARENAS] = { NULL };
+    int grow = m->fused && (size_t)m->eval_cap < N;
     if (m->fused) {
         size_t conv_max, pool_max;
         arena_numel(m, &conv_max, &pool_max);
-        if ((size_t)m->eval_cap < N) {
-            conv0 = dev_alloc(m, N, conv_max, f, &failed);
-            pool0 = dev_alloc(m, N, pool_max, f, &failed);
-        }
+        if (grow)
+            alloc_arenas(m, N, arenas, &failed);
         for (int k = 0; k < 3; k++) {
             if (k > 0)
                 m->pool[k] = dev_alloc(m, N, pool_numel(m, k), f, &failed);
@@ -365,19 +399,13 @@ static int alloc_training(siam_model *m)
         return failed ? -1 : 0;
     if (failed) {
         if (m->fused) {
-            m->ops->mem_free(m->ctx, conv0);
-            m->ops->mem_free(m->ctx, pool0);
+            settle_arenas(m, arenas, 0, 0);
             free_training(m);
         }
         return -1;
     }
-    if (conv0) {
-        m->ops->mem_free(m->ctx, m->conv[0]);
-        m->ops->mem_free(m->ctx, m->pool[0]);
-        m->conv[0] = conv0;
-        m->pool[0] = pool0;
-        m->eval_cap = (int)N;
-    }
+    if (grow)
+        settle_arenas(m, arenas, 1, (int)N);
     m->train_ready = 1;
     return 0;
 }
@@ -586,22 +614,13 @@ int siam_model_set_eval_chunk(siam_model *m, int images, siam_error *err)
                          images);
     int need = images == 0 || images > N ? N : images;
     if (m->fused && need > m->eval_cap) {
-        size_t conv_max, pool_max;
-        arena_numel(m, &conv_max, &pool_max);
         int failed = 0;
-        float *conv0 = dev_alloc(m, (size_t)need, conv_max, sizeof(float), &failed);
-        float *pool0 = dev_alloc(m, (size_t)need, pool_max, sizeof(float), &failed);
-        if (failed) {
-            m->ops->mem_free(m->ctx, conv0);
-            m->ops->mem_free(m->ctx, pool0);
+        float *a[ARENAS];
+        alloc_arenas(m, (size_t)need, a, &failed);
+        settle_arenas(m, a, !failed, need);
+        if (failed)
             return siam_fail(err, "model: cannot allocate the eval buffers for %d images: %s",
                              need, m->ops->ctx_error(m->ctx));
-        }
-        m->ops->mem_free(m->ctx, m->conv[0]);
-        m->ops->mem_free(m->ctx, m->pool[0]);
-        m->conv[0] = conv0;
-        m->pool[0] = pool0;
-        m->eval_cap = need;
     }
     m->eval_chunk = images;
     return 0;

@@ -160,8 +160,8 @@ typedef struct siam_model siam_model;
  * On a table with the fused bn_relu_pool ops (the CPU's) the buffers that
  * only training needs are allocated by the first training-mode forward, so
  * a model used only for evaluation never holds them, and an eval forward
- * streams the images through the conv tower SIAM_MODEL_EVAL_CHUNK at a
- * time, so its conv activations do not grow with max_batch.
+ * streams the images through the conv tower and fc SIAM_MODEL_EVAL_CHUNK at
+ * a time, so its activations up to fc do not grow with max_batch.
  * Before allocating anything the plan (siam_model_plan_of) is checked: on
  * the CPU against the memory this machine has available
  * (host/host_memory.h), so a batch that cannot fit is refused with what it
@@ -179,7 +179,7 @@ void siam_model_free(siam_model *m);
 const siam_model_config *siam_model_config_of(const siam_model *m);
 int siam_model_max_batch(const siam_model *m);
 
-/* Images (not pairs) an eval forward sends through the conv tower at once on
+/* Images (not pairs) an eval forward sends through the conv tower and fc at once on
  * the fused way. In eval mode every image is independent of the others
  * (batch norm uses the running statistics), so the probabilities are those
  * of the whole batch at once up to the order of the convolutions' sums,

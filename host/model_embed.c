@@ -5,24 +5,40 @@
  * weights that verification uses. */
 #include "host/model_priv.h"
 
-int siam_model_embed_pass(siam_model *m, int N, siam_error *err)
+/* fc and its activation of n images from `in` (block 4's output), the
+ * embeddings into emb. */
+static int fc_forward(siam_model *m, int n, const float *in, float *emb, siam_error *err)
 {
     const siam_ops *o = m->ops;
     siam_ctx *c = m->ctx;
     const siam_model_config *cfg = &m->cfg;
-    const float *in;
-    if (siam_model_tower_forward(m, N, &in, err))
-        return -1;
     int flat = cfg->channels[3] * m->sizes[6] * m->sizes[7], U = cfg->fc_units;
-    size_t n = (size_t)N * U;
-    if (o->linear_forward(c, m->fc, in, SIAM_P(m, SIAM_PARAM_FC_W), SIAM_P(m, SIAM_PARAM_FC_B), N,
+    size_t k = (size_t)n * U;
+    if (o->linear_forward(c, m->fc, in, SIAM_P(m, SIAM_PARAM_FC_W), SIAM_P(m, SIAM_PARAM_FC_B), n,
                           flat, U))
         return siam_model_op_fail(m, err, "fc");
-    int rc = cfg->embed_act == SIAM_EMBED_SIGMOID ? o->sigmoid_forward(c, m->emb, m->fc, n)
-             : cfg->embed_act == SIAM_EMBED_RELU  ? o->relu_forward(c, m->emb, m->fc, n)
-                                                  : o->copy(c, m->emb, m->fc, n * sizeof(float));
+    int rc = cfg->embed_act == SIAM_EMBED_SIGMOID ? o->sigmoid_forward(c, emb, m->fc, k)
+             : cfg->embed_act == SIAM_EMBED_RELU  ? o->relu_forward(c, emb, m->fc, k)
+                                                  : o->copy(c, emb, m->fc, k * sizeof(float));
     if (rc)
         return siam_model_op_fail(m, err, "fc activation");
+    return 0;
+}
+
+/* A fused eval forward runs the tower and fc a chunk of images at a time,
+ * so that only the input and the embeddings grow with the batch. */
+int siam_model_embed_pass(siam_model *m, int N, siam_error *err)
+{
+    int chunk = N;
+    if (m->fused && !m->training && m->eval_chunk > 0 && m->eval_chunk < N)
+        chunk = m->eval_chunk;
+    for (int i0 = 0; i0 < N; i0 += chunk) {
+        int n = N - i0 < chunk ? N - i0 : chunk;
+        const float *in;
+        if (siam_model_tower_forward(m, i0, n, &in, err) ||
+            fc_forward(m, n, in, m->emb + (size_t)i0 * m->cfg.fc_units, err))
+            return -1;
+    }
     return 0;
 }
 

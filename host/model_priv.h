@@ -29,7 +29,7 @@ struct siam_model {
     int train_ready;        /* the training-only buffers exist */
     int tower_consumed;     /* fused: backward overwrote the saved conv outputs */
     int eval_chunk;         /* fused: images per eval pass through the tower (0: all) */
-    int eval_cap;           /* fused: images conv[0] and pool[0] hold; at least
+    int eval_cap;           /* fused: images conv[0], pool[0], bn[3] and fc hold; at least
                              * min(eval_chunk, 2 * max_batch), 2 * max_batch once the
                              * training buffers exist */
     uint64_t drop_seed, drop_offset;
@@ -51,13 +51,14 @@ struct siam_model {
     float *conv[4];         /* conv k output, BN input; fused: its gradient in backward,
                              * and conv[0] is sized for the largest conv output
                              * (eval_cap images) */
-    float *bn[4];           /* BN output, ReLU applied in place; fused: bn[3] only */
+    float *bn[4];           /* BN output, ReLU applied in place; fused: bn[3] only,
+                             * eval_cap images */
     float *pool[3];         /* max-pool output; fused: pool[0] sized for the largest
                              * (eval_cap images) */
     int32_t *argmax[3];     /* plain: winners as plane indices */
     uint8_t *win[3];        /* fused: winners as window positions */
     float *save_mean[4], *save_invstd[4];
-    float *fc;              /* (2B, U) pre-activation */
+    float *fc;              /* (2B, U) pre-activation; fused: eval_cap images */
     float *emb;             /* (2B, U) the embeddings */
     float *dist;            /* (B, F) head features: |e1 - e2| (F = U) or pair features */
     float *drop;            /* (B, F) after dropout */
@@ -80,9 +81,11 @@ struct siam_model {
 /* Wraps a failed op with the layer it belongs to and the backend message. */
 int siam_model_op_fail(siam_model *m, siam_error *err, const char *what);
 
-/* Forward of the four conv blocks of N images from m->x; *out receives the
- * conv4 block output (N, flat). */
-int siam_model_tower_forward(siam_model *m, int N, const float **out, siam_error *err);
+/* Forward of the four conv blocks of n images from m->x; *out receives the
+ * conv4 block output (n, flat). i0 > 0 (images i0 .. i0 + n - 1 of m->x)
+ * only for a fused eval forward, which takes at most eval_cap images: the
+ * other ways run the whole input from image 0. */
+int siam_model_tower_forward(siam_model *m, int i0, int n, const float **out, siam_error *err);
 /* Backward from d(conv4 block output) in `cur` (one of m->g); `other` is the
  * other m->g. Adds into the tower's parameter gradients. */
 int siam_model_tower_backward(siam_model *m, int N, float *cur, float *other, siam_error *err);

@@ -67,41 +67,32 @@ static int forward_fused_train(siam_model *m, int N, siam_error *err)
 }
 
 /* Eval keeps nothing for backward, and under the running statistics each
- * image's activations depend on that image alone. So the batch goes through
- * the tower a chunk of images at a time, every block of a chunk through the
- * same two arenas (each input dead once its conv has run): the arenas hold
- * one chunk, not the batch. Only block 4's output, which fc reads for the
- * whole batch, is kept for every image. */
-static int forward_fused_eval(siam_model *m, int N, siam_error *err)
+ * image's activations depend on that image alone. So a batch goes through
+ * the tower a chunk of images at a time (siam_model_embed_pass), every
+ * block of a chunk through the same two arenas (each input dead once its
+ * conv has run): the n images from image i0 of m->x, block 4's output into
+ * bn[3] (n images). */
+static int forward_fused_eval(siam_model *m, int i0, int n, siam_error *err)
 {
     const siam_ops *o = m->ops;
     siam_ctx *c = m->ctx;
     const siam_model_config *cfg = &m->cfg;
-    int chunk = m->eval_chunk > 0 && m->eval_chunk < N ? m->eval_chunk : N;
-    size_t in_numel = (size_t)cfg->in_h * cfg->in_w;
-    size_t out_numel = (size_t)cfg->channels[3] * m->sizes[6] * m->sizes[7];
-    for (int i0 = 0; i0 < N; i0 += chunk) {
-        int n = N - i0 < chunk ? N - i0 : chunk;
-        const float *in = m->x + (size_t)i0 * in_numel;
-        for (int k = 0; k < 4; k++) {
-            int cin, h, w, co = cfg->channels[k], kk = cfg->kernels[k];
-            int oh = m->sizes[2 * k], ow = m->sizes[2 * k + 1];
-            block_input(m, k, &cin, &h, &w);
-            if (o->conv2d_forward(c, m->conv[0], in, SIAM_P(m, SIAM_PARAM_CONV_W(k)),
-                                  SIAM_P(m, SIAM_PARAM_CONV_B(k)), n, cin, h, w, co, kk, kk))
-                return siam_model_op_fail(m, err, conv_names[k]);
-            if (k == 3) {
-                if (last_block_forward(m, n, m->bn[3] + (size_t)i0 * out_numel, m->conv[0], err))
-                    return -1;
-                break;
-            }
-            if (o->bn_relu_pool_forward_eval(
-                    c, m->pool[0], m->conv[0], SIAM_RS(m, SIAM_BUF_MEAN(k)),
-                    SIAM_RS(m, SIAM_BUF_VAR(k)), SIAM_P(m, SIAM_PARAM_BN_W(k)),
-                    SIAM_P(m, SIAM_PARAM_BN_B(k)), n, co, oh, ow, cfg->bn_eps))
-                return siam_model_op_fail(m, err, "batchnorm-relu-pool");
-            in = m->pool[0];
-        }
+    const float *in = m->x + (size_t)i0 * cfg->in_h * cfg->in_w;
+    for (int k = 0; k < 4; k++) {
+        int cin, h, w, co = cfg->channels[k], kk = cfg->kernels[k];
+        int oh = m->sizes[2 * k], ow = m->sizes[2 * k + 1];
+        block_input(m, k, &cin, &h, &w);
+        if (o->conv2d_forward(c, m->conv[0], in, SIAM_P(m, SIAM_PARAM_CONV_W(k)),
+                              SIAM_P(m, SIAM_PARAM_CONV_B(k)), n, cin, h, w, co, kk, kk))
+            return siam_model_op_fail(m, err, conv_names[k]);
+        if (k == 3)
+            return last_block_forward(m, n, m->bn[3], m->conv[0], err);
+        if (o->bn_relu_pool_forward_eval(
+                c, m->pool[0], m->conv[0], SIAM_RS(m, SIAM_BUF_MEAN(k)),
+                SIAM_RS(m, SIAM_BUF_VAR(k)), SIAM_P(m, SIAM_PARAM_BN_W(k)),
+                SIAM_P(m, SIAM_PARAM_BN_B(k)), n, co, oh, ow, cfg->bn_eps))
+            return siam_model_op_fail(m, err, "batchnorm-relu-pool");
+        in = m->pool[0];
     }
     return 0;
 }
@@ -142,11 +133,11 @@ static int forward_plain(siam_model *m, int N, siam_error *err)
     return 0;
 }
 
-int siam_model_tower_forward(siam_model *m, int N, const float **out, siam_error *err)
+int siam_model_tower_forward(siam_model *m, int i0, int n, const float **out, siam_error *err)
 {
-    int rc = !m->fused   ? forward_plain(m, N, err)
-           : m->training ? forward_fused_train(m, N, err)
-                         : forward_fused_eval(m, N, err);
+    int rc = !m->fused   ? forward_plain(m, n, err)
+           : m->training ? forward_fused_train(m, n, err)
+                         : forward_fused_eval(m, i0, n, err);
     *out = m->bn[3];
     return rc;
 }

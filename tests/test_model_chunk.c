@@ -231,9 +231,9 @@ static void chunks_after_training(void **state)
 }
 
 /* The plan's eval_bytes is what a new model holds: with the default chunk
- * its conv arenas hold SIAM_MODEL_EVAL_CHUNK images however large the
- * batch, so two batches differ only by what grows with the pairs (input,
- * block 4 output, fc, embeddings, head). */
+ * its arenas (the conv and pool outputs, block 4's output, fc) hold
+ * SIAM_MODEL_EVAL_CHUNK images however large the batch, so two batches
+ * differ only by what grows with the pairs (input, embeddings, head). */
 static void eval_memory_is_one_chunk(void **state)
 {
     (void)state;
@@ -243,14 +243,15 @@ static void eval_memory_is_one_chunk(void **state)
     siam_model_plan p100, p200;
     assert_int_equal(siam_model_plan_of(&siam_ops_cpu, &cfg, 100, &p100, &err), 0);
     assert_int_equal(siam_model_plan_of(&siam_ops_cpu, &cfg, 200, &p200, &err), 0);
-    /* Per pair: two 32x32 inputs, two conv4 outputs (16 values), fc and
-     * embedding (2 x 2 x 32), the head (32), logit and probability. */
-    uint64_t per_pair = (2 * 1024 + 2 * 16 + 4 * 32 + 32 + 2) * 4;
+    /* Per pair: two 32x32 inputs, two embeddings (2 x 32), the head (32),
+     * logit and probability. */
+    uint64_t per_pair = (2 * 1024 + 2 * 32 + 32 + 2) * 4;
     assert_int_equal(p200.eval_bytes - p100.eval_bytes, 100 * per_pair);
     /* Once trained it holds whole-batch activations, as before chunking. */
     assert_true(p200.total_bytes - p100.total_bytes > 2 * (p200.eval_bytes - p100.eval_bytes));
-    /* Chunk arenas: conv1 output 4x28x28 and pool1 output 4x14x14 per image. */
-    uint64_t arenas = (uint64_t)SIAM_MODEL_EVAL_CHUNK * (4 * 28 * 28 + 4 * 14 * 14) * 4;
+    /* Chunk arenas per image: conv1 output 4x28x28, pool1 output 4x14x14,
+     * conv4 output (16 values), fc (32). */
+    uint64_t arenas = (uint64_t)SIAM_MODEL_EVAL_CHUNK * (4 * 28 * 28 + 4 * 14 * 14 + 16 + 32) * 4;
     /* The parameters and BN statistics, without gradients (a training
      * buffer). */
     assert_int_equal(p100.eval_bytes,
