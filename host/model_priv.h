@@ -13,8 +13,9 @@
  *   output with its own gradient. Buffers needed only by training are
  *   allocated by the first training forward, and an eval forward runs
  *   every block of eval_chunk images at a time through conv[0] and
- *   pool[0], so an inference-only model holds one conv-sized and one
- *   pool-sized activation of eval_cap images whatever its max_batch.
+ *   pool[0], then fc through bn[3] and fc, so an inference-only model
+ *   holds those four activations for eval_cap images whatever its
+ *   max_batch.
  * - plain (other tables): batchnorm, relu and maxpool2 as separate ops,
  *   every buffer allocated with the model (the first design, kept for
  *   backends whose batch norm may not run in place). */
