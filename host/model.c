@@ -271,18 +271,22 @@ static float **arena_slot(siam_model *m, int j)
     return j == 0 ? &m->conv[0] : j == 1 ? &m->pool[0] : j == 2 ? &m->bn[3] : &m->fc;
 }
 
-/* Frees a (after a failed alloc_arenas), or with swap puts it in place of
- * the model's arenas, which are freed, and records their size n. */
-static void settle_arenas(siam_model *m, float *a[ARENAS], int swap, int n)
+/* Frees a, arenas that alloc_arenas made (after a failure, in part). */
+static void free_arenas(siam_model *m, float *a[ARENAS])
+{
+    for (int j = 0; j < ARENAS; j++)
+        m->ops->mem_free(m->ctx, a[j]);
+}
+
+/* Puts a, arenas of n images, in place of the model's, which are freed. */
+static void put_arenas(siam_model *m, float *a[ARENAS], int n)
 {
     for (int j = 0; j < ARENAS; j++) {
         float **slot = arena_slot(m, j);
-        m->ops->mem_free(m->ctx, swap ? *slot : a[j]);
-        if (swap)
-            *slot = a[j];
+        m->ops->mem_free(m->ctx, *slot);
+        *slot = a[j];
     }
-    if (swap)
-        m->eval_cap = n;
+    m->eval_cap = n;
 }
 
 /* Buffers that both modes' forwards use. Returns 0 or -1 (message in ctx). */
@@ -399,13 +403,13 @@ static int alloc_training(siam_model *m)
         return failed ? -1 : 0;
     if (failed) {
         if (m->fused) {
-            settle_arenas(m, arenas, 0, 0);
+            free_arenas(m, arenas);
             free_training(m);
         }
         return -1;
     }
     if (grow)
-        settle_arenas(m, arenas, 1, (int)N);
+        put_arenas(m, arenas, (int)N);
     m->train_ready = 1;
     return 0;
 }
@@ -617,10 +621,12 @@ int siam_model_set_eval_chunk(siam_model *m, int images, siam_error *err)
         int failed = 0;
         float *a[ARENAS];
         alloc_arenas(m, (size_t)need, a, &failed);
-        settle_arenas(m, a, !failed, need);
-        if (failed)
+        if (failed) {
+            free_arenas(m, a);
             return siam_fail(err, "model: cannot allocate the eval buffers for %d images: %s",
                              need, m->ops->ctx_error(m->ctx));
+        }
+        put_arenas(m, a, need);
     }
     m->eval_chunk = images;
     return 0;

@@ -11,8 +11,8 @@
 #include "host/set_identity.h"
 #include "host/train_finite.h"
 #include "host/train_identity.h"
-#include "host/validate.h"
 #include "host/train_step.h"
+#include "host/validate.h"
 #include "kernels/philox.h"
 #include "kernels/rng.h"
 
