@@ -4,8 +4,16 @@
  * zero-filled on allocation as the interface promises. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "kernels/cpu/cpu.h"
+
+/* Buffers of this size and more start on a huge-page boundary and ask for
+ * transparent huge pages (Linux in "madvise" mode): the optimizer and the
+ * memory-bound passes walk hundreds of MiB, and with 4 KiB pages the TLB
+ * misses made a training step slower and its speed vary from one process
+ * to the next (docs/perf.md, "Huge pages"). */
+#define HUGE_BYTES ((size_t)2 << 20)
 
 void *siam_cpu_mem_alloc(siam_ctx *ctx, size_t bytes)
 {
@@ -17,11 +25,20 @@ void *siam_cpu_mem_alloc(siam_ctx *ctx, size_t bytes)
         siam_cpu_fail(ctx, "cpu mem_alloc: size %zu overflows", bytes);
         return NULL;
     }
-    void *p = aligned_alloc(a, rounded);
+    /* Whole huge pages only: a partly used one would add up to 2 MiB of
+     * resident memory per buffer. */
+    size_t huge = rounded & ~(HUGE_BYTES - 1);
+    void *p = NULL;
+    if (posix_memalign(&p, huge ? HUGE_BYTES : a, rounded) != 0)
+        p = NULL;
     if (p == NULL) {
         siam_cpu_fail(ctx, "cpu mem_alloc: cannot allocate %zu bytes", bytes);
         return NULL;
     }
+#ifdef MADV_HUGEPAGE
+    if (huge)
+        (void)madvise(p, huge, MADV_HUGEPAGE);
+#endif
     memset(p, 0, rounded);
     return p;
 }
