@@ -14,6 +14,8 @@
 # Environment: DEVICE (cpu|cuda), BUILD (build dir: build, or build-cuda for
 # cuda), SIAMLUA (the interpreter for the fit run), BENCH_THREADS (default:
 # all cores), BENCH_STEPS (timed steps: 5 on the CPU, 20 on the GPU),
+# BENCH_REPEAT (CPU: rounds of every measurement, siamlua and the peer
+# alternating; the table gives medians and ranges; default 3),
 # BENCH_CONV (CPU: auto|direct|fft, default auto), BENCH_FIT (cuda: epochs of
 # the whole run, default 25, 0 skips it), BENCH_DEADLINE (cuda: a date +%s
 # after which no further measurement starts), BENCH_NO_BUILD=1 (use the
@@ -138,47 +140,66 @@ if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
     make -s BUILD="$BUILD" "$BIN" >/dev/null || { echo "bench: cannot build $BIN"; exit 1; }
 fi
 
-echo "bench: device=cpu threads=$T steps=$STEPS conv=$CONV load: $(cut -d' ' -f1-3 /proc/loadavg)"
-declare -A S P
-for m in "train 16" "train 32" "infer 128"; do
-    set -- $m
-    out=$("$BIN" --threads "$T" --steps "$STEPS" --warmup 2 --conv "$CONV" "$1" "$2" 2>&1)
-    S[$1$2]=$(val "$out" "$1$2"); S[rss$1$2]=$(val "$out" rss_mib)
-    [ -n "${S[$1$2]}" ] || echo "siamlua $1 $2 failed: $out"
-done
-
+REPEAT=${BENCH_REPEAT:-3}
+echo "bench: device=cpu threads=$T steps=$STEPS repeat=$REPEAT conv=$CONV load: $(cut -d' ' -f1-3 /proc/loadavg)"
 LFW=${LFW_ROOT:-}
 [ -z "$LFW" ] && for d in ../shared/lfw /work/shared/lfw; do [ -d "$d" ] && LFW=$d && break; done
-S[load]=n/a
-if [ -n "$LFW" ] && [ -f "$LFW/pairsDevTrain.txt" ]; then
-    out=$("$BIN" --threads "$T" load "$LFW/pairsDevTrain.txt" "$LFW/lfw-deepfunneled" 2>&1)
-    S[load]=$(val "$out" load); S[load]=${S[load]:-n/a}
-fi
-
 peer=1
-if [ -z "$PY" ]; then
-    echo "peer: not installed"; peer=0
-else
-    # glibc malloc tuned so the peer keeps its large buffers between steps
-    # (no mmap for big blocks, no trimming): its best configuration here.
-    for m in train16 train32 infer128; do
-        out=$(MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736 \
-              "$PY" scripts/bench_torch.py --threads "$T" --steps "$STEPS" --warmup 2 --only "$m" 2>&1)
-        P[$m]=$(val "$out" "$m"); P[rss$m]=$(val "$out" rss_mib)
-        [ -n "${P[$m]}" ] || echo "peer $m failed: $out"
+[ -z "$PY" ] && { echo "peer: not installed"; peer=0; }
+# Each measurement runs REPEAT times, siamlua and the peer one after the
+# other within a round, so that a slow spell of a shared machine falls on
+# both; the table shows the median of the rounds and their range.
+declare -A S P R Q
+for ((r = 1; r <= REPEAT; r++)); do
+    for m in "train 16" "train 32" "infer 128"; do
+        set -- $m
+        out=$("$BIN" --threads "$T" --steps "$STEPS" --warmup 2 --conv "$CONV" "$1" "$2" 2>&1)
+        v=$(val "$out" "$1$2")
+        [ -n "$v" ] || echo "siamlua $1 $2 failed: $out"
+        S[$1$2]+="${v:+$v }"; S[rss$1$2]+="$(val "$out" rss_mib) "
+        if [ $peer = 1 ]; then
+            # glibc malloc tuned so the peer keeps its large buffers between
+            # steps (no mmap for big blocks, no trimming): its best
+            # configuration here.
+            out=$(MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736 \
+                  "$PY" scripts/bench_torch.py --threads "$T" --steps "$STEPS" --warmup 2 --only "$1$2" 2>&1)
+            v=$(val "$out" "$1$2")
+            [ -n "$v" ] || echo "peer $1$2 failed: $out"
+            P[$1$2]+="${v:+$v }"; P[rss$1$2]+="$(val "$out" rss_mib) "
+        fi
     done
-fi
+    if [ -n "$LFW" ] && [ -f "$LFW/pairsDevTrain.txt" ]; then
+        out=$("$BIN" --threads "$T" load "$LFW/pairsDevTrain.txt" "$LFW/lfw-deepfunneled" 2>&1)
+        S[load]+="$(val "$out" load) "
+    fi
+done
 
-row() { # label siamlua peer unit
-    printf '%-26s %12s %12s %8s\n' "$1" "$2" "${3:-n/a}" "$(ratio "$2" "${3:-}")"
+med() { # values separated by spaces -> their median ("" if none)
+    printf '%s\n' $1 | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END {
+        if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-printf '%-26s %12s %12s %8s\n' "measure (cpu)" "siamlua" "pytorch" "ratio"
-row "train pairs/s, batch 16" "${S[train16]}" "${P[train16]:-}"
-row "train pairs/s, batch 32" "${S[train32]}" "${P[train32]:-}"
-row "infer pairs/s, batch 128" "${S[infer128]}" "${P[infer128]:-}"
-row "LFW load images/s" "${S[load]}" ""
-row "peak RSS MiB, train 32" "${S[rsstrain32]}" "${P[rsstrain32]:-}"
-row "peak RSS MiB, infer 128" "${S[rssinfer128]}" "${P[rssinfer128]:-}"
+span() { # values -> "min-max" (or the one value)
+    printf '%s\n' $1 | grep -v '^$' | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END {
+        if (NR == 0) print "n/a"; else if (NR == 1 || lo == hi) print lo; else print lo "-" hi }'
+}
+for k in train16 train32 infer128 load rsstrain32 rssinfer128; do
+    R[$k]="${S[$k]:-}"; S[$k]=$(med "${S[$k]:-}")
+    Q[$k]="${P[$k]:-}"; P[$k]=$(med "${P[$k]:-}")
+done
+S[load]=${S[load]:-n/a}
+
+row() { # label key: the medians, their ratio, and each side's range over the rounds
+    printf '%-26s %10s %10s %7s   %-16s %s\n' "$1" "${S[$2]:-n/a}" "${P[$2]:-n/a}" \
+        "$(ratio "${S[$2]:-}" "${P[$2]:-}")" "$(span "${R[$2]:-}")" "$(span "${Q[$2]:-}")"
+}
+printf '%-26s %10s %10s %7s   %-16s %s\n' "measure (cpu, median)" "siamlua" "pytorch" "ratio" \
+    "siamlua range" "pytorch range"
+row "train pairs/s, batch 16" train16
+row "train pairs/s, batch 32" train32
+row "infer pairs/s, batch 128" infer128
+row "LFW load images/s" load
+row "peak RSS MiB, train 32" rsstrain32
+row "peak RSS MiB, infer 128" rssinfer128
 line="bench: device=cpu train16=${S[train16]} train32=${S[train32]} infer128=${S[infer128]} load=${S[load]}"
 line+=" rss_mib=${S[rsstrain32]} infer_rss_mib=${S[rssinfer128]}"
 if [ $peer = 1 ]; then
