@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,6 +152,42 @@ static void model_sized_block(void **state)
     fused_matches_separate(&(shape){ 2, 64, 18, 18 }, 1);
 }
 
+/* Eval mode where the map x -> ReLU(bn(x)) falls (gamma < 0) or is flat
+ * (gamma = 0, where an infinite input gives inf * 0 = NaN -> 0), with NaN,
+ * infinities and both zeros among the inputs and means of zero, so that
+ * every case of the one-evaluation-per-window route and its fallback meets
+ * the separate ops: bit for bit. */
+static void eval_signs_and_specials(void **state)
+{
+    (void)state;
+    siam_ctx *c = ctx_new();
+    const int N = 2, C = 8, H = 10, W = 9, OH = H / 2, OW = W / 2, HW = H * W;
+    size_t n = (size_t)N * C * HW, np = (size_t)N * C * OH * OW;
+    float *in = grid(n, 5, -2.0f, 2.0f);
+    const float special[] = { NAN, INFINITY, -INFINITY, 0.0f, -0.0f };
+    for (size_t i = 0; i < n; i += 7)
+        in[i] = special[(i / 7) % 5];
+    float gamma[8] = { -1.0f, -0.25f, 0.0f, -0.0f, 0.5f, 2.0f, -3.0f, 1.0f };
+    float beta[8] = { 0.0f, -0.0f, 0.5f, -0.5f, 0.0f, 0.25f, 1.0f, -1.0f };
+    float rm[8] = { 0.0f, 0.5f, 0.0f, 0.25f, 0.0f, -0.5f, 0.0f, 1.0f };
+    float rv[8] = { 1.0f, 0.5f, 2.0f, 1.0f, 0.0f, 1.5f, 1.0f, 0.25f };
+    float *y = zeros(n), *p1 = zeros(np), *p2 = zeros(np);
+    int32_t *am = calloc(np, sizeof *am);
+    assert_int_equal(o->batchnorm_forward_eval(c, y, in, rm, rv, gamma, beta, N, C, HW, 1e-5f),
+                     0);
+    assert_int_equal(o->relu_forward(c, y, y, n), 0);
+    assert_int_equal(o->maxpool2_forward(c, p1, am, y, N * C, H, W), 0);
+    assert_int_equal(o->bn_relu_pool_forward_eval(c, p2, in, rm, rv, gamma, beta, N, C, H, W,
+                                                  1e-5f), 0);
+    assert_memory_equal(p1, p2, np * sizeof *p1);
+    int positive = 0;
+    for (size_t i = 0; i < np; i++)
+        positive += p1[i] > 0.0f;
+    assert_true(positive > 0 && positive < (int)np); /* both sides of ReLU */
+    free(in), free(y), free(p1), free(p2), free(am);
+    o->ctx_free(c);
+}
+
 static void bad_sizes(void **state)
 {
     (void)state;
@@ -175,6 +212,7 @@ int main(void)
         cmocka_unit_test(odd_planes),
         cmocka_unit_test(din_in_place),
         cmocka_unit_test(model_sized_block),
+        cmocka_unit_test(eval_signs_and_specials),
         cmocka_unit_test(bad_sizes),
     };
     return cmocka_run_group_tests_name("ops_fused", tests, NULL, NULL);

@@ -59,6 +59,45 @@ static void pool_rows(float *y, uint8_t *win, const float *x, float *t, int W, i
     }
 }
 
+/* Eval mode needs no window index, and with a != 0 the normalise-and-
+ * rectify map f is monotone in x (non-decreasing for a > 0, non-increasing
+ * for a < 0: each step, in double and the final rounding to float, keeps
+ * the order), so the window's largest f is f of its largest (a > 0) or
+ * smallest (a < 0) input: one evaluation per window instead of four. The
+ * search starts from the input f sends to its least value, 0 (-inf for
+ * a > 0, +inf for a < 0), and a NaN input, which f also sends to 0, never
+ * wins a comparison; ReLU gives +0 for both zeros, so the choice between
+ * -0 and +0 never shows. a == 0 (and a NaN) is not monotone with infinite inputs (inf * 0) and takes pool_rows.
+ * Bit-identical to pool_rows (tests/test_ops_fused.c). */
+static void pool_rows_monotone(float *y, const float *x, int W, int OW, double mean, double a,
+                               float beta)
+{
+    const float *x0 = x, *x1 = x + W;
+    if (a > 0.0) {
+#pragma omp simd
+        for (int ow = 0; ow < OW; ow++) {
+            float m = -INFINITY, c0 = x0[2 * ow], c1 = x0[2 * ow + 1], c2 = x1[2 * ow],
+                  c3 = x1[2 * ow + 1];
+            m = c0 > m ? c0 : m;
+            m = c1 > m ? c1 : m;
+            m = c2 > m ? c2 : m;
+            m = c3 > m ? c3 : m;
+            y[ow] = bn_relu(m, mean, a, beta);
+        }
+    } else {
+#pragma omp simd
+        for (int ow = 0; ow < OW; ow++) {
+            float m = INFINITY, c0 = x0[2 * ow], c1 = x0[2 * ow + 1], c2 = x1[2 * ow],
+                  c3 = x1[2 * ow + 1];
+            m = c0 < m ? c0 : m;
+            m = c1 < m ? c1 : m;
+            m = c2 < m ? c2 : m;
+            m = c3 < m ? c3 : m;
+            y[ow] = bn_relu(m, mean, a, beta);
+        }
+    }
+}
+
 int siam_cpu_bn_relu_pool_forward_train(siam_ctx *ctx, float *out, uint8_t *win,
                                         float *save_mean, float *save_invstd,
                                         float *running_mean, float *running_var, const float *in,
@@ -118,9 +157,14 @@ int siam_cpu_bn_relu_pool_forward_eval(siam_ctx *ctx, float *out, const float *i
             size_t plane = (size_t)n * C + c;
             const float *x = in + plane * H * W;
             float *y = out + plane * OH * OW;
-            for (int oh = 0; oh < OH; oh++)
-                pool_rows(y + (size_t)oh * OW, NULL, x + (size_t)2 * oh * W,
-                          rows + (size_t)c * 2 * W, W, OW, mean, a, beta[c]);
+            for (int oh = 0; oh < OH; oh++) {
+                const float *xr = x + (size_t)2 * oh * W;
+                if (a > 0.0 || a < 0.0)
+                    pool_rows_monotone(y + (size_t)oh * OW, xr, W, OW, mean, a, beta[c]);
+                else
+                    pool_rows(y + (size_t)oh * OW, NULL, xr, rows + (size_t)c * 2 * W, W, OW,
+                              mean, a, beta[c]);
+            }
         }
     }
     return 0;
