@@ -49,6 +49,30 @@ static float *zeros(size_t n)
     return x;
 }
 
+/* Eval mode: bn_relu_pool_forward_eval against batchnorm_forward_eval ->
+ * relu -> maxpool2, bit for bit; returns how many pooled outputs are
+ * positive. */
+static size_t eval_matches_separate(siam_ctx *c, const float *in, const float *rm,
+                                    const float *rv, const float *gamma, const float *beta, int N,
+                                    int C, int H, int W)
+{
+    size_t n = (size_t)N * C * H * W, np = (size_t)N * C * (H / 2) * (W / 2), positive = 0;
+    float *y = zeros(n), *p1 = zeros(np), *p2 = zeros(np);
+    int32_t *am = calloc(np, sizeof *am);
+    assert_non_null(am);
+    assert_int_equal(o->batchnorm_forward_eval(c, y, in, rm, rv, gamma, beta, N, C, H * W,
+                                               1e-5f), 0);
+    assert_int_equal(o->relu_forward(c, y, y, n), 0);
+    assert_int_equal(o->maxpool2_forward(c, p1, am, y, N * C, H, W), 0);
+    assert_int_equal(o->bn_relu_pool_forward_eval(c, p2, in, rm, rv, gamma, beta, N, C, H, W,
+                                                  1e-5f), 0);
+    assert_memory_equal(p1, p2, np * sizeof *p1);
+    for (size_t i = 0; i < np; i++)
+        positive += p1[i] > 0.0f;
+    free(y), free(p1), free(p2), free(am);
+    return positive;
+}
+
 static void fused_matches_separate(const shape *s, int in_place)
 {
     siam_ctx *c = ctx_new();
@@ -111,14 +135,7 @@ static void fused_matches_separate(const shape *s, int in_place)
     assert_memory_equal(dg1, dg2, (size_t)C * sizeof *dg1);
     assert_memory_equal(db1, db2, (size_t)C * sizeof *db1);
 
-    /* Eval mode against batchnorm_forward_eval -> relu -> pool. */
-    assert_int_equal(o->batchnorm_forward_eval(c, y, in, rm1, rv1, gamma, beta, N, C, HW, 1e-5f),
-                     0);
-    assert_int_equal(o->relu_forward(c, y, y, n), 0);
-    assert_int_equal(o->maxpool2_forward(c, p1, am, y, N * C, H, W), 0);
-    assert_int_equal(o->bn_relu_pool_forward_eval(c, p2, in, rm1, rv1, gamma, beta, N, C, H, W,
-                                                  1e-5f), 0);
-    assert_memory_equal(p1, p2, np * sizeof *p1);
+    eval_matches_separate(c, in, rm1, rv1, gamma, beta, N, C, H, W);
 
     if (!in_place)
         free(din2);
@@ -171,20 +188,9 @@ static void eval_signs_and_specials(void **state)
     float beta[8] = { 0.0f, -0.0f, 0.5f, -0.5f, 0.0f, 0.25f, 1.0f, -1.0f };
     float rm[8] = { 0.0f, 0.5f, 0.0f, 0.25f, 0.0f, -0.5f, 0.0f, 1.0f };
     float rv[8] = { 1.0f, 0.5f, 2.0f, 1.0f, 0.0f, 1.5f, 1.0f, 0.25f };
-    float *y = zeros(n), *p1 = zeros(np), *p2 = zeros(np);
-    int32_t *am = calloc(np, sizeof *am);
-    assert_int_equal(o->batchnorm_forward_eval(c, y, in, rm, rv, gamma, beta, N, C, HW, 1e-5f),
-                     0);
-    assert_int_equal(o->relu_forward(c, y, y, n), 0);
-    assert_int_equal(o->maxpool2_forward(c, p1, am, y, N * C, H, W), 0);
-    assert_int_equal(o->bn_relu_pool_forward_eval(c, p2, in, rm, rv, gamma, beta, N, C, H, W,
-                                                  1e-5f), 0);
-    assert_memory_equal(p1, p2, np * sizeof *p1);
-    int positive = 0;
-    for (size_t i = 0; i < np; i++)
-        positive += p1[i] > 0.0f;
-    assert_true(positive > 0 && positive < (int)np); /* both sides of ReLU */
-    free(in), free(y), free(p1), free(p2), free(am);
+    size_t positive = eval_matches_separate(c, in, rm, rv, gamma, beta, N, C, H, W);
+    assert_true(positive > 0 && positive < np); /* both sides of ReLU */
+    free(in);
     o->ctx_free(c);
 }
 
