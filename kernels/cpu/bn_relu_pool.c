@@ -64,37 +64,26 @@ static void pool_rows(float *y, uint8_t *win, const float *x, float *t, int W, i
  * for a < 0: each step, in double and the final rounding to float, keeps
  * the order), so the window's largest f is f of its largest (a > 0) or
  * smallest (a < 0) input: one evaluation per window instead of four. The
- * search starts from the input f sends to its least value, 0 (-inf for
- * a > 0, +inf for a < 0), and a NaN input, which f also sends to 0, never
- * wins a comparison; ReLU gives +0 for both zeros, so the choice between
- * -0 and +0 never shows. a == 0 (and a NaN) is not monotone with infinite inputs (inf * 0) and takes pool_rows.
+ * smallest input is minus the largest of the negated ones (negation is
+ * exact). The search starts from -inf, and a NaN input, which f sends to
+ * 0, its least value, never wins a comparison; ReLU gives +0 for both
+ * zeros, so the choice between -0 and +0 never shows. a == 0 (and a NaN)
+ * is not monotone with infinite inputs (inf * 0) and takes pool_rows.
  * Bit-identical to pool_rows (tests/test_ops_fused.c). */
 static void pool_rows_monotone(float *y, const float *x, int W, int OW, double mean, double a,
                                float beta)
 {
     const float *x0 = x, *x1 = x + W;
-    if (a > 0.0) {
+    const float s = a > 0.0 ? 1.0f : -1.0f;
 #pragma omp simd
-        for (int ow = 0; ow < OW; ow++) {
-            float m = -INFINITY, c0 = x0[2 * ow], c1 = x0[2 * ow + 1], c2 = x1[2 * ow],
-                  c3 = x1[2 * ow + 1];
-            m = c0 > m ? c0 : m;
-            m = c1 > m ? c1 : m;
-            m = c2 > m ? c2 : m;
-            m = c3 > m ? c3 : m;
-            y[ow] = bn_relu(m, mean, a, beta);
-        }
-    } else {
-#pragma omp simd
-        for (int ow = 0; ow < OW; ow++) {
-            float m = INFINITY, c0 = x0[2 * ow], c1 = x0[2 * ow + 1], c2 = x1[2 * ow],
-                  c3 = x1[2 * ow + 1];
-            m = c0 < m ? c0 : m;
-            m = c1 < m ? c1 : m;
-            m = c2 < m ? c2 : m;
-            m = c3 < m ? c3 : m;
-            y[ow] = bn_relu(m, mean, a, beta);
-        }
+    for (int ow = 0; ow < OW; ow++) {
+        float m = -INFINITY, c0 = s * x0[2 * ow], c1 = s * x0[2 * ow + 1], c2 = s * x1[2 * ow],
+              c3 = s * x1[2 * ow + 1];
+        m = c0 > m ? c0 : m;
+        m = c1 > m ? c1 : m;
+        m = c2 > m ? c2 : m;
+        m = c3 > m ? c3 : m;
+        y[ow] = bn_relu(s * m, mean, a, beta);
     }
 }
 

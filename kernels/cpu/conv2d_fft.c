@@ -12,29 +12,12 @@
  * H-KH+1, where the zero-extended dout is zero. */
 #include <stdint.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "kernels/cpu/blas.h"
 #include "kernels/cpu/conv2d_fft.h"
 #include "kernels/cpu/conv2d_fft_priv.h"
 #include "kernels/cpu/cpu.h"
 #include "kernels/cpu/fft.h"
-
-/* The column passes touch every spectrum at a stride of vb*Tp floats, one
- * 4 KiB page per row, far more pages than the TLB holds; ask for huge pages
- * (Linux with transparent huge pages in "madvise" mode). Only pages not yet
- * touched are affected; failure is harmless. */
-static void advise_huge_pages(float *p, size_t floats)
-{
-#ifdef MADV_HUGEPAGE
-    uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
-    uintptr_t e = (uintptr_t)(p + floats) & ~(uintptr_t)4095;
-    if (e > a)
-        (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
-#else
-    (void)p, (void)floats;
-#endif
-}
 
 static int fft_check(siam_ctx *ctx, const char *fn, siam_cpu_fft_dims *d, int N, int Ci, int H,
                      int W, int Co, int KH, int KW)
@@ -135,7 +118,7 @@ int siam_cpu_conv2d_fft_forward_blocks(siam_ctx *ctx, float *out, const float *i
     float *mem = siam_cpu_scratch(ctx, need);
     if (mem == NULL)
         return siam_fail_wrap(&ctx->err, "conv2d_fft_forward");
-    advise_huge_pages(mem, need);
+    siam_cpu_advise_huge_pages(mem, need * sizeof(float));
     siam_cpu_fft_plans pl;
     siam_cpu_fft_plans_fill(&pl, mem, &d);
     int Tw = Co * Ci;
@@ -204,7 +187,7 @@ int siam_cpu_conv2d_fft_backward_blocks(siam_ctx *ctx, float *din, float *dw, fl
     float *mem = siam_cpu_scratch(ctx, need);
     if (mem == NULL)
         return siam_fail_wrap(&ctx->err, "conv2d_fft_backward");
-    advise_huge_pages(mem, need);
+    siam_cpu_advise_huge_pages(mem, need * sizeof(float));
     siam_cpu_fft_plans pl;
     siam_cpu_fft_plans_fill(&pl, mem, &d);
     int Tw = Co * Ci;

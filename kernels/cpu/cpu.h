@@ -48,6 +48,11 @@ const char *siam_cpu_ctx_error(const siam_ctx *ctx);
 
 void *siam_cpu_mem_alloc(siam_ctx *ctx, size_t bytes);
 void siam_cpu_mem_free(siam_ctx *ctx, void *p);
+/* Asks for transparent huge pages (Linux in "madvise" mode) over the whole
+ * 4 KiB pages of [p, p + bytes): large buffers walked by memory-bound passes
+ * or at page-sized strides (the FFT's column passes) miss the TLB far less.
+ * Only pages not yet touched are affected; failure is harmless. */
+void siam_cpu_advise_huge_pages(void *p, size_t bytes);
 int siam_cpu_upload(siam_ctx *ctx, void *dst, const void *src, size_t bytes);
 int siam_cpu_download(siam_ctx *ctx, void *dst, const void *src, size_t bytes);
 int siam_cpu_copy(siam_ctx *ctx, void *dst, const void *src, size_t bytes);

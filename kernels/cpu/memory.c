@@ -2,6 +2,7 @@
  * (SIAM_DEVICE_ALIGN, more than SIMD and BLAS need) so that layouts carved
  * out of one allocation are checked the same way on both backends,
  * zero-filled on allocation as the interface promises. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -35,12 +36,22 @@ void *siam_cpu_mem_alloc(siam_ctx *ctx, size_t bytes)
         siam_cpu_fail(ctx, "cpu mem_alloc: cannot allocate %zu bytes", bytes);
         return NULL;
     }
-#ifdef MADV_HUGEPAGE
     if (huge)
-        (void)madvise(p, huge, MADV_HUGEPAGE);
-#endif
+        siam_cpu_advise_huge_pages(p, huge);
     memset(p, 0, rounded);
     return p;
+}
+
+void siam_cpu_advise_huge_pages(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+    uintptr_t e = ((uintptr_t)p + bytes) & ~(uintptr_t)4095;
+    if (e > a)
+        (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+#else
+    (void)p, (void)bytes;
+#endif
 }
 
 void siam_cpu_mem_free(siam_ctx *ctx, void *p)
